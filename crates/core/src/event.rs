@@ -1,0 +1,69 @@
+//! Domain events: what intake and the use cases append to the outbox and
+//! the dispatcher publishes to subscribers (consoles, widgets, the bot).
+
+use crate::contact::Contact;
+use crate::conversation::{Change, Conversation};
+use crate::message::Message;
+use crate::{AccountId, EventId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Something that happened in an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum Event {
+    /// A message, note or activity line was stored.
+    MessageCreated {
+        /// The message.
+        message: Message,
+    },
+    /// An outgoing message's delivery status changed.
+    MessageUpdated {
+        /// The message.
+        message: Message,
+    },
+    /// A conversation was opened.
+    ConversationCreated {
+        /// The conversation.
+        conversation: Conversation,
+    },
+    /// A conversation changed (status, assignee, team, tags, priority).
+    ConversationUpdated {
+        /// The conversation after the change.
+        conversation: Conversation,
+        /// What changed.
+        changes: Vec<Change>,
+    },
+    /// A contact was created.
+    ContactCreated {
+        /// The contact.
+        contact: Contact,
+    },
+}
+
+impl Event {
+    /// Stable name of the event kind (the WebSocket `event` field).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::MessageCreated { .. } => "message_created",
+            Event::MessageUpdated { .. } => "message_updated",
+            Event::ConversationCreated { .. } => "conversation_created",
+            Event::ConversationUpdated { .. } => "conversation_updated",
+            Event::ContactCreated { .. } => "contact_created",
+        }
+    }
+}
+
+/// An event as committed to the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Outbox position; subscribers use it to ignore repeats.
+    pub id: EventId,
+    /// The account it belongs to.
+    pub account_id: AccountId,
+    /// When it was committed.
+    pub created_at: DateTime<Utc>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+}

@@ -1,0 +1,124 @@
+//! Inboxes: one per channel connection.
+
+use crate::{AccountId, InboxId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The kind of channel an inbox connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Messages pushed by a program to `/webhooks/api/{inbox}`; replies go
+    /// to the inbox's callback URL.
+    Api,
+    /// The chat widget on the shop's web pages.
+    WebWidget,
+    /// A mailbox.
+    Email,
+    /// WhatsApp Business (Cloud API).
+    Whatsapp,
+    /// Facebook Messenger.
+    Messenger,
+    /// Instagram direct messages.
+    Instagram,
+    /// A Telegram bot.
+    Telegram,
+    /// SMS through a provider.
+    Sms,
+    /// Phone calls: records, recordings, transcripts.
+    Phone,
+    /// Amazon buyer–seller messages.
+    Amazon,
+}
+
+impl ChannelKind {
+    /// All kinds, in display order.
+    pub const ALL: [ChannelKind; 10] = [
+        ChannelKind::Api,
+        ChannelKind::WebWidget,
+        ChannelKind::Email,
+        ChannelKind::Whatsapp,
+        ChannelKind::Messenger,
+        ChannelKind::Instagram,
+        ChannelKind::Telegram,
+        ChannelKind::Sms,
+        ChannelKind::Phone,
+        ChannelKind::Amazon,
+    ];
+
+    /// Stable name used in storage, URLs and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Api => "api",
+            ChannelKind::WebWidget => "web_widget",
+            ChannelKind::Email => "email",
+            ChannelKind::Whatsapp => "whatsapp",
+            ChannelKind::Messenger => "messenger",
+            ChannelKind::Instagram => "instagram",
+            ChannelKind::Telegram => "telegram",
+            ChannelKind::Sms => "sms",
+            ChannelKind::Phone => "phone",
+            ChannelKind::Amazon => "amazon",
+        }
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a channel kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown channel kind `{0}`")]
+pub struct UnknownChannel(pub String);
+
+impl FromStr for ChannelKind {
+    type Err = UnknownChannel;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ChannelKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownChannel(s.to_owned()))
+    }
+}
+
+/// One channel connection of an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inbox {
+    /// Its id.
+    pub id: InboxId,
+    /// The account it belongs to.
+    pub account_id: AccountId,
+    /// Display name.
+    pub name: String,
+    /// The channel it connects.
+    pub channel: ChannelKind,
+    /// Channel-specific settings (callback URL, widget colours, …).
+    pub config: InboxConfig,
+    /// Shared secret for webhook signatures. Never shown in logs.
+    pub secret: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Settings of an inbox. Unknown keys are kept in `extra` so channel issues
+/// can add settings without a migration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InboxConfig {
+    /// Where outgoing messages of an API inbox are POSTed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// Whether new conversations start with the bot.
+    #[serde(default)]
+    pub bot_enabled: bool,
+    /// Greeting shown by the widget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+    /// Channel-specific settings not modelled above.
+    #[serde(default, flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}

@@ -1,0 +1,18 @@
+//! Ferry's domain core: the types and rules every other crate shares.
+//!
+//! Nothing in this crate performs IO, spawns tasks or reads the clock by
+//! itself: time arrives through [`clock::Clock`], ids are assigned by the
+//! store, and every rule is a plain function that tests can drive directly.
+
+pub mod account;
+pub mod clock;
+pub mod contact;
+pub mod conversation;
+pub mod event;
+pub mod ids;
+pub mod inbound;
+pub mod inbox;
+pub mod message;
+pub mod signature;
+
+pub use ids::*;

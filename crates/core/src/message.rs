@@ -1,0 +1,294 @@
+//! Messages: what buyers, agents and the bot say, private notes and
+//! activity lines, with their content parts and delivery status.
+
+use crate::{AccountId, ContactId, ConversationId, InboxId, MessageId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What kind of entry a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// From the buyer.
+    Incoming,
+    /// To the buyer (agent or bot).
+    Outgoing,
+    /// A private note between agents; never sent to the buyer.
+    Note,
+    /// A line recording what happened (assigned, resolved, handed off).
+    Activity,
+}
+
+impl MessageKind {
+    /// All kinds.
+    pub const ALL: [MessageKind; 4] =
+        [MessageKind::Incoming, MessageKind::Outgoing, MessageKind::Note, MessageKind::Activity];
+
+    /// Stable name used in storage and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Incoming => "incoming",
+            MessageKind::Outgoing => "outgoing",
+            MessageKind::Note => "note",
+            MessageKind::Activity => "activity",
+        }
+    }
+}
+
+impl fmt::Display for MessageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a message kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown message kind `{0}`")]
+pub struct UnknownMessageKind(pub String);
+
+impl FromStr for MessageKind {
+    type Err = UnknownMessageKind;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        MessageKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownMessageKind(s.to_owned()))
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Sender {
+    /// The buyer.
+    Contact(ContactId),
+    /// An agent.
+    User(UserId),
+    /// The bot.
+    Bot,
+    /// Ferry itself (activity lines).
+    System,
+}
+
+/// A file attached to a message. The bytes live in object storage; this is
+/// the metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Where the file can be fetched (the channel's URL or our storage key).
+    pub url: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Original file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// Size in bytes when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+impl Attachment {
+    /// The content part this attachment is shown as.
+    pub fn into_part(self) -> ContentPart {
+        let major = self.content_type.split('/').next().unwrap_or_default().to_ascii_lowercase();
+        match major.as_str() {
+            "image" => ContentPart::Image { attachment: self },
+            "audio" => ContentPart::Audio { attachment: self },
+            _ => ContentPart::File { attachment: self },
+        }
+    }
+}
+
+/// A quick-reply or link button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    /// Label shown to the buyer.
+    pub title: String,
+    /// Value sent back when pressed.
+    pub payload: String,
+}
+
+/// One part of a message's content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentPart {
+    /// Plain text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A picture.
+    Image {
+        /// The file.
+        attachment: Attachment,
+    },
+    /// Any other file.
+    File {
+        /// The file.
+        attachment: Attachment,
+    },
+    /// A voice message or recording.
+    Audio {
+        /// The file.
+        attachment: Attachment,
+    },
+    /// A shared location.
+    Location {
+        /// Latitude in degrees.
+        latitude: f64,
+        /// Longitude in degrees.
+        longitude: f64,
+        /// Place name, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// A question with quick-reply buttons.
+    Buttons {
+        /// The question.
+        text: String,
+        /// The choices.
+        buttons: Vec<Button>,
+    },
+}
+
+/// Delivery status of an outgoing message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Stored, waiting for delivery.
+    Queued,
+    /// Accepted by the channel.
+    Sent,
+    /// Reached the buyer's device.
+    Delivered,
+    /// Read by the buyer.
+    Read,
+    /// Could not be delivered.
+    Failed {
+        /// Why, in words an agent understands.
+        reason: String,
+    },
+}
+
+impl DeliveryStatus {
+    /// Stable name used in storage and the API.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeliveryStatus::Queued => "queued",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Read => "read",
+            DeliveryStatus::Failed { .. } => "failed",
+        }
+    }
+
+    /// Rebuilds a status from its stored name and failure reason.
+    pub fn from_parts(state: &str, reason: Option<String>) -> Option<Self> {
+        Some(match state {
+            "queued" => DeliveryStatus::Queued,
+            "sent" => DeliveryStatus::Sent,
+            "delivered" => DeliveryStatus::Delivered,
+            "read" => DeliveryStatus::Read,
+            "failed" => DeliveryStatus::Failed { reason: reason.unwrap_or_default() },
+            _ => return None,
+        })
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            DeliveryStatus::Queued => 0,
+            DeliveryStatus::Sent => 1,
+            DeliveryStatus::Delivered => 2,
+            DeliveryStatus::Read => 3,
+            DeliveryStatus::Failed { .. } => 4,
+        }
+    }
+
+    /// Whether a status report may replace the current one. Channels report
+    /// out of order (a "delivered" after a "read"); a status never moves
+    /// backwards, and a failure is final unless the message is retried.
+    pub fn may_become(&self, next: &DeliveryStatus) -> bool {
+        match (self, next) {
+            (DeliveryStatus::Failed { .. }, DeliveryStatus::Queued) => true,
+            (DeliveryStatus::Failed { .. }, _) => false,
+            (_, DeliveryStatus::Failed { .. }) => !matches!(self, DeliveryStatus::Delivered | DeliveryStatus::Read),
+            _ => next.rank() > self.rank(),
+        }
+    }
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Its id.
+    pub id: MessageId,
+    /// The account it belongs to.
+    pub account_id: AccountId,
+    /// The inbox of its conversation.
+    pub inbox_id: InboxId,
+    /// Its conversation.
+    pub conversation_id: ConversationId,
+    /// What kind of entry it is.
+    pub kind: MessageKind,
+    /// Who wrote it.
+    pub sender: Sender,
+    /// Its content.
+    pub parts: Vec<ContentPart>,
+    /// The channel's id for it (for de-duplication and status reports).
+    pub external_id: Option<String>,
+    /// Delivery status (outgoing messages only).
+    pub delivery: Option<DeliveryStatus>,
+    /// When the sender sent it (the channel's timestamp for incoming).
+    pub sent_at: DateTime<Utc>,
+    /// When Ferry stored it.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Message {
+    /// All text of the message, parts joined by new lines: for previews,
+    /// search and the bot.
+    pub fn text(&self) -> String {
+        text_of(&self.parts)
+    }
+}
+
+/// All text of some parts, joined by new lines.
+pub fn text_of(parts: &[ContentPart]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        let t = match p {
+            ContentPart::Text { text } | ContentPart::Buttons { text, .. } => text.as_str(),
+            ContentPart::Location { name: Some(n), .. } => n.as_str(),
+            _ => continue,
+        };
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(t);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_never_moves_back() {
+        assert!(DeliveryStatus::Queued.may_become(&DeliveryStatus::Sent));
+        assert!(DeliveryStatus::Sent.may_become(&DeliveryStatus::Read));
+        assert!(!DeliveryStatus::Read.may_become(&DeliveryStatus::Delivered));
+        assert!(!DeliveryStatus::Read.may_become(&DeliveryStatus::Failed { reason: "x".into() }));
+        assert!(DeliveryStatus::Sent.may_become(&DeliveryStatus::Failed { reason: "x".into() }));
+        assert!(DeliveryStatus::Failed { reason: "x".into() }.may_become(&DeliveryStatus::Queued));
+    }
+
+    #[test]
+    fn attachments_pick_their_part() {
+        let a = |ct: &str| Attachment { url: "u".into(), content_type: ct.into(), filename: None, size: None };
+        assert!(matches!(a("image/png").into_part(), ContentPart::Image { .. }));
+        assert!(matches!(a("audio/ogg").into_part(), ContentPart::Audio { .. }));
+        assert!(matches!(a("application/pdf").into_part(), ContentPart::File { .. }));
+    }
+}

@@ -1,0 +1,230 @@
+//! The embedded SQLite backend.
+//!
+//! SQLite allows one writer at a time, so every write runs on one dedicated
+//! writer thread that **group-commits**: it takes all writes waiting in its
+//! queue, runs each inside its own savepoint of one transaction, commits
+//! once, and only then answers each caller. With `synchronous=FULL` every
+//! answered write is durable, yet one fsync covers a whole batch. Reads run
+//! on a small pool of read-only connections (WAL readers never block the
+//! writer).
+
+mod migrate;
+mod repos;
+mod sql;
+
+use ferry_storage::{StorageError, StorageResult};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use tokio::sync::oneshot;
+
+pub use migrate::MIGRATIONS;
+
+/// How commits reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: a commit is on disk before it is answered.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: WAL stays consistent, but the last commits may
+    /// be lost on power failure. For benchmarks and throw-away data.
+    Normal,
+}
+
+/// Options of the SQLite backend.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Database file.
+    pub path: PathBuf,
+    /// Commit durability.
+    pub durability: Durability,
+    /// Most writes committed together.
+    pub max_batch: usize,
+    /// Read connections kept open.
+    pub readers: usize,
+}
+
+impl SqliteOptions {
+    /// Defaults for a database file.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into(), durability: Durability::Full, max_batch: 512, readers: 4 }
+    }
+}
+
+type Finish = Box<dyn FnOnce(Option<String>) + Send>;
+type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+
+/// The SQLite storage.
+pub struct SqliteStorage {
+    writer: mpsc::Sender<WriteJob>,
+    readers: Arc<ReaderPool>,
+}
+
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    keep: usize,
+}
+
+impl ReaderPool {
+    fn take(&self) -> StorageResult<Connection> {
+        let idle = self.idle.lock().map_err(|_| StorageError::Corrupt("reader pool poisoned".into()))?.pop();
+        match idle {
+            Some(c) => Ok(c),
+            None => open_reader(&self.path),
+        }
+    }
+
+    fn put(&self, c: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.keep {
+                idle.push(c);
+            }
+        }
+    }
+}
+
+fn db_err(e: rusqlite::Error) -> StorageError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        if f.code == rusqlite::ErrorCode::ConstraintViolation {
+            let constraint = msg
+                .as_deref()
+                .and_then(|m| m.split_once("failed: ").map(|(_, c)| c.to_owned()))
+                .unwrap_or_else(|| "constraint".to_owned());
+            return StorageError::Conflict { constraint };
+        }
+    }
+    StorageError::other(e)
+}
+
+fn open_reader(path: &Path) -> StorageResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(db_err)?;
+    conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = 1;").map_err(db_err)?;
+    Ok(conn)
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database, runs the migrations and
+    /// starts the writer thread.
+    pub fn open(options: SqliteOptions) -> StorageResult<Self> {
+        if let Some(dir) = options.path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(StorageError::other)?;
+            }
+        }
+        let mut conn = Connection::open(&options.path).map_err(db_err)?;
+        let sync = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
+             PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;"
+        ))
+        .map_err(db_err)?;
+        migrate::run(&mut conn)?;
+        conn.set_prepared_statement_cache_capacity(128);
+
+        let (tx, rx) = mpsc::channel::<WriteJob>();
+        let max_batch = options.max_batch.max(1);
+        std::thread::Builder::new()
+            .name("ferry-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx, max_batch))
+            .map_err(StorageError::other)?;
+        Ok(Self {
+            writer: tx,
+            readers: Arc::new(ReaderPool { path: options.path, idle: Mutex::new(Vec::new()), keep: options.readers }),
+        })
+    }
+
+    /// Runs `f` on the writer inside the next group commit and returns its
+    /// result once the commit is durable. An error from `f` rolls back only
+    /// `f`'s own writes.
+    pub(crate) async fn write<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<StorageResult<T>>();
+        let job: WriteJob = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let finish: Finish = Box::new(move |commit_error| {
+                let out = match commit_error {
+                    None => result,
+                    Some(e) => Err(StorageError::Other(e.into())),
+                };
+                let _ = tx.send(out);
+            });
+            (ok, finish)
+        });
+        self.writer.send(job).map_err(|_| StorageError::Corrupt("the SQLite writer has stopped".into()))?;
+        rx.await.map_err(|_| StorageError::Corrupt("the SQLite writer dropped a write".into()))?
+    }
+
+    /// Runs `f` on a read connection.
+    pub(crate) async fn read<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.take()?;
+            let out = f(&conn);
+            pool.put(conn);
+            out
+        })
+        .await
+        .map_err(StorageError::other)?
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, max_batch: usize) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = Vec::with_capacity(64);
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let msg = e.to_string();
+            for job in batch {
+                // Each caller learns the transaction could not start.
+                let (_, finish) = job(&conn);
+                finish(Some(msg.clone()));
+            }
+            continue;
+        }
+        let mut finishes = Vec::with_capacity(batch.len());
+        for job in batch {
+            let sp = conn.execute_batch("SAVEPOINT w");
+            let (ok, finish) = job(&conn);
+            let end = if ok { "RELEASE w" } else { "ROLLBACK TO w; RELEASE w" };
+            if sp.is_ok() {
+                if let Err(e) = conn.execute_batch(end) {
+                    tracing::error!(error = %e, "savepoint end failed");
+                }
+            }
+            finishes.push(finish);
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, "group commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        let err = commit.err();
+        for finish in finishes {
+            finish(err.clone());
+        }
+    }
+}
+
+pub use repos::batched_insert_ceiling;

@@ -1,0 +1,44 @@
+//! Embedded migrations. The PostgreSQL backend has the same versions and
+//! names; applied migrations are never edited.
+
+use crate::db_err;
+use ferry_storage::{StorageError, StorageResult};
+use rusqlite::Connection;
+
+/// (version, name, SQL) of every migration, in order.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+
+/// Applies the migrations not yet applied, each in its own transaction.
+pub fn run(conn: &mut Connection) -> StorageResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )
+    .map_err(db_err)?;
+    let applied: Vec<i64> = {
+        let mut st = conn.prepare("SELECT version FROM schema_migrations ORDER BY version").map_err(db_err)?;
+        let rows = st.query_map([], |r| r.get(0)).map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)?
+    };
+    if let Some(max) = applied.last() {
+        if *max > MIGRATIONS.last().map_or(0, |m| m.0) {
+            return Err(StorageError::Corrupt(format!(
+                "the database is at schema version {max}, newer than this Ferry knows; upgrade Ferry"
+            )));
+        }
+    }
+    for (version, name, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute_batch(sql).map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![version, name, chrono::Utc::now().timestamp_micros()],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        tracing::info!(version, name, "applied migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,564 @@
+//! The behaviour every backend must show. Each backend's tests call
+//! [`run_all`] (or the single cases) with a fresh, migrated, empty store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::*;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use ferry_core::account::Role;
+use ferry_core::contact::{Identity, IdentityKind};
+use ferry_core::conversation::{Change, Priority, Status, Transition};
+use ferry_core::event::Event;
+use ferry_core::inbound::{Inbound, InboundSender};
+use ferry_core::inbox::{ChannelKind, InboxConfig};
+use ferry_core::message::{ContentPart, DeliveryStatus, MessageKind, Sender};
+use ferry_core::{AccountId, InboxId, UserId};
+use std::sync::Arc;
+
+/// A fixed instant the suite counts from.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().unwrap()
+}
+
+/// Runs every case, each on its own fresh store from `fresh`.
+pub async fn run_all<F, Fut>(fresh: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Arc<dyn Storage>>,
+{
+    intake_is_idempotent_under_concurrency(fresh().await).await;
+    intake_links_channels_to_one_contact(fresh().await).await;
+    intake_reopens_and_starts_new_conversations(fresh().await).await;
+    conversations_filter_paginate_and_count(fresh().await).await;
+    conversation_updates_write_activities_and_events(fresh().await).await;
+    messages_jobs_and_delivery(fresh().await).await;
+    accounts_are_isolated(fresh().await).await;
+    users_sessions_and_tokens(fresh().await).await;
+    teams_and_inboxes(fresh().await).await;
+    contacts_search_and_patch(fresh().await).await;
+    jobs_lease_retry_and_fail(fresh().await).await;
+    outbox_publishing(fresh().await).await;
+}
+
+struct World {
+    account: AccountId,
+    inbox: InboxId,
+    agent: UserId,
+}
+
+async fn world(s: &dyn Storage, name: &str) -> World {
+    let a = s.create_account(NewAccount { name: name.into(), default_language: "en".into() }, t0()).await.unwrap();
+    let inbox = s
+        .create_inbox(
+            a.id,
+            NewInbox { name: "API".into(), channel: ChannelKind::Api, config: InboxConfig::default(), secret: "s3cret".into() },
+            t0(),
+        )
+        .await
+        .unwrap();
+    let agent = s
+        .create_user(
+            a.id,
+            NewUser {
+                name: format!("Agent of {name}"),
+                email: format!("agent@{}.example", name.to_lowercase()),
+                password_hash: "x".into(),
+                role: Role::Agent,
+                languages: vec!["en".into()],
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    World { account: a.id, inbox: inbox.id, agent: agent.id }
+}
+
+fn inbound(w: &World, ext: &str, handle: &str, text: &str, at: DateTime<Utc>) -> Inbound {
+    Inbound {
+        account_id: w.account,
+        inbox_id: w.inbox,
+        external_id: ext.into(),
+        sender: InboundSender {
+            identity: Identity::new(IdentityKind::ApiHandle, handle, Some(w.inbox)).unwrap(),
+            extra_identities: vec![],
+            name: Some(format!("Buyer {handle}")),
+            language: Some("de".into()),
+        },
+        parts: vec![ContentPart::Text { text: text.into() }],
+        sent_at: at,
+    }
+}
+
+fn opts(now: DateTime<Utc>) -> IntakeOptions {
+    IntakeOptions { bot_enabled: false, reopen_window: Duration::days(7), now }
+}
+
+fn no_describe() -> Describe {
+    Box::new(|_| None)
+}
+
+/// The same message delivered five times at once is stored once, with one
+/// set of events, and every delivery gets the same ids back.
+pub async fn intake_is_idempotent_under_concurrency(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Idem").await;
+    let msg = inbound(&w, "ext-1", "u1", "Wo ist meine Bestellung?", t0());
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let s = s.clone();
+        let m = msg.clone();
+        tasks.push(tokio::spawn(async move { s.ingest(m, opts(t0())).await }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap().unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| !o.duplicate).count(), 1, "exactly one delivery writes");
+    let first = &outcomes[0];
+    assert!(outcomes.iter().all(|o| o.message.id == first.message.id && o.conversation.id == first.conversation.id));
+    let msgs = s.list_messages(w.account, first.conversation.id, None, 100).await.unwrap();
+    assert_eq!(msgs.len(), 1);
+    // contact_created + conversation_created + message_created, once.
+    assert_eq!(s.count_events(w.account).await.unwrap(), 3);
+    let again = s.ingest(msg, opts(t0() + Duration::hours(1))).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.message.id, first.message.id);
+    assert_eq!(s.count_events(w.account).await.unwrap(), 3);
+    assert_eq!(again.message.text(), "Wo ist meine Bestellung?");
+    assert_eq!(first.conversation.language.as_deref(), Some("de"));
+}
+
+/// A widget visitor who gives the e-mail an API sender used is the same
+/// contact.
+pub async fn intake_links_channels_to_one_contact(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Link").await;
+    let mut a = inbound(&w, "a-1", "handle-a", "hi", t0());
+    a.sender.extra_identities = vec![Identity::new(IdentityKind::Email, "Buyer@Example.com", None).unwrap()];
+    let oa = s.ingest(a, opts(t0())).await.unwrap();
+    assert!(oa.new_contact);
+    let widget = s
+        .create_inbox(
+            w.account,
+            NewInbox { name: "Widget".into(), channel: ChannelKind::WebWidget, config: InboxConfig::default(), secret: "w".into() },
+            t0(),
+        )
+        .await
+        .unwrap();
+    let b = Inbound {
+        inbox_id: widget.id,
+        external_id: "b-1".into(),
+        sender: InboundSender {
+            identity: Identity::new(IdentityKind::WebVisitor, "visitor-9", Some(widget.id)).unwrap(),
+            extra_identities: vec![Identity::new(IdentityKind::Email, "buyer@example.com", None).unwrap()],
+            name: None,
+            language: None,
+        },
+        ..inbound(&w, "", "x", "hello again", t0())
+    };
+    let ob = s.ingest(b, opts(t0())).await.unwrap();
+    assert!(!ob.new_contact);
+    assert_eq!(ob.conversation.contact_id, oa.conversation.contact_id);
+    assert_ne!(ob.conversation.id, oa.conversation.id, "one conversation per inbox");
+    let c = s.get_contact(w.account, oa.conversation.contact_id).await.unwrap().unwrap();
+    assert_eq!(c.email.as_deref(), Some("buyer@example.com"));
+    assert_eq!(c.identities.len(), 3);
+    assert_eq!(c.name, "Buyer handle-a");
+}
+
+/// Messages continue the open conversation, reopen a recently resolved one
+/// and start a new one after the reopen window.
+pub async fn intake_reopens_and_starts_new_conversations(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Reopen").await;
+    let o1 = s.ingest(inbound(&w, "m1", "u", "one", t0()), opts(t0())).await.unwrap();
+    let o2 = s.ingest(inbound(&w, "m2", "u", "two", t0()), opts(t0())).await.unwrap();
+    assert_eq!(o1.conversation.id, o2.conversation.id);
+    assert!(o1.new_conversation && !o2.new_conversation);
+    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() + Duration::minutes(5) };
+    let r = s.update_conversation(w.account, o1.conversation.id, upd).await.unwrap();
+    assert_eq!(r.conversation.status, Status::Resolved);
+    let t1 = t0() + Duration::hours(1);
+    let o3 = s.ingest(inbound(&w, "m3", "u", "three", t1), opts(t1)).await.unwrap();
+    assert_eq!(o3.conversation.id, o1.conversation.id);
+    assert_eq!(o3.conversation.status, Status::Open);
+    assert_eq!(o3.conversation.resolved_at, None);
+    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t1 };
+    s.update_conversation(w.account, o1.conversation.id, upd).await.unwrap();
+    let t2 = t1 + Duration::days(30);
+    let o4 = s.ingest(inbound(&w, "m4", "u", "four", t2), opts(t2)).await.unwrap();
+    assert!(o4.new_conversation);
+    assert_ne!(o4.conversation.id, o1.conversation.id);
+    // Bot inboxes start conversations with the bot.
+    let o5 = s.ingest(inbound(&w, "m5", "other", "five", t2), IntakeOptions { bot_enabled: true, ..opts(t2) }).await.unwrap();
+    assert_eq!(o5.conversation.status, Status::Bot);
+}
+
+/// Filters, cursor pagination and counts agree with each other.
+pub async fn conversations_filter_paginate_and_count(s: Arc<dyn Storage>) {
+    let w = world(&*s, "List").await;
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        let at = t0() + Duration::minutes(i);
+        let mut m = inbound(&w, &format!("e{i}"), &format!("h{i}"), "q", at);
+        if i % 5 == 0 {
+            m.sender.language = Some("zh-CN".into());
+        }
+        ids.push(s.ingest(m, opts(at)).await.unwrap().conversation.id);
+    }
+    for (n, id) in ids.iter().enumerate().take(6) {
+        let t = if n % 2 == 0 { Transition::Resolve } else { Transition::SetPending };
+        s.update_conversation(w.account, *id, ConversationUpdate { transition: t, describe: no_describe(), now: t0() + Duration::hours(1) })
+            .await
+            .unwrap();
+    }
+    s.update_conversation(
+        w.account,
+        ids[10],
+        ConversationUpdate { transition: Transition::Assign(Some(w.agent)), describe: no_describe(), now: t0() + Duration::hours(2) },
+    )
+    .await
+    .unwrap();
+    s.update_conversation(
+        w.account,
+        ids[11],
+        ConversationUpdate { transition: Transition::SetTags(vec!["late".into(), "vip".into()]), describe: no_describe(), now: t0() + Duration::hours(2) },
+    )
+    .await
+    .unwrap();
+
+    // Walk all pages of open conversations.
+    let filter = ConversationFilter { status: Some(Status::Open), ..Default::default() };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = s.list_conversations(w.account, &filter, cursor, 7).await.unwrap();
+        assert!(page.items.len() <= 7);
+        seen.extend(page.items.iter().map(|c| (c.last_activity_at, c.id)));
+        match page.next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 19);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted, "newest activity first, no repeats");
+    assert_eq!(seen[0].1, ids[11]);
+
+    let counts = s.count_conversations(w.account, &filter).await.unwrap();
+    let get = |st: Status| counts.iter().find(|(x, _)| *x == st).map(|(_, n)| *n).unwrap();
+    assert_eq!((get(Status::Open), get(Status::Resolved), get(Status::Pending)), (19, 3, 3));
+
+    let mine = ConversationFilter { assignee: AssigneeFilter::User(w.agent), ..Default::default() };
+    assert_eq!(s.list_conversations(w.account, &mine, None, 50).await.unwrap().items.len(), 1);
+    let unassigned = ConversationFilter { assignee: AssigneeFilter::Unassigned, ..Default::default() };
+    assert_eq!(s.list_conversations(w.account, &unassigned, None, 50).await.unwrap().items.len(), 24);
+    let tagged = ConversationFilter { tag: Some("late".into()), ..Default::default() };
+    let t = s.list_conversations(w.account, &tagged, None, 50).await.unwrap().items;
+    assert_eq!(t.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[11]]);
+    let zh = ConversationFilter { language: Some("zh".into()), ..Default::default() };
+    assert_eq!(s.list_conversations(w.account, &zh, None, 50).await.unwrap().items.len(), 5);
+    let tags = s.list_tags(w.account).await.unwrap();
+    assert_eq!(tags.len(), 2);
+    assert!(tags.iter().all(|t| t.conversations == 1));
+}
+
+/// Updates write activity lines and events in the same transaction; a
+/// refused transition writes nothing.
+pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Upd").await;
+    let o = s.ingest(inbound(&w, "x", "u", "hi", t0()), IntakeOptions { bot_enabled: true, ..opts(t0()) }).await.unwrap();
+    let before = s.count_events(w.account).await.unwrap();
+    let describe: Describe = Box::new(|c| match c {
+        Change::Status { to, .. } => Some(format!("status {to}")),
+        _ => None,
+    });
+    let up = s
+        .update_conversation(w.account, o.conversation.id, ConversationUpdate {
+            transition: Transition::HandOff { reason: "buyer asked for a person".into() },
+            describe,
+            now: t0() + Duration::minutes(1),
+        })
+        .await
+        .unwrap();
+    assert_eq!(up.conversation.status, Status::Open);
+    assert_eq!(up.activities.len(), 1);
+    assert_eq!(up.activities[0].text(), "status open");
+    assert_eq!(s.count_events(w.account).await.unwrap(), before + 2);
+    let stored = s.get_conversation(w.account, o.conversation.id).await.unwrap().unwrap();
+    assert_eq!(stored.handoff_reason.as_deref(), Some("buyer asked for a person"));
+
+    let refused = s
+        .update_conversation(w.account, o.conversation.id, ConversationUpdate {
+            transition: Transition::HandOff { reason: "again".into() },
+            describe: no_describe(),
+            now: t0(),
+        })
+        .await;
+    assert!(matches!(refused, Err(StorageError::Transition(_))));
+    assert_eq!(s.count_events(w.account).await.unwrap(), before + 2);
+
+    // No change, nothing written.
+    let same = s
+        .update_conversation(w.account, o.conversation.id, ConversationUpdate {
+            transition: Transition::SetPriority(Priority::None),
+            describe: no_describe(),
+            now: t0(),
+        })
+        .await
+        .unwrap();
+    assert!(same.changes.is_empty());
+    assert_eq!(s.count_events(w.account).await.unwrap(), before + 2);
+    let missing = s
+        .update_conversation(w.account, ferry_core::ConversationId(999_999), ConversationUpdate {
+            transition: Transition::Resolve,
+            describe: no_describe(),
+            now: t0(),
+        })
+        .await;
+    assert!(matches!(missing, Err(StorageError::NotFound)));
+}
+
+/// Replies apply their transition and enqueue their delivery job; delivery
+/// reports never move backwards.
+pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Msg").await;
+    let o = s.ingest(inbound(&w, "x", "u", "hi", t0()), IntakeOptions { bot_enabled: true, ..opts(t0()) }).await.unwrap();
+    let at = t0() + Duration::minutes(2);
+    let account = w.account;
+    let posted = s
+        .post_message(w.account, NewMessage {
+            conversation_id: o.conversation.id,
+            kind: MessageKind::Outgoing,
+            sender: Sender::User(w.agent),
+            parts: vec![ContentPart::Text { text: "Ihr Paket ist unterwegs.".into() }],
+            delivery: Some(DeliveryStatus::Queued),
+            now: at,
+            transition: Some(Transition::AgentReply { by: w.agent, at }),
+            job: Some(Box::new(move |m| NewJob {
+                account_id: account,
+                kind: "deliver_message".into(),
+                payload: serde_json::json!({ "message_id": m.id }),
+                run_at: at,
+                max_attempts: 5,
+            })),
+        })
+        .await
+        .unwrap();
+    assert_eq!(posted.conversation.status, Status::Open);
+    assert_eq!(posted.conversation.first_reply_at, Some(at));
+    assert_eq!(posted.conversation.assignee_id, Some(w.agent));
+    let jobs = s.claim_jobs(at, Duration::seconds(30), 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].payload["message_id"], serde_json::json!(posted.message.id));
+
+    let note = s
+        .post_message(w.account, NewMessage {
+            conversation_id: o.conversation.id,
+            kind: MessageKind::Note,
+            sender: Sender::User(w.agent),
+            parts: vec![ContentPart::Text { text: "VIP, be quick".into() }],
+            delivery: None,
+            now: at,
+            transition: None,
+            job: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(note.message.kind, MessageKind::Note);
+    let all = s.list_messages(w.account, o.conversation.id, None, 10).await.unwrap();
+    assert_eq!(all.iter().map(|m| m.kind).collect::<Vec<_>>(), vec![MessageKind::Incoming, MessageKind::Outgoing, MessageKind::Note]);
+    let older = s.list_messages(w.account, o.conversation.id, Some(note.message.id), 1).await.unwrap();
+    assert_eq!(older.len(), 1);
+    assert_eq!(older[0].id, posted.message.id);
+
+    let id = posted.message.id;
+    let read = s.update_delivery(w.account, id, DeliveryStatus::Read, Some("wamid.1".into()), at).await.unwrap();
+    assert_eq!(read.unwrap().delivery, Some(DeliveryStatus::Read));
+    let back = s.update_delivery(w.account, id, DeliveryStatus::Delivered, None, at).await.unwrap();
+    assert!(back.is_none());
+    let m = s.get_message(w.account, id).await.unwrap().unwrap();
+    assert_eq!(m.delivery, Some(DeliveryStatus::Read));
+    assert_eq!(m.external_id.as_deref(), Some("wamid.1"));
+}
+
+/// Nothing of account A is visible or changeable through account B.
+pub async fn accounts_are_isolated(s: Arc<dyn Storage>) {
+    let a = world(&*s, "Alpha").await;
+    let b = world(&*s, "Beta").await;
+    let o = s.ingest(inbound(&a, "x", "u", "secret order", t0()), opts(t0())).await.unwrap();
+    let conv = o.conversation.id;
+    assert!(s.get_conversation(b.account, conv).await.unwrap().is_none());
+    assert!(s.get_contact(b.account, o.conversation.contact_id).await.unwrap().is_none());
+    assert!(s.get_message(b.account, o.message.id).await.unwrap().is_none());
+    assert!(s.get_inbox(b.account, a.inbox).await.unwrap().is_none());
+    assert!(s.get_user(b.account, a.agent).await.unwrap().is_none());
+    assert!(s.list_messages(b.account, conv, None, 10).await.unwrap().is_empty());
+    assert!(s.list_conversations(b.account, &ConversationFilter::default(), None, 10).await.unwrap().items.is_empty());
+    assert!(s.search_contacts(b.account, ContactQuery { q: Some("buyer".into()), limit: 10, before: None }).await.unwrap().is_empty());
+    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() };
+    assert!(matches!(s.update_conversation(b.account, conv, upd).await, Err(StorageError::NotFound)));
+    assert!(matches!(s.update_inbox(b.account, a.inbox, InboxPatch::default()).await, Err(StorageError::NotFound)));
+    assert!(matches!(s.delete_inbox(b.account, a.inbox).await, Err(StorageError::NotFound)));
+    assert!(matches!(s.delete_user(b.account, a.agent).await, Err(StorageError::NotFound)));
+    assert!(matches!(
+        s.update_contact(b.account, o.conversation.contact_id, ContactPatch::default(), t0()).await,
+        Err(StorageError::NotFound)
+    ));
+    let post = s
+        .post_message(b.account, NewMessage {
+            conversation_id: conv,
+            kind: MessageKind::Note,
+            sender: Sender::User(b.agent),
+            parts: vec![],
+            delivery: None,
+            now: t0(),
+            transition: None,
+            job: None,
+        })
+        .await;
+    assert!(matches!(post, Err(StorageError::NotFound)));
+    // An identity in B does not match A's contact.
+    let ob = s
+        .ingest(
+            Inbound { account_id: b.account, inbox_id: b.inbox, ..inbound(&b, "x", "u", "mine", t0()) },
+            opts(t0()),
+        )
+        .await
+        .unwrap();
+    assert_ne!(ob.conversation.contact_id, o.conversation.contact_id);
+    assert!(!ob.duplicate);
+    assert_eq!(s.get_conversation(a.account, conv).await.unwrap().unwrap().status, Status::Open);
+}
+
+/// Logins are unique, sessions expire, tokens act as their user.
+pub async fn users_sessions_and_tokens(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Users").await;
+    let dup = s
+        .create_user(w.account, NewUser { name: "X".into(), email: "agent@users.example".into(), password_hash: "h".into(), role: Role::Admin, languages: vec![] }, t0())
+        .await;
+    assert!(matches!(dup, Err(StorageError::Conflict { .. })));
+    let (u, hash) = s.find_login("agent@users.example").await.unwrap().unwrap();
+    assert_eq!((u.id, hash.as_str()), (w.agent, "x"));
+    s.create_session("sess-hash", &u, t0(), t0() + Duration::hours(1)).await.unwrap();
+    assert_eq!(s.session_user("sess-hash", t0()).await.unwrap().map(|u| u.id), Some(u.id));
+    assert!(s.session_user("sess-hash", t0() + Duration::hours(2)).await.unwrap().is_none());
+    s.delete_session("sess-hash").await.unwrap();
+    assert!(s.session_user("sess-hash", t0()).await.unwrap().is_none());
+    s.create_api_token(&u, "cli", "tok-hash", t0()).await.unwrap();
+    assert_eq!(s.token_user("tok-hash").await.unwrap().map(|u| u.id), Some(u.id));
+    assert!(s.token_user("other").await.unwrap().is_none());
+    let up = s.update_user(w.account, u.id, UserPatch { role: Some(Role::Admin), ..Default::default() }).await.unwrap();
+    assert_eq!(up.role, Role::Admin);
+    assert_eq!(s.token_user("tok-hash").await.unwrap().map(|u| u.role), Some(Role::Admin));
+    s.delete_user(w.account, u.id).await.unwrap();
+    assert!(s.token_user("tok-hash").await.unwrap().is_none());
+}
+
+/// Teams with members; inboxes with settings.
+pub async fn teams_and_inboxes(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Teams").await;
+    let t = s.create_team(w.account, "Returns", "returns and refunds", t0()).await.unwrap();
+    assert!(matches!(s.create_team(w.account, "Returns", "", t0()).await, Err(StorageError::Conflict { .. })));
+    let t = s.set_team_members(w.account, t.id, &[w.agent]).await.unwrap();
+    assert_eq!(t.member_ids, vec![w.agent]);
+    let other = world(&*s, "Other").await;
+    assert!(matches!(s.set_team_members(w.account, t.id, &[other.agent]).await, Err(StorageError::Conflict { .. })));
+    assert_eq!(s.list_teams(w.account).await.unwrap().len(), 1);
+    s.delete_team(w.account, t.id).await.unwrap();
+    assert!(s.get_team(w.account, t.id).await.unwrap().is_none());
+
+    let cfg = InboxConfig { callback_url: Some("http://127.0.0.1:9/cb".into()), ..Default::default() };
+    let i = s.update_inbox(w.account, w.inbox, InboxPatch { name: Some("Shop API".into()), config: Some(cfg.clone()) }).await.unwrap();
+    assert_eq!(i.config, cfg);
+    let found = s.find_inbox(w.inbox).await.unwrap().unwrap();
+    assert_eq!((found.account_id, found.name.as_str(), found.secret.as_str()), (w.account, "Shop API", "s3cret"));
+    s.ingest(inbound(&w, "x", "u", "hi", t0()), opts(t0())).await.unwrap();
+    s.delete_inbox(w.account, w.inbox).await.unwrap();
+    assert!(s.list_conversations(w.account, &ConversationFilter::default(), None, 10).await.unwrap().items.is_empty());
+}
+
+/// Contacts: search by name, e-mail and phone; patches merge attributes.
+pub async fn contacts_search_and_patch(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Contacts").await;
+    let mk = |name: &str, email: &str, phone: &str| NewContact {
+        name: name.into(),
+        country: Some("DE".into()),
+        identities: vec![
+            Identity::new(IdentityKind::Email, email, None).unwrap(),
+            Identity::new(IdentityKind::Phone, phone, None).unwrap(),
+        ],
+        ..Default::default()
+    };
+    let anna = s.create_contact(w.account, mk("Anna Schmidt", "anna@example.de", "+49 151 23456789"), t0()).await.unwrap();
+    s.create_contact(w.account, mk("李伟", "li.wei@example.cn", "+86 138 0013 8000"), t0()).await.unwrap();
+    assert_eq!(anna.email.as_deref(), Some("anna@example.de"));
+    assert_eq!(anna.phone.as_deref(), Some("+4915123456789"));
+    let dup = s.create_contact(w.account, mk("Other", "anna@example.de", "+49 151 99999999"), t0()).await;
+    assert!(matches!(dup, Err(StorageError::Conflict { .. })));
+    let q = |q: &str| ContactQuery { q: Some(q.into()), limit: 10, before: None };
+    assert_eq!(s.search_contacts(w.account, q("SCHMIDT")).await.unwrap().len(), 1);
+    assert_eq!(s.search_contacts(w.account, q("li.wei@")).await.unwrap().len(), 1);
+    assert_eq!(s.search_contacts(w.account, q("+8613800138000")).await.unwrap().len(), 1);
+    assert_eq!(s.search_contacts(w.account, q("李")).await.unwrap().len(), 1);
+    assert_eq!(s.search_contacts(w.account, q("%")).await.unwrap().len(), 0);
+    assert_eq!(s.search_contacts(w.account, ContactQuery { q: None, limit: 1, before: None }).await.unwrap().len(), 1);
+    let mut attrs = serde_json::Map::new();
+    attrs.insert("shoe_size".into(), serde_json::json!(39));
+    let p = ContactPatch {
+        vip: Some(true),
+        timezone: Some(Some("Europe/Berlin".into())),
+        custom_attributes: Some(attrs),
+        add_identities: vec![Identity::new(IdentityKind::Whatsapp, "+49 151 23456789", None).unwrap()],
+        ..Default::default()
+    };
+    let a = s.update_contact(w.account, anna.id, p, t0()).await.unwrap();
+    assert!(a.vip);
+    assert_eq!(a.custom_attributes["shoe_size"], serde_json::json!(39));
+    assert_eq!(a.identities.len(), 3);
+    let mut rm = serde_json::Map::new();
+    rm.insert("shoe_size".into(), serde_json::Value::Null);
+    let a = s.update_contact(w.account, anna.id, ContactPatch { custom_attributes: Some(rm), ..Default::default() }, t0()).await.unwrap();
+    assert!(a.custom_attributes.is_empty());
+    assert_eq!(a.timezone.as_deref(), Some("Europe/Berlin"));
+}
+
+/// Jobs: leased claims, retries and failures.
+pub async fn jobs_lease_retry_and_fail(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Jobs").await;
+    let job = |run_at| NewJob { account_id: w.account, kind: "k".into(), payload: serde_json::json!({"n": 1}), run_at, max_attempts: 3 };
+    let j1 = s.enqueue_job(job(t0())).await.unwrap();
+    let j2 = s.enqueue_job(job(t0() + Duration::hours(1))).await.unwrap();
+    let c = s.claim_jobs(t0(), Duration::seconds(30), 10).await.unwrap();
+    assert_eq!(c.iter().map(|j| j.id).collect::<Vec<_>>(), vec![j1]);
+    assert_eq!(c[0].attempts, 1);
+    assert!(s.claim_jobs(t0() + Duration::seconds(10), Duration::seconds(30), 10).await.unwrap().is_empty(), "leased");
+    let again = s.claim_jobs(t0() + Duration::seconds(31), Duration::seconds(30), 10).await.unwrap();
+    assert_eq!(again.len(), 1, "lease ran out");
+    assert_eq!(again[0].attempts, 2);
+    s.retry_job(j1, t0() + Duration::minutes(5), "timeout").await.unwrap();
+    assert!(s.claim_jobs(t0() + Duration::minutes(1), Duration::seconds(30), 10).await.unwrap().is_empty());
+    let later = s.claim_jobs(t0() + Duration::minutes(61), Duration::seconds(30), 10).await.unwrap();
+    assert_eq!(later.len(), 2);
+    assert_eq!(later.iter().find(|j| j.id == j1).unwrap().last_error.as_deref(), Some("timeout"));
+    s.complete_job(j2, t0()).await.unwrap();
+    s.fail_job(j1, "gave up", t0()).await.unwrap();
+    assert_eq!(s.job_state(j1).await.unwrap().map(|x| x.0), Some(JobState::Failed));
+    assert_eq!(s.job_state(j2).await.unwrap().map(|x| x.0), Some(JobState::Done));
+    assert!(s.claim_jobs(t0() + Duration::days(1), Duration::seconds(30), 10).await.unwrap().is_empty());
+}
+
+/// The outbox hands out each event until it is marked published.
+pub async fn outbox_publishing(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Outbox").await;
+    s.ingest(inbound(&w, "1", "u", "a", t0()), opts(t0())).await.unwrap();
+    s.ingest(inbound(&w, "2", "u", "b", t0()), opts(t0())).await.unwrap();
+    let ev = s.unpublished_events(100).await.unwrap();
+    let names: Vec<_> = ev.iter().map(|e| e.event.name()).collect();
+    assert_eq!(names, vec!["contact_created", "conversation_created", "message_created", "message_created"]);
+    assert!(ev.windows(2).all(|p| p[0].id < p[1].id));
+    match &ev[3].event {
+        Event::MessageCreated { message } => assert_eq!(message.text(), "b"),
+        other => panic!("unexpected {other:?}"),
+    }
+    s.mark_published(&ev[..2].iter().map(|e| e.id).collect::<Vec<_>>(), t0()).await.unwrap();
+    assert_eq!(s.unpublished_events(100).await.unwrap().len(), 2);
+}

@@ -1,0 +1,18 @@
+//! The storage boundary: repository traits per aggregate under one
+//! [`Storage`] trait, the error type, and the conformance suite that every
+//! backend (SQLite, PostgreSQL) runs.
+//!
+//! Backends own their SQL and migrations; everything above them sees only
+//! these traits, used as `Arc<dyn Storage>`.
+
+mod error;
+mod model;
+mod repo;
+pub mod rows;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::{StorageError, StorageResult};
+pub use model::*;
+pub use repo::*;

@@ -1,0 +1,334 @@
+//! Inputs and outputs of the repositories that are not domain types.
+
+use chrono::{DateTime, Duration, Utc};
+use ferry_core::account::Role;
+use ferry_core::contact::Identity;
+use ferry_core::conversation::{Change, Conversation, Status, Transition, TransitionError};
+use ferry_core::inbox::{ChannelKind, InboxConfig};
+use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
+use ferry_core::{AccountId, ContactId, ConversationId, InboxId, JobId, MessageId, TeamId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Shop name.
+    pub name: String,
+    /// Default answer language.
+    pub default_language: String,
+}
+
+/// A new user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Display name.
+    pub name: String,
+    /// Normalised login e-mail.
+    pub email: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// Languages the agent answers in.
+    pub languages: Vec<String>,
+}
+
+/// Changes to a user.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New role.
+    pub role: Option<Role>,
+    /// New languages.
+    pub languages: Option<Vec<String>>,
+    /// New password hash.
+    pub password_hash: Option<String>,
+}
+
+/// A new inbox.
+#[derive(Debug, Clone)]
+pub struct NewInbox {
+    /// Display name.
+    pub name: String,
+    /// Channel.
+    pub channel: ChannelKind,
+    /// Settings.
+    pub config: InboxConfig,
+    /// Webhook secret.
+    pub secret: String,
+}
+
+/// Changes to an inbox.
+#[derive(Debug, Clone, Default)]
+pub struct InboxPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New settings.
+    pub config: Option<InboxConfig>,
+}
+
+/// A new contact.
+#[derive(Debug, Clone, Default)]
+pub struct NewContact {
+    /// Name.
+    pub name: String,
+    /// Country (ISO 3166 alpha-2).
+    pub country: Option<String>,
+    /// Language (BCP 47).
+    pub language: Option<String>,
+    /// Time zone (IANA).
+    pub timezone: Option<String>,
+    /// VIP flag.
+    pub vip: bool,
+    /// Custom attributes.
+    pub custom_attributes: serde_json::Map<String, serde_json::Value>,
+    /// Tags (normalised).
+    pub tags: Vec<String>,
+    /// Identities (normalised); e-mail and phone also fill the primary
+    /// fields.
+    pub identities: Vec<Identity>,
+}
+
+/// Changes to a contact. `Some(None)` clears a field.
+#[derive(Debug, Clone, Default)]
+pub struct ContactPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New country.
+    pub country: Option<Option<String>>,
+    /// New language.
+    pub language: Option<Option<String>>,
+    /// New time zone.
+    pub timezone: Option<Option<String>>,
+    /// VIP flag.
+    pub vip: Option<bool>,
+    /// Attributes merged into the existing ones (`null` removes a key).
+    pub custom_attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Replacement tags.
+    pub tags: Option<Vec<String>>,
+    /// Identities to add.
+    pub add_identities: Vec<Identity>,
+}
+
+/// Search over contacts.
+#[derive(Debug, Clone, Default)]
+pub struct ContactQuery {
+    /// Matches name, e-mail, phone or any identity value (case-insensitive
+    /// substring).
+    pub q: Option<String>,
+    /// Page size.
+    pub limit: u32,
+    /// Return contacts with a smaller id than this (pages go newest first).
+    pub before: Option<ContactId>,
+}
+
+/// Who a conversation list is filtered to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// Anyone or nobody.
+    #[default]
+    Any,
+    /// Nobody.
+    Unassigned,
+    /// This agent.
+    User(UserId),
+}
+
+/// Filters of the conversation list; all given filters must match.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    /// Status.
+    pub status: Option<Status>,
+    /// Assignee.
+    pub assignee: AssigneeFilter,
+    /// Team.
+    pub team_id: Option<TeamId>,
+    /// Inbox.
+    pub inbox_id: Option<InboxId>,
+    /// Contact.
+    pub contact_id: Option<ContactId>,
+    /// Tag (normalised).
+    pub tag: Option<String>,
+    /// Language (exact tag or its primary subtag, e.g. `zh` matches `zh-CN`).
+    pub language: Option<String>,
+}
+
+/// A position in the conversation list (sorted by last activity, newest
+/// first, then id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationCursor {
+    /// Last activity of the last conversation seen.
+    pub last_activity_at: DateTime<Utc>,
+    /// Its id.
+    pub id: ConversationId,
+}
+
+/// A page of conversations.
+#[derive(Debug, Clone)]
+pub struct ConversationPage {
+    /// The conversations.
+    pub items: Vec<Conversation>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<ConversationCursor>,
+}
+
+/// Turns a conversation's changes into activity lines, in the caller's
+/// words (names of agents and teams).
+pub type Describe = Box<dyn Fn(&Change) -> Option<String> + Send>;
+
+/// A change to a conversation, run by the backend inside its transaction
+/// on the locked row.
+pub struct ConversationUpdate {
+    /// The transition.
+    pub transition: Transition,
+    /// Activity lines for the resulting changes.
+    pub describe: Describe,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+impl ConversationUpdate {
+    /// Applies the transition to `c` (the backend calls this).
+    pub fn apply(&self, c: &mut Conversation) -> Result<Vec<Change>, TransitionError> {
+        c.apply(self.transition.clone(), self.now)
+    }
+}
+
+/// A conversation after an update, with what changed and the activity
+/// lines written.
+#[derive(Debug, Clone)]
+pub struct UpdatedConversation {
+    /// After the change.
+    pub conversation: Conversation,
+    /// What changed (empty: nothing was written).
+    pub changes: Vec<Change>,
+    /// Activity lines written.
+    pub activities: Vec<Message>,
+}
+
+/// Builds the job that delivers a just-stored outgoing message.
+pub type JobForMessage = Box<dyn FnOnce(&Message) -> NewJob + Send>;
+
+/// A message written by an agent, the bot or Ferry.
+pub struct NewMessage {
+    /// Its conversation.
+    pub conversation_id: ConversationId,
+    /// Outgoing, note or activity.
+    pub kind: MessageKind,
+    /// Who wrote it.
+    pub sender: Sender,
+    /// Content.
+    pub parts: Vec<ContentPart>,
+    /// Initial delivery status (outgoing only).
+    pub delivery: Option<DeliveryStatus>,
+    /// When it was written.
+    pub now: DateTime<Utc>,
+    /// The conversation transition it causes (an agent's reply), if any.
+    pub transition: Option<Transition>,
+    /// A delivery job to enqueue in the same transaction.
+    pub job: Option<JobForMessage>,
+}
+
+/// A stored message with its conversation after the write.
+#[derive(Debug, Clone)]
+pub struct PostedMessage {
+    /// The message.
+    pub message: Message,
+    /// Its conversation.
+    pub conversation: Conversation,
+    /// What the message changed in the conversation.
+    pub changes: Vec<Change>,
+}
+
+/// How intake treats a buyer's message.
+#[derive(Debug, Clone, Copy)]
+pub struct IntakeOptions {
+    /// New and reopened conversations start with the bot.
+    pub bot_enabled: bool,
+    /// A message within this long after resolving reopens the conversation;
+    /// later ones start a new conversation.
+    pub reopen_window: Duration,
+    /// When intake runs.
+    pub now: DateTime<Utc>,
+}
+
+/// What intake did with a message.
+#[derive(Debug, Clone)]
+pub struct IntakeOutcome {
+    /// The stored message (the original one for a re-delivery).
+    pub message: Message,
+    /// Its conversation, as it is now.
+    pub conversation: Conversation,
+    /// True when the message had been delivered before and nothing was
+    /// written.
+    pub duplicate: bool,
+    /// True when the contact was created by this message.
+    pub new_contact: bool,
+    /// True when the conversation was opened by this message.
+    pub new_conversation: bool,
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    /// Account it works for.
+    pub account_id: AccountId,
+    /// What to do (see `ferry-jobs`).
+    pub kind: String,
+    /// Arguments.
+    pub payload: serde_json::Value,
+    /// Not before.
+    pub run_at: DateTime<Utc>,
+    /// Give up after this many attempts.
+    pub max_attempts: u32,
+}
+
+/// A claimed job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Id.
+    pub id: JobId,
+    /// Account it works for.
+    pub account_id: AccountId,
+    /// What to do.
+    pub kind: String,
+    /// Arguments.
+    pub payload: serde_json::Value,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    /// Give up after this many attempts.
+    pub max_attempts: u32,
+    /// Error of the previous attempt.
+    pub last_error: Option<String>,
+}
+
+/// The state of a job (for inspection and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting or running.
+    Pending,
+    /// Done.
+    Done,
+    /// Gave up.
+    Failed,
+}
+
+/// A tag with how many conversations carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCount {
+    /// The tag.
+    pub tag: String,
+    /// Conversations with it.
+    pub conversations: u64,
+}
+
+/// Ids of a message and its conversation (lightweight lookups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageRef {
+    /// Message.
+    pub message_id: MessageId,
+    /// Conversation.
+    pub conversation_id: ConversationId,
+}

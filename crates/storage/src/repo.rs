@@ -1,0 +1,192 @@
+//! Repository traits. Every method takes the account it works in (except
+//! the few global lookups by secret token or login e-mail, which return the
+//! row's account) and never touches another account's rows.
+
+use crate::error::StorageResult;
+use crate::model::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use ferry_core::account::{Account, Team, User};
+use ferry_core::contact::Contact;
+use ferry_core::conversation::Conversation;
+use ferry_core::event::EventEnvelope;
+use ferry_core::inbound::Inbound;
+use ferry_core::inbox::Inbox;
+use ferry_core::message::{DeliveryStatus, Message};
+use ferry_core::{AccountId, ContactId, ConversationId, EventId, InboxId, JobId, MessageId, TeamId, UserId};
+
+/// Accounts.
+#[async_trait]
+pub trait AccountRepo {
+    /// Creates an account.
+    async fn create_account(&self, new: NewAccount, now: DateTime<Utc>) -> StorageResult<Account>;
+    /// Reads an account.
+    async fn get_account(&self, id: AccountId) -> StorageResult<Option<Account>>;
+}
+
+/// Users, sessions and API tokens.
+#[async_trait]
+pub trait UserRepo {
+    /// Creates a user; a taken e-mail is a `Conflict { constraint: "users.email" }`.
+    async fn create_user(&self, account: AccountId, new: NewUser, now: DateTime<Utc>) -> StorageResult<User>;
+    /// Reads a user of the account.
+    async fn get_user(&self, account: AccountId, id: UserId) -> StorageResult<Option<User>>;
+    /// The users of the account, by name.
+    async fn list_users(&self, account: AccountId) -> StorageResult<Vec<User>>;
+    /// Changes a user.
+    async fn update_user(&self, account: AccountId, id: UserId, patch: UserPatch) -> StorageResult<User>;
+    /// Removes a user (their conversations become unassigned).
+    async fn delete_user(&self, account: AccountId, id: UserId) -> StorageResult<()>;
+    /// A user and their password hash by login e-mail (global: logins are
+    /// unique across accounts).
+    async fn find_login(&self, email: &str) -> StorageResult<Option<(User, String)>>;
+    /// Stores a session (by the SHA-256 of its secret).
+    async fn create_session(&self, token_hash: &str, user: &User, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> StorageResult<()>;
+    /// The user of a live session.
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> StorageResult<Option<User>>;
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &str) -> StorageResult<()>;
+    /// Stores an API token (by the SHA-256 of its secret) acting as `user`.
+    async fn create_api_token(&self, user: &User, name: &str, token_hash: &str, now: DateTime<Utc>) -> StorageResult<()>;
+    /// The user an API token acts as.
+    async fn token_user(&self, token_hash: &str) -> StorageResult<Option<User>>;
+}
+
+/// Teams.
+#[async_trait]
+pub trait TeamRepo {
+    /// Creates a team; a taken name is a `Conflict { constraint: "teams.name" }`.
+    async fn create_team(&self, account: AccountId, name: &str, description: &str, now: DateTime<Utc>) -> StorageResult<Team>;
+    /// Reads a team.
+    async fn get_team(&self, account: AccountId, id: TeamId) -> StorageResult<Option<Team>>;
+    /// All teams, by name.
+    async fn list_teams(&self, account: AccountId) -> StorageResult<Vec<Team>>;
+    /// Replaces a team's members (all must be users of the account).
+    async fn set_team_members(&self, account: AccountId, id: TeamId, members: &[UserId]) -> StorageResult<Team>;
+    /// Removes a team (its conversations lose their team).
+    async fn delete_team(&self, account: AccountId, id: TeamId) -> StorageResult<()>;
+}
+
+/// Inboxes.
+#[async_trait]
+pub trait InboxRepo {
+    /// Creates an inbox.
+    async fn create_inbox(&self, account: AccountId, new: NewInbox, now: DateTime<Utc>) -> StorageResult<Inbox>;
+    /// Reads an inbox of the account.
+    async fn get_inbox(&self, account: AccountId, id: InboxId) -> StorageResult<Option<Inbox>>;
+    /// Reads an inbox by id alone: for webhooks, which learn the account
+    /// from the inbox and then verify the signature with its secret.
+    async fn find_inbox(&self, id: InboxId) -> StorageResult<Option<Inbox>>;
+    /// All inboxes, by name.
+    async fn list_inboxes(&self, account: AccountId) -> StorageResult<Vec<Inbox>>;
+    /// Changes an inbox.
+    async fn update_inbox(&self, account: AccountId, id: InboxId, patch: InboxPatch) -> StorageResult<Inbox>;
+    /// Removes an inbox with its conversations and messages.
+    async fn delete_inbox(&self, account: AccountId, id: InboxId) -> StorageResult<()>;
+}
+
+/// Contacts.
+#[async_trait]
+pub trait ContactRepo {
+    /// Creates a contact; an identity already used by another contact is a
+    /// `Conflict { constraint: "contact_identities" }`.
+    async fn create_contact(&self, account: AccountId, new: NewContact, now: DateTime<Utc>) -> StorageResult<Contact>;
+    /// Reads a contact with identities and tags.
+    async fn get_contact(&self, account: AccountId, id: ContactId) -> StorageResult<Option<Contact>>;
+    /// Searches contacts, newest first.
+    async fn search_contacts(&self, account: AccountId, query: ContactQuery) -> StorageResult<Vec<Contact>>;
+    /// Changes a contact.
+    async fn update_contact(&self, account: AccountId, id: ContactId, patch: ContactPatch, now: DateTime<Utc>) -> StorageResult<Contact>;
+}
+
+/// Conversations.
+#[async_trait]
+pub trait ConversationRepo {
+    /// Reads a conversation.
+    async fn get_conversation(&self, account: AccountId, id: ConversationId) -> StorageResult<Option<Conversation>>;
+    /// A page of conversations, most recent activity first.
+    async fn list_conversations(
+        &self,
+        account: AccountId,
+        filter: &ConversationFilter,
+        after: Option<ConversationCursor>,
+        limit: u32,
+    ) -> StorageResult<ConversationPage>;
+    /// How many conversations match the filter (its status ignored), per
+    /// status.
+    async fn count_conversations(&self, account: AccountId, filter: &ConversationFilter) -> StorageResult<Vec<(ferry_core::conversation::Status, u64)>>;
+    /// Applies a transition on the locked conversation; writes the row, the
+    /// activity lines and the events in one transaction. Nothing is written
+    /// when nothing changes.
+    async fn update_conversation(&self, account: AccountId, id: ConversationId, update: ConversationUpdate) -> StorageResult<UpdatedConversation>;
+    /// Snoozed conversations whose time has come.
+    async fn due_snoozed(&self, now: DateTime<Utc>, limit: u32) -> StorageResult<Vec<(AccountId, ConversationId)>>;
+    /// Tags in use, with counts.
+    async fn list_tags(&self, account: AccountId) -> StorageResult<Vec<TagCount>>;
+}
+
+/// Messages.
+#[async_trait]
+pub trait MessageRepo {
+    /// Reads a message.
+    async fn get_message(&self, account: AccountId, id: MessageId) -> StorageResult<Option<Message>>;
+    /// Up to `limit` messages of a conversation before `before` (all when
+    /// `None`), oldest first.
+    async fn list_messages(&self, account: AccountId, conversation: ConversationId, before: Option<MessageId>, limit: u32) -> StorageResult<Vec<Message>>;
+    /// Stores an outgoing message, note or activity, applies its transition
+    /// to the conversation, enqueues its delivery job and appends the events,
+    /// in one transaction.
+    async fn post_message(&self, account: AccountId, new: NewMessage) -> StorageResult<PostedMessage>;
+    /// Records a delivery report. Reports that would move the status
+    /// backwards are ignored (returns `None`).
+    async fn update_delivery(&self, account: AccountId, id: MessageId, status: DeliveryStatus, external_id: Option<String>, now: DateTime<Utc>) -> StorageResult<Option<Message>>;
+}
+
+/// The intake of buyers' messages.
+#[async_trait]
+pub trait IntakeRepo {
+    /// In one transaction: returns the original if (inbox, external id) was
+    /// seen; else resolves or creates the contact, continues or opens the
+    /// conversation, stores the message and appends the events.
+    async fn ingest(&self, inbound: Inbound, options: IntakeOptions) -> StorageResult<IntakeOutcome>;
+}
+
+/// The transactional outbox.
+#[async_trait]
+pub trait OutboxRepo {
+    /// Events not yet published, oldest first.
+    async fn unpublished_events(&self, limit: u32) -> StorageResult<Vec<EventEnvelope>>;
+    /// Marks events as published.
+    async fn mark_published(&self, ids: &[EventId], now: DateTime<Utc>) -> StorageResult<()>;
+    /// Counts events per account (for inspection and tests).
+    async fn count_events(&self, account: AccountId) -> StorageResult<u64>;
+}
+
+/// Background jobs.
+#[async_trait]
+pub trait JobRepo {
+    /// Enqueues a job.
+    async fn enqueue_job(&self, job: NewJob) -> StorageResult<JobId>;
+    /// Claims up to `limit` due jobs for `lease`; each claim counts as an
+    /// attempt. A job whose lease ran out is claimable again.
+    async fn claim_jobs(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> StorageResult<Vec<Job>>;
+    /// Marks a job done.
+    async fn complete_job(&self, id: JobId, now: DateTime<Utc>) -> StorageResult<()>;
+    /// Puts a job back to run again at `run_at`.
+    async fn retry_job(&self, id: JobId, run_at: DateTime<Utc>, error: &str) -> StorageResult<()>;
+    /// Gives up on a job.
+    async fn fail_job(&self, id: JobId, error: &str, now: DateTime<Utc>) -> StorageResult<()>;
+    /// The state of a job.
+    async fn job_state(&self, id: JobId) -> StorageResult<Option<(JobState, u32, Option<String>)>>;
+}
+
+/// Everything a backend provides.
+#[async_trait]
+pub trait Storage:
+    AccountRepo + UserRepo + TeamRepo + InboxRepo + ContactRepo + ConversationRepo + MessageRepo + IntakeRepo + OutboxRepo + JobRepo + Send + Sync
+{
+    /// Backend name for logs (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+    /// Checks the database answers.
+    async fn ping(&self) -> StorageResult<()>;
+}
