@@ -1,1 +1,699 @@
+//! The shapes of Ferry's HTTP and WebSocket API: request bodies, response
+//! views and error codes. The console's TypeScript types and the OpenAPI
+//! document are generated from these, so they are the API's one source.
+
+use chrono::{DateTime, Utc};
+use ferry_core::account::{Role, Team, User};
+use ferry_core::contact::{Contact, Identity, IdentityKind};
+use ferry_core::conversation::{Conversation, Priority, Status};
+use ferry_core::inbox::{ChannelKind, Inbox, InboxConfig};
+use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An error answer: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code the console translates (`not_found`,
+    /// `unauthorized`, `forbidden`, `invalid`, `malformed_request`,
+    /// `conflict`, `invalid_transition`, `payload_too_large`, `internal`).
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// The field at fault, when one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Login e-mail.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// The logged-in user.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProfileView {
+    /// The user.
+    pub user: AgentView,
+    /// The account they work in.
+    pub account_id: i64,
+    /// The account's name.
+    pub account_name: String,
+}
+
+/// A console user.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AgentView {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Login e-mail.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Languages.
+    pub languages: Vec<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for AgentView {
+    fn from(u: User) -> Self {
+        Self { id: u.id.0, name: u.name, email: u.email, role: u.role, languages: u.languages, created_at: u.created_at }
+    }
+}
+
+/// `POST /agents`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgent {
+    /// Name.
+    pub name: String,
+    /// Login e-mail.
+    pub email: String,
+    /// First password (8–128 characters).
+    pub password: String,
+    /// Role (default agent).
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// Languages the agent answers in.
+    #[serde(default)]
+    pub languages: Vec<String>,
+}
+
+/// `PATCH /agents/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgent {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New role.
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// New languages.
+    #[serde(default)]
+    pub languages: Option<Vec<String>>,
+}
+
+/// A team.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TeamView {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Members' ids.
+    pub member_ids: Vec<i64>,
+}
+
+impl From<Team> for TeamView {
+    fn from(t: Team) -> Self {
+        Self { id: t.id.0, name: t.name, description: t.description, member_ids: t.member_ids.into_iter().map(|m| m.0).collect() }
+    }
+}
+
+/// `POST /teams`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeam {
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// `PUT /teams/{id}/members`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamMembers {
+    /// All members.
+    pub user_ids: Vec<i64>,
+}
+
+/// An inbox.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InboxView {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Channel.
+    pub channel: ChannelKind,
+    /// Settings.
+    pub config: InboxConfig,
+    /// Where the channel posts inbound messages.
+    pub webhook_path: String,
+    /// Webhook secret; only shown to owners and admins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl InboxView {
+    /// The view, with the secret only when `reveal`.
+    pub fn new(i: Inbox, reveal: bool) -> Self {
+        Self {
+            webhook_path: format!("/webhooks/{}/{}", i.channel, i.id),
+            id: i.id.0,
+            name: i.name,
+            channel: i.channel,
+            config: i.config,
+            secret: reveal.then_some(i.secret),
+            created_at: i.created_at,
+        }
+    }
+}
+
+/// `POST /inboxes`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInbox {
+    /// Name.
+    pub name: String,
+    /// Channel.
+    pub channel: ChannelKind,
+    /// Settings.
+    #[serde(default)]
+    pub config: InboxConfig,
+}
+
+/// `PATCH /inboxes/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInbox {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New settings (replaces all).
+    #[serde(default)]
+    pub config: Option<InboxConfig>,
+}
+
+/// A contact.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContactView {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Primary e-mail.
+    pub email: Option<String>,
+    /// Primary phone (E.164).
+    pub phone: Option<String>,
+    /// Country (ISO 3166 alpha-2).
+    pub country: Option<String>,
+    /// Language (BCP 47).
+    pub language: Option<String>,
+    /// Time zone (IANA).
+    pub timezone: Option<String>,
+    /// VIP.
+    pub vip: bool,
+    /// Custom attributes.
+    #[schema(value_type = Object)]
+    pub custom_attributes: serde_json::Map<String, serde_json::Value>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Channel identities.
+    pub identities: Vec<Identity>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Contact> for ContactView {
+    fn from(c: Contact) -> Self {
+        Self {
+            id: c.id.0,
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            country: c.country,
+            language: c.language,
+            timezone: c.timezone,
+            vip: c.vip,
+            custom_attributes: c.custom_attributes,
+            tags: c.tags,
+            identities: c.identities,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// An identity in a request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityInput {
+    /// Kind (`email`, `phone`, `whatsapp`, `amazon`).
+    pub kind: IdentityKind,
+    /// Value.
+    pub value: String,
+}
+
+/// `POST /contacts`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContact {
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone, international format.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Country.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Language.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Time zone.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// VIP.
+    #[serde(default)]
+    pub vip: bool,
+    /// Custom attributes.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom_attributes: serde_json::Map<String, serde_json::Value>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// More identities.
+    #[serde(default)]
+    pub identities: Vec<IdentityInput>,
+}
+
+/// `PATCH /contacts/{id}`; absent fields stay, `null` clears.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateContact {
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Country.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub country: Option<Option<String>>,
+    /// Language.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Option<String>>,
+    /// Time zone.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub timezone: Option<Option<String>>,
+    /// VIP.
+    #[serde(default)]
+    pub vip: Option<bool>,
+    /// Attributes merged in (`null` values remove keys).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub custom_attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Replacement tags.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// E-mail to add.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone to add.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Identities to add.
+    #[serde(default)]
+    pub identities: Vec<IdentityInput>,
+}
+
+/// Distinguishes an absent field from an explicit `null`.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Serialises the inner option.
+    pub fn serialize<S: Serializer, T: Serialize>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// `null` becomes `Some(None)`.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// Page of contacts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContactList {
+    /// Contacts, newest first.
+    pub data: Vec<ContactView>,
+    /// Pass as `before` for the next page.
+    pub next_before: Option<i64>,
+}
+
+/// A conversation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConversationView {
+    /// Id.
+    pub id: i64,
+    /// Inbox.
+    pub inbox_id: i64,
+    /// Buyer.
+    pub contact_id: i64,
+    /// Status.
+    pub status: Status,
+    /// Assigned agent.
+    pub assignee_id: Option<i64>,
+    /// Team.
+    pub team_id: Option<i64>,
+    /// Priority.
+    pub priority: Priority,
+    /// Buyer's language.
+    pub language: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Wakes up at.
+    pub snoozed_until: Option<DateTime<Utc>>,
+    /// Why the bot handed it over.
+    pub handoff_reason: Option<String>,
+    /// Buyer's last message.
+    pub last_buyer_message_at: Option<DateTime<Utc>>,
+    /// First agent reply.
+    pub first_reply_at: Option<DateTime<Utc>>,
+    /// Resolved at.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Last activity.
+    pub last_activity_at: DateTime<Utc>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Conversation> for ConversationView {
+    fn from(c: Conversation) -> Self {
+        Self {
+            id: c.id.0,
+            inbox_id: c.inbox_id.0,
+            contact_id: c.contact_id.0,
+            status: c.status,
+            assignee_id: c.assignee_id.map(|x| x.0),
+            team_id: c.team_id.map(|x| x.0),
+            priority: c.priority,
+            language: c.language,
+            tags: c.tags,
+            snoozed_until: c.snoozed_until,
+            handoff_reason: c.handoff_reason,
+            last_buyer_message_at: c.last_buyer_message_at,
+            first_reply_at: c.first_reply_at,
+            resolved_at: c.resolved_at,
+            last_activity_at: c.last_activity_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A page of conversations.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConversationList {
+    /// Conversations, most recent activity first.
+    pub data: Vec<ConversationView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Conversations per status.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ConversationCounts {
+    /// With an agent, waiting.
+    pub open: u64,
+    /// Waiting for the buyer.
+    pub pending: u64,
+    /// Snoozed.
+    pub snoozed: u64,
+    /// Resolved.
+    pub resolved: u64,
+    /// With the bot.
+    pub bot: u64,
+    /// All of them.
+    pub all: u64,
+}
+
+/// `POST /conversations/{id}/assignments`: absent fields stay, `null`
+/// removes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// Agent.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<Option<i64>>,
+    /// Team.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<Option<i64>>,
+}
+
+/// `POST /conversations/{id}/status`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// New status.
+    pub status: Status,
+    /// For `snoozed`: until when.
+    #[serde(default)]
+    pub snoozed_until: Option<DateTime<Utc>>,
+}
+
+/// `POST /conversations/{id}/priority`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityRequest {
+    /// New priority.
+    pub priority: Priority,
+}
+
+/// `PUT /conversations/{id}/tags`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagsRequest {
+    /// All tags.
+    pub tags: Vec<String>,
+}
+
+/// A tag in use.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TagView {
+    /// Tag.
+    pub tag: String,
+    /// Conversations with it.
+    pub conversations: u64,
+}
+
+/// A message.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessageView {
+    /// Id.
+    pub id: i64,
+    /// Conversation.
+    pub conversation_id: i64,
+    /// Inbox.
+    pub inbox_id: i64,
+    /// Incoming, outgoing, note or activity.
+    pub kind: MessageKind,
+    /// Who wrote it.
+    pub sender: Sender,
+    /// Content.
+    pub parts: Vec<ContentPart>,
+    /// All text.
+    pub text: String,
+    /// The channel's id.
+    pub external_id: Option<String>,
+    /// Delivery status of outgoing messages.
+    pub delivery: Option<DeliveryStatus>,
+    /// Sent.
+    pub sent_at: DateTime<Utc>,
+    /// Stored.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        Self {
+            text: m.text(),
+            id: m.id.0,
+            conversation_id: m.conversation_id.0,
+            inbox_id: m.inbox_id.0,
+            kind: m.kind,
+            sender: m.sender,
+            parts: m.parts,
+            external_id: m.external_id,
+            delivery: m.delivery,
+            sent_at: m.sent_at,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// `POST /conversations/{id}/messages`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMessage {
+    /// Text.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// Further parts (images, buttons).
+    #[serde(default)]
+    pub parts: Vec<ContentPart>,
+    /// A private note for agents instead of a reply.
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// What a webhook delivery produced.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhookAck {
+    /// The stored message (the original on re-delivery).
+    pub message_id: i64,
+    /// Its conversation.
+    pub conversation_id: i64,
+    /// Its contact.
+    pub contact_id: i64,
+    /// True when this delivery repeated an earlier one.
+    pub duplicate: bool,
+}
+
+/// Health.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// Storage backend.
+    pub storage: String,
+    /// Version.
+    pub version: String,
+}
+
+/// An event pushed on `/ws`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WsEvent {
+    /// Outbox id; repeats of the same id are the same event.
+    pub id: i64,
+    /// Account.
+    pub account_id: i64,
+    /// Committed at.
+    pub created_at: DateTime<Utc>,
+    /// The event.
+    #[serde(flatten)]
+    pub payload: WsPayload,
+}
+
+/// The event kinds pushed on `/ws`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum WsPayload {
+    /// A message, note or activity line was stored.
+    MessageCreated(MessageView),
+    /// A message's delivery status changed.
+    MessageUpdated(MessageView),
+    /// A conversation was opened.
+    ConversationCreated(ConversationView),
+    /// A conversation changed.
+    ConversationUpdated(ConversationView),
+    /// A contact was created.
+    ContactCreated(ContactView),
+}
+
+impl From<ferry_core::event::EventEnvelope> for WsEvent {
+    fn from(e: ferry_core::event::EventEnvelope) -> Self {
+        use ferry_core::event::Event;
+        let payload = match e.event {
+            Event::MessageCreated { message } => WsPayload::MessageCreated(message.into()),
+            Event::MessageUpdated { message } => WsPayload::MessageUpdated(message.into()),
+            Event::ConversationCreated { conversation } => WsPayload::ConversationCreated(conversation.into()),
+            Event::ConversationUpdated { conversation, .. } => WsPayload::ConversationUpdated(conversation.into()),
+            Event::ContactCreated { contact } => WsPayload::ContactCreated(contact.into()),
+        };
+        Self { id: e.id.0, account_id: e.account_id.0, created_at: e.created_at, payload }
+    }
+}
+
+/// The body of `POST /webhooks/api/{inbox_id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiInbound {
+    /// The sender's id for the message; re-deliveries repeat it.
+    pub external_id: String,
+    /// Who sent it.
+    pub sender: ApiSender,
+    /// Text, if any.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Files, by URL or inline.
+    #[serde(default)]
+    pub attachments: Vec<ApiAttachment>,
+    /// When it was sent (RFC 3339); now when absent.
+    #[serde(default)]
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+/// The sender of an API message.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSender {
+    /// The sender's stable handle in the sending system.
+    pub handle: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// E-mail, linking the buyer to other channels.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone (international format), linking the buyer to other channels.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Language (BCP 47).
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// A file of an API message.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiAttachment {
+    /// Where the file can be fetched.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Or the bytes, base64.
+    #[serde(default)]
+    pub data_base64: Option<String>,
+    /// MIME type.
+    pub content_type: String,
+    /// File name.
+    #[serde(default)]
+    pub filename: Option<String>,
+}
 

@@ -1,1 +1,61 @@
+//! Ferry's HTTP surface: the REST API under `/api/v1/accounts/{id}/…`,
+//! channel webhooks under `/webhooks/…`, the agents' WebSocket at `/ws`,
+//! the OpenAPI document and health check. Handlers are thin: extract, call
+//! one use case, map to a view.
 
+mod error;
+mod extract;
+mod openapi;
+mod routes;
+
+pub use error::ApiError;
+pub use openapi::ApiDoc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use ferry_app::App;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Mark session cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self { max_body_bytes: 1024 * 1024, secure_cookies: false }
+    }
+}
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The use cases.
+    pub app: Arc<App>,
+    /// HTTP settings.
+    pub config: Arc<ApiConfig>,
+}
+
+/// The whole router.
+pub fn router(app: Arc<App>, config: ApiConfig) -> Router {
+    let max = config.max_body_bytes;
+    let state = ApiState { app, config: Arc::new(config) };
+    let x_request_id = axum::http::HeaderName::from_static("x-request-id");
+    routes::routes()
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}

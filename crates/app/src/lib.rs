@@ -1,1 +1,93 @@
+//! Ferry's use cases. HTTP handlers, webhooks, workers and the CLI call
+//! these services alike; this is the one place that orchestrates storage,
+//! the event bus, jobs and outside calls.
 
+pub mod attachments;
+pub mod auth;
+pub mod bus;
+pub mod contacts;
+mod conversations;
+pub mod delivery;
+mod directory;
+mod error;
+pub mod intake;
+
+pub use conversations::{ConversationQuery, NewReply};
+pub use directory::{NewAgent, NewInboxInput};
+pub use error::{AppError, AppResult};
+
+use attachments::AttachmentStore;
+use bus::{Dispatcher, EventBus};
+use chrono::Duration;
+use ferry_core::clock::Clock;
+use ferry_storage::Storage;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Settings of the use cases.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// A buyer message within this long after resolving reopens the
+    /// conversation; later ones open a new one.
+    pub reopen_window: Duration,
+    /// How long a console login lasts.
+    pub session_ttl: Duration,
+    /// Public base URL (for links in webhooks and the widget snippet).
+    pub public_url: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            reopen_window: Duration::days(7),
+            session_ttl: Duration::days(14),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+/// The application: every use case hangs off it.
+pub struct App {
+    /// The store.
+    pub storage: Arc<dyn Storage>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Where committed events are published.
+    pub bus: Arc<dyn EventBus>,
+    /// Files attached to messages.
+    pub attachments: Arc<dyn AttachmentStore>,
+    /// Settings.
+    pub config: AppConfig,
+    dispatch: Arc<Notify>,
+    jobs: Arc<Notify>,
+}
+
+impl App {
+    /// Builds the application. `jobs` wakes the job worker when a job is
+    /// enqueued.
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        clock: Arc<dyn Clock>,
+        bus: Arc<dyn EventBus>,
+        attachments: Arc<dyn AttachmentStore>,
+        config: AppConfig,
+        jobs: Arc<Notify>,
+    ) -> Arc<Self> {
+        Arc::new(Self { storage, clock, bus, attachments, config, dispatch: Arc::new(Notify::new()), jobs })
+    }
+
+    /// The outbox dispatcher of this application; run it once per process.
+    pub fn dispatcher(&self) -> Dispatcher {
+        Dispatcher::new(self.storage.clone(), self.bus.clone(), self.dispatch.clone(), self.clock.clone())
+    }
+
+    /// Tells the dispatcher new events were committed.
+    pub(crate) fn events_committed(&self) {
+        self.dispatch.notify_one();
+    }
+
+    /// Tells the worker a job was enqueued.
+    pub(crate) fn job_enqueued(&self) {
+        self.jobs.notify_one();
+    }
+}

@@ -21,6 +21,7 @@ pub struct Account {
 
 /// What a user may do in an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Full control, including billing and deleting the account.

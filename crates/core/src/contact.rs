@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 /// The kind of a channel identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
     /// An e-mail address (global: the same address is the same buyer in any
@@ -109,6 +110,7 @@ pub enum IdentityError {
 
 /// One way of reaching a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     /// The kind.
     pub kind: IdentityKind,

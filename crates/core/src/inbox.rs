@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 /// The kind of channel an inbox connects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     /// Messages pushed by a program to `/webhooks/api/{inbox}`; replies go
@@ -108,6 +109,7 @@ pub struct Inbox {
 /// Settings of an inbox. Unknown keys are kept in `extra` so channel issues
 /// can add settings without a migration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxConfig {
     /// Where outgoing messages of an API inbox are POSTed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

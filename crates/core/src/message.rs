@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 /// What kind of entry a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
     /// From the buyer.
@@ -60,6 +61,7 @@ impl FromStr for MessageKind {
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Sender {
     /// The buyer.
@@ -75,6 +77,7 @@ pub enum Sender {
 /// A file attached to a message. The bytes live in object storage; this is
 /// the metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
     /// Where the file can be fetched (the channel's URL or our storage key).
     pub url: String,
@@ -102,6 +105,7 @@ impl Attachment {
 
 /// A quick-reply or link button.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Button {
     /// Label shown to the buyer.
     pub title: String,
@@ -111,6 +115,7 @@ pub struct Button {
 
 /// One part of a message's content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
     /// Plain text.
@@ -154,6 +159,7 @@ pub enum ContentPart {
 
 /// Delivery status of an outgoing message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Stored, waiting for delivery.

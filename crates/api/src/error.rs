@@ -1,0 +1,57 @@
+//! One mapping from errors to HTTP answers: a stable snake_case code, the
+//! right status, `{"error":{"code","message"}}`. Server errors are logged
+//! here once with their cause and answered opaquely.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ferry_api_types::{ErrorBody, ErrorDetail};
+use ferry_app::AppError;
+
+/// An error answered to an HTTP client.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl ApiError {
+    /// A 400 for a request that could not be read.
+    pub fn malformed(msg: impl Into<String>) -> Self {
+        ApiError(AppError::Malformed(msg.into()))
+    }
+}
+
+fn body(status: StatusCode, code: &str, message: String, field: Option<&str>) -> Response {
+    let b = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field: field.map(str::to_owned) } };
+    (status, Json(b)).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        match &e {
+            AppError::NotFound(what) => body(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
+            AppError::Unauthorized(m) => body(StatusCode::UNAUTHORIZED, "unauthorized", (*m).to_owned(), None),
+            AppError::Forbidden(m) => body(StatusCode::FORBIDDEN, "forbidden", (*m).to_owned(), None),
+            AppError::Invalid { field, message } => body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone(), *field),
+            AppError::Malformed(m) => body(StatusCode::BAD_REQUEST, "malformed_request", m.clone(), None),
+            AppError::TooLarge(_) => body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string(), None),
+            AppError::Conflict(m) => body(StatusCode::CONFLICT, "conflict", m.clone(), None),
+            AppError::Transition(t) => body(StatusCode::CONFLICT, "invalid_transition", t.to_string(), Some("status")),
+            AppError::Storage(_) | AppError::Internal(_) => {
+                tracing::error!(error = ?e, "request failed");
+                body(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side".to_owned(), None)
+            }
+        }
+    }
+}
+
+/// The answer when a handler panics.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    body(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side".to_owned(), None)
+}

@@ -1,0 +1,109 @@
+//! Extractors: JSON bodies whose rejections use our error format, and the
+//! authenticated actor (API token header or session cookie).
+
+use crate::{ApiError, ApiState};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use ferry_app::AppError;
+use ferry_app::auth::Actor;
+use serde::de::DeserializeOwned;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "ferry_session";
+
+/// A JSON body; errors answer 400/413/415/422 in our format.
+pub struct AppJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<ApiState> for AppJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &ApiState) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(AppJson(v)),
+            Err(rej) => Err(match rej {
+                JsonRejection::JsonDataError(e) => ApiError(AppError::Invalid { field: None, message: e.body_text() }),
+                JsonRejection::JsonSyntaxError(e) => ApiError::malformed(e.body_text()),
+                JsonRejection::MissingJsonContentType(_) => ApiError::malformed("send the body as JSON with Content-Type: application/json"),
+                JsonRejection::BytesRejection(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError(AppError::TooLarge(state.config.max_body_bytes))
+                }
+                other => ApiError::malformed(other.body_text()),
+            }),
+        }
+    }
+}
+
+fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The authenticated caller.
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<ApiState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        if let Some(token) = parts.headers.get("api_access_token").or_else(|| parts.headers.get("api-access-token")) {
+            let token = token.to_str().map_err(|_| ApiError(AppError::Unauthorized("invalid API access token")))?;
+            return Ok(Auth(state.app.actor_from_token(token.trim()).await?));
+        }
+        // Browsers cannot set headers on WebSocket upgrades; allow the
+        // token as a query parameter there.
+        if let Some(q) = parts.uri.query() {
+            if let Some(token) = url_param(q, "api_access_token") {
+                return Ok(Auth(state.app.actor_from_token(&token).await?));
+            }
+        }
+        if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
+            return Ok(Auth(state.app.actor_from_session(&session).await?));
+        }
+        Err(ApiError(AppError::Unauthorized("log in or send an api_access_token header")))
+    }
+}
+
+fn url_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+}
+
+/// The session secret of the request, if any (for logout).
+pub fn session_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// Path parameters; a malformed one is a 404 in our format (an id that is
+/// not a number names nothing).
+pub struct AppPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(AppPath(v)),
+            Err(_) => Err(ApiError(AppError::NotFound("resource"))),
+        }
+    }
+}
+
+/// Query parameters; bad ones are a 422 in our format.
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(AppQuery(v)),
+            Err(e) => Err(ApiError(AppError::Invalid { field: None, message: e.body_text() })),
+        }
+    }
+}

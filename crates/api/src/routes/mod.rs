@@ -1,0 +1,51 @@
+//! The routes, grouped by feature.
+
+pub mod admin;
+pub mod auth;
+pub mod contacts;
+pub mod conversations;
+pub mod meta;
+pub mod webhooks;
+pub mod ws;
+
+use crate::ApiState;
+use axum::Router;
+use axum::routing::{get, post, put};
+
+/// Every route of the API.
+pub fn routes() -> Router<ApiState> {
+    let account = Router::new()
+        .route("/inboxes", get(admin::list_inboxes).post(admin::create_inbox))
+        .route("/inboxes/{inbox_id}", get(admin::get_inbox).patch(admin::update_inbox).delete(admin::delete_inbox))
+        .route("/agents", get(admin::list_agents).post(admin::create_agent))
+        .route("/agents/{user_id}", axum::routing::patch(admin::update_agent).delete(admin::delete_agent))
+        .route("/teams", get(admin::list_teams).post(admin::create_team))
+        .route("/teams/{team_id}", axum::routing::delete(admin::delete_team))
+        .route("/teams/{team_id}/members", put(admin::set_team_members))
+        .route("/tags", get(admin::list_tags))
+        .route("/contacts", get(contacts::list_contacts).post(contacts::create_contact))
+        .route("/contacts/{contact_id}", get(contacts::get_contact).patch(contacts::update_contact))
+        .route("/contacts/{contact_id}/conversations", get(contacts::contact_conversations))
+        .route("/conversations", get(conversations::list_conversations))
+        .route("/conversations/meta", get(conversations::conversation_counts))
+        .route("/conversations/{conversation_id}", get(conversations::get_conversation))
+        .route(
+            "/conversations/{conversation_id}/messages",
+            get(conversations::list_messages).post(conversations::create_message),
+        )
+        .route("/conversations/{conversation_id}/assignments", post(conversations::assign_conversation))
+        .route("/conversations/{conversation_id}/status", post(conversations::set_status))
+        .route("/conversations/{conversation_id}/priority", post(conversations::set_priority))
+        .route("/conversations/{conversation_id}/tags", get(conversations::get_tags).put(conversations::set_tags))
+        .route("/attachments/{key}", get(conversations::get_attachment));
+    Router::new()
+        .route("/healthz", get(meta::healthz))
+        .route("/api/openapi.json", get(meta::openapi))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/profile", get(auth::profile))
+        .nest("/api/v1/accounts/{account_id}", account)
+        .route("/webhooks/api/{inbox_id}", post(webhooks::api_webhook))
+        .route("/ws", get(ws::agent_socket))
+        .fallback(meta::not_found)
+}

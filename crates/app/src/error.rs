@@ -1,0 +1,73 @@
+//! The use cases' error type.
+
+use ferry_core::conversation::TransitionError;
+use ferry_storage::StorageError;
+
+/// Result of a use case.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// What can go wrong in a use case. The HTTP layer maps each variant to a
+/// status and a stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No such resource in this account.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// No or bad credentials.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Authenticated, but the role does not allow it.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The request is well-formed but its values are not acceptable.
+    #[error("{message}")]
+    Invalid {
+        /// The field at fault, if one.
+        field: Option<&'static str>,
+        /// What is wrong, for the user.
+        message: String,
+    },
+    /// The request body could not be read (not JSON, not UTF-8, wrong
+    /// shape).
+    #[error("{0}")]
+    Malformed(String),
+    /// The request body is larger than allowed.
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// It clashes with existing data (a taken e-mail, a duplicate name).
+    #[error("{0}")]
+    Conflict(String),
+    /// The conversation's state does not allow it.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The store failed.
+    #[error("storage failure")]
+    Storage(#[source] StorageError),
+    /// Anything else internal.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// An invalid value of `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        AppError::Invalid { field: Some(field), message: message.into() }
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => AppError::NotFound("resource"),
+            StorageError::Conflict { constraint } => AppError::Conflict(match constraint.as_str() {
+                "users.email" => "a user with this e-mail already exists".to_owned(),
+                "teams.name" => "a team with this name already exists".to_owned(),
+                "contact_identities" => "this e-mail, phone or handle already belongs to another contact".to_owned(),
+                "team_members.user_id" => "every team member must be an agent of this account".to_owned(),
+                _ => "the change conflicts with existing data".to_owned(),
+            }),
+            StorageError::Transition(t) => AppError::Transition(t),
+            other => AppError::Storage(other),
+        }
+    }
+}
