@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod openapi;
 mod routes;
+pub mod server;
 
 pub use error::ApiError;
 pub use openapi::ApiDoc;

@@ -106,9 +106,10 @@ impl Worker {
         self
     }
 
-    /// A handle that wakes the worker early (after enqueueing a job).
-    pub fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
+    /// Wakes early when `wake` is notified (after a job is enqueued).
+    pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
     }
 
     /// Claims due jobs once and runs them, one after another so their

@@ -162,6 +162,8 @@ pub async fn intake_links_channels_to_one_contact(s: Arc<dyn Storage>) {
     assert_eq!(c.email.as_deref(), Some("buyer@example.com"));
     assert_eq!(c.identities.len(), 3);
     assert_eq!(c.name, "Buyer handle-a");
+    let found = s.search_contacts(w.account, ContactQuery { q: Some("visitor-9".into()), limit: 10, before: None }).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c.id], "identities added by intake are searchable");
 }
 
 /// Messages continue the open conversation, reopen a recently resolved one

@@ -21,8 +21,15 @@ pub async fn api_webhook(
     State(s): State<ApiState>,
     AppPath(inbox_id): AppPath<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<WebhookAck>, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError(ferry_app::AppError::TooLarge(s.config.max_body_bytes))
+        } else {
+            ApiError::malformed(e.body_text())
+        }
+    })?;
     let sig = headers.get("x-ferry-signature").and_then(|v| v.to_str().ok());
     let out = s.app.ingest_api_webhook(InboxId(inbox_id), sig, &body).await?;
     Ok(Json(WebhookAck {

@@ -1,0 +1,92 @@
+//! Assembly of a running Ferry node from a store: the use cases, the
+//! router, the outbox dispatcher, the job worker and the snooze timer. The
+//! binary and the test kit both start Ferry through here.
+
+use crate::{ApiConfig, router};
+use axum::Router;
+use ferry_app::attachments::AttachmentStore;
+use ferry_app::bus::{EventBus, LocalBus};
+use ferry_app::delivery::Jobs;
+use ferry_app::{App, AppConfig};
+use ferry_core::clock::Clock;
+use ferry_jobs::Worker;
+use ferry_storage::Storage;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Everything a node runs.
+pub struct Node {
+    /// The use cases.
+    pub app: Arc<App>,
+    /// The job worker.
+    pub worker: Arc<Worker>,
+    /// The HTTP router.
+    pub router: Router,
+}
+
+/// What background loops to run with the HTTP server.
+#[derive(Debug, Clone, Copy)]
+pub struct Background {
+    /// Publish outbox events.
+    pub dispatcher: bool,
+    /// Run jobs (tests drain the worker themselves instead).
+    pub worker: bool,
+    /// Wake snoozed conversations.
+    pub snooze_timer: bool,
+}
+
+impl Default for Background {
+    fn default() -> Self {
+        Self { dispatcher: true, worker: true, snooze_timer: true }
+    }
+}
+
+impl Node {
+    /// Builds a node on `storage`.
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        clock: Arc<dyn Clock>,
+        attachments: Arc<dyn AttachmentStore>,
+        app_config: AppConfig,
+        api_config: ApiConfig,
+    ) -> Self {
+        let bus: Arc<dyn EventBus> = LocalBus::new(8192);
+        let jobs_wake = Arc::new(tokio::sync::Notify::new());
+        let app = App::new(storage.clone(), clock.clone(), bus, attachments, app_config, jobs_wake.clone());
+        let handler = Arc::new(Jobs::new(app.clone()));
+        let worker = Arc::new(Worker::new(storage, handler, clock).with_waker(jobs_wake));
+        let router = router(app.clone(), api_config);
+        Self { app, worker, router }
+    }
+
+    /// Starts the background loops on the current runtime.
+    pub fn spawn_background(&self, bg: Background) {
+        if bg.dispatcher {
+            let d = self.app.dispatcher();
+            tokio::spawn(d.run(Duration::from_millis(500)));
+        }
+        if bg.worker {
+            tokio::spawn(self.worker.clone().run(Duration::from_secs(1)));
+        }
+        if bg.snooze_timer {
+            let app = self.app.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Err(e) = app.wake_snoozed().await {
+                        tracing::error!(error = %e, "waking snoozed conversations failed");
+                    }
+                    tokio::time::sleep(Duration::from_secs(15)).await;
+                }
+            });
+        }
+    }
+
+    /// Serves HTTP on `listener` until `shutdown` completes.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

@@ -1,0 +1,494 @@
+//! End-to-end tests of the HTTP API against a real node, on SQLite and on
+//! PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ferry_testkit::*;
+use futures::{SinkExt, StreamExt};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+macro_rules! on_both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(ferry_testkit::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(ferry_testkit::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+on_both!(
+    same_webhook_five_times_concurrently_is_one_message,
+    bad_webhooks_get_clear_errors,
+    accounts_cannot_touch_each_other,
+    roles_are_enforced,
+    login_sessions_and_profile,
+    agents_work_a_conversation,
+    websocket_gets_buyer_message_quickly,
+    replies_reach_the_callback_signed_with_retries,
+    contacts_are_searchable,
+);
+
+fn acct(t: &Tenant) -> String {
+    format!("/api/v1/accounts/{}", t.account)
+}
+
+async fn same_webhook_five_times_concurrently_is_one_message(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Shop").await;
+    let body = buyer_message("wamid-1", "buyer-1", "Where is my order #1001?");
+    let results = futures::future::join_all((0..5).map(|_| app.webhook(&t, &body))).await;
+    for r in &results {
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    }
+    let ids: Vec<_> = results.iter().map(|r| (r.json["message_id"].clone(), r.json["conversation_id"].clone())).collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "same ids on every delivery: {ids:?}");
+    assert_eq!(results.iter().filter(|r| r.json["duplicate"] == json!(false)).count(), 1);
+    let conv = results[0].json["conversation_id"].as_i64().unwrap();
+    let msgs = app.get(&format!("{}/conversations/{conv}/messages", acct(&t)), &t.owner_token).await;
+    assert_eq!(msgs.json.as_array().unwrap().len(), 1);
+    let events = app.app.storage.count_events(t.account).await.unwrap();
+    // One contact, one conversation, one message: three events, once.
+    assert_eq!(events, 3);
+}
+
+async fn bad_webhooks_get_clear_errors(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Shop").await;
+    let ok = serde_json::to_vec(&buyer_message("x1", "h", "hi")).unwrap();
+
+    let r = app.webhook_raw(t.inbox, Some(&t.secret), b"{\"external_id\": ".to_vec()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "malformed_request"));
+
+    let r = app.webhook_raw(t.inbox, Some("wrong-secret"), ok.clone()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    let r = app.webhook_raw(t.inbox, None, ok.clone()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    let r = app.webhook_raw(ferry_core::InboxId(987_654), Some(&t.secret), ok.clone()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+    let r = app.call(Method::POST, "/webhooks/api/not-a-number", None, Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    let big = json!({ "external_id": "big", "sender": {"handle": "h"}, "text": "x".repeat(1024 * 1024 + 10) });
+    let r = app.webhook_raw(t.inbox, Some(&t.secret), serde_json::to_vec(&big).unwrap()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"), "{:?}", r.json);
+
+    let mut bad_utf8 = b"{\"external_id\": \"u\", \"sender\": {\"handle\": \"h\"}, \"text\": \"".to_vec();
+    bad_utf8.extend_from_slice(&[0xff, 0xfe, 0xfd]);
+    bad_utf8.extend_from_slice(b"\"}");
+    let r = app.webhook_raw(t.inbox, Some(&t.secret), bad_utf8).await;
+    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "malformed_request"));
+
+    let empty = json!({ "external_id": "e", "sender": {"handle": "h"}, "text": "   " });
+    let r = app.webhook(&t, &empty).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"));
+    let bad_b64 = json!({ "external_id": "e", "sender": {"handle": "h"}, "attachments": [{"data_base64": "***", "content_type": "image/png"}] });
+    let r = app.webhook(&t, &bad_b64).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown_field = json!({ "external_id": "e", "sender": {"handle": "h"}, "text": "hi", "surprise": 1 });
+    assert_eq!(app.webhook(&t, &unknown_field).await.status, StatusCode::BAD_REQUEST);
+    let bad_phone = json!({ "external_id": "e", "sender": {"handle": "h", "phone": "12"}, "text": "hi" });
+    let r = app.webhook(&t, &bad_phone).await;
+    assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("sender.phone")));
+
+    // Nothing of the above was stored; a good delivery still works, with an
+    // inline attachment stored and served.
+    assert_eq!(app.app.storage.count_events(t.account).await.unwrap(), 0);
+    let png = json!({ "external_id": "img", "sender": {"handle": "h"}, "text": "photo of the damage",
+        "attachments": [{"data_base64": "iVBORw0KGgo=", "content_type": "image/png", "filename": "broken.png"}] });
+    let r = app.webhook(&t, &png).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let conv = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = app.get(&format!("{}/conversations/{conv}/messages", acct(&t)), &t.agent_token).await;
+    let part = &msgs.json[0]["parts"][1];
+    assert_eq!(part["type"], "image");
+    let url = part["attachment"]["url"].as_str().unwrap();
+    let file = app.http.get(format!("{}{url}", app.base)).header("api_access_token", &t.agent_token).send().await.unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.bytes().await.unwrap().as_ref(), &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]);
+}
+
+async fn accounts_cannot_touch_each_other(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let a = app.tenant("Alpha").await;
+    let bt = app.tenant("Beta").await;
+    let r = app.webhook(&bt, &buyer_message("m", "buyer", "private question")).await;
+    let conv = r.json["conversation_id"].as_i64().unwrap();
+    let contact = r.json["contact_id"].as_i64().unwrap();
+    let msg = r.json["message_id"].as_i64().unwrap();
+    let b_agents = app.get(&format!("{}/agents", acct(&bt)), &bt.owner_token).await;
+    let b_agent = b_agents.json[0]["id"].as_i64().unwrap();
+    let team = app.post(&format!("{}/teams", acct(&bt)), &bt.owner_token, json!({"name": "Returns"})).await.json["id"].as_i64().unwrap();
+
+    // A's token on B's account path: nothing.
+    for path in ["inboxes", "agents", "teams", "tags", "contacts", "conversations", "conversations/meta"] {
+        let r = app.get(&format!("{}/{path}", acct(&bt)), &a.owner_token).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // A's token on A's path with B's ids: nothing, and nothing changes.
+    let ap = acct(&a);
+    let reads = [
+        format!("{ap}/conversations/{conv}"),
+        format!("{ap}/conversations/{conv}/messages"),
+        format!("{ap}/conversations/{conv}/tags"),
+        format!("{ap}/contacts/{contact}"),
+        format!("{ap}/contacts/{contact}/conversations"),
+        format!("{ap}/inboxes/{}", bt.inbox),
+    ];
+    for p in &reads {
+        assert_eq!(app.get(p, &a.owner_token).await.status, StatusCode::NOT_FOUND, "{p}");
+    }
+    let writes: Vec<(Method, String, Value)> = vec![
+        (Method::POST, format!("{ap}/conversations/{conv}/messages"), json!({"content": "hi"})),
+        (Method::POST, format!("{ap}/conversations/{conv}/assignments"), json!({"assignee_id": a.agent_id})),
+        (Method::POST, format!("{ap}/conversations/{conv}/status"), json!({"status": "resolved"})),
+        (Method::POST, format!("{ap}/conversations/{conv}/priority"), json!({"priority": "high"})),
+        (Method::PUT, format!("{ap}/conversations/{conv}/tags"), json!({"tags": ["x"]})),
+        (Method::PATCH, format!("{ap}/contacts/{contact}"), json!({"name": "pwned"})),
+        (Method::PATCH, format!("{ap}/inboxes/{}", bt.inbox), json!({"name": "pwned"})),
+        (Method::DELETE, format!("{ap}/inboxes/{}", bt.inbox), Value::Null),
+        (Method::PATCH, format!("{ap}/agents/{b_agent}"), json!({"name": "pwned"})),
+        (Method::DELETE, format!("{ap}/agents/{b_agent}"), Value::Null),
+        (Method::PUT, format!("{ap}/teams/{team}/members"), json!({"user_ids": []})),
+        (Method::DELETE, format!("{ap}/teams/{team}"), Value::Null),
+    ];
+    for (m, p, body) in writes {
+        let body = if body.is_null() { None } else { Some(body) };
+        let r = app.call(m.clone(), &p, Some(&a.owner_token), body).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{m} {p}: {:?}", r.json);
+    }
+    // Assigning A's conversation to B's agent is refused too.
+    let ra = app.webhook(&a, &buyer_message("m", "buyer", "hello")).await;
+    let aconv = ra.json["conversation_id"].as_i64().unwrap();
+    let r = app.post(&format!("{ap}/conversations/{aconv}/assignments"), &a.owner_token, json!({"assignee_id": b_agent})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A's inbox secret does not sign for B's inbox.
+    let r = app.webhook_raw(bt.inbox, Some(&a.secret), serde_json::to_vec(&buyer_message("z", "h", "x")).unwrap()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // B's data is intact.
+    let c = app.get(&format!("{}/conversations/{conv}", acct(&bt)), &bt.owner_token).await;
+    assert_eq!((c.json["status"].as_str(), c.json["assignee_id"].is_null()), (Some("open"), true));
+    let m = app.get(&format!("{}/conversations/{conv}/messages", acct(&bt)), &bt.owner_token).await;
+    assert_eq!(m.json.as_array().unwrap().len(), 1);
+    assert_eq!(m.json[0]["id"].as_i64(), Some(msg));
+    assert_eq!(app.get(&format!("{}/contacts/{contact}", acct(&bt)), &bt.owner_token).await.json["name"], "Buyer buyer");
+    assert_eq!(app.get(&format!("{}/teams", acct(&bt)), &bt.owner_token).await.json.as_array().unwrap().len(), 1);
+    assert_eq!(app.get(&format!("{}/agents", acct(&bt)), &bt.owner_token).await.json.as_array().unwrap().len(), 2);
+}
+
+async fn roles_are_enforced(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Roles").await;
+    let ap = acct(&t);
+    let inbox = json!({"name": "Another", "channel": "api"});
+    let r = app.post(&format!("{ap}/inboxes"), &t.agent_token, inbox.clone()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden"));
+    let agent = json!({"name": "New", "email": "new@roles.example", "password": "long enough", "role": "agent"});
+    assert_eq!(app.post(&format!("{ap}/agents"), &t.agent_token, agent.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post(&format!("{ap}/teams"), &t.agent_token, json!({"name": "T"})).await.status, StatusCode::FORBIDDEN);
+    let r = app.call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.agent_token), Some(json!({"name": "x"}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Agents see inboxes but not their secrets.
+    let list = app.get(&format!("{ap}/inboxes"), &t.agent_token).await;
+    assert!(list.json[0].get("secret").is_none());
+    assert!(app.get(&format!("{ap}/inboxes"), &t.owner_token).await.json[0]["secret"].is_string());
+
+    let r = app.post(&format!("{ap}/inboxes"), &t.owner_token, inbox).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.json["secret"].as_str().map(str::len), Some(64));
+    let r = app.post(&format!("{ap}/agents"), &t.owner_token, agent.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = app.post(&format!("{ap}/agents"), &t.owner_token, agent).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict"));
+    let weak = json!({"name": "W", "email": "w@roles.example", "password": "short"});
+    let r = app.post(&format!("{ap}/agents"), &t.owner_token, weak).await;
+    assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")));
+    // The last owner cannot be demoted.
+    let me = app.get("/api/v1/profile", &t.owner_token).await.json["user"]["id"].as_i64().unwrap();
+    let r = app.call(Method::PATCH, &format!("{ap}/agents/{me}"), Some(&t.owner_token), Some(json!({"role": "agent"}))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // An agent may rename themself but not change roles.
+    let r = app.call(Method::PATCH, &format!("{ap}/agents/{}", t.agent_id), Some(&t.agent_token), Some(json!({"name": "Me"}))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.call(Method::PATCH, &format!("{ap}/agents/{}", t.agent_id), Some(&t.agent_token), Some(json!({"role": "admin"}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // No or a wrong token.
+    assert_eq!(app.call(Method::GET, &format!("{ap}/conversations"), None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&format!("{ap}/conversations"), "nope").await.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn login_sessions_and_profile(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Login").await;
+    let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "Agent@Login.example", "password": "wrong-password"}))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "agent@login.example"}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let resp = app
+        .http
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"email": "Agent@Login.example", "password": "agent-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let profile: Value = resp.json().await.unwrap();
+    assert_eq!(profile["user"]["role"], "agent");
+    assert_eq!(profile["account_id"].as_i64(), Some(t.account.0));
+    let me = app.http.get(format!("{}/api/v1/profile", app.base)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let convs = app.http.get(format!("{}{}/conversations", app.base, acct(&t))).header("cookie", &session).send().await.unwrap();
+    assert_eq!(convs.status(), StatusCode::OK);
+    let out = app.http.post(format!("{}/api/v1/auth/logout", app.base)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let me = app.http.get(format!("{}/api/v1/profile", app.base)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+
+    let health = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(health.json["status"], "ok");
+    let doc = app.call(Method::GET, "/api/openapi.json", None, None).await;
+    assert!(doc.json["openapi"].as_str().unwrap().starts_with("3."));
+    for p in ["/webhooks/api/{inbox_id}", "/api/v1/accounts/{account_id}/conversations", "/api/v1/auth/login"] {
+        assert!(doc.json["paths"].get(p).is_some(), "{p} documented");
+    }
+    assert!(doc.json["components"]["schemas"].get("ConversationView").is_some());
+    let r = app.call(Method::GET, "/nowhere", None, None).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+}
+
+async fn agents_work_a_conversation(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Work").await;
+    let ap = acct(&t);
+    let mut convs = Vec::new();
+    for i in 0..12 {
+        let mut body = buyer_message(&format!("m{i}"), &format!("buyer{i}"), "Wo ist mein Paket?");
+        if i % 3 == 0 {
+            body["sender"]["language"] = json!("de-DE");
+        }
+        convs.push(app.webhook(&t, &body).await.json["conversation_id"].as_i64().unwrap());
+    }
+    let c = convs[0];
+    let cp = format!("{ap}/conversations/{c}");
+
+    // Assign, tag, prioritise.
+    let r = app.post(&format!("{cp}/assignments"), &t.owner_token, json!({"assignee_id": t.agent_id})).await;
+    assert_eq!(r.json["assignee_id"].as_i64(), Some(t.agent_id));
+    let r = app.call(Method::PUT, &format!("{cp}/tags"), Some(&t.agent_token), Some(json!({"tags": ["Late Delivery", "vip"]}))).await;
+    assert_eq!(r.json["tags"], json!(["late-delivery", "vip"]));
+    let r = app.call(Method::PUT, &format!("{cp}/tags"), Some(&t.agent_token), Some(json!({"tags": ["bad/tag"]}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.post(&format!("{cp}/priority"), &t.agent_token, json!({"priority": "high"})).await;
+
+    // Filters and counts.
+    let mine = app.get(&format!("{ap}/conversations?assignee=me"), &t.agent_token).await;
+    assert_eq!(mine.json["data"].as_array().unwrap().len(), 1);
+    let tagged = app.get(&format!("{ap}/conversations?tag=late-delivery"), &t.agent_token).await;
+    assert_eq!(tagged.json["data"][0]["id"].as_i64(), Some(c));
+    let de = app.get(&format!("{ap}/conversations?language=de"), &t.agent_token).await;
+    assert_eq!(de.json["data"].as_array().unwrap().len(), 4);
+    let inbox = app.get(&format!("{ap}/conversations?inbox_id={}&status=open", t.inbox), &t.agent_token).await;
+    assert_eq!(inbox.json["data"].as_array().unwrap().len(), 12);
+    assert_eq!(app.get(&format!("{ap}/conversations?status=bogus"), &t.agent_token).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.get(&format!("{ap}/conversations?cursor=garbage"), &t.agent_token).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Cursor pagination covers everything once.
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let q = next.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page = app.get(&format!("{ap}/conversations?limit=5{q}"), &t.agent_token).await;
+        seen.extend(page.json["data"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()));
+        match page.json["next_cursor"].as_str() {
+            Some(n) => next = Some(n.to_owned()),
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!((seen.len(), sorted.len()), (12, 12));
+
+    // Reply, note, resolve, reopen by the buyer.
+    let r = app.post(&format!("{cp}/messages"), &t.agent_token, json!({"content": "Ihr Paket ist unterwegs."})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.json["delivery"]["state"], "sent");
+    let r = app.post(&format!("{cp}/messages"), &t.agent_token, json!({"content": "VIP – check the warehouse", "private": true})).await;
+    assert_eq!(r.json["kind"], "note");
+    assert_eq!(app.post(&format!("{cp}/messages"), &t.agent_token, json!({"content": "  "})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.post(&format!("{cp}/status"), &t.agent_token, json!({"status": "snoozed"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.post(&format!("{cp}/status"), &t.agent_token, json!({"status": "resolved"})).await;
+    assert_eq!(r.json["status"], "resolved");
+    let r = app.post(&format!("{cp}/status"), &t.agent_token, json!({"status": "snoozed", "snoozed_until": "2020-01-01T00:00:00Z"})).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    let meta = app.get(&format!("{ap}/conversations/meta"), &t.agent_token).await;
+    assert_eq!((meta.json["open"].as_u64(), meta.json["resolved"].as_u64(), meta.json["all"].as_u64()), (Some(11), Some(1), Some(12)));
+
+    app.webhook(&t, &buyer_message("m-again", "buyer0", "Danke, aber es ist noch nicht da")).await;
+    let conv = app.get(&cp, &t.agent_token).await;
+    assert_eq!(conv.json["status"], "open");
+    assert_eq!(conv.json["first_reply_at"].is_string(), true);
+    let msgs = app.get(&format!("{cp}/messages"), &t.agent_token).await;
+    let kinds: Vec<_> = msgs.json.as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(kinds, ["incoming", "activity", "activity", "activity", "outgoing", "note", "activity", "incoming"]);
+    let texts: Vec<_> = msgs.json.as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(texts[1], "Assigned to Work Agent by Work Owner");
+    assert_eq!(texts[6], "Resolved by Work Agent");
+    let older = app.get(&format!("{cp}/messages?before={}&limit=2", msgs.json[4]["id"]), &t.agent_token).await;
+    assert_eq!(older.json.as_array().unwrap().len(), 2);
+    let tags = app.get(&format!("{ap}/tags"), &t.agent_token).await;
+    assert_eq!(tags.json.as_array().unwrap().len(), 2);
+}
+
+async fn websocket_gets_buyer_message_quickly(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Live").await;
+    let other = app.tenant("Elsewhere").await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(app.ws_url(&t.agent_token)).await.unwrap();
+    let ready = ws.next().await.unwrap().unwrap();
+    assert!(ready.to_text().unwrap().contains("ready"));
+    // Another account's traffic is not delivered here.
+    app.webhook(&other, &buyer_message("o1", "x", "not yours")).await;
+    let mut worst = Duration::ZERO;
+    for i in 0..5 {
+        let r = app.webhook(&t, &buyer_message(&format!("w{i}"), "buyer", &format!("hello {i}"))).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let acked = Instant::now();
+        let id = r.json["message_id"].as_i64().unwrap();
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+            let v: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+            assert_eq!(v["account_id"].as_i64(), Some(t.account.0), "only own account's events");
+            if v["event"] == "message_created" && v["data"]["id"].as_i64() == Some(id) {
+                assert_eq!(v["data"]["text"], format!("hello {i}"));
+                worst = worst.max(acked.elapsed());
+                break;
+            }
+        }
+    }
+    assert!(worst < Duration::from_millis(100), "slowest event took {worst:?} after the 200");
+    ws.send(tokio_tungstenite::tungstenite::Message::Text("{\"type\":\"ping\"}".into())).await.unwrap();
+    let pong = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+    assert!(pong.to_text().unwrap().contains("pong"));
+    // Without credentials there is no socket.
+    assert!(tokio_tungstenite::connect_async(format!("ws://{}/ws", app.addr)).await.is_err());
+}
+
+async fn replies_reach_the_callback_signed_with_retries(b: Backend) {
+    use axum::routing::post;
+    use std::sync::{Arc, Mutex};
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Callback").await;
+    // A receiver that fails the first time, then accepts; a second path
+    // always rejects.
+    let seen: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let s2 = seen.clone();
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h2 = hits.clone();
+    let receiver = axum::Router::new()
+        .route(
+            "/ok",
+            post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let seen = s2.clone();
+                let hits = h2.clone();
+                async move {
+                    let sig = headers["x-ferry-signature"].to_str().unwrap().to_owned();
+                    seen.lock().unwrap().push((sig, body.to_vec()));
+                    if hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
+                }
+            }),
+        )
+        .route("/reject", post(|| async { StatusCode::BAD_REQUEST }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let ap = acct(&t);
+    let set_cb = |path: &str| json!({"config": {"callback_url": format!("http://127.0.0.1:{port}{path}")}});
+    let r = app.call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.owner_token), Some(set_cb("/ok"))).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let bad = app.call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.owner_token), Some(json!({"config": {"callback_url": "ftp://x"}}))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let conv = app.webhook(&t, &buyer_message("q", "buyer-77", "Can I return this?")).await.json["conversation_id"].as_i64().unwrap();
+    let r = app.post(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token, json!({"content": "Yes, within 30 days."})).await;
+    assert_eq!(r.json["delivery"]["state"], "queued");
+    let mid = r.json["id"].as_i64().unwrap();
+
+    // First attempt: 503, retried later (not yet due).
+    assert_eq!(app.drain_jobs().await, 1);
+    let m = app.get(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token).await;
+    let out = m.json.as_array().unwrap().iter().find(|m| m["id"].as_i64() == Some(mid)).unwrap().clone();
+    assert_eq!(out["delivery"]["state"], "queued");
+    // Make the retry due now and drain again.
+    let job_id = {
+        let jobs = app.app.storage.claim_jobs(chrono::Utc::now() + chrono::Duration::hours(2), chrono::Duration::seconds(1), 10).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].last_error.as_deref(), Some("callback answered 503 Service Unavailable"));
+        jobs[0].id
+    };
+    app.app.storage.retry_job(job_id, chrono::Utc::now() - chrono::Duration::seconds(1), "manual").await.unwrap();
+    assert_eq!(app.drain_jobs().await, 1);
+    let m = app.get(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token).await;
+    let out = m.json.as_array().unwrap().iter().find(|m| m["id"].as_i64() == Some(mid)).unwrap().clone();
+    assert_eq!(out["delivery"]["state"], "sent");
+    let calls = seen.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2);
+    for (sig, body) in &calls {
+        assert!(ferry_core::signature::verify(t.secret.as_bytes(), body, sig), "callback is signed with the inbox secret");
+        let v: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(v["message"]["text"], "Yes, within 30 days.");
+        assert_eq!(v["contact"]["handle"], "buyer-77");
+    }
+
+    // A callback that rejects the message fails it at once, visibly.
+    app.call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.owner_token), Some(set_cb("/reject"))).await;
+    let r = app.post(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token, json!({"content": "Second"})).await;
+    let mid2 = r.json["id"].as_i64().unwrap();
+    app.drain_jobs().await;
+    let m = app.get(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token).await;
+    let out = m.json.as_array().unwrap().iter().find(|m| m["id"].as_i64() == Some(mid2)).unwrap().clone();
+    assert_eq!(out["delivery"]["state"], "failed");
+    assert_eq!(out["delivery"]["reason"], "callback answered 400 Bad Request");
+}
+
+async fn contacts_are_searchable(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("People").await;
+    let ap = acct(&t);
+    let c = json!({"name": "Anna Schmidt", "email": "Anna@Example.de", "phone": "+49 151 23456789", "country": "de", "language": "de",
+        "timezone": "Europe/Berlin", "custom_attributes": {"shoe_size": 39}, "tags": ["Repeat Buyer"]});
+    let r = app.post(&format!("{ap}/contacts"), &t.agent_token, c.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    assert_eq!((r.json["country"].as_str(), r.json["phone"].as_str()), (Some("DE"), Some("+4915123456789")));
+    assert_eq!(r.json["tags"], json!(["repeat-buyer"]));
+    let id = r.json["id"].as_i64().unwrap();
+    assert_eq!(app.post(&format!("{ap}/contacts"), &t.agent_token, c).await.status, StatusCode::CONFLICT);
+    let bad = app.post(&format!("{ap}/contacts"), &t.agent_token, json!({"name": "X", "country": "Germany"})).await;
+    assert_eq!(bad.json["error"]["field"], "country");
+    for q in ["schmidt", "anna%40example", "%2B49%20151%202345%206789", "%2B4915123456789"] {
+        let r = app.get(&format!("{ap}/contacts?q={q}"), &t.agent_token).await;
+        assert_eq!(r.json["data"].as_array().map(Vec::len), Some(1), "q={q}: {:?}", r.json);
+    }
+    // A buyer writing from the API with the same e-mail is the same person.
+    let body = json!({"external_id": "e1", "sender": {"handle": "anna-api", "email": "anna@example.de"}, "text": "Hallo"});
+    let r = app.webhook(&t, &body).await;
+    assert_eq!(r.json["contact_id"].as_i64(), Some(id));
+    let r = app.call(Method::PATCH, &format!("{ap}/contacts/{id}"), Some(&t.agent_token), Some(json!({"timezone": null, "vip": true, "custom_attributes": {"shoe_size": null}}))).await;
+    assert_eq!((r.json["timezone"].is_null(), r.json["vip"].as_bool()), (true, Some(true)));
+    assert_eq!(r.json["custom_attributes"], json!({}));
+    let convs = app.get(&format!("{ap}/contacts/{id}/conversations"), &t.agent_token).await;
+    assert_eq!(convs.json.as_array().unwrap().len(), 1);
+}
