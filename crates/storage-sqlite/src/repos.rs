@@ -782,8 +782,18 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
     let new_contact = contact_id.is_none();
     let contact_id = match contact_id {
         Some(id) => {
+            let mut added = false;
             for i in &all {
-                attach_identity(c, account, id, i, now)?;
+                added |= attach_identity(c, account, id, i, now)?;
+            }
+            if added {
+                // New identities fill empty primary fields and become
+                // searchable, as when an agent adds them.
+                let email = all.iter().find(|i| i.kind == IdentityKind::Email).map(|i| i.value.clone());
+                let phone = all.iter().find(|i| i.kind == IdentityKind::Phone).map(|i| i.value.clone());
+                c.execute("UPDATE contacts SET email = COALESCE(email, ?2), phone = COALESCE(phone, ?3) WHERE id = ?1", params![id.0, email, phone])
+                    .map_err(db_err)?;
+                refresh_contact_search(c, id)?;
             }
             id
         }

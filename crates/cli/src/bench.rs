@@ -1,0 +1,210 @@
+//! `ferry bench intake`: the signed webhook path over loopback with
+//! concurrent clients, against two ceilings measured in the same run — a
+//! bare route of the same server that only verifies the signature (HTTP),
+//! and the store's best batched insert of equivalent rows (storage).
+
+use anyhow::Context;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use clap::{Args, Subcommand};
+use ferry_api::ApiConfig;
+use ferry_api::server::{Background, Node};
+use ferry_app::attachments::MemoryAttachments;
+use ferry_app::{AppConfig, NewInboxInput};
+use ferry_core::clock::SystemClock;
+use ferry_core::inbox::{ChannelKind, InboxConfig};
+use ferry_core::signature;
+use ferry_storage::NewAccount;
+use ferry_storage_sqlite::{Durability, SqliteOptions, SqliteStorage};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Which benchmark.
+#[derive(Subcommand)]
+pub enum Which {
+    /// Webhook intake throughput and latency on SQLite.
+    Intake(IntakeArgs),
+}
+
+/// Options of the intake benchmark.
+#[derive(Args, Clone)]
+pub struct IntakeArgs {
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Messages per measurement.
+    #[arg(long, default_value_t = 40_000)]
+    messages: usize,
+    /// Distinct buyers the messages come from.
+    #[arg(long, default_value_t = 2_000)]
+    buyers: usize,
+    /// SQLite `synchronous` mode: full or normal.
+    #[arg(long, default_value = "full")]
+    synchronous: String,
+}
+
+pub async fn run(which: Which) -> anyhow::Result<()> {
+    match which {
+        Which::Intake(a) => intake(a).await,
+    }
+}
+
+struct Run {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+async fn load(url: String, bodies: Arc<Vec<(Vec<u8>, String)>>, clients: usize) -> anyhow::Result<Run> {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (http, url, bodies, next) = (http.clone(), url.clone(), bodies.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((body, sig)) = bodies.get(i) else { break };
+                let t = Instant::now();
+                let r = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-ferry-signature", sig)
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                let status = r.status();
+                r.bytes().await?;
+                anyhow::ensure!(status.is_success(), "request failed with {status}");
+                lat.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(lat)
+        }));
+    }
+    let mut all = Vec::with_capacity(bodies.len());
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default();
+    Ok(Run { rate: all.len() as f64 / elapsed.as_secs_f64(), p50: pct(0.50), p99: pct(0.99) })
+}
+
+fn bodies(n: usize, buyers: usize, offset: usize, secret: &str) -> Arc<Vec<(Vec<u8>, String)>> {
+    let texts = [
+        "Where is my order #1001? It has been two weeks.",
+        "¿Cuándo llegará mi pedido?",
+        "我的包裹什么时候到？",
+        "Can I return the shoes if they don't fit?",
+        "Ich möchte meine Bestellung stornieren.",
+    ];
+    Arc::new(
+        (0..n)
+            .map(|i| {
+                let body = serde_json::json!({
+                    "external_id": format!("bench-{}", offset + i),
+                    "sender": { "handle": format!("buyer-{}", i % buyers), "name": format!("Buyer {}", i % buyers) },
+                    "text": texts[i % texts.len()],
+                });
+                let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                let sig = signature::sign(secret.as_bytes(), &bytes);
+                (bytes, sig)
+            })
+            .collect(),
+    )
+}
+
+async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
+    let durability = match a.synchronous.as_str() {
+        "full" => Durability::Full,
+        "normal" => Durability::Normal,
+        other => anyhow::bail!("--synchronous must be full or normal, not {other}"),
+    };
+    let dir = tempfile::tempdir()?;
+    let storage = Arc::new(SqliteStorage::open(SqliteOptions { durability, ..SqliteOptions::new(dir.path().join("bench.sqlite")) })?);
+    let node = Node::new(
+        storage,
+        Arc::new(SystemClock),
+        Arc::new(MemoryAttachments::default()),
+        AppConfig::default(),
+        ApiConfig::default(),
+    );
+    let app = node.app.clone();
+    let account = app.storage.create_account(NewAccount { name: "Bench".into(), default_language: "en".into() }, app.clock.now()).await?;
+    let owner = app
+        .create_user(account.id, ferry_app::NewAgent {
+            name: "Bench".into(),
+            email: "bench@bench.example".into(),
+            password: "bench-password".into(),
+            role: ferry_core::account::Role::Owner,
+            languages: vec![],
+        })
+        .await?;
+    let inbox = app
+        .create_inbox(&ferry_app::auth::Actor { user: owner }, account.id, NewInboxInput {
+            name: "Bench".into(),
+            channel: ChannelKind::Api,
+            config: InboxConfig::default(),
+        })
+        .await?;
+    let secret = inbox.secret.clone();
+    let bare_secret = secret.clone();
+    // The HTTP ceiling: same server, same body limit and middleware, a route
+    // that verifies the signature and answers.
+    let router = node.router.clone().route(
+        "/bench/bare",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let secret = bare_secret.clone();
+            async move {
+                let sig = headers.get("x-ferry-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                if signature::verify(secret.as_bytes(), &body, sig) {
+                    (StatusCode::OK, "{\"ok\":true}")
+                } else {
+                    (StatusCode::UNAUTHORIZED, "{}")
+                }
+            }
+        }),
+    );
+    node.spawn_background(Background { dispatcher: true, worker: false, snooze_timer: false });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    println!("ferry bench intake: {} clients, {} messages from {} buyers, SQLite WAL synchronous={}", a.clients, a.messages, a.buyers, a.synchronous.to_uppercase());
+    // Warm-up: connections, caches, the first contacts.
+    let warm = a.messages / 10;
+    load(format!("http://{addr}/webhooks/api/{}", inbox.id), bodies(warm, a.buyers, 10_000_000, &secret), a.clients).await?;
+    let bare = load(format!("http://{addr}/bench/bare"), bodies(a.messages, a.buyers, 20_000_000, &secret), a.clients).await?;
+    let intake = load(format!("http://{addr}/webhooks/api/{}", inbox.id), bodies(a.messages, a.buyers, 0, &secret), a.clients)
+        .await
+        .context("intake run")?;
+    let storage_dir = tempfile::tempdir()?;
+    let ceiling_path = storage_dir.path().join("ceiling.sqlite");
+    let n = a.messages;
+    let storage_rate = tokio::task::spawn_blocking(move || ferry_storage_sqlite::batched_insert_ceiling(&ceiling_path, n, 512, durability)).await??;
+
+    let row = |name: &str, r: &Run| {
+        println!("{name:<34} {:>10.0} msg/s   p50 {:>7.2} ms   p99 {:>7.2} ms", r.rate, r.p50.as_secs_f64() * 1e3, r.p99.as_secs_f64() * 1e3)
+    };
+    row("intake (signed webhook, stored)", &intake);
+    row("HTTP ceiling (verify + answer)", &bare);
+    println!("{:<34} {:>10.0} rows/s (message + outbox row, 512 per transaction)", "storage ceiling (batched insert)", storage_rate);
+    let lower = bare.rate.min(storage_rate);
+    let which = if bare.rate <= storage_rate { "HTTP" } else { "storage" };
+    println!("ratio to the lower ceiling ({which}): {:.2}", intake.rate / lower);
+    println!(
+        "bench_intake rate={:.0} p50_ms={:.2} p99_ms={:.2} http_ceiling={:.0} storage_ceiling={:.0} ratio={:.2} synchronous={}",
+        intake.rate,
+        intake.p50.as_secs_f64() * 1e3,
+        intake.p99.as_secs_f64() * 1e3,
+        bare.rate,
+        storage_rate,
+        intake.rate / lower,
+        a.synchronous
+    );
+    Ok(())
+}

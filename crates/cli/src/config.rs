@@ -1,0 +1,158 @@
+//! Configuration: an optional TOML file overridden by `FERRY_*`
+//! environment variables (`__` for nesting). With nothing set, Ferry runs on
+//! SQLite in the user's data directory.
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A value that must never be printed (database passwords).
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() { f.write_str("\"\"") } else { f.write_str("\"[redacted]\"") }
+    }
+}
+
+/// Ferry's settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://path/to/ferry.sqlite` or `postgres://user:pass@host/db`.
+    /// Empty: SQLite in `data_dir`.
+    pub database_url: Secret,
+    /// Address to listen on.
+    pub listen: String,
+    /// Where SQLite and attachments live. Empty: the user's data directory.
+    pub data_dir: Option<PathBuf>,
+    /// Base URL users reach Ferry at (links, widget snippet).
+    pub public_url: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Mark session cookies Secure (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// SQLite commit durability: `full` (default: every answered write is
+    /// on disk) or `normal`.
+    pub sqlite_synchronous: String,
+    /// Log filter, e.g. `info` or `ferry=debug,info`.
+    pub log: String,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: Secret::default(),
+            listen: "127.0.0.1:8080".into(),
+            data_dir: None,
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            secure_cookies: false,
+            sqlite_synchronous: "full".into(),
+            log: "info".into(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// A documented example configuration (`ferry default-config`).
+pub const EXAMPLE: &str = r#"# Ferry configuration. Every key may also be set as an environment variable
+# FERRY_<KEY> (upper case), e.g. FERRY_DATABASE_URL, FERRY_LISTEN.
+
+# sqlite://path/to/ferry.sqlite or postgres://user:password@host:5432/db.
+# Empty: SQLite in data_dir.
+database_url = ""
+
+# Address to listen on.
+listen = "127.0.0.1:8080"
+
+# Where SQLite and attachments live. Commented out: the user's data directory.
+# data_dir = "/var/lib/ferry"
+
+# Base URL users reach Ferry at (links, widget snippet).
+# public_url = "https://support.example.com"
+
+# Largest accepted request body in bytes (webhooks included).
+max_body_bytes = 1048576
+
+# Mark session cookies Secure; set when Ferry is served over HTTPS.
+secure_cookies = false
+
+# SQLite commit durability: "full" (every acknowledged write is on disk) or
+# "normal" (faster; the last commits may be lost on power failure).
+sqlite_synchronous = "full"
+
+# Log filter and format ("text" or "json").
+log = "info"
+log_format = "text"
+"#;
+
+impl Config {
+    /// Reads defaults, then `file` (if given or `ferry.toml` exists), then
+    /// `FERRY_*` variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                anyhow::ensure!(f.exists(), "config file {} does not exist", f.display());
+                fig = fig.merge(Toml::file(f));
+            }
+            None => {
+                if Path::new("ferry.toml").exists() {
+                    fig = fig.merge(Toml::file("ferry.toml"));
+                }
+            }
+        }
+        fig = fig.merge(Env::prefixed("FERRY_").split("__"));
+        let c: Config = fig.extract().context("invalid configuration")?;
+        c.check()?;
+        Ok(c)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            matches!(self.sqlite_synchronous.as_str(), "full" | "normal"),
+            "sqlite_synchronous must be \"full\" or \"normal\""
+        );
+        anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format must be \"text\" or \"json\"");
+        anyhow::ensure!(self.max_body_bytes >= 1024, "max_body_bytes must be at least 1024");
+        self.listen.parse::<std::net::SocketAddr>().with_context(|| format!("listen `{}` is not host:port", self.listen))?;
+        let url = &self.database_url.0;
+        anyhow::ensure!(
+            url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "database_url must start with sqlite:// or postgres://"
+        );
+        Ok(())
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("ferry"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_to_the_defaults() {
+        let c: Config = Figment::from(Toml::string(EXAMPLE)).extract().unwrap_or_default();
+        assert_eq!(c, Config::default());
+        let unknown: Result<Config, _> = Figment::from(Toml::string("lisen = \"x\"")).extract();
+        assert!(unknown.is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = Config { database_url: Secret("postgres://u:hunter2@h/db".into()), ..Config::default() };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

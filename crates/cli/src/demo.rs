@@ -1,0 +1,188 @@
+//! `ferry demo`: a seeded demo shop, served. Seeding happens once per data
+//! directory; later runs print the same credentials and serve the same data.
+
+use crate::config::Config;
+use anyhow::Context;
+use chrono::{Duration, Utc};
+use ferry_app::auth::Actor;
+use ferry_app::{App, NewAgent, NewInboxInput, NewReply};
+use ferry_core::account::Role;
+use ferry_core::contact::{Identity, IdentityKind};
+use ferry_core::conversation::Status;
+use ferry_core::inbound::{Inbound, InboundSender};
+use ferry_core::inbox::{ChannelKind, InboxConfig};
+use ferry_core::message::ContentPart;
+use ferry_storage::{NewAccount, NewContact};
+use serde::{Deserialize, Serialize};
+
+/// Password of every demo user.
+pub const DEMO_PASSWORD: &str = "ferry-demo";
+
+/// What the demo prints, kept in the data directory.
+#[derive(Debug, Serialize, Deserialize)]
+struct DemoInfo {
+    account_id: i64,
+    api_access_token: String,
+    api_inbox_id: i64,
+    api_inbox_secret: String,
+    owner_email: String,
+}
+
+struct Buyer {
+    name: &'static str,
+    email: &'static str,
+    phone: &'static str,
+    country: &'static str,
+    language: &'static str,
+    timezone: &'static str,
+    vip: bool,
+}
+
+const BUYERS: &[Buyer] = &[
+    Buyer { name: "Emily Johnson", email: "emily.johnson@example.com", phone: "+14155552671", country: "US", language: "en", timezone: "America/Los_Angeles", vip: true },
+    Buyer { name: "Lukas Schneider", email: "lukas.schneider@example.de", phone: "+4915123456789", country: "DE", language: "de", timezone: "Europe/Berlin", vip: false },
+    Buyer { name: "Sofía García", email: "sofia.garcia@example.es", phone: "+34612345678", country: "ES", language: "es", timezone: "Europe/Madrid", vip: false },
+    Buyer { name: "Camille Martin", email: "camille.martin@example.fr", phone: "+33612345678", country: "FR", language: "fr", timezone: "Europe/Paris", vip: false },
+    Buyer { name: "佐藤 花子", email: "hanako.sato@example.jp", phone: "+819012345678", country: "JP", language: "ja", timezone: "Asia/Tokyo", vip: false },
+    Buyer { name: "김민준", email: "minjun.kim@example.kr", phone: "+821012345678", country: "KR", language: "ko", timezone: "Asia/Seoul", vip: false },
+    Buyer { name: "João Silva", email: "joao.silva@example.com.br", phone: "+5511912345678", country: "BR", language: "pt", timezone: "America/Sao_Paulo", vip: false },
+    Buyer { name: "Giulia Rossi", email: "giulia.rossi@example.it", phone: "+393123456789", country: "IT", language: "it", timezone: "Europe/Rome", vip: true },
+    Buyer { name: "Daan de Vries", email: "daan.devries@example.nl", phone: "+31612345678", country: "NL", language: "nl", timezone: "Europe/Amsterdam", vip: false },
+    Buyer { name: "Ahmed Al-Farsi", email: "ahmed.alfarsi@example.ae", phone: "+971501234567", country: "AE", language: "ar", timezone: "Asia/Dubai", vip: false },
+    Buyer { name: "Olivia Brown", email: "olivia.brown@example.co.uk", phone: "+447911123456", country: "GB", language: "en", timezone: "Europe/London", vip: false },
+    Buyer { name: "Zeynep Yılmaz", email: "zeynep.yilmaz@example.com.tr", phone: "+905321234567", country: "TR", language: "tr", timezone: "Europe/Istanbul", vip: false },
+];
+
+/// (buyer index, messages) of the seeded conversations.
+const CHATS: &[(usize, &[&str])] = &[
+    (0, &["Hi, where is my order #1001? It was supposed to arrive last week.", "The tracking page hasn't changed in 5 days."]),
+    (1, &["Hallo, ich möchte meine Bestellung #1002 stornieren, bitte."]),
+    (2, &["¿Cuándo llegará mi pedido? Lo compré hace diez días."]),
+    (3, &["Bonjour, le colis est arrivé endommagé. Comment faire un retour ?"]),
+    (4, &["注文した商品はいつ届きますか？"]),
+    (6, &["Vocês enviam para o Brasil? Quanto custa o frete?"]),
+    (7, &["Is the blue dress in size M back in stock?"]),
+    (10, &["Can I change the delivery address for order #1007?"]),
+];
+
+async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
+    let now = app.clock.now();
+    let account = app
+        .storage
+        .create_account(NewAccount { name: "Ferry Demo Shop".into(), default_language: "en".into() }, now)
+        .await?;
+    let a = account.id;
+    let owner_email = "owner@demo.ferry.test".to_owned();
+    let owner = app
+        .create_user(a, NewAgent { name: "Mei Chen".into(), email: owner_email.clone(), password: DEMO_PASSWORD.into(), role: Role::Owner, languages: vec!["zh".into(), "en".into()] })
+        .await?;
+    let li = app
+        .create_user(a, NewAgent { name: "Li Wei".into(), email: "li.wei@demo.ferry.test".into(), password: DEMO_PASSWORD.into(), role: Role::Agent, languages: vec!["zh".into(), "en".into(), "ja".into()] })
+        .await?;
+    let anna = app
+        .create_user(a, NewAgent { name: "Anna Müller".into(), email: "anna@demo.ferry.test".into(), password: DEMO_PASSWORD.into(), role: Role::Agent, languages: vec!["de".into(), "en".into(), "fr".into()] })
+        .await?;
+    let token = app.issue_token(&owner, "demo").await?;
+    let owner_actor = Actor { user: owner.clone() };
+    let team = app.create_team(&owner_actor, a, "After-sales", "Returns, refunds and damaged parcels").await?;
+    app.set_team_members(&owner_actor, a, team.id, &[li.id, anna.id]).await?;
+    let inbox = app
+        .create_inbox(&owner_actor, a, NewInboxInput { name: "Shop API".into(), channel: ChannelKind::Api, config: InboxConfig::default() })
+        .await?;
+
+    for b in BUYERS {
+        let ids = vec![
+            Identity::new(IdentityKind::Email, b.email, None)?,
+            Identity::new(IdentityKind::Phone, b.phone, None)?,
+        ];
+        app.storage
+            .create_contact(
+                a,
+                NewContact {
+                    name: b.name.into(),
+                    country: Some(b.country.into()),
+                    language: Some(b.language.into()),
+                    timezone: Some(b.timezone.into()),
+                    vip: b.vip,
+                    identities: ids,
+                    ..NewContact::default()
+                },
+                now,
+            )
+            .await?;
+    }
+
+    let mut convs = Vec::new();
+    for (n, (idx, lines)) in CHATS.iter().enumerate() {
+        let b = &BUYERS[*idx];
+        for (k, text) in lines.iter().enumerate() {
+            let at = now - Duration::minutes(((CHATS.len() - n) * 37) as i64) + Duration::minutes(k as i64);
+            let inbound = Inbound {
+                account_id: a,
+                inbox_id: inbox.id,
+                external_id: format!("demo-{n}-{k}"),
+                sender: InboundSender {
+                    identity: Identity::new(IdentityKind::ApiHandle, &format!("shop-customer-{idx}"), Some(inbox.id))?,
+                    extra_identities: vec![Identity::new(IdentityKind::Email, b.email, None)?],
+                    name: Some(b.name.into()),
+                    language: Some(b.language.into()),
+                },
+                parts: vec![ContentPart::Text { text: (*text).into() }],
+                sent_at: at,
+            };
+            let out = app.ingest(&inbox, inbound).await?;
+            if k == 0 {
+                convs.push(out.conversation.id);
+            }
+        }
+    }
+    let li_actor = Actor { user: li.clone() };
+    let anna_actor = Actor { user: anna.clone() };
+    app.assign_conversation(&owner_actor, a, convs[0], Some(Some(li.id)), Some(Some(team.id))).await?;
+    app.set_tags(&li_actor, a, convs[0], &["where-is-my-order".into(), "late-delivery".into()]).await?;
+    app.reply(&li_actor, a, convs[0], NewReply { text: Some("Hi Emily, sorry for the wait! Let me check with the carrier right away.".into()), ..Default::default() }).await?;
+    app.reply(&li_actor, a, convs[0], NewReply { text: Some("Carrier says the parcel is held at customs in LA; expect 2–3 days.".into()), private: true, ..Default::default() }).await?;
+    app.assign_conversation(&owner_actor, a, convs[1], Some(Some(anna.id)), None).await?;
+    app.set_tags(&anna_actor, a, convs[1], &["cancel".into()]).await?;
+    app.reply(&anna_actor, a, convs[1], NewReply { text: Some("Hallo Lukas, Ihre Bestellung #1002 ist storniert. Die Erstattung erfolgt in 3–5 Werktagen.".into()), ..Default::default() }).await?;
+    app.set_status(&anna_actor, a, convs[1], Status::Resolved, None).await?;
+    app.set_tags(&anna_actor, a, convs[3], &["damaged".into(), "return".into()]).await?;
+    app.set_status(&li_actor, a, convs[5], Status::Pending, None).await?;
+    app.set_status(&li_actor, a, convs[6], Status::Snoozed, Some(Utc::now() + Duration::hours(20))).await?;
+
+    Ok(DemoInfo {
+        account_id: a.0,
+        api_access_token: token,
+        api_inbox_id: inbox.id.0,
+        api_inbox_secret: inbox.secret,
+        owner_email,
+    })
+}
+
+/// Seeds (once) and serves the demo.
+pub async fn run(cfg: Config) -> anyhow::Result<()> {
+    let dir = cfg.data_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let storage = crate::open_storage(&cfg).await?;
+    let node = crate::node(&cfg, storage);
+    let info_path = dir.join("demo.json");
+    let info: DemoInfo = match std::fs::read(&info_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).context("demo.json is unreadable; remove the data directory to start over")?,
+        Err(_) => {
+            let info = seed(&node.app).await.with_context(|| format!("seeding the demo failed; remove {} and try again", dir.display()))?;
+            std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
+            info
+        }
+    };
+    let url = format!("http://{}", cfg.listen);
+    println!("Ferry demo shop is running at {url}");
+    println!("console login: {} / {DEMO_PASSWORD}  (agents: li.wei@demo.ferry.test, anna@demo.ferry.test, same password)", info.owner_email);
+    println!("data dir: {}", dir.display());
+    println!("account_id: {}", info.account_id);
+    println!("api_access_token: {}", info.api_access_token);
+    println!("api_inbox: {} {}", info.api_inbox_id, info.api_inbox_secret);
+    println!("try: curl -H 'api_access_token: {}' {url}/api/v1/accounts/{}/conversations", info.api_access_token, info.account_id);
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    crate::run_server(&cfg, node).await
+}
