@@ -72,7 +72,14 @@ pub struct AgentView {
 
 impl From<User> for AgentView {
     fn from(u: User) -> Self {
-        Self { id: u.id.0, name: u.name, email: u.email, role: u.role, languages: u.languages, created_at: u.created_at }
+        Self {
+            id: u.id.0,
+            name: u.name,
+            email: u.email,
+            role: u.role,
+            languages: u.languages,
+            created_at: u.created_at,
+        }
     }
 }
 
@@ -124,7 +131,12 @@ pub struct TeamView {
 
 impl From<Team> for TeamView {
     fn from(t: Team) -> Self {
-        Self { id: t.id.0, name: t.name, description: t.description, member_ids: t.member_ids.into_iter().map(|m| m.0).collect() }
+        Self {
+            id: t.id.0,
+            name: t.name,
+            description: t.description,
+            member_ids: t.member_ids.into_iter().map(|m| m.0).collect(),
+        }
     }
 }
 
@@ -696,4 +708,3 @@ pub struct ApiAttachment {
     #[serde(default)]
     pub filename: Option<String>,
 }
-

@@ -37,7 +37,9 @@ impl IntoResponse for ApiError {
             AppError::NotFound(what) => body(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
             AppError::Unauthorized(m) => body(StatusCode::UNAUTHORIZED, "unauthorized", (*m).to_owned(), None),
             AppError::Forbidden(m) => body(StatusCode::FORBIDDEN, "forbidden", (*m).to_owned(), None),
-            AppError::Invalid { field, message } => body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone(), *field),
+            AppError::Invalid { field, message } => {
+                body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone(), *field)
+            }
             AppError::Malformed(m) => body(StatusCode::BAD_REQUEST, "malformed_request", m.clone(), None),
             AppError::TooLarge(_) => body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string(), None),
             AppError::Conflict(m) => body(StatusCode::CONFLICT, "conflict", m.clone(), None),

@@ -24,7 +24,9 @@ impl<T: DeserializeOwned> FromRequest<ApiState> for AppJson<T> {
             Err(rej) => Err(match rej {
                 JsonRejection::JsonDataError(e) => ApiError(AppError::Invalid { field: None, message: e.body_text() }),
                 JsonRejection::JsonSyntaxError(e) => ApiError::malformed(e.body_text()),
-                JsonRejection::MissingJsonContentType(_) => ApiError::malformed("send the body as JSON with Content-Type: application/json"),
+                JsonRejection::MissingJsonContentType(_) => {
+                    ApiError::malformed("send the body as JSON with Content-Type: application/json")
+                }
                 JsonRejection::BytesRejection(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                     ApiError(AppError::TooLarge(state.config.max_body_bytes))
                 }
@@ -58,10 +60,10 @@ impl FromRequestParts<ApiState> for Auth {
         }
         // Browsers cannot set headers on WebSocket upgrades; allow the
         // token as a query parameter there.
-        if let Some(q) = parts.uri.query() {
-            if let Some(token) = url_param(q, "api_access_token") {
-                return Ok(Auth(state.app.actor_from_token(&token).await?));
-            }
+        if let Some(q) = parts.uri.query()
+            && let Some(token) = url_param(q, "api_access_token")
+        {
+            return Ok(Auth(state.app.actor_from_token(&token).await?));
         }
         if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
             return Ok(Auth(state.app.actor_from_session(&session).await?));

@@ -32,7 +32,10 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("api_access_token", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("api_access_token"))));
+        c.add_security_scheme(
+            "api_access_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("api_access_token"))),
+        );
         c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("ferry_session"))));
     }
 }

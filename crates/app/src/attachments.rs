@@ -57,7 +57,9 @@ impl AttachmentStore for LocalAttachments {
         // file.
         let tmp = dir.join(format!("{key}.tmp"));
         tokio::fs::write(&tmp, &bytes).await.map_err(|e| AttachmentError(e.to_string()))?;
-        tokio::fs::write(dir.join(format!("{key}.type")), content_type).await.map_err(|e| AttachmentError(e.to_string()))?;
+        tokio::fs::write(dir.join(format!("{key}.type")), content_type)
+            .await
+            .map_err(|e| AttachmentError(e.to_string()))?;
         tokio::fs::rename(&tmp, &path).await.map_err(|e| AttachmentError(e.to_string()))?;
         Ok(key)
     }
@@ -82,7 +84,9 @@ impl AttachmentStore for LocalAttachments {
 
 /// Attachments in memory (tests).
 #[derive(Default)]
-pub struct MemoryAttachments(Mutex<HashMap<(AccountId, String), (Vec<u8>, String)>>);
+pub struct MemoryAttachments(Mutex<Blobs>);
+
+type Blobs = HashMap<(AccountId, String), (Vec<u8>, String)>;
 
 #[async_trait]
 impl AttachmentStore for MemoryAttachments {

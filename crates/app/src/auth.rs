@@ -4,11 +4,11 @@
 //! their SHA-256, so a database leak reveals no usable token.
 
 use crate::{App, AppError, AppResult};
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
-use ferry_core::account::{Role, User, normalize_email};
 use ferry_core::AccountId;
+use ferry_core::account::{Role, User, normalize_email};
 use sha2::{Digest, Sha256};
 
 /// Hashes a password with Argon2id.

@@ -53,7 +53,12 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub(crate) fn new(storage: Arc<dyn Storage>, bus: Arc<dyn EventBus>, wake: Arc<Notify>, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        storage: Arc<dyn Storage>,
+        bus: Arc<dyn EventBus>,
+        wake: Arc<Notify>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self { storage, bus, wake, clock }
     }
 

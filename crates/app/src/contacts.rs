@@ -28,7 +28,11 @@ pub fn clean_tags(tags: &[String]) -> AppResult<Vec<String>> {
 }
 
 /// Builds identities from API input.
-pub fn identities(email: Option<&str>, phone: Option<&str>, extra: &[(IdentityKind, String)]) -> AppResult<Vec<Identity>> {
+pub fn identities(
+    email: Option<&str>,
+    phone: Option<&str>,
+    extra: &[(IdentityKind, String)],
+) -> AppResult<Vec<Identity>> {
     let mut out = Vec::new();
     if let Some(e) = email.filter(|e| !e.trim().is_empty()) {
         out.push(Identity::new(IdentityKind::Email, e, None).map_err(|e| AppError::invalid("email", e.to_string()))?);
@@ -64,16 +68,32 @@ impl App {
     }
 
     /// Searches contacts by name, e-mail or phone.
-    pub async fn search_contacts(&self, actor: &Actor, account: AccountId, q: Option<String>, before: Option<ContactId>, limit: Option<u32>) -> AppResult<Vec<Contact>> {
+    pub async fn search_contacts(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        q: Option<String>,
+        before: Option<ContactId>,
+        limit: Option<u32>,
+    ) -> AppResult<Vec<Contact>> {
         actor.in_account(account)?;
         let q = q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
         // A phone typed in any format also finds its E.164 form.
         let q = q.map(|q| ferry_core::contact::normalize_phone(&q, None).unwrap_or(q));
-        Ok(self.storage.search_contacts(account, ContactQuery { q, limit: limit.unwrap_or(25).clamp(1, 100), before }).await?)
+        Ok(self
+            .storage
+            .search_contacts(account, ContactQuery { q, limit: limit.unwrap_or(25).clamp(1, 100), before })
+            .await?)
     }
 
     /// Edits a contact.
-    pub async fn update_contact(&self, actor: &Actor, account: AccountId, id: ContactId, mut patch: ContactPatch) -> AppResult<Contact> {
+    pub async fn update_contact(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ContactId,
+        mut patch: ContactPatch,
+    ) -> AppResult<Contact> {
         actor.in_account(account)?;
         if let Some(c) = patch.country.take() {
             patch.country = Some(clean_country(c)?);

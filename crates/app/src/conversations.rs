@@ -4,8 +4,8 @@
 use crate::auth::Actor;
 use crate::{App, AppError, AppResult};
 use chrono::{DateTime, Utc};
-use ferry_core::conversation::{Change, Conversation, Priority, Status, Transition};
 use ferry_core::contact::normalize_tag;
+use ferry_core::conversation::{Change, Conversation, Priority, Status, Transition};
 use ferry_core::inbox::ChannelKind;
 use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
 use ferry_core::{AccountId, ConversationId, MessageId, TeamId, UserId};
@@ -39,20 +39,35 @@ pub struct NewReply {
 
 impl App {
     /// A page of the account's conversations.
-    pub async fn list_conversations(&self, actor: &Actor, account: AccountId, q: ConversationQuery) -> AppResult<ConversationPage> {
+    pub async fn list_conversations(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        q: ConversationQuery,
+    ) -> AppResult<ConversationPage> {
         actor.in_account(account)?;
         let limit = q.limit.unwrap_or(25).clamp(1, 100);
         Ok(self.storage.list_conversations(account, &q.filter, q.after, limit).await?)
     }
 
     /// Counts per status for the filter (its status ignored).
-    pub async fn count_conversations(&self, actor: &Actor, account: AccountId, filter: &ConversationFilter) -> AppResult<Vec<(Status, u64)>> {
+    pub async fn count_conversations(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        filter: &ConversationFilter,
+    ) -> AppResult<Vec<(Status, u64)>> {
         actor.in_account(account)?;
         Ok(self.storage.count_conversations(account, filter).await?)
     }
 
     /// One conversation.
-    pub async fn get_conversation(&self, actor: &Actor, account: AccountId, id: ConversationId) -> AppResult<Conversation> {
+    pub async fn get_conversation(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ConversationId,
+    ) -> AppResult<Conversation> {
         actor.in_account(account)?;
         self.storage.get_conversation(account, id).await?.ok_or(AppError::NotFound("conversation"))
     }
@@ -82,10 +97,16 @@ impl App {
     ) -> AppResult<Conversation> {
         actor.in_account(account)?;
         if let Some(Some(u)) = assignee {
-            self.storage.get_user(account, u).await?.ok_or_else(|| AppError::invalid("assignee_id", "no such agent in this account"))?;
+            self.storage
+                .get_user(account, u)
+                .await?
+                .ok_or_else(|| AppError::invalid("assignee_id", "no such agent in this account"))?;
         }
         if let Some(Some(t)) = team {
-            self.storage.get_team(account, t).await?.ok_or_else(|| AppError::invalid("team_id", "no such team in this account"))?;
+            self.storage
+                .get_team(account, t)
+                .await?
+                .ok_or_else(|| AppError::invalid("team_id", "no such team in this account"))?;
         }
         let mut conv = self.get_conversation(actor, account, id).await?;
         if let Some(a) = assignee {
@@ -120,7 +141,13 @@ impl App {
     }
 
     /// Replaces the tags.
-    pub async fn set_tags(&self, actor: &Actor, account: AccountId, id: ConversationId, tags: &[String]) -> AppResult<Conversation> {
+    pub async fn set_tags(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ConversationId,
+        tags: &[String],
+    ) -> AppResult<Conversation> {
         let mut clean = Vec::with_capacity(tags.len());
         for t in tags {
             clean.push(normalize_tag(t).ok_or_else(|| AppError::invalid("tags", format!("`{t}` is not a valid tag")))?);
@@ -132,11 +159,23 @@ impl App {
     }
 
     /// Changes the priority.
-    pub async fn set_priority(&self, actor: &Actor, account: AccountId, id: ConversationId, p: Priority) -> AppResult<Conversation> {
+    pub async fn set_priority(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ConversationId,
+        p: Priority,
+    ) -> AppResult<Conversation> {
         Ok(self.transition(actor, account, id, Transition::SetPriority(p)).await?.conversation)
     }
 
-    async fn transition(&self, actor: &Actor, account: AccountId, id: ConversationId, t: Transition) -> AppResult<UpdatedConversation> {
+    async fn transition(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ConversationId,
+        t: Transition,
+    ) -> AppResult<UpdatedConversation> {
         actor.in_account(account)?;
         let describe = self.describer(account, Some(actor.user.name.clone())).await?;
         let update = ConversationUpdate { transition: t, describe, now: self.clock.now() };
@@ -152,8 +191,10 @@ impl App {
 
     /// Activity lines in words, with the names of agents and teams.
     pub(crate) async fn describer(&self, account: AccountId, by: Option<String>) -> AppResult<Describe> {
-        let users: HashMap<UserId, String> = self.storage.list_users(account).await?.into_iter().map(|u| (u.id, u.name)).collect();
-        let teams: HashMap<TeamId, String> = self.storage.list_teams(account).await?.into_iter().map(|t| (t.id, t.name)).collect();
+        let users: HashMap<UserId, String> =
+            self.storage.list_users(account).await?.into_iter().map(|u| (u.id, u.name)).collect();
+        let teams: HashMap<TeamId, String> =
+            self.storage.list_teams(account).await?.into_iter().map(|t| (t.id, t.name)).collect();
         let by = by.map(|b| format!(" by {b}")).unwrap_or_default();
         Ok(Box::new(move |c: &Change| {
             let name = |u: &UserId| users.get(u).cloned().unwrap_or_else(|| format!("agent {u}"));
@@ -183,7 +224,13 @@ impl App {
 
     /// An agent's reply (delivered to the buyer) or private note.
     #[tracing::instrument(skip_all, fields(conversation_id = %id))]
-    pub async fn reply(&self, actor: &Actor, account: AccountId, id: ConversationId, r: NewReply) -> AppResult<PostedMessage> {
+    pub async fn reply(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ConversationId,
+        r: NewReply,
+    ) -> AppResult<PostedMessage> {
         let conv = self.get_conversation(actor, account, id).await?;
         let mut parts = Vec::new();
         if let Some(t) = r.text.as_deref() {

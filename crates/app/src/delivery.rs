@@ -66,7 +66,10 @@ impl Jobs {
         };
         let contact = storage.get_contact(job.account_id, conv.contact_id).await.map_err(retry)?;
         let handle = contact.as_ref().and_then(|c| {
-            c.identities.iter().find(|i| i.kind == IdentityKind::ApiHandle && i.inbox_id == Some(inbox.id)).map(|i| i.value.clone())
+            c.identities
+                .iter()
+                .find(|i| i.kind == IdentityKind::ApiHandle && i.inbox_id == Some(inbox.id))
+                .map(|i| i.value.clone())
         });
         let body = serde_json::json!({
             "event": "message_created",

@@ -79,12 +79,24 @@ impl App {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
         check_config(new.channel, &new.config)?;
-        let new = NewInbox { name: clean_name("name", &new.name)?, channel: new.channel, config: new.config, secret: new_secret() };
+        let new = NewInbox {
+            name: clean_name("name", &new.name)?,
+            channel: new.channel,
+            config: new.config,
+            secret: new_secret(),
+        };
         Ok(self.storage.create_inbox(account, new, self.clock.now()).await?)
     }
 
     /// Changes an inbox (owners and admins).
-    pub async fn update_inbox(&self, actor: &Actor, account: AccountId, id: InboxId, name: Option<String>, config: Option<InboxConfig>) -> AppResult<Inbox> {
+    pub async fn update_inbox(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: InboxId,
+        name: Option<String>,
+        config: Option<InboxConfig>,
+    ) -> AppResult<Inbox> {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
         let current = self.get_inbox(actor, account, id).await?;
@@ -118,7 +130,8 @@ impl App {
 
     /// Adds a user without an actor (set-up and the demo).
     pub async fn create_user(&self, account: AccountId, new: NewAgent) -> AppResult<User> {
-        let email = normalize_email(&new.email).ok_or_else(|| AppError::invalid("email", "not a valid e-mail address"))?;
+        let email =
+            normalize_email(&new.email).ok_or_else(|| AppError::invalid("email", "not a valid e-mail address"))?;
         let user = NewUser {
             name: clean_name("name", &new.name)?,
             email,
@@ -131,7 +144,13 @@ impl App {
 
     /// Changes an agent's name, role or languages (owners and admins; an
     /// agent may change their own name and languages).
-    pub async fn update_agent(&self, actor: &Actor, account: AccountId, id: UserId, mut patch: UserPatch) -> AppResult<User> {
+    pub async fn update_agent(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: UserId,
+        mut patch: UserPatch,
+    ) -> AppResult<User> {
         actor.in_account(account)?;
         let target = self.storage.get_user(account, id).await?.ok_or(AppError::NotFound("agent"))?;
         if let Some(role) = patch.role {
@@ -164,7 +183,13 @@ impl App {
     }
 
     async fn keep_an_owner(&self, account: AccountId, leaving: UserId) -> AppResult<()> {
-        let owners = self.storage.list_users(account).await?.into_iter().filter(|u| u.role == Role::Owner && u.id != leaving).count();
+        let owners = self
+            .storage
+            .list_users(account)
+            .await?
+            .into_iter()
+            .filter(|u| u.role == Role::Owner && u.id != leaving)
+            .count();
         if owners == 0 {
             return Err(AppError::Conflict("an account must keep at least one owner".into()));
         }
@@ -178,7 +203,13 @@ impl App {
     }
 
     /// Creates a team (owners and admins).
-    pub async fn create_team(&self, actor: &Actor, account: AccountId, name: &str, description: &str) -> AppResult<Team> {
+    pub async fn create_team(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        name: &str,
+        description: &str,
+    ) -> AppResult<Team> {
         actor.in_account(account)?;
         actor.can_manage_agents()?;
         let name = clean_name("name", name)?;
@@ -186,7 +217,13 @@ impl App {
     }
 
     /// Replaces a team's members (owners and admins).
-    pub async fn set_team_members(&self, actor: &Actor, account: AccountId, id: TeamId, members: &[UserId]) -> AppResult<Team> {
+    pub async fn set_team_members(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: TeamId,
+        members: &[UserId],
+    ) -> AppResult<Team> {
         actor.in_account(account)?;
         actor.can_manage_agents()?;
         self.storage.set_team_members(account, id, members).await.map_err(not_found("team"))

@@ -5,13 +5,13 @@
 use crate::{App, AppError, AppResult};
 use base64::Engine;
 
+pub use ferry_api_types::{ApiAttachment, ApiInbound, ApiSender};
 use ferry_core::contact::{Identity, IdentityKind};
 use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, Inbox};
 use ferry_core::message::{Attachment, ContentPart};
 use ferry_core::{InboxId, signature};
 use ferry_storage::{IntakeOptions, IntakeOutcome};
-pub use ferry_api_types::{ApiAttachment, ApiInbound, ApiSender};
 
 const MAX_TEXT: usize = 64 * 1024;
 
@@ -38,7 +38,12 @@ impl App {
     }
 
     /// Verifies, parses and commits a delivery to an API inbox's webhook.
-    pub async fn ingest_api_webhook(&self, inbox_id: InboxId, signature_header: Option<&str>, body: &[u8]) -> AppResult<IntakeOutcome> {
+    pub async fn ingest_api_webhook(
+        &self,
+        inbox_id: InboxId,
+        signature_header: Option<&str>,
+        body: &[u8],
+    ) -> AppResult<IntakeOutcome> {
         let inbox = self.storage.find_inbox(inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
         if inbox.channel != ChannelKind::Api {
             return Err(AppError::NotFound("inbox"));
@@ -47,7 +52,8 @@ impl App {
         if !signature::verify(inbox.secret.as_bytes(), body, header) {
             return Err(AppError::Unauthorized("the signature does not match the body"));
         }
-        let payload: ApiInbound = serde_json::from_slice(body).map_err(|e| AppError::Malformed(format!("invalid JSON body: {e}")))?;
+        let payload: ApiInbound =
+            serde_json::from_slice(body).map_err(|e| AppError::Malformed(format!("invalid JSON body: {e}")))?;
         let inbound = self.parse_api_inbound(&inbox, payload).await?;
         self.ingest(&inbox, inbound).await
     }
@@ -61,10 +67,16 @@ impl App {
             .map_err(|e| AppError::invalid("sender.handle", e.to_string()))?;
         let mut extra = Vec::new();
         if let Some(e) = p.sender.email.as_deref().filter(|s| !s.trim().is_empty()) {
-            extra.push(Identity::new(IdentityKind::Email, e, None).map_err(|e| AppError::invalid("sender.email", e.to_string()))?);
+            extra.push(
+                Identity::new(IdentityKind::Email, e, None)
+                    .map_err(|e| AppError::invalid("sender.email", e.to_string()))?,
+            );
         }
         if let Some(ph) = p.sender.phone.as_deref().filter(|s| !s.trim().is_empty()) {
-            extra.push(Identity::new(IdentityKind::Phone, ph, None).map_err(|e| AppError::invalid("sender.phone", e.to_string()))?);
+            extra.push(
+                Identity::new(IdentityKind::Phone, ph, None)
+                    .map_err(|e| AppError::invalid("sender.phone", e.to_string()))?,
+            );
         }
         let mut parts = Vec::new();
         if let Some(t) = p.text.as_deref() {
@@ -107,7 +119,8 @@ impl App {
                 message: format!("attachments[{i}].content_type is not a MIME type"),
             });
         }
-        let filename = a.filename.map(|f| f.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(255).collect());
+        let filename =
+            a.filename.map(|f| f.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(255).collect());
         match (a.url, a.data_base64) {
             (Some(url), None) => {
                 let parsed = url::Url::parse(&url).map_err(|_| AppError::Invalid {
@@ -115,15 +128,19 @@ impl App {
                     message: format!("attachments[{i}].url is not a URL"),
                 })?;
                 if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(AppError::Invalid { field: Some("attachments"), message: format!("attachments[{i}].url must be http or https") });
+                    return Err(AppError::Invalid {
+                        field: Some("attachments"),
+                        message: format!("attachments[{i}].url must be http or https"),
+                    });
                 }
                 Ok(Attachment { url, content_type: ct, filename, size: None })
             }
             (None, Some(data)) => {
-                let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|_| AppError::Invalid {
-                    field: Some("attachments"),
-                    message: format!("attachments[{i}].data_base64 is not valid base64"),
-                })?;
+                let bytes =
+                    base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|_| AppError::Invalid {
+                        field: Some("attachments"),
+                        message: format!("attachments[{i}].data_base64 is not valid base64"),
+                    })?;
                 let size = bytes.len() as u64;
                 let key = self
                     .attachments

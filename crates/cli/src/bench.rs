@@ -90,7 +90,9 @@ async fn load(url: String, bodies: Arc<Vec<(Vec<u8>, String)>>, clients: usize) 
     }
     let elapsed = start.elapsed();
     all.sort();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default()
+    };
     Ok(Run { rate: all.len() as f64 / elapsed.as_secs_f64(), p50: pct(0.50), p99: pct(0.99) })
 }
 
@@ -125,7 +127,10 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         other => anyhow::bail!("--synchronous must be full or normal, not {other}"),
     };
     let dir = tempfile::tempdir()?;
-    let storage = Arc::new(SqliteStorage::open(SqliteOptions { durability, ..SqliteOptions::new(dir.path().join("bench.sqlite")) })?);
+    let storage = Arc::new(SqliteStorage::open(SqliteOptions {
+        durability,
+        ..SqliteOptions::new(dir.path().join("bench.sqlite"))
+    })?);
     let node = Node::new(
         storage,
         Arc::new(SystemClock),
@@ -134,22 +139,28 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         ApiConfig::default(),
     );
     let app = node.app.clone();
-    let account = app.storage.create_account(NewAccount { name: "Bench".into(), default_language: "en".into() }, app.clock.now()).await?;
+    let account = app
+        .storage
+        .create_account(NewAccount { name: "Bench".into(), default_language: "en".into() }, app.clock.now())
+        .await?;
     let owner = app
-        .create_user(account.id, ferry_app::NewAgent {
-            name: "Bench".into(),
-            email: "bench@bench.example".into(),
-            password: "bench-password".into(),
-            role: ferry_core::account::Role::Owner,
-            languages: vec![],
-        })
+        .create_user(
+            account.id,
+            ferry_app::NewAgent {
+                name: "Bench".into(),
+                email: "bench@bench.example".into(),
+                password: "bench-password".into(),
+                role: ferry_core::account::Role::Owner,
+                languages: vec![],
+            },
+        )
         .await?;
     let inbox = app
-        .create_inbox(&ferry_app::auth::Actor { user: owner }, account.id, NewInboxInput {
-            name: "Bench".into(),
-            channel: ChannelKind::Api,
-            config: InboxConfig::default(),
-        })
+        .create_inbox(
+            &ferry_app::auth::Actor { user: owner },
+            account.id,
+            NewInboxInput { name: "Bench".into(), channel: ChannelKind::Api, config: InboxConfig::default() },
+        )
         .await?;
     let secret = inbox.secret.clone();
     let bare_secret = secret.clone();
@@ -174,25 +185,45 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, router).await });
 
-    println!("ferry bench intake: {} clients, {} messages from {} buyers, SQLite WAL synchronous={}", a.clients, a.messages, a.buyers, a.synchronous.to_uppercase());
+    println!(
+        "ferry bench intake: {} clients, {} messages from {} buyers, SQLite WAL synchronous={}",
+        a.clients,
+        a.messages,
+        a.buyers,
+        a.synchronous.to_uppercase()
+    );
     // Warm-up: connections, caches, the first contacts.
     let warm = a.messages / 10;
-    load(format!("http://{addr}/webhooks/api/{}", inbox.id), bodies(warm, a.buyers, 10_000_000, &secret), a.clients).await?;
-    let bare = load(format!("http://{addr}/bench/bare"), bodies(a.messages, a.buyers, 20_000_000, &secret), a.clients).await?;
-    let intake = load(format!("http://{addr}/webhooks/api/{}", inbox.id), bodies(a.messages, a.buyers, 0, &secret), a.clients)
-        .await
-        .context("intake run")?;
+    load(format!("http://{addr}/webhooks/api/{}", inbox.id), bodies(warm, a.buyers, 10_000_000, &secret), a.clients)
+        .await?;
+    let bare =
+        load(format!("http://{addr}/bench/bare"), bodies(a.messages, a.buyers, 20_000_000, &secret), a.clients).await?;
+    let intake =
+        load(format!("http://{addr}/webhooks/api/{}", inbox.id), bodies(a.messages, a.buyers, 0, &secret), a.clients)
+            .await
+            .context("intake run")?;
     let storage_dir = tempfile::tempdir()?;
     let ceiling_path = storage_dir.path().join("ceiling.sqlite");
     let n = a.messages;
-    let storage_rate = tokio::task::spawn_blocking(move || ferry_storage_sqlite::batched_insert_ceiling(&ceiling_path, n, 512, durability)).await??;
+    let storage_rate = tokio::task::spawn_blocking(move || {
+        ferry_storage_sqlite::batched_insert_ceiling(&ceiling_path, n, 512, durability)
+    })
+    .await??;
 
     let row = |name: &str, r: &Run| {
-        println!("{name:<34} {:>10.0} msg/s   p50 {:>7.2} ms   p99 {:>7.2} ms", r.rate, r.p50.as_secs_f64() * 1e3, r.p99.as_secs_f64() * 1e3)
+        println!(
+            "{name:<34} {:>10.0} msg/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
+            r.rate,
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3
+        )
     };
     row("intake (signed webhook, stored)", &intake);
     row("HTTP ceiling (verify + answer)", &bare);
-    println!("{:<34} {:>10.0} rows/s (message + outbox row, 512 per transaction)", "storage ceiling (batched insert)", storage_rate);
+    println!(
+        "{:<34} {:>10.0} rows/s (message + outbox row, 512 per transaction)",
+        "storage ceiling (batched insert)", storage_rate
+    );
     let lower = bare.rate.min(storage_rate);
     let which = if bare.rate <= storage_rate { "HTTP" } else { "storage" };
     println!("ratio to the lower ceiling ({which}): {:.2}", intake.rate / lower);

@@ -123,10 +123,15 @@ impl Config {
         );
         anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format must be \"text\" or \"json\"");
         anyhow::ensure!(self.max_body_bytes >= 1024, "max_body_bytes must be at least 1024");
-        self.listen.parse::<std::net::SocketAddr>().with_context(|| format!("listen `{}` is not host:port", self.listen))?;
+        self.listen
+            .parse::<std::net::SocketAddr>()
+            .with_context(|| format!("listen `{}` is not host:port", self.listen))?;
         let url = &self.database_url.0;
         anyhow::ensure!(
-            url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            url.is_empty()
+                || url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"),
             "database_url must start with sqlite:// or postgres://"
         );
         Ok(())

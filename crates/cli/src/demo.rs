@@ -39,23 +39,125 @@ struct Buyer {
 }
 
 const BUYERS: &[Buyer] = &[
-    Buyer { name: "Emily Johnson", email: "emily.johnson@example.com", phone: "+14155552671", country: "US", language: "en", timezone: "America/Los_Angeles", vip: true },
-    Buyer { name: "Lukas Schneider", email: "lukas.schneider@example.de", phone: "+4915123456789", country: "DE", language: "de", timezone: "Europe/Berlin", vip: false },
-    Buyer { name: "Sofía García", email: "sofia.garcia@example.es", phone: "+34612345678", country: "ES", language: "es", timezone: "Europe/Madrid", vip: false },
-    Buyer { name: "Camille Martin", email: "camille.martin@example.fr", phone: "+33612345678", country: "FR", language: "fr", timezone: "Europe/Paris", vip: false },
-    Buyer { name: "佐藤 花子", email: "hanako.sato@example.jp", phone: "+819012345678", country: "JP", language: "ja", timezone: "Asia/Tokyo", vip: false },
-    Buyer { name: "김민준", email: "minjun.kim@example.kr", phone: "+821012345678", country: "KR", language: "ko", timezone: "Asia/Seoul", vip: false },
-    Buyer { name: "João Silva", email: "joao.silva@example.com.br", phone: "+5511912345678", country: "BR", language: "pt", timezone: "America/Sao_Paulo", vip: false },
-    Buyer { name: "Giulia Rossi", email: "giulia.rossi@example.it", phone: "+393123456789", country: "IT", language: "it", timezone: "Europe/Rome", vip: true },
-    Buyer { name: "Daan de Vries", email: "daan.devries@example.nl", phone: "+31612345678", country: "NL", language: "nl", timezone: "Europe/Amsterdam", vip: false },
-    Buyer { name: "Ahmed Al-Farsi", email: "ahmed.alfarsi@example.ae", phone: "+971501234567", country: "AE", language: "ar", timezone: "Asia/Dubai", vip: false },
-    Buyer { name: "Olivia Brown", email: "olivia.brown@example.co.uk", phone: "+447911123456", country: "GB", language: "en", timezone: "Europe/London", vip: false },
-    Buyer { name: "Zeynep Yılmaz", email: "zeynep.yilmaz@example.com.tr", phone: "+905321234567", country: "TR", language: "tr", timezone: "Europe/Istanbul", vip: false },
+    Buyer {
+        name: "Emily Johnson",
+        email: "emily.johnson@example.com",
+        phone: "+14155552671",
+        country: "US",
+        language: "en",
+        timezone: "America/Los_Angeles",
+        vip: true,
+    },
+    Buyer {
+        name: "Lukas Schneider",
+        email: "lukas.schneider@example.de",
+        phone: "+4915123456789",
+        country: "DE",
+        language: "de",
+        timezone: "Europe/Berlin",
+        vip: false,
+    },
+    Buyer {
+        name: "Sofía García",
+        email: "sofia.garcia@example.es",
+        phone: "+34612345678",
+        country: "ES",
+        language: "es",
+        timezone: "Europe/Madrid",
+        vip: false,
+    },
+    Buyer {
+        name: "Camille Martin",
+        email: "camille.martin@example.fr",
+        phone: "+33612345678",
+        country: "FR",
+        language: "fr",
+        timezone: "Europe/Paris",
+        vip: false,
+    },
+    Buyer {
+        name: "佐藤 花子",
+        email: "hanako.sato@example.jp",
+        phone: "+819012345678",
+        country: "JP",
+        language: "ja",
+        timezone: "Asia/Tokyo",
+        vip: false,
+    },
+    Buyer {
+        name: "김민준",
+        email: "minjun.kim@example.kr",
+        phone: "+821012345678",
+        country: "KR",
+        language: "ko",
+        timezone: "Asia/Seoul",
+        vip: false,
+    },
+    Buyer {
+        name: "João Silva",
+        email: "joao.silva@example.com.br",
+        phone: "+5511912345678",
+        country: "BR",
+        language: "pt",
+        timezone: "America/Sao_Paulo",
+        vip: false,
+    },
+    Buyer {
+        name: "Giulia Rossi",
+        email: "giulia.rossi@example.it",
+        phone: "+393123456789",
+        country: "IT",
+        language: "it",
+        timezone: "Europe/Rome",
+        vip: true,
+    },
+    Buyer {
+        name: "Daan de Vries",
+        email: "daan.devries@example.nl",
+        phone: "+31612345678",
+        country: "NL",
+        language: "nl",
+        timezone: "Europe/Amsterdam",
+        vip: false,
+    },
+    Buyer {
+        name: "Ahmed Al-Farsi",
+        email: "ahmed.alfarsi@example.ae",
+        phone: "+971501234567",
+        country: "AE",
+        language: "ar",
+        timezone: "Asia/Dubai",
+        vip: false,
+    },
+    Buyer {
+        name: "Olivia Brown",
+        email: "olivia.brown@example.co.uk",
+        phone: "+447911123456",
+        country: "GB",
+        language: "en",
+        timezone: "Europe/London",
+        vip: false,
+    },
+    Buyer {
+        name: "Zeynep Yılmaz",
+        email: "zeynep.yilmaz@example.com.tr",
+        phone: "+905321234567",
+        country: "TR",
+        language: "tr",
+        timezone: "Europe/Istanbul",
+        vip: false,
+    },
 ];
 
 /// (buyer index, messages) of the seeded conversations.
 const CHATS: &[(usize, &[&str])] = &[
-    (0, &["Hi, where is my order #1001? It was supposed to arrive last week.", "The tracking page hasn't changed in 5 days."]),
+    (
+        0,
+        &[
+            "Hi, where is my order #1001? It was supposed to arrive last week.",
+            "The tracking page hasn't changed in 5 days.",
+        ],
+    ),
     (1, &["Hallo, ich möchte meine Bestellung #1002 stornieren, bitte."]),
     (2, &["¿Cuándo llegará mi pedido? Lo compré hace diez días."]),
     (3, &["Bonjour, le colis est arrivé endommagé. Comment faire un retour ?"]),
@@ -74,20 +176,51 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
     let a = account.id;
     let owner_email = "owner@demo.ferry.test".to_owned();
     let owner = app
-        .create_user(a, NewAgent { name: "Mei Chen".into(), email: owner_email.clone(), password: DEMO_PASSWORD.into(), role: Role::Owner, languages: vec!["zh".into(), "en".into()] })
+        .create_user(
+            a,
+            NewAgent {
+                name: "Mei Chen".into(),
+                email: owner_email.clone(),
+                password: DEMO_PASSWORD.into(),
+                role: Role::Owner,
+                languages: vec!["zh".into(), "en".into()],
+            },
+        )
         .await?;
     let li = app
-        .create_user(a, NewAgent { name: "Li Wei".into(), email: "li.wei@demo.ferry.test".into(), password: DEMO_PASSWORD.into(), role: Role::Agent, languages: vec!["zh".into(), "en".into(), "ja".into()] })
+        .create_user(
+            a,
+            NewAgent {
+                name: "Li Wei".into(),
+                email: "li.wei@demo.ferry.test".into(),
+                password: DEMO_PASSWORD.into(),
+                role: Role::Agent,
+                languages: vec!["zh".into(), "en".into(), "ja".into()],
+            },
+        )
         .await?;
     let anna = app
-        .create_user(a, NewAgent { name: "Anna Müller".into(), email: "anna@demo.ferry.test".into(), password: DEMO_PASSWORD.into(), role: Role::Agent, languages: vec!["de".into(), "en".into(), "fr".into()] })
+        .create_user(
+            a,
+            NewAgent {
+                name: "Anna Müller".into(),
+                email: "anna@demo.ferry.test".into(),
+                password: DEMO_PASSWORD.into(),
+                role: Role::Agent,
+                languages: vec!["de".into(), "en".into(), "fr".into()],
+            },
+        )
         .await?;
     let token = app.issue_token(&owner, "demo").await?;
     let owner_actor = Actor { user: owner.clone() };
     let team = app.create_team(&owner_actor, a, "After-sales", "Returns, refunds and damaged parcels").await?;
     app.set_team_members(&owner_actor, a, team.id, &[li.id, anna.id]).await?;
     let inbox = app
-        .create_inbox(&owner_actor, a, NewInboxInput { name: "Shop API".into(), channel: ChannelKind::Api, config: InboxConfig::default() })
+        .create_inbox(
+            &owner_actor,
+            a,
+            NewInboxInput { name: "Shop API".into(), channel: ChannelKind::Api, config: InboxConfig::default() },
+        )
         .await?;
 
     for b in BUYERS {
@@ -140,11 +273,41 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
     let anna_actor = Actor { user: anna.clone() };
     app.assign_conversation(&owner_actor, a, convs[0], Some(Some(li.id)), Some(Some(team.id))).await?;
     app.set_tags(&li_actor, a, convs[0], &["where-is-my-order".into(), "late-delivery".into()]).await?;
-    app.reply(&li_actor, a, convs[0], NewReply { text: Some("Hi Emily, sorry for the wait! Let me check with the carrier right away.".into()), ..Default::default() }).await?;
-    app.reply(&li_actor, a, convs[0], NewReply { text: Some("Carrier says the parcel is held at customs in LA; expect 2–3 days.".into()), private: true, ..Default::default() }).await?;
+    app.reply(
+        &li_actor,
+        a,
+        convs[0],
+        NewReply {
+            text: Some("Hi Emily, sorry for the wait! Let me check with the carrier right away.".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    app.reply(
+        &li_actor,
+        a,
+        convs[0],
+        NewReply {
+            text: Some("Carrier says the parcel is held at customs in LA; expect 2–3 days.".into()),
+            private: true,
+            ..Default::default()
+        },
+    )
+    .await?;
     app.assign_conversation(&owner_actor, a, convs[1], Some(Some(anna.id)), None).await?;
     app.set_tags(&anna_actor, a, convs[1], &["cancel".into()]).await?;
-    app.reply(&anna_actor, a, convs[1], NewReply { text: Some("Hallo Lukas, Ihre Bestellung #1002 ist storniert. Die Erstattung erfolgt in 3–5 Werktagen.".into()), ..Default::default() }).await?;
+    app.reply(
+        &anna_actor,
+        a,
+        convs[1],
+        NewReply {
+            text: Some(
+                "Hallo Lukas, Ihre Bestellung #1002 ist storniert. Die Erstattung erfolgt in 3–5 Werktagen.".into(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
     app.set_status(&anna_actor, a, convs[1], Status::Resolved, None).await?;
     app.set_tags(&anna_actor, a, convs[3], &["damaged".into(), "return".into()]).await?;
     app.set_status(&li_actor, a, convs[5], Status::Pending, None).await?;
@@ -167,21 +330,30 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let node = crate::node(&cfg, storage);
     let info_path = dir.join("demo.json");
     let info: DemoInfo = match std::fs::read(&info_path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).context("demo.json is unreadable; remove the data directory to start over")?,
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .context("demo.json is unreadable; remove the data directory to start over")?,
         Err(_) => {
-            let info = seed(&node.app).await.with_context(|| format!("seeding the demo failed; remove {} and try again", dir.display()))?;
+            let info = seed(&node.app)
+                .await
+                .with_context(|| format!("seeding the demo failed; remove {} and try again", dir.display()))?;
             std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
             info
         }
     };
     let url = format!("http://{}", cfg.listen);
     println!("Ferry demo shop is running at {url}");
-    println!("console login: {} / {DEMO_PASSWORD}  (agents: li.wei@demo.ferry.test, anna@demo.ferry.test, same password)", info.owner_email);
+    println!(
+        "console login: {} / {DEMO_PASSWORD}  (agents: li.wei@demo.ferry.test, anna@demo.ferry.test, same password)",
+        info.owner_email
+    );
     println!("data dir: {}", dir.display());
     println!("account_id: {}", info.account_id);
     println!("api_access_token: {}", info.api_access_token);
     println!("api_inbox: {} {}", info.api_inbox_id, info.api_inbox_secret);
-    println!("try: curl -H 'api_access_token: {}' {url}/api/v1/accounts/{}/conversations", info.api_access_token, info.account_id);
+    println!(
+        "try: curl -H 'api_access_token: {}' {url}/api/v1/accounts/{}/conversations",
+        info.api_access_token, info.account_id
+    );
     use std::io::Write;
     let _ = std::io::stdout().flush();
     crate::run_server(&cfg, node).await

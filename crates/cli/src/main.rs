@@ -64,7 +64,9 @@ fn init_tracing(cfg: &Config) {
 pub async fn open_storage(cfg: &Config) -> anyhow::Result<Arc<dyn Storage>> {
     let url = cfg.database_url.0.trim();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let s = ferry_storage_postgres::PostgresStorage::connect(url).await.context("cannot open the PostgreSQL database")?;
+        let s = ferry_storage_postgres::PostgresStorage::connect(url)
+            .await
+            .context("cannot open the PostgreSQL database")?;
         return Ok(Arc::new(s));
     }
     let path = match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
@@ -110,7 +112,8 @@ async fn shutdown_signal() {
 
 /// Binds, starts the background loops and serves until a signal.
 pub async fn run_server(cfg: &Config, node: Node) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     node.spawn_background(Background::default());
     tracing::info!(listen = %cfg.listen, "Ferry is serving");
     node.serve(listener, shutdown_signal()).await?;

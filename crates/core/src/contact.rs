@@ -66,10 +66,7 @@ impl IdentityKind {
     /// the account (e-mail, phone, WhatsApp), rather than only in the inbox
     /// that issued it (page-scoped ids, widget visitors, API handles).
     pub fn is_global(self) -> bool {
-        matches!(
-            self,
-            IdentityKind::Email | IdentityKind::Phone | IdentityKind::Whatsapp | IdentityKind::Amazon
-        )
+        matches!(self, IdentityKind::Email | IdentityKind::Phone | IdentityKind::Whatsapp | IdentityKind::Amazon)
     }
 }
 
@@ -87,10 +84,7 @@ pub struct UnknownIdentityKind(pub String);
 impl FromStr for IdentityKind {
     type Err = UnknownIdentityKind;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        IdentityKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownIdentityKind(s.to_owned()))
+        IdentityKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownIdentityKind(s.to_owned()))
     }
 }
 
@@ -124,15 +118,9 @@ pub struct Identity {
 impl Identity {
     /// Builds a normalised identity. Inbox-scoped kinds keep `inbox_id`;
     /// global kinds drop it.
-    pub fn new(
-        kind: IdentityKind,
-        raw: &str,
-        inbox_id: Option<InboxId>,
-    ) -> Result<Self, IdentityError> {
+    pub fn new(kind: IdentityKind, raw: &str, inbox_id: Option<InboxId>) -> Result<Self, IdentityError> {
         let value = match kind {
-            IdentityKind::Email => {
-                normalize_email(raw).ok_or_else(|| IdentityError::Email(raw.to_owned()))?
-            }
+            IdentityKind::Email => normalize_email(raw).ok_or_else(|| IdentityError::Email(raw.to_owned()))?,
             IdentityKind::Phone => normalize_phone(raw, None)?,
             IdentityKind::Whatsapp => {
                 let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();

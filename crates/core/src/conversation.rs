@@ -38,8 +38,7 @@ pub enum Status {
 
 impl Status {
     /// All statuses, in the console's tab order.
-    pub const ALL: [Status; 5] =
-        [Status::Open, Status::Pending, Status::Snoozed, Status::Resolved, Status::Bot];
+    pub const ALL: [Status; 5] = [Status::Open, Status::Pending, Status::Snoozed, Status::Resolved, Status::Bot];
 
     /// Stable name used in storage and the API.
     pub fn as_str(self) -> &'static str {
@@ -67,10 +66,7 @@ pub struct UnknownStatus(pub String);
 impl FromStr for Status {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownStatus(s.to_owned()))
+        Status::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownStatus(s.to_owned()))
     }
 }
 
@@ -94,8 +90,7 @@ pub enum Priority {
 
 impl Priority {
     /// All priorities, lowest first.
-    pub const ALL: [Priority; 5] =
-        [Priority::None, Priority::Low, Priority::Medium, Priority::High, Priority::Urgent];
+    pub const ALL: [Priority; 5] = [Priority::None, Priority::Low, Priority::Medium, Priority::High, Priority::Urgent];
 
     /// Stable name used in storage and the API.
     pub fn as_str(self) -> &'static str {
@@ -117,10 +112,7 @@ pub struct UnknownPriority(pub String);
 impl FromStr for Priority {
     type Err = UnknownPriority;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Priority::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownPriority(s.to_owned()))
+        Priority::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownPriority(s.to_owned()))
     }
 }
 
@@ -297,11 +289,7 @@ impl Conversation {
     /// and the changes are returned (empty when nothing changed); on error it
     /// is untouched.
     pub fn apply(&mut self, t: Transition, now: DateTime<Utc>) -> Result<Vec<Change>, TransitionError> {
-        let refuse = |from: Status, detail: Option<&'static str>| TransitionError {
-            from,
-            action: t.name(),
-            detail,
-        };
+        let refuse = |from: Status, detail: Option<&'static str>| TransitionError { from, action: t.name(), detail };
         let before = self.clone();
         match &t {
             Transition::BuyerMessage { at, bot_enabled } => {
@@ -309,9 +297,7 @@ impl Conversation {
                 match self.status {
                     Status::Bot | Status::Open => {}
                     Status::Pending | Status::Snoozed => self.set_status(Status::Open),
-                    Status::Resolved => {
-                        self.set_status(if *bot_enabled { Status::Bot } else { Status::Open })
-                    }
+                    Status::Resolved => self.set_status(if *bot_enabled { Status::Bot } else { Status::Open }),
                 }
             }
             Transition::AgentReply { by, at } => {
@@ -437,10 +423,8 @@ impl Conversation {
         if self.updated_at < self.created_at || self.last_activity_at < self.created_at {
             return Err(InvariantError("timestamps never precede creation"));
         }
-        if let (Some(first), Some(_)) = (self.first_reply_at, self.last_buyer_message_at) {
-            if first < self.created_at {
-                return Err(InvariantError("first reply never precedes creation"));
-            }
+        if self.first_reply_at.is_some_and(|first| first < self.created_at) {
+            return Err(InvariantError("first reply never precedes creation"));
         }
         Ok(())
     }
@@ -556,10 +540,8 @@ mod tests {
     fn transition() -> impl Strategy<Value = Transition> {
         let minutes = 0i64..600;
         prop_oneof![
-            (minutes.clone(), any::<bool>()).prop_map(|(m, b)| Transition::BuyerMessage {
-                at: t0() + Duration::minutes(m),
-                bot_enabled: b
-            }),
+            (minutes.clone(), any::<bool>())
+                .prop_map(|(m, b)| Transition::BuyerMessage { at: t0() + Duration::minutes(m), bot_enabled: b }),
             (minutes.clone(), 1i64..4)
                 .prop_map(|(m, u)| Transition::AgentReply { by: UserId(u), at: t0() + Duration::minutes(m) }),
             "[a-z ]{0,12}".prop_map(|reason| Transition::HandOff { reason }),

@@ -80,10 +80,7 @@ pub struct UnknownChannel(pub String);
 impl FromStr for ChannelKind {
     type Err = UnknownChannel;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ChannelKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownChannel(s.to_owned()))
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownChannel(s.to_owned()))
     }
 }
 

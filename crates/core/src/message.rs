@@ -52,10 +52,7 @@ pub struct UnknownMessageKind(pub String);
 impl FromStr for MessageKind {
     type Err = UnknownMessageKind;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        MessageKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownMessageKind(s.to_owned()))
+        MessageKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownMessageKind(s.to_owned()))
     }
 }
 

@@ -65,7 +65,11 @@ impl Backoff {
 }
 
 /// A job to enqueue for delivering `message_id`.
-pub fn deliver_message(account: ferry_core::AccountId, message_id: ferry_core::MessageId, at: chrono::DateTime<chrono::Utc>) -> NewJob {
+pub fn deliver_message(
+    account: ferry_core::AccountId,
+    message_id: ferry_core::MessageId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> NewJob {
     NewJob {
         account_id: account,
         kind: DELIVER_MESSAGE.to_owned(),

@@ -76,23 +76,23 @@ impl ReaderPool {
     }
 
     fn put(&self, c: Connection) {
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < self.keep {
-                idle.push(c);
-            }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.keep
+        {
+            idle.push(c);
         }
     }
 }
 
 fn db_err(e: rusqlite::Error) -> StorageError {
-    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
-        if f.code == rusqlite::ErrorCode::ConstraintViolation {
-            let constraint = msg
-                .as_deref()
-                .and_then(|m| m.split_once("failed: ").map(|(_, c)| c.to_owned()))
-                .unwrap_or_else(|| "constraint".to_owned());
-            return StorageError::Conflict { constraint };
-        }
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && f.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        let constraint = msg
+            .as_deref()
+            .and_then(|m| m.split_once("failed: ").map(|(_, c)| c.to_owned()))
+            .unwrap_or_else(|| "constraint".to_owned());
+        return StorageError::Conflict { constraint };
     }
     StorageError::other(e)
 }
@@ -111,10 +111,10 @@ impl SqliteStorage {
     /// Opens (creating if needed) the database, runs the migrations and
     /// starts the writer thread.
     pub fn open(options: SqliteOptions) -> StorageResult<Self> {
-        if let Some(dir) = options.path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(StorageError::other)?;
-            }
+        if let Some(dir) = options.path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(StorageError::other)?;
         }
         let mut conn = Connection::open(&options.path).map_err(db_err)?;
         let sync = match options.durability {
@@ -208,10 +208,10 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, max_batch: usize)
             let sp = conn.execute_batch("SAVEPOINT w");
             let (ok, finish) = job(&conn);
             let end = if ok { "RELEASE w" } else { "ROLLBACK TO w; RELEASE w" };
-            if sp.is_ok() {
-                if let Err(e) = conn.execute_batch(end) {
-                    tracing::error!(error = %e, "savepoint end failed");
-                }
+            if sp.is_ok()
+                && let Err(e) = conn.execute_batch(end)
+            {
+                tracing::error!(error = %e, "savepoint end failed");
             }
             finishes.push(finish);
         }

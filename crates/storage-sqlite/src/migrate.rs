@@ -19,12 +19,12 @@ pub fn run(conn: &mut Connection) -> StorageResult<()> {
         let rows = st.query_map([], |r| r.get(0)).map_err(db_err)?;
         rows.collect::<Result<_, _>>().map_err(db_err)?
     };
-    if let Some(max) = applied.last() {
-        if *max > MIGRATIONS.last().map_or(0, |m| m.0) {
-            return Err(StorageError::Corrupt(format!(
-                "the database is at schema version {max}, newer than this Ferry knows; upgrade Ferry"
-            )));
-        }
+    if let Some(max) = applied.last()
+        && *max > MIGRATIONS.last().map_or(0, |m| m.0)
+    {
+        return Err(StorageError::Corrupt(format!(
+            "the database is at schema version {max}, newer than this Ferry knows; upgrade Ferry"
+        )));
     }
     for (version, name, sql) in MIGRATIONS {
         if applied.contains(version) {

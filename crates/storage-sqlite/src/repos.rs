@@ -48,11 +48,14 @@ fn team_by_id(conn: &Connection, account: AccountId, id: TeamId) -> StorageResul
     let row = conn
         .prepare_cached("SELECT id, name, description FROM teams WHERE account_id = ?1 AND id = ?2")
         .map_err(db_err)?
-        .query_row(params![account.0, id.0], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+        .query_row(params![account.0, id.0], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })
         .optional()
         .map_err(db_err)?;
     let Some((id, name, description)) = row else { return Ok(None) };
-    let mut st = conn.prepare_cached("SELECT user_id FROM team_members WHERE team_id = ?1 ORDER BY user_id").map_err(db_err)?;
+    let mut st =
+        conn.prepare_cached("SELECT user_id FROM team_members WHERE team_id = ?1 ORDER BY user_id").map_err(db_err)?;
     let members = st
         .query_map(params![id], |r| r.get::<_, i64>(0))
         .map_err(db_err)?
@@ -88,7 +91,12 @@ impl AccountRepo for SqliteStorage {
                 params![new.name, new.default_language, ts(now)],
             )
             .map_err(db_err)?;
-            Ok(Account { id: AccountId(c.last_insert_rowid()), name: new.name, default_language: new.default_language, created_at: now })
+            Ok(Account {
+                id: AccountId(c.last_insert_rowid()),
+                name: new.name,
+                default_language: new.default_language,
+                created_at: now,
+            })
         })
         .await
     }
@@ -128,8 +136,15 @@ impl UserRepo for SqliteStorage {
     }
 
     async fn list_users(&self, account: AccountId) -> StorageResult<Vec<User>> {
-        self.read(move |c| collect(c, &format!("SELECT {USER_COLS} FROM users WHERE account_id = ?1 ORDER BY name, id"), params![account.0], user_row))
-            .await
+        self.read(move |c| {
+            collect(
+                c,
+                &format!("SELECT {USER_COLS} FROM users WHERE account_id = ?1 ORDER BY name, id"),
+                params![account.0],
+                user_row,
+            )
+        })
+        .await
     }
 
     async fn update_user(&self, account: AccountId, id: UserId, patch: UserPatch) -> StorageResult<User> {
@@ -156,7 +171,9 @@ impl UserRepo for SqliteStorage {
 
     async fn delete_user(&self, account: AccountId, id: UserId) -> StorageResult<()> {
         self.write(move |c| {
-            let n = c.execute("DELETE FROM users WHERE account_id = ?1 AND id = ?2", params![account.0, id.0]).map_err(db_err)?;
+            let n = c
+                .execute("DELETE FROM users WHERE account_id = ?1 AND id = ?2", params![account.0, id.0])
+                .map_err(db_err)?;
             if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
         })
         .await
@@ -176,7 +193,13 @@ impl UserRepo for SqliteStorage {
         .await
     }
 
-    async fn create_session(&self, token_hash: &str, user: &User, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> StorageResult<()> {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: &User,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StorageResult<()> {
         let (h, a, u) = (token_hash.to_owned(), user.account_id, user.id);
         self.write(move |c| {
             let now = ts(now);
@@ -218,7 +241,13 @@ impl UserRepo for SqliteStorage {
         .await
     }
 
-    async fn create_api_token(&self, user: &User, name: &str, token_hash: &str, now: DateTime<Utc>) -> StorageResult<()> {
+    async fn create_api_token(
+        &self,
+        user: &User,
+        name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
         let (a, u, n, h) = (user.account_id, user.id, name.to_owned(), token_hash.to_owned());
         self.write(move |c| {
             c.execute(
@@ -251,7 +280,13 @@ impl UserRepo for SqliteStorage {
 
 #[async_trait]
 impl TeamRepo for SqliteStorage {
-    async fn create_team(&self, account: AccountId, name: &str, description: &str, now: DateTime<Utc>) -> StorageResult<Team> {
+    async fn create_team(
+        &self,
+        account: AccountId,
+        name: &str,
+        description: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Team> {
         let (n, d) = (name.to_owned(), description.to_owned());
         self.write(move |c| {
             c.execute(
@@ -273,7 +308,8 @@ impl TeamRepo for SqliteStorage {
 
     async fn list_teams(&self, account: AccountId) -> StorageResult<Vec<Team>> {
         self.read(move |c| {
-            let mut st = c.prepare_cached("SELECT id FROM teams WHERE account_id = ?1 ORDER BY name").map_err(db_err)?;
+            let mut st =
+                c.prepare_cached("SELECT id FROM teams WHERE account_id = ?1 ORDER BY name").map_err(db_err)?;
             let ids = st
                 .query_map(params![account.0], |r| r.get::<_, i64>(0))
                 .map_err(db_err)?
@@ -317,7 +353,9 @@ impl TeamRepo for SqliteStorage {
 
     async fn delete_team(&self, account: AccountId, id: TeamId) -> StorageResult<()> {
         self.write(move |c| {
-            let n = c.execute("DELETE FROM teams WHERE account_id = ?1 AND id = ?2", params![account.0, id.0]).map_err(db_err)?;
+            let n = c
+                .execute("DELETE FROM teams WHERE account_id = ?1 AND id = ?2", params![account.0, id.0])
+                .map_err(db_err)?;
             if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
         })
         .await
@@ -347,8 +385,15 @@ impl InboxRepo for SqliteStorage {
     }
 
     async fn list_inboxes(&self, account: AccountId) -> StorageResult<Vec<Inbox>> {
-        self.read(move |c| collect(c, &format!("SELECT {INBOX_COLS} FROM inboxes WHERE account_id = ?1 ORDER BY name, id"), params![account.0], inbox_row))
-            .await
+        self.read(move |c| {
+            collect(
+                c,
+                &format!("SELECT {INBOX_COLS} FROM inboxes WHERE account_id = ?1 ORDER BY name, id"),
+                params![account.0],
+                inbox_row,
+            )
+        })
+        .await
     }
 
     async fn update_inbox(&self, account: AccountId, id: InboxId, patch: InboxPatch) -> StorageResult<Inbox> {
@@ -372,7 +417,9 @@ impl InboxRepo for SqliteStorage {
 
     async fn delete_inbox(&self, account: AccountId, id: InboxId) -> StorageResult<()> {
         self.write(move |c| {
-            let n = c.execute("DELETE FROM inboxes WHERE account_id = ?1 AND id = ?2", params![account.0, id.0]).map_err(db_err)?;
+            let n = c
+                .execute("DELETE FROM inboxes WHERE account_id = ?1 AND id = ?2", params![account.0, id.0])
+                .map_err(db_err)?;
             if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
         })
         .await
@@ -417,7 +464,13 @@ impl ContactRepo for SqliteStorage {
         .await
     }
 
-    async fn update_contact(&self, account: AccountId, id: ContactId, patch: ContactPatch, now: DateTime<Utc>) -> StorageResult<Contact> {
+    async fn update_contact(
+        &self,
+        account: AccountId,
+        id: ContactId,
+        patch: ContactPatch,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Contact> {
         self.write(move |c| {
             let mut ct = get_contact(c, account, id)?.ok_or(StorageError::NotFound)?;
             apply_contact_patch(&mut ct, &patch);
@@ -496,11 +549,9 @@ fn escape_like(s: &str) -> String {
 fn filter_sql(account: AccountId, f: &ConversationFilter, with_status: bool) -> (String, Vec<Value>) {
     let mut sql = String::from("account_id = ?");
     let mut p: Vec<Value> = vec![Value::Integer(account.0)];
-    if with_status {
-        if let Some(s) = f.status {
-            sql.push_str(" AND status = ?");
-            p.push(Value::Text(s.as_str().into()));
-        }
+    if with_status && let Some(s) = f.status {
+        sql.push_str(" AND status = ?");
+        p.push(Value::Text(s.as_str().into()));
     }
     match f.assignee {
         AssigneeFilter::Any => {}
@@ -588,7 +639,9 @@ impl ConversationRepo for SqliteStorage {
         let limit = limit.clamp(1, 200);
         p.push(Value::Integer(i64::from(limit) + 1));
         self.read(move |c| {
-            let sql = format!("SELECT {CONV_COLS} FROM conversations WHERE {where_} ORDER BY last_activity_at DESC, id DESC LIMIT ?");
+            let sql = format!(
+                "SELECT {CONV_COLS} FROM conversations WHERE {where_} ORDER BY last_activity_at DESC, id DESC LIMIT ?"
+            );
             let mut items: Vec<Conversation> = collect(c, &sql, params_from_iter(p), conv_row)?;
             let next = if items.len() > limit as usize {
                 items.truncate(limit as usize);
@@ -601,7 +654,11 @@ impl ConversationRepo for SqliteStorage {
         .await
     }
 
-    async fn count_conversations(&self, account: AccountId, filter: &ConversationFilter) -> StorageResult<Vec<(Status, u64)>> {
+    async fn count_conversations(
+        &self,
+        account: AccountId,
+        filter: &ConversationFilter,
+    ) -> StorageResult<Vec<(Status, u64)>> {
         let (where_, p) = filter_sql(account, filter, false);
         self.read(move |c| {
             let mut st = c
@@ -620,7 +677,12 @@ impl ConversationRepo for SqliteStorage {
         .await
     }
 
-    async fn update_conversation(&self, account: AccountId, id: ConversationId, update: ConversationUpdate) -> StorageResult<UpdatedConversation> {
+    async fn update_conversation(
+        &self,
+        account: AccountId,
+        id: ConversationId,
+        update: ConversationUpdate,
+    ) -> StorageResult<UpdatedConversation> {
         self.write(move |c| {
             let mut conv = get_conversation(c, account, id)?.ok_or(StorageError::NotFound)?;
             let changes = update.apply(&mut conv)?;
@@ -629,7 +691,12 @@ impl ConversationRepo for SqliteStorage {
             }
             save_conversation(c, &conv)?;
             let activities = write_activities(c, &conv, &changes, &update.describe, update.now)?;
-            append_event(c, account, &Event::ConversationUpdated { conversation: conv.clone(), changes: changes.clone() }, update.now)?;
+            append_event(
+                c,
+                account,
+                &Event::ConversationUpdated { conversation: conv.clone(), changes: changes.clone() },
+                update.now,
+            )?;
             Ok(UpdatedConversation { conversation: conv, changes, activities })
         })
         .await
@@ -671,7 +738,13 @@ impl MessageRepo for SqliteStorage {
         self.read(move |c| get_message(c, account, id)).await
     }
 
-    async fn list_messages(&self, account: AccountId, conversation: ConversationId, before: Option<MessageId>, limit: u32) -> StorageResult<Vec<Message>> {
+    async fn list_messages(
+        &self,
+        account: AccountId,
+        conversation: ConversationId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> StorageResult<Vec<Message>> {
         self.read(move |c| {
             let mut out: Vec<Message> = collect(
                 c,
@@ -718,14 +791,26 @@ impl MessageRepo for SqliteStorage {
             }
             append_event(c, account, &Event::MessageCreated { message: m.clone() }, new.now)?;
             if !changes.is_empty() {
-                append_event(c, account, &Event::ConversationUpdated { conversation: conv.clone(), changes: changes.clone() }, new.now)?;
+                append_event(
+                    c,
+                    account,
+                    &Event::ConversationUpdated { conversation: conv.clone(), changes: changes.clone() },
+                    new.now,
+                )?;
             }
             Ok(PostedMessage { message: m, conversation: conv, changes })
         })
         .await
     }
 
-    async fn update_delivery(&self, account: AccountId, id: MessageId, status: DeliveryStatus, external_id: Option<String>, now: DateTime<Utc>) -> StorageResult<Option<Message>> {
+    async fn update_delivery(
+        &self,
+        account: AccountId,
+        id: MessageId,
+        status: DeliveryStatus,
+        external_id: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<Message>> {
         self.write(move |c| {
             let mut m = get_message(c, account, id)?.ok_or(StorageError::NotFound)?;
             let current = m.delivery.clone().unwrap_or(DeliveryStatus::Queued);
@@ -766,7 +851,13 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
     if let Some(row) = existing {
         let message = Message::try_from(row)?;
         let conversation = get_conversation(c, account, message.conversation_id)?.ok_or(StorageError::NotFound)?;
-        return Ok(IntakeOutcome { message, conversation, duplicate: true, new_contact: false, new_conversation: false });
+        return Ok(IntakeOutcome {
+            message,
+            conversation,
+            duplicate: true,
+            new_contact: false,
+            new_conversation: false,
+        });
     }
 
     // The contact: whoever owns the first known identity, else a new one.
@@ -791,8 +882,11 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
                 // searchable, as when an agent adds them.
                 let email = all.iter().find(|i| i.kind == IdentityKind::Email).map(|i| i.value.clone());
                 let phone = all.iter().find(|i| i.kind == IdentityKind::Phone).map(|i| i.value.clone());
-                c.execute("UPDATE contacts SET email = COALESCE(email, ?2), phone = COALESCE(phone, ?3) WHERE id = ?1", params![id.0, email, phone])
-                    .map_err(db_err)?;
+                c.execute(
+                    "UPDATE contacts SET email = COALESCE(email, ?2), phone = COALESCE(phone, ?3) WHERE id = ?1",
+                    params![id.0, email, phone],
+                )
+                .map_err(db_err)?;
                 refresh_contact_search(c, id)?;
             }
             id
@@ -812,7 +906,8 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
             let email = all.iter().find(|i| i.kind == IdentityKind::Email).map(|i| i.value.clone());
             let phone = all.iter().find(|i| i.kind == IdentityKind::Phone).map(|i| i.value.clone());
             if email.is_some() || phone.is_some() {
-                c.execute("UPDATE contacts SET email = ?2, phone = ?3 WHERE id = ?1", params![id.0, email, phone]).map_err(db_err)?;
+                c.execute("UPDATE contacts SET email = ?2, phone = ?3 WHERE id = ?1", params![id.0, email, phone])
+                    .map_err(db_err)?;
             }
             refresh_contact_search(c, id)?;
             id
@@ -831,12 +926,20 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
         .transpose()?;
     let (conversation, new_conversation, changes) = match latest {
         Some(mut conv) if continues(&conv, now, opt.reopen_window) => {
-            let changes = conv.apply(Transition::BuyerMessage { at: inbound.sent_at, bot_enabled: opt.bot_enabled }, now)?;
+            let changes =
+                conv.apply(Transition::BuyerMessage { at: inbound.sent_at, bot_enabled: opt.bot_enabled }, now)?;
             save_conversation(c, &conv)?;
             (conv, false, changes)
         }
         _ => {
-            let mut conv = Conversation::opened_by_buyer(account, inbound.inbox_id, contact_id, opt.bot_enabled, inbound.sent_at, now);
+            let mut conv = Conversation::opened_by_buyer(
+                account,
+                inbound.inbox_id,
+                contact_id,
+                opt.bot_enabled,
+                inbound.sent_at,
+                now,
+            );
             conv.language = sender.language.clone();
             insert_conversation(c, &mut conv)?;
             (conv, true, Vec::new())
@@ -858,10 +961,8 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
     };
     insert_message(c, &mut message)?;
 
-    if new_contact {
-        if let Some(contact) = get_contact(c, account, contact_id)? {
-            append_event(c, account, &Event::ContactCreated { contact }, now)?;
-        }
+    if new_contact && let Some(contact) = get_contact(c, account, contact_id)? {
+        append_event(c, account, &Event::ContactCreated { contact }, now)?;
     }
     if new_conversation {
         append_event(c, account, &Event::ConversationCreated { conversation: conversation.clone() }, now)?;
@@ -900,7 +1001,9 @@ impl OutboxRepo for SqliteStorage {
     async fn mark_published(&self, ids: &[EventId], now: DateTime<Utc>) -> StorageResult<()> {
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
         self.write(move |c| {
-            let mut st = c.prepare_cached("UPDATE outbox SET published_at = ?2, updated_at = ?2 WHERE id = ?1").map_err(db_err)?;
+            let mut st = c
+                .prepare_cached("UPDATE outbox SET published_at = ?2, updated_at = ?2 WHERE id = ?1")
+                .map_err(db_err)?;
             for id in ids {
                 st.execute(params![id, ts(now)]).map_err(db_err)?;
             }
@@ -971,8 +1074,11 @@ impl JobRepo for SqliteStorage {
 
     async fn complete_job(&self, id: JobId, now: DateTime<Utc>) -> StorageResult<()> {
         self.write(move |c| {
-            c.execute("UPDATE jobs SET state = 'done', locked_until = NULL, updated_at = ?2 WHERE id = ?1", params![id.0, ts(now)])
-                .map_err(db_err)?;
+            c.execute(
+                "UPDATE jobs SET state = 'done', locked_until = NULL, updated_at = ?2 WHERE id = ?1",
+                params![id.0, ts(now)],
+            )
+            .map_err(db_err)?;
             Ok(())
         })
         .await
@@ -1042,7 +1148,12 @@ impl Storage for SqliteStorage {
 /// plus one outbox row each into a fresh database at `path`, `batch` per
 /// transaction, on one connection with cached statements, and returns rows
 /// per second. Same durability as the server.
-pub fn batched_insert_ceiling(path: &std::path::Path, n: usize, batch: usize, durability: crate::Durability) -> StorageResult<f64> {
+pub fn batched_insert_ceiling(
+    path: &std::path::Path,
+    n: usize,
+    batch: usize,
+    durability: crate::Durability,
+) -> StorageResult<f64> {
     let storage = SqliteStorage::open(crate::SqliteOptions { durability, ..crate::SqliteOptions::new(path) })?;
     drop(storage);
     let conn = Connection::open(path).map_err(db_err)?;
@@ -1050,10 +1161,14 @@ pub fn batched_insert_ceiling(path: &std::path::Path, n: usize, batch: usize, du
         crate::Durability::Full => "FULL",
         crate::Durability::Normal => "NORMAL",
     };
-    conn.execute_batch(&format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = OFF;")).map_err(db_err)?;
-    let now = ts(Utc::now());
-    conn.execute("INSERT INTO accounts (name, default_language, created_at, updated_at) VALUES ('bench', 'en', ?1, ?1)", params![now])
+    conn.execute_batch(&format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = OFF;"))
         .map_err(db_err)?;
+    let now = ts(Utc::now());
+    conn.execute(
+        "INSERT INTO accounts (name, default_language, created_at, updated_at) VALUES ('bench', 'en', ?1, ?1)",
+        params![now],
+    )
+    .map_err(db_err)?;
     let parts = to_json(&vec![ContentPart::Text { text: "Where is my order #1001? It has been two weeks.".into() }]);
     let sender = to_json(&Sender::Contact(ContactId(1)));
     let start = std::time::Instant::now();
@@ -1071,7 +1186,14 @@ pub fn batched_insert_ceiling(path: &std::path::Path, n: usize, batch: usize, du
                 .prepare_cached("INSERT INTO outbox (account_id, kind, payload, created_at, updated_at) VALUES (1, 'message_created', ?1, ?2, ?2)")
                 .map_err(db_err)?;
             for i in done..(done + batch).min(n) {
-                m.execute(params![sender, parts, "Where is my order #1001? It has been two weeks.", format!("ext-{i}"), now]).map_err(db_err)?;
+                m.execute(params![
+                    sender,
+                    parts,
+                    "Where is my order #1001? It has been two weeks.",
+                    format!("ext-{i}"),
+                    now
+                ])
+                .map_err(db_err)?;
                 o.execute(params![parts, now]).map_err(db_err)?;
             }
         }

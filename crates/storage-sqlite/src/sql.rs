@@ -118,7 +118,11 @@ pub fn msg_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     })
 }
 
-pub fn get_conversation(conn: &Connection, account: AccountId, id: ConversationId) -> StorageResult<Option<Conversation>> {
+pub fn get_conversation(
+    conn: &Connection,
+    account: AccountId,
+    id: ConversationId,
+) -> StorageResult<Option<Conversation>> {
     let row = conn
         .prepare_cached(&format!("SELECT {CONV_COLS} FROM conversations WHERE account_id = ?1 AND id = ?2"))
         .map_err(db_err)?
@@ -237,10 +241,12 @@ pub fn insert_message(conn: &Connection, m: &mut Message) -> StorageResult<()> {
 }
 
 pub fn append_event(conn: &Connection, account: AccountId, event: &Event, now: DateTime<Utc>) -> StorageResult<()> {
-    conn.prepare_cached("INSERT INTO outbox (account_id, kind, payload, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)")
-        .map_err(db_err)?
-        .execute(params![account.0, event.name(), to_json(event), ts(now)])
-        .map_err(db_err)?;
+    conn.prepare_cached(
+        "INSERT INTO outbox (account_id, kind, payload, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+    )
+    .map_err(db_err)?
+    .execute(params![account.0, event.name(), to_json(event), ts(now)])
+    .map_err(db_err)?;
     Ok(())
 }
 
@@ -293,7 +299,13 @@ pub fn find_identity(conn: &Connection, account: AccountId, i: &Identity) -> Sto
 
 /// Adds an identity to a contact; `false` when it already belongs to
 /// someone (then nothing changes).
-pub fn attach_identity(conn: &Connection, account: AccountId, contact: ContactId, i: &Identity, now: DateTime<Utc>) -> StorageResult<bool> {
+pub fn attach_identity(
+    conn: &Connection,
+    account: AccountId,
+    contact: ContactId,
+    i: &Identity,
+    now: DateTime<Utc>,
+) -> StorageResult<bool> {
     let n = conn
         .prepare_cached(
             "INSERT INTO contact_identities (account_id, contact_id, kind, value, inbox_id, created_at, updated_at) \
@@ -325,10 +337,7 @@ pub fn refresh_contact_search(conn: &Connection, id: ContactId) -> StorageResult
         .map_err(db_err)?
         .query_row(params![id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .map_err(db_err)?;
-    let ids = identities_of(conn, id.0)?
-        .into_iter()
-        .map(Identity::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids = identities_of(conn, id.0)?.into_iter().map(Identity::try_from).collect::<Result<Vec<_>, _>>()?;
     let text = contact_search_text(&name, email.as_deref(), phone.as_deref(), &ids);
     conn.prepare_cached("UPDATE contacts SET search = ?2 WHERE id = ?1")
         .map_err(db_err)?
@@ -337,7 +346,12 @@ pub fn refresh_contact_search(conn: &Connection, id: ContactId) -> StorageResult
     Ok(())
 }
 
-pub fn insert_contact(conn: &Connection, account: AccountId, new: &NewContact, now: DateTime<Utc>) -> StorageResult<ContactId> {
+pub fn insert_contact(
+    conn: &Connection,
+    account: AccountId,
+    new: &NewContact,
+    now: DateTime<Utc>,
+) -> StorageResult<ContactId> {
     use ferry_core::contact::IdentityKind;
     let email = new.identities.iter().find(|i| i.kind == IdentityKind::Email).map(|i| i.value.clone());
     let phone = new.identities.iter().find(|i| i.kind == IdentityKind::Phone).map(|i| i.value.clone());

@@ -25,7 +25,10 @@ async fn reopening_keeps_data_and_skips_applied_migrations() {
     let path = dir.path().join("x.sqlite");
     let id = {
         let s = SqliteStorage::open(SqliteOptions::new(&path)).unwrap();
-        s.create_account(NewAccount { name: "A".into(), default_language: "en".into() }, chrono::Utc::now()).await.unwrap().id
+        s.create_account(NewAccount { name: "A".into(), default_language: "en".into() }, chrono::Utc::now())
+            .await
+            .unwrap()
+            .id
     };
     let s = SqliteStorage::open(SqliteOptions::new(&path)).unwrap();
     assert_eq!(s.get_account(id).await.unwrap().map(|a| a.name), Some("A".into()));

@@ -51,7 +51,12 @@ async fn world(s: &dyn Storage, name: &str) -> World {
     let inbox = s
         .create_inbox(
             a.id,
-            NewInbox { name: "API".into(), channel: ChannelKind::Api, config: InboxConfig::default(), secret: "s3cret".into() },
+            NewInbox {
+                name: "API".into(),
+                channel: ChannelKind::Api,
+                config: InboxConfig::default(),
+                secret: "s3cret".into(),
+            },
             t0(),
         )
         .await
@@ -138,7 +143,12 @@ pub async fn intake_links_channels_to_one_contact(s: Arc<dyn Storage>) {
     let widget = s
         .create_inbox(
             w.account,
-            NewInbox { name: "Widget".into(), channel: ChannelKind::WebWidget, config: InboxConfig::default(), secret: "w".into() },
+            NewInbox {
+                name: "Widget".into(),
+                channel: ChannelKind::WebWidget,
+                config: InboxConfig::default(),
+                secret: "w".into(),
+            },
             t0(),
         )
         .await
@@ -162,7 +172,10 @@ pub async fn intake_links_channels_to_one_contact(s: Arc<dyn Storage>) {
     assert_eq!(c.email.as_deref(), Some("buyer@example.com"));
     assert_eq!(c.identities.len(), 3);
     assert_eq!(c.name, "Buyer handle-a");
-    let found = s.search_contacts(w.account, ContactQuery { q: Some("visitor-9".into()), limit: 10, before: None }).await.unwrap();
+    let found = s
+        .search_contacts(w.account, ContactQuery { q: Some("visitor-9".into()), limit: 10, before: None })
+        .await
+        .unwrap();
     assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c.id], "identities added by intake are searchable");
 }
 
@@ -174,7 +187,11 @@ pub async fn intake_reopens_and_starts_new_conversations(s: Arc<dyn Storage>) {
     let o2 = s.ingest(inbound(&w, "m2", "u", "two", t0()), opts(t0())).await.unwrap();
     assert_eq!(o1.conversation.id, o2.conversation.id);
     assert!(o1.new_conversation && !o2.new_conversation);
-    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() + Duration::minutes(5) };
+    let upd = ConversationUpdate {
+        transition: Transition::Resolve,
+        describe: no_describe(),
+        now: t0() + Duration::minutes(5),
+    };
     let r = s.update_conversation(w.account, o1.conversation.id, upd).await.unwrap();
     assert_eq!(r.conversation.status, Status::Resolved);
     let t1 = t0() + Duration::hours(1);
@@ -189,7 +206,10 @@ pub async fn intake_reopens_and_starts_new_conversations(s: Arc<dyn Storage>) {
     assert!(o4.new_conversation);
     assert_ne!(o4.conversation.id, o1.conversation.id);
     // Bot inboxes start conversations with the bot.
-    let o5 = s.ingest(inbound(&w, "m5", "other", "five", t2), IntakeOptions { bot_enabled: true, ..opts(t2) }).await.unwrap();
+    let o5 = s
+        .ingest(inbound(&w, "m5", "other", "five", t2), IntakeOptions { bot_enabled: true, ..opts(t2) })
+        .await
+        .unwrap();
     assert_eq!(o5.conversation.status, Status::Bot);
 }
 
@@ -207,21 +227,33 @@ pub async fn conversations_filter_paginate_and_count(s: Arc<dyn Storage>) {
     }
     for (n, id) in ids.iter().enumerate().take(6) {
         let t = if n % 2 == 0 { Transition::Resolve } else { Transition::SetPending };
-        s.update_conversation(w.account, *id, ConversationUpdate { transition: t, describe: no_describe(), now: t0() + Duration::hours(1) })
-            .await
-            .unwrap();
+        s.update_conversation(
+            w.account,
+            *id,
+            ConversationUpdate { transition: t, describe: no_describe(), now: t0() + Duration::hours(1) },
+        )
+        .await
+        .unwrap();
     }
     s.update_conversation(
         w.account,
         ids[10],
-        ConversationUpdate { transition: Transition::Assign(Some(w.agent)), describe: no_describe(), now: t0() + Duration::hours(2) },
+        ConversationUpdate {
+            transition: Transition::Assign(Some(w.agent)),
+            describe: no_describe(),
+            now: t0() + Duration::hours(2),
+        },
     )
     .await
     .unwrap();
     s.update_conversation(
         w.account,
         ids[11],
-        ConversationUpdate { transition: Transition::SetTags(vec!["late".into(), "vip".into()]), describe: no_describe(), now: t0() + Duration::hours(2) },
+        ConversationUpdate {
+            transition: Transition::SetTags(vec!["late".into(), "vip".into()]),
+            describe: no_describe(),
+            now: t0() + Duration::hours(2),
+        },
     )
     .await
     .unwrap();
@@ -267,18 +299,23 @@ pub async fn conversations_filter_paginate_and_count(s: Arc<dyn Storage>) {
 /// refused transition writes nothing.
 pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage>) {
     let w = world(&*s, "Upd").await;
-    let o = s.ingest(inbound(&w, "x", "u", "hi", t0()), IntakeOptions { bot_enabled: true, ..opts(t0()) }).await.unwrap();
+    let o =
+        s.ingest(inbound(&w, "x", "u", "hi", t0()), IntakeOptions { bot_enabled: true, ..opts(t0()) }).await.unwrap();
     let before = s.count_events(w.account).await.unwrap();
     let describe: Describe = Box::new(|c| match c {
         Change::Status { to, .. } => Some(format!("status {to}")),
         _ => None,
     });
     let up = s
-        .update_conversation(w.account, o.conversation.id, ConversationUpdate {
-            transition: Transition::HandOff { reason: "buyer asked for a person".into() },
-            describe,
-            now: t0() + Duration::minutes(1),
-        })
+        .update_conversation(
+            w.account,
+            o.conversation.id,
+            ConversationUpdate {
+                transition: Transition::HandOff { reason: "buyer asked for a person".into() },
+                describe,
+                now: t0() + Duration::minutes(1),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(up.conversation.status, Status::Open);
@@ -289,32 +326,40 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
     assert_eq!(stored.handoff_reason.as_deref(), Some("buyer asked for a person"));
 
     let refused = s
-        .update_conversation(w.account, o.conversation.id, ConversationUpdate {
-            transition: Transition::HandOff { reason: "again".into() },
-            describe: no_describe(),
-            now: t0(),
-        })
+        .update_conversation(
+            w.account,
+            o.conversation.id,
+            ConversationUpdate {
+                transition: Transition::HandOff { reason: "again".into() },
+                describe: no_describe(),
+                now: t0(),
+            },
+        )
         .await;
     assert!(matches!(refused, Err(StorageError::Transition(_))));
     assert_eq!(s.count_events(w.account).await.unwrap(), before + 2);
 
     // No change, nothing written.
     let same = s
-        .update_conversation(w.account, o.conversation.id, ConversationUpdate {
-            transition: Transition::SetPriority(Priority::None),
-            describe: no_describe(),
-            now: t0(),
-        })
+        .update_conversation(
+            w.account,
+            o.conversation.id,
+            ConversationUpdate {
+                transition: Transition::SetPriority(Priority::None),
+                describe: no_describe(),
+                now: t0(),
+            },
+        )
         .await
         .unwrap();
     assert!(same.changes.is_empty());
     assert_eq!(s.count_events(w.account).await.unwrap(), before + 2);
     let missing = s
-        .update_conversation(w.account, ferry_core::ConversationId(999_999), ConversationUpdate {
-            transition: Transition::Resolve,
-            describe: no_describe(),
-            now: t0(),
-        })
+        .update_conversation(
+            w.account,
+            ferry_core::ConversationId(999_999),
+            ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() },
+        )
         .await;
     assert!(matches!(missing, Err(StorageError::NotFound)));
 }
@@ -323,26 +368,30 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
 /// reports never move backwards.
 pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
     let w = world(&*s, "Msg").await;
-    let o = s.ingest(inbound(&w, "x", "u", "hi", t0()), IntakeOptions { bot_enabled: true, ..opts(t0()) }).await.unwrap();
+    let o =
+        s.ingest(inbound(&w, "x", "u", "hi", t0()), IntakeOptions { bot_enabled: true, ..opts(t0()) }).await.unwrap();
     let at = t0() + Duration::minutes(2);
     let account = w.account;
     let posted = s
-        .post_message(w.account, NewMessage {
-            conversation_id: o.conversation.id,
-            kind: MessageKind::Outgoing,
-            sender: Sender::User(w.agent),
-            parts: vec![ContentPart::Text { text: "Ihr Paket ist unterwegs.".into() }],
-            delivery: Some(DeliveryStatus::Queued),
-            now: at,
-            transition: Some(Transition::AgentReply { by: w.agent, at }),
-            job: Some(Box::new(move |m| NewJob {
-                account_id: account,
-                kind: "deliver_message".into(),
-                payload: serde_json::json!({ "message_id": m.id }),
-                run_at: at,
-                max_attempts: 5,
-            })),
-        })
+        .post_message(
+            w.account,
+            NewMessage {
+                conversation_id: o.conversation.id,
+                kind: MessageKind::Outgoing,
+                sender: Sender::User(w.agent),
+                parts: vec![ContentPart::Text { text: "Ihr Paket ist unterwegs.".into() }],
+                delivery: Some(DeliveryStatus::Queued),
+                now: at,
+                transition: Some(Transition::AgentReply { by: w.agent, at }),
+                job: Some(Box::new(move |m| NewJob {
+                    account_id: account,
+                    kind: "deliver_message".into(),
+                    payload: serde_json::json!({ "message_id": m.id }),
+                    run_at: at,
+                    max_attempts: 5,
+                })),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(posted.conversation.status, Status::Open);
@@ -353,21 +402,27 @@ pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
     assert_eq!(jobs[0].payload["message_id"], serde_json::json!(posted.message.id));
 
     let note = s
-        .post_message(w.account, NewMessage {
-            conversation_id: o.conversation.id,
-            kind: MessageKind::Note,
-            sender: Sender::User(w.agent),
-            parts: vec![ContentPart::Text { text: "VIP, be quick".into() }],
-            delivery: None,
-            now: at,
-            transition: None,
-            job: None,
-        })
+        .post_message(
+            w.account,
+            NewMessage {
+                conversation_id: o.conversation.id,
+                kind: MessageKind::Note,
+                sender: Sender::User(w.agent),
+                parts: vec![ContentPart::Text { text: "VIP, be quick".into() }],
+                delivery: None,
+                now: at,
+                transition: None,
+                job: None,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(note.message.kind, MessageKind::Note);
     let all = s.list_messages(w.account, o.conversation.id, None, 10).await.unwrap();
-    assert_eq!(all.iter().map(|m| m.kind).collect::<Vec<_>>(), vec![MessageKind::Incoming, MessageKind::Outgoing, MessageKind::Note]);
+    assert_eq!(
+        all.iter().map(|m| m.kind).collect::<Vec<_>>(),
+        vec![MessageKind::Incoming, MessageKind::Outgoing, MessageKind::Note]
+    );
     let older = s.list_messages(w.account, o.conversation.id, Some(note.message.id), 1).await.unwrap();
     assert_eq!(older.len(), 1);
     assert_eq!(older[0].id, posted.message.id);
@@ -395,7 +450,12 @@ pub async fn accounts_are_isolated(s: Arc<dyn Storage>) {
     assert!(s.get_user(b.account, a.agent).await.unwrap().is_none());
     assert!(s.list_messages(b.account, conv, None, 10).await.unwrap().is_empty());
     assert!(s.list_conversations(b.account, &ConversationFilter::default(), None, 10).await.unwrap().items.is_empty());
-    assert!(s.search_contacts(b.account, ContactQuery { q: Some("buyer".into()), limit: 10, before: None }).await.unwrap().is_empty());
+    assert!(
+        s.search_contacts(b.account, ContactQuery { q: Some("buyer".into()), limit: 10, before: None })
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() };
     assert!(matches!(s.update_conversation(b.account, conv, upd).await, Err(StorageError::NotFound)));
     assert!(matches!(s.update_inbox(b.account, a.inbox, InboxPatch::default()).await, Err(StorageError::NotFound)));
@@ -406,24 +466,24 @@ pub async fn accounts_are_isolated(s: Arc<dyn Storage>) {
         Err(StorageError::NotFound)
     ));
     let post = s
-        .post_message(b.account, NewMessage {
-            conversation_id: conv,
-            kind: MessageKind::Note,
-            sender: Sender::User(b.agent),
-            parts: vec![],
-            delivery: None,
-            now: t0(),
-            transition: None,
-            job: None,
-        })
+        .post_message(
+            b.account,
+            NewMessage {
+                conversation_id: conv,
+                kind: MessageKind::Note,
+                sender: Sender::User(b.agent),
+                parts: vec![],
+                delivery: None,
+                now: t0(),
+                transition: None,
+                job: None,
+            },
+        )
         .await;
     assert!(matches!(post, Err(StorageError::NotFound)));
     // An identity in B does not match A's contact.
     let ob = s
-        .ingest(
-            Inbound { account_id: b.account, inbox_id: b.inbox, ..inbound(&b, "x", "u", "mine", t0()) },
-            opts(t0()),
-        )
+        .ingest(Inbound { account_id: b.account, inbox_id: b.inbox, ..inbound(&b, "x", "u", "mine", t0()) }, opts(t0()))
         .await
         .unwrap();
     assert_ne!(ob.conversation.contact_id, o.conversation.contact_id);
@@ -435,7 +495,17 @@ pub async fn accounts_are_isolated(s: Arc<dyn Storage>) {
 pub async fn users_sessions_and_tokens(s: Arc<dyn Storage>) {
     let w = world(&*s, "Users").await;
     let dup = s
-        .create_user(w.account, NewUser { name: "X".into(), email: "agent@users.example".into(), password_hash: "h".into(), role: Role::Admin, languages: vec![] }, t0())
+        .create_user(
+            w.account,
+            NewUser {
+                name: "X".into(),
+                email: "agent@users.example".into(),
+                password_hash: "h".into(),
+                role: Role::Admin,
+                languages: vec![],
+            },
+            t0(),
+        )
         .await;
     assert!(matches!(dup, Err(StorageError::Conflict { .. })));
     let (u, hash) = s.find_login("agent@users.example").await.unwrap().unwrap();
@@ -469,7 +539,10 @@ pub async fn teams_and_inboxes(s: Arc<dyn Storage>) {
     assert!(s.get_team(w.account, t.id).await.unwrap().is_none());
 
     let cfg = InboxConfig { callback_url: Some("http://127.0.0.1:9/cb".into()), ..Default::default() };
-    let i = s.update_inbox(w.account, w.inbox, InboxPatch { name: Some("Shop API".into()), config: Some(cfg.clone()) }).await.unwrap();
+    let i = s
+        .update_inbox(w.account, w.inbox, InboxPatch { name: Some("Shop API".into()), config: Some(cfg.clone()) })
+        .await
+        .unwrap();
     assert_eq!(i.config, cfg);
     let found = s.find_inbox(w.inbox).await.unwrap().unwrap();
     assert_eq!((found.account_id, found.name.as_str(), found.secret.as_str()), (w.account, "Shop API", "s3cret"));
@@ -490,7 +563,8 @@ pub async fn contacts_search_and_patch(s: Arc<dyn Storage>) {
         ],
         ..Default::default()
     };
-    let anna = s.create_contact(w.account, mk("Anna Schmidt", "anna@example.de", "+49 151 23456789"), t0()).await.unwrap();
+    let anna =
+        s.create_contact(w.account, mk("Anna Schmidt", "anna@example.de", "+49 151 23456789"), t0()).await.unwrap();
     s.create_contact(w.account, mk("李伟", "li.wei@example.cn", "+86 138 0013 8000"), t0()).await.unwrap();
     assert_eq!(anna.email.as_deref(), Some("anna@example.de"));
     assert_eq!(anna.phone.as_deref(), Some("+4915123456789"));
@@ -518,7 +592,10 @@ pub async fn contacts_search_and_patch(s: Arc<dyn Storage>) {
     assert_eq!(a.identities.len(), 3);
     let mut rm = serde_json::Map::new();
     rm.insert("shoe_size".into(), serde_json::Value::Null);
-    let a = s.update_contact(w.account, anna.id, ContactPatch { custom_attributes: Some(rm), ..Default::default() }, t0()).await.unwrap();
+    let a = s
+        .update_contact(w.account, anna.id, ContactPatch { custom_attributes: Some(rm), ..Default::default() }, t0())
+        .await
+        .unwrap();
     assert!(a.custom_attributes.is_empty());
     assert_eq!(a.timezone.as_deref(), Some("Europe/Berlin"));
 }
@@ -526,7 +603,13 @@ pub async fn contacts_search_and_patch(s: Arc<dyn Storage>) {
 /// Jobs: leased claims, retries and failures.
 pub async fn jobs_lease_retry_and_fail(s: Arc<dyn Storage>) {
     let w = world(&*s, "Jobs").await;
-    let job = |run_at| NewJob { account_id: w.account, kind: "k".into(), payload: serde_json::json!({"n": 1}), run_at, max_attempts: 3 };
+    let job = |run_at| NewJob {
+        account_id: w.account,
+        kind: "k".into(),
+        payload: serde_json::json!({"n": 1}),
+        run_at,
+        max_attempts: 3,
+    };
     let j1 = s.enqueue_job(job(t0())).await.unwrap();
     let j2 = s.enqueue_job(job(t0() + Duration::hours(1))).await.unwrap();
     let c = s.claim_jobs(t0(), Duration::seconds(30), 10).await.unwrap();

@@ -41,13 +41,25 @@ pub trait UserRepo {
     /// unique across accounts).
     async fn find_login(&self, email: &str) -> StorageResult<Option<(User, String)>>;
     /// Stores a session (by the SHA-256 of its secret).
-    async fn create_session(&self, token_hash: &str, user: &User, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> StorageResult<()>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: &User,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StorageResult<()>;
     /// The user of a live session.
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> StorageResult<Option<User>>;
     /// Ends a session.
     async fn delete_session(&self, token_hash: &str) -> StorageResult<()>;
     /// Stores an API token (by the SHA-256 of its secret) acting as `user`.
-    async fn create_api_token(&self, user: &User, name: &str, token_hash: &str, now: DateTime<Utc>) -> StorageResult<()>;
+    async fn create_api_token(
+        &self,
+        user: &User,
+        name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
     /// The user an API token acts as.
     async fn token_user(&self, token_hash: &str) -> StorageResult<Option<User>>;
 }
@@ -56,7 +68,13 @@ pub trait UserRepo {
 #[async_trait]
 pub trait TeamRepo {
     /// Creates a team; a taken name is a `Conflict { constraint: "teams.name" }`.
-    async fn create_team(&self, account: AccountId, name: &str, description: &str, now: DateTime<Utc>) -> StorageResult<Team>;
+    async fn create_team(
+        &self,
+        account: AccountId,
+        name: &str,
+        description: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Team>;
     /// Reads a team.
     async fn get_team(&self, account: AccountId, id: TeamId) -> StorageResult<Option<Team>>;
     /// All teams, by name.
@@ -96,7 +114,13 @@ pub trait ContactRepo {
     /// Searches contacts, newest first.
     async fn search_contacts(&self, account: AccountId, query: ContactQuery) -> StorageResult<Vec<Contact>>;
     /// Changes a contact.
-    async fn update_contact(&self, account: AccountId, id: ContactId, patch: ContactPatch, now: DateTime<Utc>) -> StorageResult<Contact>;
+    async fn update_contact(
+        &self,
+        account: AccountId,
+        id: ContactId,
+        patch: ContactPatch,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Contact>;
 }
 
 /// Conversations.
@@ -114,11 +138,20 @@ pub trait ConversationRepo {
     ) -> StorageResult<ConversationPage>;
     /// How many conversations match the filter (its status ignored), per
     /// status.
-    async fn count_conversations(&self, account: AccountId, filter: &ConversationFilter) -> StorageResult<Vec<(ferry_core::conversation::Status, u64)>>;
+    async fn count_conversations(
+        &self,
+        account: AccountId,
+        filter: &ConversationFilter,
+    ) -> StorageResult<Vec<(ferry_core::conversation::Status, u64)>>;
     /// Applies a transition on the locked conversation; writes the row, the
     /// activity lines and the events in one transaction. Nothing is written
     /// when nothing changes.
-    async fn update_conversation(&self, account: AccountId, id: ConversationId, update: ConversationUpdate) -> StorageResult<UpdatedConversation>;
+    async fn update_conversation(
+        &self,
+        account: AccountId,
+        id: ConversationId,
+        update: ConversationUpdate,
+    ) -> StorageResult<UpdatedConversation>;
     /// Snoozed conversations whose time has come.
     async fn due_snoozed(&self, now: DateTime<Utc>, limit: u32) -> StorageResult<Vec<(AccountId, ConversationId)>>;
     /// Tags in use, with counts.
@@ -132,14 +165,27 @@ pub trait MessageRepo {
     async fn get_message(&self, account: AccountId, id: MessageId) -> StorageResult<Option<Message>>;
     /// Up to `limit` messages of a conversation before `before` (all when
     /// `None`), oldest first.
-    async fn list_messages(&self, account: AccountId, conversation: ConversationId, before: Option<MessageId>, limit: u32) -> StorageResult<Vec<Message>>;
+    async fn list_messages(
+        &self,
+        account: AccountId,
+        conversation: ConversationId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> StorageResult<Vec<Message>>;
     /// Stores an outgoing message, note or activity, applies its transition
     /// to the conversation, enqueues its delivery job and appends the events,
     /// in one transaction.
     async fn post_message(&self, account: AccountId, new: NewMessage) -> StorageResult<PostedMessage>;
     /// Records a delivery report. Reports that would move the status
     /// backwards are ignored (returns `None`).
-    async fn update_delivery(&self, account: AccountId, id: MessageId, status: DeliveryStatus, external_id: Option<String>, now: DateTime<Utc>) -> StorageResult<Option<Message>>;
+    async fn update_delivery(
+        &self,
+        account: AccountId,
+        id: MessageId,
+        status: DeliveryStatus,
+        external_id: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<Message>>;
 }
 
 /// The intake of buyers' messages.
@@ -183,7 +229,18 @@ pub trait JobRepo {
 /// Everything a backend provides.
 #[async_trait]
 pub trait Storage:
-    AccountRepo + UserRepo + TeamRepo + InboxRepo + ContactRepo + ConversationRepo + MessageRepo + IntakeRepo + OutboxRepo + JobRepo + Send + Sync
+    AccountRepo
+    + UserRepo
+    + TeamRepo
+    + InboxRepo
+    + ContactRepo
+    + ConversationRepo
+    + MessageRepo
+    + IntakeRepo
+    + OutboxRepo
+    + JobRepo
+    + Send
+    + Sync
 {
     /// Backend name for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

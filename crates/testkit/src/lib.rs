@@ -128,14 +128,7 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
     let addr = listener.local_addr().unwrap();
     let (app, worker) = (node.app.clone(), node.worker.clone());
     tokio::spawn(node.serve(listener, std::future::pending()));
-    Some(TestApp {
-        addr,
-        base: format!("http://{addr}"),
-        app,
-        worker,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    })
+    Some(TestApp { addr, base: format!("http://{addr}"), app, worker, http: reqwest::Client::new(), _dir: dir })
 }
 
 /// An answer: status and JSON body (`Null` when empty or not JSON).
@@ -160,28 +153,39 @@ impl TestApp {
     /// Creates an account with an owner, an agent and an API inbox.
     pub async fn tenant(&self, name: &str) -> Tenant {
         let now = self.app.clock.now();
-        let acct = self.app.storage.create_account(NewAccount { name: name.into(), default_language: "en".into() }, now).await.unwrap();
+        let acct = self
+            .app
+            .storage
+            .create_account(NewAccount { name: name.into(), default_language: "en".into() }, now)
+            .await
+            .unwrap();
         let slug: String = name.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
         let owner = self
             .app
-            .create_user(acct.id, NewAgent {
-                name: format!("{name} Owner"),
-                email: format!("owner@{slug}.example"),
-                password: "owner-password".into(),
-                role: Role::Owner,
-                languages: vec!["en".into()],
-            })
+            .create_user(
+                acct.id,
+                NewAgent {
+                    name: format!("{name} Owner"),
+                    email: format!("owner@{slug}.example"),
+                    password: "owner-password".into(),
+                    role: Role::Owner,
+                    languages: vec!["en".into()],
+                },
+            )
             .await
             .unwrap();
         let agent = self
             .app
-            .create_user(acct.id, NewAgent {
-                name: format!("{name} Agent"),
-                email: format!("agent@{slug}.example"),
-                password: "agent-password".into(),
-                role: Role::Agent,
-                languages: vec!["en".into(), "zh".into()],
-            })
+            .create_user(
+                acct.id,
+                NewAgent {
+                    name: format!("{name} Agent"),
+                    email: format!("agent@{slug}.example"),
+                    password: "agent-password".into(),
+                    role: Role::Agent,
+                    languages: vec!["en".into(), "zh".into()],
+                },
+            )
             .await
             .unwrap();
         let owner_token = self.app.issue_token(&owner, "tests").await.unwrap();
@@ -189,10 +193,21 @@ impl TestApp {
         let actor = self.app.actor_from_token(&owner_token).await.unwrap();
         let inbox = self
             .app
-            .create_inbox(&actor, acct.id, NewInboxInput { name: "Shop API".into(), channel: ChannelKind::Api, config: InboxConfig::default() })
+            .create_inbox(
+                &actor,
+                acct.id,
+                NewInboxInput { name: "Shop API".into(), channel: ChannelKind::Api, config: InboxConfig::default() },
+            )
             .await
             .unwrap();
-        Tenant { account: acct.id, owner_token, agent_token, agent_id: agent.id.0, inbox: inbox.id, secret: inbox.secret }
+        Tenant {
+            account: acct.id,
+            owner_token,
+            agent_token,
+            agent_id: agent.id.0,
+            inbox: inbox.id,
+            secret: inbox.secret,
+        }
     }
 
     /// Calls the API with a token.
@@ -229,7 +244,8 @@ impl TestApp {
     /// Posts raw bytes to an API inbox's webhook, signed with `secret`
     /// (unsigned when `None`).
     pub async fn webhook_raw(&self, inbox: InboxId, secret: Option<&str>, body: Vec<u8>) -> Answer {
-        let mut req = self.http.post(format!("{}/webhooks/api/{inbox}", self.base)).header("content-type", "application/json");
+        let mut req =
+            self.http.post(format!("{}/webhooks/api/{inbox}", self.base)).header("content-type", "application/json");
         if let Some(s) = secret {
             req = req.header("x-ferry-signature", signature::sign(s.as_bytes(), &body));
         }

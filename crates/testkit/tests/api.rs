@@ -48,7 +48,8 @@ async fn same_webhook_five_times_concurrently_is_one_message(b: Backend) {
     for r in &results {
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     }
-    let ids: Vec<_> = results.iter().map(|r| (r.json["message_id"].clone(), r.json["conversation_id"].clone())).collect();
+    let ids: Vec<_> =
+        results.iter().map(|r| (r.json["message_id"].clone(), r.json["conversation_id"].clone())).collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "same ids on every delivery: {ids:?}");
     assert_eq!(results.iter().filter(|r| r.json["duplicate"] == json!(false)).count(), 1);
     let conv = results[0].json["conversation_id"].as_i64().unwrap();
@@ -111,7 +112,8 @@ async fn bad_webhooks_get_clear_errors(b: Backend) {
     let part = &msgs.json[0]["parts"][1];
     assert_eq!(part["type"], "image");
     let url = part["attachment"]["url"].as_str().unwrap();
-    let file = app.http.get(format!("{}{url}", app.base)).header("api_access_token", &t.agent_token).send().await.unwrap();
+    let file =
+        app.http.get(format!("{}{url}", app.base)).header("api_access_token", &t.agent_token).send().await.unwrap();
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.bytes().await.unwrap().as_ref(), &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]);
 }
@@ -126,7 +128,9 @@ async fn accounts_cannot_touch_each_other(b: Backend) {
     let msg = r.json["message_id"].as_i64().unwrap();
     let b_agents = app.get(&format!("{}/agents", acct(&bt)), &bt.owner_token).await;
     let b_agent = b_agents.json[0]["id"].as_i64().unwrap();
-    let team = app.post(&format!("{}/teams", acct(&bt)), &bt.owner_token, json!({"name": "Returns"})).await.json["id"].as_i64().unwrap();
+    let team = app.post(&format!("{}/teams", acct(&bt)), &bt.owner_token, json!({"name": "Returns"})).await.json["id"]
+        .as_i64()
+        .unwrap();
 
     // A's token on B's account path: nothing.
     for path in ["inboxes", "agents", "teams", "tags", "contacts", "conversations", "conversations/meta"] {
@@ -168,10 +172,13 @@ async fn accounts_cannot_touch_each_other(b: Backend) {
     // Assigning A's conversation to B's agent is refused too.
     let ra = app.webhook(&a, &buyer_message("m", "buyer", "hello")).await;
     let aconv = ra.json["conversation_id"].as_i64().unwrap();
-    let r = app.post(&format!("{ap}/conversations/{aconv}/assignments"), &a.owner_token, json!({"assignee_id": b_agent})).await;
+    let r = app
+        .post(&format!("{ap}/conversations/{aconv}/assignments"), &a.owner_token, json!({"assignee_id": b_agent}))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A's inbox secret does not sign for B's inbox.
-    let r = app.webhook_raw(bt.inbox, Some(&a.secret), serde_json::to_vec(&buyer_message("z", "h", "x")).unwrap()).await;
+    let r =
+        app.webhook_raw(bt.inbox, Some(&a.secret), serde_json::to_vec(&buyer_message("z", "h", "x")).unwrap()).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // B's data is intact.
     let c = app.get(&format!("{}/conversations/{conv}", acct(&bt)), &bt.owner_token).await;
@@ -179,7 +186,10 @@ async fn accounts_cannot_touch_each_other(b: Backend) {
     let m = app.get(&format!("{}/conversations/{conv}/messages", acct(&bt)), &bt.owner_token).await;
     assert_eq!(m.json.as_array().unwrap().len(), 1);
     assert_eq!(m.json[0]["id"].as_i64(), Some(msg));
-    assert_eq!(app.get(&format!("{}/contacts/{contact}", acct(&bt)), &bt.owner_token).await.json["name"], "Buyer buyer");
+    assert_eq!(
+        app.get(&format!("{}/contacts/{contact}", acct(&bt)), &bt.owner_token).await.json["name"],
+        "Buyer buyer"
+    );
     assert_eq!(app.get(&format!("{}/teams", acct(&bt)), &bt.owner_token).await.json.as_array().unwrap().len(), 1);
     assert_eq!(app.get(&format!("{}/agents", acct(&bt)), &bt.owner_token).await.json.as_array().unwrap().len(), 2);
 }
@@ -193,8 +203,13 @@ async fn roles_are_enforced(b: Backend) {
     assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden"));
     let agent = json!({"name": "New", "email": "new@roles.example", "password": "long enough", "role": "agent"});
     assert_eq!(app.post(&format!("{ap}/agents"), &t.agent_token, agent.clone()).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.post(&format!("{ap}/teams"), &t.agent_token, json!({"name": "T"})).await.status, StatusCode::FORBIDDEN);
-    let r = app.call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.agent_token), Some(json!({"name": "x"}))).await;
+    assert_eq!(
+        app.post(&format!("{ap}/teams"), &t.agent_token, json!({"name": "T"})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.agent_token), Some(json!({"name": "x"})))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Agents see inboxes but not their secrets.
     let list = app.get(&format!("{ap}/inboxes"), &t.agent_token).await;
@@ -213,22 +228,43 @@ async fn roles_are_enforced(b: Backend) {
     assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")));
     // The last owner cannot be demoted.
     let me = app.get("/api/v1/profile", &t.owner_token).await.json["user"]["id"].as_i64().unwrap();
-    let r = app.call(Method::PATCH, &format!("{ap}/agents/{me}"), Some(&t.owner_token), Some(json!({"role": "agent"}))).await;
+    let r = app
+        .call(Method::PATCH, &format!("{ap}/agents/{me}"), Some(&t.owner_token), Some(json!({"role": "agent"})))
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     // An agent may rename themself but not change roles.
-    let r = app.call(Method::PATCH, &format!("{ap}/agents/{}", t.agent_id), Some(&t.agent_token), Some(json!({"name": "Me"}))).await;
+    let r = app
+        .call(Method::PATCH, &format!("{ap}/agents/{}", t.agent_id), Some(&t.agent_token), Some(json!({"name": "Me"})))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = app.call(Method::PATCH, &format!("{ap}/agents/{}", t.agent_id), Some(&t.agent_token), Some(json!({"role": "admin"}))).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("{ap}/agents/{}", t.agent_id),
+            Some(&t.agent_token),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // No or a wrong token.
-    assert_eq!(app.call(Method::GET, &format!("{ap}/conversations"), None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call(Method::GET, &format!("{ap}/conversations"), None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(app.get(&format!("{ap}/conversations"), "nope").await.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn login_sessions_and_profile(b: Backend) {
     let Some(app) = spawn_app(b).await else { return };
     let t = app.tenant("Login").await;
-    let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "Agent@Login.example", "password": "wrong-password"}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": "Agent@Login.example", "password": "wrong-password"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "agent@login.example"}))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -248,9 +284,16 @@ async fn login_sessions_and_profile(b: Backend) {
     assert_eq!(profile["account_id"].as_i64(), Some(t.account.0));
     let me = app.http.get(format!("{}/api/v1/profile", app.base)).header("cookie", &session).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::OK);
-    let convs = app.http.get(format!("{}{}/conversations", app.base, acct(&t))).header("cookie", &session).send().await.unwrap();
+    let convs = app
+        .http
+        .get(format!("{}{}/conversations", app.base, acct(&t)))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(convs.status(), StatusCode::OK);
-    let out = app.http.post(format!("{}/api/v1/auth/logout", app.base)).header("cookie", &session).send().await.unwrap();
+    let out =
+        app.http.post(format!("{}/api/v1/auth/logout", app.base)).header("cookie", &session).send().await.unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     let me = app.http.get(format!("{}/api/v1/profile", app.base)).header("cookie", &session).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
@@ -285,9 +328,12 @@ async fn agents_work_a_conversation(b: Backend) {
     // Assign, tag, prioritise.
     let r = app.post(&format!("{cp}/assignments"), &t.owner_token, json!({"assignee_id": t.agent_id})).await;
     assert_eq!(r.json["assignee_id"].as_i64(), Some(t.agent_id));
-    let r = app.call(Method::PUT, &format!("{cp}/tags"), Some(&t.agent_token), Some(json!({"tags": ["Late Delivery", "vip"]}))).await;
+    let r = app
+        .call(Method::PUT, &format!("{cp}/tags"), Some(&t.agent_token), Some(json!({"tags": ["Late Delivery", "vip"]})))
+        .await;
     assert_eq!(r.json["tags"], json!(["late-delivery", "vip"]));
-    let r = app.call(Method::PUT, &format!("{cp}/tags"), Some(&t.agent_token), Some(json!({"tags": ["bad/tag"]}))).await;
+    let r =
+        app.call(Method::PUT, &format!("{cp}/tags"), Some(&t.agent_token), Some(json!({"tags": ["bad/tag"]}))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     app.post(&format!("{cp}/priority"), &t.agent_token, json!({"priority": "high"})).await;
 
@@ -300,8 +346,14 @@ async fn agents_work_a_conversation(b: Backend) {
     assert_eq!(de.json["data"].as_array().unwrap().len(), 4);
     let inbox = app.get(&format!("{ap}/conversations?inbox_id={}&status=open", t.inbox), &t.agent_token).await;
     assert_eq!(inbox.json["data"].as_array().unwrap().len(), 12);
-    assert_eq!(app.get(&format!("{ap}/conversations?status=bogus"), &t.agent_token).await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.get(&format!("{ap}/conversations?cursor=garbage"), &t.agent_token).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.get(&format!("{ap}/conversations?status=bogus"), &t.agent_token).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.get(&format!("{ap}/conversations?cursor=garbage"), &t.agent_token).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     // Cursor pagination covers everything once.
     let mut seen = Vec::new();
@@ -324,22 +376,40 @@ async fn agents_work_a_conversation(b: Backend) {
     let r = app.post(&format!("{cp}/messages"), &t.agent_token, json!({"content": "Ihr Paket ist unterwegs."})).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.json["delivery"]["state"], "sent");
-    let r = app.post(&format!("{cp}/messages"), &t.agent_token, json!({"content": "VIP – check the warehouse", "private": true})).await;
+    let r = app
+        .post(
+            &format!("{cp}/messages"),
+            &t.agent_token,
+            json!({"content": "VIP – check the warehouse", "private": true}),
+        )
+        .await;
     assert_eq!(r.json["kind"], "note");
-    assert_eq!(app.post(&format!("{cp}/messages"), &t.agent_token, json!({"content": "  "})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post(&format!("{cp}/messages"), &t.agent_token, json!({"content": "  "})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let r = app.post(&format!("{cp}/status"), &t.agent_token, json!({"status": "snoozed"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = app.post(&format!("{cp}/status"), &t.agent_token, json!({"status": "resolved"})).await;
     assert_eq!(r.json["status"], "resolved");
-    let r = app.post(&format!("{cp}/status"), &t.agent_token, json!({"status": "snoozed", "snoozed_until": "2020-01-01T00:00:00Z"})).await;
+    let r = app
+        .post(
+            &format!("{cp}/status"),
+            &t.agent_token,
+            json!({"status": "snoozed", "snoozed_until": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "invalid_transition"));
     let meta = app.get(&format!("{ap}/conversations/meta"), &t.agent_token).await;
-    assert_eq!((meta.json["open"].as_u64(), meta.json["resolved"].as_u64(), meta.json["all"].as_u64()), (Some(11), Some(1), Some(12)));
+    assert_eq!(
+        (meta.json["open"].as_u64(), meta.json["resolved"].as_u64(), meta.json["all"].as_u64()),
+        (Some(11), Some(1), Some(12))
+    );
 
     app.webhook(&t, &buyer_message("m-again", "buyer0", "Danke, aber es ist noch nicht da")).await;
     let conv = app.get(&cp, &t.agent_token).await;
     assert_eq!(conv.json["status"], "open");
-    assert_eq!(conv.json["first_reply_at"].is_string(), true);
+    assert!(conv.json["first_reply_at"].is_string());
     let msgs = app.get(&format!("{cp}/messages"), &t.agent_token).await;
     let kinds: Vec<_> = msgs.json.as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap().to_owned()).collect();
     assert_eq!(kinds, ["incoming", "activity", "activity", "activity", "outgoing", "note", "activity", "incoming"]);
@@ -393,7 +463,8 @@ async fn replies_reach_the_callback_signed_with_retries(b: Backend) {
     let t = app.tenant("Callback").await;
     // A receiver that fails the first time, then accepts; a second path
     // always rejects.
-    let seen: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    type Calls = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let seen: Calls = Arc::default();
     let s2 = seen.clone();
     let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let h2 = hits.clone();
@@ -406,7 +477,11 @@ async fn replies_reach_the_callback_signed_with_retries(b: Backend) {
                 async move {
                     let sig = headers["x-ferry-signature"].to_str().unwrap().to_owned();
                     seen.lock().unwrap().push((sig, body.to_vec()));
-                    if hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
+                    if hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        StatusCode::OK
+                    }
                 }
             }),
         )
@@ -417,13 +492,29 @@ async fn replies_reach_the_callback_signed_with_retries(b: Backend) {
 
     let ap = acct(&t);
     let set_cb = |path: &str| json!({"config": {"callback_url": format!("http://127.0.0.1:{port}{path}")}});
-    let r = app.call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.owner_token), Some(set_cb("/ok"))).await;
+    let r =
+        app.call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.owner_token), Some(set_cb("/ok"))).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
-    let bad = app.call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.owner_token), Some(json!({"config": {"callback_url": "ftp://x"}}))).await;
+    let bad = app
+        .call(
+            Method::PATCH,
+            &format!("{ap}/inboxes/{}", t.inbox),
+            Some(&t.owner_token),
+            Some(json!({"config": {"callback_url": "ftp://x"}})),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let conv = app.webhook(&t, &buyer_message("q", "buyer-77", "Can I return this?")).await.json["conversation_id"].as_i64().unwrap();
-    let r = app.post(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token, json!({"content": "Yes, within 30 days."})).await;
+    let conv = app.webhook(&t, &buyer_message("q", "buyer-77", "Can I return this?")).await.json["conversation_id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(
+            &format!("{ap}/conversations/{conv}/messages"),
+            &t.agent_token,
+            json!({"content": "Yes, within 30 days."}),
+        )
+        .await;
     assert_eq!(r.json["delivery"]["state"], "queued");
     let mid = r.json["id"].as_i64().unwrap();
 
@@ -434,7 +525,12 @@ async fn replies_reach_the_callback_signed_with_retries(b: Backend) {
     assert_eq!(out["delivery"]["state"], "queued");
     // Make the retry due now and drain again.
     let job_id = {
-        let jobs = app.app.storage.claim_jobs(chrono::Utc::now() + chrono::Duration::hours(2), chrono::Duration::seconds(1), 10).await.unwrap();
+        let jobs = app
+            .app
+            .storage
+            .claim_jobs(chrono::Utc::now() + chrono::Duration::hours(2), chrono::Duration::seconds(1), 10)
+            .await
+            .unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].last_error.as_deref(), Some("callback answered 503 Service Unavailable"));
         jobs[0].id
@@ -447,7 +543,10 @@ async fn replies_reach_the_callback_signed_with_retries(b: Backend) {
     let calls = seen.lock().unwrap().clone();
     assert_eq!(calls.len(), 2);
     for (sig, body) in &calls {
-        assert!(ferry_core::signature::verify(t.secret.as_bytes(), body, sig), "callback is signed with the inbox secret");
+        assert!(
+            ferry_core::signature::verify(t.secret.as_bytes(), body, sig),
+            "callback is signed with the inbox secret"
+        );
         let v: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(v["message"]["text"], "Yes, within 30 days.");
         assert_eq!(v["contact"]["handle"], "buyer-77");
@@ -455,7 +554,8 @@ async fn replies_reach_the_callback_signed_with_retries(b: Backend) {
 
     // A callback that rejects the message fails it at once, visibly.
     app.call(Method::PATCH, &format!("{ap}/inboxes/{}", t.inbox), Some(&t.owner_token), Some(set_cb("/reject"))).await;
-    let r = app.post(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token, json!({"content": "Second"})).await;
+    let r =
+        app.post(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token, json!({"content": "Second"})).await;
     let mid2 = r.json["id"].as_i64().unwrap();
     app.drain_jobs().await;
     let m = app.get(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token).await;
@@ -483,10 +583,18 @@ async fn contacts_are_searchable(b: Backend) {
         assert_eq!(r.json["data"].as_array().map(Vec::len), Some(1), "q={q}: {:?}", r.json);
     }
     // A buyer writing from the API with the same e-mail is the same person.
-    let body = json!({"external_id": "e1", "sender": {"handle": "anna-api", "email": "anna@example.de"}, "text": "Hallo"});
+    let body =
+        json!({"external_id": "e1", "sender": {"handle": "anna-api", "email": "anna@example.de"}, "text": "Hallo"});
     let r = app.webhook(&t, &body).await;
     assert_eq!(r.json["contact_id"].as_i64(), Some(id));
-    let r = app.call(Method::PATCH, &format!("{ap}/contacts/{id}"), Some(&t.agent_token), Some(json!({"timezone": null, "vip": true, "custom_attributes": {"shoe_size": null}}))).await;
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("{ap}/contacts/{id}"),
+            Some(&t.agent_token),
+            Some(json!({"timezone": null, "vip": true, "custom_attributes": {"shoe_size": null}})),
+        )
+        .await;
     assert_eq!((r.json["timezone"].is_null(), r.json["vip"].as_bool()), (true, Some(true)));
     assert_eq!(r.json["custom_attributes"], json!({}));
     let convs = app.get(&format!("{ap}/contacts/{id}/conversations"), &t.agent_token).await;

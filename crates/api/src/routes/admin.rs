@@ -14,7 +14,11 @@ use ferry_storage::UserPatch;
 /// The account's inboxes.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/inboxes", tag = "inboxes",
     params(("account_id" = i64, Path)), responses((status = 200, body = [InboxView])))]
-pub async fn list_inboxes(State(s): State<ApiState>, Auth(a): Auth, AppPath(account): AppPath<i64>) -> Result<Json<Vec<InboxView>>, ApiError> {
+pub async fn list_inboxes(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+) -> Result<Json<Vec<InboxView>>, ApiError> {
     let reveal = a.user.role.can_manage_inboxes();
     let list = s.app.list_inboxes(&a, AccountId(account)).await?;
     Ok(Json(list.into_iter().map(|i| InboxView::new(i, reveal)).collect()))
@@ -23,7 +27,11 @@ pub async fn list_inboxes(State(s): State<ApiState>, Auth(a): Auth, AppPath(acco
 /// One inbox.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/inboxes/{inbox_id}", tag = "inboxes",
     params(("account_id" = i64, Path), ("inbox_id" = i64, Path)), responses((status = 200, body = InboxView), (status = 404, body = ErrorBody)))]
-pub async fn get_inbox(State(s): State<ApiState>, Auth(a): Auth, AppPath((account, id)): AppPath<(i64, i64)>) -> Result<Json<InboxView>, ApiError> {
+pub async fn get_inbox(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<Json<InboxView>, ApiError> {
     let reveal = a.user.role.can_manage_inboxes();
     Ok(Json(InboxView::new(s.app.get_inbox(&a, AccountId(account), InboxId(id)).await?, reveal)))
 }
@@ -37,7 +45,14 @@ pub async fn create_inbox(
     AppPath(account): AppPath<i64>,
     AppJson(req): AppJson<CreateInbox>,
 ) -> Result<(StatusCode, Json<InboxView>), ApiError> {
-    let i = s.app.create_inbox(&a, AccountId(account), NewInboxInput { name: req.name, channel: req.channel, config: req.config }).await?;
+    let i = s
+        .app
+        .create_inbox(
+            &a,
+            AccountId(account),
+            NewInboxInput { name: req.name, channel: req.channel, config: req.config },
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(InboxView::new(i, true))))
 }
 
@@ -57,7 +72,11 @@ pub async fn update_inbox(
 /// Deletes an inbox and its conversations (owners and admins).
 #[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/inboxes/{inbox_id}", tag = "inboxes",
     params(("account_id" = i64, Path), ("inbox_id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody)))]
-pub async fn delete_inbox(State(s): State<ApiState>, Auth(a): Auth, AppPath((account, id)): AppPath<(i64, i64)>) -> Result<StatusCode, ApiError> {
+pub async fn delete_inbox(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_inbox(&a, AccountId(account), InboxId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -65,7 +84,11 @@ pub async fn delete_inbox(State(s): State<ApiState>, Auth(a): Auth, AppPath((acc
 /// The account's agents.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/agents", tag = "agents",
     params(("account_id" = i64, Path)), responses((status = 200, body = [AgentView])))]
-pub async fn list_agents(State(s): State<ApiState>, Auth(a): Auth, AppPath(account): AppPath<i64>) -> Result<Json<Vec<AgentView>>, ApiError> {
+pub async fn list_agents(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+) -> Result<Json<Vec<AgentView>>, ApiError> {
     Ok(Json(s.app.list_agents(&a, AccountId(account)).await?.into_iter().map(Into::into).collect()))
 }
 
@@ -78,7 +101,13 @@ pub async fn create_agent(
     AppPath(account): AppPath<i64>,
     AppJson(req): AppJson<CreateAgent>,
 ) -> Result<(StatusCode, Json<AgentView>), ApiError> {
-    let new = NewAgent { name: req.name, email: req.email, password: req.password, role: req.role.unwrap_or(Role::Agent), languages: req.languages };
+    let new = NewAgent {
+        name: req.name,
+        email: req.email,
+        password: req.password,
+        role: req.role.unwrap_or(Role::Agent),
+        languages: req.languages,
+    };
     Ok((StatusCode::CREATED, Json(s.app.create_agent(&a, AccountId(account), new).await?.into())))
 }
 
@@ -98,7 +127,11 @@ pub async fn update_agent(
 /// Removes an agent (owners and admins).
 #[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/agents/{user_id}", tag = "agents",
     params(("account_id" = i64, Path), ("user_id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody)))]
-pub async fn delete_agent(State(s): State<ApiState>, Auth(a): Auth, AppPath((account, id)): AppPath<(i64, i64)>) -> Result<StatusCode, ApiError> {
+pub async fn delete_agent(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_agent(&a, AccountId(account), UserId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -106,7 +139,11 @@ pub async fn delete_agent(State(s): State<ApiState>, Auth(a): Auth, AppPath((acc
 /// The account's teams.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/teams", tag = "teams",
     params(("account_id" = i64, Path)), responses((status = 200, body = [TeamView])))]
-pub async fn list_teams(State(s): State<ApiState>, Auth(a): Auth, AppPath(account): AppPath<i64>) -> Result<Json<Vec<TeamView>>, ApiError> {
+pub async fn list_teams(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+) -> Result<Json<Vec<TeamView>>, ApiError> {
     Ok(Json(s.app.list_teams(&a, AccountId(account)).await?.into_iter().map(Into::into).collect()))
 }
 
@@ -119,7 +156,10 @@ pub async fn create_team(
     AppPath(account): AppPath<i64>,
     AppJson(req): AppJson<CreateTeam>,
 ) -> Result<(StatusCode, Json<TeamView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.app.create_team(&a, AccountId(account), &req.name, &req.description).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_team(&a, AccountId(account), &req.name, &req.description).await?.into()),
+    ))
 }
 
 /// Replaces a team's members (owners and admins).
@@ -138,7 +178,11 @@ pub async fn set_team_members(
 /// Deletes a team (owners and admins).
 #[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/teams/{team_id}", tag = "teams",
     params(("account_id" = i64, Path), ("team_id" = i64, Path)), responses((status = 204)))]
-pub async fn delete_team(State(s): State<ApiState>, Auth(a): Auth, AppPath((account, id)): AppPath<(i64, i64)>) -> Result<StatusCode, ApiError> {
+pub async fn delete_team(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_team(&a, AccountId(account), TeamId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -146,7 +190,11 @@ pub async fn delete_team(State(s): State<ApiState>, Auth(a): Auth, AppPath((acco
 /// Tags in use, most used first.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/tags", tag = "conversations",
     params(("account_id" = i64, Path)), responses((status = 200, body = [TagView])))]
-pub async fn list_tags(State(s): State<ApiState>, Auth(a): Auth, AppPath(account): AppPath<i64>) -> Result<Json<Vec<TagView>>, ApiError> {
+pub async fn list_tags(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+) -> Result<Json<Vec<TagView>>, ApiError> {
     let tags = s.app.list_tags(&a, AccountId(account)).await?;
     Ok(Json(tags.into_iter().map(|t| TagView { tag: t.tag, conversations: t.conversations }).collect()))
 }

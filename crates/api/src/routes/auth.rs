@@ -26,7 +26,8 @@ pub async fn login(State(s): State<ApiState>, AppJson(req): AppJson<LoginRequest
     let cookie = format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     let profile = profile_of(&s, user).await?;
     let mut resp = Json(profile).into_response();
-    resp.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.to_string()))?);
+    resp.headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.to_string()))?);
     Ok(resp)
 }
 
@@ -37,10 +38,8 @@ pub async fn logout(State(s): State<ApiState>, headers: axum::http::HeaderMap) -
         s.app.logout(&secret).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static("ferry_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
+    resp.headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_static("ferry_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
     Ok(resp)
 }
 

@@ -64,7 +64,11 @@ pub async fn create_contact(
 /// One contact.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/contacts/{contact_id}", tag = "contacts",
     params(("account_id" = i64, Path), ("contact_id" = i64, Path)), responses((status = 200, body = ContactView), (status = 404, body = ErrorBody)))]
-pub async fn get_contact(State(s): State<ApiState>, Auth(a): Auth, AppPath((account, id)): AppPath<(i64, i64)>) -> Result<Json<ContactView>, ApiError> {
+pub async fn get_contact(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<Json<ContactView>, ApiError> {
     Ok(Json(s.app.get_contact(&a, AccountId(account), ContactId(id)).await?.into()))
 }
 

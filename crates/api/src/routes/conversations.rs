@@ -48,7 +48,10 @@ fn decode_cursor(s: &str) -> Result<ConversationCursor, ApiError> {
     let (t, id) = text.split_once(':').ok_or_else(bad)?;
     let micros: i64 = t.parse().map_err(|_| bad())?;
     let id: i64 = id.parse().map_err(|_| bad())?;
-    Ok(ConversationCursor { last_activity_at: DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id: ConversationId(id) })
+    Ok(ConversationCursor {
+        last_activity_at: DateTime::from_timestamp_micros(micros).ok_or_else(bad)?,
+        id: ConversationId(id),
+    })
 }
 
 fn filter_of(a: &ferry_app::auth::Actor, q: &ConversationListQuery) -> Result<ConversationFilter, ApiError> {
@@ -88,8 +91,12 @@ pub async fn list_conversations(
 ) -> Result<Json<ConversationList>, ApiError> {
     let filter = filter_of(&a, &q)?;
     let after = q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
-    let page = s.app.list_conversations(&a, AccountId(account), ConversationQuery { filter, after, limit: q.limit }).await?;
-    Ok(Json(ConversationList { data: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next.map(encode_cursor) }))
+    let page =
+        s.app.list_conversations(&a, AccountId(account), ConversationQuery { filter, after, limit: q.limit }).await?;
+    Ok(Json(ConversationList {
+        data: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next.map(encode_cursor),
+    }))
 }
 
 /// Counts per status for the same filters (the status filter ignored).
@@ -120,7 +127,11 @@ pub async fn conversation_counts(
 /// One conversation.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}", tag = "conversations",
     params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)))]
-pub async fn get_conversation(State(s): State<ApiState>, Auth(a): Auth, AppPath((account, id)): AppPath<(i64, i64)>) -> Result<Json<ConversationView>, ApiError> {
+pub async fn get_conversation(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<Json<ConversationView>, ApiError> {
     Ok(Json(s.app.get_conversation(&a, AccountId(account), ConversationId(id)).await?.into()))
 }
 
@@ -142,7 +153,8 @@ pub async fn list_messages(
     AppPath((account, id)): AppPath<(i64, i64)>,
     AppQuery(q): AppQuery<MessageListQuery>,
 ) -> Result<Json<Vec<MessageView>>, ApiError> {
-    let list = s.app.list_messages(&a, AccountId(account), ConversationId(id), q.before.map(MessageId), q.limit).await?;
+    let list =
+        s.app.list_messages(&a, AccountId(account), ConversationId(id), q.before.map(MessageId), q.limit).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
@@ -210,7 +222,11 @@ pub async fn set_priority(
 /// The conversation's tags.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/tags", tag = "conversations",
     params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 200, body = TagsRequest)))]
-pub async fn get_tags(State(s): State<ApiState>, Auth(a): Auth, AppPath((account, id)): AppPath<(i64, i64)>) -> Result<Json<TagsRequest>, ApiError> {
+pub async fn get_tags(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<Json<TagsRequest>, ApiError> {
     let c = s.app.get_conversation(&a, AccountId(account), ConversationId(id)).await?;
     Ok(Json(TagsRequest { tags: c.tags }))
 }
@@ -228,13 +244,20 @@ pub async fn set_tags(
 }
 
 /// An attachment's bytes.
-pub async fn get_attachment(State(s): State<ApiState>, Auth(a): Auth, AppPath((account, key)): AppPath<(i64, String)>) -> Result<Response, ApiError> {
+pub async fn get_attachment(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, key)): AppPath<(i64, String)>,
+) -> Result<Response, ApiError> {
     a.in_account(AccountId(account))?;
     let found = s.app.attachments.get(AccountId(account), &key).await.map_err(|e| AppError::Internal(e.to_string()))?;
     let (bytes, ct) = found.ok_or(AppError::NotFound("attachment"))?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));

@@ -3,8 +3,8 @@
 //! A client that falls too far behind gets `{"event":"resync"}` and should
 //! reload its lists.
 
-use crate::extract::Auth;
 use crate::ApiState;
+use crate::extract::Auth;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -22,7 +22,11 @@ pub async fn agent_socket(State(s): State<ApiState>, Auth(actor): Auth, ws: WebS
     ws.on_upgrade(move |socket| pump(socket, account, rx))
 }
 
-async fn pump(mut socket: WebSocket, account: AccountId, mut rx: tokio::sync::broadcast::Receiver<std::sync::Arc<ferry_core::event::EventEnvelope>>) {
+async fn pump(
+    mut socket: WebSocket,
+    account: AccountId,
+    mut rx: tokio::sync::broadcast::Receiver<std::sync::Arc<ferry_core::event::EventEnvelope>>,
+) {
     let hello = serde_json::json!({ "event": "ready", "account_id": account });
     if socket.send(Message::Text(hello.to_string().into())).await.is_err() {
         return;

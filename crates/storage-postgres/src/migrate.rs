@@ -1,0 +1,64 @@
+//! Embedded migrations, with the same versions and names as the SQLite
+//! backend's, recorded in `schema_migrations`; applied migrations are never
+//! edited. Processes starting together take turns on an advisory lock.
+
+use crate::db_err;
+use ferry_storage::{StorageError, StorageResult};
+use sqlx::{Connection, PgConnection, PgPool};
+
+/// (version, name, SQL) of every migration, in order.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+
+/// Key of the session advisory lock held while migrating.
+const MIGRATION_LOCK: i64 = 0x6665_7272_795f_6d67; // "ferry_mg"
+
+/// Applies the migrations not yet applied, each in its own transaction.
+pub async fn run(pool: &PgPool) -> StorageResult<()> {
+    // A connection of its own, closed afterwards, so the session lock can
+    // never stay behind in the pool.
+    let mut conn = pool.acquire().await.map_err(db_err)?.detach();
+    let out = run_locked(&mut conn).await;
+    if let Err(e) = conn.close().await {
+        // The server releases the lock with the session anyway.
+        tracing::debug!(error = %e, "closing the migration connection failed");
+    }
+    out
+}
+
+async fn run_locked(conn: &mut PgConnection) -> StorageResult<()> {
+    sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await.map_err(db_err)?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    if let Some(max) = applied.last()
+        && *max > MIGRATIONS.last().map_or(0, |m| m.0)
+    {
+        return Err(StorageError::Corrupt(format!(
+            "the database is at schema version {max}, newer than this Ferry knows; upgrade Ferry"
+        )));
+    }
+    for (version, name, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        let mut tx = conn.begin().await.map_err(db_err)?;
+        sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())")
+            .bind(version)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        tracing::info!(version, name, "applied migration");
+    }
+    sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await.map_err(db_err)?;
+    Ok(())
+}
