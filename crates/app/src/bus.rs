@@ -6,10 +6,13 @@
 //! repeats by event id. In one process the bus is a broadcast channel; the
 //! scale-out bus (NATS JetStream) implements the same trait.
 
+use ferry_core::EventId;
 use ferry_core::clock::Clock;
 use ferry_core::event::EventEnvelope;
 use ferry_storage::Storage;
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::Mutex;
 use tokio::sync::{Notify, broadcast};
 
 /// Where committed events go.
@@ -45,11 +48,17 @@ impl EventBus for LocalBus {
 }
 
 /// Moves committed events from the outbox to the bus.
+///
+/// Marking events published is a write; it runs in the background so a new
+/// event never waits behind the previous batch's commit. Events published
+/// but not yet marked are remembered and not published again meanwhile; if
+/// marking fails they are forgotten and go out again (at least once).
 pub struct Dispatcher {
     storage: Arc<dyn Storage>,
     bus: Arc<dyn EventBus>,
     wake: Arc<Notify>,
     clock: Arc<dyn Clock>,
+    in_flight: Arc<Mutex<HashSet<EventId>>>,
 }
 
 impl Dispatcher {
@@ -59,7 +68,7 @@ impl Dispatcher {
         wake: Arc<Notify>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { storage, bus, wake, clock }
+        Self { storage, bus, wake, clock, in_flight: Arc::default() }
     }
 
     /// Publishes what is waiting; returns how many events went out.
@@ -67,16 +76,28 @@ impl Dispatcher {
         let mut total = 0;
         loop {
             let events = self.storage.unpublished_events(500).await?;
-            if events.is_empty() {
+            let fresh: Vec<_> = {
+                let mut flying = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                events.into_iter().filter(|e| flying.insert(e.id)).collect()
+            };
+            if fresh.is_empty() {
                 return Ok(total);
             }
-            let ids: Vec<_> = events.iter().map(|e| e.id).collect();
-            for e in events {
+            let ids: Vec<_> = fresh.iter().map(|e| e.id).collect();
+            for e in fresh {
                 self.bus.publish(Arc::new(e));
             }
             total += ids.len();
-            let now = self.clock.now();
-            self.storage.mark_published(&ids, now).await?;
+            let (storage, flying, now) = (self.storage.clone(), self.in_flight.clone(), self.clock.now());
+            tokio::spawn(async move {
+                if let Err(e) = storage.mark_published(&ids, now).await {
+                    tracing::error!(error = %e, "marking events published failed; they will be published again");
+                }
+                let mut set = flying.lock().unwrap_or_else(|e| e.into_inner());
+                for id in &ids {
+                    set.remove(id);
+                }
+            });
         }
     }
 

@@ -103,7 +103,11 @@ impl App {
             sender: InboundSender {
                 identity,
                 extra_identities: extra,
-                name: p.sender.name.map(|n| n.trim().chars().take(255).collect()).filter(|n: &String| !n.is_empty()),
+                name: p
+                    .sender
+                    .name
+                    .map(|n| n.trim().chars().filter(|c| !c.is_control()).take(255).collect())
+                    .filter(|n: &String| !n.is_empty()),
                 language: clean_language(p.sender.language),
             },
             parts,
