@@ -639,17 +639,35 @@ pub enum WsPayload {
     ContactCreated(ContactView),
 }
 
-impl From<ferry_core::event::EventEnvelope> for WsEvent {
-    fn from(e: ferry_core::event::EventEnvelope) -> Self {
+impl WsEvent {
+    /// The frames an outbox event becomes. A received buyer message gives
+    /// the conversation's frame (created or updated) and then the message's;
+    /// frames of one event share its id, so clients de-duplicate by
+    /// (id, event).
+    pub fn frames(e: ferry_core::event::EventEnvelope) -> Vec<WsEvent> {
         use ferry_core::event::Event;
-        let payload = match e.event {
-            Event::MessageCreated { message } => WsPayload::MessageCreated(message.into()),
-            Event::MessageUpdated { message } => WsPayload::MessageUpdated(message.into()),
-            Event::ConversationCreated { conversation } => WsPayload::ConversationCreated(conversation.into()),
-            Event::ConversationUpdated { conversation, .. } => WsPayload::ConversationUpdated(conversation.into()),
-            Event::ContactCreated { contact } => WsPayload::ContactCreated(contact.into()),
-        };
-        Self { id: e.id.0, account_id: e.account_id.0, created_at: e.created_at, payload }
+        let frame = |payload| WsEvent { id: e.id.0, account_id: e.account_id.0, created_at: e.created_at, payload };
+        match e.event {
+            Event::MessageCreated { message } => vec![frame(WsPayload::MessageCreated(message.into()))],
+            Event::MessageUpdated { message } => vec![frame(WsPayload::MessageUpdated(message.into()))],
+            Event::ConversationCreated { conversation } => {
+                vec![frame(WsPayload::ConversationCreated(conversation.into()))]
+            }
+            Event::ConversationUpdated { conversation, .. } => {
+                vec![frame(WsPayload::ConversationUpdated(conversation.into()))]
+            }
+            Event::ContactCreated { contact } => vec![frame(WsPayload::ContactCreated(contact.into()))],
+            Event::MessageReceived { message, conversation, new_conversation, changes, .. } => {
+                let mut out = Vec::with_capacity(2);
+                if new_conversation {
+                    out.push(frame(WsPayload::ConversationCreated(conversation.into())));
+                } else if !changes.is_empty() {
+                    out.push(frame(WsPayload::ConversationUpdated(conversation.into())));
+                }
+                out.push(frame(WsPayload::MessageCreated(message.into())));
+                out
+            }
+        }
     }
 }
 

@@ -39,6 +39,20 @@ pub enum Event {
         /// The contact.
         contact: Contact,
     },
+    /// A buyer's message came in through intake: one event per message,
+    /// carrying what it did to its conversation.
+    MessageReceived {
+        /// The message.
+        message: Message,
+        /// Its conversation after the message.
+        conversation: Conversation,
+        /// The message opened the conversation.
+        new_conversation: bool,
+        /// The message created the contact.
+        new_contact: bool,
+        /// What the message changed in an existing conversation (a reopen).
+        changes: Vec<Change>,
+    },
 }
 
 impl Event {
@@ -50,6 +64,7 @@ impl Event {
             Event::ConversationCreated { .. } => "conversation_created",
             Event::ConversationUpdated { .. } => "conversation_updated",
             Event::ContactCreated { .. } => "contact_created",
+            Event::MessageReceived { .. } => "message_received",
         }
     }
 }

@@ -1001,16 +1001,14 @@ async fn ingest_tx(c: &mut PgConnection, inbound: Inbound, opt: IntakeOptions) -
     };
     insert_message(c, &mut message).await?;
 
-    if new_contact && let Some(contact) = get_contact(c, account, contact_id, Lock::None).await? {
-        append_event(c, account, &Event::ContactCreated { contact }, now).await?;
-    }
-    if new_conversation {
-        append_event(c, account, &Event::ConversationCreated { conversation: conversation.clone() }, now).await?;
-    } else if !changes.is_empty() {
-        append_event(c, account, &Event::ConversationUpdated { conversation: conversation.clone(), changes }, now)
-            .await?;
-    }
-    append_event(c, account, &Event::MessageCreated { message: message.clone() }, now).await?;
+    let event = Event::MessageReceived {
+        message: message.clone(),
+        conversation: conversation.clone(),
+        new_conversation,
+        new_contact,
+        changes,
+    };
+    append_event(c, account, &event, now).await?;
     Ok(IntakeOutcome { message, conversation, duplicate: false, new_contact, new_conversation })
 }
 

@@ -223,8 +223,16 @@ async fn different_messages_of_one_new_buyer_make_one_contact_and_conversation()
     );
     assert_eq!(s.list_messages(w.account, conversation, None, 100).await.unwrap().len(), 6);
     let events = s.unpublished_events(1000).await.unwrap();
-    let count = |name: &str| events.iter().filter(|e| e.event.name() == name).count();
-    assert_eq!((count("contact_created"), count("conversation_created"), count("message_created")), (1, 1, 6));
+    let received: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::MessageReceived { new_contact, new_conversation, .. } => Some((*new_contact, *new_conversation)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(received.len(), 6, "one event per message");
+    assert_eq!(received.iter().filter(|(c, _)| *c).count(), 1);
+    assert_eq!(received.iter().filter(|(_, v)| *v).count(), 1);
     let c = s.get_contact(w.account, contact).await.unwrap().unwrap();
     assert_eq!(c.identities.len(), 2);
     assert_eq!(c.email.as_deref(), Some("newbie@example.com"));
@@ -328,11 +336,9 @@ async fn text_postgres_cannot_hold_is_stored_readably() {
     let stored = s.get_message(w.account, o.message.id).await.unwrap().unwrap();
     assert_eq!(stored.text(), "before\u{fffd}after");
     let events = s.unpublished_events(100).await.unwrap();
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(&e.event, Event::MessageCreated { message } if message.text() == "before\u{fffd}after"))
-    );
+    assert!(events.iter().any(
+        |e| matches!(&e.event, Event::MessageReceived { message, .. } if message.text() == "before\u{fffd}after")
+    ));
     let found = s
         .search_contacts(w.account, ContactQuery { q: Some("n@example".into()), limit: 10, before: None })
         .await

@@ -961,15 +961,14 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
     };
     insert_message(c, &mut message)?;
 
-    if new_contact && let Some(contact) = get_contact(c, account, contact_id)? {
-        append_event(c, account, &Event::ContactCreated { contact }, now)?;
-    }
-    if new_conversation {
-        append_event(c, account, &Event::ConversationCreated { conversation: conversation.clone() }, now)?;
-    } else if !changes.is_empty() {
-        append_event(c, account, &Event::ConversationUpdated { conversation: conversation.clone(), changes }, now)?;
-    }
-    append_event(c, account, &Event::MessageCreated { message: message.clone() }, now)?;
+    let event = Event::MessageReceived {
+        message: message.clone(),
+        conversation: conversation.clone(),
+        new_conversation,
+        new_contact,
+        changes,
+    };
+    append_event(c, account, &event, now)?;
     Ok(IntakeOutcome { message, conversation, duplicate: false, new_contact, new_conversation })
 }
 

@@ -122,12 +122,19 @@ pub async fn intake_is_idempotent_under_concurrency(s: Arc<dyn Storage>) {
     assert!(outcomes.iter().all(|o| o.message.id == first.message.id && o.conversation.id == first.conversation.id));
     let msgs = s.list_messages(w.account, first.conversation.id, None, 100).await.unwrap();
     assert_eq!(msgs.len(), 1);
-    // contact_created + conversation_created + message_created, once.
-    assert_eq!(s.count_events(w.account).await.unwrap(), 3);
+    // One outbox event for the message, once.
+    assert_eq!(s.count_events(w.account).await.unwrap(), 1);
     let again = s.ingest(msg, opts(t0() + Duration::hours(1))).await.unwrap();
     assert!(again.duplicate);
     assert_eq!(again.message.id, first.message.id);
-    assert_eq!(s.count_events(w.account).await.unwrap(), 3);
+    assert_eq!(s.count_events(w.account).await.unwrap(), 1);
+    match &s.unpublished_events(10).await.unwrap()[0].event {
+        Event::MessageReceived { message, conversation, new_conversation, new_contact, .. } => {
+            assert_eq!((message.id, conversation.id), (first.message.id, first.conversation.id));
+            assert!(*new_conversation && *new_contact);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
     assert_eq!(again.message.text(), "Wo ist meine Bestellung?");
     assert_eq!(first.conversation.language.as_deref(), Some("de"));
 }
@@ -636,12 +643,20 @@ pub async fn outbox_publishing(s: Arc<dyn Storage>) {
     let w = world(&*s, "Outbox").await;
     s.ingest(inbound(&w, "1", "u", "a", t0()), opts(t0())).await.unwrap();
     s.ingest(inbound(&w, "2", "u", "b", t0()), opts(t0())).await.unwrap();
+    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() };
+    let conv = s.list_conversations(w.account, &ConversationFilter::default(), None, 1).await.unwrap().items[0].id;
+    s.update_conversation(w.account, conv, upd).await.unwrap();
+    s.ingest(inbound(&w, "3", "u", "c", t0()), opts(t0())).await.unwrap();
     let ev = s.unpublished_events(100).await.unwrap();
     let names: Vec<_> = ev.iter().map(|e| e.event.name()).collect();
-    assert_eq!(names, vec!["contact_created", "conversation_created", "message_created", "message_created"]);
+    assert_eq!(names, vec!["message_received", "message_received", "conversation_updated", "message_received"]);
     assert!(ev.windows(2).all(|p| p[0].id < p[1].id));
     match &ev[3].event {
-        Event::MessageCreated { message } => assert_eq!(message.text(), "b"),
+        Event::MessageReceived { message, new_conversation, changes, .. } => {
+            assert_eq!(message.text(), "c");
+            assert!(!new_conversation);
+            assert_eq!(changes, &vec![Change::Status { from: Status::Resolved, to: Status::Open }]);
+        }
         other => panic!("unexpected {other:?}"),
     }
     s.mark_published(&ev[..2].iter().map(|e| e.id).collect::<Vec<_>>(), t0()).await.unwrap();

@@ -35,10 +35,11 @@ async fn pump(
         tokio::select! {
             ev = rx.recv() => match ev {
                 Ok(e) if e.account_id == account => {
-                    let view = WsEvent::from((*e).clone());
-                    let Ok(text) = serde_json::to_string(&view) else { continue };
-                    if socket.send(Message::Text(text.into())).await.is_err() {
-                        return;
+                    for frame in WsEvent::frames((*e).clone()) {
+                        let Ok(text) = serde_json::to_string(&frame) else { continue };
+                        if socket.send(Message::Text(text.into())).await.is_err() {
+                            return;
+                        }
                     }
                 }
                 Ok(_) => {}
