@@ -321,6 +321,8 @@ def main():
                        help="command with {train} {test} {text_field} {label_field} {oos_label} {lang_field}")
         q.add_argument("--latency-sample", type=int, default=300)
         q.add_argument("--json-out", default=None, help="also write the results as JSON here")
+        q.add_argument("--previous", action="append", default=[],
+                       help="JSON written by an earlier --json-out; its rows join the table")
 
     r = sub.add_parser("run")
     r.add_argument("--dir", required=True)
@@ -347,6 +349,10 @@ def main():
             names = [n for n in wanted if n in names]
         for n in names:
             evaluate_pair(n, d / f"{n}.train.jsonl", d / f"{n}.test.jsonl", args, results)
+    for prev in args.previous:
+        results.extend(json.loads(Path(prev).read_text()))
+    order = {m: i for i, m in enumerate(["ferry", "tfidf", "minilm"])}
+    results.sort(key=lambda r: (r["set"], order.get(r["method"], 9)))
     print_table(results)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2))

@@ -3,6 +3,7 @@
 //! the OpenAPI document and health check. Handlers are thin: extract, call
 //! one use case, map to a view.
 
+mod assets;
 mod error;
 mod extract;
 mod openapi;

@@ -11,6 +11,8 @@ pub mod delivery;
 mod directory;
 mod error;
 pub mod intake;
+pub mod search;
+pub mod widget;
 
 pub use conversations::{ConversationQuery, NewReply};
 pub use directory::{NewAgent, NewInboxInput};

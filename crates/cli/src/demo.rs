@@ -26,6 +26,8 @@ struct DemoInfo {
     api_inbox_id: i64,
     api_inbox_secret: String,
     owner_email: String,
+    #[serde(default)]
+    widget_inbox_id: Option<i64>,
 }
 
 struct Buyer {
@@ -222,6 +224,24 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
             NewInboxInput { name: "Shop API".into(), channel: ChannelKind::Api, config: InboxConfig::default() },
         )
         .await?;
+    let widget = app
+        .create_inbox(
+            &owner_actor,
+            a,
+            NewInboxInput {
+                name: "Ferry Demo Shop".into(),
+                channel: ChannelKind::WebWidget,
+                config: InboxConfig {
+                    greeting: Some("Hi! Questions about an order? We usually answer within minutes.".into()),
+                    extra: serde_json::json!({ "office_hours": "Mon–Fri 09:00–18:00 CET" })
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                    ..InboxConfig::default()
+                },
+            },
+        )
+        .await?;
 
     for b in BUYERS {
         let ids = vec![
@@ -319,6 +339,7 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
         api_inbox_id: inbox.id.0,
         api_inbox_secret: inbox.secret,
         owner_email,
+        widget_inbox_id: Some(widget.id.0),
     })
 }
 
@@ -354,6 +375,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         "try: curl -H 'api_access_token: {}' {url}/api/v1/accounts/{}/conversations",
         info.api_access_token, info.account_id
     );
+    if let Some(w) = info.widget_inbox_id {
+        println!("demo shop with the chat widget: {url}/widget/{w}/demo");
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     crate::run_server(&cfg, node).await

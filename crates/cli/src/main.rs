@@ -4,6 +4,7 @@
 mod bench;
 mod config;
 mod demo;
+mod nlu;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -48,6 +49,11 @@ enum Command {
     Bench {
         #[command(subcommand)]
         which: bench::Which,
+    },
+    /// Language understanding: evaluate the intent classifier.
+    Nlu {
+        #[command(subcommand)]
+        which: nlu::NluCommand,
     },
     /// Prints a documented example configuration.
     DefaultConfig,
@@ -123,14 +129,18 @@ pub async fn run_server(cfg: &Config, node: Node) -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    if let Command::DefaultConfig = cli.command {
-        print!("{}", config::EXAMPLE);
-        return Ok(());
-    }
+    let command = match cli.command {
+        Command::DefaultConfig => {
+            print!("{}", config::EXAMPLE);
+            return Ok(());
+        }
+        Command::Nlu { which } => return nlu::run(which),
+        other => other,
+    };
     let mut cfg = Config::load(cli.config.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
-        match cli.command {
+        match command {
             Command::Serve => {
                 init_tracing(&cfg);
                 let storage = open_storage(&cfg).await?;
@@ -155,7 +165,7 @@ fn main() -> anyhow::Result<()> {
                 demo::run(cfg).await
             }
             Command::Bench { which } => bench::run(which).await,
-            Command::DefaultConfig => Ok(()),
+            Command::DefaultConfig | Command::Nlu { .. } => Ok(()),
         }
     })
 }

@@ -5,7 +5,9 @@ pub mod auth;
 pub mod contacts;
 pub mod conversations;
 pub mod meta;
+pub mod search;
 pub mod webhooks;
+pub mod widget;
 pub mod ws;
 
 use crate::ApiState;
@@ -47,5 +49,7 @@ pub fn routes() -> Router<ApiState> {
         .nest("/api/v1/accounts/{account_id}", account)
         .route("/webhooks/api/{inbox_id}", post(webhooks::api_webhook))
         .route("/ws", get(ws::agent_socket))
-        .fallback(meta::not_found)
+        .merge(widget::routes())
+        .merge(search::routes())
+        .fallback(crate::assets::fallback)
 }

@@ -1,0 +1,673 @@
+//! The web-chat channel's public endpoints under `/widget/{inbox_id}/…`
+//! (any shop origin may call them), the visitor's WebSocket, the agents'
+//! live socket for typing and presence, and a demo shop page.
+//!
+//! Visitors authenticate with the token `POST /widget/{inbox}/sessions`
+//! gave them (header `x-visitor-token`, or `token=` on sockets and file
+//! links). The visitor socket pushes only that visitor's messages and
+//! replies (never notes or activity lines) and agents' typing. Typing and
+//! presence are ephemeral: they go through a hub owned by this router and
+//! are never stored.
+
+use crate::extract::{AppJson, AppPath, Auth};
+use crate::{ApiError, ApiState};
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use ferry_app::AppError;
+use ferry_app::widget::{Visitor, VisitorMessage, visible_to_visitor};
+use ferry_core::event::{Event, EventEnvelope};
+use ferry_core::message::{ContentPart, Message, MessageKind, Sender};
+use ferry_core::{AccountId, ConversationId, InboxId};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+use tower_http::cors::{Any, CorsLayer};
+use utoipa::ToSchema;
+
+/// Who is typing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Typist {
+    /// The buyer.
+    Contact {
+        /// Their contact id.
+        id: i64,
+    },
+    /// An agent.
+    Agent {
+        /// Their user id.
+        id: i64,
+        /// Their name, shown to the buyer.
+        name: String,
+    },
+}
+
+/// A typing signal, pushed to agents (`/api/v1/accounts/{id}/live`) and to
+/// the visitor of the conversation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TypingEvent {
+    /// The conversation.
+    pub conversation_id: i64,
+    /// Who.
+    pub who: Typist,
+    /// Started (true) or stopped (false).
+    pub typing: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Signal {
+    account: AccountId,
+    event: TypingEvent,
+}
+
+/// Ephemeral state shared by the widget and the agents' live socket.
+pub struct Hub {
+    typing: broadcast::Sender<Signal>,
+    agents_online: Mutex<HashMap<AccountId, usize>>,
+}
+
+impl Hub {
+    fn new() -> Arc<Self> {
+        let (typing, _) = broadcast::channel(1024);
+        Arc::new(Self { typing, agents_online: Mutex::new(HashMap::new()) })
+    }
+
+    fn online(&self, account: AccountId) -> usize {
+        self.agents_online.lock().map(|m| m.get(&account).copied().unwrap_or(0)).unwrap_or(0)
+    }
+
+    fn agent_joined(&self, account: AccountId) {
+        if let Ok(mut m) = self.agents_online.lock() {
+            *m.entry(account).or_insert(0) += 1;
+        }
+    }
+
+    fn agent_left(&self, account: AccountId) {
+        if let Ok(mut m) = self.agents_online.lock()
+            && let Some(n) = m.get_mut(&account)
+        {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// The widget's settings as the buyer's browser sees them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WidgetConfig {
+    /// The inbox.
+    pub inbox_id: i64,
+    /// The shop's name for this chat.
+    pub name: String,
+    /// Greeting shown above the conversation.
+    pub greeting: Option<String>,
+    /// Office hours in words (`office_hours` in the inbox settings).
+    pub office_hours: Option<String>,
+    /// Accent colour (`color` in the inbox settings).
+    pub color: Option<String>,
+    /// Whether an agent has the console open now.
+    pub agents_online: bool,
+}
+
+/// `POST /widget/{inbox}/sessions`: resume with a token, or start.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct SessionRequest {
+    /// A token from an earlier session.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// A visitor session.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionView {
+    /// Keep this (e.g. in localStorage) and send it as `x-visitor-token`.
+    pub token: String,
+    /// Whether the visitor already left an e-mail.
+    pub has_email: bool,
+}
+
+/// A message as the visitor sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VisitorMessageView {
+    /// Id.
+    pub id: i64,
+    /// `incoming` (from the visitor) or `outgoing` (to the visitor).
+    pub kind: MessageKind,
+    /// Content; file URLs point to `/widget/{inbox}/attachments/{key}`.
+    pub parts: Vec<ContentPart>,
+    /// All text.
+    pub text: String,
+    /// The client id the visitor gave it.
+    pub client_id: Option<String>,
+    /// Author: `agent`, `bot` or `visitor`.
+    pub author: String,
+    /// Stored.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn visitor_view(inbox: InboxId, m: Message) -> VisitorMessageView {
+    let text = m.text();
+    let client_id = m
+        .external_id
+        .as_deref()
+        .filter(|_| m.kind == MessageKind::Incoming)
+        .and_then(|e| e.strip_prefix("web:"))
+        .and_then(|e| e.split_once(':'))
+        .map(|(_, id)| id.to_owned());
+    let author = match m.sender {
+        Sender::Contact(_) => "visitor",
+        Sender::Bot => "bot",
+        Sender::User(_) | Sender::System => "agent",
+    };
+    let rewrite = |mut a: ferry_core::message::Attachment| {
+        if let Some(key) = a.url.strip_prefix("/api/v1/accounts/").and_then(|r| r.split_once("/attachments/")) {
+            a.url = format!("/widget/{inbox}/attachments/{}", key.1);
+        }
+        a
+    };
+    let parts = m
+        .parts
+        .into_iter()
+        .map(|p| match p {
+            ContentPart::Image { attachment } => ContentPart::Image { attachment: rewrite(attachment) },
+            ContentPart::File { attachment } => ContentPart::File { attachment: rewrite(attachment) },
+            ContentPart::Audio { attachment } => ContentPart::Audio { attachment: rewrite(attachment) },
+            other => other,
+        })
+        .collect();
+    VisitorMessageView {
+        id: m.id.0,
+        kind: m.kind,
+        parts,
+        text,
+        client_id,
+        author: author.into(),
+        created_at: m.created_at,
+    }
+}
+
+/// `POST /widget/{inbox}/messages`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VisitorPost {
+    /// The client's id; resending with the same id stores nothing twice.
+    pub client_id: String,
+    /// Text.
+    pub text: String,
+    /// Name the visitor gave.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Browser language.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// `POST /widget/{inbox}/email`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LeaveEmail {
+    /// Where agents can answer.
+    pub email: String,
+}
+
+/// Documents the widget's endpoints and types.
+#[cfg(test)]
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(
+    WidgetConfig,
+    SessionRequest,
+    SessionView,
+    VisitorMessageView,
+    VisitorPost,
+    LeaveEmail,
+    TypingEvent,
+    Typist
+)))]
+pub struct WidgetDoc;
+
+fn token_of(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get("x-visitor-token")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError(AppError::Unauthorized("send the visitor token as x-visitor-token")))
+}
+
+async fn config(
+    State(s): State<ApiState>,
+    Extension(hub): Extension<Arc<Hub>>,
+    AppPath(inbox): AppPath<i64>,
+) -> Result<Json<WidgetConfig>, ApiError> {
+    let i = s.app.widget_inbox(InboxId(inbox)).await?;
+    let text = |k: &str| i.config.extra.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    Ok(Json(WidgetConfig {
+        inbox_id: i.id.0,
+        office_hours: text("office_hours"),
+        color: text("color"),
+        name: i.name.clone(),
+        greeting: i.config.greeting.clone(),
+        agents_online: hub.online(i.account_id) > 0,
+    }))
+}
+
+async fn session(
+    State(s): State<ApiState>,
+    AppPath(inbox): AppPath<i64>,
+    AppJson(req): AppJson<SessionRequest>,
+) -> Result<Json<SessionView>, ApiError> {
+    if let Some(t) = req.token.as_deref()
+        && let Ok(v) = s.app.visitor(InboxId(inbox), t).await
+    {
+        let has_email = v.contact.as_ref().is_some_and(|c| c.email.is_some());
+        return Ok(Json(SessionView { token: t.trim().to_owned(), has_email }));
+    }
+    let token = s.app.start_visitor(InboxId(inbox)).await?;
+    Ok(Json(SessionView { token, has_email: false }))
+}
+
+async fn list_messages(
+    State(s): State<ApiState>,
+    AppPath(inbox): AppPath<i64>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<VisitorMessageView>>, ApiError> {
+    let v = s.app.visitor(InboxId(inbox), token_of(&headers)?).await?;
+    let list = s.app.visitor_messages(&v).await?;
+    Ok(Json(list.into_iter().map(|m| visitor_view(v.inbox.id, m)).collect()))
+}
+
+async fn post_message(
+    State(s): State<ApiState>,
+    AppPath(inbox): AppPath<i64>,
+    headers: HeaderMap,
+    AppJson(req): AppJson<VisitorPost>,
+) -> Result<(StatusCode, Json<VisitorMessageView>), ApiError> {
+    let v = s.app.visitor(InboxId(inbox), token_of(&headers)?).await?;
+    let m = VisitorMessage {
+        client_id: req.client_id,
+        text: Some(req.text),
+        parts: Vec::new(),
+        name: req.name,
+        language: req.language,
+    };
+    let out = s.app.visitor_post(&v, m).await?;
+    let status = if out.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(visitor_view(v.inbox.id, out.message))))
+}
+
+/// Query of an upload.
+#[derive(Debug, Deserialize)]
+struct UploadQuery {
+    client_id: String,
+    #[serde(default)]
+    filename: Option<String>,
+}
+
+async fn upload(
+    State(s): State<ApiState>,
+    AppPath(inbox): AppPath<i64>,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<VisitorMessageView>), ApiError> {
+    let v = s.app.visitor(InboxId(inbox), token_of(&headers)?).await?;
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream");
+    let out = s.app.visitor_upload(&v, &q.client_id, body.to_vec(), ct, q.filename).await?;
+    Ok((StatusCode::CREATED, Json(visitor_view(v.inbox.id, out.message))))
+}
+
+/// Query carrying the token where headers cannot (links, sockets).
+#[derive(Debug, Deserialize)]
+struct TokenQuery {
+    token: String,
+}
+
+async fn attachment(
+    State(s): State<ApiState>,
+    AppPath((inbox, key)): AppPath<(i64, String)>,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, ApiError> {
+    let v = s.app.visitor(InboxId(inbox), &q.token).await?;
+    if !s.app.visitor_owns_attachment(&v, &key).await? {
+        return Err(ApiError(AppError::NotFound("attachment")));
+    }
+    let found = s.app.attachments.get(v.inbox.account_id, &key).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    let (bytes, ct) = found.ok_or(AppError::NotFound("attachment"))?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    Ok(resp)
+}
+
+async fn leave_email(
+    State(s): State<ApiState>,
+    AppPath(inbox): AppPath<i64>,
+    headers: HeaderMap,
+    AppJson(req): AppJson<LeaveEmail>,
+) -> Result<StatusCode, ApiError> {
+    let v = s.app.visitor(InboxId(inbox), token_of(&headers)?).await?;
+    s.app.visitor_leave_email(&v, &req.email).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn visitor_socket(
+    State(s): State<ApiState>,
+    Extension(hub): Extension<Arc<Hub>>,
+    AppPath(inbox): AppPath<i64>,
+    Query(q): Query<TokenQuery>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let v = s.app.visitor(InboxId(inbox), &q.token).await?;
+    // Subscribe before the upgrade so nothing committed after it is missed.
+    let events = s.app.bus.subscribe();
+    let typing = hub.typing.subscribe();
+    Ok(ws.on_upgrade(move |socket| visitor_pump(socket, s, hub, v, events, typing)))
+}
+
+/// Which conversations belong to the visitor, learnt as events arrive.
+struct Ownership {
+    mine: HashSet<ConversationId>,
+    others: HashSet<ConversationId>,
+}
+
+impl Ownership {
+    async fn owns(&mut self, s: &ApiState, v: &mut Visitor, m: &Message) -> bool {
+        if m.inbox_id != v.inbox.id {
+            return false;
+        }
+        if self.mine.contains(&m.conversation_id) {
+            return true;
+        }
+        if self.others.contains(&m.conversation_id) {
+            return false;
+        }
+        if v.contact.is_none()
+            && let Ok(Some(found)) = refresh_contact(s, v).await
+        {
+            v.contact = Some(found);
+        }
+        let Some(contact) = v.contact.as_ref().map(|c| c.id) else { return false };
+        match s.app.conversation_contact(v.inbox.account_id, m.conversation_id).await {
+            Ok(Some(owner)) if owner == contact => {
+                self.mine.insert(m.conversation_id);
+                true
+            }
+            Ok(_) => {
+                self.others.insert(m.conversation_id);
+                false
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+async fn refresh_contact(s: &ApiState, v: &Visitor) -> Result<Option<ferry_core::contact::Contact>, AppError> {
+    Ok(s.app.visitor_by_hash(v.inbox.id, &v.hash).await?.contact)
+}
+
+async fn visitor_pump(
+    mut socket: WebSocket,
+    s: ApiState,
+    hub: Arc<Hub>,
+    mut v: Visitor,
+    mut events: broadcast::Receiver<Arc<EventEnvelope>>,
+    mut typing: broadcast::Receiver<Signal>,
+) {
+    let mut own = Ownership { mine: HashSet::new(), others: HashSet::new() };
+    if let Ok(list) = s.app.visitor_conversations(&v).await {
+        own.mine.extend(list.iter().map(|c| c.id));
+    }
+    if socket.send(WsMessage::Text(r#"{"event":"ready"}"#.into())).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(e) if e.account_id == v.inbox.account_id => {
+                    let (name, m) = match &e.event {
+                        Event::MessageCreated { message } | Event::MessageReceived { message, .. } => {
+                            ("message_created", message)
+                        }
+                        Event::MessageUpdated { message } => ("message_updated", message),
+                        _ => continue,
+                    };
+                    if !visible_to_visitor(m) || !own.owns(&s, &mut v, m).await {
+                        continue;
+                    }
+                    let frame = serde_json::json!({ "event": name, "data": visitor_view(v.inbox.id, m.clone()) });
+                    if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    if socket.send(WsMessage::Text(r#"{"event":"resync"}"#.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            },
+            sig = typing.recv() => match sig {
+                Ok(sig) if sig.account == v.inbox.account_id
+                    && matches!(sig.event.who, Typist::Agent { .. })
+                    && own.mine.contains(&ConversationId(sig.event.conversation_id)) => {
+                    let frame = serde_json::json!({ "event": "typing", "data": sig.event });
+                    if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
+            msg = socket.recv() => match msg {
+                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(WsMessage::Text(t))) => {
+                    let Ok(cmd) = serde_json::from_str::<serde_json::Value>(t.as_str()) else { continue };
+                    match cmd.get("type").and_then(|t| t.as_str()) {
+                        Some("ping")
+                            if socket.send(WsMessage::Text(r#"{"event":"pong"}"#.into())).await.is_err() =>
+                        {
+                            return;
+                        }
+                        Some("typing") => {
+                            if v.contact.is_none()
+                                && let Ok(Some(found)) = refresh_contact(&s, &v).await
+                            {
+                                v.contact = Some(found);
+                            }
+                            let Some(contact) = v.contact.as_ref().map(|c| c.id) else { continue };
+                            let Ok(list) = s.app.visitor_conversations(&v).await else { continue };
+                            let Some(conv) = list.first() else { continue };
+                            own.mine.insert(conv.id);
+                            let on = cmd.get("typing").and_then(|t| t.as_bool()).unwrap_or(true);
+                            let _ = hub.typing.send(Signal {
+                                account: v.inbox.account_id,
+                                event: TypingEvent {
+                                    conversation_id: conv.id.0,
+                                    who: Typist::Contact { id: contact.0 },
+                                    typing: on,
+                                },
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+async fn agent_live(
+    Extension(hub): Extension<Arc<Hub>>,
+    Auth(actor): Auth,
+    AppPath(account): AppPath<i64>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    actor.in_account(AccountId(account))?;
+    let typing = hub.typing.subscribe();
+    Ok(ws.on_upgrade(move |socket| agent_pump(socket, hub, actor, typing)))
+}
+
+async fn agent_pump(
+    mut socket: WebSocket,
+    hub: Arc<Hub>,
+    actor: ferry_app::auth::Actor,
+    mut typing: broadcast::Receiver<Signal>,
+) {
+    let account = actor.account();
+    hub.agent_joined(account);
+    let me = Typist::Agent { id: actor.user.id.0, name: actor.user.name.clone() };
+    if socket.send(WsMessage::Text(r#"{"event":"ready"}"#.into())).await.is_ok() {
+        loop {
+            tokio::select! {
+                sig = typing.recv() => match sig {
+                    Ok(sig) if sig.account == account && sig.event.who != me => {
+                        let frame = serde_json::json!({ "event": "typing", "data": sig.event });
+                        if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                },
+                msg = socket.recv() => match msg {
+                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(WsMessage::Text(t))) => {
+                        let Ok(cmd) = serde_json::from_str::<serde_json::Value>(t.as_str()) else { continue };
+                        if cmd.get("type").and_then(|t| t.as_str()) == Some("typing")
+                            && let Some(conv) = cmd.get("conversation_id").and_then(|c| c.as_i64())
+                        {
+                            let on = cmd.get("typing").and_then(|t| t.as_bool()).unwrap_or(true);
+                            let event = TypingEvent { conversation_id: conv, who: me.clone(), typing: on };
+                            let _ = hub.typing.send(Signal { account, event });
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }
+    hub.agent_left(account);
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn demo_shop(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> Result<Html<String>, ApiError> {
+    let i = s.app.widget_inbox(InboxId(inbox)).await?;
+    let name = escape(&i.name);
+    Ok(Html(format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{name} · demo shop</title>
+<style>
+body{{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1f2937;background:#fafaf9}}
+header{{background:#0f766e;color:#fff;padding:1rem 2rem;font-weight:600;font-size:1.25rem}}
+main{{max-width:60rem;margin:2rem auto;padding:0 1rem;display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:1.5rem}}
+.card{{background:#fff;border-radius:12px;box-shadow:0 1px 3px #0002;padding:1rem}}
+.img{{height:9rem;border-radius:8px;margin-bottom:.75rem}}
+.price{{color:#0f766e;font-weight:600}}
+</style></head>
+<body><header>Ferry Demo Shop</header>
+<main>
+<div class="card"><div class="img" style="background:#93c5fd"></div><div>Blue summer dress</div><div class="price">€49.00</div></div>
+<div class="card"><div class="img" style="background:#fca5a5"></div><div>Silk scarf</div><div class="price">€19.00</div></div>
+<div class="card"><div class="img" style="background:#fde68a"></div><div>Linen tote bag</div><div class="price">€24.00</div></div>
+</main>
+<script src="/widget.js" data-ferry-inbox="{id}" async></script>
+</body></html>"#,
+        id = i.id.0
+    )))
+}
+
+/// The widget's routes and the agents' live socket.
+pub fn routes() -> Router<ApiState> {
+    let hub = Hub::new();
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(Any)
+        .max_age(std::time::Duration::from_secs(3600));
+    let public = Router::new()
+        .route("/widget/{inbox_id}/config", get(config))
+        .route("/widget/{inbox_id}/sessions", post(session))
+        .route("/widget/{inbox_id}/messages", get(list_messages).post(post_message))
+        .route("/widget/{inbox_id}/attachments", post(upload))
+        .route("/widget/{inbox_id}/attachments/{key}", get(attachment))
+        .route("/widget/{inbox_id}/email", post(leave_email))
+        .route("/widget/{inbox_id}/ws", get(visitor_socket))
+        .layer(cors)
+        .layer(axum::extract::DefaultBodyLimit::max(ferry_app::widget::MAX_UPLOAD + 1024));
+    Router::new()
+        .merge(public)
+        .route("/widget/{inbox_id}/demo", get(demo_shop))
+        .route("/api/v1/accounts/{account_id}/live", get(agent_live))
+        .layer(Extension(hub))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use utoipa::OpenApi;
+
+    /// Writes the OpenAPI document the console's TypeScript types are
+    /// generated from (`web/src/api/openapi.json`), so they follow the Rust
+    /// types on every `cargo test`.
+    #[test]
+    fn web_types_follow_the_rust_types() {
+        let mut doc = crate::ApiDoc::openapi();
+        doc.merge(WidgetDoc::openapi());
+        doc.merge(crate::routes::search::SearchDoc::openapi());
+        let json = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+        for name in ["ConversationView", "MessageView", "WidgetConfig", "VisitorMessageView", "SearchResults"] {
+            assert!(json.contains(&format!("\"{name}\"")), "{name} is missing from the document");
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/src/api/openapi.json");
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(json.as_str()) {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, json).unwrap();
+        }
+    }
+
+    #[test]
+    fn visitors_see_their_file_links_and_client_ids() {
+        use ferry_core::message::Attachment;
+        let m = Message {
+            id: ferry_core::MessageId(7),
+            account_id: AccountId(1),
+            conversation_id: ConversationId(3),
+            inbox_id: InboxId(2),
+            kind: MessageKind::Incoming,
+            sender: Sender::Contact(ferry_core::ContactId(4)),
+            parts: vec![ContentPart::Image {
+                attachment: Attachment {
+                    url: "/api/v1/accounts/1/attachments/abc".into(),
+                    content_type: "image/png".into(),
+                    filename: None,
+                    size: None,
+                },
+            }],
+            external_id: Some("web:0123456789abcdef:c-1".into()),
+            delivery: None,
+            sent_at: chrono::Utc::now(),
+            created_at: chrono::Utc::now(),
+        };
+        let v = visitor_view(InboxId(2), m);
+        assert_eq!(v.client_id.as_deref(), Some("c-1"));
+        assert_eq!(v.author, "visitor");
+        match &v.parts[0] {
+            ContentPart::Image { attachment } => assert_eq!(attachment.url, "/widget/2/attachments/abc"),
+            other => panic!("unexpected part {other:?}"),
+        }
+    }
+}

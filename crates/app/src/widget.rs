@@ -1,0 +1,261 @@
+//! The web-chat channel: buyers writing from the chat widget on a shop's
+//! pages. A visitor holds a random token; Ferry keeps only its SHA-256, as
+//! the value of the visitor's `web_visitor` identity in the widget's inbox.
+//! Visitors' messages go through [`App::ingest`] like every channel's, so
+//! idempotency (a client-generated id per message) and events are intake's.
+
+use crate::auth::{new_secret, secret_hash};
+use crate::{App, AppError, AppResult};
+use ferry_core::contact::{Contact, Identity, IdentityKind};
+use ferry_core::conversation::Conversation;
+use ferry_core::inbound::{Inbound, InboundSender};
+use ferry_core::inbox::{ChannelKind, Inbox};
+use ferry_core::message::{Attachment, ContentPart, Message, MessageKind};
+use ferry_core::{ContactId, ConversationId, InboxId};
+use ferry_storage::{AssigneeFilter, ContactPatch, ContactQuery, ConversationFilter, IntakeOutcome};
+
+const MAX_TEXT: usize = 16 * 1024;
+/// Largest file a visitor may upload.
+pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+
+/// A visitor known by their token.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    /// The widget's inbox.
+    pub inbox: Inbox,
+    /// SHA-256 of the token: the `web_visitor` identity value.
+    pub hash: String,
+    /// The contact, once the visitor has written.
+    pub contact: Option<Contact>,
+}
+
+impl Visitor {
+    /// The visitor's identity in the inbox.
+    pub fn identity(&self) -> AppResult<Identity> {
+        Identity::new(IdentityKind::WebVisitor, &self.hash, Some(self.inbox.id))
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+/// A visitor's message from the widget.
+#[derive(Debug, Clone, Default)]
+pub struct VisitorMessage {
+    /// The client's id for the message; a resend with the same id is the
+    /// same message.
+    pub client_id: String,
+    /// Text.
+    pub text: Option<String>,
+    /// Files already stored, as parts.
+    pub parts: Vec<ContentPart>,
+    /// Name the visitor gave.
+    pub name: Option<String>,
+    /// Browser language.
+    pub language: Option<String>,
+}
+
+fn clean_client_id(id: &str) -> AppResult<String> {
+    let id = id.trim();
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(AppError::invalid("client_id", "client_id must be 1 to 64 letters, digits, - or _"));
+    }
+    Ok(id.to_owned())
+}
+
+fn clean_token(token: &str) -> AppResult<&str> {
+    let t = token.trim();
+    if t.len() != 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::Unauthorized("invalid visitor token"));
+    }
+    Ok(t)
+}
+
+/// Whether a message is one the visitor sees (never notes or activity).
+pub fn visible_to_visitor(m: &Message) -> bool {
+    matches!(m.kind, MessageKind::Incoming | MessageKind::Outgoing)
+}
+
+impl App {
+    /// The web-chat inbox `id`; other channels' inboxes look missing.
+    pub async fn widget_inbox(&self, id: InboxId) -> AppResult<Inbox> {
+        match self.storage.find_inbox(id).await? {
+            Some(i) if i.channel == ChannelKind::WebWidget => Ok(i),
+            _ => Err(AppError::NotFound("inbox")),
+        }
+    }
+
+    /// A new visitor token. Nothing is stored until the visitor writes.
+    pub async fn start_visitor(&self, inbox: InboxId) -> AppResult<String> {
+        self.widget_inbox(inbox).await?;
+        Ok(new_secret())
+    }
+
+    /// The visitor holding `token` in `inbox`.
+    pub async fn visitor(&self, inbox: InboxId, token: &str) -> AppResult<Visitor> {
+        self.visitor_by_hash(inbox, &secret_hash(clean_token(token)?)).await
+    }
+
+    /// The visitor whose token hashes to `hash`, with their contact as it
+    /// is now.
+    pub async fn visitor_by_hash(&self, inbox: InboxId, hash: &str) -> AppResult<Visitor> {
+        let inbox = self.widget_inbox(inbox).await?;
+        let contact = self.visitor_contact(&inbox, hash).await?;
+        Ok(Visitor { inbox, hash: hash.to_owned(), contact })
+    }
+
+    async fn visitor_contact(&self, inbox: &Inbox, hash: &str) -> AppResult<Option<Contact>> {
+        let found = self
+            .storage
+            .search_contacts(inbox.account_id, ContactQuery { q: Some(hash.to_owned()), limit: 5, before: None })
+            .await?;
+        Ok(found.into_iter().find(|c| {
+            c.identities
+                .iter()
+                .any(|i| i.kind == IdentityKind::WebVisitor && i.value == hash && i.inbox_id == Some(inbox.id))
+        }))
+    }
+
+    /// Commits a visitor's message through intake.
+    #[tracing::instrument(skip_all, fields(inbox_id = %v.inbox.id))]
+    pub async fn visitor_post(&self, v: &Visitor, m: VisitorMessage) -> AppResult<IntakeOutcome> {
+        let client_id = clean_client_id(&m.client_id)?;
+        let mut parts = Vec::new();
+        if let Some(t) = m.text.as_deref() {
+            if t.len() > MAX_TEXT {
+                return Err(AppError::invalid("text", format!("text is longer than {MAX_TEXT} bytes")));
+            }
+            if !t.trim().is_empty() {
+                parts.push(ContentPart::Text { text: t.to_owned() });
+            }
+        }
+        parts.extend(m.parts);
+        if parts.is_empty() {
+            return Err(AppError::invalid("text", "a message needs text or a file"));
+        }
+        let now = self.clock.now();
+        let inbound = Inbound {
+            account_id: v.inbox.account_id,
+            inbox_id: v.inbox.id,
+            // Scoped by the visitor so two browsers' ids never collide.
+            external_id: format!("web:{}:{client_id}", &v.hash[..16]),
+            sender: InboundSender {
+                identity: v.identity()?,
+                extra_identities: Vec::new(),
+                name: m.name.map(|n| n.trim().chars().take(120).collect()).filter(|n: &String| !n.is_empty()),
+                language: m.language.filter(|l| {
+                    !l.is_empty() && l.len() <= 35 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                }),
+            },
+            parts,
+            sent_at: now,
+        };
+        self.ingest(&v.inbox, inbound).await
+    }
+
+    /// Stores a visitor's file and posts it as a message.
+    pub async fn visitor_upload(
+        &self,
+        v: &Visitor,
+        client_id: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        filename: Option<String>,
+    ) -> AppResult<IntakeOutcome> {
+        if bytes.is_empty() {
+            return Err(AppError::invalid("file", "the file is empty"));
+        }
+        if bytes.len() > MAX_UPLOAD {
+            return Err(AppError::TooLarge(MAX_UPLOAD));
+        }
+        let ct = content_type.trim().to_ascii_lowercase();
+        if !ct.contains('/') || ct.len() > 127 {
+            return Err(AppError::invalid("content_type", "send the file's MIME type as Content-Type"));
+        }
+        let size = bytes.len() as u64;
+        let key = self
+            .attachments
+            .put(v.inbox.account_id, bytes, &ct)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let filename =
+            filename.map(|f| f.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(255).collect());
+        let attachment = Attachment {
+            url: format!("/api/v1/accounts/{}/attachments/{key}", v.inbox.account_id),
+            content_type: ct,
+            filename,
+            size: Some(size),
+        };
+        self.visitor_post(
+            v,
+            VisitorMessage {
+                client_id: client_id.to_owned(),
+                parts: vec![attachment.into_part()],
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// The visitor's conversations in the widget's inbox, newest first.
+    pub async fn visitor_conversations(&self, v: &Visitor) -> AppResult<Vec<Conversation>> {
+        let Some(c) = &v.contact else { return Ok(Vec::new()) };
+        let filter = ConversationFilter {
+            inbox_id: Some(v.inbox.id),
+            contact_id: Some(c.id),
+            assignee: AssigneeFilter::Any,
+            ..ConversationFilter::default()
+        };
+        Ok(self.storage.list_conversations(v.inbox.account_id, &filter, None, 10).await?.items)
+    }
+
+    /// What the visitor sees: their messages and the replies of their
+    /// conversations in this inbox, oldest first (never notes or activity).
+    pub async fn visitor_messages(&self, v: &Visitor) -> AppResult<Vec<Message>> {
+        let mut out = Vec::new();
+        for c in self.visitor_conversations(v).await?.into_iter().rev() {
+            let list = self.storage.list_messages(v.inbox.account_id, c.id, None, 200).await?;
+            out.extend(list.into_iter().filter(visible_to_visitor));
+        }
+        Ok(out)
+    }
+
+    /// Whether `key` is a file of a message the visitor can see.
+    pub async fn visitor_owns_attachment(&self, v: &Visitor, key: &str) -> AppResult<bool> {
+        let suffix = format!("/attachments/{key}");
+        Ok(self.visitor_messages(v).await?.iter().any(|m| {
+            m.parts.iter().any(|p| match p {
+                ContentPart::Image { attachment }
+                | ContentPart::File { attachment }
+                | ContentPart::Audio { attachment } => attachment.url.ends_with(&suffix),
+                _ => false,
+            })
+        }))
+    }
+
+    /// Adds the e-mail a visitor left so agents can answer later.
+    pub async fn visitor_leave_email(&self, v: &Visitor, email: &str) -> AppResult<Contact> {
+        let contact = v.contact.as_ref().ok_or_else(|| AppError::invalid("email", "send a message first"))?;
+        let identity =
+            Identity::new(IdentityKind::Email, email, None).map_err(|e| AppError::invalid("email", e.to_string()))?;
+        if contact.identities.contains(&identity) {
+            return Ok(contact.clone());
+        }
+        let patch = ContactPatch { add_identities: vec![identity], ..ContactPatch::default() };
+        self.storage.update_contact(v.inbox.account_id, contact.id, patch, self.clock.now()).await.map_err(
+            |e| match e {
+                ferry_storage::StorageError::Conflict { .. } => {
+                    AppError::Conflict("this e-mail already belongs to another contact".into())
+                }
+                other => other.into(),
+            },
+        )
+    }
+
+    /// The contact of a conversation (for routing events to visitors).
+    pub async fn conversation_contact(
+        &self,
+        account: ferry_core::AccountId,
+        id: ConversationId,
+    ) -> AppResult<Option<ContactId>> {
+        Ok(self.storage.get_conversation(account, id).await?.map(|c| c.contact_id))
+    }
+}

@@ -1,0 +1,227 @@
+// End-to-end: a buyer on the demo shop and an agent in the console, in
+// Debian's Chromium driven by playwright-core, against a real `ferry demo`.
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repo = resolve(here, '../..');
+const out = resolve(here, '../test-results');
+const LIVE = 1000; // the console and the widget must show new messages within 1 s
+
+function findBinary() {
+  const dirs = [process.env.CARGO_TARGET_DIR, join(repo, 'target')].filter(Boolean);
+  const candidates = [process.env.E2E_FERRY_BIN, ...dirs.flatMap((d) => [join(d, 'release/ferry'), join(d, 'debug/ferry')])];
+  const found = candidates.find((c) => c && existsSync(c));
+  if (!found) throw new Error('no ferry binary: build it with `cargo build -p ferry` or set E2E_FERRY_BIN');
+  return found;
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function startDemo() {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'ferry-e2e-'));
+  const bin = findBinary();
+  const proc = spawn(bin, ['demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Ferry reads FERRY_* as configuration: give the demo none of the caller's.
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FERRY_'))),
+  });
+  let log = '';
+  proc.stderr.on('data', (d) => (log += d));
+  const shop = await new Promise((ok, fail) => {
+    let buf = '';
+    const timer = setTimeout(() => fail(new Error(`ferry demo printed no shop path in 60 s:\n${buf}\n${log}`)), 60000);
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = /(http:\/\/\S+\/widget\/\d+\/demo)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    });
+    proc.once('exit', (code) => fail(new Error(`ferry demo exited with ${code}:\n${buf}\n${log}`)));
+  });
+  return { base: `http://127.0.0.1:${port}`, shop, proc, dataDir, bin };
+}
+
+const results = [];
+async function check(name, f) {
+  const t0 = Date.now();
+  try {
+    await f();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${e.message.split('\n').slice(0, 6).join('\n     ')}`);
+  }
+}
+
+mkdirSync(out, { recursive: true });
+const demo = await startDemo();
+console.log(`ferry: ${demo.bin}\nshop:  ${demo.shop}`);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+const run = Date.now().toString(36);
+try {
+  const agentCtx = await browser.newContext({ viewport: { width: 1440, height: 860 }, locale: 'en-US' });
+  const buyerCtx = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US' });
+  const agent = await agentCtx.newPage();
+  const buyer = await buyerCtx.newPage();
+  const first = `Hello, where is my parcel? ${run}`;
+  const row = agent.locator('[data-conversation]', { hasText: first });
+
+  await check('agent logs in and sees the demo conversations', async () => {
+    await agent.goto(demo.base + '/');
+    await agent.fill('input[name=email]', 'owner@demo.ferry.test');
+    await agent.fill('input[name=password]', 'ferry-demo');
+    await agent.click('button[type=submit]');
+    await agent.locator('[data-conversation]').first().waitFor({ timeout: 10000 });
+    await agent.locator('[data-view=all]').click();
+    await agent.locator('.dot.on').waitFor({ timeout: 5000 });
+  });
+
+  await check('buyer opens the demo shop and sends a message', async () => {
+    await buyer.goto(demo.shop);
+    await buyer.locator('.launcher').click();
+    await buyer.locator('.compose textarea').fill(first);
+    await buyer.keyboard.press('Enter');
+    await buyer.locator('.msg.mine:not(.pending)', { hasText: first }).waitFor({ timeout: 5000 });
+  });
+
+  await check('agent sees the new conversation within 1 s, without reload', async () => {
+    await row.waitFor({ timeout: LIVE });
+  });
+
+  const reply = `Hi! Your parcel left our warehouse today. ${run}`;
+  await check('agent replies; buyer sees it within 1 s', async () => {
+    await row.click();
+    await agent.locator('.msg.incoming', { hasText: first }).waitFor({ timeout: 5000 });
+    await agent.locator('[data-testid=composer]').fill(reply);
+    await agent.locator('[data-testid=composer]').press('Enter');
+    await buyer.locator('.msg.theirs', { hasText: reply }).waitFor({ timeout: LIVE });
+    await agent.locator('.msg.outgoing', { hasText: reply }).waitFor({ timeout: 2000 });
+  });
+
+  await check('buyer typing shows in the console', async () => {
+    await buyer.locator('.compose textarea').pressSequentially('Th', { delay: 20 });
+    await agent.locator('[data-testid=typing]').waitFor({ timeout: LIVE });
+    await buyer.locator('.compose textarea').fill('');
+  });
+
+  await check('screenshots of the console and the widget', async () => {
+    await agent.screenshot({ path: join(out, 'console.png') });
+    await buyer.screenshot({ path: join(out, 'widget.png') });
+  });
+
+  await check('canned response inserted with / and variables filled', async () => {
+    const box = agent.locator('[data-testid=composer]');
+    await box.fill('');
+    await box.pressSequentially('/hel');
+    await agent.locator('.canned [role=option]', { hasText: '/hello' }).waitFor({ timeout: 2000 });
+    await box.press('Enter');
+    const v = await box.inputValue();
+    if (!v.includes('thanks for reaching out')) throw new Error(`composer holds ${JSON.stringify(v)}`);
+    if (v.includes('/hel')) throw new Error('the slash command was not replaced');
+    await box.press('Enter');
+    await buyer.locator('.msg.theirs', { hasText: 'thanks for reaching out' }).waitFor({ timeout: LIVE });
+  });
+
+  const note = `internal: check the customs status ${run}`;
+  await check('a private note stays invisible to the buyer', async () => {
+    await agent.locator('[data-mode=note]').click();
+    await agent.locator('[data-testid=composer]').fill(note);
+    await agent.locator('[data-testid=composer]').press('Enter');
+    await agent.locator('.msg.note', { hasText: note }).waitFor({ timeout: 2000 });
+    await agent.locator('[data-mode=reply]').click();
+    const after = `One more thing: tracking follows by e-mail. ${run}`;
+    await agent.locator('[data-testid=composer]').fill(after);
+    await agent.locator('[data-testid=composer]').press('Enter');
+    await buyer.locator('.msg.theirs', { hasText: after }).waitFor({ timeout: LIVE });
+    if ((await buyer.locator('.msgs').innerText()).includes(note)) throw new Error('the buyer can read the note');
+    await buyer.reload();
+    await buyer.locator('.msg.theirs', { hasText: after }).waitFor({ timeout: 5000 });
+    if ((await buyer.locator('.msgs').innerText()).includes(note)) throw new Error('the buyer can read the note after reload');
+  });
+
+  await check('assign to me and to a team', async () => {
+    await agent.locator('[data-action=assignee]').selectOption({ label: 'Li Wei' });
+    await agent.locator('.activity', { hasText: 'Assigned to Li Wei' }).waitFor({ timeout: 2000 });
+    await agent.locator('[data-action=assign-me]').click();
+    await agent.locator('.activity', { hasText: 'Assigned to Mei Chen' }).waitFor({ timeout: 2000 });
+    await agent.locator('[data-action=team]').selectOption({ label: 'After-sales' });
+    await agent.locator('.activity', { hasText: 'Team set to After-sales' }).waitFor({ timeout: 2000 });
+  });
+
+  await check('tag the conversation', async () => {
+    await agent.locator('[data-action=add-tag]').fill('shipping');
+    await agent.locator('[data-action=add-tag]').press('Enter');
+    await agent.locator('.tag', { hasText: '#shipping' }).waitFor({ timeout: 2000 });
+  });
+
+  await check('agent resolves; a new buyer message reopens it within 1 s', async () => {
+    await agent.locator('[data-action=resolve]').click();
+    await agent.locator('.conv .status', { hasText: 'Resolved' }).waitFor({ timeout: 2000 });
+    const again = `Sorry, one more question ${run}`;
+    await buyer.locator('.compose textarea').fill(again);
+    await buyer.keyboard.press('Enter');
+    await agent.locator('.msg.incoming', { hasText: again }).waitFor({ timeout: LIVE });
+    await agent.locator('.conv .status', { hasText: 'Open' }).waitFor({ timeout: LIVE });
+  });
+
+  await check('search finds the message, highlighted, and opens it', async () => {
+    await agent.locator('.search').fill(`parcel? ${run}`);
+    const hit = agent.locator('[data-testid=search-results] [data-message]', { hasText: run }).first();
+    await hit.waitFor({ timeout: 3000 });
+    const marked = await hit.locator('mark').first().innerText();
+    if (!marked.toLowerCase().includes('parcel')) throw new Error(`highlighted ${JSON.stringify(marked)}`);
+    await hit.click();
+    await agent.locator('.msg.incoming.focus', { hasText: first }).waitFor({ timeout: 3000 });
+  });
+
+  await check('switch the console to Chinese, remembered after reload', async () => {
+    await agent.locator('[data-testid=locale]').selectOption('zh');
+    await agent.locator('[data-view=mine]', { hasText: '我的' }).waitFor({ timeout: 2000 });
+    await agent.reload();
+    await agent.locator('[data-view=mine]', { hasText: '我的' }).waitFor({ timeout: 10000 });
+    await agent.locator('[data-conversation]').first().click();
+    await agent.locator('[data-testid=composer]').waitFor({ timeout: 5000 });
+    await agent.screenshot({ path: join(out, 'console-zh.png') });
+  });
+
+  await check('the console shows a help overlay for shortcuts', async () => {
+    await agent.locator('body').press('?');
+    await agent.locator('[role=dialog]', { hasText: '键盘快捷键' }).waitFor({ timeout: 2000 });
+    await agent.keyboard.press('Escape');
+  });
+} finally {
+  await browser.close();
+  demo.proc.kill('SIGTERM');
+  rmSync(demo.dataDir, { recursive: true, force: true });
+}
+
+if (existsSync(join(out, 'console.png')) && process.env.E2E_UPDATE_SCREENSHOTS === '1') {
+  mkdirSync(join(repo, 'docs/screenshots'), { recursive: true });
+  copyFileSync(join(out, 'console.png'), join(repo, 'docs/screenshots/console.png'));
+  copyFileSync(join(out, 'widget.png'), join(repo, 'docs/screenshots/widget.png'));
+}
+const failed = results.filter((r) => !r.ok).length;
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,26 @@
+// The console's HTTP client: JSON in and out, the session cookie, errors
+// as `ApiFailure` with the server's snake_case code.
+import type { ErrorBody } from './types';
+
+export class ApiFailure extends Error {
+  constructor(public status: number, public code: string, message: string) {
+    super(message);
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : undefined;
+  if (!res.ok) {
+    const e = (data as ErrorBody | undefined)?.error;
+    throw new ApiFailure(res.status, e?.code ?? 'internal', e?.message ?? res.statusText);
+  }
+  return data as T;
+}

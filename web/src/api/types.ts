@@ -1,0 +1,24 @@
+// API types, generated from the Rust types (see openapi.json, written by
+// `cargo test -p ferry-api`, and `npm run types`).
+import type { components } from './types/openapi';
+
+type S = components['schemas'];
+export type Profile = S['ProfileView'];
+export type Agent = S['AgentView'];
+export type Team = S['TeamView'];
+export type Inbox = S['InboxView'];
+export type Contact = S['ContactView'];
+export type Conversation = S['ConversationView'];
+export type ConversationList = S['ConversationList'];
+export type Counts = S['ConversationCounts'];
+export type Message = S['MessageView'];
+export type ContentPart = S['ContentPart'];
+export type Tag = S['TagView'];
+export type SearchResults = S['SearchResults'];
+export type WidgetConfig = S['WidgetConfig'];
+export type VisitorMessage = S['VisitorMessageView'];
+export type Session = S['SessionView'];
+export type TypingEvent = S['TypingEvent'];
+export type ChannelKind = S['ChannelKind'];
+export type Status = S['Status'];
+export type ErrorBody = S['ErrorBody'];

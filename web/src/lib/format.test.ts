@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { flag, highlight, localTime, waitingFor } from './format';
+
+describe('waitingFor', () => {
+  const now = Date.parse('2026-01-01T12:00:00Z');
+  it('picks the largest whole unit', () => {
+    expect(waitingFor('2026-01-01T11:59:30Z', now)).toBe('30s');
+    expect(waitingFor('2026-01-01T11:48:00Z', now)).toBe('12m');
+    expect(waitingFor('2026-01-01T09:00:00Z', now)).toBe('3h');
+    expect(waitingFor('2025-12-30T12:00:00Z', now)).toBe('2d');
+    expect(waitingFor(null, now)).toBe('');
+  });
+});
+
+describe('flag', () => {
+  it('maps countries and languages to flags', () => {
+    expect(flag('DE')).toBe('🇩🇪');
+    expect(flag('ja')).toBe('🇯🇵');
+    expect(flag('zh-CN')).toBe('🇨🇳');
+    expect(flag('')).toBe('');
+  });
+});
+
+describe('localTime', () => {
+  it('formats in the zone and tolerates unknown zones', () => {
+    expect(localTime('Asia/Tokyo', new Date('2026-01-01T00:00:00Z'), 'en-GB')).toBe('09:00');
+    expect(localTime('Not/AZone')).toBe('');
+  });
+});
+
+describe('highlight', () => {
+  it('marks every case-insensitive match', () => {
+    expect(highlight('Order ORDER x', 'order')).toEqual([
+      { text: 'Order', hit: true },
+      { text: ' ', hit: false },
+      { text: 'ORDER', hit: true },
+      { text: ' x', hit: false },
+    ]);
+    expect(highlight('abc', '')).toEqual([{ text: 'abc', hit: false }]);
+  });
+});

@@ -1,0 +1,226 @@
+// The buyer chat widget: one <script> tag puts a launcher on the page;
+// the chat renders in a shadow root so the shop's CSS and ours never mix.
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Session, VisitorMessage, WidgetConfig } from '../api/types';
+import { isRtl, pickLocale, translate } from '../lib/i18n';
+import { widgetMessages } from './messages';
+import { mergeMessage, newClientId, stillPending, view, type Pending } from './outbox';
+import { CSS } from './style';
+
+const script = document.currentScript as HTMLScriptElement | null;
+const inbox = script?.dataset.ferryInbox ?? '';
+const base = script ? new URL(script.src).origin : location.origin;
+const store = (k: string) => `ferry.widget.${inbox}.${k}`;
+const LOCALES = Object.keys(widgetMessages);
+
+async function call<T>(method: string, path: string, token: string | null, body?: unknown, raw?: Blob): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (token) headers['x-visitor-token'] = token;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (raw) headers['content-type'] = raw.type || 'application/octet-stream';
+  const res = await fetch(`${base}/widget/${inbox}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  if (!res.ok) throw new Error(String(res.status));
+  return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
+}
+
+function Chat() {
+  const [open, setOpen] = useState(localStorage.getItem(store('open')) === '1');
+  const [cfg, setCfg] = useState<WidgetConfig | null>(null);
+  const [token, setToken] = useState<string | null>(null);
+  const [msgs, setMsgs] = useState<VisitorMessage[]>([]);
+  const [pending, setPending] = useState<Pending[]>(() => JSON.parse(localStorage.getItem(store('pending')) ?? '[]'));
+  const [text, setText] = useState('');
+  const [online, setOnline] = useState(false);
+  const [typing, setTyping] = useState<string | null>(null);
+  const [hasEmail, setHasEmail] = useState(false);
+  const [email, setEmail] = useState('');
+  const [savedEmail, setSavedEmail] = useState('');
+  const [locale, setLocale] = useState(localStorage.getItem(store('locale')) ?? pickLocale(navigator.languages ?? [navigator.language], LOCALES));
+  const ws = useRef<WebSocket | null>(null);
+  const list = useRef<HTMLDivElement>(null);
+  const lastTyping = useRef(0);
+  const t = (k: string, v: Record<string, string> = {}) => translate(widgetMessages, locale, k, v);
+
+  useEffect(() => {
+    localStorage.setItem(store('pending'), JSON.stringify(pending));
+  }, [pending]);
+
+  useEffect(() => {
+    void call<WidgetConfig>('GET', '/config', null).then(setCfg);
+    void call<Session>('POST', '/sessions', null, { token: localStorage.getItem(store('token')) }).then((s) => {
+      localStorage.setItem(store('token'), s.token);
+      setHasEmail(s.has_email);
+      setToken(s.token);
+    });
+  }, []);
+
+  async function flush(tok: string, queue: Pending[]) {
+    for (const p of queue) {
+      try {
+        const m = await call<VisitorMessage>('POST', '/messages', tok, { client_id: p.client_id, text: p.text, language: locale });
+        setMsgs((l) => mergeMessage(l, m));
+      } catch {
+        return;
+      }
+    }
+  }
+
+  useEffect(() => {
+    if (!token) return;
+    let closed = false;
+    let retry = 0;
+    const connect = () => {
+      const s = new WebSocket(`${base.replace(/^http/, 'ws')}/widget/${inbox}/ws?token=${token}`);
+      ws.current = s;
+      s.onmessage = (e) => {
+        const f = JSON.parse(e.data);
+        if (f.event === 'ready') {
+          retry = 0;
+          setOnline(true);
+          // Catch up on anything missed while away, then resend the unsent.
+          void call<VisitorMessage[]>('GET', '/messages', token).then((server) => {
+            setMsgs(server);
+            setPending((p) => {
+              const left = stillPending(p, server);
+              void flush(token, left);
+              return left;
+            });
+          });
+        } else if (f.event === 'message_created' || f.event === 'message_updated') {
+          setMsgs((l) => mergeMessage(l, f.data));
+          if (f.data.kind === 'outgoing') setTyping(null);
+        } else if (f.event === 'typing') {
+          setTyping(f.data.typing ? f.data.who.name ?? '' : null);
+        }
+      };
+      s.onclose = () => {
+        setOnline(false);
+        if (!closed) setTimeout(connect, Math.min(8000, 300 * 2 ** retry++));
+      };
+    };
+    connect();
+    return () => {
+      closed = true;
+      ws.current?.close();
+    };
+  }, [token]);
+
+  useEffect(() => {
+    if (list.current) list.current.scrollTop = list.current.scrollHeight;
+  }, [msgs, pending, open, typing]);
+
+  function send(e?: Event) {
+    e?.preventDefault();
+    const body = text.trim();
+    if (!body) return;
+    const p: Pending = { client_id: newClientId(), text: body, created_at: new Date().toISOString() };
+    setPending((l) => [...l, p]);
+    setText('');
+    lastTyping.current = 0;
+    if (token && online) void flush(token, [p]);
+  }
+
+  function onInput(v: string) {
+    setText(v);
+    const now = Date.now();
+    if (ws.current?.readyState === WebSocket.OPEN && now - lastTyping.current > 2000) {
+      lastTyping.current = now;
+      ws.current.send(JSON.stringify({ type: 'typing', typing: true }));
+    }
+  }
+
+  async function upload(f: File | undefined) {
+    if (!f || !token) return;
+    const m = await call<VisitorMessage>('POST', `/attachments?client_id=${newClientId()}&filename=${encodeURIComponent(f.name)}`, token, undefined, f);
+    setMsgs((l) => mergeMessage(l, m));
+  }
+
+  async function leaveEmail(e: Event) {
+    e.preventDefault();
+    await call('POST', '/email', token, { email });
+    setSavedEmail(email);
+    setHasEmail(true);
+  }
+
+  function quickReply(title: string) {
+    setText(title);
+    const p: Pending = { client_id: newClientId(), text: title, created_at: new Date().toISOString() };
+    setPending((l) => [...l, p]);
+    if (token) void flush(token, [p]);
+  }
+
+  const toggle = () => {
+    localStorage.setItem(store('open'), open ? '0' : '1');
+    setOpen(!open);
+  };
+  const shown = view(msgs, pending);
+  const fileUrl = (u: string) => `${base}${u}?token=${token}`;
+  const dir = isRtl(locale) ? 'rtl' : 'ltr';
+
+  return (
+    <div class="root" dir={dir} lang={locale} style={cfg?.color ? `--accent:${cfg.color}` : ''}>
+      {open && (
+        <div class="panel" role="dialog" aria-label={cfg?.name ?? ''}>
+          <header>
+            <div>
+              <strong>{cfg?.name}</strong>
+              {cfg?.office_hours && <small>{t('hours', { hours: cfg.office_hours })}</small>}
+            </div>
+            <select aria-label={t('language')} value={locale} onChange={(e) => { const v = (e.target as HTMLSelectElement).value; localStorage.setItem(store('locale'), v); setLocale(v); }}>
+              {LOCALES.map((l) => <option value={l}>{l.toUpperCase()}</option>)}
+            </select>
+            <button class="x" aria-label={t('close')} onClick={toggle}>×</button>
+          </header>
+          <div class="msgs" ref={list}>
+            <div class="msg theirs greeting">{cfg?.greeting || t('greeting')}</div>
+            {shown.map((m) => (
+              <div key={m.key} class={`msg ${m.mine ? 'mine' : 'theirs'}${m.pending ? ' pending' : ''}`} data-author={m.author}>
+                {m.parts.map((p) =>
+                  p.type === 'text' ? <div>{p.text}</div>
+                  : p.type === 'image' ? <img src={fileUrl(p.attachment.url)} alt={p.attachment.filename ?? ''} />
+                  : p.type === 'file' || p.type === 'audio' ? <a href={fileUrl(p.attachment.url)} target="_blank" rel="noreferrer">📎 {p.attachment.filename ?? 'file'}</a>
+                  : p.type === 'buttons' ? (
+                    <div><div>{p.text}</div><div class="qr">{p.buttons.map((b) => <button onClick={() => quickReply(b.title)}>{b.title}</button>)}</div></div>
+                  ) : null,
+                )}
+                {m.pending && <small>{t('sending')}</small>}
+              </div>
+            ))}
+            {typing !== null && <div class="typing">{t('typing', { name: typing || '…' })}</div>}
+            {cfg && !cfg.agents_online && !hasEmail && msgs.length > 0 && (
+              <form class="email" onSubmit={leaveEmail}>
+                <p>{t('offline')}</p>
+                <input type="email" required placeholder={t('email')} value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
+                <button>{t('save')}</button>
+              </form>
+            )}
+            {savedEmail && <div class="note">{t('saved', { email: savedEmail })}</div>}
+          </div>
+          {!online && token && <div class="note">{t('reconnecting')}</div>}
+          <form class="compose" onSubmit={send}>
+            <label class="clip" title={t('attach')}>📎<input type="file" hidden onChange={(e) => upload((e.target as HTMLInputElement).files?.[0])} /></label>
+            <textarea rows={1} placeholder={t('placeholder')} value={text} aria-label={t('placeholder')}
+              onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)}
+              onKeyDown={(e) => { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e); }} />
+            <button class="send" disabled={!text.trim()}>{t('send')}</button>
+          </form>
+        </div>
+      )}
+      <button class="launcher" aria-label={open ? t('close') : t('open')} onClick={toggle}>{open ? '×' : '💬'}</button>
+    </div>
+  );
+}
+
+if (inbox) {
+  const host = document.createElement('div');
+  host.id = 'ferry-widget';
+  document.body.appendChild(host);
+  const root = host.attachShadow({ mode: 'open' });
+  const style = document.createElement('style');
+  style.textContent = CSS;
+  root.appendChild(style);
+  const mountPoint = document.createElement('div');
+  root.appendChild(mountPoint);
+  render(<Chat />, mountPoint);
+}

@@ -1,0 +1,47 @@
+// The widget's message list: server messages merged with the visitor's
+// unsent ones (kept across page loads and resent after reconnecting).
+import type { VisitorMessage } from '../api/types';
+
+export interface Pending {
+  client_id: string;
+  text: string;
+  created_at: string;
+}
+
+export interface Shown {
+  key: string;
+  mine: boolean;
+  text: string;
+  parts: VisitorMessage['parts'];
+  pending: boolean;
+  author: string;
+}
+
+/** Adds or replaces a server message (by id), keeping id order. */
+export function mergeMessage(list: VisitorMessage[], m: VisitorMessage): VisitorMessage[] {
+  const out = list.filter((x) => x.id !== m.id);
+  out.push(m);
+  return out.sort((a, b) => a.id - b.id);
+}
+
+/** Pending messages the server has not confirmed yet. */
+export function stillPending(pending: Pending[], server: VisitorMessage[]): Pending[] {
+  const confirmed = new Set(server.map((m) => m.client_id).filter(Boolean));
+  return pending.filter((p) => !confirmed.has(p.client_id));
+}
+
+/** What the widget shows: confirmed messages, then unsent ones. */
+export function view(server: VisitorMessage[], pending: Pending[]): Shown[] {
+  return [
+    ...server.map((m) => ({ key: `m${m.id}`, mine: m.kind === 'incoming', text: m.text, parts: m.parts, pending: false, author: m.author })),
+    ...stillPending(pending, server).map((p) => ({
+      key: `p${p.client_id}`, mine: true, text: p.text, parts: [{ type: 'text' as const, text: p.text }], pending: true, author: 'visitor',
+    })),
+  ];
+}
+
+export function newClientId(): string {
+  const b = new Uint8Array(12);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
