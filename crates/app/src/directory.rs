@@ -104,14 +104,18 @@ impl App {
             check_config(current.channel, c)?;
         }
         let name = name.map(|n| clean_name("name", &n)).transpose()?;
-        self.storage.update_inbox(account, id, InboxPatch { name, config }).await.map_err(not_found("inbox"))
+        let out = self.storage.update_inbox(account, id, InboxPatch { name, config }).await.map_err(not_found("inbox"));
+        self.inbox_changed(id);
+        out
     }
 
     /// Deletes an inbox with its conversations (owners and admins).
     pub async fn delete_inbox(&self, actor: &Actor, account: AccountId, id: InboxId) -> AppResult<()> {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
-        self.storage.delete_inbox(account, id).await.map_err(not_found("inbox"))
+        let out = self.storage.delete_inbox(account, id).await.map_err(not_found("inbox"));
+        self.inbox_changed(id);
+        out
     }
 
     /// The account's agents.

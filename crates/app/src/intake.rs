@@ -44,7 +44,7 @@ impl App {
         signature_header: Option<&str>,
         body: &[u8],
     ) -> AppResult<IntakeOutcome> {
-        let inbox = self.storage.find_inbox(inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+        let inbox = self.webhook_inbox(inbox_id).await?;
         if inbox.channel != ChannelKind::Api {
             return Err(AppError::NotFound("inbox"));
         }

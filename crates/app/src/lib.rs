@@ -10,6 +10,7 @@ mod conversations;
 pub mod delivery;
 mod directory;
 mod error;
+mod inbox_cache;
 pub mod intake;
 pub mod search;
 pub mod widget;
@@ -62,6 +63,7 @@ pub struct App {
     pub config: AppConfig,
     dispatch: Arc<Notify>,
     jobs: Arc<Notify>,
+    inbox_cache: inbox_cache::InboxCache,
 }
 
 impl App {
@@ -75,7 +77,16 @@ impl App {
         config: AppConfig,
         jobs: Arc<Notify>,
     ) -> Arc<Self> {
-        Arc::new(Self { storage, clock, bus, attachments, config, dispatch: Arc::new(Notify::new()), jobs })
+        Arc::new(Self {
+            storage,
+            clock,
+            bus,
+            attachments,
+            config,
+            dispatch: Arc::new(Notify::new()),
+            jobs,
+            inbox_cache: inbox_cache::InboxCache::default(),
+        })
     }
 
     /// The outbox dispatcher of this application; run it once per process.

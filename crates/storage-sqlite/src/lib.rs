@@ -52,7 +52,9 @@ impl SqliteOptions {
 }
 
 type Finish = Box<dyn FnOnce(Option<String>) + Send>;
-type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+/// A write: run on the connection inside the batch transaction, or with
+/// `None` when the transaction could not start (then it only reports).
+type WriteJob = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
 
 /// The SQLite storage.
 pub struct SqliteStorage {
@@ -60,10 +62,12 @@ pub struct SqliteStorage {
     readers: Arc<ReaderPool>,
 }
 
+/// At most `size` read connections; callers wait for a free one rather than
+/// open more, so every connection keeps its prepared statements warm.
 struct ReaderPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    keep: usize,
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl ReaderPool {
@@ -76,9 +80,7 @@ impl ReaderPool {
     }
 
     fn put(&self, c: Connection) {
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < self.keep
-        {
+        if let Ok(mut idle) = self.idle.lock() {
             idle.push(c);
         }
     }
@@ -137,7 +139,11 @@ impl SqliteStorage {
             .map_err(StorageError::other)?;
         Ok(Self {
             writer: tx,
-            readers: Arc::new(ReaderPool { path: options.path, idle: Mutex::new(Vec::new()), keep: options.readers }),
+            readers: Arc::new(ReaderPool {
+                path: options.path,
+                idle: Mutex::new(Vec::new()),
+                permits: Arc::new(tokio::sync::Semaphore::new(options.readers.max(1))),
+            }),
         })
     }
 
@@ -151,7 +157,10 @@ impl SqliteStorage {
     {
         let (tx, rx) = oneshot::channel::<StorageResult<T>>();
         let job: WriteJob = Box::new(move |conn| {
-            let result = f(conn);
+            let result = match conn {
+                Some(c) => f(c),
+                None => Err(StorageError::Corrupt("the write transaction could not start".into())),
+            };
             let ok = result.is_ok();
             let finish: Finish = Box::new(move |commit_error| {
                 let out = match commit_error {
@@ -173,7 +182,9 @@ impl SqliteStorage {
         F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
     {
         let pool = self.readers.clone();
+        let permit = pool.permits.clone().acquire_owned().await.map_err(StorageError::other)?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let conn = pool.take()?;
             let out = f(&conn);
             pool.put(conn);
@@ -182,6 +193,12 @@ impl SqliteStorage {
         .await
         .map_err(StorageError::other)?
     }
+}
+
+/// Runs one of the writer's fixed statements through the statement cache
+/// (they run for every write, so they are parsed once).
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, max_batch: usize) {
@@ -194,31 +211,41 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, max_batch: usize)
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
             let msg = e.to_string();
             for job in batch {
-                // Each caller learns the transaction could not start.
-                let (_, finish) = job(&conn);
+                // The job does not run; its caller learns why.
+                let (_, finish) = job(None);
                 finish(Some(msg.clone()));
             }
             continue;
         }
         let mut finishes = Vec::with_capacity(batch.len());
         for job in batch {
-            let sp = conn.execute_batch("SAVEPOINT w");
-            let (ok, finish) = job(&conn);
-            let end = if ok { "RELEASE w" } else { "ROLLBACK TO w; RELEASE w" };
-            if sp.is_ok()
-                && let Err(e) = conn.execute_batch(end)
-            {
-                tracing::error!(error = %e, "savepoint end failed");
-            }
+            let finish = match exec(&conn, "SAVEPOINT w") {
+                Ok(()) => {
+                    let (ok, finish) = job(Some(&conn));
+                    let end = if ok {
+                        exec(&conn, "RELEASE w")
+                    } else {
+                        exec(&conn, "ROLLBACK TO w").and_then(|()| exec(&conn, "RELEASE w"))
+                    };
+                    if let Err(e) = end {
+                        tracing::error!(error = %e, "savepoint end failed");
+                    }
+                    finish
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "savepoint failed");
+                    job(None).1
+                }
+            };
             finishes.push(finish);
         }
-        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        let commit = exec(&conn, "COMMIT").map_err(|e| e.to_string());
         if let Err(e) = &commit {
             tracing::error!(error = %e, "group commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = exec(&conn, "ROLLBACK");
         }
         let err = commit.err();
         for finish in finishes {
