@@ -131,8 +131,17 @@ try {
     await buyer.screenshot({ path: join(out, 'widget.png') });
   });
 
-  await check('canned response inserted with / and variables filled', async () => {
+  await check('canned response created in settings, inserted with / and variables filled', async () => {
+    await agent.locator('[data-testid=settings]').click();
+    await agent.locator('[data-tab=canned]').click();
+    const form = agent.locator('[data-testid=canned-form]');
+    await form.locator('input[name=short_code]').fill('hello');
+    await form.locator('textarea[name=content]').fill('Hi {{contact.name}}, thanks for reaching out! How can I help?');
+    await form.locator('button.primary').click();
+    await agent.locator('tr[data-canned=hello]').waitFor({ timeout: 2000 });
+    await agent.locator('[data-testid=settings]').click();
     const box = agent.locator('[data-testid=composer]');
+    await box.waitFor({ timeout: 2000 });
     await box.fill('');
     await box.pressSequentially('/hel');
     await agent.locator('.canned [role=option]', { hasText: '/hello' }).waitFor({ timeout: 2000 });

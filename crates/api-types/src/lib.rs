@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use ferry_core::account::{Role, Team, User};
+use ferry_core::canned::CannedResponse;
 use ferry_core::contact::{Contact, Identity, IdentityKind};
 use ferry_core::conversation::{Conversation, Priority, Status};
 use ferry_core::inbox::{ChannelKind, Inbox, InboxConfig};
@@ -217,6 +218,55 @@ pub struct UpdateInbox {
     /// New settings (replaces all).
     #[serde(default)]
     pub config: Option<InboxConfig>,
+}
+
+/// A canned response: a saved answer the account's agents share.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CannedResponseView {
+    /// Id.
+    pub id: i64,
+    /// What agents type after `/` to find it.
+    pub short_code: String,
+    /// The text, with `{{contact.name}}`-style variables.
+    pub content: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CannedResponse> for CannedResponseView {
+    fn from(c: CannedResponse) -> Self {
+        Self {
+            id: c.id.0,
+            short_code: c.short_code,
+            content: c.content,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// `POST /canned_responses`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCannedResponse {
+    /// 1 to 64 letters, digits, `-` or `_`; unique in the account.
+    pub short_code: String,
+    /// 1 to 10 000 characters.
+    pub content: String,
+}
+
+/// `PATCH /canned_responses/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCannedResponse {
+    /// New short code.
+    #[serde(default)]
+    pub short_code: Option<String>,
+    /// New text.
+    #[serde(default)]
+    pub content: Option<String>,
 }
 
 /// A contact.

@@ -36,6 +36,24 @@ impl<T: DeserializeOwned> FromRequest<ApiState> for AppJson<T> {
     }
 }
 
+/// A raw request body within the body limit; too large answers 413 in our
+/// format.
+pub struct AppBytes(pub axum::body::Bytes);
+
+impl FromRequest<ApiState> for AppBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &ApiState) -> Result<Self, Self::Rejection> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => Ok(AppBytes(b)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError(AppError::TooLarge(state.config.max_body_bytes)))
+            }
+            Err(e) => Err(ApiError::malformed(e.body_text())),
+        }
+    }
+}
+
 fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)

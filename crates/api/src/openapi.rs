@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations and
 //! the API types.
 
-use crate::routes::{admin, auth, contacts, conversations, meta, webhooks};
+use crate::routes::{admin, auth, canned, contacts, conversations, meta, webhooks};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -15,10 +15,13 @@ use utoipa::{Modify, OpenApi};
         admin::list_inboxes, admin::get_inbox, admin::create_inbox, admin::update_inbox, admin::delete_inbox,
         admin::list_agents, admin::create_agent, admin::update_agent, admin::delete_agent,
         admin::list_teams, admin::create_team, admin::set_team_members, admin::delete_team, admin::list_tags,
+        canned::list_canned_responses, canned::create_canned_response, canned::update_canned_response,
+        canned::delete_canned_response,
         contacts::list_contacts, contacts::create_contact, contacts::get_contact, contacts::update_contact, contacts::contact_conversations,
         conversations::list_conversations, conversations::conversation_counts, conversations::get_conversation,
         conversations::list_messages, conversations::create_message, conversations::assign_conversation,
         conversations::set_status, conversations::set_priority, conversations::get_tags, conversations::set_tags,
+        conversations::upload_attachment,
         webhooks::api_webhook,
     ),
     components(schemas(ferry_api_types::WsEvent)),

@@ -1,9 +1,13 @@
 //! Attachment bytes. Messages keep attachment metadata; the bytes sent
-//! inline by a channel are stored here under a content-addressed key, so a
-//! re-delivered webhook stores nothing twice.
+//! inline by a channel or uploaded by an agent are stored here under a
+//! content-addressed key, so a re-delivered webhook or a re-sent file
+//! stores nothing twice.
 
+use crate::auth::Actor;
+use crate::{App, AppError, AppResult};
 use async_trait::async_trait;
 use ferry_core::AccountId;
+use ferry_core::message::Attachment;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,6 +25,60 @@ pub trait AttachmentStore: Send + Sync {
     async fn put(&self, account: AccountId, bytes: Vec<u8>, content_type: &str) -> Result<String, AttachmentError>;
     /// Reads bytes and their content type.
     async fn get(&self, account: AccountId, key: &str) -> Result<Option<(Vec<u8>, String)>, AttachmentError>;
+}
+
+/// The URL under which the API serves a stored attachment.
+pub fn attachment_url(account: AccountId, key: &str) -> String {
+    format!("/api/v1/accounts/{account}/attachments/{key}")
+}
+
+/// A content type as stored: trimmed and lower-cased; `None` unless it
+/// looks like a MIME type (`type/subtype`, at most 127 characters).
+pub fn clean_content_type(raw: &str) -> Option<String> {
+    let ct = raw.trim().to_ascii_lowercase();
+    let (top, sub) = ct.split_once('/')?;
+    if top.is_empty() || sub.is_empty() || ct.len() > 127 || ct.chars().any(|c| c.is_control()) {
+        return None;
+    }
+    Some(ct)
+}
+
+/// A file name as stored: no control characters or path separators, at
+/// most 255 characters; `None` when nothing is left.
+pub fn clean_filename(raw: &str) -> Option<String> {
+    let f: String = raw.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(255).collect();
+    let f = f.trim();
+    if f.is_empty() { None } else { Some(f.to_owned()) }
+}
+
+impl App {
+    /// Stores a file an agent uploads to attach to a message; returns what
+    /// a message part refers to. The body limit of the HTTP layer bounds
+    /// the size.
+    #[tracing::instrument(skip_all, fields(account_id = %account, size = bytes.len()))]
+    pub async fn upload_attachment(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        bytes: Vec<u8>,
+        content_type: &str,
+        filename: Option<&str>,
+    ) -> AppResult<Attachment> {
+        actor.in_account(account)?;
+        let ct = clean_content_type(content_type)
+            .ok_or_else(|| AppError::invalid("content_type", "the Content-Type header must be a MIME type"))?;
+        if bytes.is_empty() {
+            return Err(AppError::invalid("file", "the file is empty"));
+        }
+        let size = bytes.len() as u64;
+        let key = self.attachments.put(account, bytes, &ct).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Attachment {
+            url: attachment_url(account, &key),
+            content_type: ct,
+            filename: filename.and_then(clean_filename),
+            size: Some(size),
+        })
+    }
 }
 
 fn key_of(bytes: &[u8]) -> String {
@@ -100,5 +158,28 @@ impl AttachmentStore for MemoryAttachments {
     async fn get(&self, account: AccountId, key: &str) -> Result<Option<(Vec<u8>, String)>, AttachmentError> {
         let m = self.0.lock().map_err(|_| AttachmentError("poisoned".into()))?;
         Ok(m.get(&(account, key.to_owned())).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types() {
+        assert_eq!(clean_content_type(" Image/PNG ").as_deref(), Some("image/png"));
+        assert_eq!(clean_content_type("application/pdf").as_deref(), Some("application/pdf"));
+        assert_eq!(clean_content_type("png"), None);
+        assert_eq!(clean_content_type("/png"), None);
+        assert_eq!(clean_content_type("image/"), None);
+        assert_eq!(clean_content_type(&format!("a/{}", "b".repeat(126))), None);
+    }
+
+    #[test]
+    fn filenames() {
+        assert_eq!(clean_filename("../etc/passwd").as_deref(), Some("..etcpasswd"));
+        assert_eq!(clean_filename("in\nvoice.pdf").as_deref(), Some("invoice.pdf"));
+        assert_eq!(clean_filename(" \u{7} "), None);
+        assert_eq!(clean_filename(&"x".repeat(300)).map(|f| f.len()), Some(255));
     }
 }

@@ -86,6 +86,15 @@ impl Actor {
         }
     }
 
+    /// Fails unless the role may manage the account's canned responses.
+    pub fn can_manage_canned_responses(&self) -> AppResult<()> {
+        if self.user.role.can_manage_canned_responses() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("only owners and admins can manage canned responses"))
+        }
+    }
+
     /// Fails unless the actor may give `role` to somebody.
     pub fn can_grant(&self, role: Role) -> AppResult<()> {
         if self.user.role.can_grant(role) {

@@ -59,6 +59,7 @@ pub struct Dispatcher {
     wake: Arc<Notify>,
     clock: Arc<dyn Clock>,
     in_flight: Arc<Mutex<HashSet<EventId>>>,
+    high_water: Mutex<Option<EventId>>,
 }
 
 impl Dispatcher {
@@ -68,14 +69,28 @@ impl Dispatcher {
         wake: Arc<Notify>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { storage, bus, wake, clock, in_flight: Arc::default() }
+        Self { storage, bus, wake, clock, in_flight: Arc::default(), high_water: Mutex::new(None) }
     }
 
-    /// Publishes what is waiting; returns how many events went out.
+    /// Publishes everything waiting; returns how many events went out.
     pub async fn dispatch_once(&self) -> Result<usize, ferry_storage::StorageError> {
+        self.dispatch(None).await
+    }
+
+    /// Publishes waiting events with ids above `after` (all when `None`).
+    /// Woken by a commit of this node, the dispatcher looks only past the
+    /// last event it published, so events already in flight are not read
+    /// again; the periodic pass looks at everything, catching events other
+    /// nodes committed with lower ids.
+    async fn dispatch(&self, mut after: Option<EventId>) -> Result<usize, ferry_storage::StorageError> {
         let mut total = 0;
         loop {
-            let events = self.storage.unpublished_events(500).await?;
+            let events = self.storage.unpublished_events(after, 500).await?;
+            if let Some(last) = events.last() {
+                after = Some(last.id);
+                let mut hw = self.high_water.lock().unwrap_or_else(|e| e.into_inner());
+                *hw = (*hw).max(Some(last.id));
+            }
             let fresh: Vec<_> = {
                 let mut flying = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
                 events.into_iter().filter(|e| flying.insert(e.id)).collect()
@@ -104,14 +119,15 @@ impl Dispatcher {
     /// Runs forever: publishes whenever woken, and at least every `poll`
     /// (events committed by other processes, or after a failure).
     pub async fn run(self, poll: std::time::Duration) {
+        let mut after = None;
         loop {
-            if let Err(e) = self.dispatch_once().await {
+            if let Err(e) = self.dispatch(after).await {
                 tracing::error!(error = %e, "outbox dispatch failed");
             }
-            tokio::select! {
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(poll) => {}
-            }
+            after = tokio::select! {
+                _ = self.wake.notified() => *self.high_water.lock().unwrap_or_else(|e| e.into_inner()),
+                _ = tokio::time::sleep(poll) => None,
+            };
         }
     }
 }

@@ -62,6 +62,7 @@ impl From<StorageError> for AppError {
             StorageError::Conflict { constraint } => AppError::Conflict(match constraint.as_str() {
                 "users.email" => "a user with this e-mail already exists".to_owned(),
                 "teams.name" => "a team with this name already exists".to_owned(),
+                "canned_responses.short_code" => "a canned response with this short code already exists".to_owned(),
                 "contact_identities" => "this e-mail, phone or handle already belongs to another contact".to_owned(),
                 "team_members.user_id" => "every team member must be an agent of this account".to_owned(),
                 _ => "the change conflicts with existing data".to_owned(),

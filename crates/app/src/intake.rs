@@ -152,7 +152,7 @@ impl App {
                     .await
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 Ok(Attachment {
-                    url: format!("/api/v1/accounts/{}/attachments/{key}", inbox.account_id),
+                    url: crate::attachments::attachment_url(inbox.account_id, &key),
                     content_type: ct,
                     filename,
                     size: Some(size),

@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod auth;
 pub mod bus;
+mod canned;
 pub mod contacts;
 mod conversations;
 pub mod delivery;

@@ -202,6 +202,57 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         load(format!("http://{addr}/webhooks/api/{}", inbox.id), bodies(a.messages, a.buyers, 0, &secret), a.clients)
             .await
             .context("intake run")?;
+    // Intake without HTTP: the same use case called by concurrent tasks.
+    let direct = {
+        let inbox = Arc::new(app.storage.find_inbox(inbox.id).await?.context("bench inbox")?);
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..a.clients {
+            let (app, inbox, next) = (app.clone(), inbox.clone(), next.clone());
+            let (n, buyers) = (a.messages, a.buyers);
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let inbound = ferry_core::inbound::Inbound {
+                        account_id: inbox.account_id,
+                        inbox_id: inbox.id,
+                        external_id: format!("direct-{i}"),
+                        sender: ferry_core::inbound::InboundSender {
+                            identity: ferry_core::contact::Identity::new(
+                                ferry_core::contact::IdentityKind::ApiHandle,
+                                &format!("buyer-{}", i % buyers),
+                                Some(inbox.id),
+                            )?,
+                            extra_identities: vec![],
+                            name: None,
+                            language: None,
+                        },
+                        parts: vec![ferry_core::message::ContentPart::Text { text: "Where is my order #1001?".into() }],
+                        sent_at: app.clock.now(),
+                    };
+                    let t = Instant::now();
+                    app.ingest(&inbox, inbound).await?;
+                    lat.push(t.elapsed());
+                }
+                Ok::<_, anyhow::Error>(lat)
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        let elapsed = start.elapsed();
+        all.sort();
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default()
+        };
+        Run { rate: all.len() as f64 / elapsed.as_secs_f64(), p50: pct(0.5), p99: pct(0.99) }
+    };
     let storage_dir = tempfile::tempdir()?;
     let ceiling_path = storage_dir.path().join("ceiling.sqlite");
     let n = a.messages;
@@ -220,6 +271,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
     };
     row("intake (signed webhook, stored)", &intake);
     row("HTTP ceiling (verify + answer)", &bare);
+    row("intake use case without HTTP", &direct);
     println!(
         "{:<34} {:>10.0} rows/s (message + outbox row, 512 per transaction)",
         "storage ceiling (batched insert)", storage_rate

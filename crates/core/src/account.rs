@@ -43,6 +43,12 @@ impl Role {
         matches!(self, Role::Owner | Role::Admin)
     }
 
+    /// Whether the role may create, change and delete the account's canned
+    /// responses (every role may use them).
+    pub fn can_manage_canned_responses(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+
     /// Whether the role may grant `other` to somebody: only an owner makes
     /// owners.
     pub fn can_grant(self, other: Role) -> bool {

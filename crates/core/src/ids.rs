@@ -46,4 +46,6 @@ id_type!(
     EventId,
     /// A background job.
     JobId,
+    /// A saved answer the account's agents share.
+    CannedResponseId,
 );

@@ -89,6 +89,7 @@ fn constraint_name(pg: &str) -> String {
     match pg {
         "users_email" => "users.email".to_owned(),
         "teams_name" => "teams.name".to_owned(),
+        "canned_responses_short_code" => "canned_responses.short_code".to_owned(),
         "contact_identities_unique" => "contact_identities".to_owned(),
         "messages_inbound_external" => "messages.external_id".to_owned(),
         "sessions_pkey" => "sessions.token_hash".to_owned(),

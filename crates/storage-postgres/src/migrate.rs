@@ -7,7 +7,10 @@ use ferry_storage::{StorageError, StorageResult};
 use sqlx::{Connection, PgConnection, PgPool};
 
 /// (version, name, SQL) of every migration, in order.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "canned_responses", include_str!("../migrations/0002_canned_responses.sql")),
+];
 
 /// Key of the session advisory lock held while migrating.
 const MIGRATION_LOCK: i64 = 0x6665_7272_795f_6d67; // "ferry_mg"

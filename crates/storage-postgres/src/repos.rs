@@ -6,13 +6,16 @@ use crate::{PostgresStorage, db_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use ferry_core::account::{Account, Team, User};
+use ferry_core::canned::CannedResponse;
 use ferry_core::contact::{Contact, IdentityKind};
 use ferry_core::conversation::{Change, Conversation, Status, Transition, continues};
 use ferry_core::event::{Event, EventEnvelope};
 use ferry_core::inbound::Inbound;
 use ferry_core::inbox::Inbox;
 use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
-use ferry_core::{AccountId, ContactId, ConversationId, EventId, InboxId, JobId, MessageId, TeamId, UserId};
+use ferry_core::{
+    AccountId, CannedResponseId, ContactId, ConversationId, EventId, InboxId, JobId, MessageId, TeamId, UserId,
+};
 use ferry_storage::rows::*;
 use ferry_storage::*;
 use sqlx::pool::PoolConnection;
@@ -1023,11 +1026,13 @@ impl IntakeRepo for PostgresStorage {
 
 #[async_trait]
 impl OutboxRepo for PostgresStorage {
-    async fn unpublished_events(&self, limit: u32) -> StorageResult<Vec<EventEnvelope>> {
+    async fn unpublished_events(&self, after: Option<EventId>, limit: u32) -> StorageResult<Vec<EventEnvelope>> {
         let q = sqlx::query(
-            "SELECT id, account_id, payload::text AS payload, created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            "SELECT id, account_id, payload::text AS payload, created_at FROM outbox \
+             WHERE published_at IS NULL AND id > $2 ORDER BY id LIMIT $1",
         )
-        .bind(i64::from(limit));
+        .bind(i64::from(limit))
+        .bind(after.map_or(0, |a| a.0));
         fetch_all(&mut *self.conn().await?, q, event_row).await
     }
 
@@ -1153,6 +1158,105 @@ impl JobRepo for PostgresStorage {
             other => return Err(StorageError::Corrupt(format!("jobs.state: {other}"))),
         };
         Ok(Some((state, job_count(r.try_get("attempts").map_err(db_err)?), r.try_get("last_error").map_err(db_err)?)))
+    }
+}
+
+type CannedRow = (i64, i64, String, String, DateTime<Utc>, DateTime<Utc>);
+
+fn canned(r: CannedRow) -> CannedResponse {
+    CannedResponse {
+        id: CannedResponseId(r.0),
+        account_id: AccountId(r.1),
+        short_code: r.2,
+        content: r.3,
+        created_at: r.4,
+        updated_at: r.5,
+    }
+}
+
+fn canned_conflict(e: sqlx::Error) -> StorageError {
+    match db_err(e) {
+        StorageError::Conflict { .. } => StorageError::Conflict { constraint: "canned_responses.short_code".into() },
+        other => other,
+    }
+}
+
+#[async_trait]
+impl CannedResponseRepo for PostgresStorage {
+    async fn create_canned_response(
+        &self,
+        account: AccountId,
+        new: NewCannedResponse,
+        now: DateTime<Utc>,
+    ) -> StorageResult<CannedResponse> {
+        let row: CannedRow = sqlx::query_as(
+            "INSERT INTO canned_responses (account_id, short_code, content, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id, account_id, short_code, content, created_at, updated_at",
+        )
+        .bind(account.0)
+        .bind(&new.short_code)
+        .bind(&new.content)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(canned_conflict)?;
+        Ok(canned(row))
+    }
+
+    async fn list_canned_responses(&self, account: AccountId) -> StorageResult<Vec<CannedResponse>> {
+        let rows: Vec<CannedRow> = sqlx::query_as(
+            "SELECT id, account_id, short_code, content, created_at, updated_at FROM canned_responses WHERE account_id = $1 ORDER BY short_code COLLATE \"C\", id",
+        )
+        .bind(account.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(canned).collect())
+    }
+
+    async fn get_canned_response(
+        &self,
+        account: AccountId,
+        id: CannedResponseId,
+    ) -> StorageResult<Option<CannedResponse>> {
+        let row: Option<CannedRow> =
+            sqlx::query_as("SELECT id, account_id, short_code, content, created_at, updated_at FROM canned_responses WHERE account_id = $1 AND id = $2")
+                .bind(account.0)
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(row.map(canned))
+    }
+
+    async fn update_canned_response(
+        &self,
+        account: AccountId,
+        id: CannedResponseId,
+        patch: CannedResponsePatch,
+        now: DateTime<Utc>,
+    ) -> StorageResult<CannedResponse> {
+        let row: Option<CannedRow> = sqlx::query_as(
+            "UPDATE canned_responses SET short_code = COALESCE($3, short_code), content = COALESCE($4, content), updated_at = $5 WHERE account_id = $1 AND id = $2 RETURNING id, account_id, short_code, content, created_at, updated_at",
+        )
+        .bind(account.0)
+        .bind(id.0)
+        .bind(patch.short_code)
+        .bind(patch.content)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(canned_conflict)?;
+        row.map(canned).ok_or(StorageError::NotFound)
+    }
+
+    async fn delete_canned_response(&self, account: AccountId, id: CannedResponseId) -> StorageResult<()> {
+        let done = sqlx::query("DELETE FROM canned_responses WHERE account_id = $1 AND id = $2")
+            .bind(account.0)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 { Err(StorageError::NotFound) } else { Ok(()) }
     }
 }
 

@@ -222,7 +222,7 @@ async fn different_messages_of_one_new_buyer_make_one_contact_and_conversation()
             .all(|o| o.conversation.contact_id == contact && o.conversation.id == conversation && !o.duplicate)
     );
     assert_eq!(s.list_messages(w.account, conversation, None, 100).await.unwrap().len(), 6);
-    let events = s.unpublished_events(1000).await.unwrap();
+    let events = s.unpublished_events(None, 1000).await.unwrap();
     let received: Vec<_> = events
         .iter()
         .filter_map(|e| match &e.event {
@@ -335,7 +335,7 @@ async fn text_postgres_cannot_hold_is_stored_readably() {
     let o = s.ingest(inbound(&w, "nul", "n", "before\0after"), opts()).await.unwrap();
     let stored = s.get_message(w.account, o.message.id).await.unwrap().unwrap();
     assert_eq!(stored.text(), "before\u{fffd}after");
-    let events = s.unpublished_events(100).await.unwrap();
+    let events = s.unpublished_events(None, 100).await.unwrap();
     assert!(events.iter().any(
         |e| matches!(&e.event, Event::MessageReceived { message, .. } if message.text() == "before\u{fffd}after")
     ));

@@ -6,7 +6,10 @@ use ferry_storage::{StorageError, StorageResult};
 use rusqlite::Connection;
 
 /// (version, name, SQL) of every migration, in order.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "canned_responses", include_str!("../migrations/0002_canned_responses.sql")),
+];
 
 /// Applies the migrations not yet applied, each in its own transaction.
 pub fn run(conn: &mut Connection) -> StorageResult<()> {

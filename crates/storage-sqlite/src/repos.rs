@@ -5,13 +5,16 @@ use crate::{SqliteStorage, db_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use ferry_core::account::{Account, Team, User};
+use ferry_core::canned::CannedResponse;
 use ferry_core::contact::{Contact, IdentityKind};
 use ferry_core::conversation::{Change, Conversation, Status, Transition, continues};
 use ferry_core::event::{Event, EventEnvelope};
 use ferry_core::inbound::Inbound;
 use ferry_core::inbox::Inbox;
 use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
-use ferry_core::{AccountId, ContactId, ConversationId, EventId, InboxId, JobId, MessageId, TeamId, UserId};
+use ferry_core::{
+    AccountId, CannedResponseId, ContactId, ConversationId, EventId, InboxId, JobId, MessageId, TeamId, UserId,
+};
 use ferry_storage::rows::*;
 use ferry_storage::*;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
@@ -864,18 +867,24 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
     let sender = &inbound.sender;
     let all: Vec<_> = std::iter::once(&sender.identity).chain(sender.extra_identities.iter()).cloned().collect();
     let mut contact_id = None;
-    for i in &all {
+    let mut found_at = 0;
+    for (n, i) in all.iter().enumerate() {
         if let Some(id) = find_identity(c, account, i)? {
             contact_id = Some(id);
+            found_at = n;
             break;
         }
     }
     let new_contact = contact_id.is_none();
     let contact_id = match contact_id {
         Some(id) => {
+            // The identity that matched is already the contact's; the ones
+            // before it belong to nobody yet, the ones after may be new.
             let mut added = false;
-            for i in &all {
-                added |= attach_identity(c, account, id, i, now)?;
+            for (n, i) in all.iter().enumerate() {
+                if n != found_at {
+                    added |= attach_identity(c, account, id, i, now)?;
+                }
             }
             if added {
                 // New identities fill empty primary fields and become
@@ -985,12 +994,13 @@ impl IntakeRepo for SqliteStorage {
 
 #[async_trait]
 impl OutboxRepo for SqliteStorage {
-    async fn unpublished_events(&self, limit: u32) -> StorageResult<Vec<EventEnvelope>> {
+    async fn unpublished_events(&self, after: Option<EventId>, limit: u32) -> StorageResult<Vec<EventEnvelope>> {
+        let after = after.map_or(0, |a| a.0);
         self.read(move |c| {
             collect(
                 c,
-                "SELECT id, account_id, payload, created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ?1",
-                params![limit],
+                "SELECT id, account_id, payload, created_at FROM outbox WHERE published_at IS NULL AND id > ?2 ORDER BY id LIMIT ?1",
+                params![limit, after],
                 |r| Ok(EventRow { id: r.get(0)?, account_id: r.get(1)?, payload: r.get(2)?, created_at: dt(r.get(3)?) }),
             )
         })
@@ -1000,12 +1010,12 @@ impl OutboxRepo for SqliteStorage {
     async fn mark_published(&self, ids: &[EventId], now: DateTime<Utc>) -> StorageResult<()> {
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
         self.write(move |c| {
-            let mut st = c
-                .prepare_cached("UPDATE outbox SET published_at = ?2, updated_at = ?2 WHERE id = ?1")
-                .map_err(db_err)?;
-            for id in ids {
-                st.execute(params![id, ts(now)]).map_err(db_err)?;
-            }
+            c.prepare_cached(
+                "UPDATE outbox SET published_at = ?2, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(db_err)?
+            .execute(params![to_json(&ids), ts(now)])
+            .map_err(db_err)?;
             Ok(())
         })
         .await
@@ -1127,6 +1137,107 @@ impl JobRepo for SqliteStorage {
                 Ok((state, a as u32, e))
             })
             .transpose()
+        })
+        .await
+    }
+}
+
+const CANNED_COLS: &str = "id, account_id, short_code, content, created_at, updated_at";
+
+fn canned_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CannedResponse> {
+    Ok(CannedResponse {
+        id: CannedResponseId(r.get(0)?),
+        account_id: AccountId(r.get(1)?),
+        short_code: r.get(2)?,
+        content: r.get(3)?,
+        created_at: dt(r.get(4)?),
+        updated_at: dt(r.get(5)?),
+    })
+}
+
+fn canned_by_id(conn: &Connection, account: AccountId, id: CannedResponseId) -> StorageResult<Option<CannedResponse>> {
+    conn.prepare_cached(&format!("SELECT {CANNED_COLS} FROM canned_responses WHERE account_id = ?1 AND id = ?2"))
+        .map_err(db_err)?
+        .query_row(params![account.0, id.0], canned_row)
+        .optional()
+        .map_err(db_err)
+}
+
+fn canned_conflict(e: rusqlite::Error) -> StorageError {
+    match db_err(e) {
+        StorageError::Conflict { .. } => StorageError::Conflict { constraint: "canned_responses.short_code".into() },
+        other => other,
+    }
+}
+
+#[async_trait]
+impl CannedResponseRepo for SqliteStorage {
+    async fn create_canned_response(
+        &self,
+        account: AccountId,
+        new: NewCannedResponse,
+        now: DateTime<Utc>,
+    ) -> StorageResult<CannedResponse> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO canned_responses (account_id, short_code, content, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![account.0, new.short_code, new.content, ts(now)],
+            )
+            .map_err(canned_conflict)?;
+            canned_by_id(c, account, CannedResponseId(c.last_insert_rowid()))?.ok_or(StorageError::NotFound)
+        })
+        .await
+    }
+
+    async fn list_canned_responses(&self, account: AccountId) -> StorageResult<Vec<CannedResponse>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {CANNED_COLS} FROM canned_responses WHERE account_id = ?1 ORDER BY short_code, id"
+                ))
+                .map_err(db_err)?;
+            let rows = st.query_map(params![account.0], canned_row).map_err(db_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn get_canned_response(
+        &self,
+        account: AccountId,
+        id: CannedResponseId,
+    ) -> StorageResult<Option<CannedResponse>> {
+        self.read(move |c| canned_by_id(c, account, id)).await
+    }
+
+    async fn update_canned_response(
+        &self,
+        account: AccountId,
+        id: CannedResponseId,
+        patch: CannedResponsePatch,
+        now: DateTime<Utc>,
+    ) -> StorageResult<CannedResponse> {
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE canned_responses SET short_code = COALESCE(?3, short_code), content = COALESCE(?4, content), updated_at = ?5 WHERE account_id = ?1 AND id = ?2",
+                    params![account.0, id.0, patch.short_code, patch.content, ts(now)],
+                )
+                .map_err(canned_conflict)?;
+            if n == 0 {
+                return Err(StorageError::NotFound);
+            }
+            canned_by_id(c, account, id)?.ok_or(StorageError::NotFound)
+        })
+        .await
+    }
+
+    async fn delete_canned_response(&self, account: AccountId, id: CannedResponseId) -> StorageResult<()> {
+        self.write(move |c| {
+            let n = c
+                .execute("DELETE FROM canned_responses WHERE account_id = ?1 AND id = ?2", params![account.0, id.0])
+                .map_err(db_err)?;
+            if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
         })
         .await
     }

@@ -12,7 +12,7 @@ use ferry_core::event::Event;
 use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::message::{ContentPart, DeliveryStatus, MessageKind, Sender};
-use ferry_core::{AccountId, InboxId, UserId};
+use ferry_core::{AccountId, CannedResponseId, InboxId, UserId};
 use std::sync::Arc;
 
 /// A fixed instant the suite counts from.
@@ -38,6 +38,7 @@ where
     contacts_search_and_patch(fresh().await).await;
     jobs_lease_retry_and_fail(fresh().await).await;
     outbox_publishing(fresh().await).await;
+    canned_responses_per_account(fresh().await).await;
 }
 
 struct World {
@@ -128,7 +129,7 @@ pub async fn intake_is_idempotent_under_concurrency(s: Arc<dyn Storage>) {
     assert!(again.duplicate);
     assert_eq!(again.message.id, first.message.id);
     assert_eq!(s.count_events(w.account).await.unwrap(), 1);
-    match &s.unpublished_events(10).await.unwrap()[0].event {
+    match &s.unpublished_events(None, 10).await.unwrap()[0].event {
         Event::MessageReceived { message, conversation, new_conversation, new_contact, .. } => {
             assert_eq!((message.id, conversation.id), (first.message.id, first.conversation.id));
             assert!(*new_conversation && *new_contact);
@@ -647,7 +648,7 @@ pub async fn outbox_publishing(s: Arc<dyn Storage>) {
     let conv = s.list_conversations(w.account, &ConversationFilter::default(), None, 1).await.unwrap().items[0].id;
     s.update_conversation(w.account, conv, upd).await.unwrap();
     s.ingest(inbound(&w, "3", "u", "c", t0()), opts(t0())).await.unwrap();
-    let ev = s.unpublished_events(100).await.unwrap();
+    let ev = s.unpublished_events(None, 100).await.unwrap();
     let names: Vec<_> = ev.iter().map(|e| e.event.name()).collect();
     assert_eq!(names, vec!["message_received", "message_received", "conversation_updated", "message_received"]);
     assert!(ev.windows(2).all(|p| p[0].id < p[1].id));
@@ -659,6 +660,70 @@ pub async fn outbox_publishing(s: Arc<dyn Storage>) {
         }
         other => panic!("unexpected {other:?}"),
     }
+    let after = s.unpublished_events(Some(ev[1].id), 100).await.unwrap();
+    assert_eq!(after.iter().map(|e| e.id).collect::<Vec<_>>(), vec![ev[2].id, ev[3].id]);
     s.mark_published(&ev[..2].iter().map(|e| e.id).collect::<Vec<_>>(), t0()).await.unwrap();
-    assert_eq!(s.unpublished_events(100).await.unwrap().len(), 2);
+    assert_eq!(s.unpublished_events(None, 100).await.unwrap().len(), 2);
+}
+
+/// Canned responses: unique short codes per account, ordered listing,
+/// patches, deletes, and no access across accounts.
+pub async fn canned_responses_per_account(s: Arc<dyn Storage>) {
+    let a = world(&*s, "A").await;
+    let b = world(&*s, "B").await;
+    let new = |code: &str, content: &str| NewCannedResponse { short_code: code.into(), content: content.into() };
+
+    let thanks =
+        s.create_canned_response(a.account, new("thanks", "Thank you, {{contact.name}}!"), t0()).await.unwrap();
+    assert_eq!((thanks.account_id, thanks.short_code.as_str()), (a.account, "thanks"));
+    assert_eq!((thanks.created_at, thanks.updated_at), (t0(), t0()));
+    let hours = s.create_canned_response(a.account, new("hours", "9 to 5"), t0()).await.unwrap();
+    assert_ne!(thanks.id, hours.id);
+
+    match s.create_canned_response(a.account, new("thanks", "again"), t0()).await {
+        Err(StorageError::Conflict { constraint }) => assert_eq!(constraint, "canned_responses.short_code"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // The same short code is free in another account.
+    let b_thanks = s.create_canned_response(b.account, new("thanks", "B's thanks"), t0()).await.unwrap();
+
+    let listed = s.list_canned_responses(a.account).await.unwrap();
+    assert_eq!(listed.iter().map(|c| c.short_code.as_str()).collect::<Vec<_>>(), ["hours", "thanks"]);
+    assert_eq!(listed[1], thanks);
+    assert_eq!(s.list_canned_responses(b.account).await.unwrap(), vec![b_thanks.clone()]);
+    assert_eq!(s.get_canned_response(a.account, thanks.id).await.unwrap(), Some(thanks.clone()));
+    assert_eq!(s.get_canned_response(b.account, thanks.id).await.unwrap(), None);
+    assert_eq!(s.get_canned_response(a.account, CannedResponseId(987_654)).await.unwrap(), None);
+
+    let later = t0() + Duration::minutes(5);
+    let patched = s
+        .update_canned_response(
+            a.account,
+            thanks.id,
+            CannedResponsePatch { content: Some("Many thanks!".into()), short_code: None },
+            later,
+        )
+        .await
+        .unwrap();
+    assert_eq!((patched.short_code.as_str(), patched.content.as_str()), ("thanks", "Many thanks!"));
+    assert_eq!((patched.created_at, patched.updated_at), (t0(), later));
+    assert_eq!(s.get_canned_response(a.account, thanks.id).await.unwrap(), Some(patched.clone()));
+    let renamed = CannedResponsePatch { short_code: Some("hours".into()), content: None };
+    assert!(matches!(
+        s.update_canned_response(a.account, thanks.id, renamed, later).await,
+        Err(StorageError::Conflict { constraint }) if constraint == "canned_responses.short_code"
+    ));
+    let foreign = CannedResponsePatch { content: Some("hijacked".into()), short_code: None };
+    assert!(matches!(
+        s.update_canned_response(b.account, thanks.id, foreign, later).await,
+        Err(StorageError::NotFound)
+    ));
+    assert!(matches!(s.delete_canned_response(b.account, thanks.id).await, Err(StorageError::NotFound)));
+    assert_eq!(s.get_canned_response(a.account, thanks.id).await.unwrap(), Some(patched));
+
+    s.delete_canned_response(a.account, thanks.id).await.unwrap();
+    assert!(matches!(s.delete_canned_response(a.account, thanks.id).await, Err(StorageError::NotFound)));
+    let left = s.list_canned_responses(a.account).await.unwrap();
+    assert_eq!(left.iter().map(|c| c.id).collect::<Vec<_>>(), [hours.id]);
+    assert_eq!(s.list_canned_responses(b.account).await.unwrap(), vec![b_thanks]);
 }

@@ -332,3 +332,21 @@ pub struct MessageRef {
     /// Conversation.
     pub conversation_id: ConversationId,
 }
+
+/// A new canned response (already validated).
+#[derive(Debug, Clone)]
+pub struct NewCannedResponse {
+    /// Short code, unique in the account.
+    pub short_code: String,
+    /// Text.
+    pub content: String,
+}
+
+/// Changes to a canned response.
+#[derive(Debug, Clone, Default)]
+pub struct CannedResponsePatch {
+    /// New short code.
+    pub short_code: Option<String>,
+    /// New text.
+    pub content: Option<String>,
+}

@@ -7,13 +7,16 @@ use crate::model::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use ferry_core::account::{Account, Team, User};
+use ferry_core::canned::CannedResponse;
 use ferry_core::contact::Contact;
 use ferry_core::conversation::Conversation;
 use ferry_core::event::EventEnvelope;
 use ferry_core::inbound::Inbound;
 use ferry_core::inbox::Inbox;
 use ferry_core::message::{DeliveryStatus, Message};
-use ferry_core::{AccountId, ContactId, ConversationId, EventId, InboxId, JobId, MessageId, TeamId, UserId};
+use ferry_core::{
+    AccountId, CannedResponseId, ContactId, ConversationId, EventId, InboxId, JobId, MessageId, TeamId, UserId,
+};
 
 /// Accounts.
 #[async_trait]
@@ -200,8 +203,9 @@ pub trait IntakeRepo {
 /// The transactional outbox.
 #[async_trait]
 pub trait OutboxRepo {
-    /// Events not yet published, oldest first.
-    async fn unpublished_events(&self, limit: u32) -> StorageResult<Vec<EventEnvelope>>;
+    /// Events not yet published, oldest first; only those with an id
+    /// greater than `after` when given.
+    async fn unpublished_events(&self, after: Option<EventId>, limit: u32) -> StorageResult<Vec<EventEnvelope>>;
     /// Marks events as published.
     async fn mark_published(&self, ids: &[EventId], now: DateTime<Utc>) -> StorageResult<()>;
     /// Counts events per account (for inspection and tests).
@@ -226,6 +230,37 @@ pub trait JobRepo {
     async fn job_state(&self, id: JobId) -> StorageResult<Option<(JobState, u32, Option<String>)>>;
 }
 
+/// Canned responses, shared by the account's agents.
+#[async_trait]
+pub trait CannedResponseRepo {
+    /// Creates a canned response; a short code already used in the account
+    /// is a `Conflict { constraint: "canned_responses.short_code" }`.
+    async fn create_canned_response(
+        &self,
+        account: AccountId,
+        new: NewCannedResponse,
+        now: DateTime<Utc>,
+    ) -> StorageResult<CannedResponse>;
+    /// The account's canned responses, by short code.
+    async fn list_canned_responses(&self, account: AccountId) -> StorageResult<Vec<CannedResponse>>;
+    /// Reads a canned response of the account.
+    async fn get_canned_response(
+        &self,
+        account: AccountId,
+        id: CannedResponseId,
+    ) -> StorageResult<Option<CannedResponse>>;
+    /// Changes a canned response (same conflict as creating).
+    async fn update_canned_response(
+        &self,
+        account: AccountId,
+        id: CannedResponseId,
+        patch: CannedResponsePatch,
+        now: DateTime<Utc>,
+    ) -> StorageResult<CannedResponse>;
+    /// Removes a canned response.
+    async fn delete_canned_response(&self, account: AccountId, id: CannedResponseId) -> StorageResult<()>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Storage:
@@ -239,6 +274,7 @@ pub trait Storage:
     + IntakeRepo
     + OutboxRepo
     + JobRepo
+    + CannedResponseRepo
     + Send
     + Sync
 {

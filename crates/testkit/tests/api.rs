@@ -34,6 +34,8 @@ on_both!(
     websocket_gets_buyer_message_quickly,
     replies_reach_the_callback_signed_with_retries,
     contacts_are_searchable,
+    canned_responses_are_shared_by_the_account,
+    agents_upload_and_send_attachments,
 );
 
 fn acct(t: &Tenant) -> String {
@@ -599,4 +601,135 @@ async fn contacts_are_searchable(b: Backend) {
     assert_eq!(r.json["custom_attributes"], json!({}));
     let convs = app.get(&format!("{ap}/contacts/{id}/conversations"), &t.agent_token).await;
     assert_eq!(convs.json.as_array().unwrap().len(), 1);
+}
+
+async fn canned_responses_are_shared_by_the_account(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Shop").await;
+    let other = app.tenant("Other").await;
+    let path = format!("{}/canned_responses", acct(&t));
+
+    let r = app
+        .post(&path, &t.owner_token, json!({"short_code": "thanks", "content": "Thank you, {{contact.name}}!"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let id = r.json["id"].as_i64().unwrap();
+    assert_eq!(
+        (r.json["short_code"].as_str(), r.json["content"].as_str()),
+        (Some("thanks"), Some("Thank you, {{contact.name}}!"))
+    );
+
+    let r = app.post(&path, &t.agent_token, json!({"short_code": "mine", "content": "agents cannot"})).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden"));
+    let r = app.call(Method::PATCH, &format!("{path}/{id}"), Some(&t.agent_token), Some(json!({"content": "x"}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app.call(Method::DELETE, &format!("{path}/{id}"), Some(&t.agent_token), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = app.get(&path, &t.agent_token).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let listed = r.json.as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0]["id"].as_i64(), listed[0]["content"].as_str()),
+        (Some(id), Some("Thank you, {{contact.name}}!"))
+    );
+
+    let r = app.post(&path, &t.owner_token, json!({"short_code": "thanks", "content": "again"})).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict"));
+    assert_eq!(r.json["error"]["message"], "a canned response with this short code already exists");
+    let r = app.post(&path, &t.owner_token, json!({"short_code": "has space", "content": "x"})).await;
+    assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("short_code")));
+    let r = app.post(&path, &t.owner_token, json!({"short_code": "long", "content": "x".repeat(10_001)})).await;
+    assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("content")));
+
+    let r = app
+        .call(Method::PATCH, &format!("{path}/{id}"), Some(&t.owner_token), Some(json!({"content": "Thanks!"})))
+        .await;
+    assert_eq!((r.status, r.json["content"].as_str()), (StatusCode::OK, Some("Thanks!")));
+    assert_eq!(app.get(&path, &t.agent_token).await.json[0]["content"], "Thanks!");
+
+    // Another account sees none of it, on its own path or on ours.
+    let r = app.get(&format!("{}/canned_responses", acct(&other)), &other.owner_token).await;
+    assert_eq!((r.status, r.json.as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+    assert_eq!(app.get(&path, &other.owner_token).await.status, StatusCode::NOT_FOUND);
+    let r = app.call(Method::DELETE, &format!("{path}/{id}"), Some(&other.owner_token), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .call(Method::DELETE, &format!("{}/canned_responses/{id}", acct(&other)), Some(&other.owner_token), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    let r = app.call(Method::DELETE, &format!("{path}/{id}"), Some(&t.owner_token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&path, &t.agent_token).await.json.as_array().map(Vec::len), Some(0));
+}
+
+async fn upload(
+    app: &TestApp,
+    account_path: &str,
+    token: &str,
+    ct: Option<&str>,
+    query: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let mut req =
+        app.http.post(format!("{}{account_path}/attachments{query}", app.base)).header("api_access_token", token);
+    if let Some(ct) = ct {
+        req = req.header("content-type", ct);
+    }
+    let r = req.body(body).send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn agents_upload_and_send_attachments(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Files").await;
+    let other = app.tenant("Other").await;
+    let ap = acct(&t);
+    let png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3];
+
+    let (status, att) =
+        upload(&app, &ap, &t.agent_token, Some("image/png"), "?filename=..%2Fbroken%20box.png", png.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{att:?}");
+    assert_eq!((att["content_type"].as_str(), att["filename"].as_str()), (Some("image/png"), Some("..broken box.png")));
+    assert_eq!(att["size"].as_u64(), Some(png.len() as u64));
+    let url = att["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&format!("{ap}/attachments/")), "{url}");
+
+    let file =
+        app.http.get(format!("{}{url}", app.base)).header("api_access_token", &t.owner_token).send().await.unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert_eq!(file.bytes().await.unwrap().as_ref(), png.as_slice());
+    let foreign = format!("{}/attachments/{}", acct(&other), url.rsplit('/').next().unwrap());
+    assert_eq!(app.get(&foreign, &other.owner_token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&url, &other.owner_token).await.status, StatusCode::NOT_FOUND);
+    let (status, _) = upload(&app, &ap, &other.owner_token, Some("image/png"), "", png.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, e) = upload(&app, &ap, &t.agent_token, None, "", png.clone()).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("content_type")));
+    let (status, e) = upload(&app, &ap, &t.agent_token, Some("application/pdf"), "", Vec::new()).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")));
+    let (status, e) = upload(&app, &ap, &t.agent_token, Some("application/pdf"), "", vec![0; 1024 * 1024 + 1]).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
+
+    // The uploaded file goes out as a message part.
+    let conv = app.webhook(&t, &buyer_message("f1", "buyer", "Can you see the damage?")).await.json["conversation_id"]
+        .as_i64()
+        .unwrap();
+    let (status, pdf) =
+        upload(&app, &ap, &t.agent_token, Some("application/pdf"), "?filename=label.pdf", b"%PDF-1.4".to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let body = json!({"content": "Here is the return label", "parts": [{"type": "image", "attachment": att}, {"type": "file", "attachment": pdf}]});
+    let r = app.post(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let msgs = app.get(&format!("{ap}/conversations/{conv}/messages"), &t.agent_token).await;
+    let sent = msgs.json.as_array().unwrap().last().unwrap().clone();
+    let parts = sent["parts"].as_array().unwrap();
+    assert_eq!(parts.iter().map(|p| p["type"].as_str().unwrap()).collect::<Vec<_>>(), ["text", "image", "file"]);
+    assert_eq!(parts[1]["attachment"]["url"], url.as_str());
+    assert_eq!(parts[2]["attachment"]["filename"], "label.pdf");
 }

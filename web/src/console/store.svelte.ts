@@ -1,9 +1,8 @@
 // The console's state: who is logged in, the lists, the open conversation,
 // and the live sockets that keep them current without reloads.
 import { api } from '../api/client';
-import type { Agent, Contact, Conversation, Counts, Inbox, Message, Profile, Tag, Team, TypingEvent } from '../api/types';
+import type { Agent, CannedResponse, Contact, Conversation, Counts, Inbox, Message, Profile, Tag, Team, TypingEvent } from '../api/types';
 import { translate } from '../lib/i18n';
-import { DEFAULT_CANNED, type Canned } from '../lib/canned';
 import { messages } from './messages';
 import { matchesFilter, upsertSorted, type Filter, type Sort } from './logic';
 
@@ -38,7 +37,7 @@ export const dir = $state({
   tags: [] as Tag[],
   viewCounts: { mine: 0, unassigned: 0, all: 0 } as Record<string, number>,
   counts: null as Counts | null,
-  canned: [] as Canned[],
+  canned: [] as CannedResponse[],
 });
 
 export const list = $state({
@@ -100,31 +99,26 @@ export async function logout() {
   open.id = null;
 }
 
-function loadCanned() {
-  const raw = localStorage.getItem(`ferry.canned.${session.profile?.account_id}`);
-  dir.canned = raw ? (JSON.parse(raw) as Canned[]) : DEFAULT_CANNED;
-}
-
-export function saveCanned(c: Canned[]) {
-  dir.canned = c;
-  localStorage.setItem(`ferry.canned.${session.profile?.account_id}`, JSON.stringify(c));
-}
-
 async function boot() {
-  loadCanned();
   await Promise.all([loadDirectory(), loadList(), loadCounts()]);
   startLive();
 }
 
 export async function loadDirectory() {
   const a = acct();
-  const [inboxes, teams, agents, tags] = await Promise.all([
+  const [inboxes, teams, agents, tags, canned] = await Promise.all([
     api<Inbox[]>('GET', `${a}/inboxes`),
     api<Team[]>('GET', `${a}/teams`),
     api<Agent[]>('GET', `${a}/agents`),
     api<Tag[]>('GET', `${a}/tags`),
+    api<CannedResponse[]>('GET', `${a}/canned_responses`),
   ]);
-  Object.assign(dir, { inboxes, teams, agents, tags });
+  Object.assign(dir, { inboxes, teams, agents, tags, canned });
+}
+
+/** Reloads the account's canned responses (after another agent's change, or ours). */
+export async function loadCanned() {
+  dir.canned = await api<CannedResponse[]>('GET', `${acct()}/canned_responses`);
 }
 
 export async function loadCounts() {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applyCanned, renderTemplate, searchCanned, slashQuery, DEFAULT_CANNED } from './canned';
+import { applyCanned, renderTemplate, searchCanned, slashQuery, SHORT_CODE_PATTERN, type Canned } from './canned';
+
+const LIST: Canned[] = [
+  { short_code: 'hello', content: 'Hi {{contact.name}}, thanks for reaching out! How can I help?' },
+  { short_code: 'refund', content: 'Your refund has been issued; it usually shows up within 3–5 business days.' },
+  { short_code: 'thanks', content: 'Thank you for your patience, {{contact.name}}!' },
+];
 
 describe('renderTemplate', () => {
   it('fills known variables and leaves unknown ones visible', () => {
@@ -21,14 +27,27 @@ describe('slashQuery', () => {
 
 describe('searchCanned', () => {
   it('puts short-code prefixes first', () => {
-    const r = searchCanned(DEFAULT_CANNED, 'th');
-    expect(r[0].short_code).toBe('thanks');
-    expect(r.map((c) => c.short_code)).toContain('hello');
+    const r = searchCanned(LIST, 'th');
+    expect(r.map((c) => c.short_code)).toEqual(['thanks', 'hello', 'refund']);
+    expect(searchCanned(LIST, 'BUSINESS').map((c) => c.short_code)).toEqual(['refund']);
+    expect(searchCanned([], 'th')).toEqual([]);
   });
 });
 
 describe('applyCanned', () => {
   it('replaces the slash query and moves the caret after the insert', () => {
     expect(applyCanned('ok /hel tail', 7, 'Hi!')).toEqual({ text: 'ok Hi! tail', caret: 6 });
+  });
+});
+
+describe('SHORT_CODE_PATTERN', () => {
+  // Browsers compile an input's `pattern` with the `v` flag, anchored.
+  const re = new RegExp(`^(?:${SHORT_CODE_PATTERN})$`, 'v');
+  it('accepts what the server accepts', () => {
+    expect(re.test('refund-policy_2')).toBe(true);
+    expect(re.test('a'.repeat(64))).toBe(true);
+  });
+  it('refuses what the server refuses', () => {
+    for (const bad of ['', 'a'.repeat(65), 'has space', '/hello', 'café']) expect(re.test(bad), bad).toBe(false);
   });
 });

@@ -1,9 +1,14 @@
 // Canned responses: `/shortcut` search in the composer and `{{variables}}`.
+// The responses themselves are stored on the server and shared by the
+// account's agents (`/api/v1/accounts/{id}/canned_responses`).
 
 export interface Canned {
   short_code: string;
   content: string;
 }
+
+/** Short codes the server accepts: 1–64 letters, digits, `-` or `_`. */
+export const SHORT_CODE_PATTERN = '[A-Za-z0-9_\\-]{1,64}';
 
 export type Vars = Record<string, string | number | null | undefined>;
 
@@ -39,10 +44,3 @@ export function applyCanned(text: string, caret: number, insert: string): { text
   const head = text.slice(0, start);
   return { text: head + insert + text.slice(caret), caret: head.length + insert.length };
 }
-
-export const DEFAULT_CANNED: Canned[] = [
-  { short_code: 'hello', content: 'Hi {{contact.name}}, thanks for reaching out! How can I help?' },
-  { short_code: 'tracking', content: 'Hi {{contact.name}}, your order {{order.number}} is on its way. Here is the tracking link: {{order.tracking_url}}' },
-  { short_code: 'refund', content: 'Your refund has been issued; it usually shows up within 3–5 business days.' },
-  { short_code: 'thanks', content: 'Thank you for your patience, {{contact.name}}!' },
-];

@@ -1,6 +1,6 @@
 //! Conversations and messages.
 
-use crate::extract::{AppJson, AppPath, AppQuery, Auth};
+use crate::extract::{AppBytes, AppJson, AppPath, AppQuery, Auth};
 use crate::{ApiError, ApiState};
 use axum::Json;
 use axum::extract::State;
@@ -243,7 +243,34 @@ pub async fn set_tags(
     Ok(Json(s.app.set_tags(&a, AccountId(account), ConversationId(id), &req.tags).await?.into()))
 }
 
-/// An attachment's bytes.
+/// Query of an upload.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name, shown to the buyer.
+    pub filename: Option<String>,
+}
+
+/// Stores a file to attach to a message: the raw bytes as the body, their
+/// type as `Content-Type`. Answers the attachment to put in a message part.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/attachments", tag = "conversations",
+    params(("account_id" = i64, Path), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses((status = 201, body = ferry_core::message::Attachment), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_attachment(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+    AppQuery(q): AppQuery<UploadQuery>,
+    headers: axum::http::HeaderMap,
+    AppBytes(body): AppBytes,
+) -> Result<(StatusCode, Json<ferry_core::message::Attachment>), ApiError> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let att = s.app.upload_attachment(&a, AccountId(account), body.to_vec(), ct, q.filename.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(att)))
+}
+
+/// A stored attachment's bytes.
 pub async fn get_attachment(
     State(s): State<ApiState>,
     Auth(a): Auth,

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod canned;
 pub mod contacts;
 pub mod conversations;
 pub mod meta;
@@ -25,6 +26,11 @@ pub fn routes() -> Router<ApiState> {
         .route("/teams/{team_id}", axum::routing::delete(admin::delete_team))
         .route("/teams/{team_id}/members", put(admin::set_team_members))
         .route("/tags", get(admin::list_tags))
+        .route("/canned_responses", get(canned::list_canned_responses).post(canned::create_canned_response))
+        .route(
+            "/canned_responses/{canned_response_id}",
+            axum::routing::patch(canned::update_canned_response).delete(canned::delete_canned_response),
+        )
         .route("/contacts", get(contacts::list_contacts).post(contacts::create_contact))
         .route("/contacts/{contact_id}", get(contacts::get_contact).patch(contacts::update_contact))
         .route("/contacts/{contact_id}/conversations", get(contacts::contact_conversations))
@@ -39,6 +45,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/conversations/{conversation_id}/status", post(conversations::set_status))
         .route("/conversations/{conversation_id}/priority", post(conversations::set_priority))
         .route("/conversations/{conversation_id}/tags", get(conversations::get_tags).put(conversations::set_tags))
+        .route("/attachments", post(conversations::upload_attachment))
         .route("/attachments/{key}", get(conversations::get_attachment));
     Router::new()
         .route("/healthz", get(meta::healthz))
