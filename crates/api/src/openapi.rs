@@ -42,3 +42,11 @@ impl Modify for Security {
         c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("ferry_session"))));
     }
 }
+
+/// The whole document: the REST API plus the widget's and search's types.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::routes::widget::WidgetDoc::openapi());
+    doc.merge(crate::routes::search::SearchDoc::openapi());
+    doc
+}

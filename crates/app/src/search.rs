@@ -1,17 +1,13 @@
-//! One search box over contacts and messages for the console. Contacts use
-//! the store's contact search; messages are matched case-insensitively in
-//! the most recently active conversations (a bounded scan, so the answer
-//! stays fast on any backend until a full-text index takes over).
+//! One search box over contacts and messages for the console: the store's
+//! contact search and its case-insensitive search over every message, note
+//! and reply of the account, newest first.
 
 use crate::auth::Actor;
 use crate::{App, AppError, AppResult};
 use ferry_core::AccountId;
 use ferry_core::contact::Contact;
-use ferry_core::message::{Message, MessageKind};
-use ferry_storage::{ContactQuery, ConversationFilter};
-
-/// How many recent conversations a message search reads.
-const SCAN_CONVERSATIONS: u32 = 100;
+use ferry_core::message::Message;
+use ferry_storage::ContactQuery;
 
 /// What the search box found.
 #[derive(Debug, Clone, Default)]
@@ -20,11 +16,6 @@ pub struct SearchHits {
     pub contacts: Vec<Contact>,
     /// Messages and notes whose text matches, newest first.
     pub messages: Vec<Message>,
-}
-
-/// Whether `text` contains `needle` ignoring case.
-pub fn matches(text: &str, needle_lower: &str) -> bool {
-    text.to_lowercase().contains(needle_lower)
 }
 
 impl App {
@@ -38,29 +29,7 @@ impl App {
         let limit = limit.clamp(1, 50);
         let contacts =
             self.storage.search_contacts(account, ContactQuery { q: Some(q.to_owned()), limit, before: None }).await?;
-        let needle = q.to_lowercase();
-        let mut messages = Vec::new();
-        let page =
-            self.storage.list_conversations(account, &ConversationFilter::default(), None, SCAN_CONVERSATIONS).await?;
-        for c in page.items {
-            let list = self.storage.list_messages(account, c.id, None, 200).await?;
-            messages
-                .extend(list.into_iter().filter(|m| m.kind != MessageKind::Activity && matches(&m.text(), &needle)));
-        }
-        messages.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.0.cmp(&a.id.0)));
-        messages.truncate(limit as usize);
+        let messages = self.storage.search_messages(account, q, limit).await?;
         Ok(SearchHits { contacts, messages })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::matches;
-
-    #[test]
-    fn matching_ignores_case_and_handles_non_latin_text() {
-        assert!(matches("Where is my ORDER #1001?", "order #1001"));
-        assert!(matches("注文した商品はいつ届きますか？", "商品"));
-        assert!(!matches("refund please", "order"));
     }
 }

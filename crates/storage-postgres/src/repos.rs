@@ -785,6 +785,17 @@ impl MessageRepo for PostgresStorage {
         Ok(out)
     }
 
+    async fn search_messages(&self, account: AccountId, q: &str, limit: u32) -> StorageResult<Vec<Message>> {
+        let q = query(format!(
+            "SELECT {MSG_COLS} FROM messages WHERE account_id = $1 AND kind <> 'activity' \
+             AND search_text LIKE $2 ESCAPE '\\' ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(account.0)
+        .bind(no_nul(&ferry_storage::rows::contains_pattern(q)))
+        .bind(i64::from(limit.clamp(1, 200)));
+        fetch_all(&mut *self.conn().await?, q, msg_row).await
+    }
+
     async fn post_message(&self, account: AccountId, new: NewMessage) -> StorageResult<PostedMessage> {
         let mut tx = self.begin().await?;
         let mut conv = get_conversation(&mut tx, account, new.conversation_id, Lock::Update)

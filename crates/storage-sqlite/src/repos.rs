@@ -763,6 +763,22 @@ impl MessageRepo for SqliteStorage {
         .await
     }
 
+    async fn search_messages(&self, account: AccountId, q: &str, limit: u32) -> StorageResult<Vec<Message>> {
+        let pattern = contains_pattern(q);
+        self.read(move |c| {
+            collect(
+                c,
+                &format!(
+                    "SELECT {MSG_COLS} FROM messages WHERE account_id = ?1 AND kind != 'activity' \
+                     AND search_text LIKE ?2 ESCAPE '\\' ORDER BY id DESC LIMIT ?3"
+                ),
+                params![account.0, pattern, limit.clamp(1, 200)],
+                msg_row,
+            )
+        })
+        .await
+    }
+
     async fn post_message(&self, account: AccountId, new: NewMessage) -> StorageResult<PostedMessage> {
         self.write(move |c| {
             let mut conv = get_conversation(c, account, new.conversation_id)?.ok_or(StorageError::NotFound)?;

@@ -431,6 +431,12 @@ pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
         all.iter().map(|m| m.kind).collect::<Vec<_>>(),
         vec![MessageKind::Incoming, MessageKind::Outgoing, MessageKind::Note]
     );
+    let found = s.search_messages(w.account, "PAKET", 10).await.unwrap();
+    assert_eq!(found.iter().map(|m| m.id).collect::<Vec<_>>(), vec![posted.message.id]);
+    assert_eq!(s.search_messages(w.account, "vip", 10).await.unwrap().len(), 1, "notes are searchable");
+    assert!(s.search_messages(w.account, "%", 10).await.unwrap().is_empty(), "wildcards are literal");
+    let other = world(&*s, "MsgOther").await;
+    assert!(s.search_messages(other.account, "paket", 10).await.unwrap().is_empty());
     let older = s.list_messages(w.account, o.conversation.id, Some(note.message.id), 1).await.unwrap();
     assert_eq!(older.len(), 1);
     assert_eq!(older[0].id, posted.message.id);

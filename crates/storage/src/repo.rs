@@ -179,6 +179,9 @@ pub trait MessageRepo {
     /// to the conversation, enqueues its delivery job and appends the events,
     /// in one transaction.
     async fn post_message(&self, account: AccountId, new: NewMessage) -> StorageResult<PostedMessage>;
+    /// Messages, notes and replies of the account whose text contains `q`
+    /// (case-insensitive), newest first. Activity lines are not searched.
+    async fn search_messages(&self, account: AccountId, q: &str, limit: u32) -> StorageResult<Vec<Message>>;
     /// Records a delivery report. Reports that would move the status
     /// backwards are ignored (returns `None`).
     async fn update_delivery(

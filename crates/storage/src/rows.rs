@@ -341,7 +341,15 @@ impl TryFrom<EventRow> for EventEnvelope {
     }
 }
 
-/// The text stored in `messages.search_text` for search.
+/// The text stored in `messages.search_text` for search: lower-cased, so
+/// both backends match case-insensitively in every script with `LIKE`.
 pub fn search_text(m: &Message) -> String {
-    m.text()
+    m.text().to_lowercase()
+}
+
+/// A `LIKE` pattern (escape character `\`) matching text that contains
+/// `q`, lower-cased like `search_text`.
+pub fn contains_pattern(q: &str) -> String {
+    let q = q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{q}%")
 }

@@ -36,6 +36,7 @@ on_both!(
     contacts_are_searchable,
     canned_responses_are_shared_by_the_account,
     agents_upload_and_send_attachments,
+    search_covers_every_conversation,
 );
 
 fn acct(t: &Tenant) -> String {
@@ -732,4 +733,28 @@ async fn agents_upload_and_send_attachments(b: Backend) {
     assert_eq!(parts.iter().map(|p| p["type"].as_str().unwrap()).collect::<Vec<_>>(), ["text", "image", "file"]);
     assert_eq!(parts[1]["attachment"]["url"], url.as_str());
     assert_eq!(parts[2]["attachment"]["filename"], "label.pdf");
+}
+
+async fn search_covers_every_conversation(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Find").await;
+    let other = app.tenant("Other").await;
+    let ap = acct(&t);
+    // The oldest conversation holds the message; many newer ones follow.
+    app.webhook(&t, &buyer_message("old", "first", "Mein Paket Nr. ZX-981 ist beschädigt")).await;
+    for i in 0..120 {
+        app.webhook(&t, &buyer_message(&format!("n{i}"), &format!("b{i}"), "hello")).await;
+    }
+    app.webhook(&other, &buyer_message("x", "y", "zx-981 in another shop")).await;
+    let r = app.get(&format!("{ap}/search?q=zx-981"), &t.agent_token).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let found = r.json["messages"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["text"], "Mein Paket Nr. ZX-981 ist beschädigt");
+    let r = app.get(&format!("{ap}/search?q=BESCHÄDIGT"), &t.agent_token).await;
+    assert_eq!(r.json["messages"].as_array().unwrap().len(), 1, "case-insensitive beyond ASCII");
+    let r = app.get(&format!("{ap}/search?q=Buyer%20first"), &t.agent_token).await;
+    assert_eq!(r.json["contacts"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get(&format!("{ap}/search?q="), &t.agent_token).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.get(&format!("{}/search?q=zx", acct(&other)), &t.agent_token).await.status, StatusCode::NOT_FOUND);
 }

@@ -1,11 +1,10 @@
 //! Health, the OpenAPI document, unknown paths.
 
-use crate::{ApiDoc, ApiError, ApiState};
+use crate::{ApiError, ApiState};
 use axum::Json;
 use axum::extract::State;
 use ferry_api_types::Health;
 use ferry_app::AppError;
-use utoipa::OpenApi;
 
 /// Liveness and storage check.
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health)))]
@@ -20,7 +19,7 @@ pub async fn healthz(State(s): State<ApiState>) -> Result<Json<Health>, ApiError
 
 /// The OpenAPI 3 document of this API.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(crate::openapi::document())
 }
 
 /// Unknown paths.

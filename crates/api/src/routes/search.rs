@@ -30,7 +30,6 @@ pub struct SearchResults {
 }
 
 /// Documents the search types.
-#[cfg(test)]
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(SearchResults)))]
 pub struct SearchDoc;

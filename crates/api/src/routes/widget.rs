@@ -214,7 +214,6 @@ pub struct LeaveEmail {
 }
 
 /// Documents the widget's endpoints and types.
-#[cfg(test)]
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(
     WidgetConfig,
@@ -618,16 +617,13 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use utoipa::OpenApi;
 
     /// Writes the OpenAPI document the console's TypeScript types are
     /// generated from (`web/src/api/openapi.json`), so they follow the Rust
     /// types on every `cargo test`.
     #[test]
     fn web_types_follow_the_rust_types() {
-        let mut doc = crate::ApiDoc::openapi();
-        doc.merge(WidgetDoc::openapi());
-        doc.merge(crate::routes::search::SearchDoc::openapi());
+        let doc = crate::openapi::document();
         let json = serde_json::to_string_pretty(&doc).unwrap() + "\n";
         for name in ["ConversationView", "MessageView", "WidgetConfig", "VisitorMessageView", "SearchResults"] {
             assert!(json.contains(&format!("\"{name}\"")), "{name} is missing from the document");
