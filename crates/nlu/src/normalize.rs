@@ -77,7 +77,10 @@ pub fn normalize(text: &str, opts: &NormalizeOptions) -> String {
     let folded: String = text.nfkc().collect();
     let cased = if opts.lowercase { folded.to_lowercase() } else { folded };
     let stripped = if opts.strip_accents { strip_latin_accents(&cased) } else { cased };
-    replace_spans(&stripped, opts)
+    let replaced = replace_spans(&stripped, opts);
+    // Removing an emoji or a variation selector can bring a letter next to
+    // a combining mark; compose again so normalising twice changes nothing.
+    if replaced.is_ascii() { replaced } else { replaced.nfkc().collect() }
 }
 
 /// Remove combining diacritical marks (U+0300–U+036F) only, so that marks that

@@ -94,3 +94,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn removing_a_variation_selector_then_composing_is_stable() {
+    for emoji in [EmojiMode::Keep, EmojiMode::Placeholder, EmojiMode::Remove] {
+        let opts = NormalizeOptions { emoji, ..NormalizeOptions::default() };
+        let once = normalize("h\u{fe0f}\u{344}", &opts);
+        assert_eq!(
+            normalize(&once, &opts).split_whitespace().collect::<Vec<_>>(),
+            once.split_whitespace().collect::<Vec<_>>()
+        );
+    }
+}
