@@ -469,7 +469,7 @@ impl ContactRepo for PostgresStorage {
     }
 
     async fn search_contacts(&self, account: AccountId, query: ContactQuery) -> StorageResult<Vec<Contact>> {
-        let pattern = query.q.as_deref().map(|q| format!("%{}%", escape_like(&no_nul(&q.trim().to_lowercase()))));
+        let pattern = query.q.as_deref().map(|q| no_nul(&contains_pattern(q)));
         let before = query.before.map_or(i64::MAX, |b| b.0);
         let mut c = self.conn().await?;
         let q = crate::sql::query(format!(
@@ -503,7 +503,7 @@ impl ContactRepo for PostgresStorage {
         // them.
         lock_keys(&mut tx, patch.add_identities.iter().map(|i| identity_lock(account, i)).collect()).await?;
         let mut ct = get_contact(&mut tx, account, id, Lock::NoKeyUpdate).await?.ok_or(StorageError::NotFound)?;
-        apply_contact_patch(&mut ct, &patch);
+        patch.apply_to(&mut ct);
         for i in &patch.add_identities {
             if !attach_identity(&mut tx, account, id, i, now).await?
                 && find_identity(&mut tx, account, i).await? != Some(id)
@@ -539,41 +539,6 @@ impl ContactRepo for PostgresStorage {
         let contact = get_contact(&mut tx, account, id, Lock::None).await?.ok_or(StorageError::NotFound)?;
         commit(tx, contact).await
     }
-}
-
-/// Applies the plain fields of a patch (as the SQLite backend does).
-fn apply_contact_patch(ct: &mut Contact, p: &ContactPatch) {
-    if let Some(n) = &p.name {
-        ct.name = n.clone();
-    }
-    if let Some(v) = &p.country {
-        ct.country = v.clone();
-    }
-    if let Some(v) = &p.language {
-        ct.language = v.clone();
-    }
-    if let Some(v) = &p.timezone {
-        ct.timezone = v.clone();
-    }
-    if let Some(v) = p.vip {
-        ct.vip = v;
-    }
-    if let Some(attrs) = &p.custom_attributes {
-        for (k, v) in attrs {
-            if v.is_null() {
-                ct.custom_attributes.remove(k);
-            } else {
-                ct.custom_attributes.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    if let Some(t) = &p.tags {
-        ct.tags = t.clone();
-    }
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Appends the WHERE conditions of a conversation filter.
@@ -791,7 +756,7 @@ impl MessageRepo for PostgresStorage {
              AND search_text LIKE $2 ESCAPE '\\' ORDER BY id DESC LIMIT $3"
         ))
         .bind(account.0)
-        .bind(no_nul(&ferry_storage::rows::contains_pattern(q)))
+        .bind(no_nul(&contains_pattern(q)))
         .bind(i64::from(limit.clamp(1, 200)));
         fetch_all(&mut *self.conn().await?, q, msg_row).await
     }

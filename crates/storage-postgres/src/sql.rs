@@ -514,19 +514,6 @@ pub async fn attach_identity(
 
 /// Lower-cased text the contact search matches (as the SQLite backend
 /// builds it).
-pub fn contact_search_text(name: &str, email: Option<&str>, phone: Option<&str>, identities: &[Identity]) -> String {
-    let mut s = name.to_lowercase();
-    for part in email.into_iter().chain(phone) {
-        s.push(' ');
-        s.push_str(&part.to_lowercase());
-    }
-    for i in identities {
-        s.push(' ');
-        s.push_str(&i.value.to_lowercase());
-    }
-    no_nul(&s)
-}
-
 pub async fn refresh_contact_search(c: &mut PgConnection, id: ContactId) -> StorageResult<()> {
     let row = sqlx::query("SELECT name, email, phone FROM contacts WHERE id = $1")
         .bind(id.0)
@@ -541,7 +528,7 @@ pub async fn refresh_contact_search(c: &mut PgConnection, id: ContactId) -> Stor
         .into_iter()
         .map(|(_, i)| Identity::try_from(i))
         .collect::<Result<Vec<_>, _>>()?;
-    let text = contact_search_text(&name, email.as_deref(), phone.as_deref(), &ids);
+    let text = no_nul(&contact_search_text(&name, email.as_deref(), phone.as_deref(), &ids));
     sqlx::query("UPDATE contacts SET search = $2 WHERE id = $1")
         .bind(id.0)
         .bind(text)
@@ -568,7 +555,7 @@ pub async fn insert_contact(
     now: DateTime<Utc>,
 ) -> StorageResult<ContactId> {
     let (email, phone) = primary_contacts(&new.identities);
-    let search = contact_search_text(&new.name, email.as_deref(), phone.as_deref(), &new.identities);
+    let search = no_nul(&contact_search_text(&new.name, email.as_deref(), phone.as_deref(), &new.identities));
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO contacts (account_id, name, email, phone, country, language, timezone, vip, custom_attributes, tags, search, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $12) RETURNING id",

@@ -445,7 +445,7 @@ impl ContactRepo for SqliteStorage {
 
     async fn search_contacts(&self, account: AccountId, query: ContactQuery) -> StorageResult<Vec<Contact>> {
         self.read(move |c| {
-            let pattern = query.q.as_deref().map(|q| format!("%{}%", escape_like(&q.trim().to_lowercase())));
+            let pattern = query.q.as_deref().map(contains_pattern);
             let before = query.before.map_or(i64::MAX, |b| b.0);
             let mut st = c
                 .prepare_cached(&format!(
@@ -476,7 +476,7 @@ impl ContactRepo for SqliteStorage {
     ) -> StorageResult<Contact> {
         self.write(move |c| {
             let mut ct = get_contact(c, account, id)?.ok_or(StorageError::NotFound)?;
-            apply_contact_patch(&mut ct, &patch);
+            patch.apply_to(&mut ct);
             for i in &patch.add_identities {
                 if !attach_identity(c, account, id, i, now)? && find_identity(c, account, i)? != Some(id) {
                     return Err(StorageError::Conflict { constraint: "contact_identities".into() });
@@ -511,41 +511,6 @@ impl ContactRepo for SqliteStorage {
         })
         .await
     }
-}
-
-/// Applies the plain fields of a patch (shared by both backends' logic).
-fn apply_contact_patch(ct: &mut Contact, p: &ContactPatch) {
-    if let Some(n) = &p.name {
-        ct.name = n.clone();
-    }
-    if let Some(v) = &p.country {
-        ct.country = v.clone();
-    }
-    if let Some(v) = &p.language {
-        ct.language = v.clone();
-    }
-    if let Some(v) = &p.timezone {
-        ct.timezone = v.clone();
-    }
-    if let Some(v) = p.vip {
-        ct.vip = v;
-    }
-    if let Some(attrs) = &p.custom_attributes {
-        for (k, v) in attrs {
-            if v.is_null() {
-                ct.custom_attributes.remove(k);
-            } else {
-                ct.custom_attributes.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    if let Some(t) = &p.tags {
-        ct.tags = t.clone();
-    }
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// WHERE clause and parameters of a conversation filter.

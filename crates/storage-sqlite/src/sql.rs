@@ -317,20 +317,6 @@ pub fn attach_identity(
     Ok(n == 1)
 }
 
-/// Lower-cased text the contact search matches.
-pub fn contact_search_text(name: &str, email: Option<&str>, phone: Option<&str>, identities: &[Identity]) -> String {
-    let mut s = name.to_lowercase();
-    for part in email.into_iter().chain(phone) {
-        s.push(' ');
-        s.push_str(&part.to_lowercase());
-    }
-    for i in identities {
-        s.push(' ');
-        s.push_str(&i.value.to_lowercase());
-    }
-    s
-}
-
 pub fn refresh_contact_search(conn: &Connection, id: ContactId) -> StorageResult<()> {
     let (name, email, phone): (String, Option<String>, Option<String>) = conn
         .prepare_cached("SELECT name, email, phone FROM contacts WHERE id = ?1")

@@ -111,6 +111,39 @@ pub struct ContactPatch {
     pub add_identities: Vec<Identity>,
 }
 
+impl ContactPatch {
+    /// Applies the plain fields (not the identities) to `ct`.
+    pub fn apply_to(&self, ct: &mut ferry_core::contact::Contact) {
+        if let Some(n) = &self.name {
+            ct.name = n.clone();
+        }
+        if let Some(v) = &self.country {
+            ct.country = v.clone();
+        }
+        if let Some(v) = &self.language {
+            ct.language = v.clone();
+        }
+        if let Some(v) = &self.timezone {
+            ct.timezone = v.clone();
+        }
+        if let Some(v) = self.vip {
+            ct.vip = v;
+        }
+        if let Some(attrs) = &self.custom_attributes {
+            for (k, v) in attrs {
+                if v.is_null() {
+                    ct.custom_attributes.remove(k);
+                } else {
+                    ct.custom_attributes.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if let Some(t) = &self.tags {
+            ct.tags = t.clone();
+        }
+    }
+}
+
 /// Search over contacts.
 #[derive(Debug, Clone, Default)]
 pub struct ContactQuery {

@@ -347,9 +347,28 @@ pub fn search_text(m: &Message) -> String {
     m.text().to_lowercase()
 }
 
+/// Escapes `LIKE` wildcards (escape character `\`).
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// A `LIKE` pattern (escape character `\`) matching text that contains
 /// `q`, lower-cased like `search_text`.
 pub fn contains_pattern(q: &str) -> String {
-    let q = q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{q}%")
+    format!("%{}%", escape_like(&q.trim().to_lowercase()))
+}
+
+/// Lower-cased text the contact search matches: name, primary e-mail and
+/// phone, and every identity value.
+pub fn contact_search_text(name: &str, email: Option<&str>, phone: Option<&str>, identities: &[Identity]) -> String {
+    let mut s = name.to_lowercase();
+    for part in email.into_iter().chain(phone) {
+        s.push(' ');
+        s.push_str(&part.to_lowercase());
+    }
+    for i in identities {
+        s.push(' ');
+        s.push_str(&i.value.to_lowercase());
+    }
+    s
 }
