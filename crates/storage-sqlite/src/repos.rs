@@ -909,7 +909,7 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
             "SELECT {CONV_COLS} FROM conversations WHERE account_id = ?1 AND contact_id = ?2 AND inbox_id = ?3 ORDER BY id DESC LIMIT 1"
         ))
         .map_err(db_err)?
-        .query_row(params![account.0, contact_id.0, inbox_id_of(&inbound).0], conv_row)
+        .query_row(params![account.0, contact_id.0, inbound.inbox_id.0], conv_row)
         .optional()
         .map_err(db_err)?
         .map(Conversation::try_from)
@@ -960,10 +960,6 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
     };
     append_event(c, account, &event, now)?;
     Ok(IntakeOutcome { message, conversation, duplicate: false, new_contact, new_conversation })
-}
-
-fn inbox_id_of(i: &Inbound) -> InboxId {
-    i.inbox_id
 }
 
 #[async_trait]

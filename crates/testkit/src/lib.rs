@@ -272,8 +272,3 @@ impl TestApp {
 pub fn buyer_message(external_id: &str, handle: &str, text: &str) -> Value {
     serde_json::json!({ "external_id": external_id, "sender": { "handle": handle, "name": format!("Buyer {handle}") }, "text": text })
 }
-
-/// Hex-decodes for tests.
-pub fn unhex(s: &str) -> Vec<u8> {
-    hex::decode(s).unwrap()
-}
