@@ -4,7 +4,7 @@
 //!   [--text-field text] [--label-field intent] [--oos-label oos] [--lang-field lang]
 //!   [--algorithm svm|logreg] [--c 1] [--epochs 10] [--tolerance 0.1] [--seed 42] [--no-calibrate]
 //!   [--threshold X | --no-threshold] [--reject-rate R] [--word-max 2] [--char-min 2]
-//!   [--char-max 5] [--spaceless-max 4] [--min-df 1] [--char-weight 1] [--word-weight 1]
+//!   [--char-max 5] [--spaceless-max 4] [--min-df 1] [--idf-power P | --idf-candidates 1,0.5] [--char-weight 1] [--word-weight 1]
 //!   [--no-accents-strip] [--threads N]
 
 use std::process::ExitCode;
@@ -48,6 +48,16 @@ fn run() -> Result<(), String> {
             "--char-min" => cfg.features.char_ngram_min = parse(&a, args.next())?,
             "--char-max" => cfg.features.char_ngram_max = parse(&a, args.next())?,
             "--spaceless-max" => cfg.features.spaceless_char_ngram_max = parse(&a, args.next())?,
+            "--idf-power" => {
+                cfg.features.idf_power = parse(&a, args.next())?;
+                cfg.idf_power_candidates.clear();
+            }
+            "--idf-candidates" => {
+                cfg.idf_power_candidates = parse::<String>(&a, args.next())?
+                    .split(',')
+                    .map(|v| v.parse().map_err(|_| "bad --idf-candidates".to_owned()))
+                    .collect::<Result<_, _>>()?
+            }
             "--min-df" => cfg.features.min_df = parse(&a, args.next())?,
             "--char-weight" => cfg.features.char_weight = parse(&a, args.next())?,
             "--word-weight" => cfg.features.word_weight = parse(&a, args.next())?,

@@ -68,6 +68,11 @@ pub struct TrainConfig {
     /// Fit temperature and threshold on a held-out fold (costs a second fit).
     pub calibrate: bool,
     pub calibration_fraction: f32,
+    /// IDF exponents (see [`FeatureConfig::idf_power`]) tried on the
+    /// calibration fold: the one with the best held-out accuracy wins (ties
+    /// go to the earlier one) and is stored in the model's configuration.
+    /// Empty, or without calibration: `features.idf_power` as given.
+    pub idf_power_candidates: Vec<f32>,
     /// Label of out-of-scope examples, if the training data has any.
     pub oos_label: String,
     pub oos_threshold: OosThreshold,
@@ -86,6 +91,7 @@ impl Default for TrainConfig {
             seed: 42,
             calibrate: true,
             calibration_fraction: 0.2,
+            idf_power_candidates: vec![1.0, 0.5],
             oos_label: "oos".into(),
             oos_threshold: OosThreshold::default(),
             threads: 0,
@@ -168,12 +174,51 @@ impl IntentModel {
             OosThreshold::Fixed(t) => t,
             _ => 0.0,
         };
+        let mut config = config.clone();
         if config.calibrate {
             let (fit_idx, held_idx) = stratified_split(&ys, labels.len(), config.calibration_fraction, config.seed);
             if !held_idx.is_empty() {
-                let fit_texts: Vec<&str> = fit_idx.iter().map(|&i| texts[i]).collect();
-                let fit_ys: Vec<usize> = fit_idx.iter().map(|&i| ys[i]).collect();
-                let part = fit(&fit_texts, &fit_ys, labels.len(), config);
+                let split_fit = |fit_idx: &[usize], cfg: &TrainConfig| {
+                    let fit_texts: Vec<&str> = fit_idx.iter().map(|&i| texts[i]).collect();
+                    let fit_ys: Vec<usize> = fit_idx.iter().map(|&i| ys[i]).collect();
+                    fit(&fit_texts, &fit_ys, labels.len(), cfg)
+                };
+                let held_correct = |part: &Fitted, held_idx: &[usize]| -> Vec<bool> {
+                    held_idx
+                        .iter()
+                        .map(|&i| {
+                            let s = logits(part, &part.vectorizer.transform(texts[i]), labels.len());
+                            (0..s.len()).max_by(|&a, &b| s[a].total_cmp(&s[b]).then(b.cmp(&a))) == Some(ys[i])
+                        })
+                        .collect()
+                };
+                let part = if config.idf_power_candidates.len() > 1 {
+                    // Small sets: more seeded splits, so that the choice rests
+                    // on about a thousand held-out messages.
+                    let repeats = (1000 / held_idx.len()).clamp(1, 5) as u64;
+                    let mut best: Option<(Vec<bool>, f32, Fitted)> = None;
+                    for &p in &config.idf_power_candidates.clone() {
+                        config.features.idf_power = p;
+                        let part = split_fit(&fit_idx, &config);
+                        let mut correct = held_correct(&part, &held_idx);
+                        for r in 1..repeats {
+                            let seed = config.seed.wrapping_add(r);
+                            let (f, h) = stratified_split(&ys, labels.len(), config.calibration_fraction, seed);
+                            correct.extend(held_correct(&split_fit(&f, &config), &h));
+                        }
+                        if best.as_ref().is_none_or(|(b, _, _)| clearly_better(&correct, b)) {
+                            best = Some((correct, p, part));
+                        }
+                    }
+                    let (_, p, part) = best.ok_or_else(|| NluError::Training("no IDF candidate".into()))?;
+                    config.features.idf_power = p;
+                    part
+                } else {
+                    if let Some(&p) = config.idf_power_candidates.first() {
+                        config.features.idf_power = p;
+                    }
+                    split_fit(&fit_idx, &config)
+                };
                 let held: Vec<(Vec<f32>, usize)> = held_idx
                     .iter()
                     .map(|&i| {
@@ -187,9 +232,9 @@ impl IntentModel {
                 }
             }
         }
-        let full = fit(&texts, &ys, labels.len(), config);
+        let full = fit(&texts, &ys, labels.len(), &config);
         Ok(Self {
-            config: config.clone(),
+            config,
             labels,
             oos_class,
             vectorizer: full.vectorizer,
@@ -269,6 +314,19 @@ impl IntentModel {
                 .collect(),
         }
     }
+}
+
+/// Whether `new` (held-out messages classified right) beats `old` on the
+/// same messages by more than chance: the messages only one of them gets
+/// right must favour `new` by over two standard deviations (sign test).
+fn clearly_better(new: &[bool], old: &[bool]) -> bool {
+    let (mut wins, mut losses) = (0usize, 0usize);
+    for (&n, &o) in new.iter().zip(old) {
+        wins += usize::from(n && !o);
+        losses += usize::from(o && !n);
+    }
+    let diff = wins as f64 - losses as f64;
+    diff > 2.0 * ((wins + losses) as f64).sqrt()
 }
 
 fn softmax(scores: &mut [f32], temperature: f32) {
@@ -874,6 +932,31 @@ mod tests {
         // At a 50 % reject rate the threshold is the median correct confidence.
         let th = choose_threshold(&held, 1.0, None, 0.5);
         assert!(th > 0.6 && th < 0.9, "{th}");
+    }
+
+    #[test]
+    fn a_candidate_must_win_clearly() {
+        let old = vec![true; 100];
+        let mut new = old.clone();
+        new[0] = false;
+        assert!(!clearly_better(&old, &new), "one message is chance");
+        let old: Vec<bool> = (0..100).map(|i| i >= 30).collect();
+        let new: Vec<bool> = (0..100).map(|i| i >= 5 && i != 50).collect();
+        // 25 wins, 1 loss: 24 > 2·√26.
+        assert!(clearly_better(&new, &old));
+        assert!(!clearly_better(&old, &new));
+    }
+
+    #[test]
+    fn the_chosen_idf_power_is_stored_and_used_after_loading() {
+        let cfg = TrainConfig { idf_power_candidates: vec![1.0, 0.0], ..TrainConfig::default() };
+        let m = IntentModel::train(&toy(), &cfg).unwrap();
+        assert!([1.0, 0.0].contains(&m.config().features.idf_power));
+        let loaded = IntentModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
+        assert_eq!(loaded.config().features.idf_power, m.config().features.idf_power);
+        assert_eq!(loaded.predict("where is my order"), m.predict("where is my order"));
+        let fixed = TrainConfig { idf_power_candidates: vec![0.5], ..TrainConfig::default() };
+        assert_eq!(IntentModel::train(&toy(), &fixed).unwrap().config().features.idf_power, 0.5);
     }
 
     #[test]

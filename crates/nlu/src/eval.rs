@@ -91,6 +91,8 @@ pub struct EvalReport {
     pub train_time: Duration,
     pub temperature: f32,
     pub threshold: f32,
+    /// IDF exponent the training chose.
+    pub idf_power: f32,
 }
 
 /// Read both files, train, test one message at a time.
@@ -208,6 +210,7 @@ pub fn evaluate_examples(train: &[Example], test: &[Example], config: &TrainConf
         train_time,
         temperature: model.temperature(),
         threshold: model.threshold(),
+        idf_power: model.config().features.idf_power,
     })
 }
 
@@ -215,13 +218,14 @@ impl fmt::Display for EvalReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "train: {} examples, {} labels, {} features, {:.2} s (temperature {:.3}, threshold {:.2})",
+            "train: {} examples, {} labels, {} features, {:.2} s (temperature {:.3}, threshold {:.2}, idf power {})",
             self.n_train,
             self.n_labels,
             self.n_features,
             self.train_time.as_secs_f64(),
             self.temperature,
-            self.threshold
+            self.threshold,
+            self.idf_power
         )?;
         writeln!(f, "test: {} examples", self.n_test)?;
         writeln!(f, "accuracy: {:.4}", self.accuracy)?;

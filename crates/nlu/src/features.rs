@@ -38,6 +38,8 @@ pub struct FeatureConfig {
     pub char_weight: f32,
     /// Drop features seen in fewer training messages.
     pub min_df: u32,
+    /// Exponent of the IDF weight (1: plain TF-IDF, 0: no IDF).
+    pub idf_power: f32,
 }
 
 impl Default for FeatureConfig {
@@ -52,6 +54,7 @@ impl Default for FeatureConfig {
             word_weight: 1.0,
             char_weight: 1.0,
             min_df: 1,
+            idf_power: 1.0,
         }
     }
 }
@@ -174,7 +177,7 @@ impl Vectorizer {
         };
         for (h, n, g) in kept {
             v.hashes.push(h);
-            v.idf.push(((1.0 + n_docs) / (1.0 + n as f32)).ln() + 1.0);
+            v.idf.push((((1.0 + n_docs) / (1.0 + n as f32)).ln() + 1.0).powf(config.idf_power));
             v.group.push(g);
         }
         v.rebuild_vocab();
