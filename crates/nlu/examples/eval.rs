@@ -2,7 +2,7 @@
 //!
 //! cargo run --release -p ferry-nlu --example eval -- --train T.jsonl --test V.jsonl
 //!   [--text-field text] [--label-field intent] [--oos-label oos] [--lang-field lang]
-//!   [--algorithm svm|logreg] [--c 1] [--epochs 10] [--tolerance 0.1] [--seed 42] [--no-calibrate]
+//!   [--algorithm svm|logreg] [--c 1] [--epochs 10] [--tolerance 0.1] [--seed 42] [--class-balanced] [--no-calibrate]
 //!   [--threshold X | --no-threshold] [--reject-rate R] [--word-max 2] [--char-min 2]
 //!   [--char-max 5] [--spaceless-max 4] [--min-df 1] [--idf-power P | --idf-candidates 1,0.5] [--char-weight 1] [--word-weight 1]
 //!   [--no-accents-strip] [--threads N]
@@ -40,6 +40,7 @@ fn run() -> Result<(), String> {
             "--tolerance" => cfg.tolerance = parse(&a, args.next())?,
             "--seed" => cfg.seed = parse(&a, args.next())?,
             "--threads" => cfg.threads = parse(&a, args.next())?,
+            "--class-balanced" => cfg.class_balanced = true,
             "--no-calibrate" => cfg.calibrate = false,
             "--threshold" => cfg.oos_threshold = OosThreshold::Fixed(parse(&a, args.next())?),
             "--no-threshold" => cfg.oos_threshold = OosThreshold::Off,

@@ -73,6 +73,11 @@ pub struct TrainConfig {
     /// go to the earlier one) and is stored in the model's configuration.
     /// Empty, or without calibration: `features.idf_power` as given.
     pub idf_power_candidates: Vec<f32>,
+    /// SVM only: weight each example's loss by `n / (classes · n_class)`.
+    /// Off by default: on the validation splits it helped few-shot sets
+    /// (xSID +0.6 points on average, Banking77-ar +0.4) but cost Banking77
+    /// 0.2 points.
+    pub class_balanced: bool,
     /// Label of out-of-scope examples, if the training data has any.
     pub oos_label: String,
     pub oos_threshold: OosThreshold,
@@ -92,6 +97,7 @@ impl Default for TrainConfig {
             calibrate: true,
             calibration_fraction: 0.2,
             idf_power_candidates: vec![1.0, 0.5],
+            class_balanced: false,
             oos_label: "oos".into(),
             oos_threshold: OosThreshold::default(),
             threads: 0,
@@ -476,12 +482,13 @@ fn svm_block(
     ys: &[usize],
     classes: std::ops::Range<usize>,
     qd: &[f32],
+    ex_weight: &[f32],
     n_feat: usize,
     config: &TrainConfig,
 ) -> (Vec<f32>, Vec<f32>) {
     let k = classes.len();
     let l = xs.len();
-    let diag = 0.5 / config.c;
+    let diag_of = |i: usize| if config.class_balanced { 0.5 / (config.c * ex_weight[i]) } else { 0.5 / config.c };
     let mut w = vec![0.0f32; n_feat * k];
     let mut bias = vec![0.0f32; k];
     let mut alpha = vec![0.0f32; l * k];
@@ -503,6 +510,7 @@ fn svm_block(
             }
             let mut changed = false;
             let a_row = &mut alpha[i * k..(i + 1) * k];
+            let diag = diag_of(i);
             for (j, c) in classes.clone().enumerate() {
                 let y = if ys[i] == c { 1.0 } else { -1.0 };
                 let a = a_row[j];
@@ -551,6 +559,13 @@ fn train_svm(
     }
     .clamp(1, n_classes);
     let qd: Vec<f32> = xs.iter().map(|x| x.squared_norm() + 1.0).collect();
+    let mut counts = vec![0usize; n_classes];
+    for &y in ys {
+        counts[y] += 1;
+    }
+    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
+    let ex_weight: Vec<f32> =
+        ys.iter().map(|&y| ys.len() as f32 / (present as f32 * counts[y].max(1) as f32)).collect();
     // Blocks depend only on the class count, so results do not depend on `threads`.
     let block = n_classes.div_ceil(4).max(1);
     let ranges: Vec<std::ops::Range<usize>> =
@@ -558,14 +573,14 @@ fn train_svm(
     let results: Vec<(std::ops::Range<usize>, Vec<f32>, Vec<f32>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (qd, ranges) = (&qd, &ranges);
+                let (qd, ranges, ex_weight) = (&qd, &ranges, &ex_weight);
                 scope.spawn(move || {
                     ranges
                         .iter()
                         .skip(t)
                         .step_by(threads)
                         .map(|r| {
-                            let (w, b) = svm_block(xs, ys, r.clone(), qd, n_feat, config);
+                            let (w, b) = svm_block(xs, ys, r.clone(), qd, ex_weight, n_feat, config);
                             (r.clone(), w, b)
                         })
                         .collect::<Vec<_>>()
@@ -932,6 +947,20 @@ mod tests {
         // At a 50 % reject rate the threshold is the median correct confidence.
         let th = choose_threshold(&held, 1.0, None, 0.5);
         assert!(th > 0.6 && th < 0.9, "{th}");
+    }
+
+    #[test]
+    fn class_balanced_training_learns_the_toy_intents() {
+        let mut data = toy();
+        // Make one class much larger than the others.
+        for _ in 0..4 {
+            data.extend(toy().into_iter().filter(|e| e.label == "order_status"));
+        }
+        let m = IntentModel::train(&data, &TrainConfig { class_balanced: true, ..TrainConfig::default() }).unwrap();
+        assert!(m.config().class_balanced);
+        assert_eq!(m.predict("please cancel my order").label, "cancel_order");
+        assert_eq!(m.predict("I want my money back").label, "refund");
+        assert_eq!(m.predict("where is my package?").label, "order_status");
     }
 
     #[test]
