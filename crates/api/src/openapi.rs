@@ -48,5 +48,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::routes::widget::WidgetDoc::openapi());
     doc.merge(crate::routes::search::SearchDoc::openapi());
+    doc.merge(crate::routes::bot::BotDoc::openapi());
     doc
 }

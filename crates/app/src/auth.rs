@@ -77,6 +77,15 @@ impl Actor {
         }
     }
 
+    /// Fails unless the role may change the bot.
+    pub fn can_manage_bot(&self) -> AppResult<()> {
+        if self.user.role.can_manage_bot() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("only owners and admins can change the bot"))
+        }
+    }
+
     /// Fails unless the role may manage agents and teams.
     pub fn can_manage_agents(&self) -> AppResult<()> {
         if self.user.role.can_manage_agents() {

@@ -137,7 +137,13 @@ impl App {
                 until: until.ok_or_else(|| AppError::invalid("snoozed_until", "snoozing needs snoozed_until"))?,
             },
         };
-        Ok(self.transition(actor, account, id, t).await?.conversation)
+        let back_to_bot = matches!(t, Transition::ReturnToBot);
+        let out = self.transition(actor, account, id, t).await?;
+        if back_to_bot && !out.changes.is_empty() {
+            // A fresh start: earlier failures must not hand off at once.
+            self.reset_bot_state(account, id).await?;
+        }
+        Ok(out.conversation)
     }
 
     /// Replaces the tags.
@@ -256,28 +262,21 @@ impl App {
                 now,
                 transition: None,
                 job: None,
+                bot_state: None,
             }
         } else {
             let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
-            // Channels with an outside endpoint get a delivery job; the
-            // widget and API inboxes without a callback read replies from
-            // Ferry directly, so the reply is sent once stored.
-            let needs_job = match inbox.channel {
-                ChannelKind::Api => inbox.config.callback_url.is_some(),
-                ChannelKind::WebWidget => false,
-                _ => true,
-            };
+            let (delivery, job) = outgoing_delivery(&inbox, now);
             NewMessage {
                 conversation_id: id,
                 kind: MessageKind::Outgoing,
                 sender: Sender::User(actor.user.id),
                 parts,
-                delivery: Some(if needs_job { DeliveryStatus::Queued } else { DeliveryStatus::Sent }),
+                delivery: Some(delivery),
                 now,
                 transition: Some(Transition::AgentReply { by: actor.user.id, at: now }),
-                job: needs_job.then(|| -> ferry_storage::JobForMessage {
-                    Box::new(move |m: &Message| ferry_jobs::deliver_message(m.account_id, m.id, now))
-                }),
+                job,
+                bot_state: None,
             }
         };
         let needs_job = new.job.is_some();
@@ -310,5 +309,27 @@ impl App {
             self.events_committed();
         }
         Ok(n)
+    }
+}
+
+/// How an outgoing message of `inbox` is delivered: channels with an
+/// outside endpoint get a delivery job; the widget and API inboxes without a
+/// callback read replies from Ferry directly, so the reply is sent once
+/// stored.
+pub(crate) fn outgoing_delivery(
+    inbox: &ferry_core::inbox::Inbox,
+    now: DateTime<Utc>,
+) -> (DeliveryStatus, Option<ferry_storage::JobForMessage>) {
+    let needs_job = match inbox.channel {
+        ChannelKind::Api => inbox.config.callback_url.is_some(),
+        ChannelKind::WebWidget => false,
+        _ => true,
+    };
+    if needs_job {
+        let job: ferry_storage::JobForMessage =
+            Box::new(move |m: &Message| ferry_jobs::deliver_message(m.account_id, m.id, now));
+        (DeliveryStatus::Queued, Some(job))
+    } else {
+        (DeliveryStatus::Sent, None)
     }
 }

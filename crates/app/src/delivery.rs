@@ -10,7 +10,7 @@ use ferry_core::contact::IdentityKind;
 use ferry_core::inbox::ChannelKind;
 use ferry_core::message::DeliveryStatus;
 use ferry_core::{MessageId, signature};
-use ferry_jobs::{DELIVER_MESSAGE, JobError, JobHandler};
+use ferry_jobs::{BOT_REPLY, DELIVER_MESSAGE, JobError, JobHandler};
 use ferry_storage::Job;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +36,32 @@ impl Jobs {
     fn message_id(job: &Job) -> Result<MessageId, JobError> {
         serde_json::from_value::<MessageId>(job.payload["message_id"].clone())
             .map_err(|_| JobError::Permanent("job payload has no message_id".into()))
+    }
+
+    fn bot_ids(job: &Job) -> Result<(ferry_core::ConversationId, MessageId), JobError> {
+        let conversation = serde_json::from_value(job.payload["conversation_id"].clone())
+            .map_err(|_| JobError::Permanent("job payload has no conversation_id".into()))?;
+        Ok((conversation, Self::message_id(job)?))
+    }
+
+    async fn bot_reply(&self, job: &Job) -> Result<(), JobError> {
+        let (conversation, message) = Self::bot_ids(job)?;
+        self.app.run_bot(job.account_id, conversation, message).await.map_err(|e| match e {
+            crate::AppError::Storage(e) => JobError::Retry(format!("storage: {e}")),
+            other => JobError::Permanent(other.to_string()),
+        })
+    }
+
+    async fn bot_gave_up(&self, job: &Job, conversation: ferry_core::ConversationId, error: &str) {
+        let storage = &self.app.storage;
+        let Ok(Some(conv)) = storage.get_conversation(job.account_id, conversation).await else { return };
+        let Ok(Some(inbox)) = storage.get_inbox(job.account_id, conv.inbox_id).await else { return };
+        let reason = ferry_core::bot::HandoffReason::Failed { error: error.to_owned() };
+        let note = format!("Bot handed off: {reason}.");
+        let lang = conv.language.clone().unwrap_or_default();
+        if let Err(e) = self.app.hand_off(job.account_id, &inbox, conversation, note, &lang).await {
+            tracing::warn!(error = %e, "could not hand off after the bot failed");
+        }
     }
 
     async fn deliver(&self, job: &Job) -> Result<(), JobError> {
@@ -131,11 +157,19 @@ impl JobHandler for Jobs {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         match job.kind.as_str() {
             DELIVER_MESSAGE => self.deliver(job).await,
+            BOT_REPLY => self.bot_reply(job).await,
             other => Err(JobError::Permanent(format!("unknown job kind `{other}`"))),
         }
     }
 
     async fn gave_up(&self, job: &Job, error: &str) {
+        if job.kind == BOT_REPLY {
+            // The buyer must not wait for a bot that cannot answer.
+            if let Ok((conversation, _)) = Self::bot_ids(job) {
+                self.bot_gave_up(job, conversation, error).await;
+            }
+            return;
+        }
         if job.kind != DELIVER_MESSAGE {
             return;
         }

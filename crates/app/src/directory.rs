@@ -42,6 +42,11 @@ fn clean_name(field: &'static str, name: &str) -> AppResult<String> {
 }
 
 fn check_config(channel: ChannelKind, config: &InboxConfig) -> AppResult<()> {
+    if let Some(t) = config.bot_threshold
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err(AppError::invalid("bot_threshold", "bot_threshold must be between 0 and 1"));
+    }
     if let Some(url) = &config.callback_url {
         let u = url::Url::parse(url).map_err(|_| AppError::invalid("callback_url", "callback_url is not a URL"))?;
         if !matches!(u.scheme(), "http" | "https") {
@@ -79,6 +84,7 @@ impl App {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
         check_config(new.channel, &new.config)?;
+        self.check_handoff_team(account, &new.config).await?;
         let new = NewInbox {
             name: clean_name("name", &new.name)?,
             channel: new.channel,
@@ -86,6 +92,15 @@ impl App {
             secret: new_secret(),
         };
         Ok(self.storage.create_inbox(account, new, self.clock.now()).await?)
+    }
+
+    async fn check_handoff_team(&self, account: AccountId, config: &InboxConfig) -> AppResult<()> {
+        if let Some(team) = config.handoff_team_id
+            && self.storage.get_team(account, team).await?.is_none()
+        {
+            return Err(AppError::invalid("handoff_team_id", "no such team in this account"));
+        }
+        Ok(())
     }
 
     /// Changes an inbox (owners and admins).
@@ -102,6 +117,7 @@ impl App {
         let current = self.get_inbox(actor, account, id).await?;
         if let Some(c) = &config {
             check_config(current.channel, c)?;
+            self.check_handoff_team(account, c).await?;
         }
         let name = name.map(|n| clean_name("name", &n)).transpose()?;
         let out = self.storage.update_inbox(account, id, InboxPatch { name, config }).await.map_err(not_found("inbox"));

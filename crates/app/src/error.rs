@@ -64,6 +64,9 @@ impl From<StorageError> for AppError {
                 "teams.name" => "a team with this name already exists".to_owned(),
                 "canned_responses.short_code" => "a canned response with this short code already exists".to_owned(),
                 "contact_identities" => "this e-mail, phone or handle already belongs to another contact".to_owned(),
+                "bot_documents.version" => {
+                    "the bot was changed by someone else meanwhile; reload it and try again".to_owned()
+                }
                 "team_members.user_id" => "every team member must be an agent of this account".to_owned(),
                 _ => "the change conflicts with existing data".to_owned(),
             }),

@@ -29,10 +29,14 @@ impl App {
             bot_enabled: inbox.config.bot_enabled,
             reopen_window: self.config.reopen_window,
             now: self.clock.now(),
+            bot_job: Some(ferry_jobs::BOT_REPLY),
         };
         let outcome = self.storage.ingest(inbound, options).await?;
         if !outcome.duplicate {
             self.events_committed();
+            if outcome.conversation.status == ferry_core::conversation::Status::Bot {
+                self.job_enqueued();
+            }
         }
         Ok(outcome)
     }

@@ -4,6 +4,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod bot;
 pub mod bus;
 mod canned;
 pub mod contacts;
@@ -65,6 +66,7 @@ pub struct App {
     dispatch: Arc<Notify>,
     jobs: Arc<Notify>,
     inbox_cache: inbox_cache::InboxCache,
+    bots: bot::Engines,
 }
 
 impl App {
@@ -87,6 +89,7 @@ impl App {
             dispatch: Arc::new(Notify::new()),
             jobs,
             inbox_cache: inbox_cache::InboxCache::default(),
+            bots: bot::Engines::default(),
         })
     }
 

@@ -25,6 +25,21 @@ use std::time::{Duration, Instant};
 pub enum Which {
     /// Webhook intake throughput and latency on SQLite.
     Intake(IntakeArgs),
+    /// Bot decisions in-process: language, intent, FAQ, entities, policy
+    /// and the rendered answer, one message at a time.
+    Bot(BotArgs),
+}
+
+/// Options of the bot benchmark.
+#[derive(Args, Clone)]
+pub struct BotArgs {
+    /// Decisions to time.
+    #[arg(long, default_value_t = 20_000)]
+    pub decisions: usize,
+    /// CSV of buyer messages (column `instruction`); defaults to the Bitext
+    /// customer-support set in ../shared/data when present.
+    #[arg(long)]
+    pub messages: Option<std::path::PathBuf>,
 }
 
 /// Options of the intake benchmark.
@@ -47,6 +62,7 @@ pub struct IntakeArgs {
 pub async fn run(which: Which) -> anyhow::Result<()> {
     match which {
         Which::Intake(a) => intake(a).await,
+        Which::Bot(a) => crate::bench_bot::run(a),
     }
 }
 

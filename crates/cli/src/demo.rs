@@ -289,6 +289,14 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
             }
         }
     }
+    // From now on the bot answers new API conversations first and hands
+    // off to After-sales (the seeded ones above stay with people).
+    let bot_config =
+        InboxConfig { bot_enabled: true, handoff_team_id: Some(team.id), auto_assign: true, ..InboxConfig::default() };
+    app.update_inbox(&owner_actor, a, inbox.id, None, Some(bot_config)).await?;
+    let mut bot = app.bot_document(&owner_actor, a).await?;
+    bot.document.shop.insert("returns_url".into(), format!("{}/returns", app.config.public_url));
+    app.edit_bot(&owner_actor, a, ferry_app::bot::BotEdit::Replace(bot.document), bot.version).await?;
     let li_actor = Actor { user: li.clone() };
     let anna_actor = Actor { user: anna.clone() };
     app.assign_conversation(&owner_actor, a, convs[0], Some(Some(li.id)), Some(Some(team.id))).await?;

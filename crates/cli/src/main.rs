@@ -2,6 +2,7 @@
 //! commands `serve`, `migrate`, `demo`, `bench`, `default-config`.
 
 mod bench;
+mod bench_bot;
 mod config;
 mod demo;
 mod nlu;

@@ -38,6 +38,11 @@ impl Role {
         matches!(self, Role::Owner | Role::Admin)
     }
 
+    /// Whether the role may change the bot's intents, answers and FAQ.
+    pub fn can_manage_bot(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+
     /// Whether the role may invite agents, change roles and manage teams.
     pub fn can_manage_agents(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)

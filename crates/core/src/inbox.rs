@@ -1,5 +1,6 @@
 //! Inboxes: one per channel connection.
 
+use crate::bot::Policy;
 use crate::{AccountId, InboxId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -114,10 +115,32 @@ pub struct InboxConfig {
     /// Whether new conversations start with the bot.
     #[serde(default)]
     pub bot_enabled: bool,
+    /// Intent confidence the bot needs to answer (0–1); below it the bot
+    /// hands off. Default 0.5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_threshold: Option<f32>,
+    /// Team that conversations handed off by the bot go to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_team_id: Option<crate::TeamId>,
+    /// Assign handed-off conversations to the least busy agent (of the
+    /// hand-off team, if set) who speaks the buyer's language.
+    #[serde(default)]
+    pub auto_assign: bool,
     /// Greeting shown by the widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub greeting: Option<String>,
     /// Channel-specific settings not modelled above.
     #[serde(default, flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl InboxConfig {
+    /// The bot policy of this inbox.
+    pub fn bot_policy(&self) -> Policy {
+        let mut p = Policy::default();
+        if let Some(t) = self.bot_threshold {
+            p.threshold = t;
+        }
+        p
+    }
 }

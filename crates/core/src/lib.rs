@@ -5,6 +5,7 @@
 //! store, and every rule is a plain function that tests can drive directly.
 
 pub mod account;
+pub mod bot;
 pub mod canned;
 pub mod clock;
 pub mod contact;

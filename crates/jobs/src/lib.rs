@@ -16,6 +16,11 @@ use tokio::sync::Notify;
 /// Delivers an outgoing message to its channel. Payload: `{"message_id"}`.
 pub const DELIVER_MESSAGE: &str = "deliver_message";
 
+/// Lets the bot handle a buyer's message. Payload: `{"message_id",
+/// "conversation_id"}`; enqueued by intake while the bot holds the
+/// conversation.
+pub const BOT_REPLY: &str = "bot_reply";
+
 /// How a handler reports a failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JobError {

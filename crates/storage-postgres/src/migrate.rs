@@ -10,6 +10,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "canned_responses", include_str!("../migrations/0002_canned_responses.sql")),
+    (3, "bot", include_str!("../migrations/0003_bot.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

@@ -793,6 +793,9 @@ impl MessageRepo for PostgresStorage {
             let job = job(&m);
             insert_job(&mut tx, &job, new.now).await?;
         }
+        if let Some(state) = &new.bot_state {
+            put_bot_state(&mut tx, account, conv.id, state, new.now).await?;
+        }
         append_event(&mut tx, account, &Event::MessageCreated { message: m.clone() }, new.now).await?;
         if !changes.is_empty() {
             append_event(
@@ -979,6 +982,9 @@ async fn ingest_tx(c: &mut PgConnection, inbound: Inbound, opt: IntakeOptions) -
         created_at: now,
     };
     insert_message(c, &mut message).await?;
+    if let Some(job) = opt.bot_job_for(&message, &conversation) {
+        insert_job(c, &job, now).await?;
+    }
 
     let event = Event::MessageReceived {
         message: message.clone(),
@@ -1245,5 +1251,99 @@ impl Storage for PostgresStorage {
     async fn ping(&self) -> StorageResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
         Ok(())
+    }
+}
+
+async fn put_bot_state(
+    c: &mut PgConnection,
+    account: AccountId,
+    id: ConversationId,
+    state: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    let done = sqlx::query(
+        "INSERT INTO bot_states (conversation_id, account_id, state, updated_at) \
+         SELECT id, account_id, $3::jsonb, $4 FROM conversations WHERE id = $2 AND account_id = $1 \
+         ON CONFLICT (conversation_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .bind(jsonb(state))
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    not_found_if_none(done.rows_affected())
+}
+
+#[async_trait]
+impl BotRepo for PostgresStorage {
+    async fn get_bot_document(&self, account: AccountId) -> StorageResult<Option<StoredBotDocument>> {
+        let row: Option<(sqlx::types::Json<serde_json::Value>, i64, DateTime<Utc>)> =
+            sqlx::query_as("SELECT document, version, updated_at FROM bot_documents WHERE account_id = $1")
+                .bind(account.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(row.map(|(doc, version, updated_at)| StoredBotDocument { document: doc.0, version, updated_at }))
+    }
+
+    async fn put_bot_document(
+        &self,
+        account: AccountId,
+        document: serde_json::Value,
+        expected: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<i64> {
+        let mut tx = self.begin().await?;
+        // Serialise writers of the same account's document.
+        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM bot_documents WHERE account_id = $1")
+            .bind(account.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if current != expected {
+            return Err(StorageError::Conflict { constraint: "bot_documents.version".into() });
+        }
+        let version = current.unwrap_or(0) + 1;
+        sqlx::query(
+            "INSERT INTO bot_documents (account_id, document, version, updated_at) VALUES ($1, $2::jsonb, $3, $4) \
+             ON CONFLICT (account_id) DO UPDATE SET document = excluded.document, version = excluded.version, updated_at = excluded.updated_at",
+        )
+        .bind(account.0)
+        .bind(jsonb(&document))
+        .bind(version)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        commit(tx, version).await
+    }
+
+    async fn get_bot_state(&self, account: AccountId, id: ConversationId) -> StorageResult<Option<serde_json::Value>> {
+        let row: Option<sqlx::types::Json<serde_json::Value>> =
+            sqlx::query_scalar("SELECT state FROM bot_states WHERE conversation_id = $2 AND account_id = $1")
+                .bind(account.0)
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(row.map(|j| j.0))
+    }
+
+    async fn put_bot_state(
+        &self,
+        account: AccountId,
+        id: ConversationId,
+        state: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let mut c = self.pool.acquire().await.map_err(db_err)?;
+        put_bot_state(&mut c, account, id, &state, now).await
     }
 }

@@ -773,6 +773,9 @@ impl MessageRepo for SqliteStorage {
             if let Some(job) = new.job {
                 insert_job(c, &job(&m), new.now)?;
             }
+            if let Some(state) = &new.bot_state {
+                put_bot_state(c, account, conv.id, state, new.now)?;
+            }
             append_event(c, account, &Event::MessageCreated { message: m.clone() }, new.now)?;
             if !changes.is_empty() {
                 append_event(
@@ -950,6 +953,9 @@ fn ingest_tx(c: &Connection, inbound: Inbound, opt: IntakeOptions) -> StorageRes
         created_at: now,
     };
     insert_message(c, &mut message)?;
+    if let Some(job) = opt.bot_job_for(&message, &conversation) {
+        insert_job(c, &job, now)?;
+    }
 
     let event = Event::MessageReceived {
         message: message.clone(),
@@ -1288,4 +1294,92 @@ pub fn batched_insert_ceiling(
         done = (done + batch).min(n);
     }
     Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+fn put_bot_state(
+    c: &Connection,
+    account: AccountId,
+    id: ConversationId,
+    state: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    c.prepare_cached(
+        "INSERT INTO bot_states (conversation_id, account_id, state, updated_at) \
+         SELECT id, account_id, ?3, ?4 FROM conversations WHERE id = ?2 AND account_id = ?1 \
+         ON CONFLICT (conversation_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .map_err(db_err)?
+    .execute(params![account.0, id.0, to_json(state), ts(now)])
+    .map_err(db_err)
+    .and_then(|n| if n == 0 { Err(StorageError::NotFound) } else { Ok(()) })
+}
+
+#[async_trait]
+impl BotRepo for SqliteStorage {
+    async fn get_bot_document(&self, account: AccountId) -> StorageResult<Option<StoredBotDocument>> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT document, version, updated_at FROM bot_documents WHERE account_id = ?1",
+                params![account.0],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+            )
+            .optional()
+            .map_err(db_err)?
+            .map(|(doc, version, at)| {
+                Ok(StoredBotDocument { document: json("bot_documents.document", &doc)?, version, updated_at: dt(at) })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn put_bot_document(
+        &self,
+        account: AccountId,
+        document: serde_json::Value,
+        expected: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<i64> {
+        self.write(move |c| {
+            let current: Option<i64> = c
+                .query_row("SELECT version FROM bot_documents WHERE account_id = ?1", params![account.0], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            if current != expected {
+                return Err(StorageError::Conflict { constraint: "bot_documents.version".into() });
+            }
+            let version = current.unwrap_or(0) + 1;
+            c.execute(
+                "INSERT INTO bot_documents (account_id, document, version, updated_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (account_id) DO UPDATE SET document = excluded.document, version = excluded.version, updated_at = excluded.updated_at",
+                params![account.0, to_json(&document), version, ts(now)],
+            )
+            .map_err(db_err)?;
+            Ok(version)
+        })
+        .await
+    }
+
+    async fn get_bot_state(&self, account: AccountId, id: ConversationId) -> StorageResult<Option<serde_json::Value>> {
+        self.read(move |c| {
+            c.prepare_cached("SELECT state FROM bot_states WHERE conversation_id = ?2 AND account_id = ?1")
+                .map_err(db_err)?
+                .query_row(params![account.0, id.0], |r| r.get::<_, String>(0))
+                .optional()
+                .map_err(db_err)?
+                .map(|s| json("bot_states.state", &s))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn put_bot_state(
+        &self,
+        account: AccountId,
+        id: ConversationId,
+        state: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        self.write(move |c| put_bot_state(c, account, id, &state, now)).await
+    }
 }

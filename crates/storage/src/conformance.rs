@@ -39,6 +39,7 @@ where
     jobs_lease_retry_and_fail(fresh().await).await;
     outbox_publishing(fresh().await).await;
     canned_responses_per_account(fresh().await).await;
+    bot_documents_states_and_jobs(fresh().await).await;
 }
 
 struct World {
@@ -96,7 +97,7 @@ fn inbound(w: &World, ext: &str, handle: &str, text: &str, at: DateTime<Utc>) ->
 }
 
 fn opts(now: DateTime<Utc>) -> IntakeOptions {
-    IntakeOptions { bot_enabled: false, reopen_window: Duration::days(7), now }
+    IntakeOptions { bot_enabled: false, reopen_window: Duration::days(7), now, bot_job: None }
 }
 
 fn no_describe() -> Describe {
@@ -398,6 +399,7 @@ pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
                     run_at: at,
                     max_attempts: 5,
                 })),
+                bot_state: None,
             },
         )
         .await
@@ -421,6 +423,7 @@ pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
                 now: at,
                 transition: None,
                 job: None,
+                bot_state: None,
             },
         )
         .await
@@ -491,6 +494,7 @@ pub async fn accounts_are_isolated(s: Arc<dyn Storage>) {
                 now: t0(),
                 transition: None,
                 job: None,
+                bot_state: None,
             },
         )
         .await;
@@ -732,4 +736,75 @@ pub async fn canned_responses_per_account(s: Arc<dyn Storage>) {
     let left = s.list_canned_responses(a.account).await.unwrap();
     assert_eq!(left.iter().map(|c| c.id).collect::<Vec<_>>(), [hours.id]);
     assert_eq!(s.list_canned_responses(b.account).await.unwrap(), vec![b_thanks]);
+}
+
+/// Bot documents are versioned per account; the bot's state of a
+/// conversation is written with its answer; intake enqueues the bot's job
+/// only while the bot holds the conversation.
+pub async fn bot_documents_states_and_jobs(s: Arc<dyn Storage>) {
+    let a = world(&*s, "BotA").await;
+    let b = world(&*s, "BotB").await;
+    assert_eq!(s.get_bot_document(a.account).await.unwrap(), None);
+    let doc = serde_json::json!({"languages": ["en"], "intents": []});
+    assert_eq!(s.put_bot_document(a.account, doc.clone(), None, t0()).await.unwrap(), 1);
+    for stale in [None, Some(7)] {
+        match s.put_bot_document(a.account, doc.clone(), stale, t0()).await {
+            Err(StorageError::Conflict { constraint }) => assert_eq!(constraint, "bot_documents.version"),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+    let later = t0() + Duration::minutes(1);
+    let doc2 = serde_json::json!({"languages": ["en", "de"], "intents": [], "shop": {"name": "Ä"}});
+    assert_eq!(s.put_bot_document(a.account, doc2.clone(), Some(1), later).await.unwrap(), 2);
+    let stored = s.get_bot_document(a.account).await.unwrap().unwrap();
+    assert_eq!((stored.document, stored.version, stored.updated_at), (doc2, 2, later));
+    assert_eq!(s.get_bot_document(b.account).await.unwrap(), None);
+
+    // Intake: a bot job only for conversations the bot holds.
+    let bot_opts = |now| IntakeOptions { bot_enabled: true, bot_job: Some("bot_reply"), ..opts(now) };
+    let o = s.ingest(inbound(&a, "b1", "u", "wo ist meine Bestellung", t0()), bot_opts(t0())).await.unwrap();
+    assert_eq!(o.conversation.status, Status::Bot);
+    let jobs = s.claim_jobs(t0(), Duration::seconds(30), 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].kind, "bot_reply");
+    assert_eq!(jobs[0].payload["message_id"], serde_json::json!(o.message.id));
+    assert_eq!(jobs[0].payload["conversation_id"], serde_json::json!(o.conversation.id));
+    s.complete_job(jobs[0].id, t0()).await.unwrap();
+    // A re-delivery enqueues nothing.
+    s.ingest(inbound(&a, "b1", "u", "wo ist meine Bestellung", t0()), bot_opts(t0())).await.unwrap();
+    let no_bot = s
+        .ingest(inbound(&a, "b2", "v", "hello", t0()), IntakeOptions { bot_job: Some("bot_reply"), ..opts(t0()) })
+        .await
+        .unwrap();
+    assert_eq!(no_bot.conversation.status, Status::Open);
+    assert!(s.claim_jobs(later, Duration::seconds(30), 10).await.unwrap().is_empty());
+
+    // State: written with the bot's answer, replaced, isolated.
+    assert_eq!(s.get_bot_state(a.account, o.conversation.id).await.unwrap(), None);
+    let state = serde_json::json!({"last_message_id": o.message.id.0, "turns": 1});
+    s.post_message(
+        a.account,
+        NewMessage {
+            conversation_id: o.conversation.id,
+            kind: MessageKind::Outgoing,
+            sender: Sender::Bot,
+            parts: vec![ContentPart::Text { text: "Ihre Bestellnummer?".into() }],
+            delivery: Some(DeliveryStatus::Queued),
+            now: later,
+            transition: None,
+            job: None,
+            bot_state: Some(state.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.get_bot_state(a.account, o.conversation.id).await.unwrap(), Some(state));
+    let next = serde_json::json!({"turns": 2});
+    s.put_bot_state(a.account, o.conversation.id, next.clone(), later).await.unwrap();
+    assert_eq!(s.get_bot_state(a.account, o.conversation.id).await.unwrap(), Some(next));
+    assert_eq!(s.get_bot_state(b.account, o.conversation.id).await.unwrap(), None);
+    assert!(matches!(
+        s.put_bot_state(b.account, o.conversation.id, serde_json::json!({}), later).await,
+        Err(StorageError::NotFound)
+    ));
 }

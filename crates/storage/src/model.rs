@@ -261,6 +261,9 @@ pub struct NewMessage {
     pub transition: Option<Transition>,
     /// A delivery job to enqueue in the same transaction.
     pub job: Option<JobForMessage>,
+    /// The bot's state of the conversation, written in the same
+    /// transaction (the bot's answers).
+    pub bot_state: Option<serde_json::Value>,
 }
 
 /// A stored message with its conversation after the write.
@@ -284,6 +287,24 @@ pub struct IntakeOptions {
     pub reopen_window: Duration,
     /// When intake runs.
     pub now: DateTime<Utc>,
+    /// When the message leaves the conversation with the bot, enqueue a
+    /// job of this kind (payload `{"message_id"}`) in the same transaction.
+    pub bot_job: Option<&'static str>,
+}
+
+impl IntakeOptions {
+    /// The bot job to enqueue for `message`, when the bot holds its
+    /// conversation and the caller asked for one.
+    pub fn bot_job_for(&self, message: &Message, conversation: &Conversation) -> Option<NewJob> {
+        let kind = self.bot_job?;
+        (conversation.status == Status::Bot).then(|| NewJob {
+            account_id: message.account_id,
+            kind: kind.to_owned(),
+            payload: serde_json::json!({ "message_id": message.id, "conversation_id": conversation.id }),
+            run_at: self.now,
+            max_attempts: 5,
+        })
+    }
 }
 
 /// What intake did with a message.
@@ -382,4 +403,15 @@ pub struct CannedResponsePatch {
     pub short_code: Option<String>,
     /// New text.
     pub content: Option<String>,
+}
+
+/// The bot's configuration of an account as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredBotDocument {
+    /// The document (see `ferry-bot`).
+    pub document: serde_json::Value,
+    /// Increases with every change; edits name the version they change.
+    pub version: i64,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
 }

@@ -264,6 +264,33 @@ pub trait CannedResponseRepo {
     async fn delete_canned_response(&self, account: AccountId, id: CannedResponseId) -> StorageResult<()>;
 }
 
+/// The bot's configuration per account and its memory per conversation.
+#[async_trait]
+pub trait BotRepo {
+    /// The account's bot document, if it has been saved.
+    async fn get_bot_document(&self, account: AccountId) -> StorageResult<Option<StoredBotDocument>>;
+    /// Saves the document if its stored version is still `expected`
+    /// (`None`: none saved yet); else `Conflict { constraint:
+    /// "bot_documents.version" }`. Returns the new version.
+    async fn put_bot_document(
+        &self,
+        account: AccountId,
+        document: serde_json::Value,
+        expected: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<i64>;
+    /// The bot's state of a conversation.
+    async fn get_bot_state(&self, account: AccountId, id: ConversationId) -> StorageResult<Option<serde_json::Value>>;
+    /// Replaces the bot's state of a conversation.
+    async fn put_bot_state(
+        &self,
+        account: AccountId,
+        id: ConversationId,
+        state: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Storage:
@@ -278,6 +305,7 @@ pub trait Storage:
     + OutboxRepo
     + JobRepo
     + CannedResponseRepo
+    + BotRepo
     + Send
     + Sync
 {

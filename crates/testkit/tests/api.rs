@@ -37,6 +37,8 @@ on_both!(
     canned_responses_are_shared_by_the_account,
     agents_upload_and_send_attachments,
     search_covers_every_conversation,
+    the_bot_answers_asks_and_hands_off,
+    the_bot_is_edited_trained_and_tested,
 );
 
 fn acct(t: &Tenant) -> String {
@@ -757,4 +759,189 @@ async fn search_covers_every_conversation(b: Backend) {
     assert_eq!(r.json["contacts"].as_array().unwrap().len(), 1);
     assert_eq!(app.get(&format!("{ap}/search?q="), &t.agent_token).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.get(&format!("{}/search?q=zx", acct(&other)), &t.agent_token).await.status, StatusCode::NOT_FOUND);
+}
+
+/// Messages of a conversation after the bot's jobs ran.
+async fn thread(app: &TestApp, t: &Tenant, conv: i64) -> Vec<Value> {
+    app.drain_jobs().await;
+    let r = app.get(&format!("{}/conversations/{conv}/messages", acct(t)), &t.owner_token).await;
+    r.json.as_array().unwrap().clone()
+}
+
+fn by_kind<'a>(msgs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    msgs.iter().filter(|m| m["kind"] == kind).collect()
+}
+
+async fn the_bot_answers_asks_and_hands_off(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Bot Shop").await;
+    let ap = acct(&t);
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("{ap}/inboxes/{}", t.inbox),
+            Some(&t.owner_token),
+            Some(json!({"config": {"bot_enabled": true, "bot_threshold": 0.5, "auto_assign": true}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+
+    // German order question: answered in German, the bot keeps it.
+    let r = app.webhook(&t, &buyer_message("de-1", "lena", "Wo ist meine Bestellung 1234?")).await;
+    let de = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, de).await;
+    let out = by_kind(&msgs, "outgoing");
+    assert_eq!(out.len(), 1, "{msgs:#?}");
+    assert_eq!(out[0]["sender"]["type"], "bot");
+    let text = out[0]["text"].as_str().unwrap();
+    assert!(text.contains("Bestellung 1234"), "{text}");
+    let conv = app.get(&format!("{ap}/conversations/{de}"), &t.owner_token).await;
+    assert_eq!(conv.json["status"], "bot");
+    // The job running again changes nothing.
+    assert_eq!(app.drain_jobs().await, 0);
+
+    // Without the order number the bot asks, with a button for a person.
+    let r = app.webhook(&t, &buyer_message("en-1", "sam", "where is my order?")).await;
+    let en = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, en).await;
+    let ask = by_kind(&msgs, "outgoing")[0];
+    assert_eq!(ask["parts"][0]["type"], "buttons", "{ask:#?}");
+    assert!(ask["text"].as_str().unwrap().contains("order number"));
+    app.webhook(&t, &buyer_message("en-2", "sam", "#1001")).await;
+    let msgs = thread(&app, &t, en).await;
+    let out = by_kind(&msgs, "outgoing");
+    assert_eq!(out.len(), 2);
+    assert!(out[1]["text"].as_str().unwrap().contains("1001"));
+
+    // Out of scope: handed off with the reason for the agent.
+    let r = app.webhook(&t, &buyer_message("x-1", "max", "What is the capital of Mongolia?")).await;
+    let x = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, x).await;
+    let activity: Vec<&str> = by_kind(&msgs, "activity").iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert!(activity.iter().any(|a| a.starts_with("Bot handed off:") && a.contains("Intent:")), "{activity:?}");
+    let conv = app.get(&format!("{ap}/conversations/{x}"), &t.owner_token).await;
+    assert_eq!(conv.json["status"], "open");
+    assert!(conv.json["handoff_reason"].as_str().unwrap().contains("Bot handed off"));
+    // Auto-assigned to the least busy agent.
+    assert!(conv.json["assignee_id"].is_i64(), "{:?}", conv.json);
+    // After the hand-off the bot stays quiet.
+    let before = by_kind(&msgs, "outgoing").len();
+    app.webhook(&t, &buyer_message("x-2", "max", "hello? where is my order 1001")).await;
+    let msgs = thread(&app, &t, x).await;
+    assert_eq!(by_kind(&msgs, "outgoing").len(), before);
+
+    // An agent gives it back; the bot answers again.
+    let r = app.post(&format!("{ap}/conversations/{x}/status"), &t.agent_token, json!({"status": "bot"})).await;
+    assert_eq!(r.json["status"], "bot", "{:?}", r.json);
+    app.webhook(&t, &buyer_message("x-3", "max", "where is my order 1001?")).await;
+    let msgs = thread(&app, &t, x).await;
+    assert_eq!(by_kind(&msgs, "outgoing").len(), before + 1);
+
+    // "I want a human" in Chinese: handed off at once, told so in Chinese,
+    // assigned to the agent who speaks Chinese.
+    let r = app.webhook(&t, &buyer_message("zh-1", "wei", "我要人工")).await;
+    let zh = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, zh).await;
+    let told = by_kind(&msgs, "outgoing")[0]["text"].as_str().unwrap().to_owned();
+    assert!(told.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{told}");
+    let activity: Vec<&str> = by_kind(&msgs, "activity").iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert!(activity.iter().any(|a| a.contains("the buyer asked for a person")), "{activity:?}");
+    let conv = app.get(&format!("{ap}/conversations/{zh}"), &t.owner_token).await;
+    assert_eq!(conv.json["status"], "open");
+    assert_eq!(conv.json["assignee_id"].as_i64(), Some(t.agent_id));
+}
+
+async fn the_bot_is_edited_trained_and_tested(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Bot Admin").await;
+    let other = app.tenant("Other Shop").await;
+    let ap = acct(&t);
+    let r = app.get(&format!("{ap}/bot"), &t.agent_token).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["version"], Value::Null);
+    assert!(r.json["document"]["intents"].as_array().unwrap().len() >= 18);
+
+    let intent = json!({
+        "name": "ignored",
+        "description": "Warranty questions",
+        "examples": {
+            "en": ["how long is the warranty", "is there a guarantee on this", "what does the warranty cover",
+                   "my headphones broke, are they under warranty", "warranty period for the speaker"],
+            "de": ["wie lange ist die Garantie", "gibt es Garantie auf das Gerät", "ist das noch in der Garantie"]
+        },
+        "answers": {"en": "Every product has a {{shop.warranty_years}}-year warranty, {{contact.name}}.",
+                    "de": "Alle Produkte haben {{shop.warranty_years}} Jahre Garantie, {{contact.name}}."}
+    });
+    let path = format!("{ap}/bot/intents/warranty");
+    let r = app.call(Method::PUT, &path, Some(&t.agent_token), Some(intent.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app.call(Method::PUT, &path, Some(&t.owner_token), Some(intent.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["version"], 1);
+    // A stale version is refused; a broken template is a clear error.
+    let r = app.call(Method::PUT, &format!("{path}?version=0"), Some(&t.owner_token), Some(intent.clone())).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let mut broken = intent.clone();
+    broken["answers"]["en"] = json!("Hi {{ contact.name");
+    let r = app.call(Method::PUT, &format!("{path}?version=1"), Some(&t.owner_token), Some(broken)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json["error"]["field"], "answers");
+
+    // Shop variables through the whole document.
+    let mut doc = app.get(&format!("{ap}/bot"), &t.owner_token).await.json;
+    doc["document"]["shop"]["warranty_years"] = json!("2");
+    let r = app.call(Method::PUT, &format!("{ap}/bot"), Some(&t.owner_token), Some(doc)).await;
+    assert_eq!(r.json["version"], 2, "{:?}", r.json);
+
+    let r = app.post(&format!("{ap}/bot/train"), &t.owner_token, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["version"], 2);
+    assert!(r.json["examples"].as_u64().unwrap() > 500);
+
+    // Test a sentence: what the bot would do and why.
+    let r = app.post(&format!("{ap}/bot/test"), &t.agent_token, json!({"text": "Wie lange gilt die Garantie?"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["turn"]["decision"], json!({"action": "answer", "intent": "warranty"}));
+    assert_eq!(r.json["turn"]["understanding"]["language"], "de");
+    assert_eq!(r.json["outcome"]["text"], "Alle Produkte haben 2 Jahre Garantie.");
+    let r = app.post(&format!("{ap}/bot/test"), &t.agent_token, json!({"text": "I want to speak to a human"})).await;
+    assert_eq!(r.json["outcome"]["outcome"], "hand_off");
+    assert!(r.json["note"].as_str().unwrap().contains("asked for a person"));
+    let r = app.post(&format!("{ap}/bot/test"), &t.agent_token, json!({"text": "  "})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // FAQ entries.
+    let faq = json!({"id": "x", "language": "en", "questions": ["do you ship to Iceland"],
+                     "answer": "Yes, we ship to Iceland within 10 days."});
+    let r = app.call(Method::PUT, &format!("{ap}/bot/faqs/iceland"), Some(&t.owner_token), Some(faq)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["document"]["faqs"][0]["id"], "iceland");
+    let r = app.post(&format!("{ap}/bot/test"), &t.agent_token, json!({"text": "can you ship to iceland?"})).await;
+    assert_eq!(r.json["outcome"]["text"], "Yes, we ship to Iceland within 10 days.", "{:?}", r.json);
+
+    // The live bot uses the edited document.
+    app.call(
+        Method::PATCH,
+        &format!("{ap}/inboxes/{}", t.inbox),
+        Some(&t.owner_token),
+        Some(json!({"config": {"bot_enabled": true}})),
+    )
+    .await;
+    let r = app.webhook(&t, &buyer_message("w-1", "kim", "is my speaker still under warranty?")).await;
+    let c = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, c).await;
+    assert!(by_kind(&msgs, "outgoing")[0]["text"].as_str().unwrap().contains("2-year warranty"), "{msgs:#?}");
+
+    // Removing, and other accounts untouched.
+    let r = app.call(Method::DELETE, &format!("{ap}/bot/faqs/iceland"), Some(&t.owner_token), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.call(Method::DELETE, &format!("{ap}/bot/faqs/iceland"), Some(&t.owner_token), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app.call(Method::DELETE, &path, Some(&t.owner_token), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json["document"]["intents"].as_array().unwrap().iter().all(|i| i["name"] != "warranty"));
+    let r = app.get(&format!("{}/bot", acct(&other)), &other.owner_token).await;
+    assert_eq!(r.json["version"], Value::Null);
+    let r = app.get(&format!("{}/bot", acct(&other)), &t.owner_token).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }

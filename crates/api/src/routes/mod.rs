@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bot;
 pub mod canned;
 pub mod contacts;
 pub mod conversations;
@@ -58,5 +59,6 @@ pub fn routes() -> Router<ApiState> {
         .route("/ws", get(ws::agent_socket))
         .merge(widget::routes())
         .merge(search::routes())
+        .merge(bot::routes())
         .fallback(crate::assets::fallback)
 }

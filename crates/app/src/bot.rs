@@ -1,0 +1,440 @@
+//! The bot at work: answering buyers' messages in conversations it holds,
+//! handing off to people with the reason, and the admin use cases (edit
+//! intents, FAQ and shop variables, retrain, test a sentence).
+//!
+//! Intake enqueues a `bot_reply` job in the same transaction as a buyer
+//! message whose conversation is with the bot; the job worker runs
+//! [`App::run_bot`]. The bot's answer and its memory of the conversation are
+//! written in one transaction, and a message already handled is skipped, so
+//! a job that runs twice answers once.
+
+use crate::auth::Actor;
+use crate::{App, AppError, AppResult};
+use ferry_bot::{BotDocument, BotError, BotFaq, BotIntent, Engine, Facts, Outcome, Turn, TurnInput};
+use ferry_core::bot::{BotState, HandoffReason, Policy};
+use ferry_core::conversation::{Change, Conversation, Status, Transition};
+use ferry_core::inbox::Inbox;
+use ferry_core::message::{ContentPart, MessageKind, Sender};
+use ferry_core::{AccountId, ConversationId, MessageId, UserId};
+use ferry_storage::{ConversationFilter, ConversationUpdate, Describe, NewMessage, StorageError};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Trained bots per account, retrained when the document's version moves.
+#[derive(Default)]
+pub(crate) struct Engines {
+    default: tokio::sync::OnceCell<Arc<Engine>>,
+    accounts: Mutex<HashMap<AccountId, (i64, Arc<Engine>)>>,
+}
+
+/// The account's bot document with its version (`None`: the default pack,
+/// never edited).
+#[derive(Debug, Clone, Serialize)]
+pub struct BotDocumentView {
+    /// The document.
+    pub document: BotDocument,
+    /// Its version; edits name it to avoid overwriting others' changes.
+    pub version: Option<i64>,
+}
+
+/// What training reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    /// Version trained.
+    pub version: Option<i64>,
+    /// Intents.
+    pub intents: usize,
+    /// Examples.
+    pub examples: usize,
+    /// FAQ entries.
+    pub faqs: usize,
+    /// Wall time of training, in milliseconds.
+    pub millis: u64,
+}
+
+/// What the bot would do with a sentence, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct BotTestResult {
+    /// Understanding, decision and the state after it.
+    pub turn: Turn,
+    /// What the buyer would get.
+    pub outcome: Outcome,
+    /// The activity line a hand-off would write.
+    pub note: Option<String>,
+}
+
+/// An edit of the bot document.
+#[derive(Debug, Clone)]
+pub enum BotEdit {
+    /// Add or replace an intent.
+    PutIntent(BotIntent),
+    /// Remove an intent.
+    RemoveIntent(String),
+    /// Add or replace a FAQ entry.
+    PutFaq(BotFaq),
+    /// Remove a FAQ entry in every language.
+    RemoveFaq(String),
+    /// Replace the whole document.
+    Replace(BotDocument),
+}
+
+fn bot_err(e: BotError) -> AppError {
+    match e {
+        BotError::Invalid { field, message } => AppError::Invalid { field: Some(field), message },
+        BotError::Nlu(e) => AppError::Internal(format!("the bot could not be trained: {e}")),
+    }
+}
+
+fn text_of(parts: &[ContentPart]) -> String {
+    parts
+        .iter()
+        .filter_map(|p| match p {
+            ContentPart::Text { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl App {
+    async fn stored_bot_document(&self, account: AccountId) -> AppResult<BotDocumentView> {
+        match self.storage.get_bot_document(account).await? {
+            Some(stored) => {
+                let document: BotDocument = serde_json::from_value(stored.document)
+                    .map_err(|e| AppError::Internal(format!("stored bot document: {e}")))?;
+                Ok(BotDocumentView { document, version: Some(stored.version) })
+            }
+            None => Ok(BotDocumentView { document: BotDocument::default_pack().map_err(bot_err)?, version: None }),
+        }
+    }
+
+    async fn train(document: BotDocument) -> AppResult<Arc<Engine>> {
+        tokio::task::spawn_blocking(move || Engine::build(document).map(Arc::new))
+            .await
+            .map_err(|e| AppError::Internal(format!("training stopped: {e}")))?
+            .map_err(bot_err)
+    }
+
+    /// The trained bot of an account (trains it when its document changed).
+    pub async fn bot_engine(&self, account: AccountId) -> AppResult<Arc<Engine>> {
+        let view = match self.storage.get_bot_document(account).await? {
+            None => {
+                let engine = self
+                    .bots
+                    .default
+                    .get_or_try_init(|| async { Self::train(BotDocument::default_pack().map_err(bot_err)?).await })
+                    .await?;
+                return Ok(engine.clone());
+            }
+            Some(s) => s,
+        };
+        if let Ok(cache) = self.bots.accounts.lock()
+            && let Some((v, e)) = cache.get(&account)
+            && *v == view.version
+        {
+            return Ok(e.clone());
+        }
+        let document: BotDocument = serde_json::from_value(view.document)
+            .map_err(|e| AppError::Internal(format!("stored bot document: {e}")))?;
+        let engine = Self::train(document).await?;
+        if let Ok(mut cache) = self.bots.accounts.lock() {
+            cache.insert(account, (view.version, engine.clone()));
+        }
+        Ok(engine)
+    }
+
+    /// The account's bot document.
+    pub async fn bot_document(&self, actor: &Actor, account: AccountId) -> AppResult<BotDocumentView> {
+        actor.in_account(account)?;
+        self.stored_bot_document(account).await
+    }
+
+    /// Applies an edit to the bot document (owners and admins). `expected`
+    /// is the version the editor saw; a newer stored version is a conflict.
+    pub async fn edit_bot(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        edit: BotEdit,
+        expected: Option<i64>,
+    ) -> AppResult<BotDocumentView> {
+        actor.in_account(account)?;
+        actor.can_manage_bot()?;
+        let BotDocumentView { mut document, version } = self.stored_bot_document(account).await?;
+        if expected.is_some() && expected != version {
+            return Err(StorageError::Conflict { constraint: "bot_documents.version".into() }.into());
+        }
+        match edit {
+            BotEdit::PutIntent(i) => document.put_intent(i).map_err(bot_err)?,
+            BotEdit::RemoveIntent(name) => {
+                if !document.remove_intent(&name).map_err(bot_err)? {
+                    return Err(AppError::NotFound("intent"));
+                }
+            }
+            BotEdit::PutFaq(f) => document.put_faq(f).map_err(bot_err)?,
+            BotEdit::RemoveFaq(id) => {
+                if !document.remove_faq(&id) {
+                    return Err(AppError::NotFound("FAQ entry"));
+                }
+            }
+            BotEdit::Replace(d) => document = d,
+        }
+        document.validate().map_err(bot_err)?;
+        let json = serde_json::to_value(&document).map_err(|e| AppError::Internal(e.to_string()))?;
+        let version = self.storage.put_bot_document(account, json, version, self.clock.now()).await?;
+        Ok(BotDocumentView { document, version: Some(version) })
+    }
+
+    /// Trains the account's bot now and reports how long it took.
+    pub async fn train_bot(&self, actor: &Actor, account: AccountId) -> AppResult<TrainReport> {
+        actor.in_account(account)?;
+        actor.can_manage_bot()?;
+        let view = self.stored_bot_document(account).await?;
+        let d = &view.document;
+        let examples = d.intents.iter().map(|i| i.examples.values().map(Vec::len).sum::<usize>()).sum();
+        let (intents, faqs) = (d.intents.len(), d.faqs.len());
+        let started = Instant::now();
+        let engine = Self::train(view.document).await?;
+        let millis = started.elapsed().as_millis() as u64;
+        if let Some(v) = view.version
+            && let Ok(mut cache) = self.bots.accounts.lock()
+        {
+            cache.insert(account, (v, engine));
+        }
+        Ok(TrainReport { version: view.version, intents, examples, faqs, millis })
+    }
+
+    /// What the bot would do with `text` in a new conversation of `inbox`.
+    pub async fn test_bot(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        text: &str,
+        language: Option<&str>,
+        inbox: Option<ferry_core::InboxId>,
+    ) -> AppResult<BotTestResult> {
+        actor.in_account(account)?;
+        if text.trim().is_empty() || text.len() > 4096 {
+            return Err(AppError::invalid("text", "give a sentence of 1 to 4096 bytes"));
+        }
+        let policy = match inbox {
+            Some(id) => self.get_inbox(actor, account, id).await?.config.bot_policy(),
+            None => Policy::default(),
+        };
+        let engine = self.bot_engine(account).await?;
+        let shop_name = self.storage.get_account(account).await?.map(|a| a.name).unwrap_or_default();
+        let state = BotState::default();
+        let turn = engine.turn(TurnInput { text, language_hint: language, state: &state, policy: &policy, vip: false });
+        let outcome = engine.respond(&turn, &Facts { contact_name: String::new(), shop_name, order: None });
+        let note = match &outcome {
+            Outcome::HandOff { reason, .. } => Some(Engine::handoff_note(&turn, reason)),
+            Outcome::Reply { .. } => None,
+        };
+        Ok(BotTestResult { turn, outcome, note })
+    }
+
+    /// Clears what the bot remembers of a conversation (when an agent gives
+    /// it back), keeping the last message handled.
+    pub(crate) async fn reset_bot_state(&self, account: AccountId, id: ConversationId) -> AppResult<()> {
+        let old: BotState = self
+            .storage
+            .get_bot_state(account, id)
+            .await?
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        let fresh = BotState { last_message_id: old.last_message_id, ..BotState::default() };
+        let json = serde_json::to_value(fresh).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.storage.put_bot_state(account, id, json, self.clock.now()).await?;
+        Ok(())
+    }
+
+    /// Handles a buyer's message in a conversation the bot holds: answers,
+    /// asks, or hands off. Does nothing when the conversation has left the
+    /// bot or the message was handled already.
+    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id, message_id = %message_id))]
+    pub async fn run_bot(
+        &self,
+        account: AccountId,
+        conversation_id: ConversationId,
+        message_id: MessageId,
+    ) -> AppResult<()> {
+        let Some(conv) = self.storage.get_conversation(account, conversation_id).await? else {
+            return Ok(());
+        };
+        if conv.status != Status::Bot {
+            return Ok(());
+        }
+        let state: BotState = self
+            .storage
+            .get_bot_state(account, conversation_id)
+            .await?
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        if state.last_message_id.is_some_and(|last| last >= message_id.0) {
+            return Ok(());
+        }
+        let message = self.storage.get_message(account, message_id).await?.ok_or(AppError::NotFound("message"))?;
+        let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+        let contact = self.storage.get_contact(account, conv.contact_id).await?.ok_or(AppError::NotFound("contact"))?;
+        let shop_name = self.storage.get_account(account).await?.map(|a| a.name).unwrap_or_default();
+        let engine = self.bot_engine(account).await?;
+        let policy = inbox.config.bot_policy();
+        let text = text_of(&message.parts);
+        let hint = conv.language.as_deref().or(contact.language.as_deref());
+        let turn = engine.turn(TurnInput {
+            text: &text,
+            language_hint: hint,
+            state: &state,
+            policy: &policy,
+            vip: contact.vip,
+        });
+        let facts = Facts { contact_name: contact.name.clone(), shop_name, order: None };
+        let outcome = if text.trim().is_empty() {
+            Outcome::HandOff {
+                reason: HandoffReason::NotText,
+                message: ferry_bot::texts::handoff(&turn.understanding.language).to_owned(),
+            }
+        } else {
+            engine.respond(&turn, &facts)
+        };
+        let mut next = turn.state.clone();
+        next.last_message_id = Some(message_id.0);
+        let next = serde_json::to_value(&next).map_err(|e| AppError::Internal(e.to_string()))?;
+        match outcome {
+            Outcome::Reply { text, buttons } => {
+                let part = if buttons.is_empty() {
+                    ContentPart::Text { text }
+                } else {
+                    ContentPart::Buttons { text, buttons }
+                };
+                self.post_bot_message(account, &inbox, &conv, part, next).await?;
+            }
+            Outcome::HandOff { reason, message } => {
+                self.post_bot_message(account, &inbox, &conv, ContentPart::Text { text: message }, next).await?;
+                let note = Engine::handoff_note(&turn, &reason);
+                self.hand_off(account, &inbox, conversation_id, note, &turn.understanding.language).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn post_bot_message(
+        &self,
+        account: AccountId,
+        inbox: &Inbox,
+        conv: &Conversation,
+        part: ContentPart,
+        state: serde_json::Value,
+    ) -> AppResult<()> {
+        let now = self.clock.now();
+        let (delivery, job) = crate::conversations::outgoing_delivery(inbox, now);
+        let needs_job = job.is_some();
+        let new = NewMessage {
+            conversation_id: conv.id,
+            kind: MessageKind::Outgoing,
+            sender: Sender::Bot,
+            parts: vec![part],
+            delivery: Some(delivery),
+            now,
+            transition: None,
+            job,
+            bot_state: Some(state),
+        };
+        self.storage.post_message(account, new).await?;
+        self.events_committed();
+        if needs_job {
+            self.job_enqueued();
+        }
+        Ok(())
+    }
+
+    /// Passes a conversation from the bot to people: open, with the reason
+    /// as an activity line, then to the inbox's hand-off team and (if the
+    /// inbox says so) to the least busy agent speaking the buyer's language.
+    pub async fn hand_off(
+        &self,
+        account: AccountId,
+        inbox: &Inbox,
+        id: ConversationId,
+        note: String,
+        language: &str,
+    ) -> AppResult<()> {
+        let line = note.clone();
+        let describe: Describe = Box::new(move |c| match c {
+            Change::Status { to: Status::Open, .. } => Some(line.clone()),
+            _ => None,
+        });
+        let update =
+            ConversationUpdate { transition: Transition::HandOff { reason: note }, describe, now: self.clock.now() };
+        let updated = match self.storage.update_conversation(account, id, update).await {
+            Ok(u) => u,
+            // An agent took it meanwhile: nothing to hand off.
+            Err(StorageError::Transition(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        self.events_committed();
+        let mut conv = updated.conversation;
+        if let Some(team) = inbox.config.handoff_team_id
+            && conv.team_id.is_none()
+            && self.storage.get_team(account, team).await?.is_some()
+        {
+            conv = self.bot_transition(account, id, Transition::SetTeam(Some(team))).await?;
+        }
+        if inbox.config.auto_assign
+            && conv.assignee_id.is_none()
+            && let Some(agent) = self.least_busy_agent(account, &conv, language).await?
+        {
+            self.bot_transition(account, id, Transition::Assign(Some(agent))).await?;
+        }
+        Ok(())
+    }
+
+    async fn bot_transition(&self, account: AccountId, id: ConversationId, t: Transition) -> AppResult<Conversation> {
+        let describe = self.describer(account, Some("the bot".to_owned())).await?;
+        let update = ConversationUpdate { transition: t, describe, now: self.clock.now() };
+        let out = self.storage.update_conversation(account, id, update).await?;
+        if !out.changes.is_empty() {
+            self.events_committed();
+        }
+        Ok(out.conversation)
+    }
+
+    async fn least_busy_agent(
+        &self,
+        account: AccountId,
+        conv: &Conversation,
+        language: &str,
+    ) -> AppResult<Option<UserId>> {
+        let mut users = self.storage.list_users(account).await?;
+        if let Some(team) = conv.team_id
+            && let Some(team) = self.storage.get_team(account, team).await?
+        {
+            users.retain(|u| team.member_ids.contains(&u.id));
+        }
+        let speaks = |langs: &[String]| langs.iter().any(|l| l.split(['-', '_']).next() == Some(language));
+        if users.iter().any(|u| speaks(&u.languages)) {
+            users.retain(|u| speaks(&u.languages));
+        }
+        let mut best: Option<(u64, UserId)> = None;
+        for u in users {
+            let filter = ConversationFilter {
+                assignee: ferry_storage::AssigneeFilter::User(u.id),
+                ..ConversationFilter::default()
+            };
+            let load: u64 = self
+                .storage
+                .count_conversations(account, &filter)
+                .await?
+                .into_iter()
+                .filter(|(s, _)| matches!(s, Status::Open | Status::Pending))
+                .map(|(_, n)| n)
+                .sum();
+            if best.is_none_or(|(b, id)| (load, u.id) < (b, id)) {
+                best = Some((load, u.id));
+            }
+        }
+        Ok(best.map(|(_, id)| id))
+    }
+}

@@ -1,0 +1,387 @@
+//! The trained bot of one account: understands a message, decides with the
+//! policy of `ferry-core`, and renders the answer in the buyer's language.
+
+use crate::document::BotDocument;
+use crate::render::{RenderError, render};
+use crate::{BotError, texts};
+use ferry_core::bot::{
+    BotState, Decision, FaqGuess, HUMAN_INTENT, HandoffReason, IntentGuess, Policy, Slot, Understanding, decide,
+};
+use ferry_core::message::Button;
+use ferry_nlu::{
+    EntityConfig, EntityExtractor, EntityValue, Example, FaqEntry, FaqIndex, IntentModel, LanguageDetector,
+    TrainConfig, lang::DetectionMethod,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The intent of complaints: confident complaints are handed to a person.
+pub const COMPLAINT_INTENT: &str = "complaint";
+
+/// What the bot gets to work with for one message.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnInput<'a> {
+    /// The buyer's text.
+    pub text: &'a str,
+    /// The conversation's or contact's language, used when the text is too
+    /// short to tell.
+    pub language_hint: Option<&'a str>,
+    /// What the bot remembers of the conversation.
+    pub state: &'a BotState,
+    /// The inbox's settings.
+    pub policy: &'a Policy,
+    /// The contact is a VIP.
+    pub vip: bool,
+}
+
+/// The bot's reading of a message and its decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Turn {
+    /// What the NLU understood.
+    pub understanding: Understanding,
+    /// What to do.
+    pub decision: Decision,
+    /// The bot state after this message.
+    pub state: BotState,
+    /// Index of the matching FAQ entry in the document, if any.
+    #[serde(skip)]
+    pub faq_entry: Option<usize>,
+}
+
+/// What the bot sends or does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Send this to the buyer; the bot keeps the conversation.
+    Reply {
+        /// The text.
+        text: String,
+        /// Quick-reply buttons.
+        buttons: Vec<Button>,
+    },
+    /// Tell the buyer `message` and pass the conversation to people.
+    HandOff {
+        /// Why, for the agent.
+        reason: HandoffReason,
+        /// What the buyer is told.
+        message: String,
+    },
+}
+
+/// The facts answers may use.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The contact's name (may be empty).
+    pub contact_name: String,
+    /// The shop's name (the account's).
+    pub shop_name: String,
+    /// The order the conversation is about, as JSON (`number`, `status`,
+    /// `tracking_url`, `estimated_delivery`, …), when the shop mirror has it.
+    pub order: Option<Value>,
+}
+
+/// A trained bot.
+#[derive(Debug)]
+pub struct Engine {
+    doc: BotDocument,
+    model: IntentModel,
+    faq: Option<FaqIndex>,
+    entities: EntityExtractor,
+    detector: LanguageDetector,
+    vocabulary: Vocabulary,
+}
+
+/// Word counts per language from the document's examples: a naive Bayes
+/// language guess for messages too short for the general detector, which
+/// knows the shop's own words ("pedido", "Bestellung", "注文").
+#[derive(Debug, Default)]
+struct Vocabulary {
+    counts: std::collections::HashMap<String, Vec<f32>>,
+    totals: Vec<f32>,
+    languages: Vec<String>,
+}
+
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 1 && !w.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_lowercase)
+}
+
+impl Vocabulary {
+    fn new(doc: &BotDocument) -> Self {
+        let languages = doc.languages.clone();
+        let mut v = Self { counts: Default::default(), totals: vec![0.0; languages.len()], languages };
+        for intent in &doc.intents {
+            for (lang, examples) in &intent.examples {
+                let Some(l) = v.languages.iter().position(|x| x == lang) else { continue };
+                for w in examples.iter().flat_map(|e| words(e)) {
+                    v.counts.entry(w).or_insert_with(|| vec![0.0; v.languages.len()])[l] += 1.0;
+                    v.totals[l] += 1.0;
+                }
+            }
+        }
+        v
+    }
+
+    /// The most likely language when at least two known words decide it.
+    fn guess(&self, text: &str) -> Option<&str> {
+        let vocab = self.counts.len() as f32;
+        let mut scores = vec![0.0f32; self.languages.len()];
+        let mut known = 0;
+        for w in words(text) {
+            let Some(c) = self.counts.get(&w) else { continue };
+            known += 1;
+            for (l, s) in scores.iter_mut().enumerate() {
+                *s += ((c[l] + 0.1) / (self.totals[l] + 0.1 * vocab)).ln();
+            }
+        }
+        if known < 2 {
+            return None;
+        }
+        let best = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?.0;
+        Some(self.languages[best].as_str())
+    }
+}
+
+impl Engine {
+    /// Trains the bot of `doc` (seconds for thousands of examples).
+    pub fn build(doc: BotDocument) -> Result<Self, BotError> {
+        doc.validate()?;
+        let examples: Vec<Example> = doc
+            .intents
+            .iter()
+            .flat_map(|i| {
+                i.examples.iter().flat_map(move |(lang, texts)| {
+                    texts.iter().map(move |t| Example {
+                        text: t.clone(),
+                        label: i.name.clone(),
+                        lang: Some(lang.clone()),
+                    })
+                })
+            })
+            .collect();
+        let model = IntentModel::train(&examples, &TrainConfig::default())?;
+        let faq = (!doc.faqs.is_empty()).then(|| {
+            FaqIndex::new(
+                doc.faqs
+                    .iter()
+                    .enumerate()
+                    .map(|(n, f)| FaqEntry {
+                        id: n.to_string(),
+                        questions: f.questions.clone(),
+                        answer: f.answer.clone(),
+                        lang: Some(f.language.clone()),
+                    })
+                    .collect(),
+            )
+        });
+        let entities = EntityExtractor::new(&EntityConfig::default())?;
+        let supported: Vec<&str> = doc
+            .languages
+            .iter()
+            .map(String::as_str)
+            .filter(|l| ferry_nlu::lang::SUPPORTED_LANGUAGES.iter().any(|(c, _)| c == l))
+            .collect();
+        let detector = LanguageDetector::new(&supported, &doc.default_language)?;
+        let vocabulary = Vocabulary::new(&doc);
+        Ok(Self { doc, model, faq, entities, detector, vocabulary })
+    }
+
+    /// The document it was trained from.
+    pub fn document(&self) -> &BotDocument {
+        &self.doc
+    }
+
+    /// The language to answer `text` in.
+    fn language(&self, text: &str, hint: Option<&str>) -> String {
+        let detected = self.detector.detect(text);
+        let hint = hint
+            .map(|h| h.split(['-', '_']).next().unwrap_or(h).to_ascii_lowercase())
+            .filter(|h| self.doc.languages.contains(h));
+        let unsure = detected.method == DetectionMethod::Fallback
+            || (detected.method == DetectionMethod::Statistics && detected.confidence < 0.5);
+        if unsure && let Some(l) = self.vocabulary.guess(text) {
+            return l.to_owned();
+        }
+        match (detected.method, hint) {
+            (DetectionMethod::Fallback, Some(h)) => h,
+            _ if self.doc.languages.contains(&detected.code) => detected.code,
+            (_, Some(h)) => h,
+            _ => self.doc.default_language.clone(),
+        }
+    }
+
+    /// What the NLU makes of `text`.
+    pub fn understand(&self, text: &str, hint: Option<&str>, threshold: f32) -> (Understanding, Option<usize>) {
+        let language = self.language(text, hint);
+        let p = self.model.predict(text);
+        let guess = IntentGuess { name: p.label.clone(), confidence: p.confidence };
+        let intent = (!p.out_of_scope).then(|| guess.clone());
+        let mut faq_entry = None;
+        let faq = self.faq.as_ref().and_then(|index| {
+            let hit = index.search(text, 1).into_iter().next()?;
+            let n: usize = hit.id.parse().ok()?;
+            faq_entry = Some(n);
+            Some(FaqGuess { id: self.doc.faqs.get(n)?.id.clone(), score: hit.score })
+        });
+        let mut slots = std::collections::BTreeMap::new();
+        for e in self.entities.extract(text) {
+            let (slot, value) = match e.value {
+                EntityValue::OrderNumber { number } => (Slot::OrderNumber, number),
+                EntityValue::TrackingNumber { number, .. } => (Slot::TrackingNumber, number),
+                EntityValue::Email { address } => (Slot::Email, address),
+                EntityValue::Phone { e164 } => (Slot::Phone, e164),
+                _ => continue,
+            };
+            slots.entry(slot).or_insert(value);
+        }
+        // A bare number answering "what is your order number?".
+        let bare = text.trim().trim_start_matches('#').trim();
+        if (3..=24).contains(&bare.len())
+            && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && bare.chars().any(|c| c.is_ascii_digit())
+        {
+            slots.entry(Slot::OrderNumber).or_insert_with(|| bare.to_owned());
+        }
+        let complaint = intent.as_ref().is_some_and(|i| i.name == COMPLAINT_INTENT && i.confidence >= threshold);
+        let understanding = Understanding {
+            language,
+            asks_for_human: texts::asks_for_human(text),
+            negative: complaint || texts::sounds_angry(text),
+            intent,
+            best_guess: Some(guess),
+            faq,
+            slots,
+        };
+        (understanding, faq_entry)
+    }
+
+    /// Understands `input.text` and decides what to do.
+    pub fn turn(&self, input: TurnInput<'_>) -> Turn {
+        let (understanding, faq_entry) = self.understand(input.text, input.language_hint, input.policy.threshold);
+        let (decision, state) = decide(input.policy, &understanding, |n| self.doc.rule(n), input.state, input.vip);
+        Turn { understanding, decision, state, faq_entry }
+    }
+
+    /// The variables templates see.
+    pub fn variables(&self, turn: &Turn, facts: &Facts) -> Value {
+        let mut shop: serde_json::Map<String, Value> =
+            self.doc.shop.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        if !facts.shop_name.is_empty() {
+            shop.entry("name").or_insert_with(|| Value::String(facts.shop_name.clone()));
+        }
+        let mut order = match &facts.order {
+            Some(Value::Object(o)) => o.clone(),
+            _ => serde_json::Map::new(),
+        };
+        if let Some(n) = turn.state.slots.get(&Slot::OrderNumber) {
+            order.entry("number").or_insert_with(|| Value::String(n.clone()));
+        }
+        json!({ "contact": { "name": facts.contact_name }, "shop": shop, "order": order })
+    }
+
+    /// Renders what the bot sends for `turn`.
+    pub fn respond(&self, turn: &Turn, facts: &Facts) -> Outcome {
+        let lang = turn.understanding.language.as_str();
+        let vars = self.variables(turn, facts);
+        match &turn.decision {
+            Decision::Answer { intent } => {
+                let template = self
+                    .doc
+                    .intent(intent)
+                    .and_then(|i| i.answers.get(lang).or_else(|| i.answers.get(&self.doc.default_language)));
+                let Some(template) = template else {
+                    return self.hand_off(
+                        turn,
+                        HandoffReason::MissingData { intent: intent.clone(), variable: format!("an answer in {lang}") },
+                        &vars,
+                    );
+                };
+                match render(template, &vars) {
+                    Ok(text) => Outcome::Reply { text, buttons: Vec::new() },
+                    Err(RenderError::Missing(variable)) => {
+                        match texts::fallback(intent, lang).map(|f| render(f, &vars)) {
+                            Some(Ok(text)) => Outcome::Reply { text, buttons: Vec::new() },
+                            _ => self.hand_off(
+                                turn,
+                                HandoffReason::MissingData { intent: intent.clone(), variable },
+                                &vars,
+                            ),
+                        }
+                    }
+                    Err(RenderError::Broken(e)) => self.hand_off(
+                        turn,
+                        HandoffReason::MissingData {
+                            intent: intent.clone(),
+                            variable: format!("a working template ({e})"),
+                        },
+                        &vars,
+                    ),
+                }
+            }
+            Decision::AnswerFaq { id } => {
+                let entry = self
+                    .doc
+                    .faqs
+                    .iter()
+                    .find(|f| &f.id == id && f.language == lang)
+                    .or_else(|| turn.faq_entry.and_then(|n| self.doc.faqs.get(n)));
+                let rendered = entry.map(|f| render(&f.answer, &vars));
+                match rendered {
+                    Some(Ok(text)) => Outcome::Reply { text, buttons: Vec::new() },
+                    Some(Err(RenderError::Missing(variable))) => {
+                        self.hand_off(turn, HandoffReason::MissingData { intent: format!("faq:{id}"), variable }, &vars)
+                    }
+                    _ => self.hand_off(
+                        turn,
+                        HandoffReason::MissingData { intent: format!("faq:{id}"), variable: "its answer".into() },
+                        &vars,
+                    ),
+                }
+            }
+            Decision::Ask { slot, .. } => {
+                let text =
+                    render(texts::ask(*slot, lang), &vars).unwrap_or_else(|_| texts::ask(*slot, lang).to_owned());
+                let buttons = vec![Button {
+                    title: texts::human_button(lang).to_owned(),
+                    payload: texts::HUMAN_PAYLOAD.to_owned(),
+                }];
+                Outcome::Reply { text, buttons }
+            }
+            Decision::HandOff { reason } => self.hand_off(turn, reason.clone(), &vars),
+        }
+    }
+
+    fn hand_off(&self, turn: &Turn, reason: HandoffReason, vars: &Value) -> Outcome {
+        let lang = turn.understanding.language.as_str();
+        // Buyers asking for a person or complaining get the intent's own
+        // words when the document has them.
+        let own = match &reason {
+            HandoffReason::BuyerAsked => Some(HUMAN_INTENT),
+            HandoffReason::Negative
+                if turn.understanding.intent.as_ref().is_some_and(|i| i.name == COMPLAINT_INTENT) =>
+            {
+                Some(COMPLAINT_INTENT)
+            }
+            _ => None,
+        };
+        let message = own
+            .and_then(|name| self.doc.intent(name))
+            .and_then(|i| i.answers.get(lang))
+            .and_then(|t| render(t, vars).ok())
+            .unwrap_or_else(|| texts::handoff(lang).to_owned());
+        Outcome::HandOff { reason, message }
+    }
+
+    /// The activity line written when the bot hands off.
+    pub fn handoff_note(turn: &Turn, reason: &HandoffReason) -> String {
+        let u = &turn.understanding;
+        let intent = match u.intent.as_ref().or(u.best_guess.as_ref()) {
+            Some(i) => format!("{} ({:.2})", i.name, i.confidence),
+            None => "none".to_owned(),
+        };
+        format!("Bot handed off: {reason}. Intent: {intent}; language: {}.", u.language)
+    }
+}

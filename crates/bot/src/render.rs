@@ -1,0 +1,125 @@
+//! Answer templates: minijinja syntax (`{{order.status}}`), rendered only
+//! when every variable they use is known, so the bot never sends an answer
+//! with a hole where the buyer's data should be.
+
+use minijinja::Environment;
+use serde_json::Value;
+use std::sync::LazyLock;
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(Environment::new);
+
+/// Checks that a template parses.
+pub(crate) fn parse(template: &str) -> Result<(), String> {
+    ENV.template_from_str(template).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Why a template was not rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenderError {
+    /// A variable the template uses has no value.
+    Missing(String),
+    /// The template is broken.
+    Broken(String),
+}
+
+/// The variables a template uses (`order.status`, `contact.name`), sorted.
+pub fn variables(template: &str) -> Result<Vec<String>, RenderError> {
+    let t = ENV.template_from_str(template).map_err(|e| RenderError::Broken(e.to_string()))?;
+    let mut vars: Vec<String> = t.undeclared_variables(true).into_iter().collect();
+    vars.sort();
+    Ok(vars)
+}
+
+fn lookup<'a>(vars: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(vars, |v, key| v.get(key))
+}
+
+/// Renders `template` with `vars`. A missing, null or (outside `contact`)
+/// empty variable is an error naming it; an empty contact name is left out
+/// gracefully ("Hi , …" becomes "Hi, …").
+pub fn render(template: &str, vars: &Value) -> Result<String, RenderError> {
+    let t = ENV.template_from_str(template).map_err(|e| RenderError::Broken(e.to_string()))?;
+    let mut used: Vec<String> = t.undeclared_variables(true).into_iter().collect();
+    used.sort();
+    for path in used {
+        let known = match lookup(vars, &path) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.trim().is_empty() || path.starts_with("contact."),
+            Some(_) => true,
+        };
+        if !known {
+            return Err(RenderError::Missing(path));
+        }
+    }
+    let text = t.render(minijinja::value::Serde(vars)).map_err(|e| RenderError::Broken(e.to_string()))?;
+    Ok(tidy(&text))
+}
+
+/// Removes what an empty variable leaves behind: spaces before punctuation,
+/// doubled spaces and a comma left alone by an empty name.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let punct = matches!(c, ',' | '.' | '!' | '?' | ';' | ':' | '，' | '。' | '！' | '？' | '、');
+        if punct || c == ' ' {
+            while out.ends_with(' ') {
+                out.pop();
+            }
+            if c == ' ' && out.is_empty() {
+                continue;
+            }
+        }
+        // "Gern, ." → "Gern."; "Hallo ,!" → "Hallo!"
+        if punct && c != ',' && out.ends_with(',') {
+            out.pop();
+        }
+        if punct && c != '，' && c != '、' && out.ends_with(['，', '、']) {
+            out.pop();
+        }
+        if c == ',' && out.ends_with(',') {
+            continue;
+        }
+        if (c == '，' || c == '、') && out.ends_with(['，', '、', '。', '！']) {
+            continue;
+        }
+        out.push(c);
+    }
+    out.trim().to_owned()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn renders_known_variables_and_names_the_missing_one() {
+        let vars = json!({"contact": {"name": "Ana"}, "order": {"number": "1001", "status": "shipped"}});
+        assert_eq!(
+            render("Hi {{contact.name}}, order {{order.number}} is {{order.status}}.", &vars).unwrap(),
+            "Hi Ana, order 1001 is shipped."
+        );
+        assert_eq!(
+            render("Track it: {{order.tracking_url}}", &vars),
+            Err(RenderError::Missing("order.tracking_url".into()))
+        );
+        let empty_shop = json!({"shop": {"returns_url": " "}});
+        assert_eq!(render("{{shop.returns_url}}", &empty_shop), Err(RenderError::Missing("shop.returns_url".into())));
+        assert!(matches!(render("{{ broken", &vars), Err(RenderError::Broken(_))));
+        assert_eq!(variables("{{a.b}} {{c}} {% if d.e %}x{% endif %}").unwrap(), vec!["a.b", "c", "d.e"]);
+    }
+
+    #[test]
+    fn an_empty_name_leaves_no_trace() {
+        let vars = json!({"contact": {"name": ""}, "shop": {"name": "Shop"}});
+        assert_eq!(render("Hi {{contact.name}}! Welcome to {{shop.name}}.", &vars).unwrap(), "Hi! Welcome to Shop.");
+        assert_eq!(render("Hallo {{contact.name}}, Ihre Bestellung.", &vars).unwrap(), "Hallo, Ihre Bestellung.");
+        assert_eq!(render("Gern, {{contact.name}}. Weiter.", &vars).unwrap(), "Gern. Weiter.");
+        assert_eq!(render("好的，{{contact.name}}。请告诉我", &vars).unwrap(), "好的。请告诉我");
+        assert_eq!(
+            render("You're welcome, {{contact.name}}! See https://x.test/a.b?c=1", &vars).unwrap(),
+            "You're welcome! See https://x.test/a.b?c=1"
+        );
+    }
+}
