@@ -36,6 +36,9 @@ export const messages: Catalog = {
     'channel.api': 'API', 'channel.web_widget': 'Web chat', 'channel.email': 'E-mail', 'channel.whatsapp': 'WhatsApp',
     'role.owner': 'Owner', 'role.admin': 'Admin', 'role.agent': 'Agent',
     'error.generic': 'Something went wrong: {message}', 'live.offline': 'Reconnecting…',
+    'nav.bot': 'Bot',
+    'admin.bot_enabled': 'Bot answers first', 'admin.bot_threshold': 'Confidence the bot needs to answer', 'admin.handoff_team': 'Hand-off team',
+    'admin.auto_assign': 'Assign handed-off conversations automatically', 'admin.saved': 'Saved.', 'admin.bot_settings': 'Bot and routing',
   },
   zh: {
     'login.title': '登录 Ferry', 'login.email': '邮箱', 'login.password': '密码', 'login.submit': '登录',
@@ -71,5 +74,8 @@ export const messages: Catalog = {
     'channel.api': 'API', 'channel.web_widget': '网页聊天', 'channel.email': '邮件', 'channel.whatsapp': 'WhatsApp',
     'role.owner': '所有者', 'role.admin': '管理员', 'role.agent': '客服',
     'error.generic': '出错了：{message}', 'live.offline': '正在重新连接…',
+    'nav.bot': '机器人',
+    'admin.bot_enabled': '由机器人先接待', 'admin.bot_threshold': '机器人回答所需的置信度', 'admin.handoff_team': '转人工团队',
+    'admin.auto_assign': '自动分配转人工的会话', 'admin.saved': '已保存。', 'admin.bot_settings': '机器人与分配',
   },
 };

@@ -60,6 +60,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/bot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's bot document (the default pack until edited). */
+        get: operations["get_bot"];
+        /** Replaces the whole bot document (owners and admins). */
+        put: operations["replace_bot"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/bot/faqs/{faq_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Adds or replaces a FAQ entry in one language (owners and admins). */
+        put: operations["put_faq"];
+        post?: never;
+        /** Removes a FAQ entry in every language (owners and admins). */
+        delete: operations["delete_faq"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/bot/intents/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Adds or replaces an intent (owners and admins). The name in the path
+         *     wins over the body's.
+         */
+        put: operations["put_intent"];
+        post?: never;
+        /** Removes an intent (owners and admins). */
+        delete: operations["delete_intent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/bot/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What the bot would do with a sentence in a new conversation, and why. */
+        post: operations["test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/bot/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trains the bot now (owners and admins); it also retrains by itself on
+         *     the first message after a change.
+         */
+        post: operations["train"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/canned_responses": {
         parameters: {
             query?: never;
@@ -582,6 +676,126 @@ export interface components {
             /** @description Where the file can be fetched (the channel's URL or our storage key). */
             url: string;
         };
+        /** @description An entity the bot asked for. */
+        Awaiting: {
+            /**
+             * Format: int32
+             * @description How many times it was asked.
+             */
+            asked: number;
+            /** @description The intent waiting for it. */
+            intent: string;
+            /** @description What was asked for. */
+            slot: components["schemas"]["Slot"];
+        };
+        /** @description The bot's configuration for one account. */
+        BotDocument: {
+            /** @description Answer language when the buyer's is not among them. */
+            default_language: string;
+            /** @description FAQ entries. */
+            faqs?: components["schemas"]["BotFaq"][];
+            /** @description Intents. */
+            intents: components["schemas"]["BotIntent"][];
+            /** @description Languages the bot detects and answers in. */
+            languages: string[];
+            /**
+             * @description Shop variables for templates, e.g. `return_days` → `30`, used as
+             *     `{{shop.return_days}}`. `name` defaults to the account's name.
+             */
+            shop?: {
+                [key: string]: string;
+            };
+        };
+        /** @description The account's bot document. */
+        BotDocumentResponse: {
+            /** @description Intents, FAQ entries, languages and shop variables. */
+            document: components["schemas"]["BotDocument"];
+            /**
+             * Format: int64
+             * @description Its version (`null`: the default pack, never edited). Send it back
+             *     with edits so two editors cannot overwrite each other.
+             */
+            version?: number | null;
+        };
+        /** @description One FAQ entry in one language. */
+        BotFaq: {
+            /** @description The answer (a template, like intent answers). */
+            answer: string;
+            /** @description Id (`a-z`, digits, `_`, `-`), unique per language. */
+            id: string;
+            /** @description Language of the questions and answer. */
+            language: string;
+            /** @description Ways buyers ask it. */
+            questions: string[];
+        };
+        /** @description One intent. */
+        BotIntent: {
+            /**
+             * @description Language → answer template (`{{contact.name}}`, `{{order.status}}`,
+             *     `{{shop.name}}`, …). An intent without answers is recognised but
+             *     handed off.
+             */
+            answers?: {
+                [key: string]: string;
+            };
+            /** @description What it is about, for people. */
+            description?: string;
+            /** @description Language → example messages. */
+            examples?: {
+                [key: string]: string[];
+            };
+            /** @description Name (`a-z`, digits, `_`), unique. */
+            name: string;
+            requires?: components["schemas"]["Slot"] | null;
+            /** @description Greetings and thanks: repeating them is no sign of failure. */
+            small_talk?: boolean;
+        };
+        /** @description What the bot remembers about a conversation. */
+        BotState: {
+            /** @description Answers given, per intent (`faq:<id>` for FAQ entries). */
+            answered?: {
+                [key: string]: number;
+            };
+            awaiting?: components["schemas"]["Awaiting"] | null;
+            /**
+             * Format: int64
+             * @description The last buyer message handled (makes handling idempotent).
+             */
+            last_message_id?: number | null;
+            /** @description Entities the buyer gave in this conversation. */
+            slots?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: int32
+             * @description Bot answers in this conversation.
+             */
+            turns?: number;
+        };
+        /** @description `POST /bot/test`. */
+        BotTestRequest: {
+            /**
+             * Format: int64
+             * @description Use this inbox's threshold.
+             */
+            inbox_id?: number | null;
+            /**
+             * @description The conversation's language, used when the sentence is too short to
+             *     tell.
+             */
+            language?: string | null;
+            /** @description The buyer's sentence. */
+            text: string;
+        };
+        /** @description What the bot would do with a sentence, and why. */
+        BotTestResponse: {
+            /** @description The activity line a hand-off would write. */
+            note?: string | null;
+            /** @description What the buyer would get. */
+            outcome: components["schemas"]["Outcome"];
+            /** @description Language, intent with confidence, FAQ match, entities; the decision. */
+            turn: components["schemas"]["Turn"];
+        };
         /** @description A quick-reply or link button. */
         Button: {
             /** @description Value sent back when pressed. */
@@ -893,6 +1107,30 @@ export interface components {
             /** @description Name. */
             name: string;
         };
+        /** @description What the bot does with a message. */
+        Decision: {
+            /** @enum {string} */
+            action: "answer";
+            /** @description The intent. */
+            intent: string;
+        } | {
+            /** @enum {string} */
+            action: "answer_faq";
+            /** @description The entry. */
+            id: string;
+        } | {
+            /** @enum {string} */
+            action: "ask";
+            /** @description The intent. */
+            intent: string;
+            /** @description What to ask for. */
+            slot: components["schemas"]["Slot"];
+        } | {
+            /** @enum {string} */
+            action: "hand_off";
+            /** @description Why. */
+            reason: components["schemas"]["HandoffReason"];
+        };
         /** @description Delivery status of an outgoing message. */
         DeliveryStatus: {
             /** @enum {string} */
@@ -930,6 +1168,75 @@ export interface components {
             /** @description A sentence for people. */
             message: string;
         };
+        /** @description The best FAQ entry and its score. */
+        FaqGuess: {
+            /** @description Entry id. */
+            id: string;
+            /**
+             * Format: float
+             * @description Score (0–1).
+             */
+            score: number;
+        };
+        /** @description Why the bot passed a conversation to people. */
+        HandoffReason: {
+            /** @enum {string} */
+            kind: "buyer_asked";
+        } | {
+            /** @enum {string} */
+            kind: "vip";
+        } | {
+            /** @enum {string} */
+            kind: "negative";
+        } | {
+            best?: components["schemas"]["IntentGuess"] | null;
+            /** @enum {string} */
+            kind: "low_confidence";
+            /**
+             * Format: float
+             * @description The inbox's threshold.
+             */
+            threshold: number;
+        } | {
+            best?: components["schemas"]["IntentGuess"] | null;
+            /** @enum {string} */
+            kind: "out_of_scope";
+        } | {
+            /** @description The intent. */
+            intent: string;
+            /** @enum {string} */
+            kind: "repeated";
+        } | {
+            /** @description For which intent. */
+            intent: string;
+            /** @enum {string} */
+            kind: "missing_slot";
+            /** @description What was asked. */
+            slot: components["schemas"]["Slot"];
+        } | {
+            /** @description The intent or FAQ entry. */
+            intent: string;
+            /** @enum {string} */
+            kind: "missing_data";
+            /** @description The missing variable. */
+            variable: string;
+        } | {
+            /** @enum {string} */
+            kind: "not_text";
+        } | {
+            /** @description What went wrong. */
+            error: string;
+            /** @enum {string} */
+            kind: "failed";
+        } | {
+            /** @enum {string} */
+            kind: "too_many_turns";
+            /**
+             * Format: int32
+             * @description Answers given.
+             */
+            turns: number;
+        };
         /** @description Health. */
         Health: {
             /** @description `ok`. */
@@ -964,12 +1271,24 @@ export interface components {
          *     can add settings without a migration.
          */
         InboxConfig: {
+            /**
+             * @description Assign handed-off conversations to the least busy agent (of the
+             *     hand-off team, if set) who speaks the buyer's language.
+             */
+            auto_assign?: boolean;
             /** @description Whether new conversations start with the bot. */
             bot_enabled?: boolean;
+            /**
+             * Format: float
+             * @description Intent confidence the bot needs to answer (0–1); below it the bot
+             *     hands off. Default 0.5.
+             */
+            bot_threshold?: number | null;
             /** @description Where outgoing messages of an API inbox are POSTed. */
             callback_url?: string | null;
             /** @description Greeting shown by the widget. */
             greeting?: string | null;
+            handoff_team_id?: components["schemas"]["TeamId"] | null;
         } & {
             [key: string]: unknown;
         };
@@ -1000,6 +1319,16 @@ export interface components {
             secret?: string | null;
             /** @description Where the channel posts inbound messages. */
             webhook_path: string;
+        };
+        /** @description The best intent and how sure the classifier is. */
+        IntentGuess: {
+            /**
+             * Format: float
+             * @description Calibrated confidence (0–1).
+             */
+            confidence: number;
+            /** @description Intent name. */
+            name: string;
         };
         /** @description `POST /widget/{inbox}/email`. */
         LeaveEmail: {
@@ -1057,6 +1386,22 @@ export interface components {
             /** @description All text. */
             text: string;
         };
+        /** @description What the bot sends or does. */
+        Outcome: {
+            /** @description Quick-reply buttons. */
+            buttons: components["schemas"]["Button"][];
+            /** @enum {string} */
+            outcome: "reply";
+            /** @description The text. */
+            text: string;
+        } | {
+            /** @description What the buyer is told. */
+            message: string;
+            /** @enum {string} */
+            outcome: "hand_off";
+            /** @description Why, for the agent. */
+            reason: components["schemas"]["HandoffReason"];
+        };
         /**
          * @description How urgent a conversation is.
          * @enum {string}
@@ -1078,6 +1423,16 @@ export interface components {
             account_name: string;
             /** @description The user. */
             user: components["schemas"]["AgentView"];
+        };
+        /** @description `PUT /bot`: the whole document. */
+        ReplaceBotDocument: {
+            /** @description The new document. */
+            document: components["schemas"]["BotDocument"];
+            /**
+             * Format: int64
+             * @description The version it replaces.
+             */
+            version?: number | null;
         };
         /**
          * @description What a user may do in an account.
@@ -1122,6 +1477,11 @@ export interface components {
             token: string;
         };
         /**
+         * @description Something an answer needs from the buyer.
+         * @enum {string}
+         */
+        Slot: "order_number" | "email" | "phone" | "tracking_number";
+        /**
          * @description Where a conversation stands.
          * @enum {string}
          */
@@ -1151,6 +1511,11 @@ export interface components {
             /** @description All tags. */
             tags: string[];
         };
+        /**
+         * Format: int64
+         * @description A group of agents that conversations can be routed to.
+         */
+        TeamId: number;
         /** @description `PUT /teams/{id}/members`. */
         TeamMembers: {
             /** @description All members. */
@@ -1169,6 +1534,34 @@ export interface components {
             member_ids: number[];
             /** @description Name. */
             name: string;
+        };
+        /** @description What training reports. */
+        TrainResponse: {
+            /** @description Examples. */
+            examples: number;
+            /** @description FAQ entries. */
+            faqs: number;
+            /** @description Intents. */
+            intents: number;
+            /**
+             * Format: int64
+             * @description Training time in milliseconds.
+             */
+            millis: number;
+            /**
+             * Format: int64
+             * @description Version trained (`null`: the default pack).
+             */
+            version?: number | null;
+        };
+        /** @description The bot's reading of a message and its decision. */
+        Turn: {
+            /** @description What to do. */
+            decision: components["schemas"]["Decision"];
+            /** @description The bot state after this message. */
+            state: components["schemas"]["BotState"];
+            /** @description What the NLU understood. */
+            understanding: components["schemas"]["Understanding"];
         };
         /**
          * @description A typing signal, pushed to agents (`/api/v1/accounts/{id}/live`) and to
@@ -1204,6 +1597,22 @@ export interface components {
             name: string;
             /** @enum {string} */
             type: "agent";
+        };
+        /** @description What the NLU made of one message. */
+        Understanding: {
+            /** @description The buyer asks for a person. */
+            asks_for_human: boolean;
+            best_guess?: components["schemas"]["IntentGuess"] | null;
+            faq?: components["schemas"]["FaqGuess"] | null;
+            intent?: components["schemas"]["IntentGuess"] | null;
+            /** @description Language the bot answers in. */
+            language: string;
+            /** @description Anger, insults or a complaint. */
+            negative: boolean;
+            /** @description Entities found, by slot (first value of each). */
+            slots: {
+                [key: string]: string;
+            };
         };
         /** @description `PATCH /agents/{id}`. */
         UpdateAgent: {
@@ -1540,6 +1949,362 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_bot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotDocumentResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replace_bot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplaceBotDocument"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotDocumentResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_faq: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                faq_id: string;
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BotFaq"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotDocumentResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_faq: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                faq_id: string;
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotDocumentResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_intent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                name: string;
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BotIntent"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotDocumentResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_intent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                name: string;
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotDocumentResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BotTestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotTestResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    train: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainResponse"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
