@@ -69,6 +69,8 @@ impl Node {
         }
         if bg.worker {
             tokio::spawn(self.worker.clone().run(Duration::from_secs(1)));
+            let app = self.app.clone();
+            tokio::spawn(async move { app.warm_bot().await });
         }
         if bg.snooze_timer {
             let app = self.app.clone();

@@ -117,17 +117,26 @@ impl App {
             .map_err(bot_err)
     }
 
+    async fn default_engine(&self) -> AppResult<Arc<Engine>> {
+        let engine = self
+            .bots
+            .default
+            .get_or_try_init(|| async { Self::train(BotDocument::default_pack().map_err(bot_err)?).await })
+            .await?;
+        Ok(engine.clone())
+    }
+
+    /// Trains the default bot ahead of the first message.
+    pub async fn warm_bot(&self) {
+        if let Err(e) = self.default_engine().await {
+            tracing::error!(error = %e, "the default bot could not be trained");
+        }
+    }
+
     /// The trained bot of an account (trains it when its document changed).
     pub async fn bot_engine(&self, account: AccountId) -> AppResult<Arc<Engine>> {
         let view = match self.storage.get_bot_document(account).await? {
-            None => {
-                let engine = self
-                    .bots
-                    .default
-                    .get_or_try_init(|| async { Self::train(BotDocument::default_pack().map_err(bot_err)?).await })
-                    .await?;
-                return Ok(engine.clone());
-            }
+            None => return self.default_engine().await,
             Some(s) => s,
         };
         if let Ok(cache) = self.bots.accounts.lock()
