@@ -205,6 +205,64 @@ try {
     await agent.locator('.msg.incoming.focus', { hasText: first }).waitFor({ timeout: 3000 });
   });
 
+  const intentName = `gift_wrap_${run}`;
+  const intentForm = agent.locator('[data-testid=intent-form]');
+  await check('owner adds a bot intent with examples, retrains, and the tester finds it', async () => {
+    await agent.locator('[data-testid=bot-nav]').click();
+    await agent.locator('tr[data-intent=order_status]').waitFor({ timeout: 10000 });
+    await agent.locator('[data-testid=new-intent]').click();
+    await intentForm.locator('input[name=name]').fill(intentName);
+    await intentForm.locator('input[name=description]').fill('Gift wrapping');
+    await intentForm.locator('[data-lang=en]').click();
+    await intentForm.locator('textarea[name=examples-en]').fill([
+      'Can you gift wrap my order?', 'Do you offer gift wrapping?', 'Is gift wrapping available?', 'Please wrap it as a gift',
+      'Can I add gift wrap and a card?', 'gift wrap please', 'Do you wrap presents?', 'I want this wrapped as a present',
+    ].join('\n'));
+    await intentForm.locator('textarea[name=answer-en]').fill('Yes {{contact.name}}, we gift wrap every order for free.');
+    await intentForm.locator('button.primary').click();
+    await agent.locator('.bot [role=status]').waitFor({ timeout: 5000 });
+    await intentForm.locator('button', { hasText: 'Cancel' }).click();
+    await agent.locator('.bot input[type=search]').fill('gift wrap');
+    const cell = await agent.locator(`tr[data-intent=${intentName}] td.num`).first().innerText({ timeout: 2000 });
+    if (cell.trim() !== '8✓') throw new Error(`the list shows ${JSON.stringify(cell)} for English`);
+    await agent.locator('[data-testid=retrain]').click();
+    const report = await agent.locator('[data-testid=train-report]').innerText({ timeout: 30000 });
+    if (!/^Trained \d+ intents, \d+ examples and \d+ FAQ entries in [\d.]+ s\.$/.test(report)) throw new Error(`report ${JSON.stringify(report)}`);
+    const form = agent.locator('[data-testid=test-form]');
+    await form.locator('textarea[name=sentence]').fill('Could you gift wrap it for me?');
+    await form.locator('button.primary').click();
+    await form.locator('[data-testid=test-result] [data-field=intent]', { hasText: intentName }).waitFor({ timeout: 10000 });
+    const decision = await form.locator('[data-field=decision]').innerText();
+    if (!decision.trim()) throw new Error('no decision in words');
+    await agent.screenshot({ path: join(out, 'console-bot.png') });
+  });
+
+  await check('bot editor shows a broken template next to its field and a stale version as a conflict', async () => {
+    await agent.locator(`tr[data-intent=${intentName}]`).click();
+    await intentForm.locator('textarea[name=answer-en]').fill('Your order is {{ order.status');
+    await intentForm.locator('button.primary').click();
+    await intentForm.locator('.ferr').waitFor({ timeout: 5000 });
+    // Someone else saves meanwhile: our next save is a conflict until we reload.
+    const status = await agent.evaluate(async (name) => {
+      const profile = await (await fetch('/api/v1/profile')).json();
+      const base = `/api/v1/accounts/${profile.account_id}/bot`;
+      const { document, version } = await (await fetch(base)).json();
+      const intent = document.intents.find((i) => i.name === name);
+      const res = await fetch(`${base}/intents/${name}?version=${version}`, {
+        method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...intent, description: 'Changed elsewhere' }),
+      });
+      return res.status;
+    }, intentName);
+    if (status !== 200) throw new Error(`the concurrent save answered ${status}`);
+    await intentForm.locator('textarea[name=answer-en]').fill('We gift wrap for free.');
+    await intentForm.locator('button.primary').click();
+    await agent.locator('[data-testid=conflict]').waitFor({ timeout: 5000 });
+    await agent.locator('[data-testid=conflict] button').click();
+    await intentForm.locator('button.primary').click();
+    await agent.locator('.bot [role=status]').waitFor({ timeout: 5000 });
+    await agent.locator('[data-testid=bot-nav]').click();
+  });
+
   await check('switch the console to Chinese, remembered after reload', async () => {
     await agent.locator('[data-testid=locale]').selectOption('zh');
     await agent.locator('[data-view=mine]', { hasText: '我的' }).waitFor({ timeout: 2000 });
