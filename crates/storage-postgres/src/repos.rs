@@ -5,6 +5,7 @@ use crate::sql::*;
 use crate::{PostgresStorage, db_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use ferry_commerce::{Fulfillment, MirrorWrite, Order, OrderDetails, Product, Refund};
 use ferry_core::account::{Account, Team, User};
 use ferry_core::canned::CannedResponse;
 use ferry_core::contact::{Contact, IdentityKind};
@@ -14,11 +15,14 @@ use ferry_core::inbound::Inbound;
 use ferry_core::inbox::Inbox;
 use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
 use ferry_core::{
-    AccountId, CannedResponseId, ContactId, ConversationId, EventId, InboxId, JobId, MessageId, TeamId, UserId,
+    AccountId, CannedResponseId, ContactId, ConversationId, EventId, InboxId, JobId, MessageId, OrderId,
+    ShopConnectionId, TeamId, UserId,
 };
 use ferry_storage::rows::*;
 use ferry_storage::*;
 use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row, Transaction};
 
 impl PostgresStorage {
@@ -1345,5 +1349,370 @@ impl BotRepo for PostgresStorage {
     ) -> StorageResult<()> {
         let mut c = self.pool.acquire().await.map_err(db_err)?;
         put_bot_state(&mut c, account, id, &state, now).await
+    }
+}
+
+const SHOP_CONNECTION_COLS: &str =
+    "id, account_id, platform, name, shop_domain, secret, api_url, access_token, created_at";
+
+fn shop_connection(row: &PgRow) -> StorageResult<ShopConnection> {
+    let platform: String = row.try_get("platform").map_err(db_err)?;
+    Ok(ShopConnection {
+        id: ShopConnectionId(row.try_get("id").map_err(db_err)?),
+        account_id: AccountId(row.try_get("account_id").map_err(db_err)?),
+        platform: ShopPlatform::parse(&platform)
+            .ok_or_else(|| StorageError::Corrupt(format!("unknown shop platform {platform:?}")))?,
+        name: row.try_get("name").map_err(db_err)?,
+        shop_domain: row.try_get("shop_domain").map_err(db_err)?,
+        secret: row.try_get("secret").map_err(db_err)?,
+        api_url: row.try_get("api_url").map_err(db_err)?,
+        access_token: row.try_get("access_token").map_err(db_err)?,
+        created_at: row.try_get("created_at").map_err(db_err)?,
+    })
+}
+
+/// Where a write goes, so that a batch takes its row locks in one order
+/// (two batches touching the same records never wait on each other in a
+/// circle). The sort is stable: writes to the same record keep their order.
+fn mirror_write_key(w: &MirrorWrite) -> (u8, &str, &str) {
+    match w {
+        MirrorWrite::Order(o) => (0, &o.external_id, ""),
+        MirrorWrite::Fulfillment(f) => (1, &f.external_id, ""),
+        MirrorWrite::Refund(r) => (2, &r.external_id, ""),
+        MirrorWrite::Product(p) => (3, &p.external_id, ""),
+        MirrorWrite::Inventory(l) => (4, &l.inventory_item_id, &l.location_id),
+        MirrorWrite::Customer(c) => (5, &c.external_id, ""),
+    }
+}
+
+/// Applies one write, keeping the newer version (an equal timestamp with
+/// a different record replaces it; the same record changes nothing);
+/// true when a row was written.
+async fn apply_mirror_write(
+    c: &mut PgConnection,
+    account: AccountId,
+    connection: ShopConnectionId,
+    w: &MirrorWrite,
+    now: DateTime<Utc>,
+) -> StorageResult<bool> {
+    let q = match w {
+        MirrorWrite::Order(o) => sqlx::query(
+            "INSERT INTO shop_orders (account_id, connection_id, external_id, number, email, phone, search_text, \
+             source_updated_at, placed_at, document, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $11) \
+             ON CONFLICT (connection_id, external_id) DO UPDATE SET number = excluded.number, email = excluded.email, \
+             phone = excluded.phone, search_text = excluded.search_text, source_updated_at = excluded.source_updated_at, \
+             placed_at = excluded.placed_at, document = excluded.document, updated_at = excluded.updated_at \
+             WHERE shop_orders.source_updated_at < excluded.source_updated_at \
+             OR (shop_orders.source_updated_at = excluded.source_updated_at AND shop_orders.document <> excluded.document)",
+        )
+        .bind(account.0)
+        .bind(connection.0)
+        .bind(no_nul(&o.external_id))
+        .bind(no_nul(&o.number))
+        .bind(o.email.as_deref().map(no_nul))
+        .bind(o.phone.as_deref().map(no_nul))
+        .bind(no_nul(&order_search_text(o)))
+        .bind(o.updated_at)
+        .bind(o.created_at)
+        .bind(jsonb(&**o))
+        .bind(now),
+        MirrorWrite::Fulfillment(f) => sqlx::query(
+            "INSERT INTO shop_fulfillments (connection_id, external_id, order_external_id, source_updated_at, document) \
+             VALUES ($1, $2, $3, $4, $5::jsonb) \
+             ON CONFLICT (connection_id, external_id) DO UPDATE SET order_external_id = excluded.order_external_id, \
+             source_updated_at = excluded.source_updated_at, document = excluded.document \
+             WHERE shop_fulfillments.source_updated_at < excluded.source_updated_at \
+             OR (shop_fulfillments.source_updated_at = excluded.source_updated_at AND shop_fulfillments.document <> excluded.document)",
+        )
+        .bind(connection.0)
+        .bind(no_nul(&f.external_id))
+        .bind(no_nul(&f.order_external_id))
+        .bind(f.updated_at)
+        .bind(jsonb(f)),
+        // Refunds never change once made.
+        MirrorWrite::Refund(r) => sqlx::query(
+            "INSERT INTO shop_refunds (connection_id, external_id, order_external_id, document) \
+             VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (connection_id, external_id) DO NOTHING",
+        )
+        .bind(connection.0)
+        .bind(no_nul(&r.external_id))
+        .bind(no_nul(&r.order_external_id))
+        .bind(jsonb(r)),
+        MirrorWrite::Product(p) => sqlx::query(
+            "INSERT INTO shop_products (connection_id, external_id, title, source_updated_at, document) \
+             VALUES ($1, $2, $3, $4, $5::jsonb) \
+             ON CONFLICT (connection_id, external_id) DO UPDATE SET title = excluded.title, \
+             source_updated_at = excluded.source_updated_at, document = excluded.document \
+             WHERE shop_products.source_updated_at < excluded.source_updated_at \
+             OR (shop_products.source_updated_at = excluded.source_updated_at AND shop_products.document <> excluded.document)",
+        )
+        .bind(connection.0)
+        .bind(no_nul(&p.external_id))
+        .bind(no_nul(&p.title))
+        .bind(p.updated_at)
+        .bind(jsonb(p)),
+        MirrorWrite::Inventory(l) => sqlx::query(
+            "INSERT INTO shop_inventory (connection_id, inventory_item_id, location_id, available, source_updated_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (connection_id, inventory_item_id, location_id) DO UPDATE SET available = excluded.available, \
+             source_updated_at = excluded.source_updated_at \
+             WHERE shop_inventory.source_updated_at < excluded.source_updated_at \
+             OR (shop_inventory.source_updated_at = excluded.source_updated_at AND shop_inventory.available <> excluded.available)",
+        )
+        .bind(connection.0)
+        .bind(no_nul(&l.inventory_item_id))
+        .bind(no_nul(&l.location_id))
+        .bind(l.available)
+        .bind(l.updated_at),
+        MirrorWrite::Customer(cu) => sqlx::query(
+            "INSERT INTO shop_customers (connection_id, external_id, email, phone, source_updated_at, document) \
+             VALUES ($1, $2, $3, $4, $5, $6::jsonb) \
+             ON CONFLICT (connection_id, external_id) DO UPDATE SET email = excluded.email, phone = excluded.phone, \
+             source_updated_at = excluded.source_updated_at, document = excluded.document \
+             WHERE shop_customers.source_updated_at < excluded.source_updated_at \
+             OR (shop_customers.source_updated_at = excluded.source_updated_at AND shop_customers.document <> excluded.document)",
+        )
+        .bind(connection.0)
+        .bind(no_nul(&cu.external_id))
+        .bind(cu.email.as_deref().map(no_nul))
+        .bind(cu.phone.as_deref().map(no_nul))
+        .bind(cu.updated_at)
+        .bind(jsonb(cu)),
+    };
+    Ok(q.execute(&mut *c).await.map_err(db_err)?.rows_affected() > 0)
+}
+
+/// Orders with their fulfilments and refunds (oldest first), in the order
+/// of `rows` (`id, connection_id, document`).
+async fn with_order_details(c: &mut PgConnection, rows: Vec<PgRow>) -> StorageResult<Vec<StoredOrder>> {
+    let mut orders = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = row.try_get("id").map_err(db_err)?;
+        let connection_id: i64 = row.try_get("connection_id").map_err(db_err)?;
+        let order: Json<Order> = row.try_get("document").map_err(db_err)?;
+        orders.push((id, connection_id, order.0));
+    }
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let connections: Vec<i64> = orders.iter().map(|(_, c, _)| *c).collect();
+    let externals: Vec<String> = orders.iter().map(|(_, _, o)| no_nul(&o.external_id)).collect();
+    let fulfillments: Vec<(i64, Json<Fulfillment>)> = sqlx::query_as(
+        "SELECT f.connection_id, f.document FROM shop_fulfillments f \
+         JOIN UNNEST($1::bigint[], $2::text[]) AS o(connection_id, external_id) \
+         ON f.connection_id = o.connection_id AND f.order_external_id = o.external_id",
+    )
+    .bind(&connections)
+    .bind(&externals)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db_err)?;
+    let refunds: Vec<(i64, Json<Refund>)> = sqlx::query_as(
+        "SELECT r.connection_id, r.document FROM shop_refunds r \
+         JOIN UNNEST($1::bigint[], $2::text[]) AS o(connection_id, external_id) \
+         ON r.connection_id = o.connection_id AND r.order_external_id = o.external_id",
+    )
+    .bind(&connections)
+    .bind(&externals)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db_err)?;
+    let mut out = Vec::with_capacity(orders.len());
+    for (id, connection_id, order) in orders {
+        let mut fs: Vec<Fulfillment> = fulfillments
+            .iter()
+            .filter(|(c, f)| *c == connection_id && f.order_external_id == order.external_id)
+            .map(|(_, f)| f.0.clone())
+            .collect();
+        fs.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.external_id.cmp(&b.external_id)));
+        let mut rs: Vec<Refund> = refunds
+            .iter()
+            .filter(|(c, r)| *c == connection_id && r.order_external_id == order.external_id)
+            .map(|(_, r)| r.0.clone())
+            .collect();
+        rs.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.external_id.cmp(&b.external_id)));
+        out.push(StoredOrder {
+            id: OrderId(id),
+            connection_id: ShopConnectionId(connection_id),
+            details: OrderDetails { order, fulfillments: fs, refunds: rs },
+        });
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl CommerceRepo for PostgresStorage {
+    async fn create_shop_connection(
+        &self,
+        account: AccountId,
+        new: NewShopConnection,
+        now: DateTime<Utc>,
+    ) -> StorageResult<ShopConnection> {
+        let row = query(format!(
+            "INSERT INTO shop_connections (account_id, platform, name, shop_domain, secret, api_url, access_token, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {SHOP_CONNECTION_COLS}"
+        ))
+        .bind(account.0)
+        .bind(new.platform.as_str())
+        .bind(no_nul(&new.name))
+        .bind(no_nul(&new.shop_domain))
+        .bind(&new.secret)
+        .bind(&new.api_url)
+        .bind(&new.access_token)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        shop_connection(&row)
+    }
+
+    async fn get_shop_connection(
+        &self,
+        account: AccountId,
+        id: ShopConnectionId,
+    ) -> StorageResult<Option<ShopConnection>> {
+        let row =
+            query(format!("SELECT {SHOP_CONNECTION_COLS} FROM shop_connections WHERE account_id = $1 AND id = $2"))
+                .bind(account.0)
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        row.as_ref().map(shop_connection).transpose()
+    }
+
+    async fn find_shop_connection(&self, id: ShopConnectionId) -> StorageResult<Option<ShopConnection>> {
+        let row = query(format!("SELECT {SHOP_CONNECTION_COLS} FROM shop_connections WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(shop_connection).transpose()
+    }
+
+    async fn list_shop_connections(&self, account: AccountId) -> StorageResult<Vec<ShopConnection>> {
+        let rows =
+            query(format!("SELECT {SHOP_CONNECTION_COLS} FROM shop_connections WHERE account_id = $1 ORDER BY id"))
+                .bind(account.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        rows.iter().map(shop_connection).collect()
+    }
+
+    async fn apply_mirror_writes(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+        webhook_id: Option<String>,
+        mut writes: Vec<MirrorWrite>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<MirrorOutcome> {
+        let mut tx = self.begin().await?;
+        // The connection stays while the batch is written.
+        let owned: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM shop_connections WHERE id = $1 AND account_id = $2 FOR KEY SHARE")
+                .bind(connection.0)
+                .bind(account.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if owned.is_none() {
+            return Err(StorageError::NotFound);
+        }
+        if let Some(webhook) = &webhook_id {
+            let seen = sqlx::query(
+                "INSERT INTO shop_webhooks (connection_id, webhook_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(connection.0)
+            .bind(no_nul(webhook))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if seen.rows_affected() == 0 {
+                return commit(tx, MirrorOutcome { duplicate: true, changed: 0 }).await;
+            }
+        }
+        writes.sort_by(|a, b| mirror_write_key(a).cmp(&mirror_write_key(b)));
+        let mut changed = 0;
+        for w in &writes {
+            if apply_mirror_write(&mut tx, account, connection, w, now).await? {
+                changed += 1;
+            }
+        }
+        commit(tx, MirrorOutcome { duplicate: false, changed }).await
+    }
+
+    async fn search_orders(&self, account: AccountId, query: OrderQuery) -> StorageResult<Vec<StoredOrder>> {
+        let pattern = query.q.as_deref().map(|q| no_nul(&contains_pattern(&clean_order_number(q))));
+        let number = query.number.as_deref().map(|n| no_nul(&clean_order_number(n)));
+        let by_identity = !query.emails.is_empty() || !query.phones.is_empty();
+        let emails: Vec<String> = query.emails.iter().map(|e| no_nul(e)).collect();
+        let phones: Vec<String> = query.phones.iter().map(|p| no_nul(p)).collect();
+        let limit = if query.limit == 0 { 50 } else { query.limit.clamp(1, 200) };
+        let mut c = self.conn().await?;
+        let rows = sqlx::query(
+            "SELECT id, connection_id, document FROM shop_orders WHERE account_id = $1 \
+             AND ($2::text IS NULL OR search_text LIKE $2 ESCAPE '\\') \
+             AND ($3::text IS NULL OR number = $3) \
+             AND (NOT $4::bool OR email = ANY($5::text[]) OR phone = ANY($6::text[])) \
+             ORDER BY placed_at DESC, id DESC LIMIT $7",
+        )
+        .bind(account.0)
+        .bind(pattern)
+        .bind(number)
+        .bind(by_identity)
+        .bind(&emails)
+        .bind(&phones)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db_err)?;
+        with_order_details(&mut c, rows).await
+    }
+
+    async fn get_order(&self, account: AccountId, id: OrderId) -> StorageResult<Option<StoredOrder>> {
+        let mut c = self.conn().await?;
+        let rows = sqlx::query("SELECT id, connection_id, document FROM shop_orders WHERE account_id = $1 AND id = $2")
+            .bind(account.0)
+            .bind(id.0)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(db_err)?;
+        Ok(with_order_details(&mut c, rows).await?.pop())
+    }
+
+    async fn available_stock(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+        inventory_item_id: &str,
+    ) -> StorageResult<Option<i64>> {
+        sqlx::query_scalar(
+            "SELECT SUM(i.available)::bigint FROM shop_inventory i JOIN shop_connections c ON c.id = i.connection_id \
+             WHERE c.account_id = $1 AND i.connection_id = $2 AND i.inventory_item_id = $3",
+        )
+        .bind(account.0)
+        .bind(connection.0)
+        .bind(no_nul(inventory_item_id))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn list_products(&self, account: AccountId, connection: ShopConnectionId) -> StorageResult<Vec<Product>> {
+        // Titles sort byte-wise, as in SQLite, whatever the database's locale.
+        let rows: Vec<Json<Product>> = sqlx::query_scalar(
+            "SELECT p.document FROM shop_products p JOIN shop_connections c ON c.id = p.connection_id \
+             WHERE c.account_id = $1 AND p.connection_id = $2 ORDER BY p.title COLLATE \"C\", p.external_id COLLATE \"C\"",
+        )
+        .bind(account.0)
+        .bind(connection.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(|p| p.0).collect())
     }
 }
