@@ -299,12 +299,20 @@ impl App {
             policy: &policy,
             vip: contact.vip,
         });
-        let facts = Facts { contact_name: contact.name.clone(), shop_name, order: None };
+        let mut facts = Facts { contact_name: contact.name.clone(), shop_name, order: None };
+        let mut turn = turn;
+        let gate = if text.trim().is_empty() {
+            None
+        } else {
+            self.order_gate(account, &engine, &mut turn, &contact, &mut facts).await?
+        };
         let outcome = if text.trim().is_empty() {
             Outcome::HandOff {
                 reason: HandoffReason::NotText,
                 message: ferry_bot::texts::handoff(&turn.understanding.language).to_owned(),
             }
+        } else if let Some(o) = gate {
+            o
         } else {
             engine.respond(&turn, &facts)
         };
@@ -327,6 +335,88 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// Before an answer about an order: finds the order in the shop mirror
+    /// and checks the buyer owns it — the order's e-mail or phone is one of
+    /// the contact's, or the buyer gives the order's e-mail address. Returns
+    /// what to send instead of the answer when the order is unknown or the
+    /// buyer is not verified yet; fills `facts.order` when verified.
+    async fn order_gate(
+        &self,
+        account: AccountId,
+        engine: &Engine,
+        turn: &mut Turn,
+        contact: &ferry_core::contact::Contact,
+        facts: &mut Facts,
+    ) -> AppResult<Option<Outcome>> {
+        use ferry_bot::texts;
+        use ferry_core::bot::{Awaiting, Decision, Slot};
+        let Decision::Answer { intent } = turn.decision.clone() else { return Ok(None) };
+        if engine.document().rule(&intent).requires != Some(Slot::OrderNumber) {
+            return Ok(None);
+        }
+        let Some(number) = turn.state.slots.get(&Slot::OrderNumber).cloned() else { return Ok(None) };
+        let lang = turn.understanding.language.clone();
+        let query = ferry_storage::OrderQuery { number: Some(number.clone()), limit: 1, ..Default::default() };
+        let found = self.storage.search_orders(account, query).await?.into_iter().next();
+        let vars = serde_json::json!({ "order": { "number": number }, "contact": { "name": contact.name } });
+        let say = |template: &str| ferry_bot::render::render(template, &vars).unwrap_or_else(|_| template.to_owned());
+        let button = || ferry_core::message::Button {
+            title: texts::human_button(&lang).to_owned(),
+            payload: texts::HUMAN_PAYLOAD.to_owned(),
+        };
+        // Not an answer after all: it must not count as one.
+        let undo = |state: &mut BotState| {
+            if let Some(n) = state.answered.get_mut(&intent) {
+                *n = n.saturating_sub(1);
+            }
+            state.turns = state.turns.saturating_sub(1);
+        };
+        let Some(order) = found else {
+            if self.storage.list_shop_connections(account).await?.is_empty() {
+                return Ok(None); // No shop connected: the general answer.
+            }
+            undo(&mut turn.state);
+            turn.state.slots.remove(&Slot::OrderNumber);
+            let asked = turn.state.awaiting.as_ref().map_or(0, |a| a.asked) + 1;
+            turn.state.awaiting = Some(Awaiting { intent: intent.clone(), slot: Slot::OrderNumber, asked });
+            return Ok(Some(Outcome::Reply { text: say(texts::order_not_found(&lang)), buttons: vec![button()] }));
+        };
+        let o = &order.details.order;
+        let mine = |v: &Option<String>, kind: ferry_core::contact::IdentityKind, primary: &Option<String>| {
+            v.as_ref().is_some_and(|v| {
+                primary.as_ref() == Some(v) || contact.identities.iter().any(|i| i.kind == kind && &i.value == v)
+            })
+        };
+        let given = turn.understanding.slots.get(&Slot::Email).map(|e| e.to_lowercase());
+        let verified = turn.state.verified_orders.contains(&number)
+            || mine(&o.email, ferry_core::contact::IdentityKind::Email, &contact.email)
+            || mine(&o.phone, ferry_core::contact::IdentityKind::Phone, &contact.phone)
+            || (given.is_some() && given == o.email);
+        if verified {
+            if !turn.state.verified_orders.contains(&number) {
+                turn.state.verified_orders.push(number.clone());
+            }
+            facts.order = Some(order_facts(&order, &lang));
+            return Ok(None);
+        }
+        undo(&mut turn.state);
+        turn.state.slots.remove(&Slot::Email);
+        if given.is_some() {
+            turn.state.verify_attempts += 1;
+            if turn.state.verify_attempts >= 3 {
+                turn.state.awaiting = None;
+                return Ok(Some(Outcome::HandOff {
+                    reason: HandoffReason::NotVerified { order: number },
+                    message: texts::handoff(&lang).to_owned(),
+                }));
+            }
+        }
+        let asked = turn.state.awaiting.as_ref().filter(|a| a.slot == Slot::Email).map_or(0, |a| a.asked) + 1;
+        turn.state.awaiting = Some(Awaiting { intent, slot: Slot::Email, asked });
+        let text = if given.is_some() { texts::email_mismatch(&lang) } else { texts::ask_order_email(&lang) };
+        Ok(Some(Outcome::Reply { text: say(text), buttons: vec![button()] }))
     }
 
     async fn post_bot_message(
@@ -446,4 +536,30 @@ impl App {
         }
         Ok(best.map(|(_, id)| id))
     }
+}
+
+/// What answer templates see of an order (`{{order.status}}`, …), in the
+/// buyer's language.
+fn order_facts(order: &ferry_storage::StoredOrder, lang: &str) -> serde_json::Value {
+    let d = &order.details;
+    let o = &d.order;
+    let state = d.state();
+    let shipment = d.latest_fulfillment();
+    let mut facts = serde_json::json!({
+        "number": o.number,
+        "name": o.name,
+        "state": state.as_str(),
+        "status": ferry_bot::texts::order_state(state.as_str(), lang),
+        "total": ferry_commerce::money::format_minor(o.total_minor, &o.currency),
+        "currency": o.currency,
+    });
+    if let Some(f) = shipment {
+        facts["carrier"] = serde_json::json!(f.carrier);
+        facts["tracking_number"] = serde_json::json!(f.tracking_number);
+        facts["tracking_url"] = serde_json::json!(f.tracking_url);
+        if let Some(at) = f.estimated_delivery_at {
+            facts["estimated_delivery"] = serde_json::json!(at.format("%Y-%m-%d").to_string());
+        }
+    }
+    facts
 }

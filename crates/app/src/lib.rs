@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bot;
 pub mod bus;
 mod canned;
+pub mod commerce;
 pub mod contacts;
 mod conversations;
 pub mod delivery;

@@ -302,7 +302,16 @@ impl Engine {
                 match render(template, &vars) {
                     Ok(text) => Outcome::Reply { text, buttons: Vec::new() },
                     Err(RenderError::Missing(variable)) => {
-                        match texts::fallback(intent, lang).map(|f| render(f, &vars)) {
+                        // A known order that has not shipped has no tracking
+                        // link yet; without the order, the general answer.
+                        let fallback = if facts.order.is_some() && intent == "order_status" {
+                            Some(texts::order_status_unshipped(lang))
+                        } else if facts.order.is_none() {
+                            texts::fallback(intent, lang)
+                        } else {
+                            None
+                        };
+                        match fallback.map(|f| render(f, &vars)) {
                             Some(Ok(text)) => Outcome::Reply { text, buttons: Vec::new() },
                             _ => self.hand_off(
                                 turn,

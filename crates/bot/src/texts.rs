@@ -15,6 +15,11 @@ struct Texts {
     human_button: PerLanguage,
     handoff: PerLanguage,
     fallback: BTreeMap<String, PerLanguage>,
+    order_not_found: PerLanguage,
+    ask_order_email: PerLanguage,
+    email_mismatch: PerLanguage,
+    order_status_unshipped: PerLanguage,
+    order_state: BTreeMap<String, BTreeMap<String, String>>,
     human_words: BTreeMap<String, Vec<String>>,
     anger_words: BTreeMap<String, Vec<String>>,
 }
@@ -46,6 +51,37 @@ pub fn handoff(lang: &str) -> &'static str {
 /// The answer to `intent` when the order's details are not available.
 pub fn fallback(intent: &str, lang: &str) -> Option<&'static str> {
     TEXTS.fallback.get(intent).map(|m| pick(m, lang))
+}
+
+/// "I couldn't find order {{order.number}}…".
+pub fn order_not_found(lang: &str) -> &'static str {
+    pick(&TEXTS.order_not_found, lang)
+}
+
+/// Asks for the e-mail address of order {{order.number}}.
+pub fn ask_order_email(lang: &str) -> &'static str {
+    pick(&TEXTS.ask_order_email, lang)
+}
+
+/// The e-mail does not match order {{order.number}}.
+pub fn email_mismatch(lang: &str) -> &'static str {
+    pick(&TEXTS.email_mismatch, lang)
+}
+
+/// The order-status answer for an order that has not shipped.
+pub fn order_status_unshipped(lang: &str) -> &'static str {
+    pick(&TEXTS.order_status_unshipped, lang)
+}
+
+/// An order state (`paid`, `shipped`, …) in words of `lang`.
+pub fn order_state(state: &str, lang: &str) -> String {
+    TEXTS
+        .order_state
+        .get(lang)
+        .or_else(|| TEXTS.order_state.get("en"))
+        .and_then(|m| m.get(state))
+        .cloned()
+        .unwrap_or_else(|| state.replace('_', " "))
 }
 
 /// The payload of the "talk to a person" button.
@@ -99,6 +135,12 @@ mod tests {
                 assert!(m.contains_key(l), "fallback {intent} {l}");
             }
             assert!(!TEXTS.human_words[l].is_empty() && !TEXTS.anger_words[l].is_empty(), "{l}");
+            for m in
+                [&TEXTS.order_not_found, &TEXTS.ask_order_email, &TEXTS.email_mismatch, &TEXTS.order_status_unshipped]
+            {
+                assert!(m.contains_key(l), "{l}");
+            }
+            assert_eq!(TEXTS.order_state[l].len(), 7, "{l}");
         }
         assert_eq!(handoff("xx"), handoff("en"));
     }

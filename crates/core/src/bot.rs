@@ -164,6 +164,12 @@ pub struct BotState {
     /// Bot answers in this conversation.
     #[serde(default)]
     pub turns: u32,
+    /// Orders whose details this buyer has proved to own.
+    #[serde(default)]
+    pub verified_orders: Vec<String>,
+    /// Failed identity checks in this conversation.
+    #[serde(default)]
+    pub verify_attempts: u32,
 }
 
 /// Why the bot passed a conversation to people.
@@ -209,6 +215,11 @@ pub enum HandoffReason {
         /// The missing variable.
         variable: String,
     },
+    /// The buyer could not prove to own the order.
+    NotVerified {
+        /// The order number.
+        order: String,
+    },
     /// The buyer sent something the bot cannot read (a picture, a file).
     NotText,
     /// The bot failed to handle the message.
@@ -249,6 +260,9 @@ impl fmt::Display for HandoffReason {
             }
             HandoffReason::MissingData { intent, variable } => {
                 write!(f, "the answer to {intent} needs {variable}, which is not known")
+            }
+            HandoffReason::NotVerified { order } => {
+                write!(f, "the buyer could not confirm the e-mail address of order {order}")
             }
             HandoffReason::NotText => f.write_str("the buyer sent an attachment the bot cannot read"),
             HandoffReason::Failed { error } => write!(f, "the bot failed: {error}"),

@@ -48,4 +48,8 @@ id_type!(
     JobId,
     /// A saved answer the account's agents share.
     CannedResponseId,
+    /// A connection to one shop (a Shopify store, an imported catalogue).
+    ShopConnectionId,
+    /// An order in the shop mirror.
+    OrderId,
 );

@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "canned_responses", include_str!("../migrations/0002_canned_responses.sql")),
     (3, "bot", include_str!("../migrations/0003_bot.sql")),
+    (4, "commerce", include_str!("../migrations/0004_commerce.sql")),
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

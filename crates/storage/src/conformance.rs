@@ -40,6 +40,7 @@ where
     outbox_publishing(fresh().await).await;
     canned_responses_per_account(fresh().await).await;
     bot_documents_states_and_jobs(fresh().await).await;
+    shop_mirror_keeps_the_newest_and_searches(fresh().await).await;
 }
 
 struct World {
@@ -807,4 +808,159 @@ pub async fn bot_documents_states_and_jobs(s: Arc<dyn Storage>) {
         s.put_bot_state(b.account, o.conversation.id, serde_json::json!({}), later).await,
         Err(StorageError::NotFound)
     ));
+}
+
+fn shop_order(
+    id: &str,
+    number: &str,
+    email: &str,
+    phone: &str,
+    updated: DateTime<Utc>,
+    status: &str,
+) -> ferry_commerce::Order {
+    ferry_commerce::Order {
+        external_id: id.into(),
+        number: number.into(),
+        name: format!("#{number}"),
+        email: Some(email.into()),
+        phone: Some(phone.into()),
+        customer_external_id: Some("c1".into()),
+        customer_name: Some("Ana Lima".into()),
+        financial_status: status.into(),
+        fulfillment_status: None,
+        cancelled_at: None,
+        cancel_reason: None,
+        currency: "EUR".into(),
+        total_minor: 4990,
+        line_items: vec![ferry_commerce::LineItem {
+            external_id: format!("{id}-1"),
+            product_external_id: Some("p1".into()),
+            variant_external_id: Some("v1".into()),
+            sku: Some("TEE-M".into()),
+            title: "Tee".into(),
+            variant_title: Some("M".into()),
+            quantity: 1,
+            price_minor: 4990,
+        }],
+        shipping_address: None,
+        created_at: t0(),
+        updated_at: updated,
+    }
+}
+
+/// The shop mirror: idempotent by webhook id, newest version wins whatever
+/// the order of arrival, searchable by number, e-mail and phone, isolated
+/// per account.
+pub async fn shop_mirror_keeps_the_newest_and_searches(s: Arc<dyn Storage>) {
+    use ferry_commerce::{Fulfillment, InventoryLevel, MirrorWrite, Refund};
+    let a = world(&*s, "ShopA").await;
+    let b = world(&*s, "ShopB").await;
+    let new = |name: &str| NewShopConnection {
+        platform: ShopPlatform::Shopify,
+        name: name.into(),
+        shop_domain: format!("{}.myshopify.com", name.to_lowercase()),
+        secret: "app-secret".into(),
+        api_url: None,
+        access_token: None,
+    };
+    let ca = s.create_shop_connection(a.account, new("Alpha"), t0()).await.unwrap();
+    let cb = s.create_shop_connection(b.account, new("Beta"), t0()).await.unwrap();
+    assert_eq!(s.find_shop_connection(ca.id).await.unwrap(), Some(ca.clone()));
+    assert_eq!(s.get_shop_connection(b.account, ca.id).await.unwrap(), None);
+    assert_eq!(s.list_shop_connections(a.account).await.unwrap(), vec![ca.clone()]);
+
+    let t1 = t0() + Duration::hours(1);
+    let t2 = t0() + Duration::hours(2);
+    let fulfillment = |id: &str, order: &str, status: &str, at| Fulfillment {
+        external_id: id.into(),
+        order_external_id: order.into(),
+        status: status.into(),
+        shipment_status: Some("in_transit".into()),
+        carrier: Some("DHL".into()),
+        tracking_number: Some("JJD000390007".into()),
+        tracking_url: Some("https://track.test/JJD000390007".into()),
+        estimated_delivery_at: None,
+        created_at: t0(),
+        updated_at: at,
+    };
+    let level = |item: &str, loc: &str, n: i64, at| InventoryLevel {
+        inventory_item_id: item.into(),
+        location_id: loc.into(),
+        available: n,
+        updated_at: at,
+    };
+    let first = vec![
+        MirrorWrite::Order(Box::new(shop_order("o1", "1001", "ana@example.com", "+4915112345678", t1, "paid"))),
+        MirrorWrite::Fulfillment(fulfillment("f1", "o1", "success", t1)),
+        MirrorWrite::Refund(Refund {
+            external_id: "r1".into(),
+            order_external_id: "o1".into(),
+            amount_minor: 990,
+            note: None,
+            created_at: t1,
+        }),
+        MirrorWrite::Inventory(level("i1", "l1", 4, t1)),
+        MirrorWrite::Inventory(level("i1", "l2", 3, t1)),
+    ];
+    let out = s.apply_mirror_writes(a.account, ca.id, Some("wh-1".into()), first.clone(), t1).await.unwrap();
+    assert_eq!(out, MirrorOutcome { duplicate: false, changed: 5 });
+    let again = s.apply_mirror_writes(a.account, ca.id, Some("wh-1".into()), first, t1).await.unwrap();
+    assert_eq!(again, MirrorOutcome { duplicate: true, changed: 0 });
+
+    // Older versions lose; newer ones win; equal ones change nothing.
+    let stale = vec![
+        MirrorWrite::Order(Box::new(shop_order("o1", "1001", "ana@example.com", "+4915112345678", t0(), "pending"))),
+        MirrorWrite::Fulfillment(fulfillment("f1", "o1", "pending", t0())),
+        MirrorWrite::Inventory(level("i1", "l1", 99, t0())),
+    ];
+    let out = s.apply_mirror_writes(a.account, ca.id, Some("wh-0".into()), stale, t2).await.unwrap();
+    assert_eq!(out, MirrorOutcome { duplicate: false, changed: 0 });
+    assert_eq!(s.available_stock(a.account, ca.id, "i1").await.unwrap(), Some(7));
+    let newer = vec![MirrorWrite::Inventory(level("i1", "l1", 0, t2))];
+    assert_eq!(s.apply_mirror_writes(a.account, ca.id, None, newer, t2).await.unwrap().changed, 1);
+    assert_eq!(s.available_stock(a.account, ca.id, "i1").await.unwrap(), Some(3));
+    assert_eq!(s.available_stock(a.account, ca.id, "nope").await.unwrap(), None);
+
+    // A fulfilment that arrives before its order.
+    let early = vec![MirrorWrite::Fulfillment(fulfillment("f2", "o2", "success", t1))];
+    s.apply_mirror_writes(a.account, ca.id, Some("wh-2".into()), early, t1).await.unwrap();
+    let o2 = vec![MirrorWrite::Order(Box::new(shop_order("o2", "1002", "bo@example.com", "+14155550123", t2, "paid")))];
+    s.apply_mirror_writes(a.account, ca.id, Some("wh-3".into()), o2, t2).await.unwrap();
+
+    let found = s
+        .search_orders(a.account, OrderQuery { q: Some("#1001".into()), limit: 10, ..OrderQuery::default() })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let o1 = &found[0];
+    assert_eq!(o1.connection_id, ca.id);
+    assert_eq!(o1.details.order.financial_status, "paid");
+    assert_eq!(o1.details.fulfillments.len(), 1);
+    assert_eq!(o1.details.fulfillments[0].status, "success");
+    assert_eq!(o1.details.refunds[0].amount_minor, 990);
+    assert_eq!(s.get_order(a.account, o1.id).await.unwrap().as_ref(), Some(o1));
+    assert_eq!(s.get_order(b.account, o1.id).await.unwrap(), None);
+
+    let q = |q: &str| OrderQuery { q: Some(q.into()), limit: 10, ..OrderQuery::default() };
+    let numbers = |v: Vec<StoredOrder>| v.into_iter().map(|o| o.details.order.number).collect::<Vec<_>>();
+    assert_eq!(numbers(s.search_orders(a.account, q("100")).await.unwrap()), ["1002", "1001"]);
+    assert_eq!(numbers(s.search_orders(a.account, q("BO@EXAMPLE")).await.unwrap()), ["1002"]);
+    assert_eq!(numbers(s.search_orders(a.account, q("4155550123")).await.unwrap()), ["1002"]);
+    assert_eq!(numbers(s.search_orders(a.account, q("%")).await.unwrap()), Vec::<String>::new());
+    let by_number = OrderQuery { number: Some("#1002".into()), limit: 10, ..OrderQuery::default() };
+    let o2 = s.search_orders(a.account, by_number).await.unwrap();
+    assert_eq!(o2[0].details.fulfillments.len(), 1, "the early fulfilment joins its order");
+    let by_identity = OrderQuery {
+        emails: vec!["ana@example.com".into()],
+        phones: vec!["+14155550123".into()],
+        limit: 10,
+        ..OrderQuery::default()
+    };
+    assert_eq!(numbers(s.search_orders(a.account, by_identity.clone()).await.unwrap()), ["1002", "1001"]);
+    assert!(s.search_orders(b.account, by_identity).await.unwrap().is_empty());
+    assert!(s.search_orders(b.account, q("1001")).await.unwrap().is_empty());
+    // Writing to another account's connection is refused.
+    let w = vec![MirrorWrite::Inventory(level("i9", "l1", 1, t1))];
+    assert!(matches!(s.apply_mirror_writes(b.account, ca.id, None, w, t1).await, Err(StorageError::NotFound)));
+    let _ = cb;
 }

@@ -415,3 +415,108 @@ pub struct StoredBotDocument {
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
+
+/// The platform a shop connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShopPlatform {
+    /// A Shopify store (webhooks and the Admin API).
+    Shopify,
+    /// Orders and products imported from files.
+    Import,
+}
+
+impl ShopPlatform {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShopPlatform::Shopify => "shopify",
+            ShopPlatform::Import => "import",
+        }
+    }
+
+    /// Parses a stable name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "shopify" => Some(ShopPlatform::Shopify),
+            "import" => Some(ShopPlatform::Import),
+            _ => None,
+        }
+    }
+}
+
+/// A connection to one shop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopConnection {
+    /// Id.
+    pub id: ferry_core::ShopConnectionId,
+    /// Account.
+    pub account_id: AccountId,
+    /// Platform.
+    pub platform: ShopPlatform,
+    /// Display name.
+    pub name: String,
+    /// The shop's domain (`example.myshopify.com`).
+    pub shop_domain: String,
+    /// Secret that signs the shop's webhooks. Never shown in logs.
+    pub secret: String,
+    /// Admin API base URL, for backfills.
+    pub api_url: Option<String>,
+    /// Admin API access token. Never shown in logs.
+    pub access_token: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new shop connection.
+#[derive(Debug, Clone)]
+pub struct NewShopConnection {
+    /// Platform.
+    pub platform: ShopPlatform,
+    /// Display name.
+    pub name: String,
+    /// The shop's domain.
+    pub shop_domain: String,
+    /// Webhook secret.
+    pub secret: String,
+    /// Admin API base URL.
+    pub api_url: Option<String>,
+    /// Admin API access token.
+    pub access_token: Option<String>,
+}
+
+/// What applying a webhook did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MirrorOutcome {
+    /// The webhook id was seen before: nothing was written.
+    pub duplicate: bool,
+    /// Records written (older versions are skipped).
+    pub changed: usize,
+}
+
+/// An order of the mirror with its store id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOrder {
+    /// Store id.
+    pub id: ferry_core::OrderId,
+    /// Its shop.
+    pub connection_id: ferry_core::ShopConnectionId,
+    /// The order with its fulfilments and refunds.
+    pub details: ferry_commerce::OrderDetails,
+}
+
+/// Search over orders: a free text (order name or number, e-mail, phone)
+/// and/or exact identity matches.
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    /// Substring of the name, number, e-mail or phone (case-insensitive).
+    pub q: Option<String>,
+    /// Exact order number (`1001` or `#1001`).
+    pub number: Option<String>,
+    /// Orders of any of these e-mails (normalised).
+    pub emails: Vec<String>,
+    /// Orders of any of these phones (E.164).
+    pub phones: Vec<String>,
+    /// Page size.
+    pub limit: u32,
+}

@@ -291,6 +291,58 @@ pub trait BotRepo {
     ) -> StorageResult<()>;
 }
 
+/// The shop mirror: connections, and orders, fulfilments, refunds,
+/// products, stock and customers kept newest-first by the shop's own
+/// `updated_at`.
+#[async_trait]
+pub trait CommerceRepo {
+    /// Creates a shop connection.
+    async fn create_shop_connection(
+        &self,
+        account: AccountId,
+        new: NewShopConnection,
+        now: DateTime<Utc>,
+    ) -> StorageResult<ShopConnection>;
+    /// Reads a connection of the account.
+    async fn get_shop_connection(
+        &self,
+        account: AccountId,
+        id: ferry_core::ShopConnectionId,
+    ) -> StorageResult<Option<ShopConnection>>;
+    /// Reads a connection by id alone (webhooks verify with its secret).
+    async fn find_shop_connection(&self, id: ferry_core::ShopConnectionId) -> StorageResult<Option<ShopConnection>>;
+    /// The account's connections.
+    async fn list_shop_connections(&self, account: AccountId) -> StorageResult<Vec<ShopConnection>>;
+    /// Applies writes in one transaction; with a webhook id, a delivery
+    /// seen before writes nothing and says so.
+    async fn apply_mirror_writes(
+        &self,
+        account: AccountId,
+        connection: ferry_core::ShopConnectionId,
+        webhook_id: Option<String>,
+        writes: Vec<ferry_commerce::MirrorWrite>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<MirrorOutcome>;
+    /// Orders matching the query, newest first.
+    async fn search_orders(&self, account: AccountId, query: OrderQuery) -> StorageResult<Vec<StoredOrder>>;
+    /// One order with its fulfilments and refunds.
+    async fn get_order(&self, account: AccountId, id: ferry_core::OrderId) -> StorageResult<Option<StoredOrder>>;
+    /// Units available of a variant's inventory item over all locations of
+    /// a connection (`None`: no stock level known).
+    async fn available_stock(
+        &self,
+        account: AccountId,
+        connection: ferry_core::ShopConnectionId,
+        inventory_item_id: &str,
+    ) -> StorageResult<Option<i64>>;
+    /// Products of a connection, by title.
+    async fn list_products(
+        &self,
+        account: AccountId,
+        connection: ferry_core::ShopConnectionId,
+    ) -> StorageResult<Vec<ferry_commerce::Product>>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Storage:
@@ -306,6 +358,7 @@ pub trait Storage:
     + JobRepo
     + CannedResponseRepo
     + BotRepo
+    + CommerceRepo
     + Send
     + Sync
 {

@@ -272,3 +272,28 @@ impl TestApp {
 pub fn buyer_message(external_id: &str, handle: &str, text: &str) -> Value {
     serde_json::json!({ "external_id": external_id, "sender": { "handle": handle, "name": format!("Buyer {handle}") }, "text": text })
 }
+
+impl TestApp {
+    /// Posts a Shopify webhook to a connection, signed with `secret` like
+    /// Shopify does (base64 HMAC-SHA256 of the raw body).
+    pub async fn shopify_webhook(
+        &self,
+        connection: i64,
+        secret: &str,
+        topic: &str,
+        webhook_id: &str,
+        body: &Value,
+    ) -> Answer {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let sig = ferry_commerce::shopify::sign(secret.as_bytes(), &bytes);
+        let req = self
+            .http
+            .post(format!("{}/webhooks/shopify/{connection}", self.base))
+            .header("content-type", "application/json")
+            .header("x-shopify-topic", topic)
+            .header("x-shopify-hmac-sha256", sig)
+            .header("x-shopify-webhook-id", webhook_id)
+            .body(bytes);
+        Self::answer(req.send().await.unwrap()).await
+    }
+}

@@ -39,6 +39,7 @@ on_both!(
     search_covers_every_conversation,
     the_bot_answers_asks_and_hands_off,
     the_bot_is_edited_trained_and_tested,
+    shopify_webhooks_fill_the_order_mirror_the_bot_answers_from,
 );
 
 fn acct(t: &Tenant) -> String {
@@ -944,4 +945,131 @@ async fn the_bot_is_edited_trained_and_tested(b: Backend) {
     assert_eq!(r.json["version"], Value::Null);
     let r = app.get(&format!("{}/bot", acct(&other)), &t.owner_token).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+fn shopify_order(id: i64, number: i64, email: &str, updated_at: &str, tracking: Option<&str>) -> Value {
+    let fulfillments = match tracking {
+        Some(t) => json!([{
+            "id": id * 10, "order_id": id, "status": "success", "shipment_status": "in_transit",
+            "tracking_company": "DHL", "tracking_number": t, "tracking_url": format!("https://track.test/{t}"),
+            "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z"
+        }]),
+        None => json!([]),
+    };
+    json!({
+        "id": id, "name": format!("#{number}"), "order_number": number, "email": email,
+        "currency": "EUR", "total_price": "59.90", "financial_status": "paid",
+        "fulfillment_status": if tracking.is_some() { json!("fulfilled") } else { Value::Null },
+        "created_at": "2026-11-18T09:00:00+01:00", "updated_at": updated_at,
+        "customer": {"id": 77, "first_name": "Ana", "last_name": "López", "email": email},
+        "shipping_address": {"name": "Ana López", "country_code": "ES", "city": "Madrid", "phone": "+34 612 345 678"},
+        "line_items": [{"id": id * 100, "product_id": 5, "variant_id": 6, "sku": "TEE-M", "title": "Tee", "variant_title": "M", "quantity": 1, "price": "59.90"}],
+        "fulfillments": fulfillments
+    })
+}
+
+async fn shopify_webhooks_fill_the_order_mirror_the_bot_answers_from(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Mirror Shop").await;
+    let ap = acct(&t);
+    let secret = "shpss_0123456789abcdef0123";
+    let r = app
+        .post(
+            &format!("{ap}/shop_connections"),
+            &t.agent_token,
+            json!({"name": "Shop", "shop_domain": "mirror.myshopify.com"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .post(
+            &format!("{ap}/shop_connections"),
+            &t.owner_token,
+            json!({"name": "Mirror Shop", "shop_domain": "mirror.myshopify.com", "secret": secret}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let conn = r.json["id"].as_i64().unwrap();
+    assert_eq!(r.json["secret"], secret);
+    assert!(r.json["webhook_url"].as_str().unwrap().ends_with(&format!("/webhooks/shopify/{conn}")));
+    let listed = app.get(&format!("{ap}/shop_connections"), &t.owner_token).await;
+    assert!(listed.json[0].get("secret").is_none(), "the secret is shown once");
+
+    // Webhooks: verified, idempotent, newest wins, unknown topics ignored.
+    let first = shopify_order(9001, 1001, "ana@example.com", "2026-11-18T09:00:00+01:00", None);
+    let r = app.shopify_webhook(conn, secret, "orders/create", "wh-1", &first).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json, json!({"duplicate": false, "changed": 1, "ignored": false}));
+    let r = app.shopify_webhook(conn, secret, "orders/create", "wh-1", &first).await;
+    assert_eq!(r.json["duplicate"], true);
+    let r = app.shopify_webhook(conn, "wrong-secret-wrong-secret", "orders/create", "wh-x", &first).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let shipped = shopify_order(9001, 1001, "ana@example.com", "2026-11-20T10:00:00Z", Some("JJD0099"));
+    let r = app.shopify_webhook(conn, secret, "orders/updated", "wh-2", &shipped).await;
+    assert_eq!(r.json["changed"], 2, "{:?}", r.json);
+    // The older version delivered late changes nothing.
+    let r = app.shopify_webhook(conn, secret, "orders/updated", "wh-0", &first).await;
+    assert_eq!(r.json["changed"], 0);
+    let r = app.shopify_webhook(conn, secret, "app/uninstalled", "wh-3", &json!({})).await;
+    assert_eq!(r.json["ignored"], true);
+    let r = app.shopify_webhook(conn, secret, "orders/create", "wh-4", &json!({"id": 1})).await;
+    assert_eq!(r.status.as_u16() / 100, 4, "{:?}", r.json);
+
+    // Agents search and read orders.
+    let r = app.get(&format!("{ap}/orders?q=%231001"), &t.agent_token).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let orders = r.json.as_array().unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0]["state"], "shipped");
+    assert_eq!(orders[0]["total"], "59.90");
+    assert_eq!(orders[0]["fulfillments"][0]["tracking_url"], "https://track.test/JJD0099");
+    let id = orders[0]["id"].as_i64().unwrap();
+    let r = app.get(&format!("{ap}/orders/{id}"), &t.agent_token).await;
+    assert_eq!(r.json["email"], "ana@example.com");
+    let r = app.get(&format!("{ap}/orders?q=ana%40example"), &t.agent_token).await;
+    assert_eq!(r.json.as_array().unwrap().len(), 1);
+
+    // The bot answers from the mirror when the buyer owns the order.
+    app.call(
+        Method::PATCH,
+        &format!("{ap}/inboxes/{}", t.inbox),
+        Some(&t.owner_token),
+        Some(json!({"config": {"bot_enabled": true}})),
+    )
+    .await;
+    let mut ana = buyer_message("es-1", "ana", "¿Dónde está mi pedido #1001?");
+    ana["sender"]["email"] = json!("ana@example.com");
+    let r = app.webhook(&t, &ana).await;
+    let c = r.json["conversation_id"].as_i64().unwrap();
+    let contact = r.json["contact_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, c).await;
+    let answer = by_kind(&msgs, "outgoing")[0]["text"].as_str().unwrap().to_owned();
+    assert!(
+        answer.contains("1001") && answer.contains("enviado") && answer.contains("https://track.test/JJD0099"),
+        "{answer}"
+    );
+    let r = app.get(&format!("{ap}/contacts/{contact}/orders"), &t.agent_token).await;
+    assert_eq!(r.json[0]["number"], "1001");
+
+    // Someone else must prove it with the order's e-mail first.
+    let r = app.webhook(&t, &buyer_message("x-1", "stranger", "where is my order 1001?")).await;
+    let c = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, c).await;
+    let asked = by_kind(&msgs, "outgoing")[0]["text"].as_str().unwrap().to_owned();
+    assert!(asked.contains("e-mail address"), "{asked}");
+    assert!(!asked.contains("JJD0099"));
+    app.webhook(&t, &buyer_message("x-2", "stranger", "it is bob@example.com")).await;
+    let msgs = thread(&app, &t, c).await;
+    let told = by_kind(&msgs, "outgoing")[1]["text"].as_str().unwrap().to_owned();
+    assert!(told.contains("doesn't match") && !told.contains("JJD0099"), "{told}");
+    app.webhook(&t, &buyer_message("x-3", "stranger", "sorry: ana@example.com")).await;
+    let msgs = thread(&app, &t, c).await;
+    let out = by_kind(&msgs, "outgoing");
+    assert!(out[2]["text"].as_str().unwrap().contains("https://track.test/JJD0099"), "{out:#?}");
+
+    // An order that does not exist.
+    let r = app.webhook(&t, &buyer_message("n-1", "nobody", "where is my order #4242?")).await;
+    let c = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, c).await;
+    assert!(by_kind(&msgs, "outgoing")[0]["text"].as_str().unwrap().contains("couldn't find order 4242"));
 }

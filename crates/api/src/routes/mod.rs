@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod bot;
 pub mod canned;
+pub mod commerce;
 pub mod contacts;
 pub mod conversations;
 pub mod meta;
@@ -60,5 +61,6 @@ pub fn routes() -> Router<ApiState> {
         .merge(widget::routes())
         .merge(search::routes())
         .merge(bot::routes())
+        .merge(commerce::routes())
         .fallback(crate::assets::fallback)
 }

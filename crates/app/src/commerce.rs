@@ -1,0 +1,194 @@
+//! The shop mirror at work: shop connections, Shopify webhooks into the
+//! mirror, order search for agents, and the orders of a contact (linked by
+//! e-mail and phone).
+
+use crate::auth::Actor;
+use crate::{App, AppError, AppResult};
+use ferry_commerce::shopify::{self, Topic};
+use ferry_core::contact::IdentityKind;
+use ferry_core::{AccountId, ContactId, OrderId, ShopConnectionId};
+use ferry_storage::{MirrorOutcome, NewShopConnection, OrderQuery, ShopConnection, ShopPlatform, StoredOrder};
+
+/// The headers Shopify sends with a webhook.
+#[derive(Debug, Clone, Default)]
+pub struct ShopifyHeaders<'a> {
+    /// `X-Shopify-Topic`.
+    pub topic: Option<&'a str>,
+    /// `X-Shopify-Hmac-Sha256`.
+    pub hmac: Option<&'a str>,
+    /// `X-Shopify-Webhook-Id`.
+    pub webhook_id: Option<&'a str>,
+    /// `X-Shopify-Shop-Domain`.
+    pub shop_domain: Option<&'a str>,
+}
+
+/// What a Shopify webhook did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShopifyWebhookOutcome {
+    /// Applied (or recognised as a re-delivery).
+    Applied(MirrorOutcome),
+    /// A topic Ferry does not use; acknowledged so Shopify stops sending it.
+    Ignored,
+}
+
+/// A new shop connection from the API.
+#[derive(Debug, Clone)]
+pub struct NewShopInput {
+    /// Display name.
+    pub name: String,
+    /// `example.myshopify.com`.
+    pub shop_domain: String,
+    /// The app's API secret (signs webhooks); generated when absent.
+    pub secret: Option<String>,
+    /// Admin API base URL for backfills.
+    pub api_url: Option<String>,
+    /// Admin API access token.
+    pub access_token: Option<String>,
+}
+
+fn check_domain(d: &str) -> AppResult<String> {
+    let d = d.trim().trim_end_matches('/').to_ascii_lowercase();
+    let d = d.strip_prefix("https://").unwrap_or(&d).to_owned();
+    let ok = !d.is_empty()
+        && d.len() <= 255
+        && d.contains('.')
+        && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if ok { Ok(d) } else { Err(AppError::invalid("shop_domain", "give the shop's domain, e.g. example.myshopify.com")) }
+}
+
+impl App {
+    /// Connects a shop (owners and admins).
+    pub async fn create_shop_connection(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        input: NewShopInput,
+    ) -> AppResult<ShopConnection> {
+        actor.in_account(account)?;
+        actor.can_manage_inboxes()?;
+        let name = input.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 255 {
+            return Err(AppError::invalid("name", "name must have 1 to 255 characters"));
+        }
+        let secret = match input.secret.map(|s| s.trim().to_owned()) {
+            Some(s) if s.len() < 16 => {
+                return Err(AppError::invalid("secret", "the webhook secret must have at least 16 characters"));
+            }
+            Some(s) => s,
+            None => crate::auth::new_secret(),
+        };
+        if let Some(u) = &input.api_url {
+            let parsed = url::Url::parse(u).map_err(|_| AppError::invalid("api_url", "api_url is not a URL"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(AppError::invalid("api_url", "api_url must be http or https"));
+            }
+        }
+        let new = NewShopConnection {
+            platform: ShopPlatform::Shopify,
+            name,
+            shop_domain: check_domain(&input.shop_domain)?,
+            secret,
+            api_url: input.api_url,
+            access_token: input.access_token.filter(|t| !t.trim().is_empty()),
+        };
+        Ok(self.storage.create_shop_connection(account, new, self.clock.now()).await?)
+    }
+
+    /// The account's shop connections.
+    pub async fn list_shop_connections(&self, actor: &Actor, account: AccountId) -> AppResult<Vec<ShopConnection>> {
+        actor.in_account(account)?;
+        Ok(self.storage.list_shop_connections(account).await?)
+    }
+
+    /// Verifies a Shopify webhook against its connection's secret and
+    /// applies it to the mirror, idempotently by its webhook id.
+    pub async fn ingest_shopify_webhook(
+        &self,
+        connection: ShopConnectionId,
+        headers: ShopifyHeaders<'_>,
+        body: &[u8],
+    ) -> AppResult<ShopifyWebhookOutcome> {
+        let conn = self.storage.find_shop_connection(connection).await?.ok_or(AppError::NotFound("shop connection"))?;
+        let hmac = headers.hmac.ok_or(AppError::Unauthorized("missing X-Shopify-Hmac-Sha256 header"))?;
+        if !shopify::verify(conn.secret.as_bytes(), body, hmac) {
+            return Err(AppError::Unauthorized("the signature does not match the body"));
+        }
+        if let Some(d) = headers.shop_domain
+            && !d.trim().eq_ignore_ascii_case(&conn.shop_domain)
+        {
+            return Err(AppError::Unauthorized("X-Shopify-Shop-Domain is not this connection's shop"));
+        }
+        let topic =
+            headers.topic.ok_or_else(|| AppError::invalid("X-Shopify-Topic", "missing X-Shopify-Topic header"))?;
+        let Ok(topic) = topic.parse::<Topic>() else {
+            tracing::info!(topic, "ignoring a Shopify topic Ferry does not use");
+            return Ok(ShopifyWebhookOutcome::Ignored);
+        };
+        let writes = shopify::parse(topic, body).map_err(|e| AppError::Malformed(e.to_string()))?;
+        let webhook_id = headers.webhook_id.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty() && w.len() <= 255);
+        let out =
+            self.storage.apply_mirror_writes(conn.account_id, conn.id, webhook_id, writes, self.clock.now()).await?;
+        Ok(ShopifyWebhookOutcome::Applied(out))
+    }
+
+    /// Orders by order name or number, e-mail or phone.
+    pub async fn search_orders(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        q: Option<&str>,
+        limit: Option<u32>,
+    ) -> AppResult<Vec<StoredOrder>> {
+        actor.in_account(account)?;
+        let q = q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(AppError::invalid("q", "the search is longer than 200 characters"));
+        }
+        let query = OrderQuery { q, limit: limit.unwrap_or(25).clamp(1, 100), ..OrderQuery::default() };
+        Ok(self.storage.search_orders(account, query).await?)
+    }
+
+    /// One order with its fulfilments and refunds.
+    pub async fn get_order(&self, actor: &Actor, account: AccountId, id: OrderId) -> AppResult<StoredOrder> {
+        actor.in_account(account)?;
+        self.storage.get_order(account, id).await?.ok_or(AppError::NotFound("order"))
+    }
+
+    /// The orders of a contact: those whose e-mail or phone is one of the
+    /// contact's.
+    pub async fn contact_orders(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ContactId,
+    ) -> AppResult<Vec<StoredOrder>> {
+        actor.in_account(account)?;
+        let contact = self.storage.get_contact(account, id).await?.ok_or(AppError::NotFound("contact"))?;
+        self.orders_of(account, &contact).await
+    }
+
+    pub(crate) async fn orders_of(
+        &self,
+        account: AccountId,
+        contact: &ferry_core::contact::Contact,
+    ) -> AppResult<Vec<StoredOrder>> {
+        let mut emails: Vec<String> = contact.email.iter().cloned().collect();
+        let mut phones: Vec<String> = contact.phone.iter().cloned().collect();
+        for i in &contact.identities {
+            match i.kind {
+                IdentityKind::Email => emails.push(i.value.clone()),
+                IdentityKind::Phone => phones.push(i.value.clone()),
+                _ => {}
+            }
+        }
+        emails.sort();
+        emails.dedup();
+        phones.sort();
+        phones.dedup();
+        if emails.is_empty() && phones.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = OrderQuery { emails, phones, limit: 50, ..OrderQuery::default() };
+        Ok(self.storage.search_orders(account, query).await?)
+    }
+}
