@@ -243,6 +243,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The orders of a contact (matched by e-mail and phone). */
+        get: operations["contact_orders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations": {
         parameters: {
             query?: never;
@@ -421,6 +438,61 @@ export interface paths {
         patch: operations["update_inbox"];
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Orders by order name or number, e-mail or phone, newest first. */
+        get: operations["search_orders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One order with its fulfilments and refunds. */
+        get: operations["get_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/shop_connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's shop connections. */
+        get: operations["list_shop_connections"];
+        put?: never;
+        /**
+         * Connects a shop (owners and admins). The answer carries the webhook
+         *     secret once.
+         */
+        post: operations["create_shop_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/tags": {
         parameters: {
             query?: never;
@@ -572,6 +644,29 @@ export interface paths {
          *     `X-Ferry-Signature: sha256=<hex HMAC-SHA256 of the body, keyed by the inbox secret>`.
          */
         post: operations["api_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/shopify/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receives a Shopify webhook: `X-Shopify-Topic`, `X-Shopify-Hmac-Sha256`
+         *     (base64 HMAC-SHA256 of the raw body with the connection's secret),
+         *     `X-Shopify-Webhook-Id` (re-deliveries are recognised),
+         *     `X-Shopify-Shop-Domain`. Topics Ferry does not use are acknowledged and
+         *     ignored.
+         */
+        post: operations["shopify_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -771,6 +866,13 @@ export interface components {
              * @description Bot answers in this conversation.
              */
             turns?: number;
+            /** @description Orders whose details this buyer has proved to own. */
+            verified_orders?: string[];
+            /**
+             * Format: int32
+             * @description Failed identity checks in this conversation.
+             */
+            verify_attempts?: number;
         };
         /** @description `POST /bot/test`. */
         BotTestRequest: {
@@ -1100,6 +1202,19 @@ export interface components {
             /** @description A private note for agents instead of a reply. */
             private?: boolean;
         };
+        /** @description `POST /shop_connections`. */
+        CreateShopConnection: {
+            /** @description Admin API access token. */
+            access_token?: string | null;
+            /** @description Admin API base URL, e.g. `https://example.myshopify.com/admin/api/2024-07`. */
+            api_url?: string | null;
+            /** @description Display name. */
+            name: string;
+            /** @description The Shopify app's API secret (signs webhooks); generated when absent. */
+            secret?: string | null;
+            /** @description `example.myshopify.com`. */
+            shop_domain: string;
+        };
         /** @description `POST /teams`. */
         CreateTeam: {
             /** @description Description. */
@@ -1178,6 +1293,29 @@ export interface components {
              */
             score: number;
         };
+        /** @description A shipment. */
+        FulfillmentView: {
+            /** @description Carrier. */
+            carrier?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Promised delivery.
+             */
+            estimated_delivery_at?: string | null;
+            /** @description The carrier's latest event (`in_transit`, `delivered`, …). */
+            shipment_status?: string | null;
+            /** @description `pending`, `open`, `success`, `cancelled`, `error`, `failure`. */
+            status: string;
+            /** @description Tracking number. */
+            tracking_number?: string | null;
+            /** @description Tracking link. */
+            tracking_url?: string | null;
+        };
         /** @description Why the bot passed a conversation to people. */
         HandoffReason: {
             /** @enum {string} */
@@ -1220,6 +1358,11 @@ export interface components {
             kind: "missing_data";
             /** @description The missing variable. */
             variable: string;
+        } | {
+            /** @enum {string} */
+            kind: "not_verified";
+            /** @description The order number. */
+            order: string;
         } | {
             /** @enum {string} */
             kind: "not_text";
@@ -1386,6 +1529,81 @@ export interface components {
             /** @description All text. */
             text: string;
         };
+        /** @description One line of an order. */
+        OrderLineView: {
+            /** @description Unit price (decimal, in the order's currency). */
+            price: string;
+            /**
+             * Format: int64
+             * @description Quantity.
+             */
+            quantity: number;
+            /** @description Stock-keeping unit. */
+            sku?: string | null;
+            /** @description Product title. */
+            title: string;
+            /** @description Size, colour. */
+            variant_title?: string | null;
+        };
+        /** @description An order of the shop mirror. */
+        OrderView: {
+            /**
+             * Format: date-time
+             * @description When it was cancelled.
+             */
+            cancelled_at?: string | null;
+            /**
+             * Format: int64
+             * @description Its shop connection.
+             */
+            connection_id: number;
+            /**
+             * Format: date-time
+             * @description When it was placed.
+             */
+            created_at: string;
+            /** @description ISO 4217. */
+            currency: string;
+            /** @description Buyer's name. */
+            customer_name?: string | null;
+            /** @description Buyer's e-mail. */
+            email?: string | null;
+            /** @description Payment state in the shop's words. */
+            financial_status: string;
+            /** @description Fulfilment state in the shop's words. */
+            fulfillment_status?: string | null;
+            /** @description Shipments. */
+            fulfillments: components["schemas"]["FulfillmentView"][];
+            /**
+             * Format: int64
+             * @description Id.
+             */
+            id: number;
+            /** @description Lines. */
+            line_items: components["schemas"]["OrderLineView"][];
+            /** @description Display name (`#1001`). */
+            name: string;
+            /** @description The number buyers quote (`1001`). */
+            number: string;
+            /** @description Buyer's phone (E.164). */
+            phone?: string | null;
+            /** @description Refunds. */
+            refunds: components["schemas"]["RefundView"][];
+            /** @description Ship-to country (ISO 3166 alpha-2). */
+            ship_to_country?: string | null;
+            /**
+             * @description Where it stands: pending, paid, partially_shipped, shipped,
+             *     delivered, cancelled, refunded.
+             */
+            state: string;
+            /** @description Total (decimal). */
+            total: string;
+            /**
+             * Format: date-time
+             * @description When the shop last changed it.
+             */
+            updated_at: string;
+        };
         /** @description What the bot sends or does. */
         Outcome: {
             /** @description Quick-reply buttons. */
@@ -1423,6 +1641,18 @@ export interface components {
             account_name: string;
             /** @description The user. */
             user: components["schemas"]["AgentView"];
+        };
+        /** @description A refund. */
+        RefundView: {
+            /** @description Amount (decimal, in the order's currency). */
+            amount: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /** @description Why. */
+            note?: string | null;
         };
         /** @description `PUT /bot`: the whole document. */
         ReplaceBotDocument: {
@@ -1475,6 +1705,40 @@ export interface components {
             has_email: boolean;
             /** @description Keep this (e.g. in localStorage) and send it as `x-visitor-token`. */
             token: string;
+        };
+        /** @description A connected shop. The webhook secret is shown only when it is created. */
+        ShopConnectionView: {
+            /** @description Admin API base URL for backfills. */
+            api_url?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was connected.
+             */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Id (the path of its webhook URL).
+             */
+            id: number;
+            /** @description Display name. */
+            name: string;
+            /** @description `shopify` or `import`. */
+            platform: string;
+            /** @description The webhook secret (only in the answer to its creation). */
+            secret?: string | null;
+            /** @description The shop's domain. */
+            shop_domain: string;
+            /** @description Where Shopify must send webhooks. */
+            webhook_url: string;
+        };
+        /** @description What a Shopify webhook did. */
+        ShopifyAck: {
+            /** @description Records written (older versions are skipped). */
+            changed: number;
+            /** @description The webhook id was seen before; nothing was written. */
+            duplicate: boolean;
+            /** @description The topic is not one Ferry uses. */
+            ignored: boolean;
         };
         /**
          * @description Something an answer needs from the buyer.
@@ -2640,6 +2904,36 @@ export interface operations {
             };
         };
     };
+    contact_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_conversations: {
         parameters: {
             query?: never;
@@ -3092,6 +3386,131 @@ export interface operations {
             };
         };
     };
+    search_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                /** @description Order name or number, e-mail or phone (part of it). */
+                q: string | null;
+                /** @description Page size (1–100, default 25). */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_shop_connections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopConnectionView"][];
+                };
+            };
+        };
+    };
+    create_shop_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateShopConnection"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopConnectionView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_tags: {
         parameters: {
             query?: never;
@@ -3365,6 +3784,67 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shopify_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Shopify-Topic": string;
+                "X-Shopify-Hmac-Sha256": string;
+            };
+            path: {
+                connection_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The Shopify resource (order, fulfillment, product, …) as JSON */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopifyAck"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
