@@ -28,6 +28,125 @@ struct DemoInfo {
     owner_email: String,
     #[serde(default)]
     widget_inbox_id: Option<i64>,
+    #[serde(default)]
+    shopify_connection_id: Option<i64>,
+    #[serde(default)]
+    shopify_secret: Option<String>,
+}
+
+/// The demo shop's catalogue: (product id, title, [(variant id, title, sku,
+/// price, units in stock)]).
+type DemoProduct = (i64, &'static str, &'static [(i64, &'static str, &'static str, &'static str, i64)]);
+
+const PRODUCTS: &[DemoProduct] = &[
+    (
+        501,
+        "Linen Summer Dress",
+        &[(5011, "Blue / M", "DRESS-BLU-M", "79.00", 0), (5012, "Blue / S", "DRESS-BLU-S", "79.00", 6)],
+    ),
+    (
+        502,
+        "Everyday Tee",
+        &[(5021, "White / M", "TEE-WHT-M", "24.00", 140), (5022, "Black / L", "TEE-BLK-L", "24.00", 3)],
+    ),
+    (503, "Trail Sneakers", &[(5031, "EU 42", "SNKR-42", "119.00", 18)]),
+    (504, "Canvas Backpack", &[(5041, "Olive", "BAG-OLV", "59.00", 25)]),
+];
+
+/// (order number, buyer index, variant index into PRODUCTS (product, variant),
+/// quantity, days ago placed, state: "paid" | "shipped" | "delivered" | "late").
+const ORDERS: &[(i64, usize, (usize, usize), i64, i64, &str)] = &[
+    (1001, 0, (2, 0), 1, 16, "late"),
+    (1002, 1, (0, 1), 1, 1, "paid"),
+    (1003, 2, (1, 0), 2, 10, "shipped"),
+    (1004, 3, (3, 0), 1, 20, "delivered"),
+    (1005, 4, (1, 1), 1, 6, "shipped"),
+    (1006, 6, (2, 0), 1, 3, "paid"),
+    (1007, 10, (0, 0), 1, 2, "paid"),
+    (1008, 7, (3, 0), 1, 25, "delivered"),
+];
+
+fn demo_shopify_order(
+    n: &(i64, usize, (usize, usize), i64, i64, &str),
+    now: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    let (number, buyer, (p, v), qty, days, state) = *n;
+    let b = &BUYERS[buyer];
+    let (product_id, title, variants) = PRODUCTS[p];
+    let (variant_id, variant_title, sku, price, _) = variants[v];
+    let placed = now - Duration::days(days);
+    let id = 820_000 + number;
+    let total = format!("{:.2}", price.parse::<f64>().unwrap_or(0.0) * qty as f64);
+    let shipped = state != "paid";
+    let fulfillments = if shipped {
+        let delivered = state == "delivered";
+        let promised = placed + Duration::days(if state == "late" { 9 } else { 12 });
+        let tracking = format!("JJD00{}{}", 39000 + number, buyer);
+        serde_json::json!([{
+            "id": id * 10, "order_id": id, "status": "success",
+            "shipment_status": if delivered { "delivered" } else { "in_transit" },
+            "tracking_company": "DHL Express", "tracking_number": tracking,
+            "tracking_url": format!("https://www.dhl.com/track?tracking-id={tracking}"),
+            "estimated_delivery_at": promised.to_rfc3339(),
+            "created_at": (placed + Duration::days(2)).to_rfc3339(),
+            "updated_at": (placed + Duration::days(3)).to_rfc3339()
+        }])
+    } else {
+        serde_json::json!([])
+    };
+    let (first, last) = b.name.split_once(' ').unwrap_or((b.name, ""));
+    serde_json::json!({
+        "id": id, "name": format!("#{number}"), "order_number": number, "email": b.email, "phone": b.phone,
+        "currency": "USD", "total_price": total, "financial_status": "paid",
+        "fulfillment_status": if shipped { serde_json::json!("fulfilled") } else { serde_json::Value::Null },
+        "created_at": placed.to_rfc3339(), "updated_at": (placed + Duration::days(3)).to_rfc3339(),
+        "customer": {"id": 900 + buyer as i64, "first_name": first, "last_name": last, "email": b.email},
+        "shipping_address": {"name": b.name, "country_code": b.country, "phone": b.phone},
+        "line_items": [{"id": id * 100, "product_id": product_id, "variant_id": variant_id, "sku": sku,
+            "title": title, "variant_title": variant_title, "quantity": qty, "price": price}],
+        "fulfillments": fulfillments
+    })
+}
+
+/// Connects the demo Shopify shop and fills its mirror with the catalogue,
+/// stock and the buyers' orders, through the same parsing as webhooks.
+async fn seed_shop(app: &App, owner: &Actor, account: ferry_core::AccountId) -> anyhow::Result<(i64, String)> {
+    use ferry_commerce::shopify;
+    let conn = app
+        .create_shop_connection(
+            owner,
+            account,
+            ferry_app::commerce::NewShopInput {
+                name: "Ferry Demo Shop (Shopify)".into(),
+                shop_domain: "ferry-demo.myshopify.com".into(),
+                secret: None,
+                api_url: None,
+                access_token: None,
+            },
+        )
+        .await?;
+    let now = app.clock.now();
+    let mut writes = Vec::new();
+    for (pid, title, variants) in PRODUCTS {
+        let product = serde_json::json!({
+            "id": pid, "title": title, "status": "active", "updated_at": now.to_rfc3339(),
+            "variants": variants.iter().map(|(vid, vt, sku, price, stock)| serde_json::json!({
+                "id": vid, "title": vt, "sku": sku, "price": price, "inventory_item_id": vid + 70_000,
+                "inventory_quantity": stock
+            })).collect::<Vec<_>>()
+        });
+        writes.push(ferry_commerce::MirrorWrite::Product(shopify::product(&product)?));
+        for (vid, _, _, _, stock) in *variants {
+            let level = serde_json::json!({"inventory_item_id": vid + 70_000, "location_id": 1, "available": stock,
+                "updated_at": now.to_rfc3339()});
+            writes.push(ferry_commerce::MirrorWrite::Inventory(shopify::inventory_level(&level)?));
+        }
+    }
+    for o in ORDERS {
+        writes.extend(shopify::order_writes(&demo_shopify_order(o, now))?);
+    }
+    app.storage.apply_mirror_writes(account, conn.id, None, writes, now).await?;
+    Ok((conn.id.0, conn.secret))
 }
 
 struct Buyer {
@@ -297,6 +416,7 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
     let mut bot = app.bot_document(&owner_actor, a).await?;
     bot.document.shop.insert("returns_url".into(), format!("{}/returns", app.config.public_url));
     app.edit_bot(&owner_actor, a, ferry_app::bot::BotEdit::Replace(bot.document), bot.version).await?;
+    let (shopify_connection_id, shopify_secret) = seed_shop(app, &owner_actor, a).await?;
     let li_actor = Actor { user: li.clone() };
     let anna_actor = Actor { user: anna.clone() };
     app.assign_conversation(&owner_actor, a, convs[0], Some(Some(li.id)), Some(Some(team.id))).await?;
@@ -348,6 +468,8 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
         api_inbox_secret: inbox.secret,
         owner_email,
         widget_inbox_id: Some(widget.id.0),
+        shopify_connection_id: Some(shopify_connection_id),
+        shopify_secret: Some(shopify_secret),
     })
 }
 
@@ -383,6 +505,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         "try: curl -H 'api_access_token: {}' {url}/api/v1/accounts/{}/conversations",
         info.api_access_token, info.account_id
     );
+    if let (Some(id), Some(secret)) = (info.shopify_connection_id, &info.shopify_secret) {
+        println!("shopify: {id} {secret}");
+    }
     if let Some(w) = info.widget_inbox_id {
         println!("demo shop with the chat widget: {url}/widget/{w}/demo");
     }

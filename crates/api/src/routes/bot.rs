@@ -43,6 +43,7 @@ pub struct ReplaceBotDocument {
 
 /// The version an edit applies to.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// The version the editor saw; a newer stored version is a conflict.
     #[serde(default)]

@@ -221,6 +221,7 @@ impl From<StoredOrder> for OrderView {
 
 /// Query of the order search.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderSearch {
     /// Order name or number, e-mail or phone (part of it).
     #[serde(default)]
