@@ -16,6 +16,9 @@ mod error;
 mod inbox_cache;
 pub mod intake;
 pub mod search;
+#[cfg(feature = "shopify-mock")]
+pub mod shopify_mock;
+pub mod shopify_sync;
 pub mod widget;
 
 pub use conversations::{ConversationQuery, NewReply};

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "canned_responses", include_str!("../migrations/0002_canned_responses.sql")),
     (3, "bot", include_str!("../migrations/0003_bot.sql")),
     (4, "commerce", include_str!("../migrations/0004_commerce.sql")),
+    (5, "shop_sync", include_str!("../migrations/0005_shop_sync.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

@@ -1715,4 +1715,68 @@ impl CommerceRepo for PostgresStorage {
         .map_err(db_err)?;
         Ok(rows.into_iter().map(|p| p.0).collect())
     }
+
+    async fn count_orders(&self, account: AccountId, connection: ShopConnectionId) -> StorageResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM shop_orders WHERE connection_id = $1 AND account_id = $2")
+            .bind(connection.0)
+            .bind(account.0)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn get_sync_state(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+        resource: &str,
+    ) -> StorageResult<Option<ShopSyncState>> {
+        let row = sqlx::query(
+            "SELECT y.resource, y.cursor, y.done, y.fetched, y.updated_at FROM shop_sync_state y \
+             JOIN shop_connections s ON s.id = y.connection_id \
+             WHERE y.connection_id = $1 AND s.account_id = $2 AND y.resource = $3",
+        )
+        .bind(connection.0)
+        .bind(account.0)
+        .bind(no_nul(resource))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| {
+            Ok(ShopSyncState {
+                resource: r.try_get("resource").map_err(db_err)?,
+                cursor: r.try_get("cursor").map_err(db_err)?,
+                done: r.try_get("done").map_err(db_err)?,
+                fetched: r.try_get("fetched").map_err(db_err)?,
+                updated_at: r.try_get("updated_at").map_err(db_err)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_sync_state(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+        state: ShopSyncState,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let done = sqlx::query(
+            "INSERT INTO shop_sync_state (connection_id, resource, cursor, done, fetched, updated_at) \
+             SELECT id, $3, $4, $5, $6, $7 FROM shop_connections WHERE id = $1 AND account_id = $2 \
+             ON CONFLICT (connection_id, resource) DO UPDATE SET \
+             cursor = excluded.cursor, done = excluded.done, fetched = excluded.fetched, updated_at = excluded.updated_at",
+        )
+        .bind(connection.0)
+        .bind(account.0)
+        .bind(no_nul(&state.resource))
+        .bind(state.cursor.as_deref().map(no_nul))
+        .bind(state.done)
+        .bind(state.fetched)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    }
 }

@@ -318,4 +318,64 @@ impl CommerceRepo for SqliteStorage {
         })
         .await
     }
+    async fn count_orders(&self, account: AccountId, connection: ShopConnectionId) -> StorageResult<i64> {
+        self.read(move |c| {
+            c.prepare_cached("SELECT COUNT(*) FROM shop_orders WHERE connection_id = ?1 AND account_id = ?2")
+                .map_err(db_err)?
+                .query_row(params![connection.0, account.0], |r| r.get::<_, i64>(0))
+                .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn get_sync_state(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+        resource: &str,
+    ) -> StorageResult<Option<ShopSyncState>> {
+        let resource = resource.to_owned();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT y.resource, y.cursor, y.done, y.fetched, y.updated_at FROM shop_sync_state y \
+                 JOIN shop_connections s ON s.id = y.connection_id \
+                 WHERE y.connection_id = ?1 AND s.account_id = ?2 AND y.resource = ?3",
+            )
+            .map_err(db_err)?
+            .query_row(params![connection.0, account.0, resource], |r| {
+                Ok(ShopSyncState {
+                    resource: r.get(0)?,
+                    cursor: r.get(1)?,
+                    done: r.get::<_, i64>(2)? != 0,
+                    fetched: r.get(3)?,
+                    updated_at: dt(r.get(4)?),
+                })
+            })
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn put_sync_state(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+        state: ShopSyncState,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        self.write(move |c| {
+            get_connection(c, Some(account), connection)?.ok_or(StorageError::NotFound)?;
+            c.prepare_cached(
+                "INSERT INTO shop_sync_state (connection_id, resource, cursor, done, fetched, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (connection_id, resource) DO UPDATE SET \
+                 cursor = excluded.cursor, done = excluded.done, fetched = excluded.fetched, updated_at = excluded.updated_at",
+            )
+            .map_err(db_err)?
+            .execute(params![connection.0, state.resource, state.cursor, i64::from(state.done), state.fetched, ts(now)])
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
 }

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "canned_responses", include_str!("../migrations/0002_canned_responses.sql")),
     (3, "bot", include_str!("../migrations/0003_bot.sql")),
     (4, "commerce", include_str!("../migrations/0004_commerce.sql")),
+    (5, "shop_sync", include_str!("../migrations/0005_shop_sync.sql")),
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

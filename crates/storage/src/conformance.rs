@@ -41,6 +41,7 @@ where
     canned_responses_per_account(fresh().await).await;
     bot_documents_states_and_jobs(fresh().await).await;
     shop_mirror_keeps_the_newest_and_searches(fresh().await).await;
+    shop_sync_state_resumes_per_resource(fresh().await).await;
 }
 
 struct World {
@@ -963,4 +964,46 @@ pub async fn shop_mirror_keeps_the_newest_and_searches(s: Arc<dyn Storage>) {
     let w = vec![MirrorWrite::Inventory(level("i9", "l1", 1, t1))];
     assert!(matches!(s.apply_mirror_writes(b.account, ca.id, None, w, t1).await, Err(StorageError::NotFound)));
     let _ = cb;
+}
+
+/// Backfill cursors: one per (connection, resource), replaced in place,
+/// invisible to and not writable by other accounts.
+pub async fn shop_sync_state_resumes_per_resource(s: Arc<dyn Storage>) {
+    let a = world(&*s, "SyncA").await;
+    let b = world(&*s, "SyncB").await;
+    let new = NewShopConnection {
+        platform: ShopPlatform::Shopify,
+        name: "Sync".into(),
+        shop_domain: "sync.myshopify.com".into(),
+        secret: "app-secret".into(),
+        api_url: Some("https://sync.myshopify.com/admin/api/2024-01".into()),
+        access_token: Some("shpat_x".into()),
+    };
+    let c = s.create_shop_connection(a.account, new, t0()).await.unwrap();
+    assert_eq!(s.get_sync_state(a.account, c.id, "orders").await.unwrap(), None);
+    let t1 = t0() + Duration::minutes(1);
+    let state = |cursor: Option<&str>, done, fetched| ShopSyncState {
+        resource: "orders".into(),
+        cursor: cursor.map(str::to_owned),
+        done,
+        fetched,
+        updated_at: t0(),
+    };
+    s.put_sync_state(a.account, c.id, state(Some("eyJsYXN0X2lkIjo0fQ"), false, 250), t1).await.unwrap();
+    let got = s.get_sync_state(a.account, c.id, "orders").await.unwrap().unwrap();
+    assert_eq!(got, ShopSyncState { updated_at: t1, ..state(Some("eyJsYXN0X2lkIjo0fQ"), false, 250) });
+    assert_eq!(s.get_sync_state(a.account, c.id, "products").await.unwrap(), None);
+    let t2 = t1 + Duration::minutes(1);
+    s.put_sync_state(a.account, c.id, state(None, true, 480), t2).await.unwrap();
+    let got = s.get_sync_state(a.account, c.id, "orders").await.unwrap().unwrap();
+    assert_eq!(got, ShopSyncState { updated_at: t2, ..state(None, true, 480) });
+    // Another account neither sees nor writes it.
+    assert_eq!(s.get_sync_state(b.account, c.id, "orders").await.unwrap(), None);
+    assert!(matches!(
+        s.put_sync_state(b.account, c.id, state(Some("x"), false, 1), t2).await,
+        Err(StorageError::NotFound)
+    ));
+    assert_eq!(s.get_sync_state(a.account, c.id, "orders").await.unwrap().unwrap().fetched, 480);
+    assert_eq!(s.count_orders(a.account, c.id).await.unwrap(), 0);
+    assert_eq!(s.count_orders(b.account, c.id).await.unwrap(), 0);
 }

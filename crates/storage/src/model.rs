@@ -505,6 +505,22 @@ pub struct StoredOrder {
     pub details: ferry_commerce::OrderDetails,
 }
 
+/// Where a backfill of one resource of a shop stands (for resuming).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopSyncState {
+    /// The resource (`orders`, `products`, `customers`).
+    pub resource: String,
+    /// The platform's cursor of the next page to fetch (Shopify's
+    /// `page_info`); `None` before the first page and when done.
+    pub cursor: Option<String>,
+    /// Every page was fetched and applied.
+    pub done: bool,
+    /// Records fetched and applied so far in this pass.
+    pub fetched: i64,
+    /// When it last changed (set by the store).
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Search over orders: a free text (order name or number, e-mail, phone)
 /// and/or exact identity matches.
 #[derive(Debug, Clone, Default)]

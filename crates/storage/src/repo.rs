@@ -341,6 +341,24 @@ pub trait CommerceRepo {
         account: AccountId,
         connection: ferry_core::ShopConnectionId,
     ) -> StorageResult<Vec<ferry_commerce::Product>>;
+    /// Orders of a connection in the mirror.
+    async fn count_orders(&self, account: AccountId, connection: ferry_core::ShopConnectionId) -> StorageResult<i64>;
+    /// Where the backfill of `resource` of a connection stands.
+    async fn get_sync_state(
+        &self,
+        account: AccountId,
+        connection: ferry_core::ShopConnectionId,
+        resource: &str,
+    ) -> StorageResult<Option<ShopSyncState>>;
+    /// Stores where the backfill of `state.resource` stands (`updated_at`
+    /// becomes `now`); `NotFound` for a connection of another account.
+    async fn put_sync_state(
+        &self,
+        account: AccountId,
+        connection: ferry_core::ShopConnectionId,
+        state: ShopSyncState,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
 }
 
 /// Everything a backend provides.
