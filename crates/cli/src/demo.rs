@@ -55,7 +55,9 @@ const PRODUCTS: &[DemoProduct] = &[
 
 /// (order number, buyer index, variant index into PRODUCTS (product, variant),
 /// quantity, days ago placed, state: "paid" | "shipped" | "delivered" | "late").
-const ORDERS: &[(i64, usize, (usize, usize), i64, i64, &str)] = &[
+type DemoOrder = (i64, usize, (usize, usize), i64, i64, &'static str);
+
+const ORDERS: &[DemoOrder] = &[
     (1001, 0, (2, 0), 1, 16, "late"),
     (1002, 1, (0, 1), 1, 1, "paid"),
     (1003, 2, (1, 0), 2, 10, "shipped"),
