@@ -28,6 +28,9 @@ pub enum Which {
     /// Bot decisions in-process: language, intent, FAQ, entities, policy
     /// and the rendered answer, one message at a time.
     Bot(BotArgs),
+    /// Shopify backfill through a local Admin API into a fresh SQLite
+    /// store, killed half-way and resumed.
+    Backfill(crate::bench_backfill::BackfillArgs),
 }
 
 /// Options of the bot benchmark.
@@ -63,6 +66,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
     match which {
         Which::Intake(a) => intake(a).await,
         Which::Bot(a) => crate::bench_bot::run(a),
+        Which::Backfill(a) => crate::bench_backfill::run(a).await,
     }
 }
 

@@ -1,10 +1,12 @@
 //! The `ferry` binary: configuration, choice of storage by URL, and the
-//! commands `serve`, `migrate`, `demo`, `bench`, `default-config`.
+//! commands `serve`, `migrate`, `demo`, `import`, `bench`, `default-config`.
 
 mod bench;
+mod bench_backfill;
 mod bench_bot;
 mod config;
 mod demo;
+mod import;
 mod nlu;
 
 use anyhow::Context;
@@ -45,6 +47,11 @@ enum Command {
         /// data directory).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+    /// Imports shop data into the mirror.
+    Import {
+        #[command(subcommand)]
+        which: import::ImportCommand,
     },
     /// Benchmarks.
     Bench {
@@ -164,6 +171,11 @@ fn main() -> anyhow::Result<()> {
                 }
                 init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
                 demo::run(cfg).await
+            }
+            Command::Import { which } => {
+                init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
+                let storage = open_storage(&cfg).await?;
+                import::run(storage, which).await
             }
             Command::Bench { which } => bench::run(which).await,
             Command::DefaultConfig | Command::Nlu { .. } => Ok(()),
