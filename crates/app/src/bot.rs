@@ -291,7 +291,7 @@ impl App {
         let engine = self.bot_engine(account).await?;
         let policy = inbox.config.bot_policy();
         let text = text_of(&message.parts);
-        let hint = conv.language.as_deref().or(contact.language.as_deref());
+        let hint = state.language.as_deref().or(conv.language.as_deref()).or(contact.language.as_deref());
         let turn = engine.turn(TurnInput {
             text: &text,
             language_hint: hint,
@@ -318,6 +318,7 @@ impl App {
         };
         let mut next = turn.state.clone();
         next.last_message_id = Some(message_id.0);
+        next.language = Some(turn.understanding.language.clone());
         let next = serde_json::to_value(&next).map_err(|e| AppError::Internal(e.to_string()))?;
         match outcome {
             Outcome::Reply { text, buttons } => {
@@ -390,19 +391,94 @@ impl App {
             })
         };
         let given = turn.understanding.slots.get(&Slot::Email).map(|e| e.to_lowercase());
+        let now = self.clock.now();
+        let pending = turn.state.otp.clone().filter(|c| c.order == number && c.expires_at > now);
+        let code = turn.understanding.slots.get(&Slot::VerificationCode).cloned();
+        let code_ok = match (&pending, &code) {
+            (Some(p), Some(c)) => otp_hash(&p.salt, c) == p.hash,
+            _ => false,
+        };
         let verified = turn.state.verified_orders.contains(&number)
             || mine(&o.email, ferry_core::contact::IdentityKind::Email, &contact.email)
             || mine(&o.phone, ferry_core::contact::IdentityKind::Phone, &contact.phone)
-            || (given.is_some() && given == o.email);
+            || (given.is_some() && given == o.email)
+            || code_ok;
         if verified {
             if !turn.state.verified_orders.contains(&number) {
                 turn.state.verified_orders.push(number.clone());
             }
+            turn.state.otp = None;
+            turn.state.slots.remove(&Slot::VerificationCode);
             facts.order = Some(order_facts(&order, &lang));
             return Ok(None);
         }
         undo(&mut turn.state);
         turn.state.slots.remove(&Slot::Email);
+        turn.state.slots.remove(&Slot::VerificationCode);
+
+        // A one-time code is on its way: check what was typed.
+        if let Some(mut p) = pending {
+            if code.is_some() {
+                p.attempts += 1;
+                if p.attempts >= OTP_MAX_ATTEMPTS {
+                    turn.state.otp = None;
+                    turn.state.awaiting = None;
+                    return Ok(Some(Outcome::HandOff {
+                        reason: HandoffReason::NotVerified { order: number },
+                        message: texts::handoff(&lang).to_owned(),
+                    }));
+                }
+                let left = OTP_MAX_ATTEMPTS - p.attempts;
+                turn.state.otp = Some(p);
+                turn.state.awaiting = Some(Awaiting { intent, slot: Slot::VerificationCode, asked: 1 });
+                let vars = serde_json::json!({ "left": left });
+                let text = ferry_bot::render::render(texts::otp_wrong(&lang), &vars)
+                    .unwrap_or_else(|_| texts::otp_wrong(&lang).to_owned());
+                return Ok(Some(Outcome::Reply { text, buttons: vec![button()] }));
+            }
+            turn.state.awaiting = Some(Awaiting { intent, slot: Slot::VerificationCode, asked: 1 });
+            return Ok(Some(Outcome::Reply {
+                text: texts::ask(Slot::VerificationCode, &lang).to_owned(),
+                buttons: vec![button()],
+            }));
+        }
+
+        // Send a code to the order's e-mail when Ferry can send mail.
+        if let (Some(smtp), Some(address)) = (&self.config.smtp, &o.email)
+            && turn.state.otp_sent < OTP_MAX_SENT
+        {
+            let mut b = [0u8; 4];
+            rand::fill(&mut b);
+            let code = format!("{:06}", u32::from_le_bytes(b) % 1_000_000);
+            let salt = crate::auth::new_secret();
+            let (subject, body) = texts::otp_email(&lang);
+            let mail_vars = serde_json::json!({ "code": code, "order": { "number": number } });
+            let subject = ferry_bot::render::render(subject, &mail_vars).unwrap_or_else(|_| subject.to_owned());
+            let body = ferry_bot::render::render(body, &mail_vars).unwrap_or_else(|_| body.to_owned());
+            match crate::mail::send(smtp, address, &subject, &body).await {
+                Ok(()) => {
+                    turn.state.otp = Some(ferry_core::bot::OneTimeCode {
+                        order: number.clone(),
+                        hash: otp_hash(&salt, &code),
+                        salt,
+                        expires_at: now + chrono::Duration::minutes(10),
+                        attempts: 0,
+                    });
+                    turn.state.otp_sent += 1;
+                    turn.state.awaiting = Some(Awaiting { intent, slot: Slot::VerificationCode, asked: 1 });
+                    let vars = serde_json::json!({
+                        "order": { "number": number },
+                        "email": crate::mail::mask_email(address),
+                    });
+                    let text = ferry_bot::render::render(texts::otp_sent(&lang), &vars)
+                        .unwrap_or_else(|_| texts::otp_sent(&lang).to_owned());
+                    return Ok(Some(Outcome::Reply { text, buttons: vec![button()] }));
+                }
+                // The code itself is never logged.
+                Err(e) => tracing::warn!(error = %e, "could not send a one-time code; asking for the e-mail instead"),
+            }
+        }
+
         if given.is_some() {
             turn.state.verify_attempts += 1;
             if turn.state.verify_attempts >= 3 {
@@ -562,4 +638,14 @@ fn order_facts(order: &ferry_storage::StoredOrder, lang: &str) -> serde_json::Va
         }
     }
     facts
+}
+
+/// Wrong codes before the check locks and hands off.
+const OTP_MAX_ATTEMPTS: u32 = 5;
+/// Codes sent per conversation.
+const OTP_MAX_SENT: u32 = 3;
+
+fn otp_hash(salt: &str, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("{salt}:{code}").as_bytes()))
 }

@@ -15,6 +15,7 @@ mod directory;
 mod error;
 mod inbox_cache;
 pub mod intake;
+pub mod mail;
 pub mod search;
 #[cfg(feature = "shopify-mock")]
 pub mod shopify_mock;
@@ -43,6 +44,17 @@ pub struct AppConfig {
     pub session_ttl: Duration,
     /// Public base URL (for links in webhooks and the widget snippet).
     pub public_url: String,
+    /// Outgoing mail (one-time codes); `None`: Ferry sends no e-mail.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// Where Ferry's e-mails go out.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    /// `smtp://host:port`, `smtps://user:pass@host:465`, … (lettre's URL form).
+    pub url: String,
+    /// Sender, e.g. `Shop <no-reply@shop.example>`.
+    pub from: String,
 }
 
 impl Default for AppConfig {
@@ -51,6 +63,7 @@ impl Default for AppConfig {
             reopen_window: Duration::days(7),
             session_ttl: Duration::days(14),
             public_url: "http://127.0.0.1:8080".to_owned(),
+            smtp: None,
         }
     }
 }

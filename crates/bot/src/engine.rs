@@ -15,6 +15,11 @@ use ferry_nlu::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+/// The first run of exactly six digits in `text`.
+pub fn six_digits(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit()).find(|run| run.len() == 6).map(str::to_owned)
+}
+
 /// The intent of complaints: confident complaints are handed to a person.
 pub const COMPLAINT_INTENT: &str = "complaint";
 
@@ -260,7 +265,17 @@ impl Engine {
 
     /// Understands `input.text` and decides what to do.
     pub fn turn(&self, input: TurnInput<'_>) -> Turn {
-        let (understanding, faq_entry) = self.understand(input.text, input.language_hint, input.policy.threshold);
+        let (mut understanding, faq_entry) = self.understand(input.text, input.language_hint, input.policy.threshold);
+        // While a one-time code is awaited, six digits are the code, not an
+        // order number.
+        if input.state.awaiting.as_ref().is_some_and(|a| a.slot == Slot::VerificationCode)
+            && let Some(code) = six_digits(input.text)
+        {
+            if understanding.slots.get(&Slot::OrderNumber) == Some(&code) {
+                understanding.slots.remove(&Slot::OrderNumber);
+            }
+            understanding.slots.insert(Slot::VerificationCode, code);
+        }
         let (decision, state) = decide(input.policy, &understanding, |n| self.doc.rule(n), input.state, input.vip);
         Turn { understanding, decision, state, faq_entry }
     }

@@ -19,6 +19,10 @@ struct Texts {
     ask_order_email: PerLanguage,
     email_mismatch: PerLanguage,
     order_status_unshipped: PerLanguage,
+    otp_sent: PerLanguage,
+    otp_wrong: PerLanguage,
+    otp_email_subject: PerLanguage,
+    otp_email_body: PerLanguage,
     order_state: BTreeMap<String, BTreeMap<String, String>>,
     human_words: BTreeMap<String, Vec<String>>,
     anger_words: BTreeMap<String, Vec<String>>,
@@ -71,6 +75,21 @@ pub fn email_mismatch(lang: &str) -> &'static str {
 /// The order-status answer for an order that has not shipped.
 pub fn order_status_unshipped(lang: &str) -> &'static str {
     pick(&TEXTS.order_status_unshipped, lang)
+}
+
+/// "I've sent a code to {{email}}…".
+pub fn otp_sent(lang: &str) -> &'static str {
+    pick(&TEXTS.otp_sent, lang)
+}
+
+/// "That code is not right. {{left}} tries left."
+pub fn otp_wrong(lang: &str) -> &'static str {
+    pick(&TEXTS.otp_wrong, lang)
+}
+
+/// Subject and body of the e-mail carrying a one-time code (`{{code}}`).
+pub fn otp_email(lang: &str) -> (&'static str, &'static str) {
+    (pick(&TEXTS.otp_email_subject, lang), pick(&TEXTS.otp_email_body, lang))
 }
 
 /// An order state (`paid`, `shipped`, …) in words of `lang`.
@@ -127,7 +146,7 @@ mod tests {
     fn every_language_has_every_text() {
         let langs = ["en", "zh", "es", "fr", "de", "ja", "pt", "it"];
         for l in langs {
-            for slot in [Slot::OrderNumber, Slot::Email, Slot::Phone, Slot::TrackingNumber] {
+            for slot in [Slot::OrderNumber, Slot::Email, Slot::Phone, Slot::TrackingNumber, Slot::VerificationCode] {
                 assert!(TEXTS.ask[&slot].contains_key(l), "ask {slot} {l}");
             }
             assert!(TEXTS.human_button.contains_key(l) && TEXTS.handoff.contains_key(l), "{l}");

@@ -44,6 +44,12 @@ pub struct Config {
     pub log: String,
     /// `text` or `json`.
     pub log_format: String,
+    /// Outgoing mail for one-time codes: `smtp://host:25`,
+    /// `smtps://user:password@host:465` or `smtp://user:password@host:587?tls=required`.
+    /// Empty: no e-mail is sent (the bot asks for the order's e-mail instead).
+    pub smtp_url: Secret,
+    /// Sender address of Ferry's e-mails.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -58,6 +64,8 @@ impl Default for Config {
             sqlite_synchronous: "full".into(),
             log: "info".into(),
             log_format: "text".into(),
+            smtp_url: Secret::default(),
+            smtp_from: "Ferry <no-reply@localhost>".into(),
         }
     }
 }
@@ -92,6 +100,13 @@ sqlite_synchronous = "full"
 # Log filter and format ("text" or "json").
 log = "info"
 log_format = "text"
+
+# Outgoing mail for the one-time codes that prove a buyer owns an order:
+# smtp://host:25, smtps://user:password@host:465 or
+# smtp://user:password@host:587?tls=required. Empty: no e-mail is sent and
+# the bot asks for the order's e-mail address instead.
+smtp_url = ""
+smtp_from = "Ferry <no-reply@localhost>"
 "#;
 
 impl Config {

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use config::Config;
 use ferry_api::ApiConfig;
 use ferry_api::server::{Background, Node};
-use ferry_app::AppConfig;
+use ferry_app::{AppConfig, SmtpConfig};
 use ferry_app::attachments::LocalAttachments;
 use ferry_core::clock::SystemClock;
 use ferry_storage::Storage;
@@ -100,7 +100,12 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
         storage,
         Arc::new(SystemClock),
         Arc::new(LocalAttachments::new(cfg.data_dir().join("attachments"))),
-        AppConfig { public_url, ..AppConfig::default() },
+        AppConfig {
+            public_url,
+            smtp: (!cfg.smtp_url.0.trim().is_empty())
+                .then(|| SmtpConfig { url: cfg.smtp_url.0.clone(), from: cfg.smtp_from.clone() }),
+            ..AppConfig::default()
+        },
         ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },
     )
 }

@@ -39,6 +39,8 @@ pub enum Slot {
     Phone,
     /// A carrier tracking number.
     TrackingNumber,
+    /// A one-time code sent to the buyer.
+    VerificationCode,
 }
 
 impl Slot {
@@ -49,6 +51,7 @@ impl Slot {
             Slot::Email => "email",
             Slot::Phone => "phone",
             Slot::TrackingNumber => "tracking_number",
+            Slot::VerificationCode => "verification_code",
         }
     }
 }
@@ -170,6 +173,32 @@ pub struct BotState {
     /// Failed identity checks in this conversation.
     #[serde(default)]
     pub verify_attempts: u32,
+    /// The one-time code sent for an order, while it is pending.
+    #[serde(default)]
+    pub otp: Option<OneTimeCode>,
+    /// Codes sent in this conversation (rate limit).
+    #[serde(default)]
+    pub otp_sent: u32,
+    /// The language of the bot's last answer, for messages too short to
+    /// tell (a code, a number).
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// A one-time code sent to the e-mail of an order. Only its hash is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OneTimeCode {
+    /// The order it unlocks.
+    pub order: String,
+    /// SHA-256 (hex) of the salt and the code.
+    pub hash: String,
+    /// Random salt.
+    pub salt: String,
+    /// When it stops working.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// Wrong codes entered.
+    pub attempts: u32,
 }
 
 /// Why the bot passed a conversation to people.

@@ -96,12 +96,14 @@ pub struct SpawnOptions {
     pub max_body_bytes: usize,
     /// Clock.
     pub clock: Arc<dyn Clock>,
+    /// Outgoing mail.
+    pub smtp: Option<ferry_app::SmtpConfig>,
 }
 
 impl SpawnOptions {
     /// Defaults for `backend`.
     pub fn new(backend: Backend) -> Self {
-        Self { backend, max_body_bytes: 1024 * 1024, clock: Arc::new(SystemClock) }
+        Self { backend, max_body_bytes: 1024 * 1024, clock: Arc::new(SystemClock), smtp: None }
     }
 }
 
@@ -120,7 +122,7 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
         storage,
         o.clock,
         Arc::new(MemoryAttachments::default()),
-        AppConfig::default(),
+        AppConfig { smtp: o.smtp.clone(), ..AppConfig::default() },
         ApiConfig { max_body_bytes: o.max_body_bytes, secure_cookies: false },
     );
     node.spawn_background(Background { dispatcher: true, worker: false, snooze_timer: false });
@@ -295,5 +297,73 @@ impl TestApp {
             .header("x-shopify-webhook-id", webhook_id)
             .body(bytes);
         Self::answer(req.send().await.unwrap()).await
+    }
+}
+
+/// A local SMTP server that accepts every message and keeps it, for tests
+/// of the e-mail Ferry sends (speaks just enough SMTP for a client).
+pub struct SmtpSink {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    messages: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    /// Starts the sink on a random local port.
+    pub async fn start() -> Self {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let messages = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                    let mut data: Option<String> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(body) = data.as_mut() {
+                            if line == "." {
+                                store.lock().unwrap().push(std::mem::take(body));
+                                data = None;
+                                let _ = write.write_all(b"250 queued\r\n").await;
+                            } else {
+                                body.push_str(line.strip_prefix('.').unwrap_or(&line));
+                                body.push('\n');
+                            }
+                            continue;
+                        }
+                        let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                        let reply: &[u8] = match verb.as_str() {
+                            "EHLO" | "HELO" => b"250-sink\r\n250 8BITMIME\r\n",
+                            "DATA" => {
+                                data = Some(String::new());
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                break;
+                            }
+                            _ => b"250 ok\r\n",
+                        };
+                        let _ = write.write_all(reply).await;
+                    }
+                });
+            }
+        });
+        Self { addr, messages }
+    }
+
+    /// The configuration that sends through this sink.
+    pub fn config(&self) -> ferry_app::SmtpConfig {
+        ferry_app::SmtpConfig { url: format!("smtp://{}", self.addr), from: "Ferry <codes@ferry.test>".into() }
+    }
+
+    /// Messages received so far (headers and body).
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
     }
 }

@@ -40,6 +40,7 @@ on_both!(
     the_bot_answers_asks_and_hands_off,
     the_bot_is_edited_trained_and_tested,
     shopify_webhooks_fill_the_order_mirror_the_bot_answers_from,
+    a_buyer_proves_the_order_with_a_code_sent_to_its_email,
 );
 
 fn acct(t: &Tenant) -> String {
@@ -1072,4 +1073,72 @@ async fn shopify_webhooks_fill_the_order_mirror_the_bot_answers_from(b: Backend)
     let c = r.json["conversation_id"].as_i64().unwrap();
     let msgs = thread(&app, &t, c).await;
     assert!(by_kind(&msgs, "outgoing")[0]["text"].as_str().unwrap().contains("couldn't find order 4242"));
+}
+
+async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
+    let sink = SmtpSink::start().await;
+    let Some(app) = spawn_with(SpawnOptions { smtp: Some(sink.config()), ..SpawnOptions::new(b) }).await else {
+        return;
+    };
+    let t = app.tenant("Code Shop").await;
+    let ap = acct(&t);
+    let secret = "shpss_codes_0123456789abcdef";
+    let r = app
+        .post(
+            &format!("{ap}/shop_connections"),
+            &t.owner_token,
+            json!({"name": "S", "shop_domain": "codes.myshopify.com", "secret": secret}),
+        )
+        .await;
+    let conn = r.json["id"].as_i64().unwrap();
+    let order = shopify_order(7001, 1001, "ana@example.com", "2026-11-20T10:00:00Z", Some("JJD7001"));
+    app.shopify_webhook(conn, secret, "orders/create", "c-1", &order).await;
+    app.call(
+        Method::PATCH,
+        &format!("{ap}/inboxes/{}", t.inbox),
+        Some(&t.owner_token),
+        Some(json!({"config": {"bot_enabled": true}})),
+    )
+    .await;
+
+    // Unverified: asked for the code sent to the order's e-mail, in Spanish.
+    let r = app.webhook(&t, &buyer_message("m-1", "maria", "¿Dónde está mi pedido #1001?")).await;
+    let c = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, c).await;
+    let asked = by_kind(&msgs, "outgoing")[0]["text"].as_str().unwrap().to_owned();
+    assert!(asked.contains("código") && asked.contains("a***@example.com"), "{asked}");
+    assert!(!asked.contains("JJD7001"));
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("To: ana@example.com"), "{}", mails[0]);
+    let code = mails[0]
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == 6)
+        .expect("a six-digit code in the e-mail")
+        .to_owned();
+    // The code unlocks the order: status and tracking link, in Spanish.
+    app.webhook(&t, &buyer_message("m-2", "maria", &code)).await;
+    let msgs = thread(&app, &t, c).await;
+    let out = by_kind(&msgs, "outgoing");
+    let answer = out[1]["text"].as_str().unwrap();
+    assert!(answer.contains("enviado") && answer.contains("https://track.test/JJD7001"), "{answer}");
+    // The code is never written into the conversation.
+    assert!(by_kind(&msgs, "outgoing").iter().all(|m| !m["text"].as_str().unwrap().contains(&code)));
+
+    // Five wrong codes lock the check and hand off; nothing is revealed.
+    let r = app.webhook(&t, &buyer_message("w-0", "mallory", "where is my order #1001?")).await;
+    let c = r.json["conversation_id"].as_i64().unwrap();
+    thread(&app, &t, c).await;
+    let real = sink.messages()[1].split(|c: char| !c.is_ascii_digit()).find(|run| run.len() == 6).unwrap().to_owned();
+    let wrong = if real == "000000" { "111111" } else { "000000" };
+    for i in 1..=5 {
+        app.webhook(&t, &buyer_message(&format!("w-{i}"), "mallory", wrong)).await;
+    }
+    let msgs = thread(&app, &t, c).await;
+    assert!(msgs.iter().all(|m| !m["text"].as_str().unwrap_or("").contains("JJD7001")), "{msgs:#?}");
+    let activity: Vec<&str> = by_kind(&msgs, "activity").iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert!(activity.iter().any(|a| a.contains("could not confirm")), "{activity:?}");
+    let conv = app.get(&format!("{ap}/conversations/{c}"), &t.owner_token).await;
+    assert_eq!(conv.json["status"], "open");
+    assert_eq!(sink.messages().len(), 2);
 }
