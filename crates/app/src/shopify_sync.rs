@@ -552,8 +552,10 @@ pub async fn backfill_with(
     if opts.count {
         report.total = client.total(resource).await?;
     }
+    // Each page is applied while the next one is fetched; the cursor is
+    // stored only once its page is in the mirror.
+    let mut page = client.page(resource, cursor.as_deref()).await?;
     loop {
-        let page = client.page(resource, cursor.as_deref()).await?;
         let mut writes = Vec::with_capacity(page.items.len() * 2);
         for item in &page.items {
             writes.extend(resource.writes(item).map_err(|error| SyncError::Payload {
@@ -564,26 +566,32 @@ pub async fn backfill_with(
         }
         let n = page.items.len() as u64;
         let now = Utc::now();
-        let out = storage.apply_mirror_writes(account, connection, None, writes, now).await?;
+        let next = page.next.take();
+        let done = next.is_none();
+        let state = ShopSyncState {
+            resource: resource.as_str().to_owned(),
+            cursor: next.clone(),
+            done,
+            fetched: i64::try_from(report.fetched + n).unwrap_or(i64::MAX),
+            updated_at: now,
+        };
+        let store = async {
+            let out = storage.apply_mirror_writes(account, connection, None, writes, now).await?;
+            storage.put_sync_state(account, connection, state, now).await?;
+            Ok::<_, SyncError>(out)
+        };
+        let fetch = async {
+            match &next {
+                Some(p) => client.page(resource, Some(p)).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (stored, fetched) = tokio::join!(store, fetch);
+        let out = stored?;
         report.pages += 1;
         report.fetched_now += n;
         report.fetched += n;
         report.changed += out.changed as u64;
-        let done = page.next.is_none();
-        storage
-            .put_sync_state(
-                account,
-                connection,
-                ShopSyncState {
-                    resource: resource.as_str().to_owned(),
-                    cursor: page.next.clone(),
-                    done,
-                    fetched: i64::try_from(report.fetched).unwrap_or(i64::MAX),
-                    updated_at: now,
-                },
-                now,
-            )
-            .await?;
         progress(&Progress {
             resource,
             fetched: report.fetched,
@@ -591,10 +599,10 @@ pub async fn backfill_with(
             total: report.total,
             elapsed: start.elapsed(),
         });
-        if done {
-            break;
+        match fetched? {
+            Some(p) => page = p,
+            None => break,
         }
-        cursor = page.next;
     }
     let s = client.stats();
     report.client = ClientStats {
