@@ -301,10 +301,11 @@ impl App {
         });
         let mut facts = Facts { contact_name: contact.name.clone(), shop_name, order: None };
         let mut turn = turn;
+        let mut verified_by = None;
         let gate = if text.trim().is_empty() {
             None
         } else {
-            self.order_gate(account, &engine, &mut turn, &contact, &mut facts).await?
+            self.order_gate(account, &engine, &mut turn, &contact, &mut facts, &mut verified_by).await?
         };
         let outcome = if text.trim().is_empty() {
             Outcome::HandOff {
@@ -328,6 +329,9 @@ impl App {
                     ContentPart::Buttons { text, buttons }
                 };
                 self.post_bot_message(account, &inbox, &conv, part, next).await?;
+                if let Some(line) = verified_by {
+                    self.post_activity(account, conv.id, line).await?;
+                }
             }
             Outcome::HandOff { reason, message } => {
                 self.post_bot_message(account, &inbox, &conv, ContentPart::Text { text: message }, next).await?;
@@ -350,6 +354,7 @@ impl App {
         turn: &mut Turn,
         contact: &ferry_core::contact::Contact,
         facts: &mut Facts,
+        verified_by: &mut Option<String>,
     ) -> AppResult<Option<Outcome>> {
         use ferry_bot::texts;
         use ferry_core::bot::{Awaiting, Decision, Slot};
@@ -405,6 +410,19 @@ impl App {
             || code_ok;
         if verified {
             if !turn.state.verified_orders.contains(&number) {
+                let how = if mine(&o.email, ferry_core::contact::IdentityKind::Email, &contact.email) {
+                    "the order's e-mail matches the contact's".to_owned()
+                } else if mine(&o.phone, ferry_core::contact::IdentityKind::Phone, &contact.phone) {
+                    "the order's phone matches the contact's".to_owned()
+                } else if code_ok {
+                    format!(
+                        "one-time code sent to {}",
+                        o.email.as_deref().map(crate::mail::mask_email).unwrap_or_default()
+                    )
+                } else {
+                    "the buyer gave the order's e-mail address".to_owned()
+                };
+                *verified_by = Some(format!("Verified as the buyer of order {}: {how}", o.name));
                 turn.state.verified_orders.push(number.clone());
             }
             turn.state.otp = None;
@@ -493,6 +511,24 @@ impl App {
         turn.state.awaiting = Some(Awaiting { intent, slot: Slot::Email, asked });
         let text = if given.is_some() { texts::email_mismatch(&lang) } else { texts::ask_order_email(&lang) };
         Ok(Some(Outcome::Reply { text: say(text), buttons: vec![button()] }))
+    }
+
+    /// Writes an activity line (seen by agents only).
+    async fn post_activity(&self, account: AccountId, id: ConversationId, line: String) -> AppResult<()> {
+        let new = NewMessage {
+            conversation_id: id,
+            kind: MessageKind::Activity,
+            sender: Sender::System,
+            parts: vec![ContentPart::Text { text: line }],
+            delivery: None,
+            now: self.clock.now(),
+            transition: None,
+            job: None,
+            bot_state: None,
+        };
+        self.storage.post_message(account, new).await?;
+        self.events_committed();
+        Ok(())
     }
 
     async fn post_bot_message(

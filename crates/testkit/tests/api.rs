@@ -1051,6 +1051,9 @@ async fn shopify_webhooks_fill_the_order_mirror_the_bot_answers_from(b: Backend)
     );
     let r = app.get(&format!("{ap}/contacts/{contact}/orders"), &t.agent_token).await;
     assert_eq!(r.json[0]["number"], "1001");
+    // Agents see how the buyer was verified.
+    let verified = "Verified as the buyer of order #1001: the order's e-mail matches the contact's";
+    assert!(by_kind(&msgs, "activity").iter().any(|m| m["text"] == verified), "{msgs:#?}");
 
     // Someone else must prove it with the order's e-mail first.
     let r = app.webhook(&t, &buyer_message("x-1", "stranger", "where is my order 1001?")).await;
@@ -1124,6 +1127,11 @@ async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
     assert!(answer.contains("enviado") && answer.contains("https://track.test/JJD7001"), "{answer}");
     // The code is never written into the conversation.
     assert!(by_kind(&msgs, "outgoing").iter().all(|m| !m["text"].as_str().unwrap().contains(&code)));
+    let activity: Vec<&str> = by_kind(&msgs, "activity").iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert!(
+        activity.contains(&"Verified as the buyer of order #1001: one-time code sent to a***@example.com"),
+        "{activity:?}"
+    );
 
     // Five wrong codes lock the check and hand off; nothing is revealed.
     let r = app.webhook(&t, &buyer_message("w-0", "mallory", "where is my order #1001?")).await;
