@@ -87,17 +87,6 @@ fn bot_err(e: BotError) -> AppError {
     }
 }
 
-fn text_of(parts: &[ContentPart]) -> String {
-    parts
-        .iter()
-        .filter_map(|p| match p {
-            ContentPart::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 impl App {
     async fn stored_bot_document(&self, account: AccountId) -> AppResult<BotDocumentView> {
         match self.storage.get_bot_document(account).await? {
@@ -290,7 +279,7 @@ impl App {
         let shop_name = self.storage.get_account(account).await?.map(|a| a.name).unwrap_or_default();
         let engine = self.bot_engine(account).await?;
         let policy = inbox.config.bot_policy();
-        let text = text_of(&message.parts);
+        let text = message.text();
         let hint = state.language.as_deref().or(conv.language.as_deref()).or(contact.language.as_deref());
         let turn = engine.turn(TurnInput {
             text: &text,
@@ -367,7 +356,7 @@ impl App {
         let query = ferry_storage::OrderQuery { number: Some(number.clone()), limit: 1, ..Default::default() };
         let found = self.storage.search_orders(account, query).await?.into_iter().next();
         let vars = serde_json::json!({ "order": { "number": number }, "contact": { "name": contact.name } });
-        let say = |template: &str| ferry_bot::render::render(template, &vars).unwrap_or_else(|_| template.to_owned());
+        let say = |template: &str| ferry_bot::render::render_or_raw(template, &vars);
         let button = || ferry_core::message::Button {
             title: texts::human_button(&lang).to_owned(),
             payload: texts::HUMAN_PAYLOAD.to_owned(),
@@ -450,8 +439,7 @@ impl App {
                 turn.state.otp = Some(p);
                 turn.state.awaiting = Some(Awaiting { intent, slot: Slot::VerificationCode, asked: 1 });
                 let vars = serde_json::json!({ "left": left });
-                let text = ferry_bot::render::render(texts::otp_wrong(&lang), &vars)
-                    .unwrap_or_else(|_| texts::otp_wrong(&lang).to_owned());
+                let text = ferry_bot::render::render_or_raw(texts::otp_wrong(&lang), &vars);
                 return Ok(Some(Outcome::Reply { text, buttons: vec![button()] }));
             }
             turn.state.awaiting = Some(Awaiting { intent, slot: Slot::VerificationCode, asked: 1 });
@@ -471,8 +459,8 @@ impl App {
             let salt = crate::auth::new_secret();
             let (subject, body) = texts::otp_email(&lang);
             let mail_vars = serde_json::json!({ "code": code, "order": { "number": number } });
-            let subject = ferry_bot::render::render(subject, &mail_vars).unwrap_or_else(|_| subject.to_owned());
-            let body = ferry_bot::render::render(body, &mail_vars).unwrap_or_else(|_| body.to_owned());
+            let subject = ferry_bot::render::render_or_raw(subject, &mail_vars);
+            let body = ferry_bot::render::render_or_raw(body, &mail_vars);
             match crate::mail::send(smtp, address, &subject, &body).await {
                 Ok(()) => {
                     turn.state.otp = Some(ferry_core::bot::OneTimeCode {
@@ -488,8 +476,7 @@ impl App {
                         "order": { "number": number },
                         "email": crate::mail::mask_email(address),
                     });
-                    let text = ferry_bot::render::render(texts::otp_sent(&lang), &vars)
-                        .unwrap_or_else(|_| texts::otp_sent(&lang).to_owned());
+                    let text = ferry_bot::render::render_or_raw(texts::otp_sent(&lang), &vars);
                     return Ok(Some(Outcome::Reply { text, buttons: vec![button()] }));
                 }
                 // The code itself is never logged.

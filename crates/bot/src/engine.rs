@@ -366,8 +366,7 @@ impl Engine {
                 }
             }
             Decision::Ask { slot, .. } => {
-                let text =
-                    render(texts::ask(*slot, lang), &vars).unwrap_or_else(|_| texts::ask(*slot, lang).to_owned());
+                let text = crate::render::render_or_raw(texts::ask(*slot, lang), &vars);
                 let buttons = vec![Button {
                     title: texts::human_button(lang).to_owned(),
                     payload: texts::HUMAN_PAYLOAD.to_owned(),

@@ -55,6 +55,12 @@ pub fn render(template: &str, vars: &Value) -> Result<String, RenderError> {
     Ok(tidy(&text))
 }
 
+/// Renders a built-in text with `vars`, or returns it as written when a
+/// variable is missing (built-in texts are checked by tests).
+pub fn render_or_raw(template: &str, vars: &Value) -> String {
+    render(template, vars).unwrap_or_else(|_| template.to_owned())
+}
+
 /// Removes what an empty variable leaves behind: spaces before punctuation,
 /// doubled spaces and a comma left alone by an empty name.
 fn tidy(text: &str) -> String {

@@ -78,7 +78,8 @@ fn demo_shopify_order(
     let (variant_id, variant_title, sku, price, _) = variants[v];
     let placed = now - Duration::days(days);
     let id = 820_000 + number;
-    let total = format!("{:.2}", price.parse::<f64>().unwrap_or(0.0) * qty as f64);
+    let unit = ferry_commerce::money::parse_minor(price, "USD").unwrap_or_default();
+    let total = ferry_commerce::money::format_minor(unit * qty, "USD");
     let shipped = state != "paid";
     let fulfillments = if shipped {
         let delivered = state == "delivered";
