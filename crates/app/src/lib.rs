@@ -17,6 +17,7 @@ mod inbox_cache;
 pub mod intake;
 pub mod mail;
 pub mod search;
+pub mod shop_import;
 #[cfg(feature = "shopify-mock")]
 pub mod shopify_mock;
 pub mod shopify_sync;

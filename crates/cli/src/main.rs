@@ -180,7 +180,11 @@ fn main() -> anyhow::Result<()> {
             Command::Import { which } => {
                 init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
                 let storage = open_storage(&cfg).await?;
-                import::run(storage, which).await
+                let status = import::run(storage, which).await?;
+                if status != 0 {
+                    std::process::exit(i32::from(status));
+                }
+                Ok(())
             }
             Command::Bench { which } => bench::run(which).await,
             Command::DefaultConfig | Command::Nlu { .. } => Ok(()),

@@ -7,6 +7,7 @@
 //! version of every record, so deliveries may arrive twice or out of order
 //! ([`Mirror`] is the reference the stores follow).
 
+pub mod import;
 pub mod mirror;
 pub mod model;
 pub mod money;

@@ -235,6 +235,17 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// POSTs a raw body (a file upload) with a token.
+    pub async fn post_bytes(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("api_access_token", token)
+            .header("content-type", content_type)
+            .body(body);
+        Self::answer(req.send().await.unwrap()).await
+    }
+
     async fn answer(resp: reqwest::Response) -> Answer {
         let status = resp.status();
         let headers = resp.headers().clone();

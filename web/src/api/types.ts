@@ -40,3 +40,5 @@ export type Fulfillment = S['FulfillmentView'];
 export type Refund = S['RefundView'];
 export type ShopConnection = S['ShopConnectionView'];
 export type CreateShopConnection = S['CreateShopConnection'];
+export type ImportReport = S['ImportReportView'];
+export type RejectedRow = S['RejectedRowView'];

@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod meta;
 pub mod search;
+pub mod shop_import;
 pub mod webhooks;
 pub mod widget;
 pub mod ws;
@@ -62,5 +63,6 @@ pub fn routes() -> Router<ApiState> {
         .merge(search::routes())
         .merge(bot::routes())
         .merge(commerce::routes())
+        .merge(shop_import::routes())
         .fallback(crate::assets::fallback)
 }
