@@ -104,6 +104,12 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
             public_url,
             smtp: (!cfg.smtp_url.0.trim().is_empty())
                 .then(|| SmtpConfig { url: cfg.smtp_url.0.clone(), from: cfg.smtp_from.clone() }),
+            sms: (!cfg.sms_url.trim().is_empty()).then(|| ferry_app::SmsConfig {
+                base_url: cfg.sms_url.trim().to_owned(),
+                account_sid: cfg.sms_account_sid.trim().to_owned(),
+                auth_token: cfg.sms_auth_token.0.clone(),
+                from: cfg.sms_from.trim().to_owned(),
+            }),
             ..AppConfig::default()
         },
         ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },
