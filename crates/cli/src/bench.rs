@@ -31,6 +31,8 @@ pub enum Which {
     /// Shopify backfill through a local Admin API into a fresh SQLite
     /// store, killed half-way and resumed.
     Backfill(crate::bench_backfill::BackfillArgs),
+    /// An order CSV of N orders imported into a fresh SQLite store, twice.
+    Import(crate::bench_import::ImportArgs),
 }
 
 /// Options of the bot benchmark.
@@ -67,6 +69,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Intake(a) => intake(a).await,
         Which::Bot(a) => crate::bench_bot::run(a),
         Which::Backfill(a) => crate::bench_backfill::run(a).await,
+        Which::Import(a) => crate::bench_import::run(a).await,
     }
 }
 

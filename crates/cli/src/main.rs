@@ -4,6 +4,7 @@
 mod bench;
 mod bench_backfill;
 mod bench_bot;
+mod bench_import;
 mod config;
 mod demo;
 mod import;
