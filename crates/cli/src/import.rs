@@ -259,7 +259,25 @@ async fn shopify(storage: Arc<dyn Storage>, a: ShopifyArgs) -> anyhow::Result<()
         let mut line = ProgressLine::new();
         let r = shopify_sync::backfill(&storage, connection, resource, &opts, |p| line.show(p)).await;
         line.finish();
-        let r = r?;
+        let r = match r {
+            // A stored cursor Shopify no longer accepts (they expire).
+            Err(e @ shopify_sync::SyncError::Rejected { status: 400, .. }) if !a.restart => {
+                let resumed = storage
+                    .find_shop_connection(connection)
+                    .await?
+                    .map(|c| c.account_id)
+                    .map(|acc| storage.get_sync_state(acc, connection, resource.as_str()));
+                let had_cursor = match resumed {
+                    Some(f) => f.await?.is_some_and(|s| s.cursor.is_some()),
+                    None => false,
+                };
+                if had_cursor {
+                    anyhow::bail!("{e}\nthe stored position may have expired; run again with --restart to start over");
+                }
+                return Err(e.into());
+            }
+            other => other?,
+        };
         if r.already_done {
             println!(
                 "{}: already backfilled ({} records); use --restart to fetch everything again",

@@ -90,3 +90,63 @@ async fn a_seller_imports_an_order_file_and_gets_the_rejected_rows() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_shopify_cursor_suggests_starting_over() {
+    use ferry_app::shopify_mock::{MockOptions, MockShop};
+    use ferry_storage::{NewShopConnection, ShopPlatform, ShopSyncState};
+    let shop =
+        MockShop::start(MockOptions { orders: 30, bucket_size: 400, leak_per_sec: 1000.0, ..MockOptions::default() })
+            .await
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = ferry_testkit::fresh_storage(Backend::Sqlite, dir.path()).await.unwrap();
+    let now = chrono::Utc::now();
+    let account =
+        storage.create_account(NewAccount { name: "Lin".into(), default_language: "en".into() }, now).await.unwrap();
+    let conn = storage
+        .create_shop_connection(
+            account.id,
+            NewShopConnection {
+                platform: ShopPlatform::Shopify,
+                name: "Mock".into(),
+                shop_domain: "mock-shop.myshopify.com".into(),
+                secret: "webhook-secret-0123456789".into(),
+                api_url: Some(shop.api_url()),
+                access_token: Some(shop.token().into()),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let stale = ShopSyncState {
+        resource: "orders".into(),
+        cursor: Some("expired-cursor".into()),
+        done: false,
+        fetched: 250,
+        updated_at: now,
+    };
+    storage.put_sync_state(account.id, conn.id, stale, now).await.unwrap();
+    drop(storage);
+    let db = format!("sqlite://{}", dir.path().join("ferry.sqlite").display());
+    let id = conn.id.0.to_string();
+    let run = |args: Vec<String>| {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            ferry(&db, &args)
+        })
+    };
+    let base =
+        vec!["import".to_owned(), "shopify".into(), "--connection".into(), id, "--resource".into(), "orders".into()];
+    let out = run(base.clone()).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("HTTP 400") && stderr.contains("--restart"), "{stderr}");
+    let mut again = base;
+    again.push("--restart".into());
+    let out = run(again).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("orders: 30 records"), "{stdout}");
+}
