@@ -493,6 +493,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/shop_connections/{connection_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports orders or products from a CSV or JSON file (the request body)
+         *     into a file-import shop (owners and admins). Valid records are applied;
+         *     every other row comes back with its line, column and reason.
+         */
+        post: operations["import_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/tags": {
         parameters: {
             query?: never;
@@ -853,10 +874,21 @@ export interface components {
             };
             awaiting?: components["schemas"]["Awaiting"] | null;
             /**
+             * @description The language of the bot's last answer, for messages too short to
+             *     tell (a code, a number).
+             */
+            language?: string | null;
+            /**
              * Format: int64
              * @description The last buyer message handled (makes handling idempotent).
              */
             last_message_id?: number | null;
+            otp?: components["schemas"]["OneTimeCode"] | null;
+            /**
+             * Format: int32
+             * @description Codes sent in this conversation (rate limit).
+             */
+            otp_sent?: number;
             /** @description Entities the buyer gave in this conversation. */
             slots?: {
                 [key: string]: string;
@@ -1210,6 +1242,11 @@ export interface components {
             api_url?: string | null;
             /** @description Display name. */
             name: string;
+            /**
+             * @description `shopify` (the default) or `import` (orders and products come from
+             *     uploaded CSV or JSON files).
+             */
+            platform?: string | null;
             /** @description The Shopify app's API secret (signs webhooks); generated when absent. */
             secret?: string | null;
             /** @description `example.myshopify.com`. */
@@ -1409,6 +1446,30 @@ export interface components {
          * @enum {string}
          */
         IdentityKind: "email" | "phone" | "whatsapp" | "web_visitor" | "telegram" | "messenger" | "instagram" | "amazon" | "api_handle";
+        /** @description What an upload did. */
+        ImportReportView: {
+            /** @description Orders or products accepted. */
+            accepted: number;
+            /** @description Records written (unchanged ones are not rewritten). */
+            changed: number;
+            /**
+             * Format: int64
+             * @description The shop written to.
+             */
+            connection_id: number;
+            /** @description Nothing was written. */
+            dry_run: boolean;
+            /** @description `csv` or `json`. */
+            format: string;
+            /** @description Columns that were not read. */
+            ignored_columns: string[];
+            /** @description `orders` or `products`. */
+            kind: string;
+            /** @description Rows not imported and why. */
+            rejected: components["schemas"]["RejectedRowView"][];
+            /** @description Data rows read. */
+            rows: number;
+        };
         /**
          * @description Settings of an inbox. Unknown keys are kept in `extra` so channel issues
          *     can add settings without a migration.
@@ -1528,6 +1589,25 @@ export interface components {
             sent_at: string;
             /** @description All text. */
             text: string;
+        };
+        /** @description A one-time code sent to the e-mail of an order. Only its hash is kept. */
+        OneTimeCode: {
+            /**
+             * Format: int32
+             * @description Wrong codes entered.
+             */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description When it stops working.
+             */
+            expires_at: string;
+            /** @description SHA-256 (hex) of the salt and the code. */
+            hash: string;
+            /** @description The order it unlocks. */
+            order: string;
+            /** @description Random salt. */
+            salt: string;
         };
         /** @description One line of an order. */
         OrderLineView: {
@@ -1654,6 +1734,22 @@ export interface components {
             /** @description Why. */
             note?: string | null;
         };
+        /** @description A row that was not imported. */
+        RejectedRowView: {
+            /** @description The column at fault. */
+            column?: string | null;
+            /** @description The order number or product the row belongs to. */
+            key?: string | null;
+            /**
+             * @description CSV: line of the file (the header is line 1); JSON: the record's
+             *     position.
+             */
+            line: number;
+            /** @description Why it was not imported. */
+            reason: string;
+            /** @description Its value. */
+            value?: string | null;
+        };
         /** @description `PUT /bot`: the whole document. */
         ReplaceBotDocument: {
             /** @description The new document. */
@@ -1744,7 +1840,7 @@ export interface components {
          * @description Something an answer needs from the buyer.
          * @enum {string}
          */
-        Slot: "order_number" | "email" | "phone" | "tracking_number";
+        Slot: "order_number" | "email" | "phone" | "tracking_number" | "verification_code";
         /**
          * @description Where a conversation stands.
          * @enum {string}
@@ -2302,13 +2398,14 @@ export interface operations {
     };
     put_faq: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
                 faq_id: string;
-                /** @description The version the editor saw; a newer stored version is a conflict. */
-                version: number | null;
             };
             cookie?: never;
         };
@@ -2354,13 +2451,14 @@ export interface operations {
     };
     delete_faq: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
                 faq_id: string;
-                /** @description The version the editor saw; a newer stored version is a conflict. */
-                version: number | null;
             };
             cookie?: never;
         };
@@ -2402,13 +2500,14 @@ export interface operations {
     };
     put_intent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
                 name: string;
-                /** @description The version the editor saw; a newer stored version is a conflict. */
-                version: number | null;
             };
             cookie?: never;
         };
@@ -2454,13 +2553,14 @@ export interface operations {
     };
     delete_intent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
                 name: string;
-                /** @description The version the editor saw; a newer stored version is a conflict. */
-                version: number | null;
             };
             cookie?: never;
         };
@@ -3388,14 +3488,15 @@ export interface operations {
     };
     search_orders: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Order name or number, e-mail or phone (part of it). */
+                q?: string;
+                /** @description Page size (1–100, default 25). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
-                /** @description Order name or number, e-mail or phone (part of it). */
-                q: string | null;
-                /** @description Page size (1–100, default 25). */
-                limit: number | null;
             };
             cookie?: never;
         };
@@ -3501,6 +3602,89 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_file: {
+        parameters: {
+            query: {
+                /** @description `orders` or `products`. */
+                kind: string;
+                /** @description `csv` or `json`; guessed from the content when absent. */
+                format?: string;
+                /** @description Currency of rows without one (ISO 4217). */
+                currency?: string;
+                /**
+                 * @description Region of phone numbers written without a country code (ISO 3166
+                 *     alpha-2).
+                 */
+                region?: string;
+                /** @description Check the file without writing anything. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+                connection_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The file: CSV with a header line, or JSON */
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReportView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not a file-import shop */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The file cannot be read */
             422: {
                 headers: {
                     [name: string]: unknown;
