@@ -16,7 +16,9 @@ mod error;
 mod inbox_cache;
 pub mod intake;
 pub mod mail;
+pub mod order_actions;
 pub mod search;
+pub mod shopify_connector;
 #[cfg(feature = "shopify-mock")]
 pub mod shopify_mock;
 pub mod shopify_sync;
