@@ -149,7 +149,12 @@ impl ShopConnector for ShopifyConnector {
         let lines: Vec<Value> = req
             .lines
             .iter()
-            .map(|l| json!({ "line_item_id": l.line_item_id, "quantity": l.quantity, "restock_type": "no_restock" }))
+            .map(|l| {
+                // Shopify's ids are numbers in its JSON.
+                let id =
+                    l.line_item_id.parse::<u64>().map_or_else(|_| Value::from(l.line_item_id.as_str()), Value::from);
+                json!({ "line_item_id": id, "quantity": l.quantity, "restock_type": "no_restock" })
+            })
             .collect();
         // The calculation names the payment to refund against (its parent
         // transaction and gateway).

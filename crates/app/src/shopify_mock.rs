@@ -551,7 +551,10 @@ fn money_text(minor: i64) -> String {
 fn lines_amount(o: &Value, lines: &[Value]) -> Result<i64, Value> {
     let mut sum = 0;
     for l in lines {
-        let item = o["line_items"].as_array().into_iter().flatten().find(|li| li["id"] == l["line_item_id"]);
+        let item = o["line_items"].as_array().into_iter().flatten().find(|li| {
+            li["id"] == l["line_item_id"]
+                || l["line_item_id"].as_str().is_some_and(|s| s.parse::<u64>().ok() == li["id"].as_u64())
+        });
         let (Some(item), Some(q)) = (item, l["quantity"].as_i64()) else {
             return Err(json!({ "refund_line_items": ["line_item_id is invalid"] }));
         };

@@ -53,6 +53,15 @@ impl OrderAction {
     /// Every action.
     pub const ALL: [OrderAction; 3] = [OrderAction::Cancel, OrderAction::Refund, OrderAction::UpdateShippingAddress];
 
+    /// Stable name (`cancel`, `refund`, `update_shipping_address`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderAction::Cancel => "cancel",
+            OrderAction::Refund => "refund",
+            OrderAction::UpdateShippingAddress => "update_shipping_address",
+        }
+    }
+
     /// Name in the audit log (`order.cancel`, `order.refund`,
     /// `order.update_shipping_address`).
     pub fn audit_name(self) -> &'static str {
