@@ -40,3 +40,7 @@ export type Fulfillment = S['FulfillmentView'];
 export type Refund = S['RefundView'];
 export type ShopConnection = S['ShopConnectionView'];
 export type CreateShopConnection = S['CreateShopConnection'];
+export type Address = S['AddressView'];
+export type OrderActions = S['OrderActionsView'];
+export type OrderActionState = S['OrderActionView'];
+export type AuditEntry = S['AuditEntryView'];

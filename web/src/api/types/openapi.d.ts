@@ -60,6 +60,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/audit_log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's audit log, newest first (owners and admins). */
+        get: operations["audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/bot": {
         parameters: {
             query?: never;
@@ -472,6 +489,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/orders/{order_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the caller may do to an order now, and why not. */
+        get: operations["order_actions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/orders/{order_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels an unfulfilled order in the shop (every role). The answer is
+         *     the order as the shop now has it.
+         */
+        post: operations["cancel_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/orders/{order_id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refunds an amount, some lines, or all that is left of an order
+         *     (owners and admins).
+         */
+        post: operations["refund_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/orders/{order_id}/shipping_address": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces the shipping address of an order not shipped yet (every role). */
+        put: operations["update_shipping_address"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/shop_connections": {
         parameters: {
             query?: never;
@@ -677,6 +768,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A postal address. */
+        AddressView: {
+            /** @description Street and number. */
+            address1?: string;
+            /** @description More of the street. */
+            address2?: string;
+            /** @description City. */
+            city?: string;
+            /** @description ISO 3166-1 alpha-2 (`US`, `DE`). */
+            country_code?: string;
+            /** @description Recipient. */
+            name?: string;
+            /** @description Phone. */
+            phone?: string;
+            /** @description State or province. */
+            province?: string;
+            /** @description Postal code. */
+            zip?: string;
+        };
         /** @description A console user. */
         AgentView: {
             /**
@@ -771,6 +881,38 @@ export interface components {
             /** @description Where the file can be fetched (the channel's URL or our storage key). */
             url: string;
         };
+        /** @description An entry of the audit log. */
+        AuditEntryView: {
+            /** @description `order.cancel`, `order.refund`, `order.update_shipping_address`. */
+            action: string;
+            /**
+             * Format: int64
+             * @description Who acted (absent once the user is deleted).
+             */
+            actor_id?: number | null;
+            /** @description Their name at the time. */
+            actor_name: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /** @description The request and its context. */
+            details: Record<string, never>;
+            /** @description Why it failed. */
+            error?: string | null;
+            /**
+             * Format: int64
+             * @description Id (the `before` cursor of the next page).
+             */
+            id: number;
+            /** @description `ok` or `failed`. */
+            outcome: string;
+            /** @description Its id. */
+            target_id: string;
+            /** @description Kind of the record acted on (`order`). */
+            target_kind: string;
+        };
         /** @description An entity the bot asked for. */
         Awaiting: {
             /**
@@ -853,10 +995,21 @@ export interface components {
             };
             awaiting?: components["schemas"]["Awaiting"] | null;
             /**
+             * @description The language of the bot's last answer, for messages too short to
+             *     tell (a code, a number).
+             */
+            language?: string | null;
+            /**
              * Format: int64
              * @description The last buyer message handled (makes handling idempotent).
              */
             last_message_id?: number | null;
+            otp?: components["schemas"]["OneTimeCode"] | null;
+            /**
+             * Format: int32
+             * @description Codes sent in this conversation (rate limit).
+             */
+            otp_sent?: number;
             /** @description Entities the buyer gave in this conversation. */
             slots?: {
                 [key: string]: string;
@@ -904,6 +1057,20 @@ export interface components {
             payload: string;
             /** @description Label shown to the buyer. */
             title: string;
+        };
+        /** @description `POST /orders/{order_id}/cancel`. */
+        CancelOrder: {
+            /**
+             * Format: int64
+             * @description The conversation acted from: it gets an activity line.
+             */
+            conversation_id?: number | null;
+            /** @description Send the buyer the shop's cancellation e-mail. */
+            notify_customer?: boolean;
+            /** @description `customer` (default), `fraud`, `inventory`, `declined` or `other`. */
+            reason?: string;
+            /** @description Put the items back in stock. */
+            restock?: boolean;
         };
         /** @description A canned response: a saved answer the account's agents share. */
         CannedResponseView: {
@@ -1529,8 +1696,50 @@ export interface components {
             /** @description All text. */
             text: string;
         };
+        /** @description A one-time code sent to the e-mail of an order. Only its hash is kept. */
+        OneTimeCode: {
+            /**
+             * Format: int32
+             * @description Wrong codes entered.
+             */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description When it stops working.
+             */
+            expires_at: string;
+            /** @description SHA-256 (hex) of the salt and the code. */
+            hash: string;
+            /** @description The order it unlocks. */
+            order: string;
+            /** @description Random salt. */
+            salt: string;
+        };
+        /** @description Whether one action may be taken now. */
+        OrderActionView: {
+            /** @description `cancel`, `refund` or `update_shipping_address`. */
+            action: string;
+            /** @description It may be taken. */
+            allowed: boolean;
+            /**
+             * @description Why not: `forbidden` (role), `not_supported` (the shop connection)
+             *     or `order_state`.
+             */
+            code?: string | null;
+            /** @description Why not, in words. */
+            reason?: string | null;
+        };
+        /** @description An order and what the caller may do to it. */
+        OrderActionsView: {
+            /** @description Each action. */
+            actions: components["schemas"]["OrderActionView"][];
+            /** @description The order. */
+            order: components["schemas"]["OrderView"];
+        };
         /** @description One line of an order. */
         OrderLineView: {
+            /** @description The shop's id of the line (refunds by line name it). */
+            external_id?: string;
             /** @description Unit price (decimal, in the order's currency). */
             price: string;
             /**
@@ -1591,6 +1800,7 @@ export interface components {
             refunds: components["schemas"]["RefundView"][];
             /** @description Ship-to country (ISO 3166 alpha-2). */
             ship_to_country?: string | null;
+            shipping_address?: components["schemas"]["AddressView"] | null;
             /**
              * @description Where it stands: pending, paid, partially_shipped, shipped,
              *     delivered, cancelled, refunded.
@@ -1641,6 +1851,37 @@ export interface components {
             account_name: string;
             /** @description The user. */
             user: components["schemas"]["AgentView"];
+        };
+        /** @description One line to refund. */
+        RefundLineInput: {
+            /** @description The line's `external_id`. */
+            line_item_id: string;
+            /**
+             * Format: int64
+             * @description Units.
+             */
+            quantity: number;
+        };
+        /**
+         * @description `POST /orders/{order_id}/refund`: an `amount`, or `line_items`, or
+         *     neither for everything not refunded yet.
+         */
+        RefundOrder: {
+            /** @description Decimal amount in the order's currency (`"12.50"`). */
+            amount?: string | null;
+            /**
+             * Format: int64
+             * @description The conversation acted from.
+             */
+            conversation_id?: number | null;
+            /** @description ISO 4217; must be the order's (default). */
+            currency?: string | null;
+            /** @description Lines to refund instead of an amount. */
+            line_items?: components["schemas"]["RefundLineInput"][];
+            /** @description Why (shown in the shop). */
+            note?: string | null;
+            /** @description Send the buyer the shop's refund e-mail. */
+            notify_customer?: boolean;
         };
         /** @description A refund. */
         RefundView: {
@@ -1744,7 +1985,7 @@ export interface components {
          * @description Something an answer needs from the buyer.
          * @enum {string}
          */
-        Slot: "order_number" | "email" | "phone" | "tracking_number";
+        Slot: "order_number" | "email" | "phone" | "tracking_number" | "verification_code";
         /**
          * @description Where a conversation stands.
          * @enum {string}
@@ -1921,6 +2162,14 @@ export interface components {
             config?: components["schemas"]["InboxConfig"] | null;
             /** @description New name. */
             name?: string | null;
+        };
+        /** @description `PUT /orders/{order_id}/shipping_address`. */
+        UpdateShippingAddress: components["schemas"]["AddressView"] & {
+            /**
+             * Format: int64
+             * @description The conversation acted from.
+             */
+            conversation_id?: number | null;
         };
         /**
          * Format: int64
@@ -2222,6 +2471,46 @@ export interface operations {
             };
         };
     };
+    audit_log: {
+        parameters: {
+            query?: {
+                /** @description Only this action (`order.refund`). */
+                action?: string;
+                /** @description Only records of this kind (`order`). */
+                target_kind?: string;
+                /** @description Only this record. */
+                target_id?: string;
+                /** @description Entries older than this id. */
+                before?: number;
+                /** @description Page size (1–200, default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_bot: {
         parameters: {
             query?: never;
@@ -2302,13 +2591,14 @@ export interface operations {
     };
     put_faq: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
                 faq_id: string;
-                /** @description The version the editor saw; a newer stored version is a conflict. */
-                version: number | null;
             };
             cookie?: never;
         };
@@ -2354,13 +2644,14 @@ export interface operations {
     };
     delete_faq: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
                 faq_id: string;
-                /** @description The version the editor saw; a newer stored version is a conflict. */
-                version: number | null;
             };
             cookie?: never;
         };
@@ -2402,13 +2693,14 @@ export interface operations {
     };
     put_intent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
                 name: string;
-                /** @description The version the editor saw; a newer stored version is a conflict. */
-                version: number | null;
             };
             cookie?: never;
         };
@@ -2454,13 +2746,14 @@ export interface operations {
     };
     delete_intent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The version the editor saw; a newer stored version is a conflict. */
+                version?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
                 name: string;
-                /** @description The version the editor saw; a newer stored version is a conflict. */
-                version: number | null;
             };
             cookie?: never;
         };
@@ -3388,14 +3681,15 @@ export interface operations {
     };
     search_orders: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Order name or number, e-mail or phone (part of it). */
+                q?: string;
+                /** @description Page size (1–100, default 25). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 account_id: number;
-                /** @description Order name or number, e-mail or phone (part of it). */
-                q: string | null;
-                /** @description Page size (1–100, default 25). */
-                limit: number | null;
             };
             cookie?: never;
         };
@@ -3440,6 +3734,237 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    order_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderActionsView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelOrder"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description already cancelled or fulfilled, or the shop connection does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the shop refused or failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    refund_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundOrder"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description amount above what is left, wrong currency, … */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_shipping_address: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateShippingAddress"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
