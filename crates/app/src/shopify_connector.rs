@@ -88,15 +88,26 @@ fn readable(message: &str) -> String {
 }
 
 fn shop_error(e: SyncError) -> ConnectorError {
-    match e {
+    match &e {
         SyncError::Rejected { status, message, .. } => {
-            ConnectorError::Rejected(format!("Shopify answered HTTP {status}: {}", readable(&message)))
+            ConnectorError::Rejected(format!("Shopify answered HTTP {status}: {}", readable(message)))
         }
         SyncError::Unauthorized { status, message, .. } => ConnectorError::Unavailable(format!(
             "Shopify refused the access token (HTTP {status}): {}",
-            readable(&message)
+            readable(message)
         )),
-        other => ConnectorError::Unavailable(other.to_string()),
+        // Network and server failures stay in the logs; the agent gets
+        // what to do about them.
+        SyncError::GaveUp { attempts, .. } => {
+            tracing::warn!(error = %e, "a Shopify order action failed");
+            ConnectorError::Unavailable(format!(
+                "Shopify did not answer or failed after {attempts} attempt(s); check the order in Shopify before trying again"
+            ))
+        }
+        other => {
+            tracing::warn!(error = %other, "a Shopify order action failed");
+            ConnectorError::Unavailable("Shopify's answer could not be read; check the order in Shopify".to_owned())
+        }
     }
 }
 
