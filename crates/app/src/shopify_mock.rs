@@ -91,7 +91,7 @@ struct Shared {
     throttled: AtomicU64,
     failures: AtomicU64,
     fail_after: AtomicU64,
-    changed: Mutex<HashMap<u64, Value>>,
+    actions: Mutex<ActionState>,
 }
 
 /// A running mock shop; stops when dropped.
@@ -121,7 +121,7 @@ impl MockShop {
             throttled: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             fail_after: AtomicU64::new(fail_after),
-            changed: Mutex::new(HashMap::new()),
+            actions: Mutex::new(ActionState::default()),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let task = tokio::spawn(async move {
@@ -490,11 +490,25 @@ fn route(s: &Shared, uri: &Uri) -> Response {
 // `POST /orders/{id}/refunds/calculate.json`, `POST /orders/{id}/refunds.json`.
 // An order changed by an action is remembered; the others stay generated.
 
+/// What order actions changed, and whether they fail.
+#[derive(Default)]
+struct ActionState {
+    orders: HashMap<u64, Value>,
+    failing: bool,
+}
+
 impl MockShop {
     /// The order with the shop's id `id` as the shop has it now (with what
     /// order actions changed), if it exists.
     pub fn order_now(&self, id: u64) -> Option<Value> {
         current_order(&self.shared, id)
+    }
+
+    /// Makes the order action endpoints answer `500` (or not).
+    pub fn fail_actions(&self, failing: bool) {
+        if let Ok(mut a) = self.shared.actions.lock() {
+            a.failing = failing;
+        }
     }
 }
 
@@ -504,7 +518,7 @@ fn sale_id(order_id: u64) -> u64 {
 }
 
 fn current_order(s: &Shared, id: u64) -> Option<Value> {
-    if let Some(v) = s.changed.lock().ok().and_then(|m| m.get(&id).cloned()) {
+    if let Some(v) = s.actions.lock().ok().and_then(|a| a.orders.get(&id).cloned()) {
         return Some(v);
     }
     let index = id.checked_sub(FIRST_ORDER_ID)?;
@@ -576,6 +590,9 @@ fn order_action(s: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Option<R
     );
     if !known {
         return None;
+    }
+    if s.actions.lock().is_ok_and(|a| a.failing) {
+        return Some(json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({ "errors": "Internal Server Error" })));
     }
     let Some(mut o) = current_order(s, id) else {
         return Some(json_response(StatusCode::NOT_FOUND, &json!({ "errors": "Not Found" })));
@@ -699,8 +716,8 @@ fn order_action(s: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Option<R
         }
         _ => return None,
     };
-    if let Ok(mut m) = s.changed.lock() {
-        m.insert(id, o);
+    if let Ok(mut a) = s.actions.lock() {
+        a.orders.insert(id, o);
     }
     Some(json_response(status, &answer))
 }

@@ -225,6 +225,7 @@ async fn refunds_need_an_admin_and_stay_within_what_is_left(b: Backend) {
     let Some(w) = world(b).await else { return };
     let (t, app) = (&w.t, &w.app);
     let o = w.order(1003).await;
+    let conv = w.conversation().await;
     let before = app.get(&format!("{}/orders/{o}", acct(t)), &t.owner_token).await.json;
     // #1003: 3 × Sneaker at 89.00 + 3 % tax = 275.01.
     assert_eq!(before["total"], "275.01");
@@ -237,10 +238,16 @@ async fn refunds_need_an_admin_and_stay_within_what_is_left(b: Backend) {
         .post(
             &w.path(o, "refund"),
             &w.admin_token,
-            json!({ "amount": "5.00", "note": "Late delivery", "notify_customer": true }),
+            json!({ "amount": "5.00", "note": "Late delivery", "notify_customer": true, "conversation_id": conv }),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let msgs = app.get(&format!("{}/conversations/{conv}/messages", acct(t)), &t.agent_token).await;
+    assert!(
+        msgs.json.as_array().unwrap().iter().any(|m| m["text"] == "Maria Admin refunded 5.00 USD of order #1003"),
+        "{:?}",
+        msgs.json
+    );
     let refunds = r.json["refunds"].as_array().unwrap();
     assert_eq!(refunds.len(), 1);
     assert_eq!((refunds[0]["amount"].as_str(), refunds[0]["note"].as_str()), (Some("5.00"), Some("Late delivery")));
@@ -273,13 +280,28 @@ async fn refunds_need_an_admin_and_stay_within_what_is_left(b: Backend) {
         r.json["refunds"].as_array().unwrap().iter().map(|x| x["amount"].as_str().unwrap()).collect();
     assert_eq!(amounts, vec!["5.00", "89.00"]);
 
+    // The shop fails: a refund is not sent twice, and the agent is told.
+    w.shop.fail_actions(true);
+    let requests = w.shop.requests();
+    let r = app.post(&w.path(o, "refund"), &t.owner_token, json!({ "amount": "1.00" })).await;
+    assert_eq!((r.status, r.code()), (StatusCode::BAD_GATEWAY, "shop_error"), "{:?}", r.json);
+    assert!(r.json["error"]["message"].as_str().unwrap().contains("check the order in Shopify"), "{:?}", r.json);
+    assert_eq!(w.shop.requests() - requests, 1, "the refund calculation is asked once, never retried");
+    w.shop.fail_actions(false);
+    let failed = &w.audit("?action=order.refund&limit=1").await[0];
+    assert_eq!(failed["outcome"], "failed");
+    assert!(failed["error"].as_str().unwrap().contains("did not answer or failed"));
+
     let log = w.audit("?action=order.refund").await;
     let outcomes: Vec<&str> = log.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
-    assert_eq!(outcomes, vec!["ok", "failed", "failed", "failed", "failed", "failed", "failed", "ok", "failed"]);
+    assert_eq!(
+        outcomes,
+        vec!["failed", "ok", "failed", "failed", "failed", "failed", "failed", "failed", "ok", "failed"]
+    );
     assert_eq!(log.last().unwrap()["actor_name"], "Shop Agent");
     assert!(log.last().unwrap()["error"].as_str().unwrap().contains("owners and admins"));
-    assert_eq!(log[7]["actor_name"], "Maria Admin");
-    assert_eq!(log[7]["details"]["amount"], "5.00");
+    assert_eq!(log[8]["actor_name"], "Maria Admin");
+    assert_eq!(log[8]["details"]["amount"], "5.00");
 }
 
 async fn shipping_addresses_change_in_the_shop_and_are_validated(b: Backend) {
