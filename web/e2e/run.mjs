@@ -327,6 +327,39 @@ try {
     await agent.locator('[data-testid=settings]').click();
   });
 
+  await check('Settings → Shops: a file-import shop takes an order CSV and lists the rejected row with its reason', async () => {
+    await agent.locator('[data-testid=settings]').click();
+    await agent.locator('[data-tab=shops]').click();
+    const form = agent.locator('[data-testid=shop-form]');
+    await form.waitFor({ timeout: 5000 });
+    const site = `own-${run}.example`;
+    await form.locator('select[name=platform]').selectOption('import');
+    await form.locator('input[name=name]').fill(`Own site ${run}`);
+    await form.locator('input[name=shop_domain]').fill(site);
+    await form.locator('button.primary').click();
+    const imp = agent.locator('[data-testid=import-form]');
+    await imp.waitFor({ timeout: 3000 });
+    const csv = [
+      'Name,Email,Currency,Created at,Lineitem sku,Lineitem name,Lineitem quantity,Lineitem price',
+      `#E${run}-1,buyer-${run}@example.com,EUR,2026-02-20,DRESS-BLU-M,Linen Dress,1,79.00`,
+      `#E${run}-2,other-${run}@example.com,EUR,2026-02-21,TEA-1,Jasmine Tea,two,12.50`,
+    ].join('\n');
+    await imp.locator('input[name=file]').setInputFiles({ name: 'orders.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await imp.locator('button.primary').click();
+    const rep = agent.locator('[data-testid=import-report]');
+    await rep.waitFor({ timeout: 5000 });
+    if ((await rep.getAttribute('data-accepted')) !== '1' || (await rep.getAttribute('data-rejected')) !== '1') {
+      throw new Error(`report: ${await rep.innerText()}`);
+    }
+    const line = await rep.locator('[data-rejected-line="3"]').innerText();
+    if (!line.includes('quantity "two"')) throw new Error(`rejected row: ${line}`);
+    await agent.screenshot({ path: join(out, 'console-shop-import.png') });
+    await agent.locator('.search').fill(`E${run}-1`);
+    await agent.locator(`[data-testid=search-results] [data-order-hit="#E${run}-1"]`).waitFor({ timeout: 3000 });
+    await agent.locator('.search').fill('');
+    await agent.locator('[data-testid=settings]').click();
+  });
+
   await check('owner opens Settings → Audit log', async () => {
     await agent.locator('[data-testid=settings]').click();
     await agent.locator('[data-tab=audit]').click();

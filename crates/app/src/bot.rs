@@ -404,9 +404,10 @@ impl App {
                 } else if mine(&o.phone, ferry_core::contact::IdentityKind::Phone, &contact.phone) {
                     "the order's phone matches the contact's".to_owned()
                 } else if code_ok {
+                    let to = pending.as_ref().and_then(|p| p.sent_to.clone());
                     format!(
                         "one-time code sent to {}",
-                        o.email.as_deref().map(crate::mail::mask_email).unwrap_or_default()
+                        to.unwrap_or_else(|| o.email.as_deref().map(crate::mail::mask_email).unwrap_or_default())
                     )
                 } else {
                     "the buyer gave the order's e-mail address".to_owned()
@@ -449,19 +450,41 @@ impl App {
             }));
         }
 
-        // Send a code to the order's e-mail when Ferry can send mail.
-        if let (Some(smtp), Some(address)) = (&self.config.smtp, &o.email)
-            && turn.state.otp_sent < OTP_MAX_SENT
-        {
+        // Send a code to the order's e-mail when Ferry can send mail, else
+        // (or when that fails) by SMS to the order's phone.
+        enum Via<'a> {
+            Email(&'a crate::SmtpConfig, &'a str),
+            Sms(&'a crate::SmsConfig, &'a str),
+        }
+        let mut routes = Vec::new();
+        if let (Some(smtp), Some(address)) = (&self.config.smtp, &o.email) {
+            routes.push(Via::Email(smtp, address));
+        }
+        if let (Some(sms), Some(phone)) = (&self.config.sms, &o.phone) {
+            routes.push(Via::Sms(sms, phone));
+        }
+        if turn.state.otp_sent >= OTP_MAX_SENT {
+            routes.clear();
+        }
+        for via in routes {
             let mut b = [0u8; 4];
             rand::fill(&mut b);
             let code = format!("{:06}", u32::from_le_bytes(b) % 1_000_000);
             let salt = crate::auth::new_secret();
-            let (subject, body) = texts::otp_email(&lang);
-            let mail_vars = serde_json::json!({ "code": code, "order": { "number": number } });
-            let subject = ferry_bot::render::render_or_raw(subject, &mail_vars);
-            let body = ferry_bot::render::render_or_raw(body, &mail_vars);
-            match crate::mail::send(smtp, address, &subject, &body).await {
+            let code_vars = serde_json::json!({ "code": code, "order": { "number": number } });
+            let render = |t: &str| ferry_bot::render::render_or_raw(t, &code_vars);
+            let (sent, masked, told, how) = match via {
+                Via::Email(smtp, address) => {
+                    let (subject, body) = texts::otp_email(&lang);
+                    let sent = crate::mail::send(smtp, address, &render(subject), &render(body)).await;
+                    (sent, crate::mail::mask_email(address), texts::otp_sent(&lang), "e-mail")
+                }
+                Via::Sms(sms, phone) => {
+                    let sent = crate::sms::send(sms, phone, &render(texts::otp_sms(&lang))).await.map(|_| ());
+                    (sent, crate::sms::mask_phone(phone), texts::otp_sent_sms(&lang), "SMS")
+                }
+            };
+            match sent {
                 Ok(()) => {
                     turn.state.otp = Some(ferry_core::bot::OneTimeCode {
                         order: number.clone(),
@@ -469,18 +492,16 @@ impl App {
                         salt,
                         expires_at: now + chrono::Duration::minutes(10),
                         attempts: 0,
+                        sent_to: Some(if how == "SMS" { format!("{masked} by SMS") } else { masked.clone() }),
                     });
                     turn.state.otp_sent += 1;
                     turn.state.awaiting = Some(Awaiting { intent, slot: Slot::VerificationCode, asked: 1 });
-                    let vars = serde_json::json!({
-                        "order": { "number": number },
-                        "email": crate::mail::mask_email(address),
-                    });
-                    let text = ferry_bot::render::render_or_raw(texts::otp_sent(&lang), &vars);
+                    let vars = serde_json::json!({ "order": { "number": number }, "email": masked, "phone": masked });
+                    let text = ferry_bot::render::render_or_raw(told, &vars);
                     return Ok(Some(Outcome::Reply { text, buttons: vec![button()] }));
                 }
                 // The code itself is never logged.
-                Err(e) => tracing::warn!(error = %e, "could not send a one-time code; asking for the e-mail instead"),
+                Err(e) => tracing::warn!(error = %e, by = how, "could not send a one-time code"),
             }
         }
 

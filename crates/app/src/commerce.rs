@@ -44,6 +44,9 @@ pub struct NewShopInput {
     pub api_url: Option<String>,
     /// Admin API access token.
     pub access_token: Option<String>,
+    /// Shopify (webhooks and the Admin API) or a shop whose orders and
+    /// products come from imported files.
+    pub platform: ShopPlatform,
 }
 
 fn check_domain(d: &str) -> AppResult<String> {
@@ -83,8 +86,11 @@ impl App {
                 return Err(AppError::invalid("api_url", "api_url must be http or https"));
             }
         }
+        if input.platform == ShopPlatform::Import && (input.api_url.is_some() || input.access_token.is_some()) {
+            return Err(AppError::invalid("platform", "a file-import shop has no Admin API URL or access token"));
+        }
         let new = NewShopConnection {
-            platform: ShopPlatform::Shopify,
+            platform: input.platform,
             name,
             shop_domain: check_domain(&input.shop_domain)?,
             secret,

@@ -18,10 +18,12 @@ pub mod intake;
 pub mod mail;
 pub mod order_actions;
 pub mod search;
+pub mod shop_import;
 pub mod shopify_connector;
 #[cfg(feature = "shopify-mock")]
 pub mod shopify_mock;
 pub mod shopify_sync;
+pub mod sms;
 pub mod widget;
 
 pub use conversations::{ConversationQuery, NewReply};
@@ -48,6 +50,33 @@ pub struct AppConfig {
     pub public_url: String,
     /// Outgoing mail (one-time codes); `None`: Ferry sends no e-mail.
     pub smtp: Option<SmtpConfig>,
+    /// Outgoing SMS (one-time codes to an order's phone); `None`: Ferry
+    /// sends no SMS.
+    pub sms: Option<SmsConfig>,
+}
+
+/// A provider speaking Twilio's Messages API.
+#[derive(Clone)]
+pub struct SmsConfig {
+    /// Base URL (`https://api.twilio.com`).
+    pub base_url: String,
+    /// Account sid (the basic-auth user and part of the path).
+    pub account_sid: String,
+    /// Auth token (never logged).
+    pub auth_token: String,
+    /// Sender number (E.164) or alphanumeric sender id.
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsConfig")
+            .field("base_url", &self.base_url)
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"…")
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 /// Where Ferry's e-mails go out.
@@ -66,6 +95,7 @@ impl Default for AppConfig {
             session_ttl: Duration::days(14),
             public_url: "http://127.0.0.1:8080".to_owned(),
             smtp: None,
+            sms: None,
         }
     }
 }

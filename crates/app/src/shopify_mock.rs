@@ -3,9 +3,11 @@
 //! increasing ids, cursor pagination by the `Link` header (`page_info`),
 //! `X-Shopify-Shop-Api-Call-Limit`, a leaky bucket answering 429 with
 //! `Retry-After`, `/{resource}/count.json`, token checks (401), and
-//! failures on demand (500 or a dropped connection after K pages), and
-//! the order actions (cancel, refunds, shipping address) with Shopify's
-//! answers and errors, remembering each changed order.
+//! failures on demand (500 or a dropped connection after K pages), the
+//! products' stock at two locations (`locations.json`,
+//! `inventory_levels.json?location_ids=…`), and the order actions (cancel,
+//! refunds, shipping address) with Shopify's answers and errors,
+//! remembering each changed order.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -28,6 +30,8 @@ pub const API_PREFIX: &str = "/admin/api/2024-01";
 pub const FIRST_ORDER_ID: u64 = 5_100_000_000;
 const FIRST_PRODUCT_ID: u64 = 7_200_000_000;
 const FIRST_CUSTOMER_ID: u64 = 6_300_000_000;
+/// The mock shop's locations.
+pub const LOCATION_IDS: [u64; 2] = [9_100_000_001, 9_100_000_002];
 
 /// How a failing page fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,6 +319,22 @@ pub fn product(index: u64) -> Value {
     })
 }
 
+/// The stock level at `index`: product `index / 2` at location
+/// `index % 2`; the two add up to the variant's `inventory_quantity`.
+pub fn inventory_level(index: u64) -> Value {
+    let product = index / 2;
+    let total = 10 + product % 7;
+    let second = product % 3;
+    let available = if index.is_multiple_of(2) { total - second } else { second };
+    json!({
+        "inventory_item_id": 8_800_000_000u64 + product,
+        "location_id": LOCATION_IDS[(index % 2) as usize],
+        "available": available,
+        "updated_at": shop_time(t0() + ChronoDuration::hours(2)),
+        "admin_graphql_api_id": format!("gid://shopify/InventoryLevel/{}?inventory_item_id={}", LOCATION_IDS[(index % 2) as usize], 8_800_000_000u64 + product),
+    })
+}
+
 /// The customer at `index`.
 pub fn customer(index: u64) -> Value {
     let (first, last) = (FIRST[(index % 8) as usize], LAST[(index / 8 % 8) as usize]);
@@ -405,11 +425,37 @@ fn route(s: &Shared, uri: &Uri) -> Response {
     let query: Vec<(String, String)> =
         uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     let param = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if path == "/locations.json" {
+        let locations: Vec<Value> = LOCATION_IDS
+            .iter()
+            .enumerate()
+            .map(|(i, id)| json!({ "id": id, "name": format!("Warehouse {}", i + 1), "active": true, "country_code": "CN" }))
+            .collect();
+        return json_response(StatusCode::OK, &json!({ "locations": locations }));
+    }
+    if path == "/inventory_levels.json" && param("page_info").is_none() {
+        // Shopify requires a filter, and the mock serves its two locations
+        // together.
+        let asked: Vec<&str> = param("location_ids").map(|l| l.split(',').collect()).unwrap_or_default();
+        if asked.is_empty() && param("inventory_item_ids").is_none() {
+            return json_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &json!({ "errors": "inventory_item_ids or location_ids must be present" }),
+            );
+        }
+        if LOCATION_IDS.iter().any(|l| !asked.contains(&l.to_string().as_str())) {
+            return json_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &json!({ "errors": "the mock shop serves stock for both of its locations at once" }),
+            );
+        }
+    }
     type Gen = fn(u64) -> Value;
-    let table: [(&str, u64, u64, Gen); 3] = [
+    let table: [(&str, u64, u64, Gen); 4] = [
         ("orders", s.opts.orders, FIRST_ORDER_ID, order),
         ("products", s.opts.products, FIRST_PRODUCT_ID, product),
         ("customers", s.opts.customers, FIRST_CUSTOMER_ID, customer),
+        ("inventory_levels", s.opts.products * 2, 0, inventory_level),
     ];
     for (name, count, first_id, generate) in table {
         if path == format!("/{name}/count.json") {

@@ -34,11 +34,72 @@ pub enum Resource {
     Products,
     /// `customers.json`.
     Customers,
+    /// `inventory_levels.json`: stock per inventory item and location, for
+    /// every location of `locations.json` (50 locations per pass, as
+    /// Shopify allows).
+    InventoryLevels,
+}
+
+/// Locations per `inventory_levels.json` query (Shopify's maximum).
+pub const LOCATIONS_PER_QUERY: usize = 50;
+
+/// Where a stock-level backfill stands: at the first page of the group of
+/// locations `group`, or at a later page of it (`more`: groups follow).
+/// Stored as `loc:{group}` or `{group}:{0|1}:{page_info}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LevelCursor {
+    /// The first page of a group of locations.
+    Group(usize),
+    /// A later page of a group.
+    Page {
+        /// The group.
+        group: usize,
+        /// Groups follow this one.
+        more: bool,
+        /// Shopify's cursor.
+        page_info: String,
+    },
+}
+
+impl LevelCursor {
+    /// Reads a stored cursor.
+    pub fn parse(s: &str) -> Option<Self> {
+        if let Some(g) = s.strip_prefix("loc:") {
+            return g.parse().ok().map(LevelCursor::Group);
+        }
+        let mut parts = s.splitn(3, ':');
+        let group = parts.next()?.parse().ok()?;
+        let more = match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        let page_info = parts.next().filter(|p| !p.is_empty())?.to_owned();
+        Some(LevelCursor::Page { group, more, page_info })
+    }
+
+    /// The stored form.
+    pub fn encode(&self) -> String {
+        match self {
+            LevelCursor::Group(g) => format!("loc:{g}"),
+            LevelCursor::Page { group, more, page_info } => format!("{group}:{}:{page_info}", u8::from(*more)),
+        }
+    }
+
+    /// The cursor after a page of `group` whose next page is `next`.
+    fn after(group: usize, more: bool, next: Option<String>) -> Option<Self> {
+        match next {
+            Some(page_info) => Some(LevelCursor::Page { group, more, page_info }),
+            None if more => Some(LevelCursor::Group(group + 1)),
+            None => None,
+        }
+    }
 }
 
 impl Resource {
     /// Every resource, in backfill order.
-    pub const ALL: [Resource; 3] = [Resource::Products, Resource::Customers, Resource::Orders];
+    pub const ALL: [Resource; 4] =
+        [Resource::Products, Resource::InventoryLevels, Resource::Customers, Resource::Orders];
 
     /// Name in URLs, responses and the sync state.
     pub fn as_str(self) -> &'static str {
@@ -46,6 +107,7 @@ impl Resource {
             Resource::Orders => "orders",
             Resource::Products => "products",
             Resource::Customers => "customers",
+            Resource::InventoryLevels => "inventory_levels",
         }
     }
 
@@ -55,6 +117,7 @@ impl Resource {
             "orders" => Some(Resource::Orders),
             "products" => Some(Resource::Products),
             "customers" => Some(Resource::Customers),
+            "inventory_levels" | "inventory" | "stock" => Some(Resource::InventoryLevels),
             _ => None,
         }
     }
@@ -64,7 +127,7 @@ impl Resource {
     fn first_query(self) -> &'static str {
         match self {
             Resource::Orders => "status=any&",
-            Resource::Products | Resource::Customers => "",
+            Resource::Products | Resource::Customers | Resource::InventoryLevels => "",
         }
     }
 
@@ -73,6 +136,7 @@ impl Resource {
             Resource::Orders => shopify::order_writes(v)?,
             Resource::Products => vec![MirrorWrite::Product(shopify::product(v)?)],
             Resource::Customers => vec![MirrorWrite::Customer(shopify::customer(v)?)],
+            Resource::InventoryLevels => vec![MirrorWrite::Inventory(shopify::inventory_level(v)?)],
         })
     }
 }
@@ -395,9 +459,72 @@ impl AdminClient {
 
     /// One page: the first when `page_info` is `None`.
     pub async fn page(&self, resource: Resource, page_info: Option<&str>) -> Result<Page, SyncError> {
+        if resource == Resource::InventoryLevels {
+            return self.level_page(page_info).await;
+        }
+        self.plain_page(resource, page_info, resource.first_query()).await
+    }
+
+    /// The ids of the shop's locations (`GET /locations.json`).
+    pub async fn location_ids(&self) -> Result<Vec<String>, SyncError> {
+        let url = format!("{}/locations.json", self.base);
+        let (v, _) = self.get(&url).await?;
+        let Some(list) = v["locations"].as_array() else {
+            return Err(SyncError::Malformed { url, message: "no `locations` array in the response".into() });
+        };
+        Ok(list
+            .iter()
+            .filter_map(|l| match &l["id"] {
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// A page of stock levels; the cursor says which group of locations.
+    async fn level_page(&self, cursor: Option<&str>) -> Result<Page, SyncError> {
+        let cursor = match cursor {
+            None => LevelCursor::Group(0),
+            Some(c) => LevelCursor::parse(c).ok_or_else(|| SyncError::Rejected {
+                status: 400,
+                url: format!("{}/inventory_levels.json", self.base),
+                message: format!(
+                    "the stored stock-level cursor {c:?} is not one Ferry wrote; run again with --restart"
+                ),
+            })?,
+        };
+        let next = match cursor {
+            LevelCursor::Group(g) => {
+                let ids = self.location_ids().await?;
+                let chunk: Vec<&str> =
+                    ids.iter().skip(g * LOCATIONS_PER_QUERY).take(LOCATIONS_PER_QUERY).map(String::as_str).collect();
+                if chunk.is_empty() {
+                    return Ok(Page { items: Vec::new(), next: None });
+                }
+                let more = ids.len() > (g + 1) * LOCATIONS_PER_QUERY;
+                let page = self
+                    .plain_page(Resource::InventoryLevels, None, &format!("location_ids={}&", chunk.join(",")))
+                    .await?;
+                (page.items, LevelCursor::after(g, more, page.next))
+            }
+            LevelCursor::Page { group, more, page_info } => {
+                let page = self.plain_page(Resource::InventoryLevels, Some(&page_info), "").await?;
+                (page.items, LevelCursor::after(group, more, page.next))
+            }
+        };
+        Ok(Page { items: next.0, next: next.1.map(|c| c.encode()) })
+    }
+
+    async fn plain_page(
+        &self,
+        resource: Resource,
+        page_info: Option<&str>,
+        first_query: &str,
+    ) -> Result<Page, SyncError> {
         let name = resource.as_str();
         let url = match page_info {
-            None => format!("{}/{name}.json?{}limit={PAGE_SIZE}", self.base, resource.first_query()),
+            None => format!("{}/{name}.json?{first_query}limit={PAGE_SIZE}", self.base),
             Some(p) => {
                 let mut u = url::Url::parse(&format!("{}/{name}.json", self.base)).map_err(|e| {
                     SyncError::Malformed { url: self.base.clone(), message: format!("bad API URL: {e}") }
@@ -421,6 +548,10 @@ impl AdminClient {
 
     /// `GET /{resource}/count.json` (`None` when the shop does not say).
     pub async fn total(&self, resource: Resource) -> Result<Option<u64>, SyncError> {
+        if resource == Resource::InventoryLevels {
+            // No count endpoint for stock levels.
+            return Ok(None);
+        }
         let url = format!("{}/{}/count.json?{}", self.base, resource.as_str(), resource.first_query());
         let url = url.trim_end_matches(['?', '&']).to_owned();
         Ok(self.get(&url).await?.0["count"].as_u64())
@@ -668,6 +799,23 @@ mod tests {
         assert_eq!(parse_retry_after("2.0"), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after("0.05"), Some(Duration::from_millis(50)));
         assert_eq!(parse_retry_after("-1"), None);
+    }
+
+    #[test]
+    fn stock_level_cursors_round_trip() {
+        for c in [
+            LevelCursor::Group(0),
+            LevelCursor::Group(3),
+            LevelCursor::Page { group: 1, more: true, page_info: "eyJsYXN0IjoxfQ".into() },
+            LevelCursor::Page { group: 0, more: false, page_info: "a:b".into() },
+        ] {
+            assert_eq!(LevelCursor::parse(&c.encode()), Some(c));
+        }
+        for bad in ["", "loc:x", "1:2:abc", "1:1:", "eyJsYXN0IjoxfQ"] {
+            assert_eq!(LevelCursor::parse(bad), None, "{bad}");
+        }
+        assert_eq!(LevelCursor::after(0, true, None), Some(LevelCursor::Group(1)));
+        assert_eq!(LevelCursor::after(2, false, None), None);
     }
 
     #[test]

@@ -23,6 +23,8 @@ struct Texts {
     otp_wrong: PerLanguage,
     otp_email_subject: PerLanguage,
     otp_email_body: PerLanguage,
+    otp_sent_sms: PerLanguage,
+    otp_sms_body: PerLanguage,
     order_state: BTreeMap<String, BTreeMap<String, String>>,
     human_words: BTreeMap<String, Vec<String>>,
     anger_words: BTreeMap<String, Vec<String>>,
@@ -85,6 +87,17 @@ pub fn otp_sent(lang: &str) -> &'static str {
 /// "That code is not right. {{left}} tries left."
 pub fn otp_wrong(lang: &str) -> &'static str {
     pick(&TEXTS.otp_wrong, lang)
+}
+
+/// The bot's message after texting a one-time code to the order's phone
+/// (`{{order.number}}`, `{{phone}}` masked).
+pub fn otp_sent_sms(lang: &str) -> &'static str {
+    pick(&TEXTS.otp_sent_sms, lang)
+}
+
+/// The SMS carrying a one-time code (`{{code}}`, `{{order.number}}`).
+pub fn otp_sms(lang: &str) -> &'static str {
+    pick(&TEXTS.otp_sms_body, lang)
 }
 
 /// Subject and body of the e-mail carrying a one-time code (`{{code}}`).
@@ -154,9 +167,18 @@ mod tests {
                 assert!(m.contains_key(l), "fallback {intent} {l}");
             }
             assert!(!TEXTS.human_words[l].is_empty() && !TEXTS.anger_words[l].is_empty(), "{l}");
-            for m in
-                [&TEXTS.order_not_found, &TEXTS.ask_order_email, &TEXTS.email_mismatch, &TEXTS.order_status_unshipped]
-            {
+            for m in [
+                &TEXTS.order_not_found,
+                &TEXTS.ask_order_email,
+                &TEXTS.email_mismatch,
+                &TEXTS.order_status_unshipped,
+                &TEXTS.otp_sent,
+                &TEXTS.otp_wrong,
+                &TEXTS.otp_email_subject,
+                &TEXTS.otp_email_body,
+                &TEXTS.otp_sent_sms,
+                &TEXTS.otp_sms_body,
+            ] {
                 assert!(m.contains_key(l), "{l}");
             }
             assert_eq!(TEXTS.order_state[l].len(), 7, "{l}");

@@ -50,6 +50,15 @@ pub struct Config {
     pub smtp_url: Secret,
     /// Sender address of Ferry's e-mails.
     pub smtp_from: String,
+    /// Base URL of an SMS provider speaking Twilio's Messages API
+    /// (`https://api.twilio.com`). Empty: no SMS is sent.
+    pub sms_url: String,
+    /// The provider's account sid.
+    pub sms_account_sid: String,
+    /// The provider's auth token.
+    pub sms_auth_token: Secret,
+    /// Sender number (E.164) or sender id of Ferry's SMS.
+    pub sms_from: String,
 }
 
 impl Default for Config {
@@ -66,6 +75,10 @@ impl Default for Config {
             log_format: "text".into(),
             smtp_url: Secret::default(),
             smtp_from: "Ferry <no-reply@localhost>".into(),
+            sms_url: String::new(),
+            sms_account_sid: String::new(),
+            sms_auth_token: Secret::default(),
+            sms_from: String::new(),
         }
     }
 }
@@ -107,6 +120,14 @@ log_format = "text"
 # the bot asks for the order's e-mail address instead.
 smtp_url = ""
 smtp_from = "Ferry <no-reply@localhost>"
+
+# SMS for one-time codes to an order's phone (used when the order has no
+# e-mail or the e-mail cannot be sent), through a provider speaking Twilio's
+# Messages API. Empty sms_url: no SMS is sent.
+sms_url = ""            # e.g. "https://api.twilio.com"
+sms_account_sid = ""
+sms_auth_token = ""
+sms_from = ""           # e.g. "+15005550006"
 "#;
 
 impl Config {
@@ -132,6 +153,15 @@ impl Config {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        if !self.sms_url.trim().is_empty() {
+            let u = url::Url::parse(self.sms_url.trim()).context("sms_url is not a URL")?;
+            anyhow::ensure!(matches!(u.scheme(), "http" | "https"), "sms_url must be http or https");
+            anyhow::ensure!(
+                !self.sms_account_sid.trim().is_empty() && !self.sms_auth_token.0.trim().is_empty(),
+                "sms_url needs sms_account_sid and sms_auth_token"
+            );
+            anyhow::ensure!(!self.sms_from.trim().is_empty(), "sms_url needs sms_from (the sender number or id)");
+        }
         anyhow::ensure!(
             matches!(self.sqlite_synchronous.as_str(), "full" | "normal"),
             "sqlite_synchronous must be \"full\" or \"normal\""

@@ -120,6 +120,7 @@ async fn seed_shop(app: &App, owner: &Actor, account: ferry_core::AccountId) -> 
             owner,
             account,
             ferry_app::commerce::NewShopInput {
+                platform: ferry_storage::ShopPlatform::Shopify,
                 name: "Ferry Demo Shop (Shopify)".into(),
                 shop_domain: "ferry-demo.myshopify.com".into(),
                 secret: None,

@@ -104,6 +104,12 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
             public_url,
             smtp: (!cfg.smtp_url.0.trim().is_empty())
                 .then(|| SmtpConfig { url: cfg.smtp_url.0.clone(), from: cfg.smtp_from.clone() }),
+            sms: (!cfg.sms_url.trim().is_empty()).then(|| ferry_app::SmsConfig {
+                base_url: cfg.sms_url.trim().to_owned(),
+                account_sid: cfg.sms_account_sid.trim().to_owned(),
+                auth_token: cfg.sms_auth_token.0.clone(),
+                from: cfg.sms_from.trim().to_owned(),
+            }),
             ..AppConfig::default()
         },
         ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },
@@ -180,7 +186,11 @@ fn main() -> anyhow::Result<()> {
             Command::Import { which } => {
                 init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
                 let storage = open_storage(&cfg).await?;
-                import::run(storage, which).await
+                let status = import::run(storage, which).await?;
+                if status != 0 {
+                    std::process::exit(i32::from(status));
+                }
+                Ok(())
             }
             Command::Bench { which } => bench::run(which).await,
             Command::DefaultConfig | Command::Nlu { .. } => Ok(()),

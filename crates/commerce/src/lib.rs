@@ -11,6 +11,7 @@
 //! refund and re-address orders, and the rules those actions obey.
 
 pub mod actions;
+pub mod import;
 pub mod mirror;
 pub mod model;
 pub mod money;

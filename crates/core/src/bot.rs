@@ -199,6 +199,10 @@ pub struct OneTimeCode {
     pub expires_at: chrono::DateTime<chrono::Utc>,
     /// Wrong codes entered.
     pub attempts: u32,
+    /// Where it went, masked (`a***@example.com`, `+34••••••678 by SMS`),
+    /// for the agents' "verified by" line.
+    #[serde(default)]
+    pub sent_to: Option<String>,
 }
 
 /// Why the bot passed a conversation to people.

@@ -98,12 +98,14 @@ pub struct SpawnOptions {
     pub clock: Arc<dyn Clock>,
     /// Outgoing mail.
     pub smtp: Option<ferry_app::SmtpConfig>,
+    /// Outgoing SMS.
+    pub sms: Option<ferry_app::SmsConfig>,
 }
 
 impl SpawnOptions {
     /// Defaults for `backend`.
     pub fn new(backend: Backend) -> Self {
-        Self { backend, max_body_bytes: 1024 * 1024, clock: Arc::new(SystemClock), smtp: None }
+        Self { backend, max_body_bytes: 1024 * 1024, clock: Arc::new(SystemClock), smtp: None, sms: None }
     }
 }
 
@@ -122,7 +124,7 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
         storage,
         o.clock,
         Arc::new(MemoryAttachments::default()),
-        AppConfig { smtp: o.smtp.clone(), ..AppConfig::default() },
+        AppConfig { smtp: o.smtp.clone(), sms: o.sms.clone(), ..AppConfig::default() },
         ApiConfig { max_body_bytes: o.max_body_bytes, secure_cookies: false },
     );
     node.spawn_background(Background { dispatcher: true, worker: false, snooze_timer: false });
@@ -233,6 +235,17 @@ impl TestApp {
     /// POST JSON with a token.
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
         self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// POSTs a raw body (a file upload) with a token.
+    pub async fn post_bytes(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("api_access_token", token)
+            .header("content-type", content_type)
+            .body(body);
+        Self::answer(req.send().await.unwrap()).await
     }
 
     async fn answer(resp: reqwest::Response) -> Answer {
@@ -364,6 +377,90 @@ impl SmtpSink {
 
     /// Messages received so far (headers and body).
     pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+/// One SMS an [`SmsSink`] accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sms {
+    /// `To`.
+    pub to: String,
+    /// `From`.
+    pub from: String,
+    /// `Body`.
+    pub body: String,
+}
+
+/// A local server speaking Twilio's Messages API (`POST
+/// /2010-04-01/Accounts/{sid}/Messages.json`, form-encoded, basic auth),
+/// keeping every message it accepts, for tests of the SMS Ferry sends.
+pub struct SmsSink {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    messages: Arc<std::sync::Mutex<Vec<Sms>>>,
+}
+
+/// The sink's account sid and auth token.
+pub const SMS_SID: &str = "AC00000000000000000000000000000001";
+const SMS_TOKEN: &str = "sms-auth-token-for-tests";
+
+impl SmsSink {
+    /// Starts the sink on a random local port.
+    pub async fn start() -> Self {
+        use axum::extract::{Path, State};
+        use axum::http::{HeaderMap, StatusCode};
+        type Store = Arc<std::sync::Mutex<Vec<Sms>>>;
+        async fn create(
+            State(store): State<Store>,
+            Path(sid): Path<String>,
+            headers: HeaderMap,
+            body: String,
+        ) -> (StatusCode, axum::Json<Value>) {
+            use base64::Engine;
+            let expected =
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{SMS_SID}:{SMS_TOKEN}")));
+            let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+            if sid != SMS_SID || auth != Some(expected.as_str()) {
+                let e = serde_json::json!({"code": 20003, "message": "Authenticate", "status": 401,
+                    "more_info": "https://www.twilio.com/docs/errors/20003"});
+                return (StatusCode::UNAUTHORIZED, axum::Json(e));
+            }
+            let form: std::collections::HashMap<String, String> =
+                url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+            let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+            if !field("To").starts_with('+') {
+                let e = serde_json::json!({"code": 21211, "message": format!("The 'To' number {} is not a valid phone number.", field("To")), "status": 400});
+                return (StatusCode::BAD_REQUEST, axum::Json(e));
+            }
+            let mut list = store.lock().unwrap();
+            list.push(Sms { to: field("To"), from: field("From"), body: field("Body") });
+            let msg = serde_json::json!({"sid": format!("SM{:032}", list.len()), "status": "queued",
+                "to": field("To"), "from": field("From"), "body": field("Body"), "account_sid": SMS_SID});
+            (StatusCode::CREATED, axum::Json(msg))
+        }
+        let messages: Store = Arc::default();
+        let app = axum::Router::new()
+            .route("/2010-04-01/Accounts/{sid}/Messages.json", axum::routing::post(create))
+            .with_state(messages.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { addr, messages }
+    }
+
+    /// The configuration that sends through this sink.
+    pub fn config(&self) -> ferry_app::SmsConfig {
+        ferry_app::SmsConfig {
+            base_url: format!("http://{}", self.addr),
+            account_sid: SMS_SID.into(),
+            auth_token: SMS_TOKEN.into(),
+            from: "+15005550006".into(),
+        }
+    }
+
+    /// Messages accepted so far.
+    pub fn messages(&self) -> Vec<Sms> {
         self.messages.lock().unwrap().clone()
     }
 }

@@ -41,6 +41,7 @@ on_both!(
     the_bot_is_edited_trained_and_tested,
     shopify_webhooks_fill_the_order_mirror_the_bot_answers_from,
     a_buyer_proves_the_order_with_a_code_sent_to_its_email,
+    a_buyer_proves_the_order_with_a_code_texted_to_its_phone,
 );
 
 fn acct(t: &Tenant) -> String {
@@ -1149,4 +1150,59 @@ async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
     let conv = app.get(&format!("{ap}/conversations/{c}"), &t.owner_token).await;
     assert_eq!(conv.json["status"], "open");
     assert_eq!(sink.messages().len(), 2);
+}
+
+async fn a_buyer_proves_the_order_with_a_code_texted_to_its_phone(b: Backend) {
+    // Mail is configured but the order has no e-mail: the code goes by SMS
+    // to the order's phone.
+    let sink = SmsSink::start().await;
+    let mail = SmtpSink::start().await;
+    let opts = SpawnOptions { sms: Some(sink.config()), smtp: Some(mail.config()), ..SpawnOptions::new(b) };
+    let Some(app) = spawn_with(opts).await else { return };
+    let t = app.tenant("Text Shop").await;
+    let ap = acct(&t);
+    let secret = "shpss_texts_0123456789abcdef";
+    let r = app
+        .post(
+            &format!("{ap}/shop_connections"),
+            &t.owner_token,
+            json!({"name": "S", "shop_domain": "texts.myshopify.com", "secret": secret}),
+        )
+        .await;
+    let conn = r.json["id"].as_i64().unwrap();
+    let mut order = shopify_order(7101, 1001, "x@example.com", "2026-11-20T10:00:00Z", Some("JJD7101"));
+    order["email"] = Value::Null;
+    order["customer"]["email"] = Value::Null;
+    order["phone"] = json!("+34 612 345 678");
+    app.shopify_webhook(conn, secret, "orders/create", "t-1", &order).await;
+    app.call(
+        Method::PATCH,
+        &format!("{ap}/inboxes/{}", t.inbox),
+        Some(&t.owner_token),
+        Some(json!({"config": {"bot_enabled": true}})),
+    )
+    .await;
+
+    let r = app.webhook(&t, &buyer_message("s-1", "pablo", "¿Dónde está mi pedido #1001?")).await;
+    let c = r.json["conversation_id"].as_i64().unwrap();
+    let msgs = thread(&app, &t, c).await;
+    let asked = by_kind(&msgs, "outgoing")[0]["text"].as_str().unwrap().to_owned();
+    assert!(asked.contains("SMS") && asked.contains("+34••••••678"), "{asked}");
+    assert!(!asked.contains("612 345") && !asked.contains("JJD7101"), "{asked}");
+    let texts = sink.messages();
+    assert_eq!(texts.len(), 1);
+    assert!(mail.messages().is_empty());
+    assert_eq!((texts[0].to.as_str(), texts[0].from.as_str()), ("+34612345678", "+15005550006"));
+    assert!(texts[0].body.contains("1001"), "{}", texts[0].body);
+    let code = texts[0].body.split(|c: char| !c.is_ascii_digit()).find(|run| run.len() == 6).unwrap().to_owned();
+
+    app.webhook(&t, &buyer_message("s-2", "pablo", &code)).await;
+    let msgs = thread(&app, &t, c).await;
+    let answer = by_kind(&msgs, "outgoing")[1]["text"].as_str().unwrap().to_owned();
+    assert!(answer.contains("https://track.test/JJD7101"), "{answer}");
+    let activity: Vec<&str> = by_kind(&msgs, "activity").iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert!(
+        activity.contains(&"Verified as the buyer of order #1001: one-time code sent to +34••••••678 by SMS"),
+        "{activity:?}"
+    );
 }

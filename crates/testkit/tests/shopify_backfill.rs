@@ -31,6 +31,7 @@ on_both!(
     an_interrupted_backfill_resumes_from_its_cursor,
     rate_limits_are_waited_out,
     a_refused_token_is_a_clear_error,
+    stock_levels_are_backfilled_per_location_and_resume,
 );
 
 struct Setup {
@@ -185,4 +186,33 @@ async fn a_refused_token_is_a_clear_error(backend: Backend) {
     assert!(msg.contains("Invalid API key or access token"), "{msg}");
     assert_eq!(shop.requests(), 1, "no retries on 401");
     assert_eq!(s.storage.get_sync_state(s.account, s.connection, "orders").await.unwrap(), None);
+}
+
+async fn stock_levels_are_backfilled_per_location_and_resume(backend: Backend) {
+    // 300 products at two locations: 600 levels, three pages.
+    let shop = MockShop::start(MockOptions { products: 300, ..mock(0) }).await.unwrap();
+    let Some(s) = setup(backend, &shop, shop.token()).await else { return };
+    backfill(&s.storage, s.connection, Resource::Products, &fast(), |_| {}).await.unwrap();
+    // The second page of levels fails until the shop recovers.
+    shop.fail_after_pages(Some(shop.pages_served() + 1));
+    let err = backfill(&s.storage, s.connection, Resource::InventoryLevels, &fast(), |_| {}).await.unwrap_err();
+    assert!(matches!(err, SyncError::GaveUp { .. }), "{err}");
+    let state = s.storage.get_sync_state(s.account, s.connection, "inventory_levels").await.unwrap().unwrap();
+    assert_eq!((state.done, state.fetched), (false, 250));
+    assert!(state.cursor.as_deref().is_some_and(|c| c.starts_with("0:0:")), "{:?}", state.cursor);
+    shop.fail_after_pages(None);
+    let r = backfill(&s.storage, s.connection, Resource::InventoryLevels, &fast(), |_| {}).await.unwrap();
+    assert_eq!((r.resumed, r.fetched, r.fetched_now, r.pages, r.total), (true, 600, 350, 2, None));
+    // Each variant's stock is the sum over both locations, as the product says.
+    let products = s.storage.list_products(s.account, s.connection).await.unwrap();
+    assert_eq!(products.len(), 300);
+    for p in &products {
+        let v = &p.variants[0];
+        let item = v.inventory_item_id.as_deref().unwrap();
+        let stock = s.storage.available_stock(s.account, s.connection, item).await.unwrap();
+        assert_eq!(stock, v.inventory_quantity, "{item}");
+    }
+    // A finished pass is not fetched again.
+    let again = backfill(&s.storage, s.connection, Resource::InventoryLevels, &fast(), |_| {}).await.unwrap();
+    assert!(again.already_done);
 }

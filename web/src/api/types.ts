@@ -44,3 +44,5 @@ export type Address = S['AddressView'];
 export type OrderActions = S['OrderActionsView'];
 export type OrderActionState = S['OrderActionView'];
 export type AuditEntry = S['AuditEntryView'];
+export type ImportReport = S['ImportReportView'];
+export type RejectedRow = S['RejectedRowView'];

@@ -3,7 +3,7 @@ import type { Order } from '../api/types';
 import { messages } from './messages';
 import { shopMessages } from './shop-messages';
 import {
-  deliveryPromise, itemCount, lineText, money, newestFirst, ORDER_STATES, orderSummary, safeUrl, shipmentPhrase, shopBody, shortDate, stateBadge,
+  deliveryPromise, itemCount, lineText, money, importQuery, newestFirst, ORDER_STATES, orderSummary, rejectedLine, safeUrl, shipmentPhrase, shopBody, shortDate, stateBadge,
 } from './orders';
 
 function order(over: Partial<Order> = {}): Order {
@@ -123,5 +123,25 @@ describe('shopBody', () => {
     expect(shopBody({ name: ' Demo ', shop_domain: 'https://Demo.myshopify.com/admin', secret: '', api_url: ' ', access_token: 'tok' })).toEqual({
       name: 'Demo', shop_domain: 'demo.myshopify.com', secret: undefined, api_url: undefined, access_token: 'tok',
     });
+  });
+});
+
+describe('file imports', () => {
+  it('builds the query from the file name and the defaults', () => {
+    expect(importQuery({ kind: 'orders', fileName: 'Orders.CSV', currency: ' eur ', dryRun: false })).toBe('kind=orders&format=csv&currency=EUR');
+    expect(importQuery({ kind: 'products', fileName: 'x.ndjson', currency: 'euro', dryRun: true })).toBe('kind=products&format=json&dry_run=true');
+    expect(importQuery({ kind: 'orders', fileName: 'export', currency: '', dryRun: false })).toBe('kind=orders');
+  });
+  it('describes a rejected row with its line, order, cell and reason', () => {
+    expect(rejectedLine({ line: 4, key: '1002', column: 'quantity', value: 'two', reason: 'must be a whole number from 1' }))
+      .toBe('line 4 (1002) · quantity "two": must be a whole number from 1');
+    expect(rejectedLine({ line: 5, key: '1002', column: null, value: null, reason: 'order 1002 was rejected because of line 4' }))
+      .toBe('line 5 (1002) · order 1002 was rejected because of line 4');
+    expect(rejectedLine({ line: 2, column: 'currency', value: null, reason: 'no currency (add a currency column or give a default currency)' }))
+      .toBe('line 2 · no currency (add a currency column or give a default currency)');
+  });
+  it('sends only name and domain for a file-import shop', () => {
+    expect(shopBody({ name: ' Own ', shop_domain: 'https://Own.example/shop', secret: 's', api_url: 'u', access_token: 't', platform: 'import' }))
+      .toEqual({ name: 'Own', shop_domain: 'own.example', platform: 'import' });
   });
 });

@@ -136,13 +136,39 @@ export function safeUrl(url: string | null | undefined): string | null {
 }
 
 /** The optional fields of the shop form as the API wants them: blanks left out. */
-export function shopBody(f: { name: string; shop_domain: string; secret: string; api_url: string; access_token: string }) {
+export function shopBody(f: {
+  name: string; shop_domain: string; secret: string; api_url: string; access_token: string; platform?: string;
+}) {
   const opt = (s: string) => (s.trim() ? s.trim() : undefined);
+  const domain = f.shop_domain.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  if (f.platform === 'import') return { name: f.name.trim(), shop_domain: domain, platform: 'import' };
   return {
     name: f.name.trim(),
-    shop_domain: f.shop_domain.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/.*$/, ''),
+    shop_domain: domain,
     secret: opt(f.secret),
     api_url: opt(f.api_url),
     access_token: opt(f.access_token),
   };
+}
+
+/** The query of a file import: what the file holds, how to read it, and defaults for rows that leave them out. */
+export function importQuery(o: { kind: string; fileName: string; currency: string; dryRun: boolean }): string {
+  const q = new URLSearchParams({ kind: o.kind });
+  const ext = o.fileName.toLowerCase().split('.').pop() ?? '';
+  if (ext === 'csv') q.set('format', 'csv');
+  else if (['json', 'jsonl', 'ndjson'].includes(ext)) q.set('format', 'json');
+  const currency = o.currency.trim().toUpperCase();
+  if (/^[A-Z]{3}$/.test(currency)) q.set('currency', currency);
+  if (o.dryRun) q.set('dry_run', 'true');
+  return q.toString();
+}
+
+/** A rejected row as one line: `line 4 (#1002) · quantity "two": must be a whole number from 1`. */
+export function rejectedLine(r: { line: number; key?: string | null; column?: string | null; value?: string | null; reason: string }): string {
+  let s = `line ${r.line}`;
+  if (r.key) s += ` (${r.key})`;
+  s += ' · ';
+  if (r.column && r.value != null) s += `${r.column} "${r.value}": `;
+  else if (r.column && !r.reason.includes(r.column)) s += `${r.column}: `;
+  return s + r.reason;
 }

@@ -10,10 +10,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use ferry_api_types::ErrorBody;
+use ferry_app::AppError;
 use ferry_app::commerce::{NewShopInput, ShopifyHeaders, ShopifyWebhookOutcome};
 use ferry_commerce::money::format_minor;
 use ferry_core::{AccountId, ContactId, OrderId, ShopConnectionId};
-use ferry_storage::{ShopConnection, StoredOrder};
+use ferry_storage::{ShopConnection, ShopPlatform, StoredOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -68,6 +69,10 @@ pub struct CreateShopConnection {
     /// Admin API access token.
     #[serde(default)]
     pub access_token: Option<String>,
+    /// `shopify` (the default) or `import` (orders and products come from
+    /// uploaded CSV or JSON files).
+    #[serde(default)]
+    pub platform: Option<String>,
 }
 
 /// A postal address.
@@ -320,7 +325,13 @@ pub async fn create_shop_connection(
     AppPath(account): AppPath<i64>,
     AppJson(req): AppJson<CreateShopConnection>,
 ) -> Result<(StatusCode, Json<ShopConnectionView>), ApiError> {
+    let platform = match req.platform.as_deref().map(str::trim) {
+        None | Some("") | Some("shopify") => ShopPlatform::Shopify,
+        Some("import") => ShopPlatform::Import,
+        Some(_) => return Err(AppError::invalid("platform", "platform is shopify or import").into()),
+    };
     let input = NewShopInput {
+        platform,
         name: req.name,
         shop_domain: req.shop_domain,
         secret: req.secret,

@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod meta;
 pub mod order_actions;
 pub mod search;
+pub mod shop_import;
 pub mod webhooks;
 pub mod widget;
 pub mod ws;
@@ -64,5 +65,6 @@ pub fn routes() -> Router<ApiState> {
         .merge(bot::routes())
         .merge(commerce::routes())
         .merge(order_actions::routes())
+        .merge(shop_import::routes())
         .fallback(crate::assets::fallback)
 }

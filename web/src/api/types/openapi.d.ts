@@ -584,6 +584,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/shop_connections/{connection_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports orders or products from a CSV or JSON file (the request body)
+         *     into a file-import shop (owners and admins). Valid records are applied;
+         *     every other row comes back with its line, column and reason.
+         */
+        post: operations["import_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/tags": {
         parameters: {
             query?: never;
@@ -1377,6 +1398,11 @@ export interface components {
             api_url?: string | null;
             /** @description Display name. */
             name: string;
+            /**
+             * @description `shopify` (the default) or `import` (orders and products come from
+             *     uploaded CSV or JSON files).
+             */
+            platform?: string | null;
             /** @description The Shopify app's API secret (signs webhooks); generated when absent. */
             secret?: string | null;
             /** @description `example.myshopify.com`. */
@@ -1576,6 +1602,30 @@ export interface components {
          * @enum {string}
          */
         IdentityKind: "email" | "phone" | "whatsapp" | "web_visitor" | "telegram" | "messenger" | "instagram" | "amazon" | "api_handle";
+        /** @description What an upload did. */
+        ImportReportView: {
+            /** @description Orders or products accepted. */
+            accepted: number;
+            /** @description Records written (unchanged ones are not rewritten). */
+            changed: number;
+            /**
+             * Format: int64
+             * @description The shop written to.
+             */
+            connection_id: number;
+            /** @description Nothing was written. */
+            dry_run: boolean;
+            /** @description `csv` or `json`. */
+            format: string;
+            /** @description Columns that were not read. */
+            ignored_columns: string[];
+            /** @description `orders` or `products`. */
+            kind: string;
+            /** @description Rows not imported and why. */
+            rejected: components["schemas"]["RejectedRowView"][];
+            /** @description Data rows read. */
+            rows: number;
+        };
         /**
          * @description Settings of an inbox. Unknown keys are kept in `extra` so channel issues
          *     can add settings without a migration.
@@ -1714,6 +1764,11 @@ export interface components {
             order: string;
             /** @description Random salt. */
             salt: string;
+            /**
+             * @description Where it went, masked (`a***@example.com`, `+34••••••678 by SMS`),
+             *     for the agents' "verified by" line.
+             */
+            sent_to?: string | null;
         };
         /** @description Whether one action may be taken now. */
         OrderActionView: {
@@ -1894,6 +1949,22 @@ export interface components {
             created_at: string;
             /** @description Why. */
             note?: string | null;
+        };
+        /** @description A row that was not imported. */
+        RejectedRowView: {
+            /** @description The column at fault. */
+            column?: string | null;
+            /** @description The order number or product the row belongs to. */
+            key?: string | null;
+            /**
+             * @description CSV: line of the file (the header is line 1); JSON: the record's
+             *     position.
+             */
+            line: number;
+            /** @description Why it was not imported. */
+            reason: string;
+            /** @description Its value. */
+            value?: string | null;
         };
         /** @description `PUT /bot`: the whole document. */
         ReplaceBotDocument: {
@@ -4026,6 +4097,89 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_file: {
+        parameters: {
+            query: {
+                /** @description `orders` or `products`. */
+                kind: string;
+                /** @description `csv` or `json`; guessed from the content when absent. */
+                format?: string;
+                /** @description Currency of rows without one (ISO 4217). */
+                currency?: string;
+                /**
+                 * @description Region of phone numbers written without a country code (ISO 3166
+                 *     alpha-2).
+                 */
+                region?: string;
+                /** @description Check the file without writing anything. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+                connection_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The file: CSV with a header line, or JSON */
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReportView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not a file-import shop */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The file cannot be read */
             422: {
                 headers: {
                     [name: string]: unknown;
