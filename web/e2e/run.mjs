@@ -279,6 +279,18 @@ try {
     await agent.screenshot({ path: join(out, 'console-orders.png') });
   });
 
+  // The demo's shop connection has webhooks but no Admin API access: the
+  // order card says why it offers no actions instead of showing buttons.
+  await check('order actions: a shop without Admin API access says so on the order card', async () => {
+    if (!hasOrders) {
+      console.log('     skip: no orders to act on');
+      return;
+    }
+    const order = agent.locator('[data-testid=orders] [data-order="#1001"]');
+    await order.locator('[data-actions-note]', { hasText: 'no Admin API access' }).waitFor({ timeout: 5000 });
+    if (await order.locator('[data-action]').count()) throw new Error('action buttons shown for a shop that allows none');
+  });
+
   await check('order lookup in the search box opens the order', async () => {
     if (!hasOrders) {
       console.log('     skip: no seeded orders to look up');
@@ -345,6 +357,15 @@ try {
     await agent.locator('.search').fill(`E${run}-1`);
     await agent.locator(`[data-testid=search-results] [data-order-hit="#E${run}-1"]`).waitFor({ timeout: 3000 });
     await agent.locator('.search').fill('');
+    await agent.locator('[data-testid=settings]').click();
+  });
+
+  await check('owner opens Settings → Audit log', async () => {
+    await agent.locator('[data-testid=settings]').click();
+    await agent.locator('[data-tab=audit]').click();
+    const log = agent.locator('[data-testid=audit-log]');
+    await log.waitFor({ timeout: 5000 });
+    await log.locator('table, p', { hasText: /Nothing recorded yet|Outcome/ }).first().waitFor({ timeout: 5000 });
     await agent.locator('[data-testid=settings]').click();
   });
 

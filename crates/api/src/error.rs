@@ -43,6 +43,8 @@ impl IntoResponse for ApiError {
             AppError::Malformed(m) => body(StatusCode::BAD_REQUEST, "malformed_request", m.clone(), None),
             AppError::TooLarge(_) => body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string(), None),
             AppError::Conflict(m) => body(StatusCode::CONFLICT, "conflict", m.clone(), None),
+            AppError::Unsupported(m) => body(StatusCode::CONFLICT, "not_supported", m.clone(), None),
+            AppError::Upstream(m) => body(StatusCode::BAD_GATEWAY, "shop_error", m.clone(), None),
             AppError::Transition(t) => body(StatusCode::CONFLICT, "invalid_transition", t.to_string(), Some("status")),
             AppError::Storage(_) | AppError::Internal(_) => {
                 tracing::error!(error = ?e, "request failed");

@@ -50,6 +50,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::search::SearchDoc::openapi());
     doc.merge(crate::routes::bot::BotDoc::openapi());
     doc.merge(crate::routes::commerce::CommerceDoc::openapi());
+    doc.merge(crate::routes::order_actions::OrderActionsDoc::openapi());
     doc.merge(crate::routes::shop_import::ShopImportDoc::openapi());
     doc
 }

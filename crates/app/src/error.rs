@@ -37,6 +37,12 @@ pub enum AppError {
     /// It clashes with existing data (a taken e-mail, a duplicate name).
     #[error("{0}")]
     Conflict(String),
+    /// The shop connection does not allow the action.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The shop refused or failed (its message, safe to show).
+    #[error("{0}")]
+    Upstream(String),
     /// The conversation's state does not allow it.
     #[error(transparent)]
     Transition(#[from] TransitionError),

@@ -16,8 +16,10 @@ mod error;
 mod inbox_cache;
 pub mod intake;
 pub mod mail;
+pub mod order_actions;
 pub mod search;
 pub mod shop_import;
+pub mod shopify_connector;
 #[cfg(feature = "shopify-mock")]
 pub mod shopify_mock;
 pub mod shopify_sync;

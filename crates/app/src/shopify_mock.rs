@@ -3,18 +3,21 @@
 //! increasing ids, cursor pagination by the `Link` header (`page_info`),
 //! `X-Shopify-Shop-Api-Call-Limit`, a leaky bucket answering 429 with
 //! `Retry-After`, `/{resource}/count.json`, token checks (401), and
-//! failures on demand (500 or a dropped connection after K pages), and the
+//! failures on demand (500 or a dropped connection after K pages), the
 //! products' stock at two locations (`locations.json`,
-//! `inventory_levels.json?location_ids=…`).
+//! `inventory_levels.json?location_ids=…`), and the order actions (cancel,
+//! refunds, shipping address) with Shopify's answers and errors,
+//! remembering each changed order.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use base64::Engine;
 use chrono::{DateTime, Duration as ChronoDuration, FixedOffset, TimeZone, Utc};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -92,6 +95,7 @@ struct Shared {
     throttled: AtomicU64,
     failures: AtomicU64,
     fail_after: AtomicU64,
+    actions: Mutex<ActionState>,
 }
 
 /// A running mock shop; stops when dropped.
@@ -121,6 +125,7 @@ impl MockShop {
             throttled: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             fail_after: AtomicU64::new(fail_after),
+            actions: Mutex::new(ActionState::default()),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let task = tokio::spawn(async move {
@@ -361,7 +366,7 @@ fn decode_cursor(s: &str) -> Option<u64> {
     serde_json::from_slice::<Value>(&bytes).ok()?["last_id"].as_u64()
 }
 
-async fn handle(State(s): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     s.requests.fetch_add(1, Ordering::SeqCst);
     if headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok()) != Some(s.opts.token.as_str()) {
         return json_response(
@@ -409,7 +414,7 @@ async fn handle(State(s): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> R
         }
         return r;
     }
-    let mut r = route(&s, &uri);
+    let mut r = order_action(&s, &method, &uri, &body).unwrap_or_else(|| route(&s, &uri));
     r.headers_mut().insert("x-shopify-shop-api-call-limit", limit);
     r
 }
@@ -524,4 +529,241 @@ fn route(s: &Shared, uri: &Uri) -> Response {
         return r;
     }
     not_found()
+}
+
+// ---------------------------------------------------------------------------
+// Order actions: `GET`/`PUT /orders/{id}.json`, `POST /orders/{id}/cancel.json`,
+// `POST /orders/{id}/refunds/calculate.json`, `POST /orders/{id}/refunds.json`.
+// An order changed by an action is remembered; the others stay generated.
+
+/// What order actions changed, and whether they fail.
+#[derive(Default)]
+struct ActionState {
+    orders: HashMap<u64, Value>,
+    failing: bool,
+}
+
+impl MockShop {
+    /// The order with the shop's id `id` as the shop has it now (with what
+    /// order actions changed), if it exists.
+    pub fn order_now(&self, id: u64) -> Option<Value> {
+        current_order(&self.shared, id)
+    }
+
+    /// Makes the order action endpoints answer `500` (or not).
+    pub fn fail_actions(&self, failing: bool) {
+        if let Ok(mut a) = self.shared.actions.lock() {
+            a.failing = failing;
+        }
+    }
+}
+
+/// The sale transaction a generated order was paid with.
+fn sale_id(order_id: u64) -> u64 {
+    1_180_000_000 + (order_id - FIRST_ORDER_ID.min(order_id))
+}
+
+fn current_order(s: &Shared, id: u64) -> Option<Value> {
+    if let Some(v) = s.actions.lock().ok().and_then(|a| a.orders.get(&id).cloned()) {
+        return Some(v);
+    }
+    let index = id.checked_sub(FIRST_ORDER_ID)?;
+    (index < s.opts.orders).then(|| order(index))
+}
+
+fn unprocessable(errors: Value) -> Response {
+    json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({ "errors": errors }))
+}
+
+/// Moves the order's `updated_at` on by a minute and returns the new time.
+fn touch(o: &mut Value) -> String {
+    let before = o["updated_at"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    let now = shop_time(before.map_or_else(t0, |t| t.with_timezone(&Utc)) + ChronoDuration::minutes(1));
+    o["updated_at"] = Value::from(now.clone());
+    now
+}
+
+fn minor(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => ferry_commerce::money::parse_minor(s, "USD"),
+        Value::Number(n) => ferry_commerce::money::parse_minor(&n.to_string(), "USD"),
+        _ => None,
+    }
+}
+
+fn refundable(o: &Value) -> i64 {
+    let total = minor(&o["total_price"]).unwrap_or(0);
+    let refunded: i64 = o["refunds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["transactions"].as_array().into_iter().flatten())
+        .filter_map(|t| minor(&t["amount"]))
+        .sum();
+    total - refunded
+}
+
+fn money_text(minor: i64) -> String {
+    ferry_commerce::money::format_minor(minor, "USD")
+}
+
+/// The price of refunded lines, or Shopify's `errors`.
+fn lines_amount(o: &Value, lines: &[Value]) -> Result<i64, Value> {
+    let mut sum = 0;
+    for l in lines {
+        let item = o["line_items"].as_array().into_iter().flatten().find(|li| {
+            li["id"] == l["line_item_id"]
+                || l["line_item_id"].as_str().is_some_and(|s| s.parse::<u64>().ok() == li["id"].as_u64())
+        });
+        let (Some(item), Some(q)) = (item, l["quantity"].as_i64()) else {
+            return Err(json!({ "refund_line_items": ["line_item_id is invalid"] }));
+        };
+        if q <= 0 || q > item["quantity"].as_i64().unwrap_or(0) {
+            return Err(json!({ "refund_line_items": ["quantity cannot refund more items than were purchased"] }));
+        }
+        sum += minor(&item["price"]).unwrap_or(0) * q;
+    }
+    Ok(sum)
+}
+
+fn order_action(s: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Option<Response> {
+    let rest = uri.path().strip_prefix(API_PREFIX)?.strip_prefix("/orders/")?;
+    let (id, tail) = rest.split_once(['/', '.'])?;
+    let id: u64 = id.parse().ok()?;
+    let known = matches!(
+        (method.as_str(), tail),
+        ("GET" | "PUT", "json") | ("POST", "cancel.json" | "refunds/calculate.json" | "refunds.json")
+    );
+    if !known {
+        return None;
+    }
+    if s.actions.lock().is_ok_and(|a| a.failing) {
+        return Some(json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({ "errors": "Internal Server Error" })));
+    }
+    let Some(mut o) = current_order(s, id) else {
+        return Some(json_response(StatusCode::NOT_FOUND, &json!({ "errors": "Not Found" })));
+    };
+    let req: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(_) => return Some(json_response(StatusCode::BAD_REQUEST, &json!({ "errors": "Bad Request" }))),
+        }
+    };
+    let fulfilled = matches!(o["fulfillment_status"].as_str(), Some("fulfilled" | "partial"));
+    let cancelled = !o["cancelled_at"].is_null();
+    let (status, answer) = match (method.as_str(), tail) {
+        ("GET", _) => return Some(json_response(StatusCode::OK, &json!({ "order": o }))),
+        ("POST", "cancel.json") => {
+            if cancelled {
+                return Some(unprocessable(json!({ "base": ["Order has already been cancelled"] })));
+            }
+            if fulfilled {
+                return Some(unprocessable(json!({ "base": ["Cannot cancel an order that has been fulfilled"] })));
+            }
+            let reason = req["reason"].as_str().unwrap_or("other");
+            if !["customer", "fraud", "inventory", "declined", "other"].contains(&reason) {
+                return Some(unprocessable(json!({ "reason": ["is not included in the list"] })));
+            }
+            let now = touch(&mut o);
+            o["cancelled_at"] = Value::from(now.clone());
+            o["closed_at"] = Value::from(now);
+            o["cancel_reason"] = Value::from(reason);
+            (StatusCode::OK, json!({ "order": o }))
+        }
+        ("POST", "refunds/calculate.json") => {
+            let lines = req["refund"]["refund_line_items"].as_array().cloned().unwrap_or_default();
+            let amount = match lines_amount(&o, &lines) {
+                Ok(a) => a,
+                Err(e) => return Some(unprocessable(e)),
+            };
+            let calc = json!({ "refund": {
+                "currency": "USD", "shipping": { "amount": "0.00", "tax": "0.00", "maximum_refundable": "0.00" },
+                "refund_line_items": lines,
+                "transactions": [{ "order_id": id, "kind": "suggested_refund", "gateway": "bogus",
+                    "parent_id": sale_id(id), "amount": money_text(amount),
+                    "maximum_refundable": money_text(refundable(&o)), "currency": "USD" }]
+            }});
+            return Some(json_response(StatusCode::OK, &calc));
+        }
+        ("POST", "refunds.json") => {
+            let r = &req["refund"];
+            let lines = r["refund_line_items"].as_array().cloned().unwrap_or_default();
+            if let Err(e) = lines_amount(&o, &lines) {
+                return Some(unprocessable(e));
+            }
+            let transactions = r["transactions"].as_array().cloned().unwrap_or_default();
+            if transactions.is_empty() && lines.is_empty() {
+                return Some(unprocessable(json!({ "base": ["A refund needs transactions or refund line items"] })));
+            }
+            let mut amount = 0;
+            for t in &transactions {
+                if t["parent_id"].as_u64() != Some(sale_id(id)) {
+                    return Some(unprocessable(
+                        json!({ "transactions": ["parent_id is not a transaction of this order"] }),
+                    ));
+                }
+                match minor(&t["amount"]) {
+                    Some(a) if a > 0 => amount += a,
+                    _ => return Some(unprocessable(json!({ "transactions": ["amount must be greater than 0"] }))),
+                }
+            }
+            let left = refundable(&o);
+            if amount > left {
+                return Some(unprocessable(json!({ "base": [format!(
+                    "Transaction amount {} is greater than the refundable amount {}", money_text(amount), money_text(left)
+                )] })));
+            }
+            let now = touch(&mut o);
+            let n = o["refunds"].as_array().map_or(0, Vec::len) as u64;
+            let refund_id = 9_200_000_000 + (id - FIRST_ORDER_ID.min(id)) * 10 + n;
+            let refund = json!({
+                "id": refund_id, "order_id": id, "note": r["note"], "created_at": now, "processed_at": now,
+                "restock": false,
+                "transactions": transactions.iter().enumerate().map(|(k, t)| json!({
+                    "id": 1_290_000_000u64 + refund_id * 10 + k as u64, "kind": "refund", "status": "success",
+                    "amount": money_text(minor(&t["amount"]).unwrap_or(0)), "currency": "USD", "gateway": "bogus",
+                    "parent_id": t["parent_id"],
+                })).collect::<Vec<_>>(),
+                "refund_line_items": lines,
+            });
+            if let Some(list) = o["refunds"].as_array_mut() {
+                list.push(refund.clone());
+            }
+            o["financial_status"] = Value::from(if amount == left { "refunded" } else { "partially_refunded" });
+            (StatusCode::CREATED, json!({ "refund": refund }))
+        }
+        ("PUT", _) => {
+            let Some(new) = req["order"]["shipping_address"].as_object() else {
+                return Some(json_response(
+                    StatusCode::BAD_REQUEST,
+                    &json!({ "errors": { "order": "Required parameter missing or invalid" } }),
+                ));
+            };
+            let cc = new.get("country_code").and_then(Value::as_str).unwrap_or_default();
+            if cc.len() != 2 {
+                return Some(unprocessable(json!({ "shipping_address": ["country is not supported"] })));
+            }
+            touch(&mut o);
+            if let Some(addr) = o["shipping_address"].as_object_mut() {
+                for (k, v) in new {
+                    addr.insert(k.clone(), v.clone());
+                }
+                let name = [&addr["first_name"], &addr["last_name"]]
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .filter(|v| !v.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                addr.insert("name".into(), Value::from(name));
+            }
+            (StatusCode::OK, json!({ "order": o }))
+        }
+        _ => return None,
+    };
+    if let Ok(mut a) = s.actions.lock() {
+        a.orders.insert(id, o);
+    }
+    Some(json_response(status, &answer))
 }

@@ -357,11 +357,40 @@ impl AdminClient {
 
     /// GETs `url` with retries; returns the body and the `Link` header.
     async fn get(&self, url: &str) -> Result<(Value, Option<String>), SyncError> {
+        self.send(reqwest::Method::GET, url, None).await
+    }
+
+    /// Sends a request (with a JSON body, if any) to `path` under the API base
+    /// (`/orders/1/cancel.json`) and returns the JSON answer. 429s are
+    /// waited out; 5xx answers and network errors are retried only for
+    /// idempotent methods (a POST that may have been done is not repeated).
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, SyncError> {
+        let url = format!("{}{path}", self.base);
+        Ok(self.send(method, &url, body).await?.0)
+    }
+
+    /// Sends a request with retries; returns the body and the `Link` header.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<(Value, Option<String>), SyncError> {
+        let retry_failures = method.is_idempotent();
         let mut backoff = self.opts.backoff;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let last = match self.http.get(url).header("X-Shopify-Access-Token", &self.token).send().await {
+            let mut req = self.http.request(method.clone(), url).header("X-Shopify-Access-Token", &self.token);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let last = match req.send().await {
                 Err(e) => format!("network error: {}", without_url(&e)),
                 Ok(r) => {
                     let status = r.status();
@@ -418,7 +447,7 @@ impl AdminClient {
                     }
                 }
             };
-            if attempt >= self.opts.max_attempts {
+            if attempt >= self.opts.max_attempts || !retry_failures {
                 return Err(SyncError::GaveUp { url: strip_query(url), attempts: attempt, last });
             }
             self.count(|s| s.retried += 1);

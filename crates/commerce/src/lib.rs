@@ -6,7 +6,11 @@
 //! Writes carry the shop's own `updated_at`; applying them keeps the newer
 //! version of every record, so deliveries may arrive twice or out of order
 //! ([`Mirror`] is the reference the stores follow).
+//!
+//! [`actions`] holds the connector trait through which agents cancel,
+//! refund and re-address orders, and the rules those actions obey.
 
+pub mod actions;
 pub mod import;
 pub mod mirror;
 pub mod model;

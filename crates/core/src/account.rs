@@ -54,6 +54,29 @@ impl Role {
         matches!(self, Role::Owner | Role::Admin)
     }
 
+    /// Whether the role may cancel unfulfilled orders from a conversation
+    /// (every role: it is the everyday request agents handle).
+    pub fn can_cancel_orders(self) -> bool {
+        true
+    }
+
+    /// Whether the role may change an order's shipping address (every
+    /// role).
+    pub fn can_edit_orders(self) -> bool {
+        true
+    }
+
+    /// Whether the role may refund orders: money leaves the shop, so only
+    /// owners and admins.
+    pub fn can_refund_orders(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+
+    /// Whether the role may read the account's audit log.
+    pub fn can_read_audit_log(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+
     /// Whether the role may grant `other` to somebody: only an owner makes
     /// owners.
     pub fn can_grant(self, other: Role) -> bool {
@@ -151,6 +174,16 @@ pub fn normalize_email(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refunds_and_the_audit_log_need_admins() {
+        for r in [Role::Owner, Role::Admin, Role::Agent] {
+            assert!(r.can_cancel_orders() && r.can_edit_orders());
+        }
+        assert!(Role::Owner.can_refund_orders() && Role::Admin.can_refund_orders());
+        assert!(!Role::Agent.can_refund_orders());
+        assert!(Role::Admin.can_read_audit_log() && !Role::Agent.can_read_audit_log());
+    }
 
     #[test]
     fn only_owners_grant_owner() {

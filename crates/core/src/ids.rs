@@ -46,6 +46,8 @@ id_type!(
     EventId,
     /// A background job.
     JobId,
+    /// An entry of an account's audit log.
+    AuditEntryId,
     /// A saved answer the account's agents share.
     CannedResponseId,
     /// A connection to one shop (a Shopify store, an imported catalogue).

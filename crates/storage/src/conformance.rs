@@ -15,6 +15,10 @@ use ferry_core::message::{ContentPart, DeliveryStatus, MessageKind, Sender};
 use ferry_core::{AccountId, CannedResponseId, InboxId, UserId};
 use std::sync::Arc;
 
+#[path = "conformance_audit.rs"]
+mod audit;
+pub use audit::*;
+
 /// A fixed instant the suite counts from.
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().unwrap()
@@ -42,6 +46,7 @@ where
     bot_documents_states_and_jobs(fresh().await).await;
     shop_mirror_keeps_the_newest_and_searches(fresh().await).await;
     shop_sync_state_resumes_per_resource(fresh().await).await;
+    audit_log_appends_filters_and_pages(fresh().await).await;
 }
 
 struct World {

@@ -536,3 +536,97 @@ pub struct OrderQuery {
     /// Page size.
     pub limit: u32,
 }
+
+/// Whether an audited action succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    /// It was done.
+    Ok,
+    /// It was refused or failed.
+    Failed,
+}
+
+impl AuditOutcome {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Ok => "ok",
+            AuditOutcome::Failed => "failed",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ok" => Some(AuditOutcome::Ok),
+            "failed" => Some(AuditOutcome::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// An entry of the audit log: who did what to which record, and how it
+/// went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Id (increasing).
+    pub id: ferry_core::AuditEntryId,
+    /// Account.
+    pub account_id: AccountId,
+    /// The user who acted, when a user did (kept when the user is deleted
+    /// as their name).
+    pub actor_id: Option<ferry_core::UserId>,
+    /// The actor's name at the time.
+    pub actor_name: String,
+    /// What was done (`order.cancel`, `order.refund`, …).
+    pub action: String,
+    /// Kind of the record acted on (`order`).
+    pub target_kind: String,
+    /// Its id.
+    pub target_id: String,
+    /// The request and its result, as JSON.
+    pub details: serde_json::Value,
+    /// How it went.
+    pub outcome: AuditOutcome,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new audit log entry.
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    /// The user who acted.
+    pub actor_id: Option<ferry_core::UserId>,
+    /// The actor's name.
+    pub actor_name: String,
+    /// What was done.
+    pub action: String,
+    /// Kind of the record acted on.
+    pub target_kind: String,
+    /// Its id.
+    pub target_id: String,
+    /// The request and its result.
+    pub details: serde_json::Value,
+    /// How it went.
+    pub outcome: AuditOutcome,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only this action.
+    pub action: Option<String>,
+    /// Only records of this kind.
+    pub target_kind: Option<String>,
+    /// Only this record (with `target_kind`).
+    pub target_id: Option<String>,
+    /// Entries older than this one (the cursor of the next page).
+    pub before: Option<ferry_core::AuditEntryId>,
+    /// Page size.
+    pub limit: u32,
+}

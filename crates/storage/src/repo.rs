@@ -361,6 +361,20 @@ pub trait CommerceRepo {
     ) -> StorageResult<()>;
 }
 
+/// The audit log: append-only, per account.
+#[async_trait]
+pub trait AuditRepo {
+    /// Appends an entry.
+    async fn append_audit(
+        &self,
+        account: AccountId,
+        new: NewAuditEntry,
+        now: DateTime<Utc>,
+    ) -> StorageResult<AuditEntry>;
+    /// Entries matching the query, newest first.
+    async fn list_audit(&self, account: AccountId, query: AuditQuery) -> StorageResult<Vec<AuditEntry>>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Storage:
@@ -377,6 +391,7 @@ pub trait Storage:
     + CannedResponseRepo
     + BotRepo
     + CommerceRepo
+    + AuditRepo
     + Send
     + Sync
 {

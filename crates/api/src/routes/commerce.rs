@@ -75,9 +75,71 @@ pub struct CreateShopConnection {
     pub platform: Option<String>,
 }
 
+/// A postal address.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct AddressView {
+    /// Recipient.
+    #[serde(default)]
+    pub name: String,
+    /// Street and number.
+    #[serde(default)]
+    pub address1: String,
+    /// More of the street.
+    #[serde(default)]
+    pub address2: String,
+    /// City.
+    #[serde(default)]
+    pub city: String,
+    /// State or province.
+    #[serde(default)]
+    pub province: String,
+    /// Postal code.
+    #[serde(default)]
+    pub zip: String,
+    /// ISO 3166-1 alpha-2 (`US`, `DE`).
+    #[serde(default)]
+    pub country_code: String,
+    /// Phone.
+    #[serde(default)]
+    pub phone: String,
+}
+
+impl From<ferry_commerce::Address> for AddressView {
+    fn from(a: ferry_commerce::Address) -> Self {
+        AddressView {
+            name: a.name,
+            address1: a.address1,
+            address2: a.address2,
+            city: a.city,
+            province: a.province,
+            zip: a.zip,
+            country_code: a.country_code,
+            phone: a.phone,
+        }
+    }
+}
+
+impl From<AddressView> for ferry_commerce::Address {
+    fn from(a: AddressView) -> Self {
+        ferry_commerce::Address {
+            name: a.name,
+            address1: a.address1,
+            address2: a.address2,
+            city: a.city,
+            province: a.province,
+            zip: a.zip,
+            country_code: a.country_code,
+            phone: a.phone,
+        }
+    }
+}
+
 /// One line of an order.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OrderLineView {
+    /// The shop's id of the line (refunds by line name it).
+    #[serde(default)]
+    pub external_id: String,
     /// Product title.
     pub title: String,
     /// Size, colour.
@@ -152,6 +214,9 @@ pub struct OrderView {
     pub line_items: Vec<OrderLineView>,
     /// Ship-to country (ISO 3166 alpha-2).
     pub ship_to_country: Option<String>,
+    /// Where it goes.
+    #[serde(default)]
+    pub shipping_address: Option<AddressView>,
     /// Shipments.
     pub fulfillments: Vec<FulfillmentView>,
     /// Refunds.
@@ -186,6 +251,7 @@ impl From<StoredOrder> for OrderView {
                 .line_items
                 .into_iter()
                 .map(|l| OrderLineView {
+                    external_id: l.external_id,
                     title: l.title,
                     variant_title: l.variant_title,
                     sku: l.sku,
@@ -193,7 +259,8 @@ impl From<StoredOrder> for OrderView {
                     price: format_minor(l.price_minor, &cur),
                 })
                 .collect(),
-            ship_to_country: o.shipping_address.map(|a| a.country_code).filter(|c| !c.is_empty()),
+            ship_to_country: o.shipping_address.as_ref().map(|a| a.country_code.clone()).filter(|c| !c.is_empty()),
+            shipping_address: o.shipping_address.map(AddressView::from),
             fulfillments: d
                 .fulfillments
                 .into_iter()

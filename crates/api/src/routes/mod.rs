@@ -8,6 +8,7 @@ pub mod commerce;
 pub mod contacts;
 pub mod conversations;
 pub mod meta;
+pub mod order_actions;
 pub mod search;
 pub mod shop_import;
 pub mod webhooks;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<ApiState> {
         .merge(search::routes())
         .merge(bot::routes())
         .merge(commerce::routes())
+        .merge(order_actions::routes())
         .merge(shop_import::routes())
         .fallback(crate::assets::fallback)
 }

@@ -60,6 +60,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/audit_log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's audit log, newest first (owners and admins). */
+        get: operations["audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/bot": {
         parameters: {
             query?: never;
@@ -472,6 +489,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/orders/{order_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the caller may do to an order now, and why not. */
+        get: operations["order_actions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/orders/{order_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels an unfulfilled order in the shop (every role). The answer is
+         *     the order as the shop now has it.
+         */
+        post: operations["cancel_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/orders/{order_id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refunds an amount, some lines, or all that is left of an order
+         *     (owners and admins).
+         */
+        post: operations["refund_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/orders/{order_id}/shipping_address": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces the shipping address of an order not shipped yet (every role). */
+        put: operations["update_shipping_address"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/shop_connections": {
         parameters: {
             query?: never;
@@ -698,6 +789,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A postal address. */
+        AddressView: {
+            /** @description Street and number. */
+            address1?: string;
+            /** @description More of the street. */
+            address2?: string;
+            /** @description City. */
+            city?: string;
+            /** @description ISO 3166-1 alpha-2 (`US`, `DE`). */
+            country_code?: string;
+            /** @description Recipient. */
+            name?: string;
+            /** @description Phone. */
+            phone?: string;
+            /** @description State or province. */
+            province?: string;
+            /** @description Postal code. */
+            zip?: string;
+        };
         /** @description A console user. */
         AgentView: {
             /**
@@ -791,6 +901,38 @@ export interface components {
             size?: number | null;
             /** @description Where the file can be fetched (the channel's URL or our storage key). */
             url: string;
+        };
+        /** @description An entry of the audit log. */
+        AuditEntryView: {
+            /** @description `order.cancel`, `order.refund`, `order.update_shipping_address`. */
+            action: string;
+            /**
+             * Format: int64
+             * @description Who acted (absent once the user is deleted).
+             */
+            actor_id?: number | null;
+            /** @description Their name at the time. */
+            actor_name: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /** @description The request and its context. */
+            details: Record<string, never>;
+            /** @description Why it failed. */
+            error?: string | null;
+            /**
+             * Format: int64
+             * @description Id (the `before` cursor of the next page).
+             */
+            id: number;
+            /** @description `ok` or `failed`. */
+            outcome: string;
+            /** @description Its id. */
+            target_id: string;
+            /** @description Kind of the record acted on (`order`). */
+            target_kind: string;
         };
         /** @description An entity the bot asked for. */
         Awaiting: {
@@ -936,6 +1078,20 @@ export interface components {
             payload: string;
             /** @description Label shown to the buyer. */
             title: string;
+        };
+        /** @description `POST /orders/{order_id}/cancel`. */
+        CancelOrder: {
+            /**
+             * Format: int64
+             * @description The conversation acted from: it gets an activity line.
+             */
+            conversation_id?: number | null;
+            /** @description Send the buyer the shop's cancellation e-mail. */
+            notify_customer?: boolean;
+            /** @description `customer` (default), `fraud`, `inventory`, `declined` or `other`. */
+            reason?: string;
+            /** @description Put the items back in stock. */
+            restock?: boolean;
         };
         /** @description A canned response: a saved answer the account's agents share. */
         CannedResponseView: {
@@ -1608,9 +1764,37 @@ export interface components {
             order: string;
             /** @description Random salt. */
             salt: string;
+            /**
+             * @description Where it went, masked (`a***@example.com`, `+34••••••678 by SMS`),
+             *     for the agents' "verified by" line.
+             */
+            sent_to?: string | null;
+        };
+        /** @description Whether one action may be taken now. */
+        OrderActionView: {
+            /** @description `cancel`, `refund` or `update_shipping_address`. */
+            action: string;
+            /** @description It may be taken. */
+            allowed: boolean;
+            /**
+             * @description Why not: `forbidden` (role), `not_supported` (the shop connection)
+             *     or `order_state`.
+             */
+            code?: string | null;
+            /** @description Why not, in words. */
+            reason?: string | null;
+        };
+        /** @description An order and what the caller may do to it. */
+        OrderActionsView: {
+            /** @description Each action. */
+            actions: components["schemas"]["OrderActionView"][];
+            /** @description The order. */
+            order: components["schemas"]["OrderView"];
         };
         /** @description One line of an order. */
         OrderLineView: {
+            /** @description The shop's id of the line (refunds by line name it). */
+            external_id?: string;
             /** @description Unit price (decimal, in the order's currency). */
             price: string;
             /**
@@ -1671,6 +1855,7 @@ export interface components {
             refunds: components["schemas"]["RefundView"][];
             /** @description Ship-to country (ISO 3166 alpha-2). */
             ship_to_country?: string | null;
+            shipping_address?: components["schemas"]["AddressView"] | null;
             /**
              * @description Where it stands: pending, paid, partially_shipped, shipped,
              *     delivered, cancelled, refunded.
@@ -1721,6 +1906,37 @@ export interface components {
             account_name: string;
             /** @description The user. */
             user: components["schemas"]["AgentView"];
+        };
+        /** @description One line to refund. */
+        RefundLineInput: {
+            /** @description The line's `external_id`. */
+            line_item_id: string;
+            /**
+             * Format: int64
+             * @description Units.
+             */
+            quantity: number;
+        };
+        /**
+         * @description `POST /orders/{order_id}/refund`: an `amount`, or `line_items`, or
+         *     neither for everything not refunded yet.
+         */
+        RefundOrder: {
+            /** @description Decimal amount in the order's currency (`"12.50"`). */
+            amount?: string | null;
+            /**
+             * Format: int64
+             * @description The conversation acted from.
+             */
+            conversation_id?: number | null;
+            /** @description ISO 4217; must be the order's (default). */
+            currency?: string | null;
+            /** @description Lines to refund instead of an amount. */
+            line_items?: components["schemas"]["RefundLineInput"][];
+            /** @description Why (shown in the shop). */
+            note?: string | null;
+            /** @description Send the buyer the shop's refund e-mail. */
+            notify_customer?: boolean;
         };
         /** @description A refund. */
         RefundView: {
@@ -2018,6 +2234,14 @@ export interface components {
             /** @description New name. */
             name?: string | null;
         };
+        /** @description `PUT /orders/{order_id}/shipping_address`. */
+        UpdateShippingAddress: components["schemas"]["AddressView"] & {
+            /**
+             * Format: int64
+             * @description The conversation acted from.
+             */
+            conversation_id?: number | null;
+        };
         /**
          * Format: int64
          * @description A person who logs in to the console (owner, admin or agent).
@@ -2309,6 +2533,46 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    audit_log: {
+        parameters: {
+            query?: {
+                /** @description Only this action (`order.refund`). */
+                action?: string;
+                /** @description Only records of this kind (`order`). */
+                target_kind?: string;
+                /** @description Only this record. */
+                target_id?: string;
+                /** @description Entries older than this id. */
+                before?: number;
+                /** @description Page size (1–200, default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryView"][];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3541,6 +3805,237 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    order_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderActionsView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelOrder"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description already cancelled or fulfilled, or the shop connection does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the shop refused or failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    refund_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundOrder"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description amount above what is left, wrong currency, … */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_shipping_address: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateShippingAddress"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
