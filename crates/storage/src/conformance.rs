@@ -42,6 +42,7 @@ where
     bot_documents_states_and_jobs(fresh().await).await;
     shop_mirror_keeps_the_newest_and_searches(fresh().await).await;
     shop_sync_state_resumes_per_resource(fresh().await).await;
+    crate::conformance_alerts::run_all(&fresh).await;
 }
 
 struct World {

@@ -377,6 +377,7 @@ pub trait Storage:
     + CannedResponseRepo
     + BotRepo
     + CommerceRepo
+    + crate::alerts::AlertRepo
     + Send
     + Sync
 {
