@@ -50,5 +50,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::search::SearchDoc::openapi());
     doc.merge(crate::routes::bot::BotDoc::openapi());
     doc.merge(crate::routes::commerce::CommerceDoc::openapi());
+    doc.merge(crate::routes::alerts::AlertsDoc::openapi());
     doc
 }

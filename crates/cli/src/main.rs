@@ -104,6 +104,7 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
             public_url,
             smtp: (!cfg.smtp_url.0.trim().is_empty())
                 .then(|| SmtpConfig { url: cfg.smtp_url.0.clone(), from: cfg.smtp_from.clone() }),
+            detectors: cfg.detectors.to_app(),
             ..AppConfig::default()
         },
         ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },

@@ -2,7 +2,7 @@
 //! conversations.
 
 use crate::repos::with_order_details;
-use crate::sql::{jsonb, no_nul};
+use crate::sql::{append_event, jsonb, no_nul};
 use crate::{PostgresStorage, db_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -110,6 +110,7 @@ impl AlertRepo for PostgresStorage {
                     .map_err(db_err)?;
                     seen.push(id);
                     out.raised.push(AlertId(id));
+                    append_event(&mut tx, account, &a.raised_event(AlertId(id)), now).await?;
                 }
                 Some((id, status)) => {
                     let reopen = status == AlertStatus::Resolved.as_str();
@@ -133,6 +134,7 @@ impl AlertRepo for PostgresStorage {
                     seen.push(id);
                     if reopen {
                         out.raised.push(AlertId(id));
+                        append_event(&mut tx, account, &a.raised_event(AlertId(id)), now).await?;
                     } else {
                         out.refreshed += 1;
                     }

@@ -2,7 +2,7 @@
 //! conversations.
 
 use crate::commerce::details;
-use crate::sql::{dt, ts};
+use crate::sql::{append_event, dt, ts};
 use crate::{SqliteStorage, db_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -113,6 +113,7 @@ impl AlertRepo for SqliteStorage {
                         let id = c.last_insert_rowid();
                         seen.push(id);
                         out.raised.push(AlertId(id));
+                        append_event(c, account, &a.raised_event(AlertId(id)), now)?;
                     }
                     Some((id, status)) if status == AlertStatus::Resolved.as_str() => {
                         c.prepare_cached(
@@ -125,6 +126,7 @@ impl AlertRepo for SqliteStorage {
                         .map_err(db_err)?;
                         seen.push(id);
                         out.raised.push(AlertId(id));
+                        append_event(c, account, &a.raised_event(AlertId(id)), now)?;
                     }
                     Some((id, _)) => {
                         c.prepare_cached(

@@ -90,6 +90,18 @@ pub struct NewAlert {
     pub details: serde_json::Value,
 }
 
+impl NewAlert {
+    /// The outbox event of this finding raised as alert `id`.
+    pub fn raised_event(&self, id: AlertId) -> ferry_core::event::Event {
+        ferry_core::event::Event::AlertRaised {
+            alert_id: id,
+            kind: self.kind.as_str().to_owned(),
+            severity: self.severity.as_str().to_owned(),
+            title: self.title.clone(),
+        }
+    }
+}
+
 impl From<ferry_commerce::detect::Finding> for NewAlert {
     fn from(f: ferry_commerce::detect::Finding) -> Self {
         Self { kind: f.kind, key: f.key, severity: f.severity, title: f.title, details: f.details }
@@ -124,7 +136,8 @@ pub trait AlertRepo {
     /// Records the findings of one run of the detectors `kinds` on a
     /// connection, in one transaction: a new key opens an alert; an open or
     /// acknowledged one gets its severity, title, details and
-    /// `last_seen_at` refreshed; a resolved one opens again. Open and
+    /// `last_seen_at` refreshed; a resolved one opens again. Every alert
+    /// opened appends an `AlertRaised` event to the outbox. Open and
     /// acknowledged alerts of those kinds on the connection that were not
     /// found are resolved (by nobody). `NotFound` for a connection of
     /// another account.

@@ -11,6 +11,7 @@ use ferry_commerce::{Fulfillment, InventoryLevel, LineItem, MirrorWrite, Order};
 use ferry_core::account::Role;
 use ferry_core::contact::{Identity, IdentityKind};
 use ferry_core::conversation::Transition;
+use ferry_core::event::Event;
 use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::message::ContentPart;
@@ -114,6 +115,19 @@ pub async fn alerts_open_refresh_resolve_and_reopen(s: Arc<dyn Storage>) {
         .await
         .unwrap();
     assert_eq!((out.raised.len(), out.refreshed, out.resolved), (3, 0, 0));
+    // One outbox event per alert raised, in the same transaction.
+    assert_eq!(s.count_events(w.account).await.unwrap(), 3);
+    let raised: Vec<AlertId> = s
+        .unpublished_events(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.event {
+            Event::AlertRaised { alert_id, .. } if e.account_id == w.account => Some(alert_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(raised, out.raised);
     let all = s.list_alerts(w.account, AlertFilter::default()).await.unwrap();
     assert_eq!(
         keys(&all),
@@ -168,6 +182,7 @@ pub async fn alerts_open_refresh_resolve_and_reopen(s: Arc<dyn Storage>) {
     ];
     let out = s.record_alerts(w.account, w.connection, &stock, found, t3).await.unwrap();
     assert_eq!((out.raised.len(), out.refreshed, out.resolved), (1, 1, 0));
+    assert_eq!(s.count_events(w.account).await.unwrap(), 4, "raised again: one more event; refreshed: none");
     let b = s.get_alert(w.account, out.raised[0]).await.unwrap().unwrap();
     assert_eq!(
         (b.key.as_str(), b.status, b.first_seen_at, b.resolved_at),

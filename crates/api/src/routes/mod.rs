@@ -1,6 +1,7 @@
 //! The routes, grouped by feature.
 
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod bot;
 pub mod canned;
@@ -62,5 +63,6 @@ pub fn routes() -> Router<ApiState> {
         .merge(search::routes())
         .merge(bot::routes())
         .merge(commerce::routes())
+        .merge(alerts::routes())
         .fallback(crate::assets::fallback)
 }
