@@ -40,3 +40,5 @@ export type Fulfillment = S['FulfillmentView'];
 export type Refund = S['RefundView'];
 export type ShopConnection = S['ShopConnectionView'];
 export type CreateShopConnection = S['CreateShopConnection'];
+export type Alert = S['AlertView'];
+export type DetectorRun = S['DetectorRunView'];
