@@ -319,10 +319,11 @@ pub fn out_of_stock(input: &Input<'_>) -> Vec<Finding> {
             let severity = if demand > 0 { Severity::Critical } else { Severity::Warning };
             let mut title = format!("{} is out of stock but still listed", variant_label(p, v));
             if demand > 0 {
-                title.push_str(&format!(
-                    "; {demand} open conversation{} ask about it",
-                    if demand == 1 { "" } else { "s" }
-                ));
+                title.push_str(&if demand == 1 {
+                    "; 1 open conversation asks about it".to_owned()
+                } else {
+                    format!("; {demand} open conversations ask about it")
+                });
             }
             let details = StockDetails {
                 product_external_id: p.external_id.clone(),
@@ -703,7 +704,7 @@ mod tests {
         let found = w.of(AlertKind::OutOfStock);
         assert_eq!(found[0].severity, Severity::Critical);
         assert_eq!(found[0].details["open_conversations"], 2);
-        assert!(found[0].title.contains("2 open conversations"), "{}", found[0].title);
+        assert!(found[0].title.ends_with("; 2 open conversations ask about it"), "{}", found[0].title);
         // Oversold counts as out of stock too.
         w.stock.insert("inv-12".into(), -2);
         assert_eq!(w.of(AlertKind::OutOfStock).len(), 2);
