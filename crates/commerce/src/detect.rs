@@ -843,4 +843,94 @@ mod tests {
     fn empty_mirror_finds_nothing() {
         assert!(World::new().run().is_empty());
     }
+
+    use proptest::prelude::*;
+
+    /// (placed days ago, sku index, quantity, country index, cancelled,
+    /// shipment: (shipped days ago, eta days after, delivered days after)).
+    type Gen = (i64, usize, i64, usize, bool, Option<(i64, i64, Option<i64>)>);
+
+    const SKUS: [&str; 3] = ["A", "B", "C"];
+    const COUNTRIES: [&str; 3] = ["US", "BR", "DE"];
+
+    fn gen_order() -> impl Strategy<Value = Gen> {
+        (
+            0i64..60,
+            0usize..3,
+            0i64..5,
+            0usize..3,
+            any::<bool>(),
+            proptest::option::of((0i64..30, 0i64..15, proptest::option::of(0i64..30))),
+        )
+    }
+
+    fn build(i: usize, g: &Gen) -> OrderDetails {
+        let (placed, sku, qty, country, cancelled, shipment) = *g;
+        let mut o = order(&format!("o{i}"), -placed, SKUS[sku], qty, COUNTRIES[country]);
+        if let Some((shipped, eta, delivered)) = shipment {
+            let shipped = shipped.min(placed);
+            o = shipped_at(o, ["DHL", "UPS"][i % 2], -shipped, eta, delivered);
+        }
+        if cancelled {
+            o.order.cancelled_at = Some(at(-placed));
+        }
+        o
+    }
+
+    /// Shipped on day `day` (0 is now), promised `eta` days later,
+    /// delivered `delivered` days later (never after now).
+    fn shipped_at(o: OrderDetails, carrier: &str, day: i64, eta: i64, delivered: Option<i64>) -> OrderDetails {
+        shipped(o, carrier, day, day + eta, delivered.map(|d| (day + d).min(0)))
+    }
+
+    proptest! {
+        #[test]
+        fn findings_are_unique_consistent_and_repeatable(
+            orders in proptest::collection::vec(gen_order(), 0..40),
+            stock in proptest::collection::vec(-2i64..12, 3),
+            demand in 0u32..3,
+        ) {
+            let mut w = World::new();
+            w.products = vec![product("1", "active", &[("11", "A", 0), ("12", "B", 0), ("13", "C", 0)])];
+            for (k, s) in stock.iter().enumerate() {
+                w.stock.insert(format!("inv-1{}", k + 1), *s);
+            }
+            w.demand.insert("11".into(), demand);
+            w.orders = orders.iter().enumerate().map(|(i, g)| build(i, g)).collect();
+            let found = w.run();
+            // The same mirror gives the same findings.
+            prop_assert_eq!(&found, &w.run());
+            let mut keys: Vec<&str> = found.iter().map(|f| f.key.as_str()).collect();
+            keys.sort_unstable();
+            let n = keys.len();
+            keys.dedup();
+            prop_assert_eq!(n, keys.len(), "keys are unique");
+            for f in &found {
+                prop_assert!(f.key.starts_with(f.kind.as_str()));
+                match f.kind {
+                    AlertKind::OutOfStock => prop_assert!(f.details["stock"].as_i64().unwrap() <= 0),
+                    AlertKind::LowStock => {
+                        prop_assert!(f.details["stock"].as_i64().unwrap() > 0);
+                        prop_assert!(f.details["units_sold"].as_i64().unwrap() > 0);
+                        prop_assert!(f.details["days_of_cover"].as_f64().unwrap() < w.t.min_cover_days + 0.01);
+                    }
+                    AlertKind::LateOrder => {
+                        let id = f.details["order_external_id"].as_str().unwrap();
+                        let o = w.orders.iter().find(|o| o.order.external_id == id).unwrap();
+                        prop_assert!(o.order.cancelled_at.is_none(), "cancelled orders are never late");
+                        prop_assert!(o.state() != OrderState::Delivered);
+                        prop_assert!(f.details["days_late"].as_i64().unwrap() >= 0);
+                    }
+                    AlertKind::CarrierDelay => {
+                        let late = f.details["late"].as_u64().unwrap() as usize;
+                        let n = f.details["shipments"].as_u64().unwrap() as usize;
+                        prop_assert!(n >= w.t.carrier_min_shipments && late >= w.t.carrier_min_late && late <= n);
+                    }
+                }
+            }
+            // Every variant out of stock is found, none in stock is.
+            let out = found.iter().filter(|f| f.kind == AlertKind::OutOfStock).count();
+            prop_assert_eq!(out, stock.iter().filter(|s| **s <= 0).count());
+        }
+    }
 }
