@@ -191,7 +191,7 @@ impl AlertRepo for PostgresStorage {
         let sql = match status {
             AlertStatus::Open => {
                 "UPDATE alerts SET status = 'open', resolved_at = NULL, resolved_by = NULL, acknowledged_by = NULL, \
-                 updated_at = $3 WHERE id = $1 AND account_id = $2 AND $4::bigint IS NOT NULL"
+                 updated_at = $3 WHERE id = $1 AND account_id = $2"
             }
             AlertStatus::Acknowledged => {
                 "UPDATE alerts SET status = 'acknowledged', acknowledged_by = $4, updated_at = $3 \
@@ -203,15 +203,10 @@ impl AlertRepo for PostgresStorage {
             }
         };
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let n = sqlx::query(sql)
-            .bind(id.0)
-            .bind(account.0)
-            .bind(now)
-            .bind(by.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
+        let q = sqlx::query(sql).bind(id.0).bind(account.0).bind(now);
+        // Reopening records nobody: it has no user to bind.
+        let q = if status == AlertStatus::Open { q } else { q.bind(by.0) };
+        let n = q.execute(&mut *tx).await.map_err(db_err)?.rows_affected();
         if n == 0 {
             return Err(StorageError::NotFound);
         }

@@ -194,21 +194,30 @@ impl AlertRepo for SqliteStorage {
         now: DateTime<Utc>,
     ) -> StorageResult<Alert> {
         self.write(move |c| {
-            let sql = match status {
-                AlertStatus::Open => {
-                    "UPDATE alerts SET status = 'open', resolved_at = NULL, resolved_by = NULL, acknowledged_by = NULL, \
-                     updated_at = ?3 WHERE id = ?1 AND account_id = ?2 AND ?4 IS NOT NULL"
-                }
-                AlertStatus::Acknowledged => {
-                    "UPDATE alerts SET status = 'acknowledged', acknowledged_by = ?4, updated_at = ?3 \
-                     WHERE id = ?1 AND account_id = ?2"
-                }
-                AlertStatus::Resolved => {
-                    "UPDATE alerts SET status = 'resolved', resolved_at = ?3, resolved_by = ?4, updated_at = ?3 \
-                     WHERE id = ?1 AND account_id = ?2"
-                }
-            };
-            let n = c.prepare_cached(sql).map_err(db_err)?.execute(params![id.0, account.0, ts(now), by.0]).map_err(db_err)?;
+            let mut st = c
+                .prepare_cached(match status {
+                    AlertStatus::Open => {
+                        "UPDATE alerts SET status = 'open', resolved_at = NULL, resolved_by = NULL, \
+                         acknowledged_by = NULL, updated_at = ?3 WHERE id = ?1 AND account_id = ?2"
+                    }
+                    AlertStatus::Acknowledged => {
+                        "UPDATE alerts SET status = 'acknowledged', acknowledged_by = ?4, updated_at = ?3 \
+                         WHERE id = ?1 AND account_id = ?2"
+                    }
+                    AlertStatus::Resolved => {
+                        "UPDATE alerts SET status = 'resolved', resolved_at = ?3, resolved_by = ?4, updated_at = ?3 \
+                         WHERE id = ?1 AND account_id = ?2"
+                    }
+                })
+                .map_err(db_err)?;
+            // Reopening records nobody: it has no user to bind.
+            let n = if status == AlertStatus::Open {
+                st.execute(params![id.0, account.0, ts(now)])
+            } else {
+                st.execute(params![id.0, account.0, ts(now), by.0])
+            }
+            .map_err(db_err)?;
+            drop(st);
             if n == 0 {
                 return Err(StorageError::NotFound);
             }

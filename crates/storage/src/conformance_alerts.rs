@@ -223,6 +223,9 @@ pub async fn alerts_are_acknowledged_resolved_and_isolated(s: Arc<dyn Storage>) 
     assert!(matches!(s.get_alert(w.account, AlertId(id.0 + 1000)).await, Ok(None)));
     assert!(matches!(s.record_alerts(other.account, w.connection, &kinds, f(), t2).await, Err(StorageError::NotFound)));
     assert_eq!(s.get_alert(w.account, id).await.unwrap().unwrap().status, AlertStatus::Resolved);
+    // Reopened by hand: open, nobody's.
+    let a = s.set_alert_status(w.account, id, AlertStatus::Open, w.user, t2).await.unwrap();
+    assert_eq!((a.status, a.resolved_at, a.resolved_by, a.acknowledged_by), (AlertStatus::Open, None, None, None));
 }
 
 fn order(id: &str, placed: DateTime<Utc>, sku: &str) -> Order {
