@@ -8,6 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use ferry_core::clock::{Clock, FixedClock};
 use ferry_testkit::*;
+use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -283,8 +284,24 @@ async fn alerts_are_per_account_and_checked(b: Backend) {
     let Some(Seeded { app, t, .. }) = seeded(b, "Alert Owner").await else { return };
     let other = app.tenant("Other Shop").await;
     let ap = acct(&t);
+    // Consoles hear of every raised alert on their WebSocket.
+    let (mut ws, _) = tokio_tungstenite::connect_async(app.ws_url(&t.agent_token)).await.unwrap();
+    let ready = ws.next().await.unwrap().unwrap();
+    assert!(ready.to_text().unwrap().contains("ready"));
     let r = app.post(&format!("{ap}/alerts/run"), &t.owner_token, json!({})).await;
     assert_eq!(r.json["raised"], 4, "{:?}", r.json);
+    let mut kinds = Vec::new();
+    while kinds.len() < 4 {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+        let v: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+        assert_eq!(v["account_id"].as_i64(), Some(t.account.0));
+        if v["event"] == "alert_raised" {
+            assert!(v["data"]["id"].is_i64() && v["data"]["title"].is_string(), "{v}");
+            kinds.push(v["data"]["kind"].as_str().unwrap().to_owned());
+        }
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["carrier_delay", "late_order", "low_stock", "out_of_stock"]);
     let id = app.get(&format!("{ap}/alerts"), &t.owner_token).await.json[0]["id"].as_i64().unwrap();
 
     // Another account sees nothing, and cannot reach this account's alerts.
