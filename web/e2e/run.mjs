@@ -304,6 +304,32 @@ try {
     await agent.locator('.search').fill('');
   });
 
+  await check('Alerts: the demo shop\'s DRESS-BLU-M stock-out and late order #1001, acknowledged from the console', async () => {
+    const badge = await agent.locator('[data-testid=alert-count]').innerText({ timeout: 5000 });
+    if (!(Number(badge) >= 2)) throw new Error(`the nav badge shows ${JSON.stringify(badge)} open alerts`);
+    await agent.locator('[data-testid=alerts-nav]').click();
+    const page = agent.locator('[data-testid=alerts]');
+    const stockOut = page.locator('[data-alert="out_of_stock:DRESS-BLU-M"]');
+    await stockOut.waitFor({ timeout: 5000 });
+    const facts = await stockOut.innerText();
+    if (!/Stock: 0/.test(facts) || !/asking about it: [1-9]/.test(facts)) throw new Error(`stock-out facts ${JSON.stringify(facts)}`);
+    const late = page.locator('[data-kind=late_order]', { hasText: '#1001' });
+    await late.waitFor({ timeout: 2000 });
+    const lateText = await late.innerText();
+    if (!/Not delivered: 7 day\(s\) past the delivery estimate/.test(lateText)) throw new Error(`#1001 facts ${JSON.stringify(lateText)}`);
+    await page.locator('[data-kind=low_stock]').first().waitFor({ timeout: 2000 });
+    await page.locator('[data-kind=carrier_delay]').first().waitFor({ timeout: 2000 });
+    await late.locator('[data-open-order="#1001"]').click();
+    await late.locator('[data-order="#1001"]').waitFor({ timeout: 3000 });
+    await agent.screenshot({ path: join(out, 'console-alerts.png') });
+    await late.locator('[data-action=acknowledge]').click();
+    await page.locator('[data-tab=acknowledged]').click();
+    await page.locator('[data-kind=late_order][data-status=acknowledged]', { hasText: '#1001' }).waitFor({ timeout: 3000 });
+    await page.locator('[data-testid=run-detectors]').click();
+    await page.locator('[data-testid=run-result]').waitFor({ timeout: 10000 });
+    await agent.locator('[data-testid=alerts-nav]').click();
+  });
+
   await check('Settings → Shops: connect a Shopify shop, its secret shown once, webhook URL listed', async () => {
     const domain = `e2e-${run}.myshopify.com`;
     await agent.locator('[data-testid=settings]').click();

@@ -687,6 +687,22 @@ pub enum WsPayload {
     ConversationUpdated(ConversationView),
     /// A contact was created.
     ContactCreated(ContactView),
+    /// A commerce detector raised an alert.
+    AlertRaised(AlertRaisedView),
+}
+
+/// An alert a commerce detector raised (read it whole at
+/// `GET /api/v1/accounts/{account_id}/alerts/{id}`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AlertRaisedView {
+    /// Id.
+    pub id: i64,
+    /// `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`.
+    pub kind: String,
+    /// `warning` or `critical`.
+    pub severity: String,
+    /// One line for people.
+    pub title: String,
 }
 
 impl WsEvent {
@@ -716,6 +732,9 @@ impl WsEvent {
                 }
                 out.push(frame(WsPayload::MessageCreated(message.into())));
                 out
+            }
+            Event::AlertRaised { alert_id, kind, severity, title } => {
+                vec![frame(WsPayload::AlertRaised(AlertRaisedView { id: alert_id.0, kind, severity, title }))]
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Assembly of a running Ferry node from a store: the use cases, the
-//! router, the outbox dispatcher, the job worker and the snooze timer. The
-//! binary and the test kit both start Ferry through here.
+//! router, the outbox dispatcher, the job worker, the snooze timer and the
+//! commerce detectors' schedule. The binary and the test kit both start
+//! Ferry through here.
 
 use crate::{ApiConfig, router};
 use axum::Router;
@@ -35,11 +36,14 @@ pub struct Background {
     pub worker: bool,
     /// Wake snoozed conversations.
     pub snooze_timer: bool,
+    /// Run the commerce detectors at start and then every
+    /// `AppConfig::detectors.interval` (tests run them through the API).
+    pub detectors: bool,
 }
 
 impl Default for Background {
     fn default() -> Self {
-        Self { dispatcher: true, worker: true, snooze_timer: true }
+        Self { dispatcher: true, worker: true, snooze_timer: true, detectors: true }
     }
 }
 
@@ -80,6 +84,19 @@ impl Node {
                         tracing::error!(error = %e, "waking snoozed conversations failed");
                     }
                     tokio::time::sleep(Duration::from_secs(15)).await;
+                }
+            });
+        }
+        if bg.detectors {
+            let app = self.app.clone();
+            let every =
+                app.config.detectors.interval.to_std().unwrap_or(Duration::from_secs(900)).max(Duration::from_secs(10));
+            tokio::spawn(async move {
+                loop {
+                    if let Err(e) = app.run_all_detectors().await {
+                        tracing::error!(error = %e, "running the commerce detectors failed");
+                    }
+                    tokio::time::sleep(every).await;
                 }
             });
         }

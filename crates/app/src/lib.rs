@@ -2,6 +2,7 @@
 //! these services alike; this is the one place that orchestrates storage,
 //! the event bus, jobs and outside calls.
 
+pub mod alerts;
 pub mod attachments;
 pub mod auth;
 pub mod bot;
@@ -50,6 +51,8 @@ pub struct AppConfig {
     pub public_url: String,
     /// Outgoing mail (one-time codes); `None`: Ferry sends no e-mail.
     pub smtp: Option<SmtpConfig>,
+    /// The commerce detectors' settings.
+    pub detectors: alerts::DetectorConfig,
     /// Outgoing SMS (one-time codes to an order's phone); `None`: Ferry
     /// sends no SMS.
     pub sms: Option<SmsConfig>,
@@ -95,6 +98,7 @@ impl Default for AppConfig {
             session_ttl: Duration::days(14),
             public_url: "http://127.0.0.1:8080".to_owned(),
             smtp: None,
+            detectors: alerts::DetectorConfig::default(),
             sms: None,
         }
     }

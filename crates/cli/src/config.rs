@@ -59,6 +59,65 @@ pub struct Config {
     pub sms_auth_token: Secret,
     /// Sender number (E.164) or sender id of Ferry's SMS.
     pub sms_from: String,
+    /// The commerce detectors.
+    pub detectors: DetectorsConfig,
+}
+
+/// The commerce detectors: stock-outs, low stock, late orders and slow
+/// carriers (the rules are described in `ferry_commerce::detect`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorsConfig {
+    /// Minutes between scheduled runs.
+    pub interval_minutes: u64,
+    /// Days of sales the sell-through rate is computed over.
+    pub sales_window_days: i64,
+    /// Days of cover below which stock is low.
+    pub low_stock_cover_days: f64,
+    /// Days within which a paid order must ship.
+    pub ship_within_days: i64,
+    /// Fewest shipments of a carrier to a country worth judging.
+    pub carrier_min_shipments: usize,
+    /// Fewest late shipments of a delayed carrier to a country.
+    pub carrier_min_late: usize,
+    /// Smallest late share (0–1) of a delayed carrier to a country.
+    pub carrier_late_share: f64,
+}
+
+impl Default for DetectorsConfig {
+    fn default() -> Self {
+        let d = ferry_app::alerts::DetectorConfig::default();
+        let t = d.thresholds;
+        Self {
+            interval_minutes: u64::try_from(d.interval.num_minutes()).unwrap_or(15),
+            sales_window_days: t.sales_window_days,
+            low_stock_cover_days: t.min_cover_days,
+            ship_within_days: t.ship_within_days,
+            carrier_min_shipments: t.carrier_min_shipments,
+            carrier_min_late: t.carrier_min_late,
+            carrier_late_share: t.carrier_late_share,
+        }
+    }
+}
+
+impl DetectorsConfig {
+    /// The use cases' settings.
+    pub fn to_app(&self) -> ferry_app::alerts::DetectorConfig {
+        let d = ferry_app::alerts::DetectorConfig::default();
+        ferry_app::alerts::DetectorConfig {
+            thresholds: ferry_commerce::detect::Thresholds {
+                sales_window_days: self.sales_window_days,
+                min_cover_days: self.low_stock_cover_days,
+                ship_within_days: self.ship_within_days,
+                carrier_min_shipments: self.carrier_min_shipments,
+                carrier_min_late: self.carrier_min_late,
+                carrier_late_share: self.carrier_late_share,
+                ..d.thresholds
+            },
+            interval: chrono::Duration::minutes(i64::try_from(self.interval_minutes).unwrap_or(15)),
+            ..d
+        }
+    }
 }
 
 impl Default for Config {
@@ -79,6 +138,7 @@ impl Default for Config {
             sms_account_sid: String::new(),
             sms_auth_token: Secret::default(),
             sms_from: String::new(),
+            detectors: DetectorsConfig::default(),
         }
     }
 }
@@ -128,6 +188,23 @@ sms_url = ""            # e.g. "https://api.twilio.com"
 sms_account_sid = ""
 sms_auth_token = ""
 sms_from = ""           # e.g. "+15005550006"
+# The commerce detectors raise alerts in the console: variants out of stock
+# but still listed, low stock by sell-through, orders past their promised
+# ship or delivery date, carriers late to one destination country.
+[detectors]
+# Minutes between runs.
+interval_minutes = 15
+# Sell-through is measured over this many days; stock is low below this
+# many days of cover.
+sales_window_days = 14
+low_stock_cover_days = 7.0
+# A paid order must ship within this many days.
+ship_within_days = 3
+# A carrier is late to a country with at least this many shipments there,
+# this many of them late, and this late share (also clearly above the rest).
+carrier_min_shipments = 5
+carrier_min_late = 3
+carrier_late_share = 0.3
 "#;
 
 impl Config {
@@ -171,6 +248,16 @@ impl Config {
         self.listen
             .parse::<std::net::SocketAddr>()
             .with_context(|| format!("listen `{}` is not host:port", self.listen))?;
+        let d = &self.detectors;
+        anyhow::ensure!(d.interval_minutes >= 1, "detectors.interval_minutes must be at least 1");
+        anyhow::ensure!(
+            d.sales_window_days >= 1 && d.ship_within_days >= 0 && d.low_stock_cover_days >= 0.0,
+            "detectors: sales_window_days must be at least 1, ship_within_days and low_stock_cover_days not negative"
+        );
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&d.carrier_late_share),
+            "detectors.carrier_late_share must be between 0 and 1"
+        );
         let url = &self.database_url.0;
         anyhow::ensure!(
             url.is_empty()
@@ -198,6 +285,25 @@ mod tests {
         assert_eq!(c, Config::default());
         let unknown: Result<Config, _> = Figment::from(Toml::string("lisen = \"x\"")).extract();
         assert!(unknown.is_err());
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn detector_settings_come_from_the_file_with_defaults_for_the_rest() {
+        let fig = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("[detectors]\ninterval_minutes = 5\nship_within_days = 2\n"));
+        let c: Config = fig.extract().unwrap();
+        let d = c.detectors.to_app();
+        assert_eq!(d.interval, chrono::Duration::minutes(5));
+        assert_eq!(d.thresholds.ship_within_days, 2);
+        assert_eq!(d.thresholds.sales_window_days, 14);
+        assert_eq!(Config::default().detectors.to_app(), ferry_app::alerts::DetectorConfig::default());
+        let bad = |d: DetectorsConfig| Config { detectors: d, ..Config::default() }.check().is_err();
+        assert!(bad(DetectorsConfig { carrier_late_share: 1.5, ..DetectorsConfig::default() }));
+        assert!(bad(DetectorsConfig { interval_minutes: 0, ..DetectorsConfig::default() }));
+        assert!(!bad(DetectorsConfig::default()));
+        let typo: Result<Config, _> = Figment::from(Toml::string("[detectors]\nintervall = 5\n")).extract();
+        assert!(typo.is_err());
     }
 
     #[test]

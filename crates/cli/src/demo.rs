@@ -1,5 +1,8 @@
 //! `ferry demo`: a seeded demo shop, served. Seeding happens once per data
 //! directory; later runs print the same credentials and serve the same data.
+//! The commerce detectors run before serving, so the console shows the
+//! shop's alerts (a stock-out buyers ask about, low stock, late orders, a
+//! carrier late to Brazil) from the start.
 
 use crate::config::Config;
 use anyhow::Context;
@@ -111,6 +114,53 @@ fn demo_shopify_order(
     })
 }
 
+/// Past sales of guests (no seeded contact), so that every detector has
+/// something to find: (order number, variant index into PRODUCTS, days ago
+/// placed, carrier, ship-to country, days from shipping to the delivery
+/// estimate, days from shipping to delivery). TEE-BLK-L sells faster than
+/// its 3 units last; YunExpress delivers late to Brazil.
+type DemoSale = (i64, (usize, usize), i64, &'static str, &'static str, i64, i64);
+
+const SALES: &[DemoSale] = &[
+    (1101, (1, 1), 2, "DHL Express", "GB", 5, 1),
+    (1102, (1, 1), 4, "DHL Express", "GB", 5, 2),
+    (1103, (1, 1), 5, "DHL Express", "DE", 5, 2),
+    (1104, (1, 1), 7, "DHL Express", "FR", 5, 3),
+    (1105, (1, 1), 9, "DHL Express", "GB", 5, 3),
+    (1106, (1, 1), 11, "DHL Express", "DE", 5, 4),
+    (1107, (1, 1), 12, "DHL Express", "US", 5, 4),
+    (1111, (3, 0), 40, "YunExpress", "BR", 12, 21),
+    (1112, (3, 0), 36, "YunExpress", "BR", 12, 19),
+    (1113, (3, 0), 33, "YunExpress", "BR", 12, 25),
+    (1114, (3, 0), 29, "YunExpress", "BR", 12, 11),
+    (1115, (3, 0), 27, "YunExpress", "BR", 12, 20),
+];
+
+fn demo_sale(sale: &DemoSale, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    let (number, (p, v), days, carrier, country, eta, delivered) = *sale;
+    let (product_id, title, variants) = PRODUCTS[p];
+    let (variant_id, variant_title, sku, price, _) = variants[v];
+    let placed = now - Duration::days(days);
+    let shipped = placed + Duration::days(1);
+    let id = 820_000 + number;
+    let tracking = format!("DS{number}00{country}");
+    serde_json::json!({
+        "id": id, "name": format!("#{number}"), "order_number": number, "email": format!("guest{number}@example.net"),
+        "currency": "USD", "total_price": price, "financial_status": "paid", "fulfillment_status": "fulfilled",
+        "created_at": placed.to_rfc3339(), "updated_at": (shipped + Duration::days(delivered)).to_rfc3339(),
+        "shipping_address": {"name": format!("Guest {number}"), "country_code": country},
+        "line_items": [{"id": id * 100, "product_id": product_id, "variant_id": variant_id, "sku": sku,
+            "title": title, "variant_title": variant_title, "quantity": 1, "price": price}],
+        "fulfillments": [{
+            "id": id * 10, "order_id": id, "status": "success", "shipment_status": "delivered",
+            "tracking_company": carrier, "tracking_number": tracking,
+            "estimated_delivery_at": (shipped + Duration::days(eta)).to_rfc3339(),
+            "created_at": shipped.to_rfc3339(),
+            "updated_at": (shipped + Duration::days(delivered)).to_rfc3339()
+        }]
+    })
+}
+
 /// Connects the demo Shopify shop and fills its mirror with the catalogue,
 /// stock and the buyers' orders, through the same parsing as webhooks.
 async fn seed_shop(app: &App, owner: &Actor, account: ferry_core::AccountId) -> anyhow::Result<(i64, String)> {
@@ -148,6 +198,9 @@ async fn seed_shop(app: &App, owner: &Actor, account: ferry_core::AccountId) -> 
     }
     for o in ORDERS {
         writes.extend(shopify::order_writes(&demo_shopify_order(o, now))?);
+    }
+    for sale in SALES {
+        writes.extend(shopify::order_writes(&demo_sale(sale, now))?);
     }
     app.storage.apply_mirror_writes(account, conn.id, None, writes, now).await?;
     Ok((conn.id.0, conn.secret))
@@ -288,7 +341,7 @@ const CHATS: &[(usize, &[&str])] = &[
     (3, &["Bonjour, le colis est arrivé endommagé. Comment faire un retour ?"]),
     (4, &["注文した商品はいつ届きますか？"]),
     (6, &["Vocês enviam para o Brasil? Quanto custa o frete?"]),
-    (7, &["Is the blue dress in size M back in stock?"]),
+    (7, &["Is the blue dress in size M back in stock?", "It's the Linen Summer Dress, DRESS-BLU-M."]),
     (10, &["Can I change the delivery address for order #1007?"]),
 ];
 
@@ -495,6 +548,11 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             info
         }
     };
+    // The alerts are there when the console opens; the schedule keeps
+    // them current afterwards.
+    let found =
+        node.app.run_detectors(ferry_core::AccountId(info.account_id)).await.context("running the detectors")?;
+    tracing::info!(alerts = found.found, "detectors ran");
     let url = format!("http://{}", cfg.listen);
     println!("Ferry demo shop is running at {url}");
     println!(

@@ -111,6 +111,7 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
                 auth_token: cfg.sms_auth_token.0.clone(),
                 from: cfg.sms_from.trim().to_owned(),
             }),
+            detectors: cfg.detectors.to_app(),
             ..AppConfig::default()
         },
         ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },

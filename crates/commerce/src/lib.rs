@@ -1,7 +1,9 @@
 //! The shop mirror: what Ferry knows of the seller's shops — orders with
 //! their fulfilments and refunds, products, stock per location, customers —
 //! and the Shopify connector's side that needs no IO: verifying webhook
-//! signatures and turning Shopify's JSON into mirror writes.
+//! signatures and turning Shopify's JSON into mirror writes; and the
+//! detectors that find stock-outs, low stock, late orders and slow carriers
+//! in it ([`detect`]).
 //!
 //! Writes carry the shop's own `updated_at`; applying them keeps the newer
 //! version of every record, so deliveries may arrive twice or out of order
@@ -11,6 +13,7 @@
 //! refund and re-address orders, and the rules those actions obey.
 
 pub mod actions;
+pub mod detect;
 pub mod import;
 pub mod mirror;
 pub mod model;

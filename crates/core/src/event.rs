@@ -4,7 +4,7 @@
 use crate::contact::Contact;
 use crate::conversation::{Change, Conversation};
 use crate::message::Message;
-use crate::{AccountId, EventId};
+use crate::{AccountId, AlertId, EventId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +53,18 @@ pub enum Event {
         /// What the message changed in an existing conversation (a reopen).
         changes: Vec<Change>,
     },
+    /// A commerce detector raised an alert (new, or found again after it
+    /// was resolved).
+    AlertRaised {
+        /// The alert.
+        alert_id: AlertId,
+        /// `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`.
+        kind: String,
+        /// `warning` or `critical`.
+        severity: String,
+        /// One line for people.
+        title: String,
+    },
 }
 
 impl Event {
@@ -65,6 +77,7 @@ impl Event {
             Event::ConversationUpdated { .. } => "conversation_updated",
             Event::ContactCreated { .. } => "contact_created",
             Event::MessageReceived { .. } => "message_received",
+            Event::AlertRaised { .. } => "alert_raised",
         }
     }
 }

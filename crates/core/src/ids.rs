@@ -54,4 +54,6 @@ id_type!(
     ShopConnectionId,
     /// An order in the shop mirror.
     OrderId,
+    /// An alert a detector raised in the console.
+    AlertId,
 );

@@ -7,6 +7,7 @@
 //! advisory locks, so several Ferry processes may share one database.
 //! Needs PostgreSQL 13 or newer.
 
+mod alerts;
 mod audit;
 mod migrate;
 mod repos;

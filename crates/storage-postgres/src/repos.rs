@@ -1485,7 +1485,7 @@ async fn apply_mirror_write(
 
 /// Orders with their fulfilments and refunds (oldest first), in the order
 /// of `rows` (`id, connection_id, document`).
-async fn with_order_details(c: &mut PgConnection, rows: Vec<PgRow>) -> StorageResult<Vec<StoredOrder>> {
+pub(crate) async fn with_order_details(c: &mut PgConnection, rows: Vec<PgRow>) -> StorageResult<Vec<StoredOrder>> {
     let mut orders = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: i64 = row.try_get("id").map_err(db_err)?;

@@ -136,7 +136,7 @@ fn apply(
 }
 
 /// An order row with its fulfilments and refunds.
-fn details(c: &Connection, id: i64, conn: i64, document: &str) -> StorageResult<StoredOrder> {
+pub(crate) fn details(c: &Connection, id: i64, conn: i64, document: &str) -> StorageResult<StoredOrder> {
     let order: Order = json("shop_orders.document", document)?;
     let docs = |sql: &str| -> StorageResult<Vec<String>> {
         let mut st = c.prepare_cached(sql).map_err(db_err)?;

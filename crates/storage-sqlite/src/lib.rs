@@ -8,6 +8,7 @@
 //! on a small pool of read-only connections (WAL readers never block the
 //! writer).
 
+mod alerts;
 mod audit;
 mod commerce;
 mod migrate;

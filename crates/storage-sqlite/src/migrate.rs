@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "bot", include_str!("../migrations/0003_bot.sql")),
     (4, "commerce", include_str!("../migrations/0004_commerce.sql")),
     (5, "shop_sync", include_str!("../migrations/0005_shop_sync.sql")),
+    (6, "alerts", include_str!("../migrations/0006_alerts.sql")),
     (7, "audit_log", include_str!("../migrations/0007_audit_log.sql")),
 ];
 

@@ -47,6 +47,7 @@ where
     shop_mirror_keeps_the_newest_and_searches(fresh().await).await;
     shop_sync_state_resumes_per_resource(fresh().await).await;
     audit_log_appends_filters_and_pages(fresh().await).await;
+    crate::conformance_alerts::run_all(&fresh).await;
 }
 
 struct World {

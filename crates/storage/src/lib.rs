@@ -5,6 +5,7 @@
 //! Backends own their SQL and migrations; everything above them sees only
 //! these traits, used as `Arc<dyn Storage>`.
 
+mod alerts;
 mod error;
 mod model;
 mod repo;
@@ -12,7 +13,10 @@ pub mod rows;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod conformance_alerts;
 
+pub use alerts::*;
 pub use error::{StorageError, StorageResult};
 pub use model::*;
 pub use repo::*;

@@ -392,6 +392,7 @@ pub trait Storage:
     + BotRepo
     + CommerceRepo
     + AuditRepo
+    + crate::alerts::AlertRepo
     + Send
     + Sync
 {

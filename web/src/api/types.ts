@@ -46,3 +46,5 @@ export type OrderActionState = S['OrderActionView'];
 export type AuditEntry = S['AuditEntryView'];
 export type ImportReport = S['ImportReportView'];
 export type RejectedRow = S['RejectedRowView'];
+export type Alert = S['AlertView'];
+export type DetectorRun = S['DetectorRunView'];

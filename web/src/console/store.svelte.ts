@@ -13,7 +13,7 @@ export const ui = $state({
   online: false,
   notify: localStorage.getItem('ferry.notify') === '1',
   sound: localStorage.getItem('ferry.sound') === '1',
-  page: 'inbox' as 'inbox' | 'admin' | 'bot',
+  page: 'inbox' as 'inbox' | 'admin' | 'bot' | 'alerts',
   help: false,
   now: Date.now(),
 });
@@ -38,6 +38,7 @@ export const dir = $state({
   viewCounts: { mine: 0, unassigned: 0, all: 0 } as Record<string, number>,
   counts: null as Counts | null,
   canned: [] as CannedResponse[],
+  openAlerts: 0,
 });
 
 export const list = $state({
@@ -93,6 +94,7 @@ export async function login(email: string, password: string) {
 
 export async function logout() {
   await api('POST', '/api/v1/auth/logout');
+  clearInterval(alertTimer);
   stopLive();
   session.profile = null;
   list.items = [];
@@ -102,6 +104,23 @@ export async function logout() {
 async function boot() {
   await Promise.all([loadDirectory(), loadList(), loadCounts()]);
   startLive();
+  void loadAlertCount();
+  // The detectors run on the server's schedule; the badge follows them.
+  clearInterval(alertTimer);
+  alertTimer = setInterval(() => void loadAlertCount(), 60000);
+}
+
+let alertTimer: ReturnType<typeof setInterval> | undefined;
+
+/** Refreshes the nav badge: the account's open alerts. A failure keeps the last count. */
+export async function loadAlertCount() {
+  if (!session.profile) return;
+  try {
+    const open = await api<{ status: string }[]>('GET', `${acct()}/alerts?status=open&limit=500`);
+    dir.openAlerts = open.length;
+  } catch {
+    // The badge is a hint; the Alerts page shows errors.
+  }
 }
 
 export async function loadDirectory() {
@@ -276,6 +295,9 @@ function onEvent(f: { id?: number; event: string; data?: any }) {
     seen.add(key);
   }
   switch (f.event) {
+    case 'alert_raised':
+      void loadAlertCount();
+      break;
     case 'conversation_created':
     case 'conversation_updated': {
       const c = f.data as Conversation;

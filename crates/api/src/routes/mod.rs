@@ -1,6 +1,7 @@
 //! The routes, grouped by feature.
 
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod bot;
 pub mod canned;
@@ -66,5 +67,6 @@ pub fn routes() -> Router<ApiState> {
         .merge(commerce::routes())
         .merge(order_actions::routes())
         .merge(shop_import::routes())
+        .merge(alerts::routes())
         .fallback(crate::assets::fallback)
 }

@@ -40,6 +40,97 @@ export interface paths {
         patch: operations["update_agent"];
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's alerts, newest first. */
+        get: operations["list_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/alerts/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs the detectors on every shop of the account now (owners and
+         *     admins); they also run on a schedule.
+         */
+        post: operations["run_detectors"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/alerts/{alert_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One alert. */
+        get: operations["get_alert"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/alerts/{alert_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks an alert as being looked after (any user of the account). */
+        post: operations["acknowledge_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/alerts/{alert_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolves an alert (owners and admins). Found again by the detectors,
+         *     it opens again.
+         */
+        post: operations["resolve_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/attachments": {
         parameters: {
             query?: never;
@@ -829,6 +920,85 @@ export interface components {
             /** @description Role. */
             role: components["schemas"]["Role"];
         };
+        /**
+         * @description An alert a commerce detector raised (read it whole at
+         *     `GET /api/v1/accounts/{account_id}/alerts/{id}`).
+         */
+        AlertRaisedView: {
+            /**
+             * Format: int64
+             * @description Id.
+             */
+            id: number;
+            /** @description `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`. */
+            kind: string;
+            /** @description `warning` or `critical`. */
+            severity: string;
+            /** @description One line for people. */
+            title: string;
+        };
+        /** @description An alert raised by the commerce detectors. */
+        AlertView: {
+            /**
+             * Format: int64
+             * @description Who acknowledged it.
+             */
+            acknowledged_by?: number | null;
+            /**
+             * Format: int64
+             * @description The shop it is about.
+             */
+            connection_id?: number | null;
+            /**
+             * @description The numbers behind it. Out of stock: `sku`, `product_title`,
+             *     `variant_title`, `stock`, `open_conversations`. Low stock: also
+             *     `units_sold`, `window_days`, `daily_rate`, `days_of_cover`. Late
+             *     order: `order_number`, `order_name`, `reason`
+             *     (`delivery_overdue`, `not_shipped`), `due_at`, `days_late`,
+             *     `carrier`, `tracking_number`, `country`. Carrier delay: `carrier`,
+             *     `country`, `shipments`, `late`, `late_share`, `others_late_share`,
+             *     `median_transit_days`.
+             */
+            details: Record<string, never>;
+            /**
+             * Format: date-time
+             * @description When it was (last) raised.
+             */
+            first_seen_at: string;
+            /**
+             * Format: int64
+             * @description Id.
+             */
+            id: number;
+            /**
+             * @description Stable identity within the shop (`out_of_stock:SKU`,
+             *     `late_order:ORDER`, `carrier_delay:carrier:COUNTRY`).
+             */
+            key: string;
+            /** @description `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`. */
+            kind: string;
+            /**
+             * Format: date-time
+             * @description When the detectors last found it.
+             */
+            last_seen_at: string;
+            /**
+             * Format: date-time
+             * @description When it was resolved.
+             */
+            resolved_at?: string | null;
+            /**
+             * Format: int64
+             * @description Who resolved it (none when the detectors did).
+             */
+            resolved_by?: number | null;
+            /** @description `warning` or `critical`. */
+            severity: string;
+            /** @description `open`, `acknowledged` or `resolved`. */
+            status: string;
+            /** @description One line for people. */
+            title: string;
+        };
         /** @description A file of an API message. */
         ApiAttachment: {
             /** @description MIME type. */
@@ -1457,6 +1627,34 @@ export interface components {
             reason: string;
             /** @enum {string} */
             state: "failed";
+        };
+        /** @description What a run of the detectors did. */
+        DetectorRunView: {
+            /**
+             * Format: int32
+             * @description Shops looked at.
+             */
+            connections: number;
+            /**
+             * Format: int32
+             * @description Findings of this run.
+             */
+            found: number;
+            /**
+             * Format: int32
+             * @description Alerts newly raised (or raised again after being resolved).
+             */
+            raised: number;
+            /**
+             * Format: int32
+             * @description Alerts still standing, refreshed.
+             */
+            refreshed: number;
+            /**
+             * Format: int32
+             * @description Alerts resolved because they were no longer found.
+             */
+            resolved: number;
         };
         /** @description An error answer: `{"error": {"code", "message"}}`. */
         ErrorBody: {
@@ -2363,6 +2561,11 @@ export interface components {
             data: components["schemas"]["ContactView"];
             /** @enum {string} */
             event: "contact_created";
+        } | {
+            /** @description A commerce detector raised an alert. */
+            data: components["schemas"]["AlertRaisedView"];
+            /** @enum {string} */
+            event: "alert_raised";
         };
     };
     responses: never;
@@ -2488,6 +2691,193 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_alerts: {
+        parameters: {
+            query?: {
+                /** @description `open`, `acknowledged` or `resolved`. */
+                status?: string;
+                /** @description `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`. */
+                kind?: string;
+                /** @description Page size (1–500, default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertView"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_detectors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetectorRunView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    acknowledge_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resolve_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,191 @@
+//! The commerce detectors at work: read each shop's mirror and the buyers'
+//! open conversations, run the pure detectors of `ferry_commerce::detect`,
+//! record the findings as alerts for the console, and let people
+//! acknowledge and resolve them.
+//!
+//! Roles: every user of the account sees and acknowledges alerts; only
+//! owners and admins run the detectors on demand and resolve alerts by
+//! hand (the detectors resolve what they no longer find by themselves).
+
+use crate::auth::Actor;
+use crate::{App, AppError, AppResult};
+use chrono::Duration;
+use ferry_commerce::detect::{self, AlertKind, Input, Thresholds};
+use ferry_core::account::Role;
+use ferry_core::{AccountId, AlertId, ShopConnectionId};
+use ferry_storage::{Alert, AlertFilter, AlertStatus, NewAlert};
+use std::collections::HashMap;
+
+/// Settings of the detectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorConfig {
+    /// The rules' thresholds.
+    pub thresholds: Thresholds,
+    /// How often the scheduled run happens.
+    pub interval: Duration,
+    /// How far back a buyer's message counts as demand for a stocked-out
+    /// variant.
+    pub demand_window: Duration,
+    /// Most orders read per shop and run.
+    pub max_orders: u32,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            thresholds: Thresholds::default(),
+            interval: Duration::minutes(15),
+            demand_window: Duration::days(14),
+            max_orders: 5000,
+        }
+    }
+}
+
+/// What one run of the detectors did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DetectorSummary {
+    /// Shops looked at.
+    pub connections: u32,
+    /// Findings of this run.
+    pub found: u32,
+    /// Alerts newly raised (or raised again).
+    pub raised: u32,
+    /// Alerts still standing, refreshed.
+    pub refreshed: u32,
+    /// Alerts resolved because they were no longer found.
+    pub resolved: u32,
+}
+
+impl DetectorSummary {
+    fn add(&mut self, o: &DetectorSummary) {
+        self.connections += o.connections;
+        self.found += o.found;
+        self.raised += o.raised;
+        self.refreshed += o.refreshed;
+        self.resolved += o.resolved;
+    }
+}
+
+fn can_manage_alerts(actor: &Actor) -> AppResult<()> {
+    if matches!(actor.user.role, Role::Owner | Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only owners and admins can run the detectors and resolve alerts"))
+    }
+}
+
+impl App {
+    /// Runs the detectors on one shop and records the alerts.
+    #[tracing::instrument(skip_all, fields(account_id = %account, connection_id = %connection))]
+    pub async fn run_detectors_on(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+    ) -> AppResult<DetectorSummary> {
+        let cfg = &self.config.detectors;
+        let t = &cfg.thresholds;
+        let now = self.clock.now();
+        let products = self.storage.list_products(account, connection).await?;
+        let stock: HashMap<String, i64> = self.storage.stock_levels(account, connection).await?.into_iter().collect();
+        let window = t.order_window_days.max(t.sales_window_days).max(1);
+        let orders =
+            self.storage.orders_placed_since(account, connection, now - Duration::days(window), cfg.max_orders).await?;
+        let mut demand = HashMap::new();
+        for (p, v, _) in detect::stocked_out(&products, &stock) {
+            let mut terms = vec![p.title.clone()];
+            terms.extend(v.sku.clone());
+            let n = self.storage.count_conversations_asking(account, &terms, now - cfg.demand_window).await?;
+            demand.insert(v.external_id.clone(), n);
+        }
+        let findings = detect::detect(&Input {
+            products: &products,
+            stock: &stock,
+            orders: &orders,
+            demand: &demand,
+            now,
+            thresholds: t,
+        });
+        let found = u32::try_from(findings.len()).unwrap_or(u32::MAX);
+        let new: Vec<NewAlert> = findings.into_iter().map(NewAlert::from).collect();
+        let out = self.storage.record_alerts(account, connection, &AlertKind::ALL, new, now).await?;
+        if !out.raised.is_empty() {
+            self.events_committed();
+            tracing::info!(raised = out.raised.len(), resolved = out.resolved, "detectors raised alerts");
+        }
+        Ok(DetectorSummary {
+            connections: 1,
+            found,
+            raised: u32::try_from(out.raised.len()).unwrap_or(u32::MAX),
+            refreshed: out.refreshed,
+            resolved: out.resolved,
+        })
+    }
+
+    /// Runs the detectors on every shop of the account.
+    pub async fn run_detectors(&self, account: AccountId) -> AppResult<DetectorSummary> {
+        let mut sum = DetectorSummary::default();
+        for c in self.storage.list_shop_connections(account).await? {
+            sum.add(&self.run_detectors_on(account, c.id).await?);
+        }
+        Ok(sum)
+    }
+
+    /// Runs the detectors on every shop of every account (the scheduled
+    /// run). A shop that fails is logged and the others still run.
+    pub async fn run_all_detectors(&self) -> AppResult<DetectorSummary> {
+        let mut sum = DetectorSummary::default();
+        for (account, connection) in self.storage.detector_targets().await? {
+            match self.run_detectors_on(account, connection).await {
+                Ok(s) => sum.add(&s),
+                Err(e) => tracing::error!(error = %e, %account, %connection, "detectors failed on a shop"),
+            }
+        }
+        Ok(sum)
+    }
+
+    /// Runs the detectors now, on behalf of an owner or admin.
+    pub async fn run_detectors_now(&self, actor: &Actor, account: AccountId) -> AppResult<DetectorSummary> {
+        actor.in_account(account)?;
+        can_manage_alerts(actor)?;
+        self.run_detectors(account).await
+    }
+
+    /// The account's alerts, newest first.
+    pub async fn list_alerts(&self, actor: &Actor, account: AccountId, filter: AlertFilter) -> AppResult<Vec<Alert>> {
+        actor.in_account(account)?;
+        Ok(self.storage.list_alerts(account, filter).await?)
+    }
+
+    /// One alert.
+    pub async fn get_alert(&self, actor: &Actor, account: AccountId, id: AlertId) -> AppResult<Alert> {
+        actor.in_account(account)?;
+        self.storage.get_alert(account, id).await?.ok_or(AppError::NotFound("alert"))
+    }
+
+    /// Marks an open alert as being looked after (any user of the
+    /// account). Acknowledging it again changes nothing; a resolved alert
+    /// cannot be acknowledged.
+    pub async fn acknowledge_alert(&self, actor: &Actor, account: AccountId, id: AlertId) -> AppResult<Alert> {
+        let a = self.get_alert(actor, account, id).await?;
+        match a.status {
+            AlertStatus::Acknowledged => Ok(a),
+            AlertStatus::Resolved => Err(AppError::invalid("status", "the alert is already resolved")),
+            AlertStatus::Open => Ok(self
+                .storage
+                .set_alert_status(account, id, AlertStatus::Acknowledged, actor.user.id, self.clock.now())
+                .await?),
+        }
+    }
+
+    /// Resolves an alert by hand (owners and admins). If the detectors
+    /// find it again, it opens again. Resolving it again changes nothing.
+    pub async fn resolve_alert(&self, actor: &Actor, account: AccountId, id: AlertId) -> AppResult<Alert> {
+        actor.in_account(account)?;
+        can_manage_alerts(actor)?;
+        let a = self.get_alert(actor, account, id).await?;
+        if a.status == AlertStatus::Resolved {
+            return Ok(a);
+        }
+        Ok(self.storage.set_alert_status(account, id, AlertStatus::Resolved, actor.user.id, self.clock.now()).await?)
+    }
+}

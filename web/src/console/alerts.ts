@@ -1,0 +1,109 @@
+// The commerce detectors' alerts as the console shows them: the facts of
+// each kind (SKU, stock, demand, order, days late, carrier statistics), the
+// order of the list, and who may do what. Pure: the components translate
+// the `{ key, vars }` these return.
+import type { Alert } from '../api/types';
+
+export const ALERT_KINDS = ['out_of_stock', 'low_stock', 'late_order', 'carrier_delay'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+
+/** One translated line of an alert's details. */
+export interface Fact {
+  key: string;
+  vars: Record<string, string | number>;
+}
+
+type Details = Record<string, unknown>;
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v.trim() ? v : null;
+}
+
+/** `0.8` → `80%`. */
+export function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+/** The lines that explain an alert; missing numbers are left out, never shown as blanks. */
+export function alertFacts(a: Pick<Alert, 'kind' | 'details'>): Fact[] {
+  const d = (a.details ?? {}) as Details;
+  const facts: Fact[] = [];
+  const push = (key: string, vars: Record<string, string | number | null>) => {
+    if (Object.values(vars).every((v) => v !== null)) facts.push({ key, vars: vars as Record<string, string | number> });
+  };
+  switch (a.kind) {
+    case 'out_of_stock':
+    case 'low_stock': {
+      const sku = [str(d.sku) ?? '—', str(d.product_title), str(d.variant_title)].filter(Boolean).join(' · ');
+      push('alerts.fact.sku', { sku });
+      push('alerts.fact.stock', { stock: num(d.stock) });
+      if (a.kind === 'out_of_stock') push('alerts.fact.demand', { count: num(d.open_conversations) });
+      else {
+        push('alerts.fact.sold', { units: num(d.units_sold), days: num(d.window_days), rate: num(d.daily_rate) });
+        push('alerts.fact.cover', { days: num(d.days_of_cover) });
+      }
+      break;
+    }
+    case 'late_order': {
+      push('alerts.fact.order', { order: str(d.order_name) ?? str(d.order_number) });
+      push(d.reason === 'not_shipped' ? 'alerts.fact.not_shipped' : 'alerts.fact.overdue', { days: num(d.days_late) });
+      if (str(d.carrier)) push('alerts.fact.shipment', { carrier: str(d.carrier), tracking: str(d.tracking_number) ?? '—' });
+      if (str(d.country)) push('alerts.fact.country', { country: str(d.country) });
+      break;
+    }
+    case 'carrier_delay': {
+      const share = num(d.late_share);
+      const others = num(d.others_late_share);
+      push('alerts.fact.route', { carrier: str(d.carrier), country: str(d.country) });
+      push('alerts.fact.late_share', {
+        late: num(d.late), shipments: num(d.shipments),
+        share: share === null ? null : percent(share), others: others === null ? null : percent(others),
+      });
+      push('alerts.fact.transit', { days: num(d.median_transit_days) });
+      break;
+    }
+  }
+  return facts;
+}
+
+/** The order number an alert is about (for opening the order), if any. */
+export function alertOrder(a: Pick<Alert, 'kind' | 'details'>): string | null {
+  if (a.kind !== 'late_order') return null;
+  const d = (a.details ?? {}) as Details;
+  return str(d.order_name) ?? str(d.order_number);
+}
+
+const SEVERITY: Record<string, number> = { critical: 0, warning: 1 };
+const STATUS: Record<string, number> = { open: 0, acknowledged: 1, resolved: 2 };
+
+/** Open before acknowledged before resolved; critical first; newest first. */
+export function sortAlerts(list: readonly Alert[]): Alert[] {
+  return [...list].sort(
+    (a, b) =>
+      (STATUS[a.status] ?? 3) - (STATUS[b.status] ?? 3) ||
+      (SEVERITY[a.severity] ?? 2) - (SEVERITY[b.severity] ?? 2) ||
+      b.first_seen_at.localeCompare(a.first_seen_at) ||
+      b.id - a.id,
+  );
+}
+
+/** How many alerts still need someone (the nav badge). */
+export function openCount(list: readonly Pick<Alert, 'status'>[]): number {
+  return list.filter((a) => a.status === 'open').length;
+}
+
+/** What a user may do with an alert: everyone acknowledges an open one; owners and admins resolve. */
+export function alertActions(a: Pick<Alert, 'status'>, role: string | undefined): { acknowledge: boolean; resolve: boolean } {
+  const admin = role === 'owner' || role === 'admin';
+  return { acknowledge: a.status === 'open', resolve: admin && a.status !== 'resolved' };
+}
+
+/** The query string of the list for a status tab (`all`: every status). */
+export function alertQuery(status: string): string {
+  return (ALERT_STATUSES as readonly string[]).includes(status) ? `?status=${status}` : '';
+}
