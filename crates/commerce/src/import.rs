@@ -566,17 +566,9 @@ const ORDER_LEVEL: &[&str] = &[
 fn orders(rows: &[Row], defaults: &ImportDefaults, now: DateTime<Utc>) -> ImportBatch {
     let mut batch = ImportBatch::default();
     // Orders in the order of their first row.
-    let mut groups: Vec<(String, Vec<&Row>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups = Groups::default();
     for row in rows {
-        if let Some(reason) = row.get("__invalid") {
-            batch.rejected.push(RejectedRow {
-                line: row.line,
-                key: None,
-                column: None,
-                value: None,
-                reason: reason.to_owned(),
-            });
+        if batch.unreadable(row) {
             continue;
         }
         let Some(number) = row.get("number").map(|n| n.trim_start_matches('#').trim().to_owned()) else {
@@ -599,40 +591,75 @@ fn orders(rows: &[Row], defaults: &ImportDefaults, now: DateTime<Utc>) -> Import
             });
             continue;
         }
-        match index.get(&number) {
-            Some(&i) => groups[i].1.push(row),
+        groups.add(number, row);
+    }
+    for (number, lines) in groups.list {
+        batch.take(&number, "order", &lines, order(&number, &lines, defaults, now));
+    }
+    batch.rejected.sort_by_key(|r| r.line);
+    batch
+}
+
+/// Rows grouped by record, records in the order of their first row.
+#[derive(Default)]
+struct Groups<'a> {
+    list: Vec<(String, Vec<&'a Row>)>,
+    index: HashMap<String, usize>,
+}
+
+impl<'a> Groups<'a> {
+    fn add(&mut self, key: String, row: &'a Row) {
+        match self.index.get(&key) {
+            Some(&i) => self.list[i].1.push(row),
             None => {
-                index.insert(number.clone(), groups.len());
-                groups.push((number, vec![row]));
+                self.index.insert(key.clone(), self.list.len());
+                self.list.push((key, vec![row]));
             }
         }
     }
-    for (number, lines) in groups {
-        match order(&number, &lines, defaults, now) {
+}
+
+impl ImportBatch {
+    /// Rejects a row that was not read at all (a JSON value that is not an
+    /// object, a CSV line with too many cells); true when it was one.
+    fn unreadable(&mut self, row: &Row) -> bool {
+        let Some(reason) = row.get("__invalid") else { return false };
+        self.rejected.push(RejectedRow {
+            line: row.line,
+            key: None,
+            column: None,
+            value: None,
+            reason: reason.to_owned(),
+        });
+        true
+    }
+
+    /// Keeps the writes of a whole record, or rejects every row of it:
+    /// the faulty one with its column and reason, the others pointing at it.
+    fn take(&mut self, key: &str, what: &str, rows: &[&Row], result: Result<Vec<MirrorWrite>, (usize, Fault)>) {
+        match result {
             Ok(writes) => {
-                batch.accepted += 1;
-                batch.writes.extend(writes);
+                self.accepted += 1;
+                self.writes.extend(writes);
             }
             Err((line, f)) => {
-                for row in &lines {
+                for row in rows {
                     let own = row.line == line;
-                    batch.rejected.push(RejectedRow {
+                    self.rejected.push(RejectedRow {
                         line: row.line,
-                        key: Some(number.clone()),
+                        key: Some(key.to_owned()),
                         column: if own { f.column.map(str::to_owned) } else { None },
                         value: if own { f.value.clone() } else { None },
                         reason: if own {
                             f.reason.clone()
                         } else {
-                            format!("order {number} was rejected because of line {line}")
+                            format!("{what} {key} was rejected because of line {line}")
                         },
                     });
                 }
             }
         }
     }
-    batch.rejected.sort_by_key(|r| r.line);
-    batch
 }
 
 fn order(
@@ -840,18 +867,10 @@ fn products(rows: &[Row], now: DateTime<Utc>) -> ImportBatch {
     let mut batch = ImportBatch::default();
     // Products in the order of their first row; rows without a handle are
     // a product of their own, keyed by SKU.
-    let mut groups: Vec<(String, Vec<&Row>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups = Groups::default();
     let mut skus: BTreeMap<String, usize> = BTreeMap::new();
     for row in rows {
-        if let Some(reason) = row.get("__invalid") {
-            batch.rejected.push(RejectedRow {
-                line: row.line,
-                key: None,
-                column: None,
-                value: None,
-                reason: reason.to_owned(),
-            });
+        if batch.unreadable(row) {
             continue;
         }
         let Some(sku) = row.get("sku") else {
@@ -876,37 +895,10 @@ fn products(rows: &[Row], now: DateTime<Utc>) -> ImportBatch {
         }
         skus.insert(sku.to_owned(), row.line);
         let key = row.get("handle").unwrap_or(sku).to_owned();
-        match index.get(&key) {
-            Some(&i) => groups[i].1.push(row),
-            None => {
-                index.insert(key.clone(), groups.len());
-                groups.push((key, vec![row]));
-            }
-        }
+        groups.add(key, row);
     }
-    for (handle, lines) in groups {
-        match product(&handle, &lines, now) {
-            Ok(writes) => {
-                batch.accepted += 1;
-                batch.writes.extend(writes);
-            }
-            Err((line, f)) => {
-                for row in &lines {
-                    let own = row.line == line;
-                    batch.rejected.push(RejectedRow {
-                        line: row.line,
-                        key: Some(handle.clone()),
-                        column: if own { f.column.map(str::to_owned) } else { None },
-                        value: if own { f.value.clone() } else { None },
-                        reason: if own {
-                            f.reason.clone()
-                        } else {
-                            format!("product {handle} was rejected because of line {line}")
-                        },
-                    });
-                }
-            }
-        }
+    for (handle, lines) in groups.list {
+        batch.take(&handle, "product", &lines, product(&handle, &lines, now));
     }
     batch.rejected.sort_by_key(|r| r.line);
     batch

@@ -56,6 +56,24 @@ pub async fn fresh_storage(backend: Backend, dir: &std::path::Path) -> Option<Ar
     }
 }
 
+/// Declares, for each `async fn name(backend: Backend)` listed, a module
+/// `name` with a test on SQLite and one on PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
 /// A tenant seeded for a test.
 #[derive(Debug, Clone)]
 pub struct Tenant {

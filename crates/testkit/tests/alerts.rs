@@ -13,21 +13,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-macro_rules! on_both {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(ferry_testkit::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(ferry_testkit::Backend::Postgres).await
-            }
-        }
-    )+};
-}
-
 on_both!(detectors_raise_refresh_and_resolve_alerts, alerts_are_per_account_and_checked);
 
 const SECRET: &str = "shpss_alerts_0123456789abcdef";

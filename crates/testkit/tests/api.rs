@@ -9,21 +9,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-macro_rules! on_both {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(ferry_testkit::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(ferry_testkit::Backend::Postgres).await
-            }
-        }
-    )+};
-}
-
 on_both!(
     same_webhook_five_times_concurrently_is_one_message,
     bad_webhooks_get_clear_errors,
@@ -1079,12 +1064,10 @@ async fn shopify_webhooks_fill_the_order_mirror_the_bot_answers_from(b: Backend)
     assert!(by_kind(&msgs, "outgoing")[0]["text"].as_str().unwrap().contains("couldn't find order 4242"));
 }
 
-async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
-    let sink = SmtpSink::start().await;
-    let Some(app) = spawn_with(SpawnOptions { smtp: Some(sink.config()), ..SpawnOptions::new(b) }).await else {
-        return;
-    };
-    let t = app.tenant("Code Shop").await;
+/// A tenant with a Shopify shop holding `order` and the bot on in its API
+/// inbox.
+async fn shop_with_bot(app: &TestApp, name: &str, order: &Value) -> Tenant {
+    let t = app.tenant(name).await;
     let ap = acct(&t);
     let secret = "shpss_codes_0123456789abcdef";
     let r = app
@@ -1095,8 +1078,7 @@ async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
         )
         .await;
     let conn = r.json["id"].as_i64().unwrap();
-    let order = shopify_order(7001, 1001, "ana@example.com", "2026-11-20T10:00:00Z", Some("JJD7001"));
-    app.shopify_webhook(conn, secret, "orders/create", "c-1", &order).await;
+    app.shopify_webhook(conn, secret, "orders/create", "c-1", order).await;
     app.call(
         Method::PATCH,
         &format!("{ap}/inboxes/{}", t.inbox),
@@ -1104,6 +1086,17 @@ async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
         Some(json!({"config": {"bot_enabled": true}})),
     )
     .await;
+    t
+}
+
+async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
+    let sink = SmtpSink::start().await;
+    let Some(app) = spawn_with(SpawnOptions { smtp: Some(sink.config()), ..SpawnOptions::new(b) }).await else {
+        return;
+    };
+    let order = shopify_order(7001, 1001, "ana@example.com", "2026-11-20T10:00:00Z", Some("JJD7001"));
+    let t = shop_with_bot(&app, "Code Shop", &order).await;
+    let ap = acct(&t);
 
     // Unverified: asked for the code sent to the order's e-mail, in Spanish.
     let r = app.webhook(&t, &buyer_message("m-1", "maria", "¿Dónde está mi pedido #1001?")).await;
@@ -1159,29 +1152,11 @@ async fn a_buyer_proves_the_order_with_a_code_texted_to_its_phone(b: Backend) {
     let mail = SmtpSink::start().await;
     let opts = SpawnOptions { sms: Some(sink.config()), smtp: Some(mail.config()), ..SpawnOptions::new(b) };
     let Some(app) = spawn_with(opts).await else { return };
-    let t = app.tenant("Text Shop").await;
-    let ap = acct(&t);
-    let secret = "shpss_texts_0123456789abcdef";
-    let r = app
-        .post(
-            &format!("{ap}/shop_connections"),
-            &t.owner_token,
-            json!({"name": "S", "shop_domain": "texts.myshopify.com", "secret": secret}),
-        )
-        .await;
-    let conn = r.json["id"].as_i64().unwrap();
     let mut order = shopify_order(7101, 1001, "x@example.com", "2026-11-20T10:00:00Z", Some("JJD7101"));
     order["email"] = Value::Null;
     order["customer"]["email"] = Value::Null;
     order["phone"] = json!("+34 612 345 678");
-    app.shopify_webhook(conn, secret, "orders/create", "t-1", &order).await;
-    app.call(
-        Method::PATCH,
-        &format!("{ap}/inboxes/{}", t.inbox),
-        Some(&t.owner_token),
-        Some(json!({"config": {"bot_enabled": true}})),
-    )
-    .await;
+    let t = shop_with_bot(&app, "Text Shop", &order).await;
 
     let r = app.webhook(&t, &buyer_message("s-1", "pablo", "¿Dónde está mi pedido #1001?")).await;
     let c = r.json["conversation_id"].as_i64().unwrap();

@@ -16,21 +16,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-macro_rules! on_both {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(ferry_testkit::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(ferry_testkit::Backend::Postgres).await
-            }
-        }
-    )+};
-}
-
 on_both!(
     agents_cancel_unfulfilled_orders_and_every_attempt_is_audited,
     refunds_need_an_admin_and_stay_within_what_is_left,

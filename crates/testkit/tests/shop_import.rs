@@ -6,21 +6,6 @@ use ferry_testkit::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-macro_rules! on_both {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(ferry_testkit::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(ferry_testkit::Backend::Postgres).await
-            }
-        }
-    )+};
-}
-
 on_both!(files_fill_an_import_shop_and_report_rejected_rows, imports_are_guarded);
 
 const PRODUCTS: &str = "\

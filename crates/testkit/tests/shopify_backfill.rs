@@ -7,24 +7,9 @@ use ferry_app::shopify_mock::{Failure, MockOptions, MockShop};
 use ferry_app::shopify_sync::{BackfillOptions, ClientOptions, Resource, SyncError, backfill};
 use ferry_core::ShopConnectionId;
 use ferry_storage::{NewAccount, NewShopConnection, OrderQuery, ShopPlatform, Storage};
-use ferry_testkit::Backend;
+use ferry_testkit::{Backend, on_both};
 use std::sync::Arc;
 use std::time::Duration;
-
-macro_rules! on_both {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(ferry_testkit::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(ferry_testkit::Backend::Postgres).await
-            }
-        }
-    )+};
-}
 
 on_both!(
     a_backfill_mirrors_every_order_searchably,
