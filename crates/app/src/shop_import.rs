@@ -75,9 +75,8 @@ pub async fn import_connection(
         .ok_or_else(|| ImportFailure::Connection(format!("shop connection {connection} not found")))?;
     if conn.platform != ShopPlatform::Import {
         return Err(ImportFailure::Connection(format!(
-            "shop connection {connection} ({}) is a {} shop whose data comes from {0}; import files into a file-import shop",
-            conn.name,
-            conn.platform.as_str()
+            "shop connection {connection} ({}) is a Shopify shop: its orders come from Shopify (webhooks and `ferry import shopify`); import files into a file-import shop",
+            conn.name
         )));
     }
     Ok(conn)

@@ -37,6 +37,8 @@ async fn import_shop(app: &TestApp, t: &Tenant) -> i64 {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
     assert_eq!(r.json["platform"], "import");
+    // No webhooks and no webhook secret for a shop fed by files.
+    assert!(r.json["webhook_url"].is_null() && r.json.get("secret").is_none(), "{:?}", r.json);
     r.json["id"].as_i64().unwrap()
 }
 
@@ -174,7 +176,8 @@ async fn imports_are_guarded(b: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.json);
-    assert!(r.json["error"]["message"].as_str().unwrap().contains("file-import shop"), "{:?}", r.json);
+    let message = r.json["error"]["message"].as_str().unwrap();
+    assert!(message.contains("is a Shopify shop") && message.contains("file-import shop"), "{message}");
     // An unknown platform is refused.
     let r = app
         .post(

@@ -29,8 +29,8 @@ pub struct ShopConnectionView {
     pub name: String,
     /// The shop's domain.
     pub shop_domain: String,
-    /// Where Shopify must send webhooks.
-    pub webhook_url: String,
+    /// Where Shopify must send webhooks (none for a file-import shop).
+    pub webhook_url: Option<String>,
     /// Admin API base URL for backfills.
     pub api_url: Option<String>,
     /// The webhook secret (only in the answer to its creation).
@@ -46,9 +46,10 @@ fn connection_view(c: ShopConnection, public_url: &str, with_secret: bool) -> Sh
         platform: c.platform.as_str().to_owned(),
         name: c.name,
         shop_domain: c.shop_domain,
-        webhook_url: format!("{}/webhooks/shopify/{}", public_url.trim_end_matches('/'), c.id.0),
+        webhook_url: (c.platform == ShopPlatform::Shopify)
+            .then(|| format!("{}/webhooks/shopify/{}", public_url.trim_end_matches('/'), c.id.0)),
         api_url: c.api_url,
-        secret: with_secret.then_some(c.secret),
+        secret: (with_secret && c.platform == ShopPlatform::Shopify).then_some(c.secret),
         created_at: c.created_at,
     }
 }

@@ -2238,8 +2238,8 @@ export interface components {
             secret?: string | null;
             /** @description The shop's domain. */
             shop_domain: string;
-            /** @description Where Shopify must send webhooks. */
-            webhook_url: string;
+            /** @description Where Shopify must send webhooks (none for a file-import shop). */
+            webhook_url?: string | null;
         };
         /** @description What a Shopify webhook did. */
         ShopifyAck: {
