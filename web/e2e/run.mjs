@@ -353,6 +353,22 @@ try {
     await agent.locator('[data-testid=settings]').click();
   });
 
+  await check('Settings → Shops: an admin gives a webhook-only shop Admin API access', async () => {
+    await agent.locator('[data-testid=settings]').click();
+    await agent.locator('[data-tab=shops]').click();
+    const card = agent.locator(`[data-shop="e2e-${run}.myshopify.com"]`);
+    await card.locator('[data-edit-access]').click({ timeout: 5000 });
+    const form = card.locator('[data-testid=access-form]');
+    await form.locator('input[name=api_url]').fill(`https://e2e-${run}.myshopify.com/admin/api/2024-07`);
+    await form.locator('input[name=access_token]').fill('shpat_e2e_token');
+    await form.locator('button.primary').click();
+    await form.waitFor({ state: 'detached', timeout: 3000 });
+    const line = await card.locator('[data-api-access]').innerText();
+    if (!line.includes('/admin/api/2024-07') || !line.includes('access token set')) throw new Error(`access line: ${line}`);
+    if (line.includes('shpat_e2e_token')) throw new Error('the token is shown');
+    await agent.locator('[data-testid=settings]').click();
+  });
+
   await check('Settings → Shops: a file-import shop takes an order CSV and lists the rejected row with its reason', async () => {
     await agent.locator('[data-testid=settings]').click();
     await agent.locator('[data-tab=shops]').click();

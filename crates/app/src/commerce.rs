@@ -59,7 +59,60 @@ fn check_domain(d: &str) -> AppResult<String> {
     if ok { Ok(d) } else { Err(AppError::invalid("shop_domain", "give the shop's domain, e.g. example.myshopify.com")) }
 }
 
+fn check_api_url(u: &str) -> AppResult<()> {
+    let parsed = url::Url::parse(u).map_err(|_| AppError::invalid("api_url", "api_url is not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(AppError::invalid("api_url", "api_url must be http or https"));
+    }
+    Ok(())
+}
+
+/// Changes to a shop connection from the API: absent fields stay, an empty
+/// `api_url` or `access_token` removes it.
+#[derive(Debug, Clone, Default)]
+pub struct ShopConnectionEdit {
+    /// Display name.
+    pub name: Option<String>,
+    /// Admin API base URL (`""`: remove).
+    pub api_url: Option<String>,
+    /// Admin API access token (`""`: remove).
+    pub access_token: Option<String>,
+}
+
 impl App {
+    /// Renames a shop connection or sets its Admin API access (owners and
+    /// admins), e.g. to allow order actions and backfills on a shop first
+    /// connected for webhooks only.
+    pub async fn update_shop_connection(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ShopConnectionId,
+        edit: ShopConnectionEdit,
+    ) -> AppResult<ShopConnection> {
+        actor.in_account(account)?;
+        actor.can_manage_inboxes()?;
+        let conn = self.storage.get_shop_connection(account, id).await?.ok_or(AppError::NotFound("shop connection"))?;
+        let name = match edit.name.map(|n| n.trim().to_owned()) {
+            Some(n) if n.is_empty() || n.chars().count() > 255 => {
+                return Err(AppError::invalid("name", "name must have 1 to 255 characters"));
+            }
+            other => other,
+        };
+        let clearable = |v: Option<String>| v.map(|v| Some(v.trim().to_owned()).filter(|v| !v.is_empty()));
+        let api_url = clearable(edit.api_url);
+        let access_token = clearable(edit.access_token);
+        if let Some(Some(u)) = &api_url {
+            check_api_url(u)?;
+        }
+        let adds_api = matches!(api_url, Some(Some(_))) || matches!(access_token, Some(Some(_)));
+        if conn.platform == ShopPlatform::Import && adds_api {
+            return Err(AppError::invalid("api_url", "a file-import shop has no Admin API URL or access token"));
+        }
+        let patch = ferry_storage::ShopConnectionPatch { name, api_url, access_token };
+        Ok(self.storage.update_shop_connection(account, id, patch, self.clock.now()).await?)
+    }
+
     /// Connects a shop (owners and admins).
     pub async fn create_shop_connection(
         &self,
@@ -81,10 +134,7 @@ impl App {
             None => crate::auth::new_secret(),
         };
         if let Some(u) = &input.api_url {
-            let parsed = url::Url::parse(u).map_err(|_| AppError::invalid("api_url", "api_url is not a URL"))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(AppError::invalid("api_url", "api_url must be http or https"));
-            }
+            check_api_url(u)?;
         }
         if input.platform == ShopPlatform::Import && (input.api_url.is_some() || input.access_token.is_some()) {
             return Err(AppError::invalid("platform", "a file-import shop has no Admin API URL or access token"));

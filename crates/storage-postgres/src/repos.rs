@@ -1582,6 +1582,33 @@ impl CommerceRepo for PostgresStorage {
         row.as_ref().map(shop_connection).transpose()
     }
 
+    async fn update_shop_connection(
+        &self,
+        account: AccountId,
+        id: ShopConnectionId,
+        patch: ShopConnectionPatch,
+        now: DateTime<Utc>,
+    ) -> StorageResult<ShopConnection> {
+        let row = query(format!(
+            "UPDATE shop_connections SET name = COALESCE($3, name), \
+             api_url = CASE WHEN $4 THEN $5 ELSE api_url END, \
+             access_token = CASE WHEN $6 THEN $7 ELSE access_token END, updated_at = $8 \
+             WHERE account_id = $1 AND id = $2 RETURNING {SHOP_CONNECTION_COLS}"
+        ))
+        .bind(account.0)
+        .bind(id.0)
+        .bind(patch.name.as_deref().map(no_nul))
+        .bind(patch.api_url.is_some())
+        .bind(patch.api_url.flatten())
+        .bind(patch.access_token.is_some())
+        .bind(patch.access_token.flatten())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(shop_connection).transpose()?.ok_or(StorageError::NotFound)
+    }
+
     async fn find_shop_connection(&self, id: ShopConnectionId) -> StorageResult<Option<ShopConnection>> {
         let row = query(format!("SELECT {SHOP_CONNECTION_COLS} FROM shop_connections WHERE id = $1"))
             .bind(id.0)

@@ -204,6 +204,40 @@ impl CommerceRepo for SqliteStorage {
         .await
     }
 
+    async fn update_shop_connection(
+        &self,
+        account: AccountId,
+        id: ShopConnectionId,
+        patch: ShopConnectionPatch,
+        now: DateTime<Utc>,
+    ) -> StorageResult<ShopConnection> {
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE shop_connections SET name = COALESCE(?3, name), \
+                     api_url = CASE WHEN ?4 THEN ?5 ELSE api_url END, \
+                     access_token = CASE WHEN ?6 THEN ?7 ELSE access_token END, updated_at = ?8 \
+                     WHERE account_id = ?1 AND id = ?2",
+                    params![
+                        account.0,
+                        id.0,
+                        patch.name,
+                        patch.api_url.is_some(),
+                        patch.api_url.flatten(),
+                        patch.access_token.is_some(),
+                        patch.access_token.flatten(),
+                        ts(now)
+                    ],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(StorageError::NotFound);
+            }
+            get_connection(c, Some(account), id)?.ok_or(StorageError::NotFound)
+        })
+        .await
+    }
+
     async fn apply_mirror_writes(
         &self,
         account: AccountId,

@@ -46,6 +46,7 @@ where
     bot_documents_states_and_jobs(fresh().await).await;
     shop_mirror_keeps_the_newest_and_searches(fresh().await).await;
     shop_sync_state_resumes_per_resource(fresh().await).await;
+    shop_connections_are_updated_within_their_account(fresh().await).await;
     audit_log_appends_filters_and_pages(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
 }
@@ -974,6 +975,51 @@ pub async fn shop_mirror_keeps_the_newest_and_searches(s: Arc<dyn Storage>) {
 
 /// Backfill cursors: one per (connection, resource), replaced in place,
 /// invisible to and not writable by other accounts.
+pub async fn shop_connections_are_updated_within_their_account(s: Arc<dyn Storage>) {
+    let a = world(&*s, "EditA").await;
+    let b = world(&*s, "EditB").await;
+    let new = NewShopConnection {
+        platform: ShopPlatform::Shopify,
+        name: "Hooks only".into(),
+        shop_domain: "edit.myshopify.com".into(),
+        secret: "app-secret".into(),
+        api_url: None,
+        access_token: None,
+    };
+    let c = s.create_shop_connection(a.account, new, t0()).await.unwrap();
+    let later = t0() + Duration::minutes(5);
+    let patch = ShopConnectionPatch {
+        name: None,
+        api_url: Some(Some("https://edit.myshopify.com/admin/api/2024-01".into())),
+        access_token: Some(Some("shpat_new".into())),
+    };
+    let u = s.update_shop_connection(a.account, c.id, patch.clone(), later).await.unwrap();
+    assert_eq!(
+        (u.name.as_str(), u.api_url.as_deref(), u.access_token.as_deref()),
+        ("Hooks only", Some("https://edit.myshopify.com/admin/api/2024-01"), Some("shpat_new"))
+    );
+    assert_eq!((u.secret.as_str(), u.shop_domain.as_str()), ("app-secret", "edit.myshopify.com"), "untouched");
+    // A rename keeps the API access; clearing the token keeps the URL.
+    let u = s
+        .update_shop_connection(
+            a.account,
+            c.id,
+            ShopConnectionPatch {
+                name: Some("Main shop".into()),
+                access_token: Some(None),
+                ..ShopConnectionPatch::default()
+            },
+            later,
+        )
+        .await
+        .unwrap();
+    assert_eq!((u.name.as_str(), u.api_url.is_some(), u.access_token.as_deref()), ("Main shop", true, None));
+    assert_eq!(s.get_shop_connection(a.account, c.id).await.unwrap(), Some(u));
+    // Another account's connection is not found, and not changed.
+    assert!(matches!(s.update_shop_connection(b.account, c.id, patch, later).await, Err(StorageError::NotFound)));
+    assert_eq!(s.get_shop_connection(a.account, c.id).await.unwrap().unwrap().access_token, None);
+}
+
 pub async fn shop_sync_state_resumes_per_resource(s: Arc<dyn Storage>) {
     let a = world(&*s, "SyncA").await;
     let b = world(&*s, "SyncB").await;

@@ -485,6 +485,18 @@ pub struct NewShopConnection {
     pub access_token: Option<String>,
 }
 
+/// Changes to a shop connection; `None` leaves a field as it is, and
+/// `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct ShopConnectionPatch {
+    /// Display name.
+    pub name: Option<String>,
+    /// Admin API base URL.
+    pub api_url: Option<Option<String>>,
+    /// Admin API access token.
+    pub access_token: Option<Option<String>>,
+}
+
 /// What applying a webhook did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MirrorOutcome {

@@ -313,6 +313,14 @@ pub trait CommerceRepo {
     async fn find_shop_connection(&self, id: ferry_core::ShopConnectionId) -> StorageResult<Option<ShopConnection>>;
     /// The account's connections.
     async fn list_shop_connections(&self, account: AccountId) -> StorageResult<Vec<ShopConnection>>;
+    /// Changes a connection of the account (`NotFound` otherwise).
+    async fn update_shop_connection(
+        &self,
+        account: AccountId,
+        id: ferry_core::ShopConnectionId,
+        patch: crate::ShopConnectionPatch,
+        now: DateTime<Utc>,
+    ) -> StorageResult<ShopConnection>;
     /// Applies writes in one transaction; with a webhook id, a delivery
     /// seen before writes nothing and says so.
     async fn apply_mirror_writes(

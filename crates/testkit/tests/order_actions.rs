@@ -384,6 +384,33 @@ async fn shops_without_actions_and_other_accounts_are_refused(b: Backend) {
     let r = app.post(&w.path(o, "refund"), &t.owner_token, json!({ "amount": "1.00" })).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "not_supported"), "{:?}", r.json);
     assert!(r.json["error"]["message"].as_str().unwrap().contains("no Admin API access"), "{:?}", r.json);
+    // An owner gives the connection Admin API access: the refund is allowed
+    // now (an agent may not change the connection; a bad URL is refused).
+    let edit = format!("{}/shop_connections/{}", acct(t), hooks.id);
+    let body = json!({ "api_url": w.shop.api_url(), "access_token": w.shop.token() });
+    let r = app.call(Method::PATCH, &edit, Some(&t.agent_token), Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.json);
+    let r = app.call(Method::PATCH, &edit, Some(&t.owner_token), Some(json!({ "api_url": "ftp://x" }))).await;
+    assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("api_url")));
+    let r = app.call(Method::PATCH, &edit, Some(&t.owner_token), Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(
+        (r.json["api_url"].as_str(), r.json["has_access_token"].as_bool()),
+        (Some(w.shop.api_url().as_str()), Some(true))
+    );
+    assert!(r.json.get("secret").is_none());
+    let can = app.get(&w.path(o, "actions"), &t.owner_token).await;
+    let refund = can.json["actions"].as_array().unwrap().iter().find(|a| a["action"] == "refund").unwrap().clone();
+    assert_eq!(refund["allowed"], true, "{can:?}");
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("{}/shop_connections/{}", acct(t), imported.id),
+            Some(&t.owner_token),
+            Some(json!({ "access_token": "x" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.json);
 
     // The shop refuses the token: 502 with its message, audited.
     let revoked = storage

@@ -23,6 +23,9 @@ export const shopMessages: Catalog = {
     'shops.import.done': 'Imported {accepted} {kind} from {rows} rows.', 'shops.import.checked': '{accepted} {kind} from {rows} rows would be imported.',
     'shops.import.ignored': 'Columns not read: {columns}', 'shops.import.rejected': '{count} rows were not imported:',
     'shops.import.more': '… and {count} more.',
+    'shops.api_none': 'not set (webhooks only)', 'shops.token_set': 'access token set', 'shops.token_missing': 'no access token',
+    'shops.edit_access': 'Edit Admin API access', 'shops.token_new': 'New access token (empty: keep)', 'shops.save': 'Save',
+    'shops.access_hint': 'With the Admin API URL and an access token, Ferry can backfill the shop and agents can cancel, refund and change addresses. Clear the URL to remove access.',
   },
   zh: {
     'shops.intro': '已连接的店铺会把订单、发货和退款同步到 Ferry，客服和机器人就能回答订单问题。',
@@ -43,6 +46,9 @@ export const shopMessages: Catalog = {
     'shops.import.done': '已从 {rows} 行中导入 {accepted} 个{kind}。', 'shops.import.checked': '将从 {rows} 行中导入 {accepted} 个{kind}。',
     'shops.import.ignored': '未读取的列：{columns}', 'shops.import.rejected': '{count} 行未导入：',
     'shops.import.more': '……另有 {count} 行。',
+    'shops.api_none': '未设置（仅 Webhook）', 'shops.token_set': '已设置访问令牌', 'shops.token_missing': '没有访问令牌',
+    'shops.edit_access': '编辑 Admin API 访问', 'shops.token_new': '新的访问令牌（留空则不变）', 'shops.save': '保存',
+    'shops.access_hint': '填写 Admin API 地址和访问令牌后，Ferry 可以同步店铺历史数据，客服可以取消订单、退款和修改地址。清空地址即移除访问。',
   },
 };
 

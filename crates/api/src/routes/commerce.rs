@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use ferry_api_types::ErrorBody;
 use ferry_app::AppError;
-use ferry_app::commerce::{NewShopInput, ShopifyHeaders, ShopifyWebhookOutcome};
+use ferry_app::commerce::{NewShopInput, ShopConnectionEdit, ShopifyHeaders, ShopifyWebhookOutcome};
 use ferry_commerce::money::format_minor;
 use ferry_core::{AccountId, ContactId, OrderId, ShopConnectionId};
 use ferry_storage::{ShopConnection, ShopPlatform, StoredOrder};
@@ -31,8 +31,10 @@ pub struct ShopConnectionView {
     pub shop_domain: String,
     /// Where Shopify must send webhooks (none for a file-import shop).
     pub webhook_url: Option<String>,
-    /// Admin API base URL for backfills.
+    /// Admin API base URL for backfills and order actions.
     pub api_url: Option<String>,
+    /// An Admin API access token is set (it is never shown).
+    pub has_access_token: bool,
     /// The webhook secret (only in the answer to its creation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -49,6 +51,7 @@ fn connection_view(c: ShopConnection, public_url: &str, with_secret: bool) -> Sh
         webhook_url: (c.platform == ShopPlatform::Shopify)
             .then(|| format!("{}/webhooks/shopify/{}", public_url.trim_end_matches('/'), c.id.0)),
         api_url: c.api_url,
+        has_access_token: c.access_token.is_some(),
         secret: (with_secret && c.platform == ShopPlatform::Shopify).then_some(c.secret),
         created_at: c.created_at,
     }
@@ -133,6 +136,22 @@ impl From<AddressView> for ferry_commerce::Address {
             phone: a.phone,
         }
     }
+}
+
+/// `PATCH /shop_connections/{id}`: fields left out stay as they are; an
+/// empty `api_url` or `access_token` removes it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateShopConnection {
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Admin API base URL.
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// Admin API access token (never shown again).
+    #[serde(default)]
+    pub access_token: Option<String>,
 }
 
 /// One line of an order.
@@ -343,6 +362,23 @@ pub async fn create_shop_connection(
     Ok((StatusCode::CREATED, Json(connection_view(c, &s.app.config.public_url, true))))
 }
 
+/// Renames a shop connection or sets its Admin API URL and access token
+/// (owners and admins).
+#[utoipa::path(patch, path = "/api/v1/accounts/{account_id}/shop_connections/{connection_id}", tag = "commerce",
+    request_body = UpdateShopConnection, params(("account_id" = i64, Path), ("connection_id" = i64, Path)),
+    responses((status = 200, body = ShopConnectionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn update_shop_connection(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+    AppJson(req): AppJson<UpdateShopConnection>,
+) -> Result<Json<ShopConnectionView>, ApiError> {
+    let edit = ShopConnectionEdit { name: req.name, api_url: req.api_url, access_token: req.access_token };
+    let c = s.app.update_shop_connection(&a, AccountId(account), ShopConnectionId(id), edit).await?;
+    Ok(Json(connection_view(c, &s.app.config.public_url, false)))
+}
+
 /// The account's shop connections.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/shop_connections", tag = "commerce",
     params(("account_id" = i64, Path)), responses((status = 200, body = [ShopConnectionView])))]
@@ -433,6 +469,7 @@ pub async fn shopify_webhook(
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
     create_shop_connection,
+    update_shop_connection,
     list_shop_connections,
     search_orders,
     get_order,
@@ -446,6 +483,7 @@ pub fn routes() -> Router<ApiState> {
     let base = "/api/v1/accounts/{account_id}";
     Router::new()
         .route(&format!("{base}/shop_connections"), get(list_shop_connections).post(create_shop_connection))
+        .route(&format!("{base}/shop_connections/{{connection_id}}"), axum::routing::patch(update_shop_connection))
         .route(&format!("{base}/orders"), get(search_orders))
         .route(&format!("{base}/orders/{{order_id}}"), get(get_order))
         .route(&format!("{base}/contacts/{{contact_id}}/orders"), get(contact_orders))

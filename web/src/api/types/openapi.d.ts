@@ -675,6 +675,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/shop_connections/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Renames a shop connection or sets its Admin API URL and access token
+         *     (owners and admins).
+         */
+        patch: operations["update_shop_connection"];
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/shop_connections/{connection_id}/import": {
         parameters: {
             query?: never;
@@ -2218,13 +2238,15 @@ export interface components {
         };
         /** @description A connected shop. The webhook secret is shown only when it is created. */
         ShopConnectionView: {
-            /** @description Admin API base URL for backfills. */
+            /** @description Admin API base URL for backfills and order actions. */
             api_url?: string | null;
             /**
              * Format: date-time
              * @description When it was connected.
              */
             created_at: string;
+            /** @description An Admin API access token is set (it is never shown). */
+            has_access_token: boolean;
             /**
              * Format: int64
              * @description Id (the path of its webhook URL).
@@ -2439,6 +2461,18 @@ export interface components {
              * @description The conversation acted from.
              */
             conversation_id?: number | null;
+        };
+        /**
+         * @description `PATCH /shop_connections/{id}`: fields left out stay as they are; an
+         *     empty `api_url` or `access_token` removes it.
+         */
+        UpdateShopConnection: {
+            /** @description Admin API access token (never shown again). */
+            access_token?: string | null;
+            /** @description Admin API base URL. */
+            api_url?: string | null;
+            /** @description Display name. */
+            name?: string | null;
         };
         /**
          * Format: int64
@@ -4480,6 +4514,56 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_shop_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                connection_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateShopConnection"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopConnectionView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
