@@ -1398,9 +1398,10 @@ async fn apply_mirror_write(
     let q = match w {
         MirrorWrite::Order(o) => sqlx::query(
             "INSERT INTO shop_orders (account_id, connection_id, external_id, number, email, phone, search_text, \
-             source_updated_at, placed_at, document, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $11) \
+             source_updated_at, placed_at, document, created_at, updated_at, customer_external_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $11, $12) \
              ON CONFLICT (connection_id, external_id) DO UPDATE SET number = excluded.number, email = excluded.email, \
+             customer_external_id = excluded.customer_external_id, \
              phone = excluded.phone, search_text = excluded.search_text, source_updated_at = excluded.source_updated_at, \
              placed_at = excluded.placed_at, document = excluded.document, updated_at = excluded.updated_at \
              WHERE shop_orders.source_updated_at < excluded.source_updated_at \
@@ -1416,7 +1417,8 @@ async fn apply_mirror_write(
         .bind(o.updated_at)
         .bind(o.created_at)
         .bind(jsonb(&**o))
-        .bind(now),
+        .bind(now)
+        .bind(o.customer_external_id.as_deref().map(no_nul)),
         MirrorWrite::Fulfillment(f) => sqlx::query(
             "INSERT INTO shop_fulfillments (connection_id, external_id, order_external_id, source_updated_at, document) \
              VALUES ($1, $2, $3, $4, $5::jsonb) \
@@ -1684,7 +1686,10 @@ impl CommerceRepo for PostgresStorage {
             "SELECT id, connection_id, document FROM shop_orders WHERE account_id = $1 \
              AND ($2::text IS NULL OR search_text LIKE $2 ESCAPE '\\') \
              AND ($3::text IS NULL OR number = $3) \
-             AND (NOT $4::bool OR email = ANY($5::text[]) OR phone = ANY($6::text[])) \
+             AND (NOT $4::bool OR email = ANY($5::text[]) OR phone = ANY($6::text[]) \
+                  OR (customer_external_id IS NOT NULL AND (connection_id, customer_external_id) IN \
+                      (SELECT connection_id, external_id FROM shop_customers \
+                       WHERE email = ANY($5::text[]) OR phone = ANY($6::text[])))) \
              ORDER BY placed_at DESC, id DESC LIMIT $7",
         )
         .bind(account.0)

@@ -69,9 +69,10 @@ fn apply(
     match w {
         MirrorWrite::Order(o) => upsert(
             c,
-            "INSERT INTO shop_orders (account_id, connection_id, external_id, number, email, phone, search_text, source_updated_at, placed_at, document, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) \
+            "INSERT INTO shop_orders (account_id, connection_id, external_id, number, email, phone, search_text, source_updated_at, placed_at, document, created_at, updated_at, customer_external_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12) \
              ON CONFLICT (connection_id, external_id) DO UPDATE SET number = excluded.number, email = excluded.email, phone = excluded.phone, \
+               customer_external_id = excluded.customer_external_id, \
                search_text = excluded.search_text, source_updated_at = excluded.source_updated_at, placed_at = excluded.placed_at, \
                document = excluded.document, updated_at = excluded.updated_at \
              WHERE shop_orders.source_updated_at < excluded.source_updated_at \
@@ -87,7 +88,8 @@ fn apply(
                 ts(o.updated_at),
                 ts(o.created_at),
                 to_json(o),
-                ts(now)
+                ts(now),
+                o.customer_external_id
             ],
         ),
         MirrorWrite::Fulfillment(f) => upsert(
@@ -280,11 +282,16 @@ impl CommerceRepo for SqliteStorage {
                 args.push(Value::Text(n));
             }
             if !query.emails.is_empty() || !query.phones.is_empty() {
+                // Also the orders of the shop customers with these e-mails
+                // or phones, whatever the order's own.
                 sql.push_str(
-                    " AND (email IN (SELECT value FROM json_each(?)) OR phone IN (SELECT value FROM json_each(?)))",
+                    " AND (email IN (SELECT value FROM json_each(?)) OR phone IN (SELECT value FROM json_each(?)) \
+                     OR (customer_external_id IS NOT NULL AND (connection_id, customer_external_id) IN \
+                        (SELECT connection_id, external_id FROM shop_customers \
+                         WHERE email IN (SELECT value FROM json_each(?)) OR phone IN (SELECT value FROM json_each(?)))))",
                 );
-                args.push(Value::Text(to_json(&query.emails)));
-                args.push(Value::Text(to_json(&query.phones)));
+                let (e, p) = (to_json(&query.emails), to_json(&query.phones));
+                args.extend([Value::Text(e.clone()), Value::Text(p.clone()), Value::Text(e), Value::Text(p)]);
             }
             let limit = if query.limit == 0 { 50 } else { query.limit.clamp(1, 200) };
             sql.push_str(&format!(" ORDER BY placed_at DESC, id DESC LIMIT {limit}"));

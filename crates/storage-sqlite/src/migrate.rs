@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "shop_sync", include_str!("../migrations/0005_shop_sync.sql")),
     (6, "alerts", include_str!("../migrations/0006_alerts.sql")),
     (7, "audit_log", include_str!("../migrations/0007_audit_log.sql")),
+    (8, "order_customers", include_str!("../migrations/0008_order_customers.sql")),
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

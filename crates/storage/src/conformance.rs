@@ -966,6 +966,22 @@ pub async fn shop_mirror_keeps_the_newest_and_searches(s: Arc<dyn Storage>) {
     };
     assert_eq!(numbers(s.search_orders(a.account, by_identity.clone()).await.unwrap()), ["1002", "1001"]);
     assert!(s.search_orders(b.account, by_identity).await.unwrap().is_empty());
+    // An order placed with another e-mail belongs to the shop customer
+    // whose e-mail is the contact's.
+    let mut o3 = shop_order("o3", "1003", "gift-for-ana@example.net", "+33612345678", t1, "paid");
+    o3.customer_external_id = Some("cust-9".into());
+    let customer = ferry_commerce::Customer {
+        external_id: "cust-9".into(),
+        email: Some("carla@example.com".into()),
+        phone: None,
+        name: "Carla".into(),
+        updated_at: t1,
+    };
+    let w = vec![MirrorWrite::Order(Box::new(o3)), MirrorWrite::Customer(customer)];
+    s.apply_mirror_writes(a.account, ca.id, None, w, t1).await.unwrap();
+    let carla = OrderQuery { emails: vec!["carla@example.com".into()], limit: 10, ..OrderQuery::default() };
+    assert_eq!(numbers(s.search_orders(a.account, carla.clone()).await.unwrap()), ["1003"]);
+    assert!(s.search_orders(b.account, carla).await.unwrap().is_empty());
     assert!(s.search_orders(b.account, q("1001")).await.unwrap().is_empty());
     // Writing to another account's connection is refused.
     let w = vec![MirrorWrite::Inventory(level("i9", "l1", 1, t1))];
