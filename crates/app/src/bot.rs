@@ -26,7 +26,42 @@ use std::time::Instant;
 #[derive(Default)]
 pub(crate) struct Engines {
     default: tokio::sync::OnceCell<Arc<Engine>>,
-    accounts: Mutex<HashMap<AccountId, (i64, Arc<Engine>)>>,
+    accounts: Mutex<EngineCache>,
+}
+
+/// Trained engines of edited bots, by account, with their document's
+/// version; the least recently used goes when the cache is full.
+#[derive(Default)]
+pub(crate) struct EngineCache {
+    entries: HashMap<AccountId, (i64, Arc<Engine>, u64)>,
+    clock: u64,
+}
+
+impl EngineCache {
+    /// Accounts whose trained bots are kept in memory.
+    pub(crate) const CAPACITY: usize = 256;
+
+    fn get(&mut self, account: AccountId, version: i64) -> Option<Arc<Engine>> {
+        self.clock += 1;
+        let tick = self.clock;
+        let (v, engine, used) = self.entries.get_mut(&account)?;
+        if *v != version {
+            return None;
+        }
+        *used = tick;
+        Some(engine.clone())
+    }
+
+    fn insert(&mut self, account: AccountId, version: i64, engine: Arc<Engine>) {
+        self.clock += 1;
+        if self.entries.len() >= Self::CAPACITY && !self.entries.contains_key(&account) {
+            let oldest = self.entries.iter().min_by_key(|(_, (_, _, used))| *used).map(|(a, _)| *a);
+            if let Some(a) = oldest {
+                self.entries.remove(&a);
+            }
+        }
+        self.entries.insert(account, (version, engine, self.clock));
+    }
 }
 
 /// The account's bot document with its version (`None`: the default pack,
@@ -124,21 +159,21 @@ impl App {
 
     /// The trained bot of an account (trains it when its document changed).
     pub async fn bot_engine(&self, account: AccountId) -> AppResult<Arc<Engine>> {
-        let view = match self.storage.get_bot_document(account).await? {
-            None => return self.default_engine().await,
-            Some(s) => s,
+        // Most messages only need to know the version is unchanged.
+        let Some(version) = self.storage.bot_document_version(account).await? else {
+            return self.default_engine().await;
         };
-        if let Ok(cache) = self.bots.accounts.lock()
-            && let Some((v, e)) = cache.get(&account)
-            && *v == view.version
-        {
-            return Ok(e.clone());
+        if let Some(e) = self.bots.accounts.lock().ok().and_then(|mut cache| cache.get(account, version)) {
+            return Ok(e);
         }
+        let Some(view) = self.storage.get_bot_document(account).await? else {
+            return self.default_engine().await;
+        };
         let document: BotDocument = serde_json::from_value(view.document)
             .map_err(|e| AppError::Internal(format!("stored bot document: {e}")))?;
         let engine = Self::train(document).await?;
         if let Ok(mut cache) = self.bots.accounts.lock() {
-            cache.insert(account, (view.version, engine.clone()));
+            cache.insert(account, view.version, engine.clone());
         }
         Ok(engine)
     }
@@ -199,7 +234,7 @@ impl App {
         if let Some(v) = view.version
             && let Ok(mut cache) = self.bots.accounts.lock()
         {
-            cache.insert(account, (v, engine));
+            cache.insert(account, v, engine);
         }
         Ok(TrainReport { version: view.version, intents, examples, faqs, millis })
     }
@@ -692,4 +727,33 @@ const OTP_MAX_SENT: u32 = 3;
 fn otp_hash(salt: &str, code: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(format!("{salt}:{code}").as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_engine_cache_keeps_current_versions_and_drops_the_least_used() {
+        let engine = Arc::new(Engine::build(BotDocument::default_pack().unwrap()).unwrap());
+        let mut cache = EngineCache::default();
+        let n = EngineCache::CAPACITY as i64;
+        for a in 0..n {
+            cache.insert(AccountId(a), 1, engine.clone());
+        }
+        // A new version is a miss; account 0 is used, so account 1 is the
+        // least recently used when room is needed.
+        assert!(cache.get(AccountId(0), 2).is_none());
+        assert!(cache.get(AccountId(0), 1).is_some());
+        cache.insert(AccountId(n), 1, engine.clone());
+        assert_eq!(cache.entries.len(), EngineCache::CAPACITY);
+        assert!(cache.get(AccountId(1), 1).is_none(), "evicted");
+        assert!(cache.get(AccountId(0), 1).is_some());
+        assert!(cache.get(AccountId(n), 1).is_some());
+        // Retraining an account already there evicts nothing.
+        cache.insert(AccountId(0), 2, engine);
+        assert_eq!(cache.entries.len(), EngineCache::CAPACITY);
+        assert!(cache.get(AccountId(2), 1).is_some());
+    }
 }

@@ -1282,6 +1282,14 @@ async fn put_bot_state(
 
 #[async_trait]
 impl BotRepo for PostgresStorage {
+    async fn bot_document_version(&self, account: AccountId) -> StorageResult<Option<i64>> {
+        sqlx::query_scalar("SELECT version FROM bot_documents WHERE account_id = $1")
+            .bind(account.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
     async fn get_bot_document(&self, account: AccountId) -> StorageResult<Option<StoredBotDocument>> {
         let row: Option<(sqlx::types::Json<serde_json::Value>, i64, DateTime<Utc>)> =
             sqlx::query_as("SELECT document, version, updated_at FROM bot_documents WHERE account_id = $1")

@@ -1316,6 +1316,17 @@ fn put_bot_state(
 
 #[async_trait]
 impl BotRepo for SqliteStorage {
+    async fn bot_document_version(&self, account: AccountId) -> StorageResult<Option<i64>> {
+        self.read(move |c| {
+            c.prepare_cached("SELECT version FROM bot_documents WHERE account_id = ?1")
+                .map_err(db_err)?
+                .query_row(params![account.0], |r| r.get(0))
+                .optional()
+                .map_err(db_err)
+        })
+        .await
+    }
+
     async fn get_bot_document(&self, account: AccountId) -> StorageResult<Option<StoredBotDocument>> {
         self.read(move |c| {
             c.query_row(

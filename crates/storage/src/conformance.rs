@@ -768,6 +768,8 @@ pub async fn bot_documents_states_and_jobs(s: Arc<dyn Storage>) {
     let stored = s.get_bot_document(a.account).await.unwrap().unwrap();
     assert_eq!((stored.document, stored.version, stored.updated_at), (doc2, 2, later));
     assert_eq!(s.get_bot_document(b.account).await.unwrap(), None);
+    assert_eq!(s.bot_document_version(a.account).await.unwrap(), Some(2));
+    assert_eq!(s.bot_document_version(b.account).await.unwrap(), None);
 
     // Intake: a bot job only for conversations the bot holds.
     let bot_opts = |now| IntakeOptions { bot_enabled: true, bot_job: Some("bot_reply"), ..opts(now) };

@@ -269,6 +269,9 @@ pub trait CannedResponseRepo {
 pub trait BotRepo {
     /// The account's bot document, if it has been saved.
     async fn get_bot_document(&self, account: AccountId) -> StorageResult<Option<StoredBotDocument>>;
+    /// Only the version of the account's bot document (a cheap check of
+    /// whether a trained engine is still current).
+    async fn bot_document_version(&self, account: AccountId) -> StorageResult<Option<i64>>;
     /// Saves the document if its stored version is still `expected`
     /// (`None`: none saved yet); else `Conflict { constraint:
     /// "bot_documents.version" }`. Returns the new version.
