@@ -16,7 +16,7 @@ use ferry_core::conversation::{Change, Conversation, Status, Transition};
 use ferry_core::inbox::Inbox;
 use ferry_core::message::{ContentPart, MessageKind, Sender};
 use ferry_core::{AccountId, ConversationId, MessageId, UserId};
-use ferry_storage::{ConversationFilter, ConversationUpdate, Describe, NewMessage, StorageError};
+use ferry_storage::{ConversationUpdate, Describe, NewMessage, StorageError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -671,25 +671,8 @@ impl App {
         if users.iter().any(|u| speaks(&u.languages)) {
             users.retain(|u| speaks(&u.languages));
         }
-        let mut best: Option<(u64, UserId)> = None;
-        for u in users {
-            let filter = ConversationFilter {
-                assignee: ferry_storage::AssigneeFilter::User(u.id),
-                ..ConversationFilter::default()
-            };
-            let load: u64 = self
-                .storage
-                .count_conversations(account, &filter)
-                .await?
-                .into_iter()
-                .filter(|(s, _)| matches!(s, Status::Open | Status::Pending))
-                .map(|(_, n)| n)
-                .sum();
-            if best.is_none_or(|(b, id)| (load, u.id) < (b, id)) {
-                best = Some((load, u.id));
-            }
-        }
-        Ok(best.map(|(_, id)| id))
+        let load: HashMap<UserId, u64> = self.storage.assigned_load(account).await?.into_iter().collect();
+        Ok(users.iter().map(|u| (load.get(&u.id).copied().unwrap_or(0), u.id)).min().map(|(_, id)| id))
     }
 }
 

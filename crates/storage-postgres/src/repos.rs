@@ -668,6 +668,18 @@ impl ConversationRepo for PostgresStorage {
             .collect())
     }
 
+    async fn assigned_load(&self, account: AccountId) -> StorageResult<Vec<(UserId, u64)>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT assignee_id, COUNT(*) FROM conversations WHERE account_id = $1 \
+             AND status IN ('open', 'pending') AND assignee_id IS NOT NULL GROUP BY assignee_id",
+        )
+        .bind(account.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(u, n)| (UserId(u), u64::try_from(n).unwrap_or(0))).collect())
+    }
+
     async fn update_conversation(
         &self,
         account: AccountId,

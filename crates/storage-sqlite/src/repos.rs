@@ -645,6 +645,22 @@ impl ConversationRepo for SqliteStorage {
         .await
     }
 
+    async fn assigned_load(&self, account: AccountId) -> StorageResult<Vec<(UserId, u64)>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT assignee_id, COUNT(*) FROM conversations WHERE account_id = ?1 \
+                     AND status IN ('open', 'pending') AND assignee_id IS NOT NULL GROUP BY assignee_id",
+                )
+                .map_err(db_err)?;
+            st.query_map(params![account.0], |r| Ok((UserId(r.get(0)?), r.get::<_, i64>(1)? as u64)))
+                .map_err(db_err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db_err)
+        })
+        .await
+    }
+
     async fn update_conversation(
         &self,
         account: AccountId,

@@ -299,6 +299,7 @@ pub async fn conversations_filter_paginate_and_count(s: Arc<dyn Storage>) {
     let get = |st: Status| counts.iter().find(|(x, _)| *x == st).map(|(_, n)| *n).unwrap();
     assert_eq!((get(Status::Open), get(Status::Resolved), get(Status::Pending)), (19, 3, 3));
 
+    assert_eq!(s.assigned_load(w.account).await.unwrap(), vec![(w.agent, 1)]);
     let mine = ConversationFilter { assignee: AssigneeFilter::User(w.agent), ..Default::default() };
     assert_eq!(s.list_conversations(w.account, &mine, None, 50).await.unwrap().items.len(), 1);
     let unassigned = ConversationFilter { assignee: AssigneeFilter::Unassigned, ..Default::default() };

@@ -146,6 +146,9 @@ pub trait ConversationRepo {
         account: AccountId,
         filter: &ConversationFilter,
     ) -> StorageResult<Vec<(ferry_core::conversation::Status, u64)>>;
+    /// Open and pending conversations per assigned agent (agents with none
+    /// are left out), for routing to the least busy.
+    async fn assigned_load(&self, account: AccountId) -> StorageResult<Vec<(UserId, u64)>>;
     /// Applies a transition on the locked conversation; writes the row, the
     /// activity lines and the events in one transaction. Nothing is written
     /// when nothing changes.
