@@ -39,11 +39,13 @@ pub struct Background {
     /// Run the commerce detectors at start and then every
     /// `AppConfig::detectors.interval` (tests run them through the API).
     pub detectors: bool,
+    /// Delete old published events and finished jobs, hourly.
+    pub housekeeping: bool,
 }
 
 impl Default for Background {
     fn default() -> Self {
-        Self { dispatcher: true, worker: true, snooze_timer: true, detectors: true }
+        Self { dispatcher: true, worker: true, snooze_timer: true, detectors: true, housekeeping: true }
     }
 }
 
@@ -84,6 +86,17 @@ impl Node {
                         tracing::error!(error = %e, "waking snoozed conversations failed");
                     }
                     tokio::time::sleep(Duration::from_secs(15)).await;
+                }
+            });
+        }
+        if bg.housekeeping {
+            let app = self.app.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Err(e) = app.housekeeping().await {
+                        tracing::error!(error = %e, "pruning old events and jobs failed");
+                    }
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
                 }
             });
         }

@@ -14,6 +14,7 @@ mod conversations;
 pub mod delivery;
 mod directory;
 mod error;
+pub mod housekeeping;
 mod inbox_cache;
 pub mod intake;
 pub mod mail;
@@ -53,6 +54,8 @@ pub struct AppConfig {
     pub smtp: Option<SmtpConfig>,
     /// The commerce detectors' settings.
     pub detectors: alerts::DetectorConfig,
+    /// How long published events and finished jobs are kept.
+    pub retention: Duration,
     /// Outgoing SMS (one-time codes to an order's phone); `None`: Ferry
     /// sends no SMS.
     pub sms: Option<SmsConfig>,
@@ -99,6 +102,7 @@ impl Default for AppConfig {
             public_url: "http://127.0.0.1:8080".to_owned(),
             smtp: None,
             detectors: alerts::DetectorConfig::default(),
+            retention: Duration::days(7),
             sms: None,
         }
     }

@@ -203,7 +203,13 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
             }
         }),
     );
-    node.spawn_background(Background { dispatcher: true, worker: false, snooze_timer: false, detectors: false });
+    node.spawn_background(Background {
+        dispatcher: true,
+        worker: false,
+        snooze_timer: false,
+        detectors: false,
+        housekeeping: false,
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, router).await });

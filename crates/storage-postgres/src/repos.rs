@@ -1046,6 +1046,19 @@ impl OutboxRepo for PostgresStorage {
         commit(tx, ()).await
     }
 
+    async fn prune_published_events(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+             WHERE published_at IS NOT NULL AND published_at < $1 ORDER BY id LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&mut *self.conn().await?)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn count_events(&self, account: AccountId) -> StorageResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE account_id = $1")
             .bind(account.0)
@@ -1101,6 +1114,18 @@ impl JobRepo for PostgresStorage {
             });
         }
         commit(tx, out).await
+    }
+
+    async fn prune_done_jobs(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = 'done' AND updated_at < $1 ORDER BY id LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&mut *self.conn().await?)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
     }
 
     async fn complete_job(&self, id: JobId, now: DateTime<Utc>) -> StorageResult<()> {

@@ -1020,6 +1020,20 @@ impl OutboxRepo for SqliteStorage {
         .await
     }
 
+    async fn prune_published_events(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64> {
+        self.write(move |c| {
+            c.prepare_cached(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+                 WHERE published_at IS NOT NULL AND published_at < ?1 ORDER BY id LIMIT ?2)",
+            )
+            .map_err(db_err)?
+            .execute(params![ts(before), limit])
+            .map(|n| n as u64)
+            .map_err(db_err)
+        })
+        .await
+    }
+
     async fn count_events(&self, account: AccountId) -> StorageResult<u64> {
         self.read(move |c| {
             c.query_row("SELECT COUNT(*) FROM outbox WHERE account_id = ?1", params![account.0], |r| r.get::<_, i64>(0))
@@ -1076,6 +1090,19 @@ impl JobRepo for SqliteStorage {
                 });
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn prune_done_jobs(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64> {
+        self.write(move |c| {
+            c.prepare_cached(
+                "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = 'done' AND updated_at < ?1 ORDER BY id LIMIT ?2)",
+            )
+            .map_err(db_err)?
+            .execute(params![ts(before), limit])
+            .map(|n| n as u64)
+            .map_err(db_err)
         })
         .await
     }

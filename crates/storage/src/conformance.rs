@@ -657,6 +657,11 @@ pub async fn jobs_lease_retry_and_fail(s: Arc<dyn Storage>) {
     assert_eq!(s.job_state(j1).await.unwrap().map(|x| x.0), Some(JobState::Failed));
     assert_eq!(s.job_state(j2).await.unwrap().map(|x| x.0), Some(JobState::Done));
     assert!(s.claim_jobs(t0() + Duration::days(1), Duration::seconds(30), 10).await.unwrap().is_empty());
+    // Pruning takes done jobs finished before the cut-off, never failed ones.
+    assert_eq!(s.prune_done_jobs(t0(), 100).await.unwrap(), 0);
+    assert_eq!(s.prune_done_jobs(t0() + Duration::days(8), 100).await.unwrap(), 1);
+    assert_eq!(s.job_state(j2).await.unwrap(), None);
+    assert_eq!(s.job_state(j1).await.unwrap().map(|x| x.0), Some(JobState::Failed));
 }
 
 /// The outbox hands out each event until it is marked published.
@@ -683,6 +688,13 @@ pub async fn outbox_publishing(s: Arc<dyn Storage>) {
     let after = s.unpublished_events(Some(ev[1].id), 100).await.unwrap();
     assert_eq!(after.iter().map(|e| e.id).collect::<Vec<_>>(), vec![ev[2].id, ev[3].id]);
     s.mark_published(&ev[..2].iter().map(|e| e.id).collect::<Vec<_>>(), t0()).await.unwrap();
+    assert_eq!(s.unpublished_events(None, 100).await.unwrap().len(), 2);
+    // Pruning removes published events before the cut-off, oldest first,
+    // up to the limit; unpublished ones stay.
+    assert_eq!(s.prune_published_events(t0(), 100).await.unwrap(), 0);
+    assert_eq!(s.prune_published_events(t0() + Duration::days(8), 1).await.unwrap(), 1);
+    assert_eq!(s.prune_published_events(t0() + Duration::days(8), 100).await.unwrap(), 1);
+    assert_eq!(s.count_events(w.account).await.unwrap(), 2);
     assert_eq!(s.unpublished_events(None, 100).await.unwrap().len(), 2);
 }
 

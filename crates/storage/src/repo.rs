@@ -216,6 +216,9 @@ pub trait OutboxRepo {
     async fn mark_published(&self, ids: &[EventId], now: DateTime<Utc>) -> StorageResult<()>;
     /// Counts events per account (for inspection and tests).
     async fn count_events(&self, account: AccountId) -> StorageResult<u64>;
+    /// Deletes up to `limit` events published before `before`, oldest
+    /// first; returns how many went. Unpublished events always stay.
+    async fn prune_published_events(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64>;
 }
 
 /// Background jobs.
@@ -234,6 +237,9 @@ pub trait JobRepo {
     async fn fail_job(&self, id: JobId, error: &str, now: DateTime<Utc>) -> StorageResult<()>;
     /// The state of a job.
     async fn job_state(&self, id: JobId) -> StorageResult<Option<(JobState, u32, Option<String>)>>;
+    /// Deletes up to `limit` jobs done before `before`, oldest first;
+    /// failed jobs stay (they are the visible record of what went wrong).
+    async fn prune_done_jobs(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64>;
 }
 
 /// Canned responses, shared by the account's agents.

@@ -145,7 +145,13 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
         AppConfig { smtp: o.smtp.clone(), sms: o.sms.clone(), ..AppConfig::default() },
         ApiConfig { max_body_bytes: o.max_body_bytes, secure_cookies: false },
     );
-    node.spawn_background(Background { dispatcher: true, worker: false, snooze_timer: false, detectors: false });
+    node.spawn_background(Background {
+        dispatcher: true,
+        worker: false,
+        snooze_timer: false,
+        detectors: false,
+        housekeeping: false,
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (app, worker) = (node.app.clone(), node.worker.clone());
