@@ -44,6 +44,8 @@ pub struct Config {
     pub log: String,
     /// `text` or `json`.
     pub log_format: String,
+    /// Days published events and finished jobs are kept.
+    pub retention_days: i64,
     /// Outgoing mail for one-time codes: `smtp://host:25`,
     /// `smtps://user:password@host:465` or `smtp://user:password@host:587?tls=required`.
     /// Empty: no e-mail is sent (the bot asks for the order's e-mail instead).
@@ -132,6 +134,7 @@ impl Default for Config {
             sqlite_synchronous: "full".into(),
             log: "info".into(),
             log_format: "text".into(),
+            retention_days: 7,
             smtp_url: Secret::default(),
             smtp_from: "Ferry <no-reply@localhost>".into(),
             sms_url: String::new(),
@@ -173,6 +176,10 @@ sqlite_synchronous = "full"
 # Log filter and format ("text" or "json").
 log = "info"
 log_format = "text"
+
+# Days published events and finished jobs are kept before the hourly
+# housekeeping deletes them (failed jobs are kept).
+retention_days = 7
 
 # Outgoing mail for the one-time codes that prove a buyer owns an order:
 # smtp://host:25, smtps://user:password@host:465 or
@@ -230,6 +237,7 @@ impl Config {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!((1..=3650).contains(&self.retention_days), "retention_days must be from 1 to 3650");
         if !self.sms_url.trim().is_empty() {
             let u = url::Url::parse(self.sms_url.trim()).context("sms_url is not a URL")?;
             anyhow::ensure!(matches!(u.scheme(), "http" | "https"), "sms_url must be http or https");

@@ -112,6 +112,7 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
                 from: cfg.sms_from.trim().to_owned(),
             }),
             detectors: cfg.detectors.to_app(),
+            retention: chrono::Duration::days(cfg.retention_days),
             ..AppConfig::default()
         },
         ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },
