@@ -557,7 +557,7 @@ impl App {
     }
 
     /// Writes an activity line (seen by agents only).
-    async fn post_activity(&self, account: AccountId, id: ConversationId, line: String) -> AppResult<()> {
+    pub(crate) async fn post_activity(&self, account: AccountId, id: ConversationId, line: String) -> AppResult<()> {
         let new = NewMessage {
             conversation_id: id,
             kind: MessageKind::Activity,

@@ -59,10 +59,18 @@ fn check_domain(d: &str) -> AppResult<String> {
     if ok { Ok(d) } else { Err(AppError::invalid("shop_domain", "give the shop's domain, e.g. example.myshopify.com")) }
 }
 
+/// The Admin API is reached with the shop's access token: https, except
+/// on this machine (a local stand-in of the API).
 fn check_api_url(u: &str) -> AppResult<()> {
-    let parsed = url::Url::parse(u).map_err(|_| AppError::invalid("api_url", "api_url is not a URL"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(AppError::invalid("api_url", "api_url must be http or https"));
+    let parsed = crate::directory::http_url("api_url", u)?;
+    let local = match parsed.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if parsed.scheme() != "https" && !local {
+        return Err(AppError::invalid("api_url", "api_url must be https (the access token is sent with every call)"));
     }
     Ok(())
 }

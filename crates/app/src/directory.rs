@@ -41,6 +41,15 @@ fn clean_name(field: &'static str, name: &str) -> AppResult<String> {
     Ok(n.to_owned())
 }
 
+/// `u` as an http(s) URL, or an error naming `field`.
+pub(crate) fn http_url(field: &'static str, u: &str) -> AppResult<url::Url> {
+    let parsed = url::Url::parse(u).map_err(|_| AppError::invalid(field, format!("{field} is not a URL")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(AppError::invalid(field, format!("{field} must be http or https")));
+    }
+    Ok(parsed)
+}
+
 fn check_config(channel: ChannelKind, config: &InboxConfig) -> AppResult<()> {
     if let Some(t) = config.bot_threshold
         && !(0.0..=1.0).contains(&t)
@@ -48,10 +57,7 @@ fn check_config(channel: ChannelKind, config: &InboxConfig) -> AppResult<()> {
         return Err(AppError::invalid("bot_threshold", "bot_threshold must be between 0 and 1"));
     }
     if let Some(url) = &config.callback_url {
-        let u = url::Url::parse(url).map_err(|_| AppError::invalid("callback_url", "callback_url is not a URL"))?;
-        if !matches!(u.scheme(), "http" | "https") {
-            return Err(AppError::invalid("callback_url", "callback_url must be http or https"));
-        }
+        http_url("callback_url", url)?;
         if channel != ChannelKind::Api {
             return Err(AppError::invalid("callback_url", "only API inboxes have a callback URL"));
         }

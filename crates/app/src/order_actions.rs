@@ -18,9 +18,8 @@ use ferry_commerce::actions::{
 };
 use ferry_commerce::money::{format_minor, parse_minor};
 use ferry_commerce::{Address, OrderDetails};
-use ferry_core::message::{ContentPart, MessageKind, Sender};
 use ferry_core::{AccountId, ConversationId, OrderId};
-use ferry_storage::{AuditEntry, AuditOutcome, AuditQuery, NewAuditEntry, NewMessage, ShopConnection, StoredOrder};
+use ferry_storage::{AuditEntry, AuditOutcome, AuditQuery, NewAuditEntry, StoredOrder};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -146,7 +145,7 @@ struct Attempt {
 }
 
 impl App {
-    /// The order, its connection and connector, after checking the
+    /// The order and its connector, after checking the
     /// conversation named exists in the account.
     async fn action_target(
         &self,
@@ -154,7 +153,7 @@ impl App {
         account: AccountId,
         id: OrderId,
         conversation: Option<ConversationId>,
-    ) -> AppResult<(StoredOrder, ShopConnection, Arc<dyn ShopConnector>, Option<&'static str>)> {
+    ) -> AppResult<(StoredOrder, Arc<dyn ShopConnector>, Option<&'static str>)> {
         actor.in_account(account)?;
         let order = self.storage.get_order(account, id).await?.ok_or(AppError::NotFound("order"))?;
         if let Some(c) = conversation {
@@ -166,18 +165,32 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("shop connection"))?;
         let (connector, reason) = connector_for(&conn);
-        Ok((order, conn, connector, reason))
+        Ok((order, connector, reason))
     }
 
     /// Applies the shop's answer to the mirror and reads the order again.
+    /// The shop has done the action by now, so a store failure here is
+    /// logged (the next webhook or backfill brings the change) rather than
+    /// reported as a failed action that an agent would try again.
     async fn apply_answer(
         &self,
         account: AccountId,
         order: &StoredOrder,
         writes: Vec<ferry_commerce::MirrorWrite>,
-    ) -> AppResult<StoredOrder> {
-        self.storage.apply_mirror_writes(account, order.connection_id, None, writes, self.clock.now()).await?;
-        self.storage.get_order(account, order.id).await?.ok_or(AppError::NotFound("order"))
+    ) -> StoredOrder {
+        let now = self.clock.now();
+        let applied = async {
+            self.storage.apply_mirror_writes(account, order.connection_id, None, writes, now).await?;
+            self.storage.get_order(account, order.id).await
+        };
+        match applied.await {
+            Ok(Some(updated)) => updated,
+            Ok(None) => order.clone(),
+            Err(e) => {
+                tracing::error!(error = %e, "the shop did the action but the mirror could not be updated");
+                order.clone()
+            }
+        }
     }
 
     /// Audits an attempt and, when it was done in a conversation, tells it
@@ -212,22 +225,21 @@ impl App {
             outcome,
             error,
         };
-        self.storage.append_audit(account, entry, self.clock.now()).await?;
-        let (updated, line) = result?;
-        if let Some(c) = attempt.conversation {
-            let new = NewMessage {
-                conversation_id: c,
-                kind: MessageKind::Activity,
-                sender: Sender::System,
-                parts: vec![ContentPart::Text { text: line }],
-                delivery: None,
-                now: self.clock.now(),
-                transition: None,
-                job: None,
-                bot_state: None,
-            };
-            self.storage.post_message(account, new).await?;
-            self.events_committed();
+        let audited = self.storage.append_audit(account, entry, self.clock.now()).await;
+        let (updated, line) = match (result, audited) {
+            (Ok(done), Ok(_)) => done,
+            // The shop did it: a failed audit write must not make it look
+            // undone (an agent would do it again).
+            (Ok(done), Err(e)) => {
+                tracing::error!(error = %e, action = attempt.action.audit_name(), "could not write the audit entry");
+                done
+            }
+            (Err(e), _) => return Err(e),
+        };
+        if let Some(c) = attempt.conversation
+            && let Err(e) = self.post_activity(account, c, line).await
+        {
+            tracing::warn!(error = %e, "could not write the order action's activity line");
         }
         Ok(updated)
     }
@@ -241,7 +253,7 @@ impl App {
         id: OrderId,
         input: CancelInput,
     ) -> AppResult<StoredOrder> {
-        let (order, _, connector, why) = self.action_target(actor, account, id, input.conversation_id).await?;
+        let (order, connector, why) = self.action_target(actor, account, id, input.conversation_id).await?;
         let attempt = Attempt {
             action: OrderAction::Cancel,
             details: json!({ "reason": input.reason, "notify_customer": input.notify_customer, "restock": input.restock }),
@@ -259,7 +271,7 @@ impl App {
             let req = CancelRequest { reason, notify_customer: input.notify_customer, restock: input.restock };
             let writes =
                 connector.cancel_order(&order.details.order.external_id, &req).await.map_err(connector_error)?;
-            let updated = self.apply_answer(account, &order, writes).await?;
+            let updated = self.apply_answer(account, &order, writes).await;
             let line = format!(
                 "{} cancelled order {} (reason: {})",
                 actor.user.name,
@@ -281,7 +293,7 @@ impl App {
         id: OrderId,
         input: RefundInput,
     ) -> AppResult<StoredOrder> {
-        let (order, _, connector, why) = self.action_target(actor, account, id, input.conversation_id).await?;
+        let (order, connector, why) = self.action_target(actor, account, id, input.conversation_id).await?;
         let o = &order.details.order;
         let attempt = Attempt {
             action: OrderAction::Refund,
@@ -311,7 +323,7 @@ impl App {
                 RefundRequest { amount, currency, note: input.note.clone(), notify_customer: input.notify_customer };
             let checked = actions::check_refund(&order.details, &req).map_err(rule_error)?;
             let writes = connector.refund(&o.external_id, &checked).await.map_err(connector_error)?;
-            let updated = self.apply_answer(account, &order, writes).await?;
+            let updated = self.apply_answer(account, &order, writes).await;
             let line = format!(
                 "{} refunded {} {} of order {}",
                 actor.user.name,
@@ -334,7 +346,7 @@ impl App {
         id: OrderId,
         input: AddressInput,
     ) -> AppResult<StoredOrder> {
-        let (order, _, connector, why) = self.action_target(actor, account, id, input.conversation_id).await?;
+        let (order, connector, why) = self.action_target(actor, account, id, input.conversation_id).await?;
         let attempt = Attempt {
             action: OrderAction::UpdateShippingAddress,
             details: json!({
@@ -354,7 +366,7 @@ impl App {
                 .update_shipping_address(&order.details.order.external_id, &address)
                 .await
                 .map_err(connector_error)?;
-            let updated = self.apply_answer(account, &order, writes).await?;
+            let updated = self.apply_answer(account, &order, writes).await;
             let line = format!(
                 "{} changed the shipping address of order {} (now {}, {})",
                 actor.user.name, order.details.order.name, address.city, address.country_code
@@ -372,7 +384,7 @@ impl App {
         account: AccountId,
         id: OrderId,
     ) -> AppResult<(StoredOrder, Vec<ActionAvailability>)> {
-        let (order, _, connector, why) = self.action_target(actor, account, id, None).await?;
+        let (order, connector, why) = self.action_target(actor, account, id, None).await?;
         let caps = connector.capabilities();
         let list = OrderAction::ALL
             .into_iter()

@@ -17,8 +17,8 @@ const CHUNK: usize = 1000;
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
-    /// The shop written to.
-    pub connection_id: ShopConnectionId,
+    /// The shop written to (`None`: a dry run before the shop exists).
+    pub connection_id: Option<ShopConnectionId>,
     /// Orders or products.
     pub kind: ImportKind,
     /// How the file was read.
@@ -82,6 +82,20 @@ pub async fn import_connection(
     Ok(conn)
 }
 
+/// The account's file-import shop called `name`, if there is one.
+pub async fn find_import_shop(
+    storage: &dyn Storage,
+    account: AccountId,
+    name: &str,
+) -> Result<Option<ShopConnection>, ImportFailure> {
+    let name = name.trim();
+    Ok(storage
+        .list_shop_connections(account)
+        .await?
+        .into_iter()
+        .find(|c| c.platform == ShopPlatform::Import && c.name == name))
+}
+
 /// The account's file-import shop called `name`, created when missing.
 pub async fn import_shop_named(
     storage: &dyn Storage,
@@ -97,8 +111,7 @@ pub async fn import_shop_named(
     if storage.get_account(account).await?.is_none() {
         return Err(ImportFailure::Connection(format!("account {account} not found")));
     }
-    let existing = storage.list_shop_connections(account).await?;
-    if let Some(c) = existing.into_iter().find(|c| c.platform == ShopPlatform::Import && c.name == name) {
+    if let Some(c) = find_import_shop(storage, account, name).await? {
         return Ok(c);
     }
     let domain = match domain {
@@ -141,8 +154,7 @@ pub async fn import_file(
     now: DateTime<Utc>,
 ) -> Result<ImportReport, ImportFailure> {
     let conn = import_connection(storage, account, connection).await?;
-    let format = options.format.unwrap_or_else(|| ImportFormat::sniff(bytes));
-    let batch = import::parse(kind, format, bytes, &options.defaults, now)?;
+    let (format, batch) = read_file(kind, bytes, options, now)?;
     let mut changed = 0;
     if !options.dry_run {
         let mut chunk: Vec<MirrorWrite> = Vec::new();
@@ -159,7 +171,7 @@ pub async fn import_file(
         }
     }
     Ok(ImportReport {
-        connection_id: conn.id,
+        connection_id: Some(conn.id),
         kind,
         format,
         rows: batch.rows,
@@ -168,6 +180,38 @@ pub async fn import_file(
         rejected: batch.rejected,
         ignored_columns: batch.ignored_columns,
         dry_run: options.dry_run,
+    })
+}
+
+fn read_file(
+    kind: ImportKind,
+    bytes: &[u8],
+    options: &ImportOptions,
+    now: DateTime<Utc>,
+) -> Result<(ImportFormat, import::ImportBatch), ImportFailure> {
+    let format = options.format.unwrap_or_else(|| ImportFormat::sniff(bytes));
+    Ok((format, import::parse(kind, format, bytes, &options.defaults, now)?))
+}
+
+/// Checks a file without a shop and without writing anything (a dry run
+/// before the shop is created).
+pub fn check_file(
+    kind: ImportKind,
+    bytes: &[u8],
+    options: &ImportOptions,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, ImportFailure> {
+    let (format, batch) = read_file(kind, bytes, options, now)?;
+    Ok(ImportReport {
+        connection_id: None,
+        kind,
+        format,
+        rows: batch.rows,
+        accepted: batch.accepted,
+        changed: 0,
+        rejected: batch.rejected,
+        ignored_columns: batch.ignored_columns,
+        dry_run: true,
     })
 }
 

@@ -37,11 +37,12 @@ pub fn connector_for(c: &ShopConnection) -> (Arc<dyn ShopConnector>, Option<&'st
     match c.platform {
         ShopPlatform::Import => none(IMPORT_REASON),
         ShopPlatform::Shopify => {
-            // Agents wait for the answer: fewer, shorter retries than a backfill.
+            // Agents wait for the answer (and a request has 30 s): fewer,
+            // shorter retries than a backfill.
             let opts = ClientOptions {
-                max_attempts: 3,
-                max_retry_after: Duration::from_secs(5),
-                timeout: Duration::from_secs(20),
+                max_attempts: 2,
+                max_retry_after: Duration::from_secs(3),
+                timeout: Duration::from_secs(8),
                 ..ClientOptions::default()
             };
             match AdminClient::for_connection(c, opts) {
@@ -56,13 +57,6 @@ pub fn connector_for(c: &ShopConnection) -> (Arc<dyn ShopConnector>, Option<&'st
 #[derive(Clone)]
 pub struct ShopifyConnector {
     client: AdminClient,
-}
-
-impl ShopifyConnector {
-    /// A connector over `client`.
-    pub fn new(client: AdminClient) -> Self {
-        ShopifyConnector { client }
-    }
 }
 
 /// Shopify's `errors` (a string, a list, or a map of field to messages)
@@ -195,18 +189,24 @@ impl ShopConnector for ShopifyConnector {
             .send_json(Method::POST, &order_path(order, "/refunds.json")?, Some(&json!({ "refund": refund })))
             .await
             .map_err(shop_error)?;
+        // The refund is made from here on: what cannot be read is logged,
+        // never reported as a failed refund (an agent would refund again).
         let made = shopify::refund(&v["refund"], Some(order), Some(&req.currency))
-            .map_err(|e| ConnectorError::Unavailable(format!("Shopify's answer to the refund is unreadable: {e}")))?;
-        // The order itself changed too (its financial status).
+            .inspect_err(|e| tracing::warn!(error = %e, "the refund was made but Shopify's answer is unreadable"))
+            .ok();
+        // The order itself changed too (its financial status, its refunds).
         let o = self.client.send_json(Method::GET, &order_path(order, ".json")?, None).await;
-        let mut writes = match o {
-            Ok(o) => order_writes(&o, "reading the order")?,
+        let mut writes = match o
+            .map_err(|e| e.to_string())
+            .and_then(|o| order_writes(&o, "reading the order").map_err(|e| e.to_string()))
+        {
+            Ok(w) => w,
             Err(e) => {
                 tracing::warn!(error = %e, "the refund was made but the order could not be read again");
                 Vec::new()
             }
         };
-        writes.push(MirrorWrite::Refund(made));
+        writes.extend(made.map(MirrorWrite::Refund));
         Ok(writes)
     }
 

@@ -136,7 +136,7 @@ impl Resource {
             Resource::Orders => shopify::order_writes(v)?,
             Resource::Products => vec![MirrorWrite::Product(shopify::product(v)?)],
             Resource::Customers => vec![MirrorWrite::Customer(shopify::customer(v)?)],
-            Resource::InventoryLevels => vec![MirrorWrite::Inventory(shopify::inventory_level(v)?)],
+            Resource::InventoryLevels => shopify::inventory_level(v)?.map(MirrorWrite::Inventory).into_iter().collect(),
         })
     }
 }

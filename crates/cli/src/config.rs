@@ -230,7 +230,20 @@ impl Config {
                 }
             }
         }
-        fig = fig.merge(Env::prefixed("FERRY_").split("__"));
+        // Variables of the same prefix that are not settings: the config
+        // file's path (read by the command line) and the test and tool
+        // settings.
+        const NOT_SETTINGS: [&str; 5] = ["config", "test_postgres_url", "minilm_dir", "shared_data", "bin"];
+        // Values figment would read as numbers (`+15005550006`, an
+        // all-digit token) are taken as the text they are.
+        const TEXT: [&str; 3] = ["sms_from", "sms_account_sid", "sms_auth_token"];
+        let skip: Vec<&str> = NOT_SETTINGS.iter().chain(TEXT.iter()).copied().collect();
+        fig = fig.merge(Env::prefixed("FERRY_").ignore(&skip).split("__"));
+        for key in TEXT {
+            if let Ok(v) = std::env::var(format!("FERRY_{}", key.to_ascii_uppercase())) {
+                fig = fig.merge(Serialized::default(key, v));
+            }
+        }
         let c: Config = fig.extract().context("invalid configuration")?;
         c.check()?;
         Ok(c)
@@ -257,10 +270,15 @@ impl Config {
             .parse::<std::net::SocketAddr>()
             .with_context(|| format!("listen `{}` is not host:port", self.listen))?;
         let d = &self.detectors;
-        anyhow::ensure!(d.interval_minutes >= 1, "detectors.interval_minutes must be at least 1");
         anyhow::ensure!(
-            d.sales_window_days >= 1 && d.ship_within_days >= 0 && d.low_stock_cover_days >= 0.0,
-            "detectors: sales_window_days must be at least 1, ship_within_days and low_stock_cover_days not negative"
+            (1..=10_080).contains(&d.interval_minutes),
+            "detectors.interval_minutes must be from 1 to 10080 (a week)"
+        );
+        anyhow::ensure!(
+            (1..=3650).contains(&d.sales_window_days)
+                && (0..=3650).contains(&d.ship_within_days)
+                && (0.0..=3650.0).contains(&d.low_stock_cover_days),
+            "detectors: sales_window_days must be from 1 to 3650, ship_within_days and low_stock_cover_days from 0 to 3650"
         );
         anyhow::ensure!(
             (0.0..=1.0).contains(&d.carrier_late_share),
@@ -312,6 +330,28 @@ mod tests {
         assert!(!bad(DetectorsConfig::default()));
         let typo: Result<Config, _> = Figment::from(Toml::string("[detectors]\nintervall = 5\n")).extract();
         assert!(typo.is_err());
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used, clippy::result_large_err)]
+    fn the_environment_sets_text_that_looks_like_numbers_and_ignores_tool_variables() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("FERRY_SMS_URL", "https://api.twilio.com");
+            jail.set_env("FERRY_SMS_ACCOUNT_SID", "12345");
+            jail.set_env("FERRY_SMS_AUTH_TOKEN", "987654321");
+            jail.set_env("FERRY_SMS_FROM", "+15005550006");
+            jail.set_env("FERRY_RETENTION_DAYS", "30");
+            jail.set_env("FERRY_DETECTORS__INTERVAL_MINUTES", "5");
+            jail.set_env("FERRY_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test");
+            jail.set_env("FERRY_CONFIG", "ferry.toml");
+            let c = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
+            assert_eq!((c.sms_from.as_str(), c.sms_account_sid.as_str()), ("+15005550006", "12345"));
+            assert_eq!(c.sms_auth_token.0, "987654321");
+            assert_eq!((c.retention_days, c.detectors.interval_minutes), (30, 5));
+            jail.set_env("FERRY_DETECTORS__INTERVAL_MINUTES", "99999999999");
+            assert!(Config::load(None).is_err(), "out of range");
+            Ok(())
+        });
     }
 
     #[test]

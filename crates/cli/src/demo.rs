@@ -193,7 +193,7 @@ async fn seed_shop(app: &App, owner: &Actor, account: ferry_core::AccountId) -> 
         for (vid, _, _, _, stock) in *variants {
             let level = serde_json::json!({"inventory_item_id": vid + 70_000, "location_id": 1, "available": stock,
                 "updated_at": now.to_rfc3339()});
-            writes.push(ferry_commerce::MirrorWrite::Inventory(shopify::inventory_level(&level)?));
+            writes.extend(shopify::inventory_level(&level)?.map(ferry_commerce::MirrorWrite::Inventory));
         }
     }
     for o in ORDERS {

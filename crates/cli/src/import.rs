@@ -158,18 +158,21 @@ async fn file(storage: Arc<dyn Storage>, kind: ImportKind, a: FileArgs) -> anyho
         None => a.file.to_str().and_then(ImportFormat::from_path),
     };
     let now = chrono::Utc::now();
-    let connection = match (a.connection, a.account) {
-        (Some(c), _) => ShopConnectionId(c),
+    let name = a.shop.as_deref().unwrap_or("Imported orders");
+    // A dry run writes nothing: not even the shop it would create.
+    let conn = match (a.connection, a.account) {
+        (Some(c), _) => Some(
+            storage
+                .find_shop_connection(ShopConnectionId(c))
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("shop connection {c} not found"))?,
+        ),
+        (None, Some(acc)) if a.dry_run => shop_import::find_import_shop(storage.as_ref(), AccountId(acc), name).await?,
         (None, Some(acc)) => {
-            let name = a.shop.as_deref().unwrap_or("Imported orders");
-            shop_import::import_shop_named(storage.as_ref(), AccountId(acc), name, None, now).await?.id
+            Some(shop_import::import_shop_named(storage.as_ref(), AccountId(acc), name, None, now).await?)
         }
         (None, None) => anyhow::bail!("give --connection, or --account (and --shop)"),
     };
-    let conn = storage
-        .find_shop_connection(connection)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("shop connection {connection} not found"))?;
     let options = ImportOptions {
         format,
         defaults: ImportDefaults {
@@ -178,9 +181,11 @@ async fn file(storage: Arc<dyn Storage>, kind: ImportKind, a: FileArgs) -> anyho
         },
         dry_run: a.dry_run,
     };
-    let report =
-        shop_import::import_file(storage.as_ref(), conn.account_id, connection, kind, &bytes, &options, now).await?;
-    print_report(&report, &conn.name);
+    let report = match &conn {
+        Some(c) => shop_import::import_file(storage.as_ref(), c.account_id, c.id, kind, &bytes, &options, now).await?,
+        None => shop_import::check_file(kind, &bytes, &options, now)?,
+    };
+    print_report(&report, conn.as_ref().map_or(name, |c| c.name.as_str()));
     if let Some(path) = &a.report {
         write_rejected(path, &report.rejected)?;
         println!("rejected rows written to {}", path.display());
@@ -192,10 +197,13 @@ fn print_report(r: &ImportReport, shop: &str) {
     let what = r.kind.as_str();
     let verb = if r.dry_run { "would import" } else { "imported" };
     println!(
-        "{what}: {verb} {} of {} rows into shop {} ({shop}){}",
+        "{what}: {verb} {} of {} rows into shop {}{}",
         r.accepted,
         r.rows,
-        r.connection_id,
+        match r.connection_id {
+            Some(id) => format!("{id} ({shop})"),
+            None => format!("\"{shop}\" (not created yet)"),
+        },
         if r.dry_run { String::new() } else { format!("; {} records changed", r.changed) }
     );
     if !r.ignored_columns.is_empty() {

@@ -38,6 +38,13 @@ async fn a_seller_imports_an_order_file_and_gets_the_rejected_rows() {
     let report = dir.path().join("rejected.csv");
     let acc = account.id.0.to_string();
 
+    // A dry run reports and writes nothing, not even the shop.
+    let out =
+        ferry(&db, &["import", "orders", file.to_str().unwrap(), "--account", &acc, "--shop", "Dry site", "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("would import 1 of 3 rows into shop \"Dry site\" (not created yet)"), "{stdout}");
+
     let out = ferry(
         &db,
         &[
@@ -74,7 +81,7 @@ async fn a_seller_imports_an_order_file_and_gets_the_rejected_rows() {
 
     let storage = ferry_testkit::fresh_storage(Backend::Sqlite, dir.path()).await.unwrap();
     let shops = storage.list_shop_connections(account.id).await.unwrap();
-    assert_eq!(shops.len(), 1, "one shop, found by its name the second time");
+    assert_eq!(shops.len(), 1, "one shop, found by its name the second time, and none by the dry run");
     assert_eq!(storage.count_orders(account.id, shops[0].id).await.unwrap(), 3);
     let q = OrderQuery { number: Some("A-1".into()), limit: 5, ..OrderQuery::default() };
     let o = &storage.search_orders(account.id, q).await.unwrap()[0];

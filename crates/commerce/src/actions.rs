@@ -246,7 +246,10 @@ pub fn check_refund(d: &OrderDetails, r: &RefundRequest) -> Result<CheckedRefund
                 return Err(invalid("line_items", "name at least one line to refund"));
             }
             let mut sum: i64 = 0;
-            for l in lines {
+            for (i, l) in lines.iter().enumerate() {
+                if lines[..i].iter().any(|earlier| earlier.line_item_id == l.line_item_id) {
+                    return Err(invalid("line_items", format!("line {} is named twice", l.line_item_id)));
+                }
                 let Some(item) = o.line_items.iter().find(|i| i.external_id == l.line_item_id) else {
                     return Err(invalid("line_items", format!("order {} has no line {}", o.name, l.line_item_id)));
                 };
@@ -517,6 +520,11 @@ mod tests {
         let unknown = RefundAmount::Lines(vec![RefundLine { line_item_id: "X".into(), quantity: 1 }]);
         assert!(matches!(check_refund(&d, &refund_of(unknown)), Err(RuleError::Invalid { field: "line_items", .. })));
         assert!(check_refund(&d, &refund_of(RefundAmount::Lines(vec![]))).is_err());
+        let twice = RefundAmount::Lines(vec![
+            RefundLine { line_item_id: "L1".into(), quantity: 2 },
+            RefundLine { line_item_id: "L1".into(), quantity: 2 },
+        ]);
+        assert!(matches!(check_refund(&d, &refund_of(twice)), Err(RuleError::Invalid { field: "line_items", .. })));
     }
 
     #[test]

@@ -718,8 +718,10 @@ fn order(
     let fulfillment_status =
         one_of(&h, "fulfillment_status", FULFILLMENT).map_err(at("fulfillment_status"))?.filter(|s| s != "unfulfilled");
     let email = match h.get("email") {
-        Some(e) if is_email(e) => Some(e.to_lowercase()),
-        Some(e) => return Err((line_of("email"), fault("email", e, "is not an e-mail address"))),
+        Some(e) => match ferry_core::account::normalize_email(e) {
+            Some(e) => Some(e),
+            None => return Err((line_of("email"), fault("email", e, "is not an e-mail address"))),
+        },
         None => None,
     };
     let country = match h.get("shipping_country") {
@@ -787,7 +789,21 @@ fn order(
                 Fault { column: None, value: None, reason: "an order needs line items or a total".into() },
             ));
         }
-        None => line_items.iter().map(|l| l.price_minor * l.quantity).sum(),
+        None => {
+            match line_items.iter().try_fold(0i64, |sum, l| sum.checked_add(l.price_minor.checked_mul(l.quantity)?)) {
+                Some(total) => total,
+                None => {
+                    return Err((
+                        first_line,
+                        Fault {
+                            column: Some("price"),
+                            value: None,
+                            reason: "the order's lines add up to more than can be stored".into(),
+                        },
+                    ));
+                }
+            }
+        }
     };
     let text = |c: &str| h.get(c).map(str::to_owned).unwrap_or_default();
     let shipping_address = (h.get("shipping_address1").is_some()
@@ -851,16 +867,6 @@ fn order(
         }));
     }
     Ok(writes)
-}
-
-fn is_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else { return false };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !e.chars().any(char::is_whitespace)
-        && e.len() <= 254
 }
 
 fn products(rows: &[Row], now: DateTime<Utc>) -> ImportBatch {

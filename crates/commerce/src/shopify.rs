@@ -211,7 +211,7 @@ pub fn parse_value(topic: Topic, v: &Value) -> Result<Vec<MirrorWrite>, PayloadE
         Topic::OrdersCreate | Topic::OrdersUpdated | Topic::OrdersCancelled => order_writes(v)?,
         Topic::FulfillmentsCreate | Topic::FulfillmentsUpdate => vec![MirrorWrite::Fulfillment(fulfillment(v, None)?)],
         Topic::ProductsCreate | Topic::ProductsUpdate => vec![MirrorWrite::Product(product(v)?)],
-        Topic::InventoryLevelsUpdate => vec![MirrorWrite::Inventory(inventory_level(v)?)],
+        Topic::InventoryLevelsUpdate => inventory_level(v)?.map(MirrorWrite::Inventory).into_iter().collect(),
         Topic::RefundsCreate => vec![MirrorWrite::Refund(refund(v, None, None)?)],
         Topic::CustomersCreate | Topic::CustomersUpdate => vec![MirrorWrite::Customer(customer(v)?)],
     })
@@ -325,20 +325,24 @@ pub fn refund(v: &Value, order: Option<&str>, currency: Option<&str>) -> Result<
         .map(str::to_owned)
         .or_else(|| v["transactions"].as_array().and_then(|t| t.first()).and_then(|t| text(&t["currency"])))
         .unwrap_or_else(|| "USD".to_owned());
-    let from_transactions: Option<i64> = v["transactions"].as_array().filter(|t| !t.is_empty()).map(|ts| {
+    // Sums of amounts from outside: too large is a bad field, not a wrap.
+    let too_large = || field(R, "amount");
+    let from_transactions: Option<Option<i64>> = v["transactions"].as_array().filter(|t| !t.is_empty()).map(|ts| {
         ts.iter()
             .filter(|t| t["kind"].as_str().is_none_or(|k| k == "refund"))
             .filter_map(|t| money(&t["amount"], &currency))
-            .sum()
+            .try_fold(0i64, i64::checked_add)
     });
-    let amount_minor = from_transactions.unwrap_or_else(|| {
-        v["refund_line_items"]
+    let amount_minor = match from_transactions {
+        Some(sum) => sum.ok_or_else(too_large)?,
+        None => v["refund_line_items"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|rl| Some(money(&rl["line_item"]["price"], &currency)? * rl["quantity"].as_i64()?))
-            .sum()
-    });
+            .filter_map(|rl| Some((money(&rl["line_item"]["price"], &currency)?, rl["quantity"].as_i64()?)))
+            .try_fold(0i64, |sum, (price, qty)| sum.checked_add(price.checked_mul(qty)?))
+            .ok_or_else(too_large)?,
+    };
     Ok(Refund {
         external_id: id(&v["id"]).ok_or_else(|| field(R, "id"))?,
         order_external_id: id(&v["order_id"])
@@ -376,15 +380,20 @@ pub fn product(v: &Value) -> Result<Product, PayloadError> {
     })
 }
 
-/// A stock level.
-pub fn inventory_level(v: &Value) -> Result<InventoryLevel, PayloadError> {
+/// A stock level; `None` for an item whose stock the shop does not track
+/// (Shopify sends `"available": null`), which is not a stock of zero.
+pub fn inventory_level(v: &Value) -> Result<Option<InventoryLevel>, PayloadError> {
     const R: &str = "inventory_level";
-    Ok(InventoryLevel {
+    let available = match &v["available"] {
+        Value::Null => return Ok(None),
+        a => a.as_i64().ok_or_else(|| field(R, "available"))?,
+    };
+    Ok(Some(InventoryLevel {
         inventory_item_id: id(&v["inventory_item_id"]).ok_or_else(|| field(R, "inventory_item_id"))?,
         location_id: id(&v["location_id"]).ok_or_else(|| field(R, "location_id"))?,
-        available: v["available"].as_i64().unwrap_or(0),
+        available,
         updated_at: time(&v["updated_at"]).ok_or_else(|| field(R, "updated_at"))?,
-    })
+    }))
 }
 
 /// A customer.
@@ -406,6 +415,22 @@ pub fn customer(v: &Value) -> Result<Customer, PayloadError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn untracked_stock_is_no_level_and_huge_refunds_are_refused() {
+        let level = |available: Value| {
+            serde_json::json!({"inventory_item_id": 1, "location_id": 2, "available": available,
+                "updated_at": "2026-01-01T00:00:00Z"})
+        };
+        assert_eq!(inventory_level(&level(Value::Null)).unwrap(), None);
+        assert_eq!(inventory_level(&level(serde_json::json!(0))).unwrap().unwrap().available, 0);
+        assert!(inventory_level(&level(serde_json::json!("many"))).is_err());
+        assert!(parse_value(Topic::InventoryLevelsUpdate, &level(Value::Null)).unwrap().is_empty());
+        let huge = serde_json::json!({"id": 9, "order_id": 1, "created_at": "2026-01-01T00:00:00Z",
+            "transactions": [{"kind": "refund", "amount": "90000000000000000.00", "currency": "USD"},
+                             {"kind": "refund", "amount": "90000000000000000.00", "currency": "USD"}]});
+        assert!(refund(&huge, None, None).is_err());
+    }
 
     #[test]
     fn signatures_are_base64_hmac_of_the_raw_body() {

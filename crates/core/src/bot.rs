@@ -295,7 +295,7 @@ impl fmt::Display for HandoffReason {
                 write!(f, "the answer to {intent} needs {variable}, which is not known")
             }
             HandoffReason::NotVerified { order } => {
-                write!(f, "the buyer could not confirm the e-mail address of order {order}")
+                write!(f, "the buyer could not confirm owning order {order} (wrong e-mail address or code)")
             }
             HandoffReason::NotText => f.write_str("the buyer sent an attachment the bot cannot read"),
             HandoffReason::Failed { error } => write!(f, "the bot failed: {error}"),

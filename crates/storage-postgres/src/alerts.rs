@@ -61,7 +61,7 @@ impl AlertRepo for PostgresStorage {
         // One run per connection at a time: concurrent runs wait here
         // instead of racing on the same keys.
         let owned: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM shop_connections WHERE id = $1 AND account_id = $2 FOR UPDATE")
+            sqlx::query_scalar("SELECT id FROM shop_connections WHERE id = $1 AND account_id = $2 FOR NO KEY UPDATE")
                 .bind(connection.0)
                 .bind(account.0)
                 .fetch_optional(&mut *tx)

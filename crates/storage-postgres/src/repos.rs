@@ -1455,7 +1455,7 @@ async fn apply_mirror_write(
         .bind(account.0)
         .bind(connection.0)
         .bind(no_nul(&o.external_id))
-        .bind(no_nul(&o.number))
+        .bind(no_nul(&clean_order_number(&o.number)))
         .bind(o.email.as_deref().map(no_nul))
         .bind(o.phone.as_deref().map(no_nul))
         .bind(no_nul(&order_search_text(o)))

@@ -983,7 +983,8 @@ pub async fn shop_mirror_keeps_the_newest_and_searches(s: Arc<dyn Storage>) {
     assert!(s.search_orders(b.account, by_identity).await.unwrap().is_empty());
     // An order placed with another e-mail belongs to the shop customer
     // whose e-mail is the contact's.
-    let mut o3 = shop_order("o3", "1003", "gift-for-ana@example.net", "+33612345678", t1, "paid");
+    // Written as "#1003" by the shop: found by its number on both stores.
+    let mut o3 = shop_order("o3", "#1003", "gift-for-ana@example.net", "+33612345678", t1, "paid");
     o3.customer_external_id = Some("cust-9".into());
     let customer = ferry_commerce::Customer {
         external_id: "cust-9".into(),
@@ -995,13 +996,18 @@ pub async fn shop_mirror_keeps_the_newest_and_searches(s: Arc<dyn Storage>) {
     let w = vec![MirrorWrite::Order(Box::new(o3)), MirrorWrite::Customer(customer)];
     s.apply_mirror_writes(a.account, ca.id, None, w, t1).await.unwrap();
     let carla = OrderQuery { emails: vec!["carla@example.com".into()], limit: 10, ..OrderQuery::default() };
-    assert_eq!(numbers(s.search_orders(a.account, carla.clone()).await.unwrap()), ["1003"]);
+    assert_eq!(numbers(s.search_orders(a.account, carla.clone()).await.unwrap()), ["#1003"]);
+    let by_number = OrderQuery { number: Some("1003".into()), limit: 10, ..OrderQuery::default() };
+    assert_eq!(numbers(s.search_orders(a.account, by_number).await.unwrap()), ["#1003"]);
     assert!(s.search_orders(b.account, carla).await.unwrap().is_empty());
     assert!(s.search_orders(b.account, q("1001")).await.unwrap().is_empty());
     // Writing to another account's connection is refused.
     let w = vec![MirrorWrite::Inventory(level("i9", "l1", 1, t1))];
     assert!(matches!(s.apply_mirror_writes(b.account, ca.id, None, w, t1).await, Err(StorageError::NotFound)));
-    let _ = cb;
+    // Nothing of account A's shop is visible through account B.
+    assert_eq!(s.count_orders(b.account, ca.id).await.unwrap(), 0);
+    assert_eq!(s.available_stock(b.account, ca.id, "i1").await.unwrap(), None);
+    assert_eq!(s.count_orders(b.account, cb.id).await.unwrap(), 0);
 }
 
 /// Backfill cursors: one per (connection, resource), replaced in place,

@@ -392,6 +392,10 @@ async fn shops_without_actions_and_other_accounts_are_refused(b: Backend) {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.json);
     let r = app.call(Method::PATCH, &edit, Some(&t.owner_token), Some(json!({ "api_url": "ftp://x" }))).await;
     assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("api_url")));
+    // The token goes with every call: plain http only to this machine.
+    let plain = json!({ "api_url": "http://shop.example/admin/api/2024-01" });
+    let r = app.call(Method::PATCH, &edit, Some(&t.owner_token), Some(plain)).await;
+    assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("api_url")));
     let r = app.call(Method::PATCH, &edit, Some(&t.owner_token), Some(body)).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     assert_eq!(

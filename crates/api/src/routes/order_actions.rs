@@ -187,7 +187,21 @@ pub async fn cancel_order(
         restock: req.restock,
         conversation_id: req.conversation_id.map(ConversationId),
     };
-    Ok(Json(s.app.cancel_order(&a, AccountId(account), OrderId(id), input).await?.into()))
+    let app = s.app.clone();
+    let done = to_completion(async move { app.cancel_order(&a, AccountId(account), OrderId(id), input).await }).await?;
+    Ok(Json(done.into()))
+}
+
+/// Runs an order action on its own task: once the shop has been asked, a
+/// request that times out or a client that goes away must not stop the
+/// answer from reaching the mirror and the audit log.
+async fn to_completion<T: Send + 'static>(
+    action: impl std::future::Future<Output = Result<T, ferry_app::AppError>> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::spawn(action).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => Err(ApiError(ferry_app::AppError::Internal(format!("the order action stopped: {e}")))),
+    }
 }
 
 /// Refunds an amount, some lines, or all that is left of an order
@@ -215,7 +229,9 @@ pub async fn refund_order(
         notify_customer: req.notify_customer,
         conversation_id: req.conversation_id.map(ConversationId),
     };
-    Ok(Json(s.app.refund_order(&a, AccountId(account), OrderId(id), input).await?.into()))
+    let app = s.app.clone();
+    let done = to_completion(async move { app.refund_order(&a, AccountId(account), OrderId(id), input).await }).await?;
+    Ok(Json(done.into()))
 }
 
 /// Replaces the shipping address of an order not shipped yet (every role).
@@ -230,7 +246,11 @@ pub async fn update_shipping_address(
     AppJson(req): AppJson<UpdateShippingAddress>,
 ) -> Result<Json<OrderView>, ApiError> {
     let input = AddressInput { address: req.address.into(), conversation_id: req.conversation_id.map(ConversationId) };
-    Ok(Json(s.app.update_shipping_address(&a, AccountId(account), OrderId(id), input).await?.into()))
+    let app = s.app.clone();
+    let done =
+        to_completion(async move { app.update_shipping_address(&a, AccountId(account), OrderId(id), input).await })
+            .await?;
+    Ok(Json(done.into()))
 }
 
 /// What the caller may do to an order now, and why not.

@@ -83,7 +83,7 @@ pub struct ImportReportView {
 impl From<ImportReport> for ImportReportView {
     fn from(r: ImportReport) -> Self {
         ImportReportView {
-            connection_id: r.connection_id.0,
+            connection_id: r.connection_id.map_or(0, |c| c.0),
             kind: r.kind.as_str().to_owned(),
             format: match r.format {
                 ImportFormat::Csv => "csv".to_owned(),
