@@ -79,38 +79,26 @@ impl Node {
             tokio::spawn(async move { app.warm_bot().await });
         }
         if bg.snooze_timer {
-            let app = self.app.clone();
-            tokio::spawn(async move {
-                loop {
-                    if let Err(e) = app.wake_snoozed().await {
-                        tracing::error!(error = %e, "waking snoozed conversations failed");
-                    }
-                    tokio::time::sleep(Duration::from_secs(15)).await;
-                }
+            repeat(&self.app, Duration::from_secs(15), "waking snoozed conversations", |app| async move {
+                app.wake_snoozed().await.map(drop)
             });
         }
         if bg.housekeeping {
-            let app = self.app.clone();
-            tokio::spawn(async move {
-                loop {
-                    if let Err(e) = app.housekeeping().await {
-                        tracing::error!(error = %e, "pruning old events and jobs failed");
-                    }
-                    tokio::time::sleep(Duration::from_secs(3600)).await;
-                }
+            repeat(&self.app, Duration::from_secs(3600), "pruning old events and jobs", |app| async move {
+                app.housekeeping().await.map(drop)
             });
         }
         if bg.detectors {
-            let app = self.app.clone();
-            let every =
-                app.config.detectors.interval.to_std().unwrap_or(Duration::from_secs(900)).max(Duration::from_secs(10));
-            tokio::spawn(async move {
-                loop {
-                    if let Err(e) = app.run_all_detectors().await {
-                        tracing::error!(error = %e, "running the commerce detectors failed");
-                    }
-                    tokio::time::sleep(every).await;
-                }
+            let every = self
+                .app
+                .config
+                .detectors
+                .interval
+                .to_std()
+                .unwrap_or(Duration::from_secs(900))
+                .max(Duration::from_secs(10));
+            repeat(&self.app, every, "running the commerce detectors", |app| async move {
+                app.run_all_detectors().await.map(drop)
             });
         }
     }
@@ -125,4 +113,22 @@ impl Node {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+/// Runs `task` now and then every `period` on its own task, logging what
+/// fails (the next round tries again).
+fn repeat<F, Fut>(app: &Arc<App>, period: Duration, what: &'static str, task: F)
+where
+    F: Fn(Arc<App>) -> Fut + Send + 'static,
+    Fut: Future<Output = ferry_app::AppResult<()>> + Send,
+{
+    let app = app.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = task(app.clone()).await {
+                tracing::error!(error = %e, "{what} failed");
+            }
+            tokio::time::sleep(period).await;
+        }
+    });
 }

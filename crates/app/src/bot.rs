@@ -708,8 +708,7 @@ const OTP_MAX_ATTEMPTS: u32 = 5;
 const OTP_MAX_SENT: u32 = 3;
 
 fn otp_hash(salt: &str, code: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(format!("{salt}:{code}").as_bytes()))
+    crate::auth::secret_hash(&format!("{salt}:{code}"))
 }
 
 #[cfg(test)]

@@ -55,6 +55,9 @@ pub enum ImportFailure {
     /// The file as a whole is unreadable.
     #[error(transparent)]
     File(#[from] import::ImportError),
+    /// No such shop in the account.
+    #[error("shop connection {0} not found")]
+    NotFound(ShopConnectionId),
     /// The shop is not one files are imported into.
     #[error("{0}")]
     Connection(String),
@@ -69,10 +72,7 @@ pub async fn import_connection(
     account: AccountId,
     connection: ShopConnectionId,
 ) -> Result<ShopConnection, ImportFailure> {
-    let conn = storage
-        .get_shop_connection(account, connection)
-        .await?
-        .ok_or_else(|| ImportFailure::Connection(format!("shop connection {connection} not found")))?;
+    let conn = storage.get_shop_connection(account, connection).await?.ok_or(ImportFailure::NotFound(connection))?;
     if conn.platform != ShopPlatform::Import {
         return Err(ImportFailure::Connection(format!(
             "shop connection {connection} ({}) is a Shopify shop: its orders come from Shopify (webhooks and `ferry import shopify`); import files into a file-import shop",
@@ -219,6 +219,7 @@ impl From<ImportFailure> for AppError {
     fn from(e: ImportFailure) -> Self {
         match e {
             ImportFailure::File(e) => AppError::invalid("file", e.to_string()),
+            ImportFailure::NotFound(_) => AppError::NotFound("shop connection"),
             ImportFailure::Connection(m) => AppError::Conflict(m),
             ImportFailure::Storage(e) => e.into(),
         }
@@ -238,9 +239,6 @@ impl App {
     ) -> AppResult<ImportReport> {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
-        if self.storage.get_shop_connection(account, connection).await?.is_none() {
-            return Err(AppError::NotFound("shop connection"));
-        }
         let report =
             import_file(self.storage.as_ref(), account, connection, kind, bytes, options, self.clock.now()).await?;
         tracing::info!(

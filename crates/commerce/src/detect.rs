@@ -423,10 +423,6 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn is_live(f: &Fulfillment) -> bool {
-    !matches!(f.status.as_str(), "cancelled" | "error" | "failure")
-}
-
 fn is_delivered(f: &Fulfillment) -> bool {
     f.shipment_status.as_deref() == Some("delivered")
 }
@@ -443,7 +439,7 @@ pub fn late_orders(input: &Input<'_>) -> Vec<Finding> {
         let overdue = o
             .fulfillments
             .iter()
-            .filter(|f| is_live(f) && !is_delivered(f))
+            .filter(|f| f.is_live() && !is_delivered(f))
             .filter_map(|f| f.estimated_delivery_at.filter(|eta| *eta < now).map(|eta| (eta, f)))
             .min_by_key(|(eta, _)| *eta);
         let promised_ship = o.order.created_at + Duration::days(input.thresholds.ship_within_days);
@@ -510,7 +506,7 @@ pub fn carrier_delays(input: &Input<'_>) -> Vec<Finding> {
     let mut groups: BTreeMap<(String, String), Vec<Shipment>> = BTreeMap::new();
     for o in input.orders.iter().filter(|o| !matches!(o.state(), OrderState::Cancelled)) {
         let Some(country) = country(o) else { continue };
-        for f in o.fulfillments.iter().filter(|f| is_live(f)) {
+        for f in o.fulfillments.iter().filter(|f| f.is_live()) {
             let (Some(carrier), Some(eta)) = (f.carrier.as_deref().map(str::trim), f.estimated_delivery_at) else {
                 continue;
             };

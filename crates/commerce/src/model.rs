@@ -153,6 +153,13 @@ pub struct Fulfillment {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Fulfillment {
+    /// Not cancelled and not failed: a shipment that is (or was) on its way.
+    pub fn is_live(&self) -> bool {
+        !matches!(self.status.as_str(), "cancelled" | "error" | "failure")
+    }
+}
+
 /// Money given back for an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
@@ -267,11 +274,7 @@ impl OrderDetails {
         if o.financial_status == "refunded" {
             return OrderState::Refunded;
         }
-        let live: Vec<&Fulfillment> = self
-            .fulfillments
-            .iter()
-            .filter(|f| !matches!(f.status.as_str(), "cancelled" | "error" | "failure"))
-            .collect();
+        let live: Vec<&Fulfillment> = self.fulfillments.iter().filter(|f| f.is_live()).collect();
         if !live.is_empty() && live.iter().all(|f| f.shipment_status.as_deref() == Some("delivered")) {
             return OrderState::Delivered;
         }
@@ -291,9 +294,6 @@ impl OrderDetails {
 
     /// The latest live shipment.
     pub fn latest_fulfillment(&self) -> Option<&Fulfillment> {
-        self.fulfillments
-            .iter()
-            .filter(|f| !matches!(f.status.as_str(), "cancelled" | "error" | "failure"))
-            .max_by_key(|f| f.updated_at)
+        self.fulfillments.iter().filter(|f| f.is_live()).max_by_key(|f| f.updated_at)
     }
 }
