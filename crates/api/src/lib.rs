@@ -6,6 +6,7 @@
 mod assets;
 mod error;
 mod extract;
+mod files;
 mod openapi;
 mod routes;
 pub mod server;

@@ -7,6 +7,7 @@ use crate::auth::Actor;
 use crate::{App, AppError, AppResult};
 use async_trait::async_trait;
 use ferry_core::AccountId;
+use ferry_core::filetype::{self, Intake};
 use ferry_core::message::Attachment;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -71,13 +72,31 @@ impl App {
             return Err(AppError::invalid("file", "the file is empty"));
         }
         let size = bytes.len() as u64;
-        let key = self.attachments.put(account, bytes, &ct).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        let (key, ct) = self.store_file(account, bytes, &ct, Intake::Upload).await?;
         Ok(Attachment {
             url: attachment_url(account, &key),
             content_type: ct,
             filename: filename.and_then(clean_filename),
             size: Some(size),
         })
+    }
+}
+
+impl App {
+    /// Stores a file's bytes under the type it may be served as (see
+    /// [`ferry_core::filetype::vet`]): an upload of a web page, SVG, XML or
+    /// script is refused; the same from a channel is kept as an opaque
+    /// download. Returns the key and the stored type.
+    pub(crate) async fn store_file(
+        &self,
+        account: AccountId,
+        bytes: Vec<u8>,
+        declared: &str,
+        intake: Intake,
+    ) -> AppResult<(String, String)> {
+        let ct = filetype::vet(&bytes, declared, intake).map_err(|e| AppError::invalid("file", e.to_string()))?;
+        let key = self.attachments.put(account, bytes, &ct).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((key, ct))
     }
 }
 

@@ -150,11 +150,8 @@ impl App {
                         message: format!("attachments[{i}].data_base64 is not valid base64"),
                     })?;
                 let size = bytes.len() as u64;
-                let key = self
-                    .attachments
-                    .put(inbox.account_id, bytes, &ct)
-                    .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let (key, ct) =
+                    self.store_file(inbox.account_id, bytes, &ct, ferry_core::filetype::Intake::Channel).await?;
                 Ok(Attachment {
                     url: crate::attachments::attachment_url(inbox.account_id, &key),
                     content_type: ct,

@@ -171,11 +171,7 @@ impl App {
             return Err(AppError::invalid("content_type", "send the file's MIME type as Content-Type"));
         }
         let size = bytes.len() as u64;
-        let key = self
-            .attachments
-            .put(v.inbox.account_id, bytes, &ct)
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let (key, ct) = self.store_file(v.inbox.account_id, bytes, &ct, ferry_core::filetype::Intake::Upload).await?;
         let filename =
             filename.map(|f| f.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(255).collect());
         let attachment = Attachment {

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod contact;
 pub mod conversation;
 pub mod event;
+pub mod filetype;
 pub mod ids;
 pub mod inbound;
 pub mod inbox;

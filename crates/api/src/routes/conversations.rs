@@ -4,8 +4,8 @@ use crate::extract::{AppBytes, AppJson, AppPath, AppQuery, Auth};
 use crate::{ApiError, ApiState};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::DateTime;
@@ -279,14 +279,5 @@ pub async fn get_attachment(
     a.in_account(AccountId(account))?;
     let found = s.app.attachments.get(AccountId(account), &key).await.map_err(|e| AppError::Internal(e.to_string()))?;
     let (bytes, ct) = found.ok_or(AppError::NotFound("attachment"))?;
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
-    Ok(resp)
+    Ok(crate::files::file_response(bytes, &ct))
 }

@@ -13,8 +13,8 @@ use crate::extract::{AppJson, AppPath, Auth};
 use crate::{ApiError, ApiState};
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{Html, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use ferry_app::AppError;
@@ -333,15 +333,7 @@ async fn attachment(
     }
     let found = s.app.attachments.get(v.inbox.account_id, &key).await.map_err(|e| AppError::Internal(e.to_string()))?;
     let (bytes, ct) = found.ok_or(AppError::NotFound("attachment"))?;
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
-    Ok(resp)
+    Ok(crate::files::file_response(bytes, &ct))
 }
 
 async fn leave_email(
