@@ -13,7 +13,8 @@ use std::task::{Context, Poll, Waker};
 /// A connection, owned by the writer thread or the reader pool.
 pub struct Lite(pub(crate) Connection);
 
-/// `$1` placeholders as SQLite numbers them (`?1`).
+/// `$1` placeholders as SQLite numbers them (`?1`). The shared query text
+/// holds `$` nowhere else.
 fn numbered(sql: &str) -> Cow<'_, str> {
     if sql.contains('$') { Cow::Owned(sql.replace('$', "?")) } else { Cow::Borrowed(sql) }
 }

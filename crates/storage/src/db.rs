@@ -230,8 +230,8 @@ pub enum Lock {
 }
 
 /// The primitive operations of a backend on one connection, inside the
-/// unit of work the [`Backend`] runs. Every future completes without
-/// waiting on SQLite.
+/// unit of work the [`Backend`] runs. (SQLite's futures are ready when
+/// first polled: its writer thread runs them without an async runtime.)
 pub trait Db: Send {
     /// Runs a statement; returns how many rows it changed.
     fn exec(&mut self, sql: &str, args: Vec<Arg>) -> impl Future<Output = StorageResult<u64>> + Send;
