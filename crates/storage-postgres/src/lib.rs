@@ -7,12 +7,11 @@
 //! advisory locks, so several Ferry processes may share one database.
 //! Needs PostgreSQL 13 or newer.
 
-mod alerts;
-mod audit;
+mod db;
 mod migrate;
-mod repos;
-mod sql;
 
+pub use db::Pg;
+use ferry_storage::db::{Backend, DbFuture};
 use ferry_storage::{StorageError, StorageResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -68,6 +67,33 @@ impl PostgresStorage {
     /// The connection pool.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+impl Backend for PostgresStorage {
+    type Db = Pg;
+    const NAME: &'static str = "postgres";
+
+    async fn read<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Pg) -> DbFuture<'a, T> + Send + 'static,
+    {
+        let mut db = Pg::Conn(self.pool.acquire().await.map_err(db_err)?);
+        f(&mut db).await
+    }
+
+    async fn write<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Pg) -> DbFuture<'a, T> + Send + 'static,
+    {
+        let mut db = Pg::Tx(self.pool.begin().await.map_err(db_err)?);
+        let out = f(&mut db).await?;
+        if let Pg::Tx(tx) = db {
+            tx.commit().await.map_err(db_err)?;
+        }
+        Ok(out)
     }
 }
 

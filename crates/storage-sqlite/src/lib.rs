@@ -8,13 +8,12 @@
 //! on a small pool of read-only connections (WAL readers never block the
 //! writer).
 
-mod alerts;
-mod audit;
-mod commerce;
+mod bench;
+mod db;
 mod migrate;
-mod repos;
-mod sql;
 
+use db::{Lite, ready};
+use ferry_storage::db::{Backend, DbFuture};
 use ferry_storage::{StorageError, StorageResult};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -57,7 +56,7 @@ impl SqliteOptions {
 type Finish = Box<dyn FnOnce(Option<String>) + Send>;
 /// A write: run on the connection inside the batch transaction, or with
 /// `None` when the transaction could not start (then it only reports).
-type WriteJob = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+type WriteJob = Box<dyn FnOnce(Option<&mut Lite>) -> (bool, Finish) + Send>;
 
 /// The SQLite storage.
 pub struct SqliteStorage {
@@ -69,20 +68,20 @@ pub struct SqliteStorage {
 /// open more, so every connection keeps its prepared statements warm.
 struct ReaderPool {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Lite>>,
     permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl ReaderPool {
-    fn take(&self) -> StorageResult<Connection> {
+    fn take(&self) -> StorageResult<Lite> {
         let idle = self.idle.lock().map_err(|_| StorageError::Corrupt("reader pool poisoned".into()))?.pop();
         match idle {
             Some(c) => Ok(c),
-            None => open_reader(&self.path),
+            None => open_reader(&self.path).map(Lite),
         }
     }
 
-    fn put(&self, c: Connection) {
+    fn put(&self, c: Lite) {
         if let Ok(mut idle) = self.idle.lock() {
             idle.push(c);
         }
@@ -138,7 +137,7 @@ impl SqliteStorage {
         let max_batch = options.max_batch.max(1);
         std::thread::Builder::new()
             .name("ferry-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, max_batch))
+            .spawn(move || writer_loop(Lite(conn), rx, max_batch))
             .map_err(StorageError::other)?;
         Ok(Self {
             writer: tx,
@@ -153,10 +152,10 @@ impl SqliteStorage {
     /// Runs `f` on the writer inside the next group commit and returns its
     /// result once the commit is durable. An error from `f` rolls back only
     /// `f`'s own writes.
-    pub(crate) async fn write<T, F>(&self, f: F) -> StorageResult<T>
+    async fn submit<T, F>(&self, f: F) -> StorageResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
+        F: FnOnce(&mut Lite) -> StorageResult<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<StorageResult<T>>();
         let job: WriteJob = Box::new(move |conn| {
@@ -177,24 +176,36 @@ impl SqliteStorage {
         self.writer.send(job).map_err(|_| StorageError::Corrupt("the SQLite writer has stopped".into()))?;
         rx.await.map_err(|_| StorageError::Corrupt("the SQLite writer dropped a write".into()))?
     }
+}
 
-    /// Runs `f` on a read connection.
-    pub(crate) async fn read<T, F>(&self, f: F) -> StorageResult<T>
+impl Backend for SqliteStorage {
+    type Db = Lite;
+    const NAME: &'static str = "sqlite";
+
+    async fn read<T, F>(&self, f: F) -> StorageResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
+        F: for<'a> FnOnce(&'a mut Lite) -> DbFuture<'a, T> + Send + 'static,
     {
         let pool = self.readers.clone();
         let permit = pool.permits.clone().acquire_owned().await.map_err(StorageError::other)?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let conn = pool.take()?;
-            let out = f(&conn);
+            let mut conn = pool.take()?;
+            let out = ready(f(&mut conn));
             pool.put(conn);
             out
         })
         .await
         .map_err(StorageError::other)?
+    }
+
+    async fn write<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Lite) -> DbFuture<'a, T> + Send + 'static,
+    {
+        self.submit(move |conn| ready(f(conn))).await
     }
 }
 
@@ -204,7 +215,7 @@ fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, max_batch: usize) {
+fn writer_loop(mut lite: Lite, rx: mpsc::Receiver<WriteJob>, max_batch: usize) {
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::with_capacity(64);
         batch.push(first);
@@ -214,7 +225,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, max_batch: usize)
                 Err(_) => break,
             }
         }
-        if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
+        if let Err(e) = exec(&lite.0, "BEGIN IMMEDIATE") {
             let msg = e.to_string();
             for job in batch {
                 // The job does not run; its caller learns why.
@@ -225,13 +236,14 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, max_batch: usize)
         }
         let mut finishes = Vec::with_capacity(batch.len());
         for job in batch {
-            let finish = match exec(&conn, "SAVEPOINT w") {
+            let finish = match exec(&lite.0, "SAVEPOINT w") {
                 Ok(()) => {
-                    let (ok, finish) = job(Some(&conn));
+                    let (ok, finish) = job(Some(&mut lite));
+                    let conn = &lite.0;
                     let end = if ok {
-                        exec(&conn, "RELEASE w")
+                        exec(conn, "RELEASE w")
                     } else {
-                        exec(&conn, "ROLLBACK TO w").and_then(|()| exec(&conn, "RELEASE w"))
+                        exec(conn, "ROLLBACK TO w").and_then(|()| exec(conn, "RELEASE w"))
                     };
                     if let Err(e) = end {
                         tracing::error!(error = %e, "savepoint end failed");
@@ -245,10 +257,10 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, max_batch: usize)
             };
             finishes.push(finish);
         }
-        let commit = exec(&conn, "COMMIT").map_err(|e| e.to_string());
+        let commit = exec(&lite.0, "COMMIT").map_err(|e| e.to_string());
         if let Err(e) = &commit {
             tracing::error!(error = %e, "group commit failed");
-            let _ = exec(&conn, "ROLLBACK");
+            let _ = exec(&lite.0, "ROLLBACK");
         }
         let err = commit.err();
         for finish in finishes {
@@ -257,4 +269,4 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, max_batch: usize)
     }
 }
 
-pub use repos::batched_insert_ceiling;
+pub use bench::batched_insert_ceiling;

@@ -35,6 +35,7 @@ where
     intake_reopens_and_starts_new_conversations(fresh().await).await;
     conversations_filter_paginate_and_count(fresh().await).await;
     conversation_updates_write_activities_and_events(fresh().await).await;
+    snoozed_conversations_fall_due_in_order(fresh().await).await;
     messages_jobs_and_delivery(fresh().await).await;
     accounts_are_isolated(fresh().await).await;
     users_sessions_and_tokens(fresh().await).await;
@@ -49,6 +50,27 @@ where
     shop_connections_are_updated_within_their_account(fresh().await).await;
     audit_log_appends_filters_and_pages(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
+}
+
+/// The snooze timer's query: due conversations of every account, earliest
+/// first and, at the same time, in creation order; the limit holds.
+async fn snoozed_conversations_fall_due_in_order(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Snoozers").await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let m = inbound(&w, &format!("z{i}"), &format!("zh{i}"), "later please", t0());
+        ids.push(s.ingest(m, opts(t0())).await.unwrap().conversation.id);
+    }
+    // The last wakes first; the others share one time; the first wakes late.
+    let wake = [3, 2, 2, 1].map(|h| t0() + Duration::hours(h));
+    for (id, until) in ids.iter().zip(wake) {
+        let upd = ConversationUpdate { transition: Transition::Snooze { until }, describe: no_describe(), now: t0() };
+        s.update_conversation(w.account, *id, upd).await.unwrap();
+    }
+    let due = s.due_snoozed(t0() + Duration::hours(2), 10).await.unwrap();
+    assert_eq!(due, vec![(w.account, ids[3]), (w.account, ids[1]), (w.account, ids[2])]);
+    assert_eq!(s.due_snoozed(t0() + Duration::hours(5), 2).await.unwrap().len(), 2);
+    assert!(s.due_snoozed(t0(), 10).await.unwrap().is_empty());
 }
 
 struct World {

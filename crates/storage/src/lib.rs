@@ -6,10 +6,12 @@
 //! these traits, used as `Arc<dyn Storage>`.
 
 mod alerts;
+pub mod db;
 mod error;
 mod model;
 mod repo;
 pub mod rows;
+mod store;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

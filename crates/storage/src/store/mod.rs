@@ -1,0 +1,64 @@
+//! The repositories written once over [`Db`]: every [`Backend`] is a
+//! [`Storage`]. Each module holds one feature's queries, row mapping and
+//! transaction scripts.
+
+mod accounts;
+mod alerts;
+mod audit;
+mod bot;
+mod canned;
+mod commerce;
+mod contacts;
+mod conversations;
+mod inboxes;
+mod intake;
+mod jobs;
+mod messages;
+mod outbox;
+
+use crate::db::{Arg, Backend, Db};
+use crate::error::{StorageError, StorageResult};
+use crate::repo::Storage;
+use async_trait::async_trait;
+
+#[async_trait]
+impl<B: Backend> Storage for B {
+    fn backend(&self) -> &'static str {
+        B::NAME
+    }
+
+    async fn ping(&self) -> StorageResult<()> {
+        self.read(|db| Box::pin(async move { db.rows("SELECT 1", Vec::new()).await.map(drop) })).await
+    }
+}
+
+/// Runs an `INSERT … RETURNING id`.
+async fn insert<D: Db>(db: &mut D, sql: &str, args: Vec<Arg>) -> StorageResult<i64> {
+    db.row(sql, args).await?.ok_or(StorageError::NotFound)?.int(0)
+}
+
+/// A statement built piece by piece, numbering its parameters.
+#[derive(Debug, Default)]
+struct Query {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Query {
+    fn new(sql: impl Into<String>) -> Self {
+        Self { sql: sql.into(), args: Vec::new() }
+    }
+
+    /// Appends text.
+    fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Binds a value and appends its placeholder.
+    fn bind(&mut self, a: impl Into<Arg>) -> &mut Self {
+        self.args.push(a.into());
+        self.sql.push_str(&format!("${}", self.args.len()));
+        self
+    }
+}
