@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod dovecot;
+
 use ferry_api::ApiConfig;
 use ferry_api::server::{Background, Node};
 use ferry_app::attachments::MemoryAttachments;

@@ -1,0 +1,3 @@
+//! E-mail: reading mailboxes over IMAP.
+
+pub mod imap;
