@@ -25,6 +25,7 @@ pub struct Dovecot {
     pub tls_port: u16,
     /// The certificate authority (self-signed certificate) in PEM.
     pub ca_pem: String,
+    users: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -55,9 +56,10 @@ impl Dovecot {
         let ca_pem = key.cert.pem();
         std::fs::write(dir.path().join("cert.pem"), &ca_pem).ok()?;
         std::fs::write(dir.path().join("key.pem"), key.signing_key.serialize_pem()).ok()?;
-        let users: String = users.iter().map(|(u, p)| format!("{u}:{{PLAIN}}{p}\n")).collect();
-        std::fs::write(dir.path().join("users"), users).ok()?;
-        let mut d = Self { dir, child: None, port: free_port(), tls_port: free_port(), ca_pem };
+        let lines: String = users.iter().map(|(u, p)| format!("{u}:{{PLAIN}}{p}\n")).collect();
+        std::fs::write(dir.path().join("users"), lines).ok()?;
+        let users = users.iter().map(|(u, _)| u.to_ascii_lowercase()).collect();
+        let mut d = Self { dir, child: None, port: free_port(), tls_port: free_port(), ca_pem, users };
         std::fs::write(d.conf(), d.config()).ok()?;
         d.run();
         Some(d)
@@ -143,6 +145,16 @@ impl Dovecot {
         }
         let out = child.wait_with_output().unwrap_or_else(|e| panic!("doveadm save: {e}"));
         assert!(out.status.success(), "doveadm save failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Delivers to `address` when it is one of this server's users; returns
+    /// whether it was.
+    pub fn deliver_if_user(&self, address: &str, folder: &str, raw: &[u8]) -> bool {
+        let known = self.users.iter().any(|u| u.eq_ignore_ascii_case(address));
+        if known {
+            self.deliver(address, folder, raw);
+        }
+        known
     }
 
     /// Creates a folder for a user.

@@ -165,3 +165,82 @@ async fn idle_wakes_on_new_mail_and_folders_are_listed() {
     let batch = conn.fetch_after("Amazon", Some(cursor), 10, 1 << 20).await.unwrap();
     assert_eq!(subjects(&batch), ["Order question 7"]);
 }
+
+mod smtp {
+    use super::*;
+    use ferry_channels::email::send::{Address, OutgoingEmail, SmtpError, SmtpSettings, check, send};
+    use ferry_testkit::mail_relay::MailRelay;
+    use std::sync::Arc;
+
+    const BUYER: &str = "ana@example.com";
+
+    fn reply(n: u32) -> OutgoingEmail {
+        OutgoingEmail {
+            from: Address { name: Some("Lumen Shop".into()), email: USER.into() },
+            reply_to: None,
+            to: vec![Address::new(BUYER)],
+            cc: vec![],
+            bcc: vec![],
+            subject: "Re: Order question 1".into(),
+            text: format!("Your parcel left yesterday ({n})."),
+            html: None,
+            message_id: format!("ferry.1.{n}@shop.test"),
+            in_reply_to: Some("q1@example.com".into()),
+            references: vec!["q1@example.com".into()],
+            attachments: vec![],
+        }
+    }
+
+    fn smtp(relay: &MailRelay, security: Security, login: bool) -> SmtpSettings {
+        SmtpSettings {
+            host: "localhost".into(),
+            port: if security == Security::Tls { relay.tls_addr.port() } else { relay.addr.port() },
+            security,
+            username: login.then(|| USER.to_owned()),
+            password: login.then(|| PASSWORD.to_owned()),
+            ca_pem: Some(relay.ca_pem.clone()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reply_reaches_the_buyers_mailbox_with_its_thread() {
+        let Some(d) = Dovecot::start(&[(USER, PASSWORD), (BUYER, "buyer-pass")]) else { return };
+        let d = Arc::new(d);
+        let relay = MailRelay::start(Some((USER, PASSWORD)), Some(d.clone())).await;
+        for (n, security) in [(1, Security::Starttls), (2, Security::Tls)] {
+            check(&smtp(&relay, security, true)).await.unwrap_or_else(|e| panic!("{security:?}: {e}"));
+            let id = send(&smtp(&relay, security, true), &reply(n)).await.unwrap();
+            assert_eq!(id, format!("<ferry.1.{n}@shop.test>"));
+        }
+        let accepted = relay.accepted();
+        assert!(accepted.iter().all(|m| m.secure && m.login.as_deref() == Some(USER)));
+
+        let buyer =
+            ImapSettings { username: BUYER.into(), password: "buyer-pass".into(), ..settings(&d, Security::Plain) };
+        let mut conn = ImapConnection::connect(&buyer).await.unwrap();
+        let batch = conn.fetch_after("INBOX", None, 10, 1 << 20).await.unwrap();
+        assert_eq!(batch.messages.len(), 2);
+        let raw = String::from_utf8_lossy(batch.messages[0].raw.as_deref().unwrap()).into_owned();
+        assert!(raw.contains("In-Reply-To: <q1@example.com>"), "{raw}");
+        assert!(raw.contains("Message-ID: <ferry.1.1@shop.test>"), "{raw}");
+        assert!(raw.contains("Your parcel left yesterday (1)."), "{raw}");
+    }
+
+    #[tokio::test]
+    async fn refusals_are_told_apart_from_temporary_failures() {
+        let relay = MailRelay::start(Some((USER, PASSWORD)), None).await;
+        let s = smtp(&relay, Security::Starttls, true);
+        relay.fail_next(1);
+        let e = send(&s, &reply(1)).await.unwrap_err();
+        assert!(e.is_transient(), "{e}");
+        send(&s, &reply(1)).await.unwrap();
+        relay.refuse(BUYER);
+        let e = send(&s, &reply(2)).await.unwrap_err();
+        assert!(matches!(e, SmtpError::Refused(_)) && !e.is_transient(), "{e}");
+        let wrong = SmtpSettings { password: Some("nope".into()), ..s.clone() };
+        assert!(matches!(check(&wrong).await.unwrap_err(), SmtpError::Refused(_)));
+        let untrusted = SmtpSettings { ca_pem: None, ..s.clone() };
+        assert!(check(&untrusted).await.is_err());
+        assert_eq!(relay.accepted().len(), 1);
+    }
+}
