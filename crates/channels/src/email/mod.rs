@@ -25,7 +25,7 @@ pub use markers::{
 pub use quote::fold_quotes;
 
 use chrono::{DateTime, Utc};
-use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Address, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -181,10 +181,13 @@ pub fn parse(raw: &[u8]) -> Result<ParsedEmail, EmailError> {
     }
     let msg = MessageParser::new().parse(raw).ok_or(EmailError::NotAMessage)?;
 
-    let from = msg
-        .from()
-        .and_then(first_usable)
-        .or_else(|| msg.sender().and_then(first_usable))
+    // The first usable address of any `From` header (some senders repeat
+    // it), else of `Sender`.
+    let from = [HeaderName::From, HeaderName::Sender]
+        .into_iter()
+        .flat_map(|wanted| msg.root_part().headers.iter().filter(move |h| h.name == wanted))
+        .filter_map(|h| h.value.as_address())
+        .find_map(first_usable)
         .ok_or(EmailError::NoSender)?;
 
     let (message_id, message_id_synthetic) = match msg.message_id().map(clean_id).filter(|s| !s.is_empty()) {
