@@ -125,15 +125,15 @@ fn compare(mine: &ParsedEmail, exp: &Expected) -> Vec<String> {
     if mine.subject != exp.subject {
         diffs.push(format!("subject {:?} != {:?}", mine.subject, exp.subject));
     }
-    if let Some(from) = &exp.from {
-        if &mine.from.address.to_ascii_lowercase() != from {
-            diffs.push(format!("from {:?} != {from:?}", mine.from.address));
-        }
+    if let Some(from) = &exp.from
+        && &mine.from.address.to_ascii_lowercase() != from
+    {
+        diffs.push(format!("from {:?} != {from:?}", mine.from.address));
     }
-    if let Some(text) = &exp.text {
-        if &squash(&mine.text) != text {
-            diffs.push(format!("text {:?} != {:?}", cut(&squash(&mine.text)), cut(text)));
-        }
+    if let Some(text) = &exp.text
+        && &squash(&mine.text) != text
+    {
+        diffs.push(format!("text {:?} != {:?}", cut(&squash(&mine.text)), cut(text)));
     }
     let names: Vec<Option<String>> = mine.attachments.iter().map(|a| a.filename.clone()).collect();
     if names != exp.attachment_names {

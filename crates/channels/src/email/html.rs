@@ -305,12 +305,12 @@ impl State {
             _ if is_block(name) || name == "li" => self.both(|o| o.breaks(1)),
             _ => {}
         }
-        if let Some((q, depth)) = &mut self.quote {
-            if q == name {
-                *depth -= 1;
-                if *depth == 0 {
-                    self.quote = None;
-                }
+        if let Some((q, depth)) = &mut self.quote
+            && q == name
+        {
+            *depth -= 1;
+            if *depth == 0 {
+                self.quote = None;
             }
         }
     }

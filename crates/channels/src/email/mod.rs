@@ -194,7 +194,7 @@ pub fn parse(raw: &[u8]) -> Result<ParsedEmail, EmailError> {
         Some(id) => (id, false),
         None => (hex::encode(Sha256::digest(raw)), true),
     };
-    let subject = msg.subject().map(|s| collapse_line(s)).unwrap_or_default();
+    let subject = msg.subject().map(collapse_line).unwrap_or_default();
     let date = msg.date().filter(|d| d.is_valid()).and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0));
 
     let (text, html_reply_text) = body_text(&msg);
@@ -304,7 +304,7 @@ fn attachment(part: &mail_parser::MessagePart<'_>) -> EmailAttachment {
         None => matches!(part.body, PartType::InlineBinary(_)) || content_id.is_some(),
     };
     EmailAttachment {
-        filename: part.attachment_name().map(|n| collapse_line(n)).filter(|n| !n.is_empty()),
+        filename: part.attachment_name().map(collapse_line).filter(|n| !n.is_empty()),
         content_type,
         bytes: part.contents().to_vec(),
         content_id,
@@ -389,5 +389,173 @@ mod base64_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = String::deserialize(d)?;
         STANDARD.decode(s.as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parsed(raw: &[u8]) -> ParsedEmail {
+        match parse(raw) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn east_asian_charsets_decode() {
+        for (charset, body, subject, want_body, want_subject) in [
+            (
+                "gbk",
+                "ztLSqs3Lu/WjrLaptaW6xSAxMjM=",
+                "=?gbk?B?ztLSqs3Lu/WjrLap?=",
+                "我要退货，订单号 123",
+                "我要退货，订",
+            ),
+            (
+                "big5",
+                "p9qtbrBos2ahQa1xs+a4uSAxMjM=",
+                "=?big5?B?p9qtbrBos2ahQa1x?=",
+                "我要退貨，訂單號 123",
+                "我要退貨，訂",
+            ),
+            (
+                "shift_jis",
+                "ldSVaYK1gr2CooLFgreBQpKNlbaU1I2GIDEyMw==",
+                "=?shift_jis?B?ldSVaYK1gr2CooLF?=",
+                "返品したいです。注文番号 123",
+                "返品したいで",
+            ),
+            (
+                "iso-2022-jp",
+                "GyRCSlZJSiQ3JD8kJCRHJDkhI0NtSjhIVjlmGyhCIDEyMw==",
+                "=?iso-2022-jp?B?GyRCSlZJSiQ3JD8kJCRHGyhC?=",
+                "返品したいです。注文番号 123",
+                "返品したいで",
+            ),
+            (
+                "euc-kr",
+                "ud3HsMfPsO0gvc2+7r/kIDEyMw==",
+                "=?euc-kr?B?ud3HsMfPsO0gvc0=?=",
+                "반품하고 싶어요 123",
+                "반품하고 싶",
+            ),
+        ] {
+            let raw = format!(
+                "From: buyer@example.cn\r\nSubject: {subject}\r\nContent-Type: text/plain; charset={charset}\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n{body}\r\n"
+            );
+            let p = parsed(raw.as_bytes());
+            assert_eq!(p.text, want_body, "{charset}");
+            assert_eq!(p.subject, want_subject, "{charset}");
+        }
+    }
+
+    #[test]
+    fn html_only_mail_gets_text_and_sanitised_html() {
+        let raw = "From: a@b.example\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+                   <p>Hello</p><script>steal()</script><img src=x onerror=alert(1)><p>Order <b>42</b></p>\r\n";
+        let p = parsed(raw.as_bytes());
+        assert_eq!(p.text, "Hello\n\nOrder 42");
+        let html = p.html.unwrap_or_default();
+        assert!(html.contains("<b>42</b>"), "{html}");
+        assert!(!html.contains("script") && !html.contains("onerror") && !html.contains("steal"), "{html}");
+    }
+
+    #[test]
+    fn attachments_inline_images_and_nested_messages() {
+        let raw = "From: a@b.example\r\nMessage-ID: <m1@b.example>\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n\
+--M\r\nContent-Type: multipart/related; boundary=R\r\n\r\n\
+--R\r\nContent-Type: text/html\r\n\r\n<p>See <img src=\"cid:pic1@b\"></p>\r\n\
+--R\r\nContent-Type: image/png\r\nContent-ID: <pic1@b>\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n\
+--R--\r\n\
+--M\r\nContent-Type: message/rfc822\r\n\r\nFrom: carrier@c.example\r\nSubject: Lost parcel\r\n\r\nWe lost it.\r\n\
+--M\r\nContent-Type: application/pdf; name=\"invoice.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n\
+--M--\r\n";
+        let p = parsed(raw.as_bytes());
+        assert_eq!(p.message_id, "m1@b.example");
+        assert!(!p.message_id_synthetic);
+        assert!(p.html.as_deref().is_some_and(|h| h.contains("src=\"cid:pic1@b\"")), "{:?}", p.html);
+        let image = p.attachments.iter().find(|a| a.content_type == "image/png");
+        assert!(
+            image.is_some_and(|a| a.inline
+                && a.content_id.as_deref() == Some("pic1@b")
+                && a.bytes.starts_with(b"\x89PNG"))
+        );
+        let nested = p.attachments.iter().find(|a| a.content_type == "message/rfc822");
+        assert!(nested.is_some_and(|a| !a.inline && a.bytes.windows(11).any(|w| w == b"Lost parcel")));
+        let pdf = p.attachments.iter().find(|a| a.filename.as_deref() == Some("invoice.pdf"));
+        assert!(pdf.is_some_and(|a| a.content_type == "application/pdf" && a.bytes == b"%PDF-"));
+    }
+
+    #[test]
+    fn missing_message_id_gets_a_stable_synthetic_one() {
+        let raw = b"From: a@b.example\r\nSubject: hi\r\n\r\nbody\r\n";
+        let (a, b) = (parsed(raw), parsed(raw));
+        assert!(a.message_id_synthetic);
+        assert_eq!(a.message_id.len(), 64);
+        assert_eq!(a.message_id, b.message_id);
+        assert_ne!(a.message_id, parsed(b"From: a@b.example\r\nSubject: hi\r\n\r\nother\r\n").message_id);
+    }
+
+    #[test]
+    fn bad_input_gives_clear_errors() {
+        assert_eq!(parse(b""), Err(EmailError::NotAMessage));
+        assert_eq!(parse(b"  \r\n "), Err(EmailError::NotAMessage));
+        assert_eq!(parse(b"Subject: hi\r\n\r\nno sender\r\n"), Err(EmailError::NoSender));
+        assert_eq!(parse(b"From: nobody\r\n\r\nbody\r\n"), Err(EmailError::NoSender));
+        assert_eq!(parse(b"From: a@b.example\r\n\r\n \r\n"), Err(EmailError::Empty));
+        let big = vec![b'a'; MAX_EMAIL_BYTES + 1];
+        assert!(matches!(parse(&big), Err(EmailError::TooLarge { .. })));
+        // Falls back to Sender when From has no address.
+        let p = parsed(b"From: Shop\r\nSender: desk@shop.example\r\n\r\nhi\r\n");
+        assert_eq!(p.from.address, "desk@shop.example");
+    }
+
+    #[test]
+    fn serialises_to_json() {
+        let p = parsed(b"From: A <a@b.example>\r\nSubject: hi\r\n\r\nbody\r\n");
+        let json = serde_json::to_value(&p).unwrap_or_default();
+        assert_eq!(json["from"]["address"], "a@b.example");
+        assert_eq!(json["kind"]["kind"], "normal");
+        let back: Result<ParsedEmail, _> = serde_json::from_value(json);
+        assert_eq!(back.ok(), Some(p));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = parse(&raw);
+        }
+
+        #[test]
+        fn mail_shaped_noise_never_panics(
+            headers in proptest::collection::vec(
+                ("(From|To|Cc|Subject|Content-Type|Content-Transfer-Encoding|Auto-Submitted|Message-ID)",
+                 "[ -~]{0,60}"),
+                0..8),
+            body in "(?s).{0,400}",
+        ) {
+            let mut raw = String::new();
+            for (name, value) in headers {
+                raw.push_str(&format!("{name}: {value}\r\n"));
+            }
+            raw.push_str("\r\n");
+            raw.push_str(&body);
+            if let Ok(p) = parse(raw.as_bytes()) {
+                let _ = fold_quotes(&p.text);
+            }
+        }
+
+        #[test]
+        fn html_conversion_never_panics(html in "(?s)[<>a-z/=\"' &;#!\\-\\n]{0,300}") {
+            let _ = html_to_text(&html);
+            let _ = sanitize_html(&html);
+            let _ = fold_quotes(&html);
+        }
     }
 }
