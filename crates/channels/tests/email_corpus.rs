@@ -9,7 +9,7 @@
 //! `*.expected.json` exists, the subject, sender address, text body
 //! (white space normalised) and attachment names must agree with it.
 
-use ferry_channels::email::{EmailError, ParsedEmail, parse};
+use ferry_channels::email::{EmailError, EmailKind, ParsedEmail, parse};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -168,6 +168,9 @@ fn every_corpus_message_parses_and_agrees_with_mail_parsers_result() {
         let malformed = name.contains("/malformed/");
         match (parse(&raw), exp) {
             (Ok(mine), Some(exp)) => {
+                if mine.kind != EmailKind::Normal {
+                    println!("{name}: {:?}", mine.kind);
+                }
                 let diffs = compare(&mine, &exp);
                 if diffs.is_empty() {
                     agreed += 1;
