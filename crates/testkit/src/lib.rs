@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod dovecot;
+pub mod mail_relay;
+
 use ferry_api::ApiConfig;
 use ferry_api::server::{Background, Node};
 use ferry_app::attachments::MemoryAttachments;
