@@ -19,6 +19,7 @@ mod inbox_cache;
 pub mod intake;
 pub mod mail;
 pub mod order_actions;
+pub mod outgoing;
 pub mod search;
 pub mod shop_import;
 pub mod shopify_connector;

@@ -805,6 +805,10 @@ impl MessageRepo for PostgresStorage {
             created_at: new.now,
         };
         insert_message(&mut tx, &mut m).await?;
+        if let Some(describe) = &new.describe {
+            let texts = changes.iter().filter_map(|ch| describe(ch)).collect();
+            write_activities(&mut tx, &conv, texts, new.now).await?;
+        }
         if let Some(job) = new.job {
             let job = job(&m);
             insert_job(&mut tx, &job, new.now).await?;

@@ -786,6 +786,9 @@ impl MessageRepo for SqliteStorage {
                 created_at: new.now,
             };
             insert_message(c, &mut m)?;
+            if let Some(describe) = &new.describe {
+                write_activities(c, &conv, &changes, describe, new.now)?;
+            }
             if let Some(job) = new.job {
                 insert_job(c, &job(&m), new.now)?;
             }

@@ -264,6 +264,9 @@ pub struct NewMessage {
     /// The bot's state of the conversation, written in the same
     /// transaction (the bot's answers).
     pub bot_state: Option<serde_json::Value>,
+    /// Activity lines for what `transition` changed, written after the
+    /// message in the same transaction (a hand-off's reason and routing).
+    pub describe: Option<Describe>,
 }
 
 /// A stored message with its conversation after the write.
