@@ -120,7 +120,7 @@ pub enum BotEdit {
 fn bot_err(e: BotError) -> AppError {
     match e {
         BotError::Invalid { field, message } => AppError::Invalid { field: Some(field), message },
-        BotError::Nlu(e) => AppError::Internal(format!("the bot could not be trained: {e}")),
+        BotError::Nlu(e) => AppError::internal("training the bot", e),
     }
 }
 
@@ -129,7 +129,7 @@ impl App {
         match self.storage.get_bot_document(account).await? {
             Some(stored) => {
                 let document: BotDocument = serde_json::from_value(stored.document)
-                    .map_err(|e| AppError::Internal(format!("stored bot document: {e}")))?;
+                    .map_err(|e| AppError::internal("reading the stored bot document", e))?;
                 Ok(BotDocumentView { document, version: Some(stored.version) })
             }
             None => Ok(BotDocumentView { document: BotDocument::default_pack().map_err(bot_err)?, version: None }),
@@ -139,7 +139,7 @@ impl App {
     async fn train(document: BotDocument) -> AppResult<Arc<Engine>> {
         tokio::task::spawn_blocking(move || Engine::build(document).map(Arc::new))
             .await
-            .map_err(|e| AppError::Internal(format!("training stopped: {e}")))?
+            .map_err(|e| AppError::internal("training the bot", e))?
             .map_err(bot_err)
     }
 
@@ -172,7 +172,7 @@ impl App {
             return self.default_engine().await;
         };
         let document: BotDocument = serde_json::from_value(view.document)
-            .map_err(|e| AppError::Internal(format!("stored bot document: {e}")))?;
+            .map_err(|e| AppError::internal("reading the stored bot document", e))?;
         let engine = Self::train(document).await?;
         if let Ok(mut cache) = self.bots.accounts.lock() {
             cache.insert(account, view.version, engine.clone());
@@ -217,7 +217,7 @@ impl App {
             BotEdit::Replace(d) => document = d,
         }
         document.validate().map_err(bot_err)?;
-        let json = serde_json::to_value(&document).map_err(|e| AppError::Internal(e.to_string()))?;
+        let json = serde_json::to_value(&document).map_err(|e| AppError::internal("writing the bot document", e))?;
         let version = self.storage.put_bot_document(account, json, version, self.clock.now()).await?;
         Ok(BotDocumentView { document, version: Some(version) })
     }
@@ -280,7 +280,7 @@ impl App {
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
         let fresh = BotState { last_message_id: old.last_message_id, ..BotState::default() };
-        let json = serde_json::to_value(fresh).map_err(|e| AppError::Internal(e.to_string()))?;
+        let json = serde_json::to_value(fresh).map_err(|e| AppError::internal("writing the bot state", e))?;
         self.storage.put_bot_state(account, id, json, self.clock.now()).await?;
         Ok(())
     }
@@ -346,7 +346,7 @@ impl App {
         let mut next = turn.state.clone();
         next.last_message_id = Some(message_id.0);
         next.language = Some(turn.understanding.language.clone());
-        let next = serde_json::to_value(&next).map_err(|e| AppError::Internal(e.to_string()))?;
+        let next = serde_json::to_value(&next).map_err(|e| AppError::internal("writing the bot state", e))?;
         match outcome {
             Outcome::Reply { text, buttons } => {
                 let part = if buttons.is_empty() {

@@ -40,8 +40,8 @@ impl Jobs {
         message: MessageId,
     ) -> Result<(), JobError> {
         self.app.run_bot(job.account_id, conversation, message).await.map_err(|e| match e {
-            crate::AppError::Storage(e) => JobError::Retry(format!("storage: {e}")),
-            other => JobError::Permanent(other.to_string()),
+            e @ crate::AppError::Storage(_) => JobError::Retry(e.report()),
+            other => JobError::Permanent(other.report()),
         })
     }
 

@@ -46,6 +46,16 @@ impl From<&str> for Secret<String> {
 impl fmt::Debug for Secret<String> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // An unset secret says so; a set one never shows a character.
+        Redacted(&self.0).fmt(f)
+    }
+}
+
+/// Shows a secret kept as a plain field (rows read from the store) the
+/// way [`Secret`] does, for hand-written `Debug` implementations.
+pub struct Redacted<'a>(pub &'a str);
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() { f.write_str("\"\"") } else { f.write_str("\"[redacted]\"") }
     }
 }

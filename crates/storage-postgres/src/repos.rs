@@ -806,7 +806,7 @@ impl MessageRepo for PostgresStorage {
         };
         insert_message(&mut tx, &mut m).await?;
         if let Some(describe) = &new.describe {
-            let texts = changes.iter().filter_map(|ch| describe(ch)).collect();
+            let texts = changes.iter().filter_map(describe).collect();
             write_activities(&mut tx, &conv, texts, new.now).await?;
         }
         if let Some(job) = new.job {
