@@ -85,8 +85,12 @@ impl AppError {
         let mut out = self.to_string();
         let mut cause = std::error::Error::source(self);
         while let Some(c) = cause {
-            out.push_str(": ");
-            out.push_str(&c.to_string());
+            // Errors that print their source too are not repeated.
+            let text = c.to_string();
+            if !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
             cause = c.source();
         }
         out
@@ -129,6 +133,6 @@ mod tests {
         assert_eq!(e.source().map(|s| s.to_string()), Some(text.clone()));
         assert_eq!(e.report(), format!("internal error: reading the bot document: {text}"));
         let storage = AppError::from(StorageError::other(std::io::Error::other("disk full")));
-        assert_eq!(storage.report(), "storage failure: disk full");
+        assert_eq!(storage.report(), "storage failure: database error: disk full");
     }
 }
