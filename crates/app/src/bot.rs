@@ -5,8 +5,11 @@
 //! Intake enqueues a `bot_reply` job in the same transaction as a buyer
 //! message whose conversation is with the bot; the job worker runs
 //! [`App::run_bot`]. The bot's answer and its memory of the conversation are
-//! written in one transaction, and a message already handled is skipped, so
-//! a job that runs twice answers once.
+//! written in one transaction — for a hand-off, with the passing of the
+//! conversation to people (status, reason, team, agent) too — and a message
+//! already handled is skipped, so a job that runs twice answers once and a
+//! failed write is retried whole. Answers go out through
+//! [`App::send_outgoing`] like every other outgoing message.
 
 use crate::auth::Actor;
 use crate::outgoing::OutgoingMessage;
