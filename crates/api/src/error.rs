@@ -46,7 +46,7 @@ impl IntoResponse for ApiError {
             AppError::Unsupported(m) => body(StatusCode::CONFLICT, "not_supported", m.clone(), None),
             AppError::Upstream(m) => body(StatusCode::BAD_GATEWAY, "shop_error", m.clone(), None),
             AppError::Transition(t) => body(StatusCode::CONFLICT, "invalid_transition", t.to_string(), Some("status")),
-            AppError::Storage(_) | AppError::Internal(_) => {
+            AppError::Storage(_) | AppError::Internal(_) | AppError::Failed { .. } => {
                 tracing::error!(error = ?e, "request failed");
                 body(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side".to_owned(), None)
             }

@@ -5,19 +5,24 @@
 //! Intake enqueues a `bot_reply` job in the same transaction as a buyer
 //! message whose conversation is with the bot; the job worker runs
 //! [`App::run_bot`]. The bot's answer and its memory of the conversation are
-//! written in one transaction, and a message already handled is skipped, so
-//! a job that runs twice answers once.
+//! written in one transaction — for a hand-off, with the passing of the
+//! conversation to people (status, reason, team, agent) too — and a message
+//! already handled is skipped, so a job that runs twice answers once and a
+//! failed write is retried whole. Answers go out through
+//! [`App::send_outgoing`] like every other outgoing message.
 
 use crate::auth::Actor;
+use crate::outgoing::OutgoingMessage;
 use crate::{App, AppError, AppResult};
 use ferry_bot::{BotDocument, BotError, BotFaq, BotIntent, Engine, Facts, Outcome, Turn, TurnInput};
 use ferry_core::bot::{BotState, HandoffReason, Policy};
 use ferry_core::conversation::{Change, Conversation, Status, Transition};
 use ferry_core::inbox::Inbox;
 use ferry_core::message::{ContentPart, MessageKind, Sender};
-use ferry_core::{AccountId, ConversationId, MessageId, UserId};
+use ferry_core::{AccountId, ConversationId, MessageId, TeamId, UserId};
 use ferry_storage::{ConversationUpdate, Describe, NewMessage, StorageError};
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -118,7 +123,7 @@ pub enum BotEdit {
 fn bot_err(e: BotError) -> AppError {
     match e {
         BotError::Invalid { field, message } => AppError::Invalid { field: Some(field), message },
-        BotError::Nlu(e) => AppError::Internal(format!("the bot could not be trained: {e}")),
+        BotError::Nlu(e) => AppError::internal("training the bot", e),
     }
 }
 
@@ -127,7 +132,7 @@ impl App {
         match self.storage.get_bot_document(account).await? {
             Some(stored) => {
                 let document: BotDocument = serde_json::from_value(stored.document)
-                    .map_err(|e| AppError::Internal(format!("stored bot document: {e}")))?;
+                    .map_err(|e| AppError::internal("reading the stored bot document", e))?;
                 Ok(BotDocumentView { document, version: Some(stored.version) })
             }
             None => Ok(BotDocumentView { document: BotDocument::default_pack().map_err(bot_err)?, version: None }),
@@ -137,7 +142,7 @@ impl App {
     async fn train(document: BotDocument) -> AppResult<Arc<Engine>> {
         tokio::task::spawn_blocking(move || Engine::build(document).map(Arc::new))
             .await
-            .map_err(|e| AppError::Internal(format!("training stopped: {e}")))?
+            .map_err(|e| AppError::internal("training the bot", e))?
             .map_err(bot_err)
     }
 
@@ -170,7 +175,7 @@ impl App {
             return self.default_engine().await;
         };
         let document: BotDocument = serde_json::from_value(view.document)
-            .map_err(|e| AppError::Internal(format!("stored bot document: {e}")))?;
+            .map_err(|e| AppError::internal("reading the stored bot document", e))?;
         let engine = Self::train(document).await?;
         if let Ok(mut cache) = self.bots.accounts.lock() {
             cache.insert(account, view.version, engine.clone());
@@ -215,7 +220,7 @@ impl App {
             BotEdit::Replace(d) => document = d,
         }
         document.validate().map_err(bot_err)?;
-        let json = serde_json::to_value(&document).map_err(|e| AppError::Internal(e.to_string()))?;
+        let json = serde_json::to_value(&document).map_err(|e| AppError::internal("writing the bot document", e))?;
         let version = self.storage.put_bot_document(account, json, version, self.clock.now()).await?;
         Ok(BotDocumentView { document, version: Some(version) })
     }
@@ -278,7 +283,7 @@ impl App {
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
         let fresh = BotState { last_message_id: old.last_message_id, ..BotState::default() };
-        let json = serde_json::to_value(fresh).map_err(|e| AppError::Internal(e.to_string()))?;
+        let json = serde_json::to_value(fresh).map_err(|e| AppError::internal("writing the bot state", e))?;
         self.storage.put_bot_state(account, id, json, self.clock.now()).await?;
         Ok(())
     }
@@ -344,7 +349,7 @@ impl App {
         let mut next = turn.state.clone();
         next.last_message_id = Some(message_id.0);
         next.language = Some(turn.understanding.language.clone());
-        let next = serde_json::to_value(&next).map_err(|e| AppError::Internal(e.to_string()))?;
+        let next = serde_json::to_value(&next).map_err(|e| AppError::internal("writing the bot state", e))?;
         match outcome {
             Outcome::Reply { text, buttons } => {
                 let part = if buttons.is_empty() {
@@ -352,15 +357,32 @@ impl App {
                 } else {
                     ContentPart::Buttons { text, buttons }
                 };
-                self.post_bot_message(account, &inbox, &conv, part, next).await?;
+                self.post_bot_message(account, &conv, part, next).await?;
                 if let Some(line) = verified_by {
                     self.post_activity(account, conv.id, line).await?;
                 }
             }
             Outcome::HandOff { reason, message } => {
-                self.post_bot_message(account, &inbox, &conv, ContentPart::Text { text: message }, next).await?;
+                // The buyer is told a person is coming in the same write
+                // that passes the conversation to people, so a failure
+                // leaves neither and the job's retry does both.
                 let note = Engine::handoff_note(&turn, &reason);
-                self.hand_off(account, &inbox, conversation_id, note, &turn.understanding.language).await?;
+                let (transition, describe) =
+                    self.hand_off_plan(account, &inbox, &conv, note, &turn.understanding.language).await?;
+                let out = OutgoingMessage {
+                    conversation: &conv,
+                    sender: Sender::Bot,
+                    parts: vec![ContentPart::Text { text: message }],
+                    transition: Some(transition),
+                    describe: Some(describe),
+                    bot_state: Some(next),
+                };
+                match self.send_outgoing(account, out).await {
+                    Ok(_) => {}
+                    // An agent took it meanwhile: the bot says nothing.
+                    Err(AppError::Transition(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(())
@@ -568,6 +590,7 @@ impl App {
             transition: None,
             job: None,
             bot_state: None,
+            describe: None,
         };
         self.storage.post_message(account, new).await?;
         self.events_committed();
@@ -577,36 +600,25 @@ impl App {
     async fn post_bot_message(
         &self,
         account: AccountId,
-        inbox: &Inbox,
         conv: &Conversation,
         part: ContentPart,
-        state: serde_json::Value,
+        state: Value,
     ) -> AppResult<()> {
-        let now = self.clock.now();
-        let (delivery, job) = crate::conversations::outgoing_delivery(inbox, now);
-        let needs_job = job.is_some();
-        let new = NewMessage {
-            conversation_id: conv.id,
-            kind: MessageKind::Outgoing,
+        let out = OutgoingMessage {
+            conversation: conv,
             sender: Sender::Bot,
             parts: vec![part],
-            delivery: Some(delivery),
-            now,
             transition: None,
-            job,
+            describe: None,
             bot_state: Some(state),
         };
-        self.storage.post_message(account, new).await?;
-        self.events_committed();
-        if needs_job {
-            self.job_enqueued();
-        }
+        self.send_outgoing(account, out).await?;
         Ok(())
     }
 
-    /// Passes a conversation from the bot to people: open, with the reason
-    /// as an activity line, then to the inbox's hand-off team and (if the
-    /// inbox says so) to the least busy agent speaking the buyer's language.
+    /// Passes a conversation from the bot to people without a message to
+    /// the buyer (when the bot cannot run): open, with the reason as an
+    /// activity line, routed as [`App::hand_off_plan`] decides, in one write.
     pub async fn hand_off(
         &self,
         account: AccountId,
@@ -615,54 +627,63 @@ impl App {
         note: String,
         language: &str,
     ) -> AppResult<()> {
-        let line = note.clone();
-        let describe: Describe = Box::new(move |c| match c {
-            Change::Status { to: Status::Open, .. } => Some(line.clone()),
-            _ => None,
-        });
-        let update =
-            ConversationUpdate { transition: Transition::HandOff { reason: note }, describe, now: self.clock.now() };
-        let updated = match self.storage.update_conversation(account, id, update).await {
-            Ok(u) => u,
+        let Some(conv) = self.storage.get_conversation(account, id).await? else {
+            return Ok(());
+        };
+        let (transition, describe) = self.hand_off_plan(account, inbox, &conv, note, language).await?;
+        let update = ConversationUpdate { transition, describe, now: self.clock.now() };
+        match self.storage.update_conversation(account, id, update).await {
+            Ok(_) => {}
             // An agent took it meanwhile: nothing to hand off.
             Err(StorageError::Transition(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
         self.events_committed();
-        let mut conv = updated.conversation;
-        if let Some(team) = inbox.config.handoff_team_id
-            && conv.team_id.is_none()
-            && self.storage.get_team(account, team).await?.is_some()
-        {
-            conv = self.bot_transition(account, id, Transition::SetTeam(Some(team))).await?;
-        }
-        if inbox.config.auto_assign
-            && conv.assignee_id.is_none()
-            && let Some(agent) = self.least_busy_agent(account, &conv, language).await?
-        {
-            self.bot_transition(account, id, Transition::Assign(Some(agent))).await?;
-        }
         Ok(())
     }
 
-    async fn bot_transition(&self, account: AccountId, id: ConversationId, t: Transition) -> AppResult<Conversation> {
-        let describe = self.describer(account, Some("the bot".to_owned())).await?;
-        let update = ConversationUpdate { transition: t, describe, now: self.clock.now() };
-        let out = self.storage.update_conversation(account, id, update).await?;
-        if !out.changes.is_empty() {
-            self.events_committed();
+    /// The hand-off of `conv` to people: open with `note` as the reason and
+    /// its activity line, to the inbox's hand-off team (unless it has a
+    /// team) and, when the inbox says so, to the least busy agent speaking
+    /// the buyer's language (unless it has an agent). Decided before the
+    /// write so the whole hand-off is one transition.
+    async fn hand_off_plan(
+        &self,
+        account: AccountId,
+        inbox: &Inbox,
+        conv: &Conversation,
+        note: String,
+        language: &str,
+    ) -> AppResult<(Transition, Describe)> {
+        let mut team = None;
+        if let Some(t) = inbox.config.handoff_team_id
+            && conv.team_id.is_none()
+            && self.storage.get_team(account, t).await?.is_some()
+        {
+            team = Some(t);
         }
-        Ok(out.conversation)
+        let mut assignee = None;
+        if inbox.config.auto_assign && conv.assignee_id.is_none() {
+            assignee = self.least_busy_agent(account, conv.team_id.or(team), language).await?;
+        }
+        let words = self.describer(account, Some("the bot".to_owned())).await?;
+        let line = note.clone();
+        let describe: Describe = Box::new(move |c| match c {
+            Change::Status { to: Status::Open, .. } => Some(line.clone()),
+            Change::Status { .. } => None,
+            other => words(other),
+        });
+        Ok((Transition::HandOff { reason: note, team, assignee }, describe))
     }
 
     async fn least_busy_agent(
         &self,
         account: AccountId,
-        conv: &Conversation,
+        team: Option<TeamId>,
         language: &str,
     ) -> AppResult<Option<UserId>> {
         let mut users = self.storage.list_users(account).await?;
-        if let Some(team) = conv.team_id
+        if let Some(team) = team
             && let Some(team) = self.storage.get_team(account, team).await?
         {
             users.retain(|u| team.member_ids.contains(&u.id));

@@ -2,12 +2,12 @@
 //! status, tags, replies and notes.
 
 use crate::auth::Actor;
+use crate::outgoing::OutgoingMessage;
 use crate::{App, AppError, AppResult};
 use chrono::{DateTime, Utc};
 use ferry_core::contact::normalize_tag;
 use ferry_core::conversation::{Change, Conversation, Priority, Status, Transition};
-use ferry_core::inbox::ChannelKind;
-use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
+use ferry_core::message::{ContentPart, Message, MessageKind, Sender};
 use ferry_core::{AccountId, ConversationId, MessageId, TeamId, UserId};
 use ferry_storage::{
     ConversationCursor, ConversationFilter, ConversationPage, ConversationUpdate, Describe, NewMessage, PostedMessage,
@@ -251,40 +251,32 @@ impl App {
         if parts.is_empty() {
             return Err(AppError::invalid("content", "a message needs content"));
         }
-        let now = self.clock.now();
-        let new = if r.private {
-            NewMessage {
-                conversation_id: id,
-                kind: MessageKind::Note,
+        if !r.private {
+            let now = self.clock.now();
+            let out = OutgoingMessage {
+                conversation: &conv,
                 sender: Sender::User(actor.user.id),
                 parts,
-                delivery: None,
-                now,
-                transition: None,
-                job: None,
-                bot_state: None,
-            }
-        } else {
-            let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
-            let (delivery, job) = outgoing_delivery(&inbox, now);
-            NewMessage {
-                conversation_id: id,
-                kind: MessageKind::Outgoing,
-                sender: Sender::User(actor.user.id),
-                parts,
-                delivery: Some(delivery),
-                now,
                 transition: Some(Transition::AgentReply { by: actor.user.id, at: now }),
-                job,
+                describe: None,
                 bot_state: None,
-            }
+            };
+            return self.send_outgoing(account, out).await;
+        }
+        let new = NewMessage {
+            conversation_id: id,
+            kind: MessageKind::Note,
+            sender: Sender::User(actor.user.id),
+            parts,
+            delivery: None,
+            now: self.clock.now(),
+            transition: None,
+            job: None,
+            bot_state: None,
+            describe: None,
         };
-        let needs_job = new.job.is_some();
         let posted = self.storage.post_message(account, new).await?;
         self.events_committed();
-        if needs_job {
-            self.job_enqueued();
-        }
         Ok(posted)
     }
 
@@ -309,27 +301,5 @@ impl App {
             self.events_committed();
         }
         Ok(n)
-    }
-}
-
-/// How an outgoing message of `inbox` is delivered: channels with an
-/// outside endpoint get a delivery job; the widget and API inboxes without a
-/// callback read replies from Ferry directly, so the reply is sent once
-/// stored.
-pub(crate) fn outgoing_delivery(
-    inbox: &ferry_core::inbox::Inbox,
-    now: DateTime<Utc>,
-) -> (DeliveryStatus, Option<ferry_storage::JobForMessage>) {
-    let needs_job = match inbox.channel {
-        ChannelKind::Api => inbox.config.callback_url.is_some(),
-        ChannelKind::WebWidget => false,
-        _ => true,
-    };
-    if needs_job {
-        let job: ferry_storage::JobForMessage =
-            Box::new(move |m: &Message| ferry_jobs::deliver_message(m.account_id, m.id, now));
-        (DeliveryStatus::Queued, Some(job))
-    } else {
-        (DeliveryStatus::Sent, None)
     }
 }

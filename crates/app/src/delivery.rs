@@ -10,7 +10,7 @@ use ferry_core::contact::IdentityKind;
 use ferry_core::inbox::ChannelKind;
 use ferry_core::message::DeliveryStatus;
 use ferry_core::{MessageId, signature};
-use ferry_jobs::{BOT_REPLY, DELIVER_MESSAGE, JobError, JobHandler};
+use ferry_jobs::{JobError, JobHandler, JobKind};
 use ferry_storage::Job;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,22 +33,15 @@ impl Jobs {
         Self { app, http }
     }
 
-    fn message_id(job: &Job) -> Result<MessageId, JobError> {
-        serde_json::from_value::<MessageId>(job.payload["message_id"].clone())
-            .map_err(|_| JobError::Permanent("job payload has no message_id".into()))
-    }
-
-    fn bot_ids(job: &Job) -> Result<(ferry_core::ConversationId, MessageId), JobError> {
-        let conversation = serde_json::from_value(job.payload["conversation_id"].clone())
-            .map_err(|_| JobError::Permanent("job payload has no conversation_id".into()))?;
-        Ok((conversation, Self::message_id(job)?))
-    }
-
-    async fn bot_reply(&self, job: &Job) -> Result<(), JobError> {
-        let (conversation, message) = Self::bot_ids(job)?;
+    async fn bot_reply(
+        &self,
+        job: &Job,
+        conversation: ferry_core::ConversationId,
+        message: MessageId,
+    ) -> Result<(), JobError> {
         self.app.run_bot(job.account_id, conversation, message).await.map_err(|e| match e {
-            crate::AppError::Storage(e) => JobError::Retry(format!("storage: {e}")),
-            other => JobError::Permanent(other.to_string()),
+            e @ crate::AppError::Storage(_) => JobError::Retry(e.report()),
+            other => JobError::Permanent(other.report()),
         })
     }
 
@@ -64,10 +57,9 @@ impl Jobs {
         }
     }
 
-    async fn deliver(&self, job: &Job) -> Result<(), JobError> {
+    async fn deliver(&self, job: &Job, id: MessageId) -> Result<(), JobError> {
         let storage = &self.app.storage;
         let retry = |e: ferry_storage::StorageError| JobError::Retry(format!("storage: {e}"));
-        let id = Self::message_id(job)?;
         let Some(message) = storage.get_message(job.account_id, id).await.map_err(retry)? else {
             return Err(JobError::Permanent("the message no longer exists".into()));
         };
@@ -154,31 +146,25 @@ fn without_url(e: &reqwest::Error) -> String {
 
 #[async_trait]
 impl JobHandler for Jobs {
-    async fn handle(&self, job: &Job) -> Result<(), JobError> {
-        match job.kind.as_str() {
-            DELIVER_MESSAGE => self.deliver(job).await,
-            BOT_REPLY => self.bot_reply(job).await,
-            other => Err(JobError::Permanent(format!("unknown job kind `{other}`"))),
+    async fn handle(&self, job: &Job, kind: &JobKind) -> Result<(), JobError> {
+        match *kind {
+            JobKind::DeliverMessage { message_id } => self.deliver(job, message_id).await,
+            JobKind::BotReply { conversation_id, message_id } => self.bot_reply(job, conversation_id, message_id).await,
         }
     }
 
-    async fn gave_up(&self, job: &Job, error: &str) {
-        if job.kind == BOT_REPLY {
+    async fn gave_up(&self, job: &Job, kind: &JobKind, error: &str) {
+        match *kind {
             // The buyer must not wait for a bot that cannot answer.
-            if let Ok((conversation, _)) = Self::bot_ids(job) {
-                self.bot_gave_up(job, conversation, error).await;
+            JobKind::BotReply { conversation_id, .. } => self.bot_gave_up(job, conversation_id, error).await,
+            JobKind::DeliverMessage { message_id: id } => {
+                let now = self.app.clock.now();
+                let failed = DeliveryStatus::Failed { reason: error.to_owned() };
+                match self.app.storage.update_delivery(job.account_id, id, failed, None, now).await {
+                    Ok(_) => self.app.events_committed(),
+                    Err(e) => tracing::error!(error = %e, message_id = %id, "could not record a failed delivery"),
+                }
             }
-            return;
-        }
-        if job.kind != DELIVER_MESSAGE {
-            return;
-        }
-        let Ok(id) = Self::message_id(job) else { return };
-        let now = self.app.clock.now();
-        let failed = DeliveryStatus::Failed { reason: error.to_owned() };
-        match self.app.storage.update_delivery(job.account_id, id, failed, None, now).await {
-            Ok(_) => self.app.events_committed(),
-            Err(e) => tracing::error!(error = %e, message_id = %id, "could not record a failed delivery"),
         }
     }
 }

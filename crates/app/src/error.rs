@@ -6,6 +6,9 @@ use ferry_storage::StorageError;
 /// Result of a use case.
 pub type AppResult<T> = Result<T, AppError>;
 
+/// The cause of an internal failure.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// What can go wrong in a use case. The HTTP layer maps each variant to a
 /// status and a stable code.
 #[derive(Debug, thiserror::Error)]
@@ -49,15 +52,48 @@ pub enum AppError {
     /// The store failed.
     #[error("storage failure")]
     Storage(#[source] StorageError),
-    /// Anything else internal.
+    /// Anything else internal, in words only (prefer
+    /// [`AppError::internal`], which keeps the cause).
     #[error("internal error: {0}")]
     Internal(String),
+    /// Anything else internal, with its cause kept for the logs. Never
+    /// shown to users.
+    #[error("internal error: {context}")]
+    Failed {
+        /// What was being done.
+        context: &'static str,
+        /// Why it failed.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl AppError {
     /// An invalid value of `field`.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         AppError::Invalid { field: Some(field), message: message.into() }
+    }
+
+    /// An internal failure while doing `context`, caused by `source`.
+    pub fn internal(context: &'static str, source: impl Into<BoxError>) -> Self {
+        AppError::Failed { context, source: source.into() }
+    }
+
+    /// The error and its causes on one line (`a: b: c`), for logs and job
+    /// records; never for users.
+    pub fn report(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            // Errors that print their source too are not repeated.
+            let text = c.to_string();
+            if !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            cause = c.source();
+        }
+        out
     }
 }
 
@@ -79,5 +115,24 @@ impl From<StorageError> for AppError {
             StorageError::Transition(t) => AppError::Transition(t),
             other => AppError::Storage(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+
+    #[test]
+    fn internal_failures_keep_their_cause() {
+        let cause = serde_json::from_str::<serde_json::Value>("{").err().map(BoxError::from);
+        let Some(cause) = cause else { return };
+        let text = cause.to_string();
+        let e = AppError::internal("reading the bot document", cause);
+        assert_eq!(e.to_string(), "internal error: reading the bot document");
+        assert_eq!(e.source().map(|s| s.to_string()), Some(text.clone()));
+        assert_eq!(e.report(), format!("internal error: reading the bot document: {text}"));
+        let storage = AppError::from(StorageError::other(std::io::Error::other("disk full")));
+        assert_eq!(storage.report(), "storage failure: database error: disk full");
     }
 }

@@ -29,7 +29,7 @@ impl App {
             bot_enabled: inbox.config.bot_enabled,
             reopen_window: self.config.reopen_window,
             now: self.clock.now(),
-            bot_job: Some(ferry_jobs::BOT_REPLY),
+            bot_job: Some(ferry_jobs::JobKind::BOT_REPLY),
         };
         let outcome = self.storage.ingest(inbound, options).await?;
         if !outcome.duplicate {

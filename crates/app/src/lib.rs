@@ -19,6 +19,7 @@ mod inbox_cache;
 pub mod intake;
 pub mod mail;
 pub mod order_actions;
+pub mod outgoing;
 pub mod search;
 pub mod shop_import;
 pub mod shopify_connector;
@@ -30,12 +31,13 @@ pub mod widget;
 
 pub use conversations::{ConversationQuery, NewReply};
 pub use directory::{NewAgent, NewInboxInput};
-pub use error::{AppError, AppResult};
+pub use error::{AppError, AppResult, BoxError};
 
 use attachments::AttachmentStore;
 use bus::{Dispatcher, EventBus};
 use chrono::Duration;
 use ferry_core::clock::Clock;
+use ferry_core::secret::Secret;
 use ferry_storage::Storage;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -62,34 +64,24 @@ pub struct AppConfig {
 }
 
 /// A provider speaking Twilio's Messages API.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct SmsConfig {
     /// Base URL (`https://api.twilio.com`).
     pub base_url: String,
     /// Account sid (the basic-auth user and part of the path).
     pub account_sid: String,
-    /// Auth token (never logged).
-    pub auth_token: String,
+    /// Auth token.
+    pub auth_token: Secret<String>,
     /// Sender number (E.164) or alphanumeric sender id.
     pub from: String,
-}
-
-impl std::fmt::Debug for SmsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmsConfig")
-            .field("base_url", &self.base_url)
-            .field("account_sid", &self.account_sid)
-            .field("auth_token", &"…")
-            .field("from", &self.from)
-            .finish()
-    }
 }
 
 /// Where Ferry's e-mails go out.
 #[derive(Debug, Clone)]
 pub struct SmtpConfig {
-    /// `smtp://host:port`, `smtps://user:pass@host:465`, … (lettre's URL form).
-    pub url: String,
+    /// `smtp://host:port`, `smtps://user:pass@host:465`, … (lettre's URL
+    /// form; it may carry a password).
+    pub url: Secret<String>,
     /// Sender, e.g. `Shop <no-reply@shop.example>`.
     pub from: String,
 }
@@ -163,5 +155,27 @@ impl App {
     /// Tells the worker a job was enqueued.
     pub(crate) fn job_enqueued(&self) {
         self.jobs.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_never_prints_its_secrets() {
+        let config = AppConfig {
+            smtp: Some(SmtpConfig { url: "smtps://codes:hunter2@mail.example:465".into(), from: "Shop <s@x>".into() }),
+            sms: Some(SmsConfig {
+                base_url: "https://api.twilio.com".into(),
+                account_sid: "AC123".into(),
+                auth_token: "hunter3".into(),
+                from: "+15005550006".into(),
+            }),
+            ..AppConfig::default()
+        };
+        let printed = format!("{config:?}");
+        assert!(printed.contains("AC123"), "{printed}");
+        assert!(!printed.contains("hunter2") && !printed.contains("hunter3"), "{printed}");
     }
 }

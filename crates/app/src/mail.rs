@@ -17,7 +17,7 @@ pub async fn send(config: &SmtpConfig, to: &str, subject: &str, body: &str) -> A
         .header(ContentType::TEXT_PLAIN)
         .body(body.to_owned())
         .map_err(|e| AppError::Internal(format!("building the e-mail failed: {e}")))?;
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.url)
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.url.expose())
         .map_err(|e| AppError::Internal(format!("the SMTP URL is invalid: {e}")))?
         .timeout(Some(std::time::Duration::from_secs(15)))
         .build();

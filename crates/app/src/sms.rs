@@ -23,7 +23,7 @@ pub async fn send(config: &SmsConfig, to: &str, body: &str) -> AppResult<String>
         .finish();
     let resp = http
         .post(&url)
-        .basic_auth(&config.account_sid, Some(&config.auth_token))
+        .basic_auth(&config.account_sid, Some(config.auth_token.expose()))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)
         .timeout(std::time::Duration::from_secs(15))

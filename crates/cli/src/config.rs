@@ -6,19 +6,10 @@ use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// A value that must never be printed (database passwords).
-#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() { f.write_str("\"\"") } else { f.write_str("\"[redacted]\"") }
-    }
-}
+/// A value that must never be printed (passwords, tokens, URLs with them).
+pub type Secret = ferry_core::secret::Secret<String>;
 
 /// Ferry's settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -255,7 +246,7 @@ impl Config {
             let u = url::Url::parse(self.sms_url.trim()).context("sms_url is not a URL")?;
             anyhow::ensure!(matches!(u.scheme(), "http" | "https"), "sms_url must be http or https");
             anyhow::ensure!(
-                !self.sms_account_sid.trim().is_empty() && !self.sms_auth_token.0.trim().is_empty(),
+                !self.sms_account_sid.trim().is_empty() && !self.sms_auth_token.is_blank(),
                 "sms_url needs sms_account_sid and sms_auth_token"
             );
             anyhow::ensure!(!self.sms_from.trim().is_empty(), "sms_url needs sms_from (the sender number or id)");
@@ -284,7 +275,7 @@ impl Config {
             (0.0..=1.0).contains(&d.carrier_late_share),
             "detectors.carrier_late_share must be between 0 and 1"
         );
-        let url = &self.database_url.0;
+        let url = self.database_url.expose();
         anyhow::ensure!(
             url.is_empty()
                 || url.starts_with("sqlite:")
@@ -346,7 +337,7 @@ mod tests {
             jail.set_env("FERRY_CONFIG", "ferry.toml");
             let c = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
             assert_eq!((c.sms_from.as_str(), c.sms_account_sid.as_str()), ("+15005550006", "12345"));
-            assert_eq!(c.sms_auth_token.0, "987654321");
+            assert_eq!(c.sms_auth_token.expose(), "987654321");
             assert_eq!((c.retention_days, c.detectors.interval_minutes), (30, 5));
             jail.set_env("FERRY_DETECTORS__INTERVAL_MINUTES", "99999999999");
             assert!(Config::load(None).is_err(), "out of range");
@@ -356,7 +347,15 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let c = Config { database_url: Secret("postgres://u:hunter2@h/db".into()), ..Config::default() };
-        assert!(!format!("{c:?}").contains("hunter2"));
+        let c = Config {
+            database_url: Secret::from("postgres://u:hunter2@h/db"),
+            smtp_url: Secret::from("smtps://codes:hunter3@mail.example:465"),
+            sms_auth_token: Secret::from("hunter4"),
+            ..Config::default()
+        };
+        let printed = format!("{c:?}");
+        for secret in ["hunter2", "hunter3", "hunter4"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
     }
 }

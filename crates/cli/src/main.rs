@@ -77,7 +77,7 @@ fn init_tracing(cfg: &Config) {
 
 /// Opens the store the configuration names.
 pub async fn open_storage(cfg: &Config) -> anyhow::Result<Arc<dyn Storage>> {
-    let url = cfg.database_url.0.trim();
+    let url = cfg.database_url.expose().trim();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let s = ferry_storage_postgres::PostgresStorage::connect(url)
             .await
@@ -103,12 +103,12 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
         Arc::new(LocalAttachments::new(cfg.data_dir().join("attachments"))),
         AppConfig {
             public_url,
-            smtp: (!cfg.smtp_url.0.trim().is_empty())
-                .then(|| SmtpConfig { url: cfg.smtp_url.0.clone(), from: cfg.smtp_from.clone() }),
+            smtp: (!cfg.smtp_url.is_blank())
+                .then(|| SmtpConfig { url: cfg.smtp_url.clone(), from: cfg.smtp_from.clone() }),
             sms: (!cfg.sms_url.trim().is_empty()).then(|| ferry_app::SmsConfig {
                 base_url: cfg.sms_url.trim().to_owned(),
                 account_sid: cfg.sms_account_sid.trim().to_owned(),
-                auth_token: cfg.sms_auth_token.0.clone(),
+                auth_token: cfg.sms_auth_token.clone(),
                 from: cfg.sms_from.trim().to_owned(),
             }),
             detectors: cfg.detectors.to_app(),

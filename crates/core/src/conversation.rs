@@ -175,10 +175,16 @@ pub enum Transition {
         /// When.
         at: DateTime<Utc>,
     },
-    /// The bot (or a rule) passes the conversation to people.
+    /// The bot (or a rule) passes the conversation to people: open, with
+    /// the reason, routed to `team` and given to `assignee` unless it
+    /// already has a team or an agent.
     HandOff {
         /// Why, shown to the agent.
         reason: String,
+        /// The team that takes hand-offs, if any.
+        team: Option<TeamId>,
+        /// The agent chosen to take it, if any.
+        assignee: Option<UserId>,
     },
     /// An agent gives the conversation back to the bot.
     ReturnToBot,
@@ -312,12 +318,19 @@ impl Conversation {
                     self.assignee_id = Some(*by);
                 }
             }
-            Transition::HandOff { reason } => {
+            Transition::HandOff { reason, team, assignee } => {
                 if self.status != Status::Bot {
                     return Err(refuse(self.status, Some("only the bot hands off")));
                 }
                 self.handoff_reason = Some(reason.clone());
                 self.set_status(Status::Open);
+                // Routing an agent already set stays as it is.
+                if self.team_id.is_none() {
+                    self.team_id = *team;
+                }
+                if self.assignee_id.is_none() {
+                    self.assignee_id = *assignee;
+                }
             }
             Transition::ReturnToBot => match self.status {
                 Status::Open | Status::Pending => self.set_status(Status::Bot),
@@ -495,15 +508,43 @@ mod tests {
         assert_eq!(c.resolved_at, None);
     }
 
+    fn hand_off(reason: &str) -> Transition {
+        Transition::HandOff { reason: reason.into(), team: None, assignee: None }
+    }
+
     #[test]
     fn hand_off_only_from_bot() {
         let mut c = conv(true);
-        assert!(c.apply(Transition::HandOff { reason: "asked for a person".into() }, t0()).is_ok());
+        assert!(c.apply(hand_off("asked for a person"), t0()).is_ok());
         assert_eq!(c.status, Status::Open);
         assert_eq!(c.handoff_reason.as_deref(), Some("asked for a person"));
         let before = c.clone();
-        assert!(c.apply(Transition::HandOff { reason: "again".into() }, t0()).is_err());
+        assert!(c.apply(hand_off("again"), t0()).is_err());
         assert_eq!(c, before);
+    }
+
+    #[test]
+    fn hand_off_routes_to_the_team_and_agent_in_one_step() {
+        let mut c = conv(true);
+        let t = Transition::HandOff { reason: "asked".into(), team: Some(TeamId(2)), assignee: Some(UserId(5)) };
+        let ch = c.apply(t, t0()).unwrap_or_default();
+        assert_eq!((c.status, c.team_id, c.assignee_id), (Status::Open, Some(TeamId(2)), Some(UserId(5))));
+        assert_eq!(
+            ch,
+            vec![
+                Change::Status { from: Status::Bot, to: Status::Open },
+                Change::Assignee { from: None, to: Some(UserId(5)) },
+                Change::Team { from: None, to: Some(TeamId(2)) },
+            ]
+        );
+        // A team or agent set before the hand-off is kept.
+        let mut c = conv(true);
+        c.team_id = Some(TeamId(1));
+        c.assignee_id = Some(UserId(1));
+        let t = Transition::HandOff { reason: "asked".into(), team: Some(TeamId(2)), assignee: Some(UserId(5)) };
+        let ch = c.apply(t, t0()).unwrap_or_default();
+        assert_eq!((c.team_id, c.assignee_id), (Some(TeamId(1)), Some(UserId(1))));
+        assert_eq!(ch.len(), 1);
     }
 
     #[test]
@@ -544,7 +585,9 @@ mod tests {
                 .prop_map(|(m, b)| Transition::BuyerMessage { at: t0() + Duration::minutes(m), bot_enabled: b }),
             (minutes.clone(), 1i64..4)
                 .prop_map(|(m, u)| Transition::AgentReply { by: UserId(u), at: t0() + Duration::minutes(m) }),
-            "[a-z ]{0,12}".prop_map(|reason| Transition::HandOff { reason }),
+            ("[a-z ]{0,12}", proptest::option::of(1i64..3), proptest::option::of(1i64..4)).prop_map(
+                |(reason, t, u)| { Transition::HandOff { reason, team: t.map(TeamId), assignee: u.map(UserId) } }
+            ),
             Just(Transition::ReturnToBot),
             Just(Transition::SetPending),
             minutes.clone().prop_map(|m| Transition::Snooze { until: t0() + Duration::minutes(m) }),

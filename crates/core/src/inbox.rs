@@ -86,7 +86,7 @@ impl FromStr for ChannelKind {
 }
 
 /// One channel connection of an account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inbox {
     /// Its id.
     pub id: InboxId,
@@ -142,5 +142,19 @@ impl InboxConfig {
             p.threshold = t;
         }
         p
+    }
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("name", &self.name)
+            .field("channel", &self.channel)
+            .field("config", &self.config)
+            .field("secret", &crate::secret::Redacted(&self.secret))
+            .field("created_at", &self.created_at)
+            .finish()
     }
 }

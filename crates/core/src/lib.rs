@@ -8,6 +8,7 @@ pub mod account;
 pub mod bot;
 pub mod canned;
 pub mod clock;
+pub mod compliance;
 pub mod contact;
 pub mod conversation;
 pub mod event;
@@ -16,6 +17,7 @@ pub mod ids;
 pub mod inbound;
 pub mod inbox;
 pub mod message;
+pub mod secret;
 pub mod signature;
 
 pub use ids::*;

@@ -8,18 +8,94 @@
 
 use async_trait::async_trait;
 use chrono::Duration;
+use chrono::{DateTime, Utc};
 use ferry_core::clock::Clock;
+use ferry_core::{AccountId, ConversationId, MessageId};
 use ferry_storage::{Job, NewJob, Storage, StorageResult};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-/// Delivers an outgoing message to its channel. Payload: `{"message_id"}`.
-pub const DELIVER_MESSAGE: &str = "deliver_message";
+/// What a job does, with its arguments. Stored as the job's `kind` column
+/// (the variant's snake_case name) and its JSON `payload` (the fields), so
+/// rows written before this type existed read back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum JobKind {
+    /// Delivers an outgoing message to its channel.
+    DeliverMessage {
+        /// The message.
+        message_id: MessageId,
+    },
+    /// Lets the bot handle a buyer's message; enqueued by intake while the
+    /// bot holds the conversation.
+    BotReply {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The buyer's message.
+        message_id: MessageId,
+    },
+}
 
-/// Lets the bot handle a buyer's message. Payload: `{"message_id",
-/// "conversation_id"}`; enqueued by intake while the bot holds the
-/// conversation.
-pub const BOT_REPLY: &str = "bot_reply";
+/// A stored job that is not a [`JobKind`]: an unknown kind or a payload
+/// without the fields its kind needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed `{kind}` job: {reason}")]
+pub struct MalformedJob {
+    /// The stored kind.
+    pub kind: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl JobKind {
+    /// Stored kind of [`JobKind::DeliverMessage`].
+    pub const DELIVER_MESSAGE: &'static str = "deliver_message";
+    /// Stored kind of [`JobKind::BotReply`] (intake enqueues it by name).
+    pub const BOT_REPLY: &'static str = "bot_reply";
+
+    /// The stored kind.
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobKind::DeliverMessage { .. } => Self::DELIVER_MESSAGE,
+            JobKind::BotReply { .. } => Self::BOT_REPLY,
+        }
+    }
+
+    /// Attempts before giving up.
+    pub fn max_attempts(&self) -> u32 {
+        match self {
+            JobKind::DeliverMessage { .. } => 8,
+            JobKind::BotReply { .. } => 5,
+        }
+    }
+
+    /// The job as a row to enqueue for `account`, due at `run_at`.
+    pub fn new_job(&self, account: AccountId, run_at: DateTime<Utc>) -> NewJob {
+        let payload = match self {
+            JobKind::DeliverMessage { message_id } => json!({ "message_id": message_id }),
+            JobKind::BotReply { conversation_id, message_id } => {
+                json!({ "message_id": message_id, "conversation_id": conversation_id })
+            }
+        };
+        NewJob { account_id: account, kind: self.name().to_owned(), payload, run_at, max_attempts: self.max_attempts() }
+    }
+
+    /// Reads a stored job's kind and payload.
+    pub fn parse(kind: &str, payload: &serde_json::Value) -> Result<Self, MalformedJob> {
+        let malformed = |reason: String| MalformedJob { kind: kind.to_owned(), reason };
+        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY].contains(&kind) {
+            return Err(malformed("unknown job kind".to_owned()));
+        }
+        serde_json::from_value(json!({ "kind": kind, "payload": payload })).map_err(|e| malformed(e.to_string()))
+    }
+
+    /// Reads a claimed job.
+    pub fn of(job: &Job) -> Result<Self, MalformedJob> {
+        Self::parse(&job.kind, &job.payload)
+    }
+}
 
 /// How a handler reports a failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,14 +108,15 @@ pub enum JobError {
     Permanent(String),
 }
 
-/// Runs jobs of the kinds it knows.
+/// Runs jobs. The worker reads each claimed job's [`JobKind`] first; a job
+/// that is none fails at once without reaching the handler.
 #[async_trait]
 pub trait JobHandler: Send + Sync {
-    /// Runs one attempt of `job`.
-    async fn handle(&self, job: &Job) -> Result<(), JobError>;
+    /// Runs one attempt of `job`, which is a `kind`.
+    async fn handle(&self, job: &Job, kind: &JobKind) -> Result<(), JobError>;
     /// Called once when a job is given up, to record the failure where
     /// users see it (e.g. the message's delivery status).
-    async fn gave_up(&self, job: &Job, error: &str);
+    async fn gave_up(&self, job: &Job, kind: &JobKind, error: &str);
 }
 
 /// Exponential back-off between attempts.
@@ -66,21 +143,6 @@ impl Backoff {
         let d = self.base.num_milliseconds().saturating_mul(factor).min(self.max.num_milliseconds());
         let spread = (spread_seed.unsigned_abs() % 10) as i64 * d / 100;
         Duration::milliseconds(d + spread)
-    }
-}
-
-/// A job to enqueue for delivering `message_id`.
-pub fn deliver_message(
-    account: ferry_core::AccountId,
-    message_id: ferry_core::MessageId,
-    at: chrono::DateTime<chrono::Utc>,
-) -> NewJob {
-    NewJob {
-        account_id: account,
-        kind: DELIVER_MESSAGE.to_owned(),
-        payload: serde_json::json!({ "message_id": message_id }),
-        run_at: at,
-        max_attempts: 8,
     }
 }
 
@@ -128,13 +190,22 @@ impl Worker {
         let jobs = self.storage.claim_jobs(now, self.lease, self.batch).await?;
         let n = jobs.len();
         for job in jobs {
-            let outcome = self.handler.handle(&job).await;
-            self.record(&job, outcome).await?;
+            match JobKind::of(&job) {
+                Ok(kind) => {
+                    let outcome = self.handler.handle(&job, &kind).await;
+                    self.record(&job, &kind, outcome).await?;
+                }
+                Err(e) => {
+                    // Retrying cannot make a stored job readable.
+                    tracing::error!(job_id = %job.id, kind = %job.kind, error = %e, "job cannot be read");
+                    self.storage.fail_job(job.id, &e.to_string(), now).await?;
+                }
+            }
         }
         Ok(n)
     }
 
-    async fn record(&self, job: &Job, outcome: Result<(), JobError>) -> StorageResult<()> {
+    async fn record(&self, job: &Job, kind: &JobKind, outcome: Result<(), JobError>) -> StorageResult<()> {
         let now = self.clock.now();
         match outcome {
             Ok(()) => self.storage.complete_job(job.id, now).await,
@@ -145,7 +216,7 @@ impl Worker {
             }
             Err(JobError::Retry(e) | JobError::Permanent(e)) => {
                 tracing::warn!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job gave up");
-                self.handler.gave_up(job, &e).await;
+                self.handler.gave_up(job, kind, &e).await;
                 self.storage.fail_job(job.id, &e, now).await
             }
         }
@@ -180,7 +251,75 @@ impl Worker {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn kinds_keep_the_stored_row_format() {
+        let at = chrono::DateTime::<Utc>::UNIX_EPOCH;
+        let deliver = JobKind::DeliverMessage { message_id: MessageId(7) };
+        let row = deliver.new_job(AccountId(1), at);
+        assert_eq!(
+            (row.kind.as_str(), &row.payload, row.max_attempts),
+            ("deliver_message", &json!({"message_id": 7}), 8)
+        );
+        assert_eq!(JobKind::parse(&row.kind, &row.payload), Ok(deliver));
+        let bot = JobKind::BotReply { conversation_id: ConversationId(3), message_id: MessageId(9) };
+        let row = bot.new_job(AccountId(1), at);
+        assert_eq!((row.kind.as_str(), row.max_attempts), ("bot_reply", 5));
+        assert_eq!(row.payload, json!({"message_id": 9, "conversation_id": 3}));
+        assert_eq!(JobKind::parse(&row.kind, &row.payload), Ok(bot));
+    }
+
+    #[test]
+    fn intake_enqueues_bot_jobs_that_parse() {
+        // Intake builds its bot job inside the store, by name.
+        let at = chrono::DateTime::<Utc>::UNIX_EPOCH;
+        let options = ferry_storage::IntakeOptions {
+            bot_enabled: true,
+            reopen_window: Duration::days(7),
+            now: at,
+            bot_job: Some(JobKind::BOT_REPLY),
+        };
+        let conv = ferry_core::conversation::Conversation::opened_by_buyer(
+            AccountId(1),
+            ferry_core::InboxId(1),
+            ferry_core::ContactId(1),
+            true,
+            at,
+            at,
+        );
+        let conv = ferry_core::conversation::Conversation { id: ConversationId(4), ..conv };
+        let message = ferry_core::message::Message {
+            id: MessageId(11),
+            account_id: AccountId(1),
+            inbox_id: ferry_core::InboxId(1),
+            conversation_id: conv.id,
+            kind: ferry_core::message::MessageKind::Incoming,
+            sender: ferry_core::message::Sender::Contact(ferry_core::ContactId(1)),
+            parts: Vec::new(),
+            external_id: None,
+            delivery: None,
+            sent_at: at,
+            created_at: at,
+        };
+        let job = options.bot_job_for(&message, &conv).unwrap();
+        let expected = JobKind::BotReply { conversation_id: ConversationId(4), message_id: MessageId(11) };
+        assert_eq!(JobKind::parse(&job.kind, &job.payload), Ok(expected.clone()));
+        assert_eq!(job, expected.new_job(AccountId(1), at));
+    }
+
+    #[test]
+    fn unknown_and_malformed_jobs_are_refused_clearly() {
+        let e = JobKind::parse("reindex", &json!({})).unwrap_err();
+        assert_eq!(e.to_string(), "malformed `reindex` job: unknown job kind");
+        let e = JobKind::parse("deliver_message", &json!({"id": 1})).unwrap_err();
+        assert!(e.to_string().contains("message_id"), "{e}");
+        let e = JobKind::parse("bot_reply", &json!({"message_id": 1})).unwrap_err();
+        assert!(e.to_string().contains("conversation_id"), "{e}");
+        // Extra fields in old rows are ignored.
+        assert!(JobKind::parse("deliver_message", &json!({"message_id": 1, "conversation_id": 2})).is_ok());
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

@@ -352,7 +352,11 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
             w.account,
             o.conversation.id,
             ConversationUpdate {
-                transition: Transition::HandOff { reason: "buyer asked for a person".into() },
+                transition: Transition::HandOff {
+                    reason: "buyer asked for a person".into(),
+                    team: None,
+                    assignee: None,
+                },
                 describe,
                 now: t0() + Duration::minutes(1),
             },
@@ -371,7 +375,7 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
             w.account,
             o.conversation.id,
             ConversationUpdate {
-                transition: Transition::HandOff { reason: "again".into() },
+                transition: Transition::HandOff { reason: "again".into(), team: None, assignee: None },
                 describe: no_describe(),
                 now: t0(),
             },
@@ -432,6 +436,7 @@ pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
                     max_attempts: 5,
                 })),
                 bot_state: None,
+                describe: None,
             },
         )
         .await
@@ -456,6 +461,7 @@ pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
                 transition: None,
                 job: None,
                 bot_state: None,
+                describe: None,
             },
         )
         .await
@@ -527,6 +533,7 @@ pub async fn accounts_are_isolated(s: Arc<dyn Storage>) {
                 transition: None,
                 job: None,
                 bot_state: None,
+                describe: None,
             },
         )
         .await;
@@ -840,6 +847,7 @@ pub async fn bot_documents_states_and_jobs(s: Arc<dyn Storage>) {
             transition: None,
             job: None,
             bot_state: Some(state.clone()),
+            describe: None,
         },
     )
     .await
@@ -853,6 +861,46 @@ pub async fn bot_documents_states_and_jobs(s: Arc<dyn Storage>) {
         s.put_bot_state(b.account, o.conversation.id, serde_json::json!({}), later).await,
         Err(StorageError::NotFound)
     ));
+
+    // A hand-off: the bot's last message, its state, the transition and
+    // its activity lines in one write.
+    let handed = serde_json::json!({"turns": 3});
+    let describe: Describe = Box::new(|c| match c {
+        Change::Status { .. } => Some("Bot handed off".into()),
+        Change::Assignee { .. } => Some("Assigned".into()),
+        _ => None,
+    });
+    let posted = s
+        .post_message(
+            a.account,
+            NewMessage {
+                conversation_id: o.conversation.id,
+                kind: MessageKind::Outgoing,
+                sender: Sender::Bot,
+                parts: vec![ContentPart::Text { text: "Gleich kommt jemand.".into() }],
+                delivery: Some(DeliveryStatus::Queued),
+                now: later,
+                transition: Some(Transition::HandOff { reason: "asked".into(), team: None, assignee: Some(a.agent) }),
+                job: None,
+                bot_state: Some(handed.clone()),
+                describe: Some(describe),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((posted.conversation.status, posted.conversation.assignee_id), (Status::Open, Some(a.agent)));
+    assert_eq!(posted.changes.len(), 2);
+    assert_eq!(s.get_bot_state(a.account, o.conversation.id).await.unwrap(), Some(handed));
+    let msgs = s.list_messages(a.account, o.conversation.id, None, 50).await.unwrap();
+    let tail: Vec<_> = msgs.iter().rev().take(3).rev().map(|m| (m.kind, m.text())).collect();
+    assert_eq!(
+        tail,
+        [
+            (MessageKind::Outgoing, "Gleich kommt jemand.".to_owned()),
+            (MessageKind::Activity, "Bot handed off".to_owned()),
+            (MessageKind::Activity, "Assigned".to_owned()),
+        ]
+    );
 }
 
 fn shop_order(

@@ -6,6 +6,7 @@ use ferry_core::contact::Identity;
 use ferry_core::conversation::{Change, Conversation, Status, Transition, TransitionError};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
+use ferry_core::secret::Redacted;
 use ferry_core::{AccountId, ContactId, ConversationId, InboxId, JobId, MessageId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,7 @@ pub struct UserPatch {
 }
 
 /// A new inbox.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewInbox {
     /// Display name.
     pub name: String,
@@ -264,6 +265,9 @@ pub struct NewMessage {
     /// The bot's state of the conversation, written in the same
     /// transaction (the bot's answers).
     pub bot_state: Option<serde_json::Value>,
+    /// Activity lines for what `transition` changed, written after the
+    /// message in the same transaction (a hand-off's reason and routing).
+    pub describe: Option<Describe>,
 }
 
 /// A stored message with its conversation after the write.
@@ -446,7 +450,7 @@ impl ShopPlatform {
 }
 
 /// A connection to one shop.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShopConnection {
     /// Id.
     pub id: ferry_core::ShopConnectionId,
@@ -469,7 +473,7 @@ pub struct ShopConnection {
 }
 
 /// A new shop connection.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewShopConnection {
     /// Platform.
     pub platform: ShopPlatform,
@@ -641,4 +645,74 @@ pub struct AuditQuery {
     pub before: Option<ferry_core::AuditEntryId>,
     /// Page size.
     pub limit: u32,
+}
+
+// Secrets read from or written to the store never print.
+
+impl std::fmt::Debug for NewInbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewInbox")
+            .field("name", &self.name)
+            .field("channel", &self.channel)
+            .field("config", &self.config)
+            .field("secret", &Redacted(&self.secret))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ShopConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopConnection")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("platform", &self.platform)
+            .field("name", &self.name)
+            .field("shop_domain", &self.shop_domain)
+            .field("secret", &Redacted(&self.secret))
+            .field("api_url", &self.api_url)
+            .field("access_token", &self.access_token.as_deref().map(Redacted))
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for NewShopConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewShopConnection")
+            .field("platform", &self.platform)
+            .field("name", &self.name)
+            .field("shop_domain", &self.shop_domain)
+            .field("secret", &Redacted(&self.secret))
+            .field("api_url", &self.api_url)
+            .field("access_token", &self.access_token.as_deref().map(Redacted))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn shop_and_inbox_secrets_do_not_print() {
+        let new = NewShopConnection {
+            platform: ShopPlatform::Shopify,
+            name: "Shop".into(),
+            shop_domain: "shop.example".into(),
+            secret: "whsec-hunter2".into(),
+            api_url: None,
+            access_token: Some("shpat-hunter3".into()),
+        };
+        let inbox = NewInbox {
+            name: "API".into(),
+            channel: ChannelKind::Api,
+            config: InboxConfig::default(),
+            secret: "inbox-hunter4".into(),
+        };
+        let printed = format!("{new:?} {inbox:?}");
+        assert!(printed.contains("shop.example"), "{printed}");
+        for secret in ["hunter2", "hunter3", "hunter4"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+    }
 }

@@ -399,7 +399,7 @@ impl SmtpSink {
 
     /// The configuration that sends through this sink.
     pub fn config(&self) -> ferry_app::SmtpConfig {
-        ferry_app::SmtpConfig { url: format!("smtp://{}", self.addr), from: "Ferry <codes@ferry.test>".into() }
+        ferry_app::SmtpConfig { url: format!("smtp://{}", self.addr).into(), from: "Ferry <codes@ferry.test>".into() }
     }
 
     /// Messages received so far (headers and body).

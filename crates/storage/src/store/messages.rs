@@ -136,6 +136,10 @@ impl<B: Backend> MessageRepo for B {
                     Some(t) => conv.apply(t, new.now)?,
                     None => Vec::new(),
                 };
+                let described: Vec<String> = match &new.describe {
+                    Some(describe) => changes.iter().filter_map(|ch| describe(ch)).collect(),
+                    None => Vec::new(),
+                };
                 if new.kind != MessageKind::Note {
                     conv.last_activity_at = conv.last_activity_at.max(new.now);
                     conv.updated_at = new.now;
@@ -155,6 +159,12 @@ impl<B: Backend> MessageRepo for B {
                     created_at: new.now,
                 };
                 insert_message(db, &mut m).await?;
+                let mut activities = Vec::new();
+                for text in described {
+                    let mut a = activity(&conv, text, new.now);
+                    insert_message(db, &mut a).await?;
+                    activities.push(a);
+                }
                 if let Some(job) = new.job {
                     super::jobs::insert_job(db, &job(&m), new.now).await?;
                 }
@@ -162,6 +172,9 @@ impl<B: Backend> MessageRepo for B {
                     super::bot::put_bot_state(db, account, conv.id, state, new.now).await?;
                 }
                 append_event(db, account, &Event::MessageCreated { message: m.clone() }, new.now).await?;
+                for a in activities {
+                    append_event(db, account, &Event::MessageCreated { message: a }, new.now).await?;
+                }
                 if !changes.is_empty() {
                     let event = Event::ConversationUpdated { conversation: conv.clone(), changes: changes.clone() };
                     append_event(db, account, &event, new.now).await?;

@@ -1,0 +1,92 @@
+//! The one path every outgoing message takes, whoever writes it (an agent,
+//! the bot, later AI answers and campaigns): resolve the inbox, pass the
+//! compliance gate, decide how it is delivered, store it with whatever
+//! must change in the same transaction, and wake the dispatcher and the
+//! job worker. Nothing else stores outgoing messages.
+
+use crate::{App, AppError, AppResult};
+use chrono::{DateTime, Utc};
+use ferry_core::AccountId;
+use ferry_core::compliance::{self, Verdict};
+use ferry_core::conversation::{Conversation, Transition};
+use ferry_core::inbox::{ChannelKind, Inbox};
+use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
+use ferry_jobs::JobKind;
+use ferry_storage::{Describe, JobForMessage, NewMessage, PostedMessage};
+
+/// A message to the buyer of a conversation.
+pub struct OutgoingMessage<'a> {
+    /// The conversation, as the sender last read it.
+    pub conversation: &'a Conversation,
+    /// Who writes it.
+    pub sender: Sender,
+    /// Content.
+    pub parts: Vec<ContentPart>,
+    /// The conversation transition it causes, applied in the same write.
+    pub transition: Option<Transition>,
+    /// Activity lines for what the transition changes.
+    pub describe: Option<Describe>,
+    /// The bot's new state of the conversation, written in the same
+    /// transaction.
+    pub bot_state: Option<serde_json::Value>,
+}
+
+impl App {
+    /// Stores an outgoing message and queues its delivery; see the module
+    /// documentation.
+    #[tracing::instrument(skip_all, fields(conversation_id = %out.conversation.id))]
+    pub async fn send_outgoing(&self, account: AccountId, out: OutgoingMessage<'_>) -> AppResult<PostedMessage> {
+        let conv = out.conversation;
+        let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+        if let Verdict::Block { rule, reason } = compliance_check(inbox.channel, &out.parts) {
+            tracing::info!(rule, channel = %inbox.channel, "outgoing message blocked");
+            return Err(AppError::invalid("content", reason));
+        }
+        let now = self.clock.now();
+        let (delivery, job) = delivery_plan(&inbox, now);
+        let needs_job = job.is_some();
+        let new = NewMessage {
+            conversation_id: conv.id,
+            kind: MessageKind::Outgoing,
+            sender: out.sender,
+            parts: out.parts,
+            delivery: Some(delivery),
+            now,
+            transition: out.transition,
+            job,
+            bot_state: out.bot_state,
+            describe: out.describe,
+        };
+        let posted = self.storage.post_message(account, new).await?;
+        self.events_committed();
+        if needs_job {
+            self.job_enqueued();
+        }
+        Ok(posted)
+    }
+}
+
+/// The compliance gate on the outgoing path: runs before anything is
+/// stored, for every sender.
+fn compliance_check(channel: ChannelKind, parts: &[ContentPart]) -> Verdict {
+    compliance::check_outgoing(channel, parts)
+}
+
+/// How an outgoing message of `inbox` is delivered: channels with an
+/// outside endpoint get a delivery job; the widget and API inboxes without a
+/// callback read replies from Ferry directly, so the reply is sent once
+/// stored.
+fn delivery_plan(inbox: &Inbox, now: DateTime<Utc>) -> (DeliveryStatus, Option<JobForMessage>) {
+    let needs_job = match inbox.channel {
+        ChannelKind::Api => inbox.config.callback_url.is_some(),
+        ChannelKind::WebWidget => false,
+        _ => true,
+    };
+    if needs_job {
+        let job: JobForMessage =
+            Box::new(move |m: &Message| JobKind::DeliverMessage { message_id: m.id }.new_job(m.account_id, now));
+        (DeliveryStatus::Queued, Some(job))
+    } else {
+        (DeliveryStatus::Sent, None)
+    }
+}
