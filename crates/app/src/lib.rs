@@ -21,10 +21,6 @@ pub mod mail;
 pub mod order_actions;
 pub mod search;
 pub mod shop_import;
-pub mod shopify_connector;
-#[cfg(feature = "shopify-mock")]
-pub mod shopify_mock;
-pub mod shopify_sync;
 pub mod sms;
 pub mod widget;
 

@@ -1090,7 +1090,7 @@ async fn shop_with_bot(app: &TestApp, name: &str, order: &Value) -> Tenant {
 }
 
 async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
-    let sink = SmtpSink::start().await;
+    let sink = SmtpSink::start().await.unwrap();
     let Some(app) = spawn_with(SpawnOptions { smtp: Some(sink.config()), ..SpawnOptions::new(b) }).await else {
         return;
     };
@@ -1148,8 +1148,8 @@ async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
 async fn a_buyer_proves_the_order_with_a_code_texted_to_its_phone(b: Backend) {
     // Mail is configured but the order has no e-mail: the code goes by SMS
     // to the order's phone.
-    let sink = SmsSink::start().await;
-    let mail = SmtpSink::start().await;
+    let sink = SmsSink::start().await.unwrap();
+    let mail = SmtpSink::start().await.unwrap();
     let opts = SpawnOptions { sms: Some(sink.config()), smtp: Some(mail.config()), ..SpawnOptions::new(b) };
     let Some(app) = spawn_with(opts).await else { return };
     let mut order = shopify_order(7101, 1001, "x@example.com", "2026-11-20T10:00:00Z", Some("JJD7101"));
