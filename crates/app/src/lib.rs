@@ -17,16 +17,16 @@ mod error;
 pub mod housekeeping;
 mod inbox_cache;
 pub mod intake;
-pub mod mail;
 pub mod order_actions;
 pub mod search;
 pub mod shop_import;
-pub mod sms;
 pub mod widget;
 
 pub use conversations::{ConversationQuery, NewReply};
 pub use directory::{NewAgent, NewInboxInput};
 pub use error::{AppError, AppResult};
+pub use ferry_channels::mail::SmtpConfig;
+pub use ferry_channels::sms::SmsConfig;
 
 use attachments::AttachmentStore;
 use bus::{Dispatcher, EventBus};
@@ -55,39 +55,6 @@ pub struct AppConfig {
     /// Outgoing SMS (one-time codes to an order's phone); `None`: Ferry
     /// sends no SMS.
     pub sms: Option<SmsConfig>,
-}
-
-/// A provider speaking Twilio's Messages API.
-#[derive(Clone)]
-pub struct SmsConfig {
-    /// Base URL (`https://api.twilio.com`).
-    pub base_url: String,
-    /// Account sid (the basic-auth user and part of the path).
-    pub account_sid: String,
-    /// Auth token (never logged).
-    pub auth_token: String,
-    /// Sender number (E.164) or alphanumeric sender id.
-    pub from: String,
-}
-
-impl std::fmt::Debug for SmsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmsConfig")
-            .field("base_url", &self.base_url)
-            .field("account_sid", &self.account_sid)
-            .field("auth_token", &"…")
-            .field("from", &self.from)
-            .finish()
-    }
-}
-
-/// Where Ferry's e-mails go out.
-#[derive(Debug, Clone)]
-pub struct SmtpConfig {
-    /// `smtp://host:port`, `smtps://user:pass@host:465`, … (lettre's URL form).
-    pub url: String,
-    /// Sender, e.g. `Shop <no-reply@shop.example>`.
-    pub from: String,
 }
 
 impl Default for AppConfig {

@@ -70,6 +70,8 @@ async fn bad_webhooks_get_clear_errors(b: Backend) {
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
     let r = app.call(Method::POST, "/webhooks/api/not-a-number", None, Some(json!({}))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app.call(Method::POST, &format!("/webhooks/nowhere/{}", t.inbox.0), None, Some(json!({}))).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
 
     let big = json!({ "external_id": "big", "sender": {"handle": "h"}, "text": "x".repeat(1024 * 1024 + 10) });
     let r = app.webhook_raw(t.inbox, Some(&t.secret), serde_json::to_vec(&big).unwrap()).await;
