@@ -32,12 +32,17 @@ fn clean_language(l: Option<String>) -> Option<String> {
     })
 }
 
+/// An attachment of a payload, checked.
+enum Carried {
+    /// A file by link: its part as it is.
+    Linked(Attachment),
+    /// A file in the body, for intake to store (part index set later).
+    Inline(Upload),
+}
+
 /// One attachment: a linked file becomes its part; a file carried in the
 /// body becomes an upload for intake to store.
-fn attachment(
-    i: usize,
-    a: ApiAttachment,
-) -> Result<Result<Attachment, (Vec<u8>, String, Option<String>)>, ChannelError> {
+fn attachment(i: usize, a: ApiAttachment) -> Result<Carried, ChannelError> {
     let invalid = |m: String| ChannelError::invalid("attachments", m);
     let ct = a.content_type.trim().to_ascii_lowercase();
     if !ct.contains('/') || ct.len() > 127 {
@@ -51,13 +56,13 @@ fn attachment(
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(invalid(format!("attachments[{i}].url must be http or https")));
             }
-            Ok(Ok(Attachment { url, content_type: ct, filename, size: None }))
+            Ok(Carried::Linked(Attachment { url, content_type: ct, filename, size: None }))
         }
         (None, Some(data)) => {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(data.trim())
                 .map_err(|_| invalid(format!("attachments[{i}].data_base64 is not valid base64")))?;
-            Ok(Err((bytes, ct, filename)))
+            Ok(Carried::Inline(Upload { part: 0, bytes, content_type: ct, filename }))
         }
         _ => Err(invalid(format!("attachments[{i}] needs exactly one of url and data_base64"))),
     }
@@ -96,9 +101,9 @@ pub fn parse_payload(inbox: &Inbox, p: ApiInbound, now: DateTime<Utc>) -> Result
     let mut uploads = Vec::new();
     for (i, a) in p.attachments.into_iter().enumerate() {
         match attachment(i, a)? {
-            Ok(linked) => parts.push(linked.into_part()),
-            Err((bytes, content_type, filename)) => {
-                let upload = Upload { part: parts.len(), bytes, content_type, filename };
+            Carried::Linked(linked) => parts.push(linked.into_part()),
+            Carried::Inline(upload) => {
+                let upload = Upload { part: parts.len(), ..upload };
                 // Stands in for the stored file until intake stores it.
                 parts.push(upload.stored(String::new(), upload.content_type.clone()));
                 uploads.push(upload);
