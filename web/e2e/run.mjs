@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -16,8 +16,11 @@ const LIVE = 1000; // the console and the widget must show new messages within 1
 function findBinary() {
   const dirs = [process.env.CARGO_TARGET_DIR, join(repo, 'target')].filter(Boolean);
   const candidates = [process.env.E2E_FERRY_BIN, ...dirs.flatMap((d) => [join(d, 'release/ferry'), join(d, 'debug/ferry')])];
-  const found = candidates.find((c) => c && existsSync(c));
-  if (!found) throw new Error('no ferry binary: build it with `cargo build -p ferry` or set E2E_FERRY_BIN');
+  // `ferry demo` runs the `ferry-demo` program next to `ferry`.
+  const found = candidates.find((c) => c && existsSync(c) && existsSync(join(dirname(c), 'ferry-demo')));
+  if (!found) {
+    throw new Error('no ferry binary with ferry-demo beside it: build them with `cargo build -p ferry -p ferry-demo` or set E2E_FERRY_BIN');
+  }
   return found;
 }
 

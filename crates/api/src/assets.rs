@@ -30,7 +30,7 @@ code,pre{background:#f3f4f6;border-radius:4px;padding:.1rem .3rem}pre{padding:.7
 <p>The API works (<a href="/healthz">/healthz</a>, <a href="/api/openapi.json">/api/openapi.json</a>), but this
 binary was compiled without the web console and chat widget. Build them, then rebuild or restart Ferry:</p>
 <pre>npm --prefix web ci &amp;&amp; npm --prefix web run build
-cargo run --release -p ferry -- demo</pre>
+cargo run --release -p ferry-demo</pre>
 <p>Node.js 20 or newer is needed for the build only; the binary serves the files itself.</p></body></html>"#;
 
 /// A file of the built web assets: embedded, or else read from the build

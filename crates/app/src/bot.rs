@@ -464,7 +464,11 @@ impl App {
                     let to = pending.as_ref().and_then(|p| p.sent_to.clone());
                     format!(
                         "one-time code sent to {}",
-                        to.unwrap_or_else(|| o.email.as_deref().map(crate::mail::mask_email).unwrap_or_default())
+                        to.unwrap_or_else(|| o
+                            .email
+                            .as_deref()
+                            .map(ferry_channels::mail::mask_email)
+                            .unwrap_or_default())
                     )
                 } else {
                     "the buyer gave the order's e-mail address".to_owned()
@@ -533,12 +537,12 @@ impl App {
             let (sent, masked, told, how) = match via {
                 Via::Email(smtp, address) => {
                     let (subject, body) = texts::otp_email(&lang);
-                    let sent = crate::mail::send(smtp, address, &render(subject), &render(body)).await;
-                    (sent, crate::mail::mask_email(address), texts::otp_sent(&lang), "e-mail")
+                    let sent = ferry_channels::mail::send(smtp, address, &render(subject), &render(body)).await;
+                    (sent, ferry_channels::mail::mask_email(address), texts::otp_sent(&lang), "e-mail")
                 }
                 Via::Sms(sms, phone) => {
-                    let sent = crate::sms::send(sms, phone, &render(texts::otp_sms(&lang))).await.map(|_| ());
-                    (sent, crate::sms::mask_phone(phone), texts::otp_sent_sms(&lang), "SMS")
+                    let sent = ferry_channels::sms::send(sms, phone, &render(texts::otp_sms(&lang))).await.map(|_| ());
+                    (sent, ferry_channels::sms::mask_phone(phone), texts::otp_sent_sms(&lang), "SMS")
                 }
             };
             match sent {

@@ -1,15 +1,13 @@
-//! Delivery of outgoing messages, run as jobs. For API inboxes the message
-//! is POSTed as JSON to the inbox's callback URL, signed like inbound
-//! webhooks (`X-Ferry-Signature: sha256=<hex>` of the body with the inbox
-//! secret); 2xx marks it sent, 408/429/5xx and network errors retry with
-//! back-off, other 4xx fail at once. Failures show on the message.
+//! Delivery of outgoing messages, run as jobs: load the message, hand it to
+//! the `Outbound` adapter of its inbox's channel (`ferry-channels`), and
+//! record what came of it — sent (with the channel's id), retried with
+//! back-off, or failed at once. Failures show on the message.
 
 use crate::App;
 use async_trait::async_trait;
-use ferry_core::contact::IdentityKind;
-use ferry_core::inbox::ChannelKind;
+use ferry_channels::{Outbounds, Outgoing, SendError};
+use ferry_core::MessageId;
 use ferry_core::message::DeliveryStatus;
-use ferry_core::{MessageId, signature};
 use ferry_jobs::{JobError, JobHandler, JobKind};
 use ferry_storage::Job;
 use std::sync::Arc;
@@ -18,11 +16,12 @@ use std::time::Duration;
 /// Runs Ferry's jobs.
 pub struct Jobs {
     app: Arc<App>,
-    http: reqwest::Client,
+    outbounds: Outbounds,
 }
 
 impl Jobs {
-    /// Handler for `app`, with its own HTTP client.
+    /// Handler for `app`, sending with the standard channel adapters and
+    /// its own HTTP client.
     pub fn new(app: Arc<App>) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
@@ -30,7 +29,12 @@ impl Jobs {
             .user_agent(concat!("Ferry/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Self { app, http }
+        Self::with_outbounds(app, Outbounds::standard(http))
+    }
+
+    /// Handler for `app`, sending with `outbounds`.
+    pub fn with_outbounds(app: Arc<App>, outbounds: Outbounds) -> Self {
+        Self { app, outbounds }
     }
 
     async fn bot_reply(
@@ -76,71 +80,24 @@ impl Jobs {
             .await
             .map_err(retry)?
             .ok_or_else(|| JobError::Permanent("the inbox no longer exists".into()))?;
-        if inbox.channel != ChannelKind::Api {
+        let Some(outbound) = self.outbounds.get(inbox.channel) else {
             return Err(JobError::Permanent(format!("sending on {} inboxes is not connected", inbox.channel)));
-        }
-        let Some(url) = inbox.config.callback_url.clone() else {
-            return Err(JobError::Permanent("the inbox has no callback URL".into()));
         };
         let contact = storage.get_contact(job.account_id, conv.contact_id).await.map_err(retry)?;
-        let handle = contact.as_ref().and_then(|c| {
-            c.identities
-                .iter()
-                .find(|i| i.kind == IdentityKind::ApiHandle && i.inbox_id == Some(inbox.id))
-                .map(|i| i.value.clone())
-        });
-        let body = serde_json::json!({
-            "event": "message_created",
-            "account_id": message.account_id,
-            "inbox_id": inbox.id,
-            "conversation_id": conv.id,
-            "message": {
-                "id": message.id,
-                "kind": message.kind,
-                "text": message.text(),
-                "parts": message.parts,
-                "sent_at": message.sent_at,
-            },
-            "contact": {
-                "id": conv.contact_id,
-                "name": contact.as_ref().map(|c| c.name.clone()),
-                "handle": handle,
-            },
-        });
-        let bytes = serde_json::to_vec(&body).map_err(|e| JobError::Permanent(e.to_string()))?;
-        let sig = signature::sign(inbox.secret.as_bytes(), &bytes);
-        let resp = self
-            .http
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("x-ferry-signature", sig)
-            .header("x-ferry-event", "message_created")
-            .header("x-ferry-delivery", message.id.to_string())
-            .body(bytes)
-            .send()
-            .await
-            .map_err(|e| JobError::Retry(format!("callback unreachable: {}", without_url(&e))))?;
-        let status = resp.status();
-        if status.is_success() {
-            let now = self.app.clock.now();
-            storage.update_delivery(job.account_id, id, DeliveryStatus::Sent, None, now).await.map_err(retry)?;
-            self.app.events_committed();
-            Ok(())
-        } else if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
-            Err(JobError::Retry(format!("callback answered {status}")))
-        } else {
-            Err(JobError::Permanent(format!("callback answered {status}")))
+        let outgoing = Outgoing { inbox: &inbox, conversation: &conv, message: &message, contact: contact.as_ref() };
+        match outbound.send(outgoing).await {
+            Ok(sent) => {
+                let now = self.app.clock.now();
+                storage
+                    .update_delivery(job.account_id, id, DeliveryStatus::Sent, sent.external_id, now)
+                    .await
+                    .map_err(retry)?;
+                self.app.events_committed();
+                Ok(())
+            }
+            Err(SendError::Retryable(e)) => Err(JobError::Retry(e)),
+            Err(SendError::Permanent(e)) => Err(JobError::Permanent(e)),
         }
-    }
-}
-
-fn without_url(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "connection failed".into()
-    } else {
-        "request failed".into()
     }
 }
 

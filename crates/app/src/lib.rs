@@ -17,27 +17,22 @@ mod error;
 pub mod housekeeping;
 mod inbox_cache;
 pub mod intake;
-pub mod mail;
 pub mod order_actions;
 pub mod outgoing;
 pub mod search;
 pub mod shop_import;
-pub mod shopify_connector;
-#[cfg(feature = "shopify-mock")]
-pub mod shopify_mock;
-pub mod shopify_sync;
-pub mod sms;
 pub mod widget;
 
 pub use conversations::{ConversationQuery, NewReply};
 pub use directory::{NewAgent, NewInboxInput};
 pub use error::{AppError, AppResult, BoxError};
+pub use ferry_channels::mail::SmtpConfig;
+pub use ferry_channels::sms::SmsConfig;
 
 use attachments::AttachmentStore;
 use bus::{Dispatcher, EventBus};
 use chrono::Duration;
 use ferry_core::clock::Clock;
-use ferry_core::secret::Secret;
 use ferry_storage::Storage;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -61,29 +56,6 @@ pub struct AppConfig {
     /// Outgoing SMS (one-time codes to an order's phone); `None`: Ferry
     /// sends no SMS.
     pub sms: Option<SmsConfig>,
-}
-
-/// A provider speaking Twilio's Messages API.
-#[derive(Debug, Clone)]
-pub struct SmsConfig {
-    /// Base URL (`https://api.twilio.com`).
-    pub base_url: String,
-    /// Account sid (the basic-auth user and part of the path).
-    pub account_sid: String,
-    /// Auth token.
-    pub auth_token: Secret<String>,
-    /// Sender number (E.164) or alphanumeric sender id.
-    pub from: String,
-}
-
-/// Where Ferry's e-mails go out.
-#[derive(Debug, Clone)]
-pub struct SmtpConfig {
-    /// `smtp://host:port`, `smtps://user:pass@host:465`, … (lettre's URL
-    /// form; it may carry a password).
-    pub url: Secret<String>,
-    /// Sender, e.g. `Shop <no-reply@shop.example>`.
-    pub from: String,
 }
 
 impl Default for AppConfig {

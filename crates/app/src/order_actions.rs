@@ -10,7 +10,6 @@
 //! leaving the shop) and the audit log are for owners and admins.
 
 use crate::auth::Actor;
-use crate::shopify_connector::connector_for;
 use crate::{App, AppError, AppResult};
 use ferry_commerce::actions::{
     self, CancelReason, CancelRequest, ConnectorError, OrderAction, RefundAmount, RefundLine, RefundRequest, RuleError,
@@ -18,6 +17,7 @@ use ferry_commerce::actions::{
 };
 use ferry_commerce::money::{format_minor, parse_minor};
 use ferry_commerce::{Address, OrderDetails};
+use ferry_connectors::connector_for;
 use ferry_core::{AccountId, ConversationId, OrderId};
 use ferry_storage::{AuditEntry, AuditOutcome, AuditQuery, NewAuditEntry, StoredOrder};
 use serde_json::{Value, json};

@@ -29,8 +29,15 @@ pub enum Which {
     /// and the rendered answer, one message at a time.
     Bot(BotArgs),
     /// Shopify backfill through a local Admin API into a fresh SQLite
-    /// store, killed half-way and resumed.
-    Backfill(crate::bench_backfill::BackfillArgs),
+    /// store, killed half-way and resumed; runs `ferry-demo bench
+    /// backfill`, which holds the local Admin API.
+    #[command(disable_help_flag = true)]
+    Backfill {
+        /// Passed to `ferry-demo bench backfill` (`--orders`, `--bucket`,
+        /// `--leak`, `--help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// An order CSV of N orders imported into a fresh SQLite store, twice.
     Import(crate::bench_import::ImportArgs),
 }
@@ -64,11 +71,12 @@ pub struct IntakeArgs {
     synchronous: String,
 }
 
+/// Runs a benchmark.
 pub async fn run(which: Which) -> anyhow::Result<()> {
     match which {
         Which::Intake(a) => intake(a).await,
         Which::Bot(a) => crate::bench_bot::run(a),
-        Which::Backfill(a) => crate::bench_backfill::run(a).await,
+        Which::Backfill { .. } => anyhow::bail!("`ferry bench backfill` runs in the `ferry-demo` program"),
         Which::Import(a) => crate::bench_import::run(a).await,
     }
 }

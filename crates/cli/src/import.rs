@@ -6,8 +6,8 @@
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use ferry_app::shop_import::{self, ImportOptions, ImportReport};
-use ferry_app::shopify_sync::{self, BackfillOptions, Progress, Resource};
 use ferry_commerce::import::{ImportDefaults, ImportFormat, ImportKind, RejectedRow};
+use ferry_connectors::shopify::sync::{self as shopify_sync, BackfillOptions, Progress, Resource};
 use ferry_core::AccountId;
 use ferry_core::ShopConnectionId;
 use ferry_storage::Storage;

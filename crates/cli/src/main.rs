@@ -1,27 +1,13 @@
 //! The `ferry` binary: configuration, choice of storage by URL, and the
-//! commands `serve`, `migrate`, `demo`, `import`, `bench`, `default-config`.
+//! commands `serve`, `migrate`, `import`, `bench`, `nlu`, `default-config`.
+//! `demo` and the benchmarks that need stand-ins for outside services run
+//! the sibling `ferry-demo` program, so this binary never contains them.
 
-mod bench;
-mod bench_backfill;
-mod bench_bot;
-mod bench_import;
-mod config;
-mod demo;
-mod import;
-mod nlu;
-
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use config::Config;
-use ferry_api::ApiConfig;
-use ferry_api::server::{Background, Node};
-use ferry_app::attachments::LocalAttachments;
-use ferry_app::{AppConfig, SmtpConfig};
-use ferry_core::clock::SystemClock;
-use ferry_storage::Storage;
-use ferry_storage_sqlite::{Durability, SqliteOptions, SqliteStorage};
+use ferry_cli::config::{self, Config};
+use ferry_cli::{bench, import, init_tracing, nlu, node, open_storage, run_server};
+use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(name = "ferry", version, about = "Omnichannel customer service for cross-border e-commerce")]
@@ -39,15 +25,14 @@ enum Command {
     Serve,
     /// Applies database migrations and exits.
     Migrate,
-    /// Seeds a demo shop (once per data directory) and serves it.
+    /// Seeds a demo shop (once per data directory) and serves it; runs the
+    /// `ferry-demo` program installed next to `ferry` (`ferry demo --help`
+    /// for its options).
+    #[command(disable_help_flag = true)]
     Demo {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// Directory for the demo's database and files (default: the user's
-        /// data directory).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
+        /// Passed to `ferry-demo` (`--listen`, `--data-dir`, `--help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
     },
     /// Imports shop data into the mirror.
     Import {
@@ -68,84 +53,39 @@ enum Command {
     DefaultConfig,
 }
 
-fn init_tracing(cfg: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if cfg.log_format == "json" { b.json().init() } else { b.init() }
-}
+/// The `ferry-demo` program next to this one.
+const DEMO_PROGRAM: &str = "ferry-demo";
 
-/// Opens the store the configuration names.
-pub async fn open_storage(cfg: &Config) -> anyhow::Result<Arc<dyn Storage>> {
-    let url = cfg.database_url.expose().trim();
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let s = ferry_storage_postgres::PostgresStorage::connect(url)
-            .await
-            .context("cannot open the PostgreSQL database")?;
-        return Ok(Arc::new(s));
+/// Runs `ferry-demo` from the directory of this executable with `args`,
+/// in place of this process where the platform allows it.
+fn run_demo_program(config: Option<PathBuf>, args: Vec<OsString>) -> anyhow::Result<()> {
+    let me = std::env::current_exe()?;
+    let program = me.with_file_name(format!("{DEMO_PROGRAM}{}", std::env::consts::EXE_SUFFIX));
+    if !program.is_file() {
+        anyhow::bail!(
+            "`ferry demo` runs the `{DEMO_PROGRAM}` program, which is not installed next to ferry (looked for {}); \
+             build it with `cargo build -p ferry-demo` (it holds the demo and the local stand-ins for outside \
+             services, which the server binary leaves out)",
+            program.display()
+        );
     }
-    let path = match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => cfg.data_dir().join("ferry.sqlite"),
-    };
-    let durability = if cfg.sqlite_synchronous == "normal" { Durability::Normal } else { Durability::Full };
-    let s = SqliteStorage::open(SqliteOptions { durability, ..SqliteOptions::new(&path) })
-        .with_context(|| format!("cannot open the SQLite database at {}", path.display()))?;
-    Ok(Arc::new(s))
-}
-
-/// Builds a node from the configuration.
-pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
-    let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{}", cfg.listen));
-    Node::new(
-        storage,
-        Arc::new(SystemClock),
-        Arc::new(LocalAttachments::new(cfg.data_dir().join("attachments"))),
-        AppConfig {
-            public_url,
-            smtp: (!cfg.smtp_url.is_blank())
-                .then(|| SmtpConfig { url: cfg.smtp_url.clone(), from: cfg.smtp_from.clone() }),
-            sms: (!cfg.sms_url.trim().is_empty()).then(|| ferry_app::SmsConfig {
-                base_url: cfg.sms_url.trim().to_owned(),
-                account_sid: cfg.sms_account_sid.trim().to_owned(),
-                auth_token: cfg.sms_auth_token.clone(),
-                from: cfg.sms_from.trim().to_owned(),
-            }),
-            detectors: cfg.detectors.to_app(),
-            retention: chrono::Duration::days(cfg.retention_days),
-            ..AppConfig::default()
-        },
-        ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },
-    )
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let mut command = std::process::Command::new(&program);
+    command.args(args);
+    if let Some(c) = config {
+        command.env("FERRY_CONFIG", c);
+    }
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    {
+        use std::os::unix::process::CommandExt;
+        // Only returns on failure.
+        let e = command.exec();
+        Err(anyhow::anyhow!("cannot run {}: {e}", program.display()))
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
-}
-
-/// Binds, starts the background loops and serves until a signal.
-pub async fn run_server(cfg: &Config, node: Node) -> anyhow::Result<()> {
-    let listener =
-        tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
-    node.spawn_background(Background::default());
-    tracing::info!(listen = %cfg.listen, "Ferry is serving");
-    node.serve(listener, shutdown_signal()).await?;
-    Ok(())
+    {
+        let status = command.status().map_err(|e| anyhow::anyhow!("cannot run {}: {e}", program.display()))?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -157,9 +97,14 @@ fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Nlu { which } => return nlu::run(which),
+        Command::Demo { args } => return run_demo_program(cli.config, args),
+        Command::Bench { which: bench::Which::Backfill { args } } => {
+            let args = ["bench".into(), "backfill".into()].into_iter().chain(args).collect();
+            return run_demo_program(cli.config, args);
+        }
         other => other,
     };
-    let mut cfg = Config::load(cli.config.as_deref())?;
+    let cfg = Config::load(cli.config.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match command {
@@ -175,17 +120,6 @@ fn main() -> anyhow::Result<()> {
                 println!("migrations applied ({})", storage.backend());
                 Ok(())
             }
-            Command::Demo { listen, data_dir } => {
-                cfg.listen = listen;
-                if data_dir.is_some() {
-                    cfg.data_dir = data_dir;
-                }
-                if cfg.data_dir.is_none() {
-                    cfg.data_dir = Some(dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("ferry-demo"));
-                }
-                init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
-                demo::run(cfg).await
-            }
             Command::Import { which } => {
                 init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
                 let storage = open_storage(&cfg).await?;
@@ -196,7 +130,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Bench { which } => bench::run(which).await,
-            Command::DefaultConfig | Command::Nlu { .. } => Ok(()),
+            Command::Demo { .. } | Command::DefaultConfig | Command::Nlu { .. } => Ok(()),
         }
     })
 }

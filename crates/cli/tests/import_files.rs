@@ -100,7 +100,7 @@ async fn a_seller_imports_an_order_file_and_gets_the_rejected_rows() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_shopify_cursor_suggests_starting_over() {
-    use ferry_app::shopify_mock::{MockOptions, MockShop};
+    use ferry_sandbox::shopify::{MockOptions, MockShop};
     use ferry_storage::{NewShopConnection, ShopPlatform, ShopSyncState};
     let shop =
         MockShop::start(MockOptions { orders: 30, bucket_size: 400, leak_per_sec: 1000.0, ..MockOptions::default() })

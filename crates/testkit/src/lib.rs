@@ -340,154 +340,32 @@ impl TestApp {
     }
 }
 
-/// A local SMTP server that accepts every message and keeps it, for tests
-/// of the e-mail Ferry sends (speaks just enough SMTP for a client).
-pub struct SmtpSink {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    messages: Arc<std::sync::Mutex<Vec<String>>>,
+pub use ferry_sandbox::sms::{Sms, SmsSink};
+pub use ferry_sandbox::smtp::SmtpSink;
+
+/// The Ferry configuration that sends through a sandbox stand-in.
+pub trait SinkConfig {
+    /// Ferry's settings for the provider.
+    type Config;
+    /// Settings that send through this stand-in.
+    fn config(&self) -> Self::Config;
 }
 
-impl SmtpSink {
-    /// Starts the sink on a random local port.
-    pub async fn start() -> Self {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let messages = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let store = messages.clone();
-        tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    let (read, mut write) = socket.into_split();
-                    let mut lines = BufReader::new(read).lines();
-                    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
-                    let mut data: Option<String> = None;
-                    while let Ok(Some(line)) = lines.next_line().await {
-                        if let Some(body) = data.as_mut() {
-                            if line == "." {
-                                store.lock().unwrap().push(std::mem::take(body));
-                                data = None;
-                                let _ = write.write_all(b"250 queued\r\n").await;
-                            } else {
-                                body.push_str(line.strip_prefix('.').unwrap_or(&line));
-                                body.push('\n');
-                            }
-                            continue;
-                        }
-                        let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-                        let reply: &[u8] = match verb.as_str() {
-                            "EHLO" | "HELO" => b"250-sink\r\n250 8BITMIME\r\n",
-                            "DATA" => {
-                                data = Some(String::new());
-                                b"354 go on\r\n"
-                            }
-                            "QUIT" => {
-                                let _ = write.write_all(b"221 bye\r\n").await;
-                                break;
-                            }
-                            _ => b"250 ok\r\n",
-                        };
-                        let _ = write.write_all(reply).await;
-                    }
-                });
-            }
-        });
-        Self { addr, messages }
-    }
-
-    /// The configuration that sends through this sink.
-    pub fn config(&self) -> ferry_app::SmtpConfig {
-        ferry_app::SmtpConfig { url: format!("smtp://{}", self.addr).into(), from: "Ferry <codes@ferry.test>".into() }
-    }
-
-    /// Messages received so far (headers and body).
-    pub fn messages(&self) -> Vec<String> {
-        self.messages.lock().unwrap().clone()
+impl SinkConfig for SmtpSink {
+    type Config = ferry_app::SmtpConfig;
+    fn config(&self) -> ferry_app::SmtpConfig {
+        ferry_app::SmtpConfig { url: self.url().into(), from: "Ferry <codes@ferry.test>".into() }
     }
 }
 
-/// One SMS an [`SmsSink`] accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sms {
-    /// `To`.
-    pub to: String,
-    /// `From`.
-    pub from: String,
-    /// `Body`.
-    pub body: String,
-}
-
-/// A local server speaking Twilio's Messages API (`POST
-/// /2010-04-01/Accounts/{sid}/Messages.json`, form-encoded, basic auth),
-/// keeping every message it accepts, for tests of the SMS Ferry sends.
-pub struct SmsSink {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    messages: Arc<std::sync::Mutex<Vec<Sms>>>,
-}
-
-/// The sink's account sid and auth token.
-pub const SMS_SID: &str = "AC00000000000000000000000000000001";
-const SMS_TOKEN: &str = "sms-auth-token-for-tests";
-
-impl SmsSink {
-    /// Starts the sink on a random local port.
-    pub async fn start() -> Self {
-        use axum::extract::{Path, State};
-        use axum::http::{HeaderMap, StatusCode};
-        type Store = Arc<std::sync::Mutex<Vec<Sms>>>;
-        async fn create(
-            State(store): State<Store>,
-            Path(sid): Path<String>,
-            headers: HeaderMap,
-            body: String,
-        ) -> (StatusCode, axum::Json<Value>) {
-            use base64::Engine;
-            let expected =
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{SMS_SID}:{SMS_TOKEN}")));
-            let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
-            if sid != SMS_SID || auth != Some(expected.as_str()) {
-                let e = serde_json::json!({"code": 20003, "message": "Authenticate", "status": 401,
-                    "more_info": "https://www.twilio.com/docs/errors/20003"});
-                return (StatusCode::UNAUTHORIZED, axum::Json(e));
-            }
-            let form: std::collections::HashMap<String, String> =
-                url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
-            let field = |k: &str| form.get(k).cloned().unwrap_or_default();
-            if !field("To").starts_with('+') {
-                let e = serde_json::json!({"code": 21211, "message": format!("The 'To' number {} is not a valid phone number.", field("To")), "status": 400});
-                return (StatusCode::BAD_REQUEST, axum::Json(e));
-            }
-            let mut list = store.lock().unwrap();
-            list.push(Sms { to: field("To"), from: field("From"), body: field("Body") });
-            let msg = serde_json::json!({"sid": format!("SM{:032}", list.len()), "status": "queued",
-                "to": field("To"), "from": field("From"), "body": field("Body"), "account_sid": SMS_SID});
-            (StatusCode::CREATED, axum::Json(msg))
-        }
-        let messages: Store = Arc::default();
-        let app = axum::Router::new()
-            .route("/2010-04-01/Accounts/{sid}/Messages.json", axum::routing::post(create))
-            .with_state(messages.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { addr, messages }
-    }
-
-    /// The configuration that sends through this sink.
-    pub fn config(&self) -> ferry_app::SmsConfig {
+impl SinkConfig for SmsSink {
+    type Config = ferry_app::SmsConfig;
+    fn config(&self) -> ferry_app::SmsConfig {
         ferry_app::SmsConfig {
-            base_url: format!("http://{}", self.addr),
-            account_sid: SMS_SID.into(),
-            auth_token: SMS_TOKEN.into(),
-            from: "+15005550006".into(),
+            base_url: self.base_url(),
+            account_sid: ferry_sandbox::sms::ACCOUNT_SID.into(),
+            auth_token: ferry_sandbox::sms::AUTH_TOKEN.into(),
+            from: ferry_sandbox::sms::FROM.into(),
         }
-    }
-
-    /// Messages accepted so far.
-    pub fn messages(&self) -> Vec<Sms> {
-        self.messages.lock().unwrap().clone()
     }
 }

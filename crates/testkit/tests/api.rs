@@ -70,6 +70,8 @@ async fn bad_webhooks_get_clear_errors(b: Backend) {
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
     let r = app.call(Method::POST, "/webhooks/api/not-a-number", None, Some(json!({}))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app.call(Method::POST, &format!("/webhooks/nowhere/{}", t.inbox.0), None, Some(json!({}))).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
 
     let big = json!({ "external_id": "big", "sender": {"handle": "h"}, "text": "x".repeat(1024 * 1024 + 10) });
     let r = app.webhook_raw(t.inbox, Some(&t.secret), serde_json::to_vec(&big).unwrap()).await;
@@ -1090,7 +1092,7 @@ async fn shop_with_bot(app: &TestApp, name: &str, order: &Value) -> Tenant {
 }
 
 async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
-    let sink = SmtpSink::start().await;
+    let sink = SmtpSink::start().await.unwrap();
     let Some(app) = spawn_with(SpawnOptions { smtp: Some(sink.config()), ..SpawnOptions::new(b) }).await else {
         return;
     };
@@ -1148,8 +1150,8 @@ async fn a_buyer_proves_the_order_with_a_code_sent_to_its_email(b: Backend) {
 async fn a_buyer_proves_the_order_with_a_code_texted_to_its_phone(b: Backend) {
     // Mail is configured but the order has no e-mail: the code goes by SMS
     // to the order's phone.
-    let sink = SmsSink::start().await;
-    let mail = SmtpSink::start().await;
+    let sink = SmsSink::start().await.unwrap();
+    let mail = SmtpSink::start().await.unwrap();
     let opts = SpawnOptions { sms: Some(sink.config()), smtp: Some(mail.config()), ..SpawnOptions::new(b) };
     let Some(app) = spawn_with(opts).await else { return };
     let mut order = shopify_order(7101, 1001, "x@example.com", "2026-11-20T10:00:00Z", Some("JJD7101"));

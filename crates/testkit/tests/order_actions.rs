@@ -6,10 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ferry_app::NewAgent;
-use ferry_app::shopify_mock::{FIRST_ORDER_ID, MockOptions, MockShop};
-use ferry_app::shopify_sync::{BackfillOptions, ClientOptions, Resource, backfill};
+use ferry_connectors::shopify::sync::{BackfillOptions, ClientOptions, Resource, backfill};
 use ferry_core::ShopConnectionId;
 use ferry_core::account::Role;
+use ferry_sandbox::shopify::{FIRST_ORDER_ID, MockOptions, MockShop};
 use ferry_storage::{NewShopConnection, ShopPlatform};
 use ferry_testkit::*;
 use reqwest::{Method, StatusCode};
@@ -347,7 +347,7 @@ async fn shops_without_actions_and_other_accounts_are_refused(b: Backend) {
     let storage = &app.app.storage;
     let now = app.app.clock.now();
     let order_of = |connection: ShopConnectionId, index: u64| {
-        let writes = ferry_commerce::shopify::order_writes(&ferry_app::shopify_mock::order(index)).unwrap();
+        let writes = ferry_commerce::shopify::order_writes(&ferry_sandbox::shopify::order(index)).unwrap();
         async move { storage.apply_mirror_writes(t.account, connection, None, writes, now).await.unwrap() }
     };
     let new_conn = |platform, api_url: Option<String>, token: Option<String>, domain: &str| NewShopConnection {

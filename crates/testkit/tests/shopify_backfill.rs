@@ -3,9 +3,9 @@
 //! limited, refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ferry_app::shopify_mock::{Failure, MockOptions, MockShop};
-use ferry_app::shopify_sync::{BackfillOptions, ClientOptions, Resource, SyncError, backfill};
+use ferry_connectors::shopify::sync::{BackfillOptions, ClientOptions, Resource, SyncError, backfill};
 use ferry_core::ShopConnectionId;
+use ferry_sandbox::shopify::{Failure, MockOptions, MockShop};
 use ferry_storage::{NewAccount, NewShopConnection, OrderQuery, ShopPlatform, Storage};
 use ferry_testkit::{Backend, on_both};
 use std::sync::Arc;
@@ -85,7 +85,7 @@ async fn a_backfill_mirrors_every_order_searchably(backend: Backend) {
         let q = OrderQuery { number: Some(format!("#{}", 1001 + i)), limit: 5, ..OrderQuery::default() };
         let found = s.storage.search_orders(s.account, q).await.unwrap();
         assert_eq!(found.len(), 1, "order #{}", 1001 + i);
-        assert_eq!(found[0].details.order.external_id, (ferry_app::shopify_mock::FIRST_ORDER_ID + i).to_string());
+        assert_eq!(found[0].details.order.external_id, (ferry_sandbox::shopify::FIRST_ORDER_ID + i).to_string());
     }
     let q = OrderQuery { q: Some("ana.1@example.com".into()), limit: 5, ..OrderQuery::default() };
     assert_eq!(s.storage.search_orders(s.account, q).await.unwrap()[0].details.order.number, "1002");

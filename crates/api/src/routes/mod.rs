@@ -60,6 +60,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/v1/profile", get(auth::profile))
         .nest("/api/v1/accounts/{account_id}", account)
         .route("/webhooks/api/{inbox_id}", post(webhooks::api_webhook))
+        .route("/webhooks/{channel}/{inbox_id}", post(webhooks::channel_webhook))
         .route("/ws", get(ws::agent_socket))
         .merge(widget::routes())
         .merge(search::routes())

@@ -1,17 +1,23 @@
-//! Channel webhooks. The body is read raw (the signature covers its exact
-//! bytes), verified, parsed and committed before the 200 goes out.
+//! Channel webhooks, one route shape: `/webhooks/{channel}/{inbox_id}`,
+//! dispatched on the channel's name to its verification and parsing, then
+//! intake. The body is read raw (the signature covers its exact bytes),
+//! verified, parsed and committed before the 200 goes out. (The Shopify
+//! webhook addresses a shop connection, not an inbox: see `commerce`.)
 
 use crate::extract::AppPath;
 use crate::{ApiError, ApiState};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use ferry_api_types::{ErrorBody, WebhookAck};
+use ferry_app::intake::WebhookRequest;
 use ferry_core::InboxId;
 
 /// Receives a message for an API inbox. Signed with
 /// `X-Ferry-Signature: sha256=<hex HMAC-SHA256 of the body, keyed by the inbox secret>`.
+/// The `api` case of `/webhooks/{channel}/{inbox_id}`.
 #[utoipa::path(post, path = "/webhooks/api/{inbox_id}", tag = "webhooks",
     request_body = ferry_api_types::ApiInbound,
     params(("inbox_id" = i64, Path), ("X-Ferry-Signature" = String, Header)),
@@ -21,7 +27,35 @@ pub async fn api_webhook(
     State(s): State<ApiState>,
     AppPath(inbox_id): AppPath<i64>,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<WebhookAck>, ApiError> {
+    receive(&s, "api", inbox_id, &headers, body).await
+}
+
+/// Receives a message for an inbox of `channel`, verified and parsed the
+/// way that channel's provider sends it (`api`: see
+/// `POST /webhooks/api/{inbox_id}`). An unknown channel, an unknown inbox
+/// or an inbox of another channel is 404.
+#[utoipa::path(post, path = "/webhooks/{channel}/{inbox_id}", tag = "webhooks",
+    request_body(content = String, description = "The channel provider's payload, as it sends it", content_type = "application/json"),
+    params(("channel" = String, Path, description = "The channel's name (`api`)"), ("inbox_id" = i64, Path)),
+    responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn channel_webhook(
+    State(s): State<ApiState>,
+    AppPath((channel, inbox_id)): AppPath<(String, i64)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<WebhookAck>, ApiError> {
+    receive(&s, &channel, inbox_id, &headers, body).await
+}
+
+async fn receive(
+    s: &ApiState,
+    channel: &str,
+    inbox_id: i64,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<WebhookAck>, ApiError> {
     let body = body.map_err(|e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -30,8 +64,10 @@ pub async fn api_webhook(
             ApiError::malformed(e.body_text())
         }
     })?;
-    let sig = headers.get("x-ferry-signature").and_then(|v| v.to_str().ok());
-    let out = s.app.ingest_api_webhook(InboxId(inbox_id), sig, &body).await?;
+    let headers: Vec<(&str, &str)> =
+        headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
+    let request = WebhookRequest { headers: &headers, body: &body };
+    let out = s.app.ingest_webhook(channel, InboxId(inbox_id), &request).await?;
     Ok(Json(WebhookAck {
         message_id: out.message.id.0,
         conversation_id: out.conversation.id.0,

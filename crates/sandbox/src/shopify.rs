@@ -1,5 +1,5 @@
-//! A local stand-in for a shop's Admin REST API, for tests and benchmarks
-//! (feature `shopify-mock`): generated orders, products and customers with
+//! A local stand-in for a shop's Admin REST API, for tests, benchmarks
+//! and the demo: generated orders, products and customers with
 //! increasing ids, cursor pagination by the `Link` header (`page_info`),
 //! `X-Shopify-Shop-Api-Call-Limit`, a leaky bucket answering 429 with
 //! `Retry-After`, `/{resource}/count.json`, token checks (401), and
@@ -127,7 +127,8 @@ impl MockShop {
             fail_after: AtomicU64::new(fail_after),
             actions: Mutex::new(ActionState::default()),
         });
-        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let app =
+            Router::new().fallback(handle).with_state(shared.clone()).layer(axum::middleware::map_response(crate::tag));
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::warn!(error = %e, "mock shop stopped");

@@ -1,11 +1,11 @@
-//! `ferry bench backfill`: backfills N generated orders from a local
+//! `ferry-demo bench backfill` (also `ferry bench backfill`): backfills N generated orders from a local
 //! stand-in of the Shopify Admin REST API into a fresh SQLite store, kills
 //! the run half-way (the task is aborted), resumes it from the stored
 //! cursor, and checks the mirror holds exactly N orders.
 
 use clap::Args;
-use ferry_app::shopify_mock::{MockOptions, MockShop};
-use ferry_app::shopify_sync::{self, BackfillOptions, ClientOptions, Resource};
+use ferry_connectors::shopify::sync::{self as shopify_sync, BackfillOptions, ClientOptions, Resource};
+use ferry_sandbox::shopify::{MockOptions, MockShop};
 use ferry_storage::{NewAccount, NewShopConnection, ShopPlatform, Storage};
 use ferry_storage_sqlite::{SqliteOptions, SqliteStorage};
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub struct BackfillArgs {
     pub leak: f64,
 }
 
+/// Runs the benchmark.
 pub async fn run(a: BackfillArgs) -> anyhow::Result<()> {
     let shop = MockShop::start(MockOptions {
         orders: a.orders,
@@ -71,7 +72,7 @@ pub async fn run(a: BackfillArgs) -> anyhow::Result<()> {
         let (storage, opts, fetched) = (storage.clone(), opts.clone(), fetched.clone());
         let mut tx = Some(tx);
         tokio::spawn(async move {
-            let mut line = crate::import::ProgressLine::new();
+            let mut line = ferry_cli::import::ProgressLine::new();
             shopify_sync::backfill(&storage, connection.id, Resource::Orders, &opts, |p| {
                 line.show(p);
                 fetched.store(p.fetched, Ordering::SeqCst);
@@ -96,7 +97,7 @@ pub async fn run(a: BackfillArgs) -> anyhow::Result<()> {
 
     // Second run: from the stored cursor.
     let t = Instant::now();
-    let mut line = crate::import::ProgressLine::new();
+    let mut line = ferry_cli::import::ProgressLine::new();
     let r = shopify_sync::backfill(&storage, connection.id, Resource::Orders, &opts, |p| line.show(p)).await?;
     line.finish();
     let second_secs = t.elapsed().as_secs_f64();

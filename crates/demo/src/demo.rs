@@ -4,11 +4,11 @@
 //! shop's alerts (a stock-out buyers ask about, low stock, late orders, a
 //! carrier late to Brazil) from the start.
 
-use crate::config::Config;
 use anyhow::Context;
 use chrono::{Duration, Utc};
 use ferry_app::auth::Actor;
 use ferry_app::{App, NewAgent, NewInboxInput, NewReply};
+use ferry_cli::config::Config;
 use ferry_core::account::Role;
 use ferry_core::contact::{Identity, IdentityKind};
 use ferry_core::conversation::Status;
@@ -534,8 +534,8 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
 pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let dir = cfg.data_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let storage = crate::open_storage(&cfg).await?;
-    let node = crate::node(&cfg, storage);
+    let storage = ferry_cli::open_storage(&cfg).await?;
+    let node = ferry_cli::node(&cfg, storage);
     let info_path = dir.join("demo.json");
     let info: DemoInfo = match std::fs::read(&info_path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
@@ -575,5 +575,5 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    crate::run_server(&cfg, node).await
+    ferry_cli::run_server(&cfg, node).await
 }

@@ -4,11 +4,26 @@
 //! Twilio itself and the many gateways that copy its API. Ferry texts
 //! little itself (one-time codes) and never logs what it sends.
 
-use crate::{AppError, AppResult, SmsConfig};
+use crate::SendError;
 use serde_json::Value;
 
-/// Sends `body` to `to` (E.164); returns the provider's message id.
-pub async fn send(config: &SmsConfig, to: &str, body: &str) -> AppResult<String> {
+/// A provider speaking Twilio's Messages API.
+#[derive(Debug, Clone)]
+pub struct SmsConfig {
+    /// Base URL (`https://api.twilio.com`).
+    pub base_url: String,
+    /// Account sid (the basic-auth user and part of the path).
+    pub account_sid: String,
+    /// Auth token (never printed).
+    pub auth_token: ferry_core::secret::Secret<String>,
+    /// Sender number (E.164) or alphanumeric sender id.
+    pub from: String,
+}
+
+/// Sends `body` to `to` (E.164); returns the provider's message id. An
+/// unreachable provider, 429 and 5xx answers are worth retrying; other
+/// refusals are permanent.
+pub async fn send(config: &SmsConfig, to: &str, body: &str) -> Result<String, SendError> {
     static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     let http = HTTP.get_or_init(reqwest::Client::new);
     let url = format!(
@@ -29,14 +44,19 @@ pub async fn send(config: &SmsConfig, to: &str, body: &str) -> AppResult<String>
         .timeout(std::time::Duration::from_secs(15))
         .send()
         .await
-        .map_err(|e| AppError::Internal(format!("the SMS provider is unreachable: {}", e.without_url())))?;
+        .map_err(|e| SendError::Retryable(format!("the SMS provider is unreachable: {}", e.without_url())))?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
     let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     if !status.is_success() {
         let message = v["message"].as_str().map_or_else(|| text.chars().take(200).collect(), str::to_owned);
         let code = v["code"].as_i64().map(|c| format!(" (code {c})")).unwrap_or_default();
-        return Err(AppError::Internal(format!("the SMS provider answered {status}{code}: {message}")));
+        let m = format!("the SMS provider answered {status}{code}: {message}");
+        return Err(if status.as_u16() == 429 || status.is_server_error() {
+            SendError::Retryable(m)
+        } else {
+            SendError::Permanent(m)
+        });
     }
     Ok(v["sid"].as_str().unwrap_or_default().to_owned())
 }

@@ -4,59 +4,42 @@
 //! then `POST /orders/{id}/refunds.json`, and `PUT /orders/{id}.json` with a
 //! new `shipping_address`. Every answer is turned into mirror writes with
 //! the same parser as webhooks and backfills.
-//!
-//! [`connector_for`] picks the connector of a shop connection: imported
-//! shops and Shopify connections without Admin API credentials allow
-//! nothing, and say why.
 
-use crate::shopify_sync::{AdminClient, ClientOptions, SyncError};
+use super::sync::{AdminClient, ClientOptions, SyncError};
 use async_trait::async_trait;
-use ferry_commerce::actions::{CancelRequest, Capabilities, CheckedRefund, ConnectorError, NoActions, ShopConnector};
+use ferry_commerce::actions::{CancelRequest, Capabilities, CheckedRefund, ConnectorError, ShopConnector};
 use ferry_commerce::money::format_minor;
 use ferry_commerce::shopify;
 use ferry_commerce::{Address, MirrorWrite};
-use ferry_storage::{ShopConnection, ShopPlatform};
+use ferry_storage::ShopConnection;
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
-
-/// Why an imported shop allows no actions.
-pub const IMPORT_REASON: &str =
-    "this shop's orders were imported from files, so Ferry cannot change them; change the order in the shop itself";
 
 /// Why a Shopify connection without credentials allows no actions.
 pub const NO_API_REASON: &str = "this shop connection has no Admin API access (no API URL and access token), so Ferry \
      cannot change its orders; an admin can add them to the connection";
 
-/// The connector of a connection, and why it allows nothing when it does.
-pub fn connector_for(c: &ShopConnection) -> (Arc<dyn ShopConnector>, Option<&'static str>) {
-    let none = |reason: &'static str| -> (Arc<dyn ShopConnector>, Option<&'static str>) {
-        (Arc::new(NoActions { reason: reason.to_owned() }), Some(reason))
-    };
-    match c.platform {
-        ShopPlatform::Import => none(IMPORT_REASON),
-        ShopPlatform::Shopify => {
-            // Agents wait for the answer (and a request has 30 s): fewer,
-            // shorter retries than a backfill.
-            let opts = ClientOptions {
-                max_attempts: 2,
-                max_retry_after: Duration::from_secs(3),
-                timeout: Duration::from_secs(8),
-                ..ClientOptions::default()
-            };
-            match AdminClient::for_connection(c, opts) {
-                Ok(client) => (Arc::new(ShopifyConnector { client }), None),
-                Err(_) => none(NO_API_REASON),
-            }
-        }
-    }
-}
-
 /// Order actions on one Shopify shop.
 #[derive(Clone)]
 pub struct ShopifyConnector {
     client: AdminClient,
+}
+
+impl ShopifyConnector {
+    /// The connector of a Shopify connection; `None` without Admin API
+    /// credentials.
+    pub fn for_connection(c: &ShopConnection) -> Option<Self> {
+        // Agents wait for the answer (and a request has 30 s): fewer,
+        // shorter retries than a backfill.
+        let opts = ClientOptions {
+            max_attempts: 2,
+            max_retry_after: Duration::from_secs(3),
+            timeout: Duration::from_secs(8),
+            ..ClientOptions::default()
+        };
+        AdminClient::for_connection(c, opts).ok().map(|client| Self { client })
+    }
 }
 
 /// Shopify's `errors` (a string, a list, or a map of field to messages)

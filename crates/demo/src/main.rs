@@ -1,0 +1,69 @@
+//! `ferry-demo`: the demo shop (`ferry demo` runs this program) and the
+//! benchmarks that need the sandbox's stand-ins for outside services
+//! (`ferry-demo bench backfill`). The `ferry` server binary contains
+//! neither.
+
+mod bench_backfill;
+mod demo;
+
+use clap::{Parser, Subcommand};
+use ferry_cli::config::Config;
+use ferry_cli::init_tracing;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "ferry demo",
+    version,
+    about = "Seeds a demo shop (once per data directory) and serves it",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    /// Configuration file (default: ./ferry.toml when present).
+    #[arg(long, env = "FERRY_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Directory for the demo's database and files (default: the user's
+    /// data directory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Benchmarks against local stand-ins of outside services.
+    Bench {
+        #[command(subcommand)]
+        which: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Shopify backfill through a local Admin API into a fresh SQLite
+    /// store, killed half-way and resumed.
+    Backfill(bench_backfill::BackfillArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if let Some(Command::Bench { which: Bench::Backfill(a) }) = cli.command {
+        return rt.block_on(bench_backfill::run(a));
+    }
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    cfg.listen = cli.listen;
+    if cli.data_dir.is_some() {
+        cfg.data_dir = cli.data_dir;
+    }
+    if cfg.data_dir.is_none() {
+        cfg.data_dir = Some(dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("ferry-demo"));
+    }
+    init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
+    rt.block_on(demo::run(cfg))
+}
