@@ -8,6 +8,7 @@ pub mod account;
 pub mod bot;
 pub mod canned;
 pub mod clock;
+pub mod compliance;
 pub mod contact;
 pub mod conversation;
 pub mod event;
