@@ -24,8 +24,8 @@ pub struct Link {
 /// top-level domain counts.
 const BARE_TLDS: &[&str] = &[
     "com", "net", "org", "info", "biz", "shop", "store", "online", "site", "website", "io", "co", "me", "ly", "gl",
-    "to", "app", "xyz", "top", "link", "club", "vip", "cc", "tv", "de", "fr", "es", "it", "uk", "jp", "cn", "eu",
-    "us", "ca", "au", "nl", "be", "ch", "at", "pl", "se", "mx", "br", "in", "ru", "hk", "tw", "sg", "ae", "tr",
+    "to", "app", "xyz", "top", "link", "club", "vip", "cc", "tv", "de", "fr", "es", "it", "uk", "jp", "cn", "eu", "us",
+    "ca", "au", "nl", "be", "ch", "at", "pl", "se", "mx", "br", "in", "ru", "hk", "tw", "sg", "ae", "tr",
 ];
 
 fn is_url_char(c: char) -> bool {
@@ -156,9 +156,38 @@ pub fn find_emails(text: &str) -> Vec<(usize, usize)> {
 /// Words that announce a phone number, so a plain run of digits after one
 /// is taken as a number to call.
 const PHONE_CUES: &[&str] = &[
-    "tel", "tel.", "phone", "call", "ring", "whatsapp", "mobile", "cell", "telefon", "telephone", "téléphone",
-    "teléfono", "telefono", "numero", "número", "handy", "portable", "cellulare", "móvil", "movil", "wechat", "line",
-    "电话", "電話", "手机", "手機", "微信", "携帯", "けいたい", "号码", "號碼", "番号",
+    "tel",
+    "tel.",
+    "phone",
+    "call",
+    "ring",
+    "whatsapp",
+    "mobile",
+    "cell",
+    "telefon",
+    "telephone",
+    "téléphone",
+    "teléfono",
+    "telefono",
+    "numero",
+    "número",
+    "handy",
+    "portable",
+    "cellulare",
+    "móvil",
+    "movil",
+    "wechat",
+    "line",
+    "电话",
+    "電話",
+    "手机",
+    "手機",
+    "微信",
+    "携帯",
+    "けいたい",
+    "号码",
+    "號碼",
+    "番号",
 ];
 
 /// Byte ranges of phone numbers in `text`.
@@ -226,16 +255,15 @@ fn is_phone(run: &str, cued: bool) -> bool {
     if run.starts_with('+') {
         return (8..=15).contains(&digits);
     }
-    let groups: Vec<&str> =
-        run.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
+    let groups: Vec<&str> = run.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
     if groups.len() <= 1 {
-        let chinese_mobile = digits == 11
-            && run.starts_with('1')
-            && run.chars().nth(1).is_some_and(|c| ('3'..='9').contains(&c));
+        let chinese_mobile =
+            digits == 11 && run.starts_with('1') && run.chars().nth(1).is_some_and(|c| ('3'..='9').contains(&c));
         return chinese_mobile || (cued && (7..=15).contains(&digits));
     }
     let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
-    let date_like = matches!(lens.as_slice(), [4, 2, 2, ..] | [2, 2, 4, ..] | [1 | 2, 1 | 2, 4, ..] | [4, 1 | 2, 1 | 2, ..]);
+    let date_like =
+        matches!(lens.as_slice(), [4, 2, 2, ..] | [2, 2, 4, ..] | [1 | 2, 1 | 2, 4, ..] | [4, 1 | 2, 1 | 2, ..]);
     if date_like {
         return false;
     }
@@ -249,10 +277,7 @@ fn is_phone(run: &str, cued: bool) -> bool {
 fn cue_before(before: &str) -> bool {
     let tail: String = before.chars().rev().take(24).collect::<Vec<_>>().into_iter().rev().collect();
     let tail = tail.to_lowercase();
-    let words: Vec<&str> = tail
-        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&str> = tail.split(|c: char| !(c.is_alphanumeric() || c == '.')).filter(|w| !w.is_empty()).collect();
     let last_words = words.iter().rev().take(3);
     for w in last_words {
         let w = w.trim_end_matches('.');
@@ -282,7 +307,10 @@ mod tests {
     fn links_with_scheme_www_or_known_tld() {
         assert_eq!(
             links("See https://Shop.Example.com/a?b=1, or www.example.de."),
-            vec![("https://Shop.Example.com/a?b=1", "shop.example.com".to_owned()), ("www.example.de", "www.example.de".to_owned())]
+            vec![
+                ("https://Shop.Example.com/a?b=1", "shop.example.com".to_owned()),
+                ("www.example.de", "www.example.de".to_owned())
+            ]
         );
         assert_eq!(links("go to bit.ly/abc now"), vec![("bit.ly/abc", "bit.ly".to_owned())]);
         assert_eq!(links("请访问example.shop查看"), vec![("example.shop", "example.shop".to_owned())]);

@@ -56,10 +56,7 @@ pub(super) fn plain(rule: RuleId, lang: Lang) -> String {
         | RuleId::InstagramWindowClosed
         | RuleId::EmailAttachmentSize
         | RuleId::SmsSegments
-        | RuleId::AccountPhrase => (
-            "This message breaks a rule of its channel.",
-            "该消息违反了渠道规则。",
-        ),
+        | RuleId::AccountPhrase => ("This message breaks a rule of its channel.", "该消息违反了渠道规则。"),
     };
     pick(lang, en, zh)
 }
@@ -129,7 +126,9 @@ pub(super) fn no_buyer_message(lang: Lang, channel: &str, template_helps: bool) 
         (Lang::En, true) => {
             format!("The buyer has not written on {channel} yet: only an approved template can start the conversation.")
         }
-        (Lang::En, false) => format!("The buyer has not written on {channel} yet: a business cannot start the conversation."),
+        (Lang::En, false) => {
+            format!("The buyer has not written on {channel} yet: a business cannot start the conversation.")
+        }
         (Lang::Zh, true) => format!("买家尚未在 {channel} 上发来消息：只能使用已审核的模板发起对话。"),
         (Lang::Zh, false) => format!("买家尚未在 {channel} 上发来消息：商家不能主动发起对话。"),
     }
@@ -144,7 +143,9 @@ pub(super) fn sms_segments(lang: Lang, segments: usize, max: usize, unicode: boo
         (Lang::En, true) => format!(
             "This SMS needs {segments} segments (more than {max}) because it has characters outside the GSM alphabet, which allows only 70 per message; each segment is billed."
         ),
-        (Lang::Zh, false) => format!("这条短信需要 {segments} 条分段（超过 {max} 条）；每段单独计费，长短信可能被拆分送达。"),
+        (Lang::Zh, false) => {
+            format!("这条短信需要 {segments} 条分段（超过 {max} 条）；每段单独计费，长短信可能被拆分送达。")
+        }
         (Lang::Zh, true) => format!(
             "这条短信包含 GSM 字母表以外的字符（如中文），每段最多 70 个字符，共需 {segments} 条分段（超过 {max} 条）；每段单独计费。"
         ),

@@ -203,15 +203,13 @@ fn account_phrases_apply_everywhere_with_their_severity() {
 #[test]
 fn findings_are_sorted_and_explained_in_the_agent_language() {
     let text = "Call 0800 123 4567, leave a 5 star review, see www.example.com";
-    let report = check(&Draft::new(ChannelKind::Amazon, text), &AccountRules::default(), now(), Lang::from_tag("zh-CN"));
+    let report =
+        check(&Draft::new(ChannelKind::Amazon, text), &AccountRules::default(), now(), Lang::from_tag("zh-CN"));
     let starts: Vec<usize> = report.findings.iter().map(|f| f.span.as_ref().unwrap().start).collect();
     let mut sorted = starts.clone();
     sorted.sort_unstable();
     assert_eq!(starts, sorted);
-    assert_eq!(
-        rules_of(&report),
-        vec!["amazon.phone_number", "amazon.review_manipulation", "amazon.external_link"]
-    );
+    assert_eq!(rules_of(&report), vec!["amazon.phone_number", "amazon.review_manipulation", "amazon.external_link"]);
     assert!(report.findings.iter().all(|f| f.explanation.chars().any(text::is_cjk)));
     assert_eq!(Lang::from_tag("de-DE"), Lang::En);
     assert_eq!(Lang::from_tag("zh_Hant"), Lang::Zh);

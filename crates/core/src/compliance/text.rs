@@ -7,8 +7,8 @@
 //!
 //! Folding lower-cases, removes Latin accents (`é` → `e`, `ß` → `ss`),
 //! turns full-width ASCII into ASCII, treats hyphens and underscores as
-//! spaces (so `5-star` and `5 star` are the same) and collapses runs of
-//! white space.
+//! spaces (so `5-star` and `5 star` are the same), collapses runs of
+//! white space and drops the space in `20 %`.
 //!
 //! A phrase pattern is a small language:
 //! - words separated by single spaces must follow each other in the text;
@@ -24,7 +24,7 @@
 //! required next to them: `好评` matches inside `给个好评吧`.
 
 /// The most characters a ` ~ ` gap may skip.
-pub const GAP_CHARS: usize = 28;
+pub const GAP_CHARS: usize = 40;
 
 /// One character of the folded text and the bytes of the original it
 /// stands for.
@@ -68,6 +68,13 @@ impl Folded {
                         last.end = end;
                     }
                     continue;
+                }
+                // French typography writes `20 %`; make it `20%`.
+                if c == '%' {
+                    let n = chars.len();
+                    if n >= 2 && chars[n - 1].c == ' ' && chars[n - 2].c.is_ascii_digit() {
+                        chars.pop();
+                    }
                 }
                 chars.push(FoldedChar { c, start, end });
             }
@@ -250,7 +257,8 @@ impl Pattern {
                         Some(rest) if !literal && !rest.is_empty() => (true, rest),
                         _ => (false, w),
                     };
-                    let atoms = w.chars().map(|c| if c == '#' && !literal { Atom::Digits } else { Atom::Char(c) }).collect();
+                    let atoms =
+                        w.chars().map(|c| if c == '#' && !literal { Atom::Digits } else { Atom::Char(c) }).collect();
                     Word { atoms, prefix, suffix }
                 })
                 .collect();
@@ -402,7 +410,7 @@ fn match_atoms(chars: &[FoldedChar], atoms: &[Atom], at: usize) -> Option<usize>
 mod tests {
     use super::*;
 
-    fn find(pattern: &str, text: &str) -> Vec<&str> {
+    fn find<'a>(pattern: &str, text: &'a str) -> Vec<&'a str> {
         let folded = Folded::new(text);
         Pattern::new(pattern)
             .find_all(&folded)
