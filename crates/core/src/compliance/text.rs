@@ -291,7 +291,7 @@ impl Pattern {
         let chars = &text.chars;
         let mut i = 0;
         while i < chars.len() {
-            if let Some(end) = self.match_segments(chars, 0, i, i) {
+            if let Some(end) = self.match_segments(chars, 0, i) {
                 found.push((i, end));
                 i = end.max(i + 1);
             } else {
@@ -301,19 +301,19 @@ impl Pattern {
         found
     }
 
-    fn match_segments(&self, chars: &[FoldedChar], seg: usize, at: usize, origin: usize) -> Option<usize> {
+    fn match_segments(&self, chars: &[FoldedChar], seg: usize, at: usize) -> Option<usize> {
         let Some(segment) = self.segments.get(seg) else {
             return Some(at);
         };
         match segment {
             Segment::Words(words) => {
                 let end = match_words(chars, words, at)?;
-                self.match_segments(chars, seg + 1, end, origin)
+                self.match_segments(chars, seg + 1, end)
             }
             Segment::Gap => {
                 let mut j = at;
                 loop {
-                    if let Some(end) = self.match_segments(chars, seg + 1, j, origin) {
+                    if let Some(end) = self.match_segments(chars, seg + 1, j) {
                         return Some(end);
                     }
                     let fc = chars.get(j)?;
