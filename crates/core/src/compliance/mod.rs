@@ -75,6 +75,7 @@ use text::{Folded, Pattern};
 
 /// An outgoing message as it would be sent, with the facts the rules
 /// need.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draft {
     /// The channel it goes out on.
@@ -128,6 +129,7 @@ impl Draft {
 }
 
 /// An approved message template (WhatsApp).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateRef {
     /// The template's name at the provider.
@@ -137,6 +139,7 @@ pub struct TemplateRef {
 }
 
 /// What the rules need to know about an attached file.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentMeta {
     /// Declared MIME type.
@@ -170,6 +173,7 @@ impl From<&Attachment> for AttachmentMeta {
 }
 
 /// An account's own compliance settings.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AccountRules {
@@ -182,6 +186,7 @@ pub struct AccountRules {
 
 /// A phrase an account never wants sent, matched like the built-in phrase
 /// rules (case, accents and word boundaries) but taken literally.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountPhrase {
     /// The phrase.
@@ -191,6 +196,7 @@ pub struct AccountPhrase {
 }
 
 /// How serious a finding is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -201,6 +207,7 @@ pub enum Severity {
 }
 
 /// The outcome of a check.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -213,6 +220,7 @@ pub enum Verdict {
 }
 
 /// The language explanations are written in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lang {
@@ -234,6 +242,7 @@ impl Lang {
 
 /// A stable rule identifier. The API and the console use its string form
 /// (`amazon.external_link`) as the key to translate and filter by.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum RuleId {
     /// A link to a site other than Amazon or an allowed host.
@@ -365,6 +374,7 @@ impl fmt::Display for RuleId {
 }
 
 /// Where in the draft a finding is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Location {
@@ -382,6 +392,7 @@ pub enum Location {
 }
 
 /// The offending part of the subject or text.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     /// First byte (a character boundary).
@@ -402,6 +413,7 @@ impl Span {
 }
 
 /// One problem found in a draft.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The rule.
@@ -418,6 +430,7 @@ pub struct Finding {
 }
 
 /// The result of checking a draft.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// Allow, allow with warnings, or block.
