@@ -852,7 +852,8 @@ pub fn check_text(raw: &str, folded: &Folded, location: Location, account: &Acco
     for &(start, end) in &emails {
         push(RuleId::AmazonEmailAddress, start, end);
     }
-    for link in find_links(raw) {
+    let links = find_links(raw);
+    for link in &links {
         let inside_email = emails.iter().any(|&(s, e)| link.start < e && s < link.end);
         let allowed =
             is_amazon_host(&link.host) || account.allowed_link_hosts.iter().any(|h| host_matches(&link.host, h));
@@ -862,7 +863,8 @@ pub fn check_text(raw: &str, folded: &Folded, location: Location, account: &Acco
     }
     for (start, end) in find_phones(raw) {
         let inside_email = emails.iter().any(|&(s, e)| start < e && s < end);
-        if !inside_email {
+        let inside_link = links.iter().any(|l| start < l.end && l.start < end);
+        if !inside_email && !inside_link {
             push(RuleId::AmazonPhoneNumber, start, end);
         }
     }
