@@ -13,6 +13,7 @@ pub mod contacts;
 mod conversations;
 pub mod delivery;
 mod directory;
+pub mod email;
 mod error;
 pub mod housekeeping;
 mod inbox_cache;

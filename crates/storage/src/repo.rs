@@ -93,6 +93,9 @@ pub trait TeamRepo {
 pub trait InboxRepo {
     /// Creates an inbox.
     async fn create_inbox(&self, account: AccountId, new: NewInbox, now: DateTime<Utc>) -> StorageResult<Inbox>;
+    /// Every inbox of a channel, of all accounts (for the background
+    /// readers of mailboxes and other polled channels).
+    async fn inboxes_of_channel(&self, channel: ferry_core::inbox::ChannelKind) -> StorageResult<Vec<Inbox>>;
     /// Reads an inbox of the account.
     async fn get_inbox(&self, account: AccountId, id: InboxId) -> StorageResult<Option<Inbox>>;
     /// Reads an inbox by id alone: for webhooks, which learn the account
