@@ -31,6 +31,10 @@ pub struct ErrorDetail {
     /// The field at fault, when one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// With `compliance_blocked`: every rule the message breaks, where and
+    /// why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<ferry_core::compliance::Finding>>,
 }
 
 /// `POST /api/v1/auth/login`.

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ferry_api_types::{ErrorBody, ErrorDetail};
 use ferry_app::AppError;
+use ferry_core::compliance::Severity;
 
 /// An error answered to an HTTP client.
 #[derive(Debug)]
@@ -26,7 +27,9 @@ impl ApiError {
 }
 
 fn body(status: StatusCode, code: &str, message: String, field: Option<&str>) -> Response {
-    let b = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field: field.map(str::to_owned) } };
+    let b = ErrorBody {
+        error: ErrorDetail { code: code.to_owned(), message, field: field.map(str::to_owned), findings: None },
+    };
     (status, Json(b)).into_response()
 }
 
@@ -46,6 +49,23 @@ impl IntoResponse for ApiError {
             AppError::Unsupported(m) => body(StatusCode::CONFLICT, "not_supported", m.clone(), None),
             AppError::Upstream(m) => body(StatusCode::BAD_GATEWAY, "shop_error", m.clone(), None),
             AppError::Transition(t) => body(StatusCode::CONFLICT, "invalid_transition", t.to_string(), Some("status")),
+            AppError::Blocked(report) => {
+                let blocking: Vec<_> = report.findings.iter().filter(|f| f.severity == Severity::Block).collect();
+                let message = match blocking.first() {
+                    Some(f) if blocking.len() == 1 => f.explanation.clone(),
+                    Some(f) => format!("{} (and {} more)", f.explanation, blocking.len() - 1),
+                    None => e.to_string(),
+                };
+                let b = ErrorBody {
+                    error: ErrorDetail {
+                        code: "compliance_blocked".to_owned(),
+                        message,
+                        field: Some("content".to_owned()),
+                        findings: Some(report.findings.clone()),
+                    },
+                };
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(b)).into_response()
+            }
             AppError::Storage(_) | AppError::Internal(_) | AppError::Failed { .. } => {
                 tracing::error!(error = ?e, "request failed");
                 body(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side".to_owned(), None)

@@ -41,11 +41,20 @@ pub struct Background {
     pub detectors: bool,
     /// Delete old published events and finished jobs, hourly.
     pub housekeeping: bool,
+    /// Read the mailboxes of e-mail inboxes (IMAP, with IDLE).
+    pub mailboxes: bool,
 }
 
 impl Default for Background {
     fn default() -> Self {
-        Self { dispatcher: true, worker: true, snooze_timer: true, detectors: true, housekeeping: true }
+        Self {
+            dispatcher: true,
+            worker: true,
+            snooze_timer: true,
+            detectors: true,
+            housekeeping: true,
+            mailboxes: true,
+        }
     }
 }
 
@@ -87,6 +96,9 @@ impl Node {
             repeat(&self.app, Duration::from_secs(3600), "pruning old events and jobs", |app| async move {
                 app.housekeeping().await.map(drop)
             });
+        }
+        if bg.mailboxes {
+            tokio::spawn(self.app.clone().supervise_mailboxes(Duration::from_secs(30)));
         }
         if bg.detectors {
             let every = self

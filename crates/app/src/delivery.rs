@@ -29,7 +29,11 @@ impl Jobs {
             .user_agent(concat!("Ferry/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Self::with_outbounds(app, Outbounds::standard(http))
+        let mut outbounds = Outbounds::standard(http);
+        let email: Arc<dyn ferry_channels::Outbound> = Arc::new(crate::email::EmailOutbound::new(app.clone()));
+        outbounds.register(ferry_core::inbox::ChannelKind::Email, email.clone());
+        outbounds.register(ferry_core::inbox::ChannelKind::Amazon, email);
+        Self::with_outbounds(app, outbounds)
     }
 
     /// Handler for `app`, sending with `outbounds`.

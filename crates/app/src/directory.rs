@@ -62,6 +62,26 @@ fn check_config(channel: ChannelKind, config: &InboxConfig) -> AppResult<()> {
             return Err(AppError::invalid("callback_url", "only API inboxes have a callback URL"));
         }
     }
+    if channel == ChannelKind::Email {
+        let probe = Inbox {
+            id: ferry_core::InboxId(0),
+            account_id: ferry_core::AccountId(0),
+            name: String::new(),
+            channel,
+            config: config.clone(),
+            secret: String::new(),
+            created_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        };
+        let settings = crate::email::EmailSettings::of(&probe)?
+            .ok_or_else(|| AppError::invalid("config", "an e-mail inbox needs its settings under config.email"))?;
+        let valid = settings.address.split_once('@').is_some_and(|(u, d)| !u.is_empty() && d.contains('.'));
+        if !valid {
+            return Err(AppError::invalid("config", "config.email.address must be the inbox's e-mail address"));
+        }
+        if settings.folders.is_empty() || settings.folders.iter().any(|f| f.trim().is_empty()) {
+            return Err(AppError::invalid("config", "config.email.folders must name at least one folder"));
+        }
+    }
     Ok(())
 }
 

@@ -66,6 +66,10 @@ pub enum AppError {
         #[source]
         source: BoxError,
     },
+    /// The compliance gate refused an outgoing message; the report says
+    /// which rules and where.
+    #[error("the message breaks the channel's rules")]
+    Blocked(Box<ferry_core::compliance::Report>),
 }
 
 impl AppError {

@@ -12,17 +12,33 @@ use ferry_core::InboxId;
 use ferry_core::inbound::Inbound;
 use ferry_core::inbox::Inbox;
 use ferry_core::message::Attachment;
-use ferry_storage::{IntakeOptions, IntakeOutcome};
+use ferry_storage::{IntakeOptions, IntakeOutcome, Threading};
 
 impl App {
     /// Commits a parsed inbound message of `inbox`.
     #[tracing::instrument(skip_all, fields(inbox_id = %inbox.id))]
     pub async fn ingest(&self, inbox: &Inbox, inbound: Inbound) -> AppResult<IntakeOutcome> {
+        self.ingest_threaded(inbox, inbound, Threading::Latest, false).await
+    }
+
+    /// Commits a parsed inbound message of `inbox` into the conversation
+    /// `threading` finds; an `automatic` message (an out-of-office reply)
+    /// becomes an activity line that wakes nothing.
+    #[tracing::instrument(skip_all, fields(inbox_id = %inbox.id))]
+    pub async fn ingest_threaded(
+        &self,
+        inbox: &Inbox,
+        inbound: Inbound,
+        threading: Threading,
+        automatic: bool,
+    ) -> AppResult<IntakeOutcome> {
         let options = IntakeOptions {
-            bot_enabled: inbox.config.bot_enabled,
+            bot_enabled: inbox.config.bot_enabled && !automatic,
             reopen_window: self.config.reopen_window,
             now: self.clock.now(),
             bot_job: Some(ferry_jobs::JobKind::BOT_REPLY),
+            threading,
+            automatic,
         };
         let outcome = self.storage.ingest(inbound, options).await?;
         if !outcome.duplicate {

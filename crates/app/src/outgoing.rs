@@ -7,7 +7,6 @@
 use crate::{App, AppError, AppResult};
 use chrono::{DateTime, Utc};
 use ferry_core::AccountId;
-use ferry_core::compliance::{self, Verdict};
 use ferry_core::conversation::{Conversation, Transition};
 use ferry_core::inbox::{ChannelKind, Inbox};
 use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
@@ -38,10 +37,7 @@ impl App {
     pub async fn send_outgoing(&self, account: AccountId, out: OutgoingMessage<'_>) -> AppResult<PostedMessage> {
         let conv = out.conversation;
         let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
-        if let Verdict::Block { rule, reason } = compliance_check(inbox.channel, &out.parts) {
-            tracing::info!(rule, channel = %inbox.channel, "outgoing message blocked");
-            return Err(AppError::invalid("content", reason));
-        }
+        self.gate(account, &inbox, conv, &out.parts).await?;
         let now = self.clock.now();
         let (delivery, job) = delivery_plan(&inbox, now);
         let needs_job = job.is_some();
@@ -64,12 +60,6 @@ impl App {
         }
         Ok(posted)
     }
-}
-
-/// The compliance gate on the outgoing path: runs before anything is
-/// stored, for every sender.
-fn compliance_check(channel: ChannelKind, parts: &[ContentPart]) -> Verdict {
-    compliance::check_outgoing(channel, parts)
 }
 
 /// How an outgoing message of `inbox` is delivered: channels with an

@@ -217,6 +217,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         snooze_timer: false,
         detectors: false,
         housekeeping: false,
+        mailboxes: false,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

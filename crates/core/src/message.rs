@@ -152,6 +152,102 @@ pub enum ContentPart {
         /// The choices.
         buttons: Vec<Button>,
     },
+    /// The envelope of an e-mail: subject, people, thread ids, and the
+    /// sanitised HTML and full text beside the folded text part.
+    Email {
+        /// The header.
+        email: Box<EmailHeader>,
+    },
+}
+
+/// A name and e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailAddress {
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The address.
+    pub address: String,
+}
+
+/// What an e-mail says about itself beyond its text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailHeader {
+    /// Subject.
+    #[serde(default)]
+    pub subject: String,
+    /// Sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<MailAddress>,
+    /// Recipients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<MailAddress>,
+    /// Copies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<MailAddress>,
+    /// Blind copies (outgoing only; incoming mail does not show them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bcc: Vec<MailAddress>,
+    /// `Message-ID`, with angle brackets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// `In-Reply-To`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    /// `References`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+    /// Sanitised HTML body, for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// The whole text with quotes and signature, when the text part shows
+    /// it folded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_text: Option<String>,
+    /// An automatic message (out of office, auto-reply).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automatic: bool,
+    /// The Amazon order the message is about (`123-1234567-1234567`), for
+    /// mail through Amazon's buyer relay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amazon_order_id: Option<String>,
+}
+
+impl EmailHeader {
+    /// The subject without reply and forward prefixes (`Re:`, `AW:`,
+    /// `Fwd:`, `回复:` …), for threading and display.
+    pub fn base_subject(subject: &str) -> &str {
+        let mut s = subject.trim();
+        loop {
+            let lower = s.to_lowercase();
+            let cut = [
+                "re:",
+                "aw:",
+                "fw:",
+                "fwd:",
+                "wg:",
+                "tr:",
+                "rv:",
+                "sv:",
+                "vs:",
+                "回复:",
+                "回复：",
+                "答复:",
+                "转发:",
+                "re：",
+                "fw：",
+            ]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+            .map(|p| p.len());
+            match cut {
+                Some(n) if s.is_char_boundary(n) => s = s[n..].trim_start(),
+                _ => return s,
+            }
+        }
+    }
 }
 
 /// Delivery status of an outgoing message.

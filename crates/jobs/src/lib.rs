@@ -280,6 +280,8 @@ mod tests {
             reopen_window: Duration::days(7),
             now: at,
             bot_job: Some(JobKind::BOT_REPLY),
+            threading: ferry_storage::Threading::Latest,
+            automatic: false,
         };
         let conv = ferry_core::conversation::Conversation::opened_by_buyer(
             AccountId(1),

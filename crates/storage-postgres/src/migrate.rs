@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "audit_log", include_str!("../migrations/0007_audit_log.sql")),
     (8, "order_customers", include_str!("../migrations/0008_order_customers.sql")),
     (9, "foreign_key_indexes", include_str!("../migrations/0009_foreign_key_indexes.sql")),
+    (10, "channel_state", include_str!("../migrations/0010_channel_state.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

@@ -192,7 +192,14 @@ fn inbound(w: &World, ext: &str, handle: &str, text: &str) -> Inbound {
 }
 
 fn opts() -> IntakeOptions {
-    IntakeOptions { bot_enabled: false, reopen_window: Duration::days(7), now: conformance::t0(), bot_job: None }
+    IntakeOptions {
+        bot_enabled: false,
+        reopen_window: Duration::days(7),
+        now: conformance::t0(),
+        bot_job: None,
+        threading: Threading::Latest,
+        automatic: false,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,6 +49,8 @@ where
     shop_sync_state_resumes_per_resource(fresh().await).await;
     shop_connections_are_updated_within_their_account(fresh().await).await;
     audit_log_appends_filters_and_pages(fresh().await).await;
+    replies_thread_by_reference_and_automatic_mail_wakes_nothing(fresh().await).await;
+    channel_state_is_kept_per_inbox(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
 }
 
@@ -71,6 +73,87 @@ async fn snoozed_conversations_fall_due_in_order(s: Arc<dyn Storage>) {
     assert_eq!(due, vec![(w.account, ids[3]), (w.account, ids[1]), (w.account, ids[2])]);
     assert_eq!(s.due_snoozed(t0() + Duration::hours(5), 2).await.unwrap().len(), 2);
     assert!(s.due_snoozed(t0(), 10).await.unwrap().is_empty());
+}
+
+async fn replies_thread_by_reference_and_automatic_mail_wakes_nothing(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Threads").await;
+    let reply = |refs: &[&str], named: Option<ferry_core::ConversationId>| IntakeOptions {
+        threading: Threading::Reply { references: refs.iter().map(|r| (*r).to_owned()).collect(), conversation: named },
+        ..opts(t0())
+    };
+    // A first mail opens a conversation; a second without references opens
+    // another, even from the same buyer.
+    let first = s.ingest(inbound(&w, "<a1@x>", "ana", "Where is 1001?", t0()), reply(&[], None)).await.unwrap();
+    let other = s.ingest(inbound(&w, "<a2@x>", "ana", "New question", t0()), reply(&[], None)).await.unwrap();
+    assert!(first.new_conversation && other.new_conversation);
+    assert_ne!(first.conversation.id, other.conversation.id);
+
+    // The agent's reply is sent with its own id; the buyer's answer quoting
+    // it lands in the first conversation.
+    let sent = s
+        .post_message(
+            w.account,
+            NewMessage {
+                conversation_id: first.conversation.id,
+                kind: MessageKind::Outgoing,
+                sender: Sender::User(w.agent),
+                parts: vec![ContentPart::Text { text: "It left today".into() }],
+                delivery: Some(DeliveryStatus::Queued),
+                now: t0(),
+                transition: None,
+                job: None,
+                bot_state: None,
+                describe: None,
+            },
+        )
+        .await
+        .unwrap();
+    s.update_delivery(w.account, sent.message.id, DeliveryStatus::Sent, Some("<r1@shop>".into()), t0()).await.unwrap();
+    let found = s.find_sent_message(w.account, w.inbox, "<r1@shop>").await.unwrap().unwrap();
+    assert_eq!(found.id, sent.message.id);
+    assert!(s.find_sent_message(w.account, w.inbox, "<a1@x>").await.unwrap().is_none(), "incoming is not sent");
+    let answer =
+        s.ingest(inbound(&w, "<a3@x>", "ana", "Thanks!", t0()), reply(&["<zz@x>", "<r1@shop>"], None)).await.unwrap();
+    assert_eq!((answer.conversation.id, answer.new_conversation), (first.conversation.id, false));
+
+    // A named conversation counts only for its own buyer.
+    let named =
+        s.ingest(inbound(&w, "<a4@x>", "ana", "Token", t0()), reply(&[], Some(other.conversation.id))).await.unwrap();
+    assert_eq!(named.conversation.id, other.conversation.id);
+    let forged = s
+        .ingest(inbound(&w, "<b1@x>", "bob", "Forged token", t0()), reply(&[], Some(other.conversation.id)))
+        .await
+        .unwrap();
+    assert!(forged.new_conversation);
+    assert_ne!(forged.conversation.id, other.conversation.id);
+
+    // An out-of-office reply to a resolved conversation is kept as an
+    // activity line; the conversation stays resolved.
+    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() };
+    s.update_conversation(w.account, first.conversation.id, upd).await.unwrap();
+    let auto =
+        IntakeOptions { automatic: true, bot_enabled: true, bot_job: Some("bot_reply"), ..reply(&["<r1@shop>"], None) };
+    let ooo = s.ingest(inbound(&w, "<ooo@x>", "ana", "I am away", t0()), auto).await.unwrap();
+    assert_eq!((ooo.conversation.id, ooo.message.kind.clone()), (first.conversation.id, MessageKind::Activity));
+    let conv = s.get_conversation(w.account, first.conversation.id).await.unwrap().unwrap();
+    assert_eq!(conv.status, Status::Resolved);
+    assert!(s.claim_jobs(t0(), Duration::minutes(1), 10).await.unwrap().is_empty(), "no bot job");
+}
+
+async fn channel_state_is_kept_per_inbox(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Cursors").await;
+    let other = world(&*s, "Elsewhere").await;
+    assert_eq!(s.get_channel_state(w.account, w.inbox, "imap:INBOX").await.unwrap(), None);
+    let v1 = serde_json::json!({"uid_validity": 7, "last_uid": 3});
+    s.put_channel_state(w.account, w.inbox, "imap:INBOX", v1.clone(), t0()).await.unwrap();
+    let v2 = serde_json::json!({"uid_validity": 7, "last_uid": 9});
+    s.put_channel_state(w.account, w.inbox, "imap:INBOX", v2.clone(), t0()).await.unwrap();
+    assert_eq!(s.get_channel_state(w.account, w.inbox, "imap:INBOX").await.unwrap(), Some(v2));
+    assert_eq!(s.get_channel_state(w.account, w.inbox, "imap:Amazon").await.unwrap(), None);
+    // Another account can neither read nor write it.
+    assert_eq!(s.get_channel_state(other.account, w.inbox, "imap:INBOX").await.unwrap(), None);
+    let e = s.put_channel_state(other.account, w.inbox, "imap:INBOX", v1, t0()).await.unwrap_err();
+    assert!(matches!(e, StorageError::NotFound), "{e:?}");
 }
 
 struct World {
@@ -128,7 +211,14 @@ fn inbound(w: &World, ext: &str, handle: &str, text: &str, at: DateTime<Utc>) ->
 }
 
 fn opts(now: DateTime<Utc>) -> IntakeOptions {
-    IntakeOptions { bot_enabled: false, reopen_window: Duration::days(7), now, bot_job: None }
+    IntakeOptions {
+        bot_enabled: false,
+        reopen_window: Duration::days(7),
+        now,
+        bot_job: None,
+        threading: Threading::Latest,
+        automatic: false,
+    }
 }
 
 fn no_describe() -> Describe {

@@ -323,7 +323,14 @@ pub async fn detector_reads_stock_orders_and_demand(s: Arc<dyn Storage>) {
 
     // Demand: unresolved conversations with a recent buyer message naming
     // the SKU or the product (any case, LIKE wildcards taken literally).
-    let opts = |now| IntakeOptions { bot_enabled: false, reopen_window: Duration::days(7), now, bot_job: None };
+    let opts = |now| IntakeOptions {
+        bot_enabled: false,
+        reopen_window: Duration::days(7),
+        now,
+        bot_job: None,
+        threading: Threading::Latest,
+        automatic: false,
+    };
     let at = t0() - Duration::days(1);
     s.ingest(message(&w, "m1", "b1", "Is the DRESS-BLU-M back?", at), opts(at)).await.unwrap();
     s.ingest(message(&w, "m2", "b2", "When will the linen summer dress be back", at), opts(at)).await.unwrap();

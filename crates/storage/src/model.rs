@@ -282,7 +282,7 @@ pub struct PostedMessage {
 }
 
 /// How intake treats a buyer's message.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct IntakeOptions {
     /// New and reopened conversations start with the bot.
     pub bot_enabled: bool,
@@ -294,6 +294,31 @@ pub struct IntakeOptions {
     /// When the message leaves the conversation with the bot, enqueue a
     /// job of this kind (payload `{"message_id"}`) in the same transaction.
     pub bot_job: Option<&'static str>,
+    /// How the message finds its conversation.
+    pub threading: Threading,
+    /// An automatic message (an out-of-office reply): stored as an activity
+    /// line of its conversation; it never reopens it or wakes the bot.
+    pub automatic: bool,
+}
+
+/// How an inbound message finds its conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Threading {
+    /// The buyer's latest conversation in the inbox, while it continues
+    /// (chat channels).
+    #[default]
+    Latest,
+    /// The conversation of the newest message of the inbox whose channel id
+    /// is one of `references` (incoming or sent), else `conversation` when
+    /// it is the buyer's in this inbox, else a new conversation (e-mail).
+    Reply {
+        /// Channel ids the message answers (e-mail `In-Reply-To` and
+        /// `References`).
+        references: Vec<String>,
+        /// A conversation the message names itself (a token in the address
+        /// or subject).
+        conversation: Option<ferry_core::ConversationId>,
+    },
 }
 
 impl IntakeOptions {

@@ -93,6 +93,9 @@ pub trait TeamRepo {
 pub trait InboxRepo {
     /// Creates an inbox.
     async fn create_inbox(&self, account: AccountId, new: NewInbox, now: DateTime<Utc>) -> StorageResult<Inbox>;
+    /// Every inbox of a channel, of all accounts (for the background
+    /// readers of mailboxes and other polled channels).
+    async fn inboxes_of_channel(&self, channel: ferry_core::inbox::ChannelKind) -> StorageResult<Vec<Inbox>>;
     /// Reads an inbox of the account.
     async fn get_inbox(&self, account: AccountId, id: InboxId) -> StorageResult<Option<Inbox>>;
     /// Reads an inbox by id alone: for webhooks, which learn the account
@@ -169,6 +172,15 @@ pub trait ConversationRepo {
 pub trait MessageRepo {
     /// Reads a message.
     async fn get_message(&self, account: AccountId, id: MessageId) -> StorageResult<Option<Message>>;
+    /// The newest outgoing message of the inbox the channel knows by
+    /// `external_id` (a sent e-mail's Message-ID), for bounces and status
+    /// reports.
+    async fn find_sent_message(
+        &self,
+        account: AccountId,
+        inbox: InboxId,
+        external_id: &str,
+    ) -> StorageResult<Option<Message>>;
     /// Up to `limit` messages of a conversation before `before` (all when
     /// `None`), oldest first.
     async fn list_messages(
@@ -395,6 +407,28 @@ pub trait AuditRepo {
     async fn list_audit(&self, account: AccountId, query: AuditQuery) -> StorageResult<Vec<AuditEntry>>;
 }
 
+/// What channels remember per inbox between runs (cursors, offsets).
+#[async_trait]
+pub trait ChannelStateRepo {
+    /// The value under `key` for the inbox.
+    async fn get_channel_state(
+        &self,
+        account: AccountId,
+        inbox: InboxId,
+        key: &str,
+    ) -> StorageResult<Option<serde_json::Value>>;
+    /// Stores the value under `key` (`NotFound` for an inbox of another
+    /// account).
+    async fn put_channel_state(
+        &self,
+        account: AccountId,
+        inbox: InboxId,
+        key: &str,
+        value: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Storage:
@@ -412,6 +446,7 @@ pub trait Storage:
     + BotRepo
     + CommerceRepo
     + AuditRepo
+    + ChannelStateRepo
     + crate::alerts::AlertRepo
     + Send
     + Sync

@@ -154,6 +154,7 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
         snooze_timer: false,
         detectors: false,
         housekeeping: false,
+        mailboxes: false,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

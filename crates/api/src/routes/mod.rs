@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bot;
 pub mod canned;
 pub mod commerce;
+pub mod compliance;
 pub mod contacts;
 pub mod conversations;
 pub mod meta;
@@ -69,5 +70,6 @@ pub fn routes() -> Router<ApiState> {
         .merge(order_actions::routes())
         .merge(shop_import::routes())
         .merge(alerts::routes())
+        .merge(compliance::routes())
         .fallback(crate::assets::fallback)
 }

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use ferry_api_types::{ErrorBody, WebhookAck};
+use ferry_app::email::MailOutcome;
 use ferry_app::intake::WebhookRequest;
 use ferry_core::InboxId;
 
@@ -67,6 +68,24 @@ async fn receive(
     let headers: Vec<(&str, &str)> =
         headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
     let request = WebhookRequest { headers: &headers, body: &body };
+    if matches!(channel, "email" | "amazon") {
+        // A raw RFC 5322 message; a bounce answers with the message it
+        // returns (ids 0 when Ferry did not send it).
+        return match s.app.ingest_email_webhook(InboxId(inbox_id), &request).await? {
+            MailOutcome::Stored(out) => Ok(Json(WebhookAck {
+                message_id: out.message.id.0,
+                conversation_id: out.conversation.id.0,
+                contact_id: out.conversation.contact_id.0,
+                duplicate: out.duplicate,
+            })),
+            MailOutcome::Bounced { message } => Ok(Json(WebhookAck {
+                message_id: message.as_ref().map_or(0, |m| m.id.0),
+                conversation_id: message.as_ref().map_or(0, |m| m.conversation_id.0),
+                contact_id: 0,
+                duplicate: false,
+            })),
+        };
+    }
     let out = s.app.ingest_webhook(channel, InboxId(inbox_id), &request).await?;
     Ok(Json(WebhookAck {
         message_id: out.message.id.0,

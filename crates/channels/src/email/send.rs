@@ -243,11 +243,11 @@ fn classify(e: lettre::transport::smtp::Error) -> SmtpError {
 }
 
 /// Sends `email`; on success returns the `Message-ID` the server accepted
-/// (with angle brackets).
+/// (without angle brackets, as parsed mail gives them).
 pub async fn send(settings: &SmtpSettings, email: &OutgoingEmail) -> Result<String, SmtpError> {
     let message = compose(email)?;
     transport(settings)?.send(message).await.map_err(classify)?;
-    Ok(bracket(&email.message_id))
+    Ok(email.message_id.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
 }
 
 /// Connects (and logs in when configured) without sending, saying exactly

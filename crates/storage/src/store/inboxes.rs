@@ -56,6 +56,16 @@ impl<B: Backend> InboxRepo for B {
         .await
     }
 
+    async fn inboxes_of_channel(&self, channel: ferry_core::inbox::ChannelKind) -> StorageResult<Vec<Inbox>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let sql = format!("SELECT {INBOX_COLS} FROM inboxes WHERE channel = $1 ORDER BY id");
+                db.rows(&sql, args![channel.as_str()]).await?.iter().map(inbox).collect()
+            })
+        })
+        .await
+    }
+
     async fn get_inbox(&self, account: AccountId, id: InboxId) -> StorageResult<Option<Inbox>> {
         self.read(move |db| Box::pin(inbox_by_id(db, Some(account), id, Lock::None))).await
     }

@@ -12,7 +12,7 @@ use super::conversations::{CONV_COLS, conversation, get_conversation, insert_con
 use super::messages::{MSG_COLS, insert_message, message};
 use super::outbox::append_event;
 use crate::args;
-use crate::db::{Backend, Db, Lock, lock_key};
+use crate::db::{Arg, Backend, Db, Lock, lock_key};
 use crate::error::{StorageError, StorageResult};
 use crate::model::*;
 use crate::repo::IntakeRepo;
@@ -22,7 +22,7 @@ use ferry_core::conversation::{Conversation, Transition, continues};
 use ferry_core::event::Event;
 use ferry_core::inbound::Inbound;
 use ferry_core::message::{Message, MessageKind, Sender};
-use ferry_core::{ContactId, MessageId};
+use ferry_core::{AccountId, ContactId, ConversationId, InboxId, MessageId};
 
 /// The primary e-mail and phone among identities.
 pub(super) fn primary_contacts(identities: &[Identity]) -> (Option<String>, Option<String>) {
@@ -115,14 +115,23 @@ async fn ingest<D: Db>(db: &mut D, inbound: Inbound, opt: IntakeOptions) -> Stor
 
     let (contact_id, new_contact) = resolve_contact(db, &inbound, now).await?;
 
-    let sql = format!(
-        "SELECT {CONV_COLS} FROM conversations WHERE account_id = $1 AND contact_id = $2 AND inbox_id = $3 \
-         ORDER BY id DESC LIMIT 1{}",
-        db.lock(Lock::Update)
-    );
-    let latest = db.row(&sql, args![account.0, contact_id.0, inbox.0]).await?;
-    let latest = latest.as_ref().map(conversation).transpose()?;
-    let (conversation, new_conversation, changes) = match latest {
+    let candidate = match &opt.threading {
+        Threading::Latest => {
+            let sql = format!(
+                "SELECT {CONV_COLS} FROM conversations WHERE account_id = $1 AND contact_id = $2 AND inbox_id = $3 \
+                 ORDER BY id DESC LIMIT 1{}",
+                db.lock(Lock::Update)
+            );
+            let latest = db.row(&sql, args![account.0, contact_id.0, inbox.0]).await?;
+            latest.as_ref().map(conversation).transpose()?
+        }
+        Threading::Reply { references, conversation: named } => {
+            thread_of(db, account, inbox, contact_id, references, *named).await?
+        }
+    };
+    let (conversation, new_conversation, changes) = match candidate {
+        // An automatic reply joins the thread it answers whatever its state.
+        Some(conv) if opt.automatic => (conv, false, Vec::new()),
         Some(mut conv) if continues(&conv, now, opt.reopen_window) => {
             let changes =
                 conv.apply(Transition::BuyerMessage { at: inbound.sent_at, bot_enabled: opt.bot_enabled }, now)?;
@@ -143,7 +152,7 @@ async fn ingest<D: Db>(db: &mut D, inbound: Inbound, opt: IntakeOptions) -> Stor
         account_id: account,
         inbox_id: inbox,
         conversation_id: conversation.id,
-        kind: MessageKind::Incoming,
+        kind: if opt.automatic { MessageKind::Activity } else { MessageKind::Incoming },
         sender: Sender::Contact(contact_id),
         parts: inbound.parts,
         external_id: Some(inbound.external_id),
@@ -152,7 +161,9 @@ async fn ingest<D: Db>(db: &mut D, inbound: Inbound, opt: IntakeOptions) -> Stor
         created_at: now,
     };
     insert_message(db, &mut message).await?;
-    if let Some(job) = opt.bot_job_for(&message, &conversation) {
+    if opt.automatic {
+        // Recorded, but nothing to answer: no bot, no reopening.
+    } else if let Some(job) = opt.bot_job_for(&message, &conversation) {
         super::jobs::insert_job(db, &job, now).await?;
     }
     let event = Event::MessageReceived {
@@ -164,6 +175,41 @@ async fn ingest<D: Db>(db: &mut D, inbound: Inbound, opt: IntakeOptions) -> Stor
     };
     append_event(db, account, &event, now).await?;
     Ok(IntakeOutcome { message, conversation, duplicate: false, new_contact, new_conversation })
+}
+
+/// The conversation a reply belongs to: the newest message of the inbox
+/// among `references` (the buyer's or one sent to them), else the named
+/// conversation when it is the buyer's in this inbox. Locked for update.
+async fn thread_of<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    inbox: InboxId,
+    contact: ContactId,
+    references: &[String],
+    named: Option<ConversationId>,
+) -> StorageResult<Option<Conversation>> {
+    let mut found = None;
+    if !references.is_empty() {
+        let sql = format!(
+            "SELECT conversation_id FROM messages WHERE account_id = $1 AND inbox_id = $2 \
+             AND kind IN ('incoming', 'outgoing') AND external_id IN (SELECT value FROM {}) \
+             ORDER BY id DESC LIMIT 1",
+            db.list("$3")
+        );
+        let refs: Vec<String> = references.iter().take(100).cloned().collect();
+        if let Some(r) = db.row(&sql, args![account.0, inbox.0, Arg::Texts(refs)]).await? {
+            found = Some(ConversationId(r.int(0)?));
+        }
+    }
+    let id = match (found, named) {
+        (Some(id), _) => id,
+        (None, Some(named)) => named,
+        (None, None) => return Ok(None),
+    };
+    let Some(conv) = get_conversation(db, account, id, Lock::Update).await? else { return Ok(None) };
+    // A token names a conversation; only the buyer's own in this inbox
+    // counts, so a forged token cannot post into someone else's thread.
+    Ok((conv.inbox_id == inbox && (found.is_some() || conv.contact_id == contact)).then_some(conv))
 }
 
 #[async_trait]

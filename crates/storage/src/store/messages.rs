@@ -105,6 +105,25 @@ impl<B: Backend> MessageRepo for B {
         self.read(move |db| Box::pin(get_message(db, account, id, Lock::None))).await
     }
 
+    async fn find_sent_message(
+        &self,
+        account: AccountId,
+        inbox: ferry_core::InboxId,
+        external_id: &str,
+    ) -> StorageResult<Option<Message>> {
+        let external_id = external_id.to_owned();
+        self.read(move |db| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT {MSG_COLS} FROM messages WHERE account_id = $1 AND inbox_id = $2 AND external_id = $3 \
+                     AND kind = 'outgoing' ORDER BY id DESC LIMIT 1"
+                );
+                db.row(&sql, args![account.0, inbox.0, external_id]).await?.as_ref().map(message).transpose()
+            })
+        })
+        .await
+    }
+
     async fn list_messages(
         &self,
         account: AccountId,

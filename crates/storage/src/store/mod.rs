@@ -7,6 +7,7 @@ mod alerts;
 mod audit;
 mod bot;
 mod canned;
+mod channel_state;
 mod commerce;
 mod contacts;
 mod conversations;

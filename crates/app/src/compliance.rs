@@ -1,0 +1,133 @@
+//! The compliance gate as the use cases see it: which channel's rules a
+//! conversation's messages answer to (an e-mail to an Amazon buyer's relay
+//! address answers to Amazon's), the draft the pure engine in
+//! `ferry_core::compliance` checks, and the check agents run while typing.
+
+use crate::auth::Actor;
+use crate::email::EmailSettings;
+use crate::{App, AppError, AppResult};
+use ferry_core::compliance::{self, AccountRules, AttachmentMeta, Draft, Lang, Report};
+use ferry_core::contact::IdentityKind;
+use ferry_core::conversation::Conversation;
+use ferry_core::inbox::{ChannelKind, Inbox};
+use ferry_core::message::{ContentPart, text_of};
+use ferry_core::{AccountId, ConversationId};
+
+/// What an agent asks the gate about before sending.
+#[derive(Debug, Clone, Default)]
+pub struct ComplianceQuery {
+    /// The conversation it would go to (its channel, window and order).
+    pub conversation: Option<ConversationId>,
+    /// Or a channel to check against without a conversation.
+    pub channel: Option<ChannelKind>,
+    /// The text.
+    pub text: String,
+    /// The e-mail subject, if any.
+    pub subject: Option<String>,
+    /// The files it would carry.
+    pub attachments: Vec<AttachmentMeta>,
+    /// Sent without a buyer's message to answer (a notice, a campaign).
+    pub proactive: bool,
+}
+
+impl App {
+    /// The channel whose rules apply to messages of a conversation in
+    /// `inbox`: Amazon for Amazon inboxes, e-mail inboxes marked as Amazon's
+    /// relay, and buyers known by their Amazon relay address; else the
+    /// inbox's own channel.
+    pub(crate) async fn rules_channel(&self, inbox: &Inbox, conv: &Conversation) -> AppResult<ChannelKind> {
+        match inbox.channel {
+            ChannelKind::Amazon => Ok(ChannelKind::Amazon),
+            ChannelKind::Email => {
+                if EmailSettings::of(inbox).ok().flatten().is_some_and(|s| s.amazon) {
+                    return Ok(ChannelKind::Amazon);
+                }
+                let contact = self.storage.get_contact(inbox.account_id, conv.contact_id).await?;
+                let amazon = contact.is_some_and(|c| c.identities.iter().any(|i| i.kind == IdentityKind::Amazon));
+                Ok(if amazon { ChannelKind::Amazon } else { ChannelKind::Email })
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// The draft of a message with `parts` to `conv`.
+    pub(crate) async fn draft_for(
+        &self,
+        inbox: &Inbox,
+        conv: &Conversation,
+        parts: &[ContentPart],
+        proactive: bool,
+    ) -> AppResult<Draft> {
+        let channel = self.rules_channel(inbox, conv).await?;
+        let mut draft = Draft::new(channel, text_of(parts));
+        draft.attachments = parts
+            .iter()
+            .filter_map(|p| match p {
+                ContentPart::Image { attachment }
+                | ContentPart::File { attachment }
+                | ContentPart::Audio { attachment } => Some(AttachmentMeta::from(attachment)),
+                _ => None,
+            })
+            .collect();
+        draft.subject = parts.iter().find_map(|p| match p {
+            ContentPart::Email { email } if !email.subject.is_empty() => Some(email.subject.clone()),
+            _ => None,
+        });
+        draft.proactive = proactive;
+        draft.last_buyer_message_at = conv.last_buyer_message_at;
+        Ok(draft)
+    }
+
+    /// Runs the gate on a message about to be stored; a block is
+    /// [`AppError::Blocked`] with the whole report.
+    pub(crate) async fn gate(
+        &self,
+        account: AccountId,
+        inbox: &Inbox,
+        conv: &Conversation,
+        parts: &[ContentPart],
+    ) -> AppResult<Report> {
+        let draft = self.draft_for(inbox, conv, parts, false).await?;
+        let lang = self.account_lang(account).await?;
+        let report = compliance::check(&draft, &AccountRules::default(), self.clock.now(), lang);
+        if report.is_blocked() {
+            tracing::info!(channel = %draft.channel, findings = report.findings.len(), "outgoing message blocked");
+            return Err(AppError::Blocked(Box::new(report)));
+        }
+        Ok(report)
+    }
+
+    async fn account_lang(&self, account: AccountId) -> AppResult<Lang> {
+        let a = self.storage.get_account(account).await?;
+        Ok(a.map_or(Lang::En, |a| Lang::from_tag(&a.default_language)))
+    }
+
+    /// What the gate would say about a message, for the composer: the
+    /// findings with their spans, explained in the agent's language.
+    pub async fn check_compliance(&self, actor: &Actor, account: AccountId, q: ComplianceQuery) -> AppResult<Report> {
+        actor.in_account(account)?;
+        let mut draft = match q.conversation {
+            Some(id) => {
+                let conv =
+                    self.storage.get_conversation(account, id).await?.ok_or(AppError::NotFound("conversation"))?;
+                let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+                self.draft_for(&inbox, &conv, &[], q.proactive).await?
+            }
+            None => {
+                let channel = q.channel.ok_or_else(|| {
+                    AppError::invalid("channel", "give a conversation_id or a channel to check against")
+                })?;
+                Draft::new(channel, String::new())
+            }
+        };
+        draft.text = q.text;
+        draft.subject = q.subject.or(draft.subject);
+        draft.attachments = q.attachments;
+        draft.proactive = q.proactive;
+        let lang = match actor.user.languages.first() {
+            Some(tag) => Lang::from_tag(tag),
+            None => self.account_lang(account).await?,
+        };
+        Ok(compliance::check(&draft, &AccountRules::default(), self.clock.now(), lang))
+    }
+}
