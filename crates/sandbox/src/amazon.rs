@@ -448,8 +448,7 @@ fn answer(s: &Shared, r: &Route, operation: &str, query: &str, headers: &HeaderM
             }
             if let Some(list) = req.get("attachments") {
                 let ok = list.as_array().is_some_and(|a| {
-                    a.len() <= 5
-                        && a.iter().all(|x| x["uploadDestinationId"].is_string() && x["fileName"].is_string())
+                    a.len() <= 5 && a.iter().all(|x| x["uploadDestinationId"].is_string() && x["fileName"].is_string())
                 });
                 if !ok {
                     return invalid("attachments: at most 5, each with uploadDestinationId and fileName.");
@@ -532,7 +531,11 @@ fn token(s: &Shared, body: &[u8]) -> Response {
         return lwa(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
     }
     if get("refresh_token") != s.opts.refresh_token {
-        return lwa(StatusCode::BAD_REQUEST, "invalid_grant", "The request has an invalid grant parameter : refresh_token");
+        return lwa(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "The request has an invalid grant parameter : refresh_token",
+        );
     }
     let n = s.issued.fetch_add(1, Ordering::SeqCst) + 1;
     let access = format!("Atza|sandbox-access-token-{n}");

@@ -448,6 +448,7 @@ pub trait Storage:
     + AuditRepo
     + ChannelStateRepo
     + crate::alerts::AlertRepo
+    + crate::amazon::AmazonRepo
     + Send
     + Sync
 {

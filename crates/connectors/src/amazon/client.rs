@@ -278,8 +278,7 @@ impl AmazonClient {
                 Ok((status, _)) if status.is_server_error() => format!("HTTP {}", status.as_u16()),
                 Ok((status, v)) => {
                     let (code, message) = first_error(&v);
-                    let message =
-                        if message.is_empty() { format!("HTTP {}", status.as_u16()) } else { message };
+                    let message = if message.is_empty() { format!("HTTP {}", status.as_u16()) } else { message };
                     return Err(AmazonError::Refused { status: status.as_u16(), code, message });
                 }
                 Err(e) => {
@@ -298,7 +297,8 @@ impl AmazonClient {
     }
 
     fn order_path(prefix: &str, order: &str, tail: &str) -> Result<String, AmazonError> {
-        let ok = !order.is_empty() && order.len() <= 64 && order.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let ok =
+            !order.is_empty() && order.len() <= 64 && order.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
             return Err(AmazonError::Refused {
                 status: 400,
@@ -348,7 +348,8 @@ impl AmazonClient {
     /// Asks Amazon to request a product review and seller feedback from
     /// the buyer.
     pub async fn request_review(&self, order: &str) -> Result<(), AmazonError> {
-        let path = Self::order_path("/solicitations/v1/orders", order, "/solicitations/productReviewAndSellerFeedback")?;
+        let path =
+            Self::order_path("/solicitations/v1/orders", order, "/solicitations/productReviewAndSellerFeedback")?;
         self.call(Method::POST, "createProductReviewAndSellerFeedbackSolicitation", &path, Some(&json!({})))
             .await
             .map(drop)

@@ -101,7 +101,11 @@ impl AmazonSettings {
             return Err(SettingsError::Incomplete);
         };
         let credentials: Credentials = serde_json::from_str(doc).map_err(|_| SettingsError::Incomplete)?;
-        Ok(Self { endpoint: endpoint.trim_end_matches('/').to_owned(), marketplace_id: c.shop_domain.clone(), credentials })
+        Ok(Self {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            marketplace_id: c.shop_domain.clone(),
+            credentials,
+        })
     }
 
     /// The credentials as stored in a connection's `access_token`.
