@@ -52,6 +52,41 @@ impl World {
             .await
     }
 
+    /// A buyer's mail about the order, as Amazon's relay delivers it; the
+    /// conversation's id.
+    async fn buyer_mail(&self) -> i64 {
+        use ferry_core::contact::{Identity, IdentityKind};
+        use ferry_core::inbound::{Inbound, InboundSender};
+        use ferry_core::message::{ContentPart, EmailHeader};
+        let inbox = self.app.app.storage.get_inbox(self.t.account, self.t.inbox).await.unwrap().unwrap();
+        let header = EmailHeader {
+            subject: format!("Inquiry from Amazon customer (Order: {ORDER})"),
+            amazon_order_id: Some(ORDER.to_owned()),
+            ..EmailHeader::default()
+        };
+        let inbound = Inbound {
+            account_id: self.t.account,
+            inbox_id: self.t.inbox,
+            external_id: "<relay-1@marketplace.amazon.com>".into(),
+            sender: InboundSender {
+                identity: Identity {
+                    kind: IdentityKind::Email,
+                    value: "x7k2@marketplace.amazon.com".into(),
+                    inbox_id: None,
+                },
+                extra_identities: Vec::new(),
+                name: Some("Jo".into()),
+                language: None,
+            },
+            parts: vec![
+                ContentPart::Text { text: "Where is my mug?".into() },
+                ContentPart::Email { email: Box::new(header) },
+            ],
+            sent_at: self.app.app.clock.now(),
+        };
+        self.app.app.ingest(&inbox, inbound).await.unwrap().conversation.id.0
+    }
+
     async fn notify(&self, body: &Value, secret: &str) -> Answer {
         let bytes = serde_json::to_vec(body).unwrap();
         let sig = ferry_core::signature::sign(secret.as_bytes(), &bytes);
@@ -134,7 +169,8 @@ async fn access_tokens_are_cached_until_they_expire(b: Backend) {
     let Some(w) = world(b).await else { return };
     let actions = w.app.get(&w.order_path("/actions"), &w.t.agent_token).await;
     assert_eq!(actions.status, StatusCode::OK, "{:?}", actions.json);
-    let allowed = |name: &str| actions.json.as_array().unwrap().iter().any(|a| a["action"] == name && a["allowed"] == true);
+    let allowed =
+        |name: &str| actions.json.as_array().unwrap().iter().any(|a| a["action"] == name && a["allowed"] == true);
     assert!(allowed("unexpectedProblem") && allowed("invoice"), "{:?}", actions.json);
     // Not delivered long enough for a review yet.
     assert!(!allowed("review"));
@@ -185,9 +221,14 @@ async fn refusals_carry_amazons_message_and_blocked_texts_never_leave(b: Backend
     w.amazon.refuse(ORDER, "confirmDeliveryDetails", "Delivery details were already confirmed for this order.");
     let r = w.send("confirmDeliveryDetails", "Can you confirm the delivery address?").await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{:?}", r.json);
-    assert_eq!(r.json["error"]["message"], "Amazon refused it: Delivery details were already confirmed for this order.");
+    assert_eq!(
+        r.json["error"]["message"],
+        "Amazon refused it: Delivery details were already confirmed for this order."
+    );
 
-    let blocked = w.send("unexpectedProblem", "Sorry! Write to me at help@myshop.example or see https://myshop.example/faq").await;
+    let blocked = w
+        .send("unexpectedProblem", "Sorry! Write to me at help@myshop.example or see https://myshop.example/faq")
+        .await;
     assert_eq!(blocked.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", blocked.json);
     assert_eq!(blocked.code(), "compliance_blocked");
     let rules: Vec<&str> =
@@ -213,9 +254,11 @@ async fn refusals_carry_amazons_message_and_blocked_texts_never_leave(b: Backend
     // Every attempt is audited, with why it failed.
     let audit = w.app.get(&format!("/api/v1/accounts/{}/audit_log", w.t.account), &w.t.owner_token).await;
     assert_eq!(audit.status, StatusCode::OK, "{:?}", audit.json);
-    let entries: Vec<&Value> = audit.json.as_array().map(|a| a.iter().collect()).unwrap_or_else(|| {
-        audit.json["entries"].as_array().map(|a| a.iter().collect()).unwrap_or_default()
-    });
+    let entries: Vec<&Value> = audit
+        .json
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_else(|| audit.json["entries"].as_array().map(|a| a.iter().collect()).unwrap_or_default());
     let amazon: Vec<&&Value> = entries.iter().filter(|e| e["action"] == "amazon.send_message").collect();
     assert!(amazon.len() >= 2, "{:?}", audit.json);
     assert!(amazon.iter().all(|e| e["outcome"] == "failed"));
@@ -227,6 +270,8 @@ async fn reviews_are_requested_once_within_their_window(b: Backend) {
     let shipped = w.notify(&order_change("n-ship", "Shipped", t0() + Duration::days(1), delivered), SECRET).await;
     assert_eq!(shipped.status, StatusCode::OK, "{:?}", shipped.json);
     let review = w.order_path("/review");
+    // The buyer wrote about the order through Amazon's relay.
+    let conversation = w.buyer_mail().await;
 
     // Three days after delivery: refused here, Amazon is not asked.
     w.clock.advance(Duration::days(5));
@@ -240,6 +285,16 @@ async fn reviews_are_requested_once_within_their_window(b: Backend) {
     let sent = w.app.post(&review, &w.t.agent_token, json!({})).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.json);
     assert_eq!(w.amazon.calls_of("createProductReviewAndSellerFeedbackSolicitation").len(), 1);
+    assert_eq!(sent.json["conversation_id"], conversation, "{:?}", sent.json);
+    let messages = w
+        .app
+        .get(&format!("/api/v1/accounts/{}/conversations/{conversation}/messages", w.t.account), &w.t.agent_token)
+        .await;
+    assert!(
+        messages.json.to_string().contains(&format!("asked Amazon to request a review for order {ORDER}")),
+        "{:?}",
+        messages.json
+    );
 
     // Never twice.
     let again = w.app.post(&review, &w.t.agent_token, json!({})).await;
@@ -270,7 +325,12 @@ async fn order_change_notifications_are_idempotent_and_newest_wins(b: Backend) {
     assert!(shipped.json["changed"].as_u64().unwrap() >= 1, "{:?}", shipped.json);
     // An older change arriving late changes nothing.
     let late = w.notify(&order_change("n-2", "Unshipped", t0() + Duration::hours(5), delivery), SECRET).await;
-    assert_eq!((late.json["duplicate"].clone(), late.json["changed"].clone()), (json!(false), json!(0)), "{:?}", late.json);
+    assert_eq!(
+        (late.json["duplicate"].clone(), late.json["changed"].clone()),
+        (json!(false), json!(0)),
+        "{:?}",
+        late.json
+    );
 
     let found = w.app.get(&format!("/api/v1/accounts/{}/orders?q={ORDER}", w.t.account), &w.t.agent_token).await;
     assert_eq!(found.status, StatusCode::OK);

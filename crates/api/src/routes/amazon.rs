@@ -152,7 +152,10 @@ pub struct AmazonSentView {
 
 impl From<AmazonSent> for AmazonSentView {
     fn from(s: AmazonSent) -> Self {
-        Self { conversation_id: s.conversation_id.map(|c| c.0), warnings: s.report.map(|r| r.findings).unwrap_or_default() }
+        Self {
+            conversation_id: s.conversation_id.map(|c| c.0),
+            warnings: s.report.map(|r| r.findings).unwrap_or_default(),
+        }
     }
 }
 
