@@ -230,7 +230,8 @@ impl App {
                     }
                 }
                 if cursor != Some(batch.cursor) {
-                    let value = serde_json::to_value(batch.cursor).map_err(|e| AppError::Internal(e.to_string()))?;
+                    let value = serde_json::to_value(batch.cursor)
+                        .map_err(|e| AppError::internal("saving the mailbox cursor", e))?;
                     self.storage.put_channel_state(inbox.account_id, inbox.id, &key, value, self.clock.now()).await?;
                 }
                 if !batch.more {

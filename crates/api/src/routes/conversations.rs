@@ -277,7 +277,12 @@ pub async fn get_attachment(
     AppPath((account, key)): AppPath<(i64, String)>,
 ) -> Result<Response, ApiError> {
     a.in_account(AccountId(account))?;
-    let found = s.app.attachments.get(AccountId(account), &key).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    let found = s
+        .app
+        .attachments
+        .get(AccountId(account), &key)
+        .await
+        .map_err(|e| AppError::internal("reading an attachment", e))?;
     let (bytes, ct) = found.ok_or(AppError::NotFound("attachment"))?;
     Ok(crate::files::file_response(bytes, &ct))
 }
