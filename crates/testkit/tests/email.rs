@@ -436,6 +436,33 @@ mod end_to_end {
             .await;
         assert_ne!(check.json["verdict"], "block", "plain e-mail has no Amazon rules: {:?}", check.json);
 
+        // The account's own words are refused on every channel, once set by
+        // an owner (agents may not change them).
+        let rules = format!("/api/v1/accounts/{}/compliance/rules", t.account);
+        let words = json!({"phrases": [{"phrase": "Sonderangebot", "severity": "block"}], "allowed_link_hosts": ["https://17track.net/"]});
+        assert_eq!(
+            app.call(reqwest::Method::PUT, &rules, Some(&t.agent_token), Some(words.clone())).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let r = app.call(reqwest::Method::PUT, &rules, Some(&t.owner_token), Some(words)).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        assert_eq!(r.json["allowed_link_hosts"], json!(["17track.net"]));
+        assert_eq!(app.get(&rules, &t.agent_token).await.json["phrases"][0]["phrase"], "Sonderangebot");
+        let r = app.post(&path, &t.agent_token, json!({"content": "Ein Sonderangebot nur für Sie."})).await;
+        assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "compliance_blocked"));
+        assert!(r.json["error"]["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "account.phrase"));
+        // A carrier host the account allows may be linked.
+        let check = app
+            .post(&format!("/api/v1/accounts/{}/compliance/check", t.account), &t.agent_token,
+                json!({"conversation_id": out.conversation.id, "text": "Sendungsverfolgung: https://t.17track.net/de#nums=LX123"}))
+            .await;
+        assert_eq!(check.json["verdict"], "allow", "{:?}", check.json);
+        let bad = json!({"phrases": [{"phrase": " ", "severity": "warn"}]});
+        assert_eq!(
+            app.call(reqwest::Method::PUT, &rules, Some(&t.owner_token), Some(bad)).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+
         // A clean reply goes to the buyer's relay address.
         let r =
             app.post(&path, &t.agent_token, json!({"content": "Ihr Paket ist unterwegs und kommt morgen an."})).await;
