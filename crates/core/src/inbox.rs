@@ -146,9 +146,7 @@ impl InboxConfig {
         if let Some(email) = out.extra.get_mut("email").and_then(|v| v.as_object_mut()) {
             for section in PASSWORD_SECTIONS {
                 if let Some(server) = email.get_mut(section).and_then(|v| v.as_object_mut()) {
-                    let set = server
-                        .remove("password")
-                        .is_some_and(|p| p.as_str().is_some_and(|p| !p.is_empty()));
+                    let set = server.remove("password").is_some_and(|p| p.as_str().is_some_and(|p| !p.is_empty()));
                     server.insert("password_set".into(), serde_json::Value::Bool(set));
                 }
             }
