@@ -679,6 +679,43 @@ pub struct CreateMessage {
     /// A private note for agents instead of a reply.
     #[serde(default)]
     pub private: bool,
+    /// For e-mail conversations: recipients and subject of the reply.
+    #[serde(default)]
+    pub email: Option<ReplyEmail>,
+}
+
+/// Recipients and subject of an e-mail reply. Without `to`, the reply goes
+/// to the buyer; `reply_all` copies everyone the buyer's last mail went to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyEmail {
+    /// Recipients instead of the buyer.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Copies.
+    #[serde(default)]
+    pub cc: Vec<String>,
+    /// Blind copies.
+    #[serde(default)]
+    pub bcc: Vec<String>,
+    /// Subject (default: `Re:` and the thread's subject).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Copy everyone the buyer's last mail was addressed or copied to.
+    #[serde(default)]
+    pub reply_all: bool,
+}
+
+/// `POST …/conversations/{id}/forward`: the conversation sent by e-mail to
+/// someone outside (a supplier, a carrier).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardConversation {
+    /// Recipients.
+    pub to: Vec<String>,
+    /// A note above the forwarded messages.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// What a webhook delivery produced.

@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
         canned::delete_canned_response,
         contacts::list_contacts, contacts::create_contact, contacts::get_contact, contacts::update_contact, contacts::contact_conversations,
         conversations::list_conversations, conversations::conversation_counts, conversations::get_conversation,
-        conversations::list_messages, conversations::create_message, conversations::assign_conversation,
+        conversations::list_messages, conversations::create_message, conversations::forward_conversation, conversations::assign_conversation,
         conversations::set_status, conversations::set_priority, conversations::get_tags, conversations::set_tags,
         conversations::upload_attachment,
         webhooks::api_webhook, webhooks::channel_webhook,

@@ -86,8 +86,12 @@ impl App {
         inbox: &Inbox,
         conv: &Conversation,
         parts: &[ContentPart],
+        rules: Option<ChannelKind>,
     ) -> AppResult<Report> {
-        let draft = self.draft_for(inbox, conv, parts, false).await?;
+        let mut draft = self.draft_for(inbox, conv, parts, false).await?;
+        if let Some(channel) = rules {
+            draft.channel = channel;
+        }
         let lang = self.account_lang(account).await?;
         let report = compliance::check(&draft, &AccountRules::default(), self.clock.now(), lang);
         if report.is_blocked() {

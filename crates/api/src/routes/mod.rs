@@ -48,6 +48,7 @@ pub fn routes() -> Router<ApiState> {
             "/conversations/{conversation_id}/messages",
             get(conversations::list_messages).post(conversations::create_message),
         )
+        .route("/conversations/{conversation_id}/forward", post(conversations::forward_conversation))
         .route("/conversations/{conversation_id}/assignments", post(conversations::assign_conversation))
         .route("/conversations/{conversation_id}/status", post(conversations::set_status))
         .route("/conversations/{conversation_id}/priority", post(conversations::set_priority))

@@ -456,6 +456,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/forward": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends the conversation by e-mail to someone outside (a supplier, a
+         *     carrier): the note, then the messages, oldest first. E-mail inboxes with
+         *     an outgoing server only.
+         */
+        post: operations["forward_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages": {
         parameters: {
             query?: never;
@@ -1679,6 +1700,7 @@ export interface components {
         CreateMessage: {
             /** @description Text. */
             content?: string | null;
+            email?: components["schemas"]["ReplyEmail"] | null;
             /** @description Further parts (images, buttons). */
             parts?: components["schemas"]["ContentPart"][];
             /** @description A private note for agents instead of a reply. */
@@ -1856,6 +1878,16 @@ export interface components {
             /** @description Whether it blocks. */
             severity: components["schemas"]["Severity"];
             span?: components["schemas"]["Span"] | null;
+        };
+        /**
+         * @description `POST …/conversations/{id}/forward`: the conversation sent by e-mail to
+         *     someone outside (a supplier, a carrier).
+         */
+        ForwardConversation: {
+            /** @description A note above the forwarded messages. */
+            note?: string | null;
+            /** @description Recipients. */
+            to: string[];
         };
         /** @description A shipment. */
         FulfillmentView: {
@@ -2389,6 +2421,22 @@ export interface components {
              * @description The version it replaces.
              */
             version?: number | null;
+        };
+        /**
+         * @description Recipients and subject of an e-mail reply. Without `to`, the reply goes
+         *     to the buyer; `reply_all` copies everyone the buyer's last mail went to.
+         */
+        ReplyEmail: {
+            /** @description Blind copies. */
+            bcc?: string[];
+            /** @description Copies. */
+            cc?: string[];
+            /** @description Copy everyone the buyer's last mail was addressed or copied to. */
+            reply_all?: boolean;
+            /** @description Subject (default: `Re:` and the thread's subject). */
+            subject?: string | null;
+            /** @description Recipients instead of the buyer. */
+            to?: string[];
         };
         /** @description The result of checking a draft. */
         Report: {
@@ -4140,6 +4188,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+        };
+    };
+    forward_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForwardConversation"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
