@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         meta::healthz,
         auth::login, auth::logout, auth::profile,
         admin::list_inboxes, admin::get_inbox, admin::create_inbox, admin::update_inbox, admin::delete_inbox,
+        admin::check_inbox_connection,
         admin::list_agents, admin::create_agent, admin::update_agent, admin::delete_agent,
         admin::list_teams, admin::create_team, admin::set_team_members, admin::delete_team, admin::list_tags,
         canned::list_canned_responses, canned::create_canned_response, canned::update_canned_response,

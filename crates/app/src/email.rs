@@ -111,6 +111,75 @@ fn header_of(mail: &ParsedEmail, extras: &EmailExtras) -> EmailHeader {
     }
 }
 
+/// How long a connection check waits for each server.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What checking an IMAP server found.
+#[derive(Debug, Clone)]
+pub struct ImapCheck {
+    /// The server offers IDLE.
+    pub idle: bool,
+    /// Messages in all the folders read.
+    pub messages: u64,
+}
+
+/// What checking an inbox's mail servers found; `None` where a server is
+/// not configured.
+#[derive(Debug)]
+pub struct ConnectionCheck {
+    /// Connecting, logging in and opening each folder.
+    pub imap: Option<Result<ImapCheck, ImapError>>,
+    /// Connecting and logging in to the outgoing server.
+    pub smtp: Option<Result<(), ferry_channels::email::send::SmtpError>>,
+}
+
+async fn check_imap(settings: &ImapSettings, folders: &[String]) -> Result<ImapCheck, ImapError> {
+    let mut out = ImapCheck { idle: false, messages: 0 };
+    for folder in folders {
+        let report = ferry_channels::email::imap::check(settings, folder).await?;
+        out.idle = report.idle;
+        out.messages += u64::from(report.messages);
+    }
+    Ok(out)
+}
+
+impl App {
+    /// Tries an e-mail inbox's stored server settings (owners and admins):
+    /// IMAP (connect, log in, open each folder) and SMTP (connect, log in),
+    /// both at once, saying exactly what failed.
+    #[tracing::instrument(skip_all, fields(inbox_id = %id))]
+    pub async fn check_inbox_connection(
+        &self,
+        actor: &crate::auth::Actor,
+        account: ferry_core::AccountId,
+        id: InboxId,
+    ) -> AppResult<ConnectionCheck> {
+        actor.in_account(account)?;
+        actor.can_manage_inboxes()?;
+        let inbox = self.storage.get_inbox(account, id).await?.ok_or(AppError::NotFound("inbox"))?;
+        let settings = EmailSettings::of(&inbox)?
+            .ok_or_else(|| AppError::invalid("inbox", "only e-mail inboxes have mail servers to check"))?;
+        let imap = async {
+            let imap = settings.imap.as_ref()?;
+            Some(match tokio::time::timeout(CHECK_TIMEOUT, check_imap(imap, &settings.folders)).await {
+                Ok(r) => r,
+                Err(_) => Err(ImapError::Timeout(CHECK_TIMEOUT)),
+            })
+        };
+        let smtp = async {
+            let smtp = settings.smtp.as_ref()?;
+            Some(match tokio::time::timeout(CHECK_TIMEOUT, ferry_channels::email::send::check(smtp)).await {
+                Ok(r) => r,
+                Err(_) => Err(ferry_channels::email::send::SmtpError::Unavailable(format!(
+                    "the server did not answer within {CHECK_TIMEOUT:?}"
+                ))),
+            })
+        };
+        let (imap, smtp) = tokio::join!(imap, smtp);
+        Ok(ConnectionCheck { imap, smtp })
+    }
+}
+
 impl App {
     /// Commits one raw RFC 5322 message delivered to an e-mail inbox.
     #[tracing::instrument(skip_all, fields(inbox_id = %inbox.id, size = raw.len()))]

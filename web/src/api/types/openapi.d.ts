@@ -456,6 +456,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/forward": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends the conversation by e-mail to someone outside (a supplier, a
+         *     carrier): the note, then the messages, oldest first. E-mail inboxes with
+         *     an outgoing server only.
+         */
+        post: operations["forward_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages": {
         parameters: {
             query?: never;
@@ -564,6 +585,28 @@ export interface paths {
         head?: never;
         /** Changes an inbox (owners and admins). */
         patch: operations["update_inbox"];
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/inboxes/{inbox_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tries an e-mail inbox's stored mail servers (owners and admins): IMAP
+         *     (connect, log in, open each folder) and SMTP (connect, log in). Each
+         *     part says whether it worked and, if not, exactly what failed; a part is
+         *     absent when that server is not set.
+         */
+        post: operations["check_inbox_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/accounts/{account_id}/orders": {
@@ -1382,6 +1425,11 @@ export interface components {
             /** @description The text. */
             text?: string;
         };
+        /** @description What `POST /inboxes/{id}/check` found for an e-mail inbox's servers. */
+        ConnectionCheckView: {
+            imap?: components["schemas"]["ImapCheckView"] | null;
+            smtp?: components["schemas"]["SmtpCheckView"] | null;
+        };
         /**
          * Format: int64
          * @description One buyer, whatever the channel.
@@ -1652,6 +1700,7 @@ export interface components {
         CreateMessage: {
             /** @description Text. */
             content?: string | null;
+            email?: components["schemas"]["ReplyEmail"] | null;
             /** @description Further parts (images, buttons). */
             parts?: components["schemas"]["ContentPart"][];
             /** @description A private note for agents instead of a reply. */
@@ -1830,6 +1879,16 @@ export interface components {
             severity: components["schemas"]["Severity"];
             span?: components["schemas"]["Span"] | null;
         };
+        /**
+         * @description `POST …/conversations/{id}/forward`: the conversation sent by e-mail to
+         *     someone outside (a supplier, a carrier).
+         */
+        ForwardConversation: {
+            /** @description A note above the forwarded messages. */
+            note?: string | null;
+            /** @description Recipients. */
+            to: string[];
+        };
         /** @description A shipment. */
         FulfillmentView: {
             /** @description Carrier. */
@@ -1946,6 +2005,23 @@ export interface components {
          * @enum {string}
          */
         IdentityKind: "email" | "phone" | "whatsapp" | "web_visitor" | "telegram" | "messenger" | "instagram" | "amazon" | "api_handle";
+        /** @description Connecting, logging in and opening each folder. */
+        ImapCheckView: {
+            /** @description What failed, in words a seller can act on. */
+            error?: string | null;
+            /**
+             * @description The server offers IDLE (new mail arrives at once; otherwise it is
+             *     polled).
+             */
+            idle?: boolean | null;
+            /**
+             * Format: int64
+             * @description Messages in the folders read.
+             */
+            messages?: number | null;
+            /** @description Everything worked. */
+            ok: boolean;
+        };
         /** @description What an upload did. */
         ImportReportView: {
             /** @description Orders or products accepted. */
@@ -2005,7 +2081,10 @@ export interface components {
         InboxView: {
             /** @description Channel. */
             channel: components["schemas"]["ChannelKind"];
-            /** @description Settings. */
+            /**
+             * @description Settings. Server passwords under `email.imap` and `email.smtp` are
+             *     never shown: `password_set` says whether one is stored.
+             */
             config: components["schemas"]["InboxConfig"];
             /**
              * Format: date-time
@@ -2343,6 +2422,22 @@ export interface components {
              */
             version?: number | null;
         };
+        /**
+         * @description Recipients and subject of an e-mail reply. Without `to`, the reply goes
+         *     to the buyer; `reply_all` copies everyone the buyer's last mail went to.
+         */
+        ReplyEmail: {
+            /** @description Blind copies. */
+            bcc?: string[];
+            /** @description Copies. */
+            cc?: string[];
+            /** @description Copy everyone the buyer's last mail was addressed or copied to. */
+            reply_all?: boolean;
+            /** @description Subject (default: `Re:` and the thread's subject). */
+            subject?: string | null;
+            /** @description Recipients instead of the buyer. */
+            to?: string[];
+        };
         /** @description The result of checking a draft. */
         Report: {
             /** @description The findings, subject first, then by position in the text. */
@@ -2444,6 +2539,13 @@ export interface components {
          * @enum {string}
          */
         Slot: "order_number" | "email" | "phone" | "tracking_number" | "verification_code";
+        /** @description Connecting and logging in to the outgoing server. */
+        SmtpCheckView: {
+            /** @description What failed, in words a seller can act on. */
+            error?: string | null;
+            /** @description Everything worked. */
+            ok: boolean;
+        };
         /** @description The offending part of the subject or text. */
         Span: {
             /** @description One past the last byte (a character boundary). */
@@ -4090,6 +4192,48 @@ export interface operations {
             };
         };
     };
+    forward_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForwardConversation"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_messages: {
         parameters: {
             query?: never;
@@ -4403,6 +4547,53 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_inbox_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionCheckView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an e-mail inbox, or its settings are not valid */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
