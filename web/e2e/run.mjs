@@ -3,6 +3,7 @@
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createHmac } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -408,6 +409,83 @@ try {
     await intentForm.locator('button.primary').click();
     await agent.locator('.bot [role=status]').waitFor({ timeout: 5000 });
     await agent.locator('[data-testid=bot-nav]').click();
+  });
+
+  await check('Settings → Inboxes: an e-mail inbox is added, its password shown only as set, and Test connection says what failed', async () => {
+    const closed = await freePort();
+    await agent.locator('[data-testid=settings]').click();
+    await agent.locator('[data-tab=inboxes]').click();
+    await agent.locator('[data-testid=new-inbox-channel]').selectOption('email');
+    const form = agent.locator('[data-email-form=new]');
+    await form.locator('input[name=name]').fill(`Mail ${run}`);
+    await form.locator('input[name=address]').fill(`support-${run}@shop.example`);
+    await form.locator('input[name=imap_on]').check();
+    await form.locator('input[name=imap_host]').fill('127.0.0.1');
+    await form.locator('input[name=imap_port]').fill(String(closed));
+    await form.locator('select[name=imap_security]').selectOption('plain');
+    await form.locator('input[name=imap_username]').fill('support');
+    await form.locator('input[name=imap_password]').fill(`pw-${run}`);
+    await form.locator('button.primary').click();
+    const card = agent.locator('.card', { hasText: `Mail ${run}` });
+    await card.locator('[data-password-set=imap]').waitFor({ timeout: 3000 });
+    if ((await agent.locator('.admin').innerHTML()).includes(`pw-${run}`)) throw new Error('the password is in the page');
+    await card.locator('[data-testid=test-connection]').click();
+    const imap = card.locator('[data-check=imap][data-ok=false]');
+    await imap.waitFor({ timeout: 15000 });
+    const said = await imap.innerText();
+    if (!said.includes(`could not reach 127.0.0.1:${closed}`)) throw new Error(`the check said ${JSON.stringify(said)}`);
+    if (!(await card.locator('[data-check=smtp]').innerText()).includes('not set')) throw new Error('SMTP should be not set');
+    await agent.screenshot({ path: join(out, 'console-email-inbox.png') });
+    await agent.locator('[data-testid=settings]').click();
+  });
+
+  await check('an Amazon buyer\'s e-mail shows subject, sender, order and quoted text; a reply with a link is blocked, a clean one is not', async () => {
+    // An e-mail inbox that receives forwarded mail, made through the API.
+    const inbox = await agent.evaluate(async (run) => {
+      const profile = await (await fetch('/api/v1/profile')).json();
+      const res = await fetch(`/api/v1/accounts/${profile.account_id}/inboxes`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `Amazon DE ${run}`, channel: 'email', config: { email: { address: `amazon-${run}@shop.example` } } }),
+      });
+      return res.json();
+    }, run);
+    if (!inbox.secret) throw new Error(`inbox ${JSON.stringify(inbox)}`);
+    const subject = `Frage zur Bestellung 302-1234567-7654321 ${run}`;
+    const raw = Buffer.from(
+      `From: "Jürgen - Amazon Marketplace" <k3x9q2${run}@marketplace.amazon.de>\r\nTo: amazon-${run}@shop.example\r\n` +
+      `Subject: ${subject}\r\nMessage-ID: <${run}@marketplace.amazon.de>\r\nDate: Fri, 4 Dec 2026 10:00:00 +0000\r\n` +
+      'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' +
+      `Wo ist mein Paket? ${run}\r\n\r\nAm 1. Dezember 2026 schrieb Shop:\r\n> Ihre Bestellung wurde versandt.\r\n`,
+    );
+    const signature = 'sha256=' + createHmac('sha256', inbox.secret).update(raw).digest('hex');
+    const res = await fetch(`${demo.base}/webhooks/email/${inbox.id}`, {
+      method: 'POST', headers: { 'content-type': 'message/rfc822', 'x-ferry-signature': signature }, body: raw,
+    });
+    const ack = await res.json();
+    if (!res.ok || !ack.conversation_id) throw new Error(`the webhook answered ${res.status} ${JSON.stringify(ack)}`);
+    await agent.locator('[data-view=all]').click();
+    await agent.locator(`[data-conversation="${ack.conversation_id}"]`).click({ timeout: 5000 });
+    const msg = agent.locator('.msg[data-email]', { hasText: `Wo ist mein Paket? ${run}` });
+    await msg.waitFor({ timeout: 5000 });
+    if ((await msg.locator('[data-testid=email-subject]').innerText()) !== subject) throw new Error('no subject');
+    if (!(await msg.locator('[data-testid=email-header]').innerText()).includes(`k3x9q2${run}@marketplace.amazon.de`)) throw new Error('no sender');
+    await msg.locator('[data-testid=amazon-order]', { hasText: '302-1234567-7654321' }).waitFor({ timeout: 1000 });
+    if ((await msg.innerText()).includes('versandt')) throw new Error('the quote shows before it is asked for');
+    await msg.locator('[data-testid=toggle-quoted]').click();
+    await msg.locator('[data-testid=email-text]', { hasText: 'Ihre Bestellung wurde versandt.' }).waitFor({ timeout: 1000 });
+
+    const box = agent.locator('[data-testid=composer]');
+    const send = agent.locator('[data-testid=send]');
+    await box.fill(`Sie finden die Sendung hier: https://track.example/${run}`);
+    await agent.locator('[data-testid=compliance] [data-rule="amazon.external_link"][data-severity=block]').waitFor({ timeout: 3000 });
+    await agent.locator('[data-testid=compliance-preview] mark.block', { hasText: `https://track.example/${run}` }).waitFor({ timeout: 1000 });
+    await agent.locator('[data-testid=send-blocked]').waitFor({ timeout: 1000 });
+    if (!(await send.isDisabled())) throw new Error('Send is enabled for a blocked reply');
+    await agent.screenshot({ path: join(out, 'console-compliance.png') });
+    await box.fill('Ihr Paket ist unterwegs und kommt morgen an.');
+    await agent.locator('[data-testid=compliance]').waitFor({ state: 'detached', timeout: 3000 });
+    await agent.waitForFunction(() => !document.querySelector('[data-testid=send]')?.hasAttribute('disabled'), null, { timeout: 3000 });
+    await box.fill('');
   });
 
   await check('switch the console to Chinese, remembered after reload', async () => {

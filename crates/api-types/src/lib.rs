@@ -173,7 +173,8 @@ pub struct InboxView {
     pub name: String,
     /// Channel.
     pub channel: ChannelKind,
-    /// Settings.
+    /// Settings. Server passwords under `email.imap` and `email.smtp` are
+    /// never shown: `password_set` says whether one is stored.
     pub config: InboxConfig,
     /// Where the channel posts inbound messages.
     pub webhook_path: String,
@@ -192,11 +193,50 @@ impl InboxView {
             id: i.id.0,
             name: i.name,
             channel: i.channel,
-            config: i.config,
+            config: i.config.redacted(),
             secret: reveal.then_some(i.secret),
             created_at: i.created_at,
         }
     }
+}
+
+/// What `POST /inboxes/{id}/check` found for an e-mail inbox's servers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConnectionCheckView {
+    /// The incoming server; absent when none is set (mail then arrives
+    /// only through the forwarding webhook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imap: Option<ImapCheckView>,
+    /// The outgoing server; absent when none is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpCheckView>,
+}
+
+/// Connecting, logging in and opening each folder.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImapCheckView {
+    /// Everything worked.
+    pub ok: bool,
+    /// What failed, in words a seller can act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The server offers IDLE (new mail arrives at once; otherwise it is
+    /// polled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle: Option<bool>,
+    /// Messages in the folders read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u64>,
+}
+
+/// Connecting and logging in to the outgoing server.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SmtpCheckView {
+    /// Everything worked.
+    pub ok: bool,
+    /// What failed, in words a seller can act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// `POST /inboxes`.
@@ -219,7 +259,9 @@ pub struct UpdateInbox {
     /// New name.
     #[serde(default)]
     pub name: Option<String>,
-    /// New settings (replaces all).
+    /// New settings (replace all, except that a server section of
+    /// `email.imap` / `email.smtp` without `password` keeps the stored
+    /// password; an empty one clears it).
     #[serde(default)]
     pub config: Option<InboxConfig>,
 }
@@ -637,6 +679,43 @@ pub struct CreateMessage {
     /// A private note for agents instead of a reply.
     #[serde(default)]
     pub private: bool,
+    /// For e-mail conversations: recipients and subject of the reply.
+    #[serde(default)]
+    pub email: Option<ReplyEmail>,
+}
+
+/// Recipients and subject of an e-mail reply. Without `to`, the reply goes
+/// to the buyer; `reply_all` copies everyone the buyer's last mail went to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyEmail {
+    /// Recipients instead of the buyer.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Copies.
+    #[serde(default)]
+    pub cc: Vec<String>,
+    /// Blind copies.
+    #[serde(default)]
+    pub bcc: Vec<String>,
+    /// Subject (default: `Re:` and the thread's subject).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Copy everyone the buyer's last mail was addressed or copied to.
+    #[serde(default)]
+    pub reply_all: bool,
+}
+
+/// `POST …/conversations/{id}/forward`: the conversation sent by e-mail to
+/// someone outside (a supplier, a carrier).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardConversation {
+    /// Recipients.
+    pub to: Vec<String>,
+    /// A note above the forwarded messages.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// What a webhook delivery produced.

@@ -66,7 +66,7 @@ impl IntoResponse for ApiError {
                 };
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(b)).into_response()
             }
-            AppError::Storage(_) | AppError::Internal(_) | AppError::Failed { .. } => {
+            AppError::Storage(_) | AppError::Failed { .. } => {
                 tracing::error!(error = ?e, "request failed");
                 body(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side".to_owned(), None)
             }

@@ -95,7 +95,11 @@ impl App {
         intake: Intake,
     ) -> AppResult<(String, String)> {
         let ct = filetype::vet(&bytes, declared, intake).map_err(|e| AppError::invalid("file", e.to_string()))?;
-        let key = self.attachments.put(account, bytes, &ct).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        let key = self
+            .attachments
+            .put(account, bytes, &ct)
+            .await
+            .map_err(|e| AppError::internal("storing an attachment", e))?;
         Ok((key, ct))
     }
 }

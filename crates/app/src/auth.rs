@@ -20,7 +20,7 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         .hash_password_with_salt(password.as_bytes(), &salt)
         .map(|h: PasswordHash| h)
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(e.to_string()))
+        .map_err(|e| AppError::internal("hashing a password", e.to_string()))
 }
 
 /// Whether `password` matches the stored hash.

@@ -376,6 +376,7 @@ impl App {
                     transition: Some(transition),
                     describe: Some(describe),
                     bot_state: Some(next),
+                    rules: None,
                 };
                 match self.send_outgoing(account, out).await {
                     Ok(_) => {}
@@ -615,6 +616,7 @@ impl App {
             transition: None,
             describe: None,
             bot_state: Some(state),
+            rules: None,
         };
         self.send_outgoing(account, out).await?;
         Ok(())

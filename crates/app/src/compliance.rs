@@ -86,10 +86,15 @@ impl App {
         inbox: &Inbox,
         conv: &Conversation,
         parts: &[ContentPart],
+        rules: Option<ChannelKind>,
     ) -> AppResult<Report> {
-        let draft = self.draft_for(inbox, conv, parts, false).await?;
+        let mut draft = self.draft_for(inbox, conv, parts, false).await?;
+        if let Some(channel) = rules {
+            draft.channel = channel;
+        }
         let lang = self.account_lang(account).await?;
-        let report = compliance::check(&draft, &AccountRules::default(), self.clock.now(), lang);
+        let rules = self.account_rules(account).await?;
+        let report = compliance::check(&draft, &rules, self.clock.now(), lang);
         if report.is_blocked() {
             tracing::info!(channel = %draft.channel, findings = report.findings.len(), "outgoing message blocked");
             return Err(AppError::Blocked(Box::new(report)));
@@ -128,6 +133,73 @@ impl App {
             Some(tag) => Lang::from_tag(tag),
             None => self.account_lang(account).await?,
         };
-        Ok(compliance::check(&draft, &AccountRules::default(), self.clock.now(), lang))
+        let rules = self.account_rules(account).await?;
+        Ok(compliance::check(&draft, &rules, self.clock.now(), lang))
+    }
+
+    /// The rules the account adds to the gate (none until it sets some).
+    pub(crate) async fn account_rules(&self, account: AccountId) -> AppResult<AccountRules> {
+        match self.storage.get_compliance_rules(account).await? {
+            Some(v) => serde_json::from_value(v).map_err(|e| AppError::internal("reading the compliance rules", e)),
+            None => Ok(AccountRules::default()),
+        }
+    }
+
+    /// The account's own compliance rules.
+    pub async fn compliance_rules(&self, actor: &Actor, account: AccountId) -> AppResult<AccountRules> {
+        actor.in_account(account)?;
+        self.account_rules(account).await
+    }
+
+    /// Replaces the account's own rules (owners and admins): phrases it
+    /// never wants sent (blocked or warned about on every channel) and hosts
+    /// links may point to in Amazon messages. The change is audited.
+    pub async fn set_compliance_rules(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        mut rules: AccountRules,
+    ) -> AppResult<AccountRules> {
+        actor.in_account(account)?;
+        actor.can_manage_inboxes()?;
+        if rules.phrases.len() > 500 || rules.allowed_link_hosts.len() > 100 {
+            return Err(AppError::invalid("rules", "at most 500 phrases and 100 hosts"));
+        }
+        for p in &mut rules.phrases {
+            p.phrase = p.phrase.trim().to_owned();
+            if p.phrase.is_empty() || p.phrase.chars().count() > 100 || p.phrase.chars().any(char::is_control) {
+                return Err(AppError::invalid("phrases", "each phrase has 1 to 100 characters"));
+            }
+        }
+        for h in &mut rules.allowed_link_hosts {
+            *h = h
+                .trim()
+                .trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_ascii_lowercase();
+            let ok = h.contains('.')
+                && h.len() <= 253
+                && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            if !ok {
+                return Err(AppError::invalid("allowed_link_hosts", format!("{h:?} is not a host name")));
+            }
+        }
+        let value = serde_json::to_value(&rules).map_err(|e| AppError::internal("saving the compliance rules", e))?;
+        self.storage.put_compliance_rules(account, value.clone(), self.clock.now()).await?;
+        let entry = ferry_storage::NewAuditEntry {
+            actor_id: Some(actor.user.id),
+            actor_name: actor.user.name.clone(),
+            action: "compliance_rules.update".into(),
+            target_kind: "account".into(),
+            target_id: account.to_string(),
+            details: value,
+            outcome: ferry_storage::AuditOutcome::Ok,
+            error: None,
+        };
+        if let Err(e) = self.storage.append_audit(account, entry, self.clock.now()).await {
+            tracing::error!(error = %e, "could not write the audit entry");
+        }
+        Ok(rules)
     }
 }

@@ -35,6 +35,8 @@ pub struct NewReply {
     pub parts: Vec<ContentPart>,
     /// A private note instead of a reply.
     pub private: bool,
+    /// E-mail recipients and subject (e-mail conversations only).
+    pub email: Option<ferry_api_types::ReplyEmail>,
 }
 
 impl App {
@@ -247,9 +249,16 @@ impl App {
                 parts.push(ContentPart::Text { text: t.to_owned() });
             }
         }
-        parts.extend(r.parts);
+        // The e-mail envelope is Ferry's to write, from `email`.
+        parts.extend(r.parts.into_iter().filter(|p| !matches!(p, ContentPart::Email { .. })));
         if parts.is_empty() {
             return Err(AppError::invalid("content", "a message needs content"));
+        }
+        if let Some(options) = &r.email
+            && !r.private
+        {
+            let header = self.reply_header(account, &conv, options).await?;
+            parts.push(ContentPart::Email { email: Box::new(header) });
         }
         if !r.private {
             let now = self.clock.now();
@@ -260,6 +269,7 @@ impl App {
                 transition: Some(Transition::AgentReply { by: actor.user.id, at: now }),
                 describe: None,
                 bot_state: None,
+                rules: None,
             };
             return self.send_outgoing(account, out).await;
         }

@@ -109,6 +109,8 @@ impl App {
     pub async fn create_inbox(&self, actor: &Actor, account: AccountId, new: NewInboxInput) -> AppResult<Inbox> {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
+        let mut new = new;
+        new.config.keep_passwords(None);
         check_config(new.channel, &new.config)?;
         self.check_handoff_team(account, &new.config).await?;
         let new = NewInbox {
@@ -136,12 +138,15 @@ impl App {
         account: AccountId,
         id: InboxId,
         name: Option<String>,
-        config: Option<InboxConfig>,
+        mut config: Option<InboxConfig>,
     ) -> AppResult<Inbox> {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
         let current = self.get_inbox(actor, account, id).await?;
-        if let Some(c) = &config {
+        if let Some(c) = &mut config {
+            // People never see the stored passwords, so settings sent back
+            // without one keep it.
+            c.keep_passwords(Some(&current.config));
             check_config(current.channel, c)?;
             self.check_handoff_team(account, c).await?;
         }

@@ -111,6 +111,75 @@ fn header_of(mail: &ParsedEmail, extras: &EmailExtras) -> EmailHeader {
     }
 }
 
+/// How long a connection check waits for each server.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What checking an IMAP server found.
+#[derive(Debug, Clone)]
+pub struct ImapCheck {
+    /// The server offers IDLE.
+    pub idle: bool,
+    /// Messages in all the folders read.
+    pub messages: u64,
+}
+
+/// What checking an inbox's mail servers found; `None` where a server is
+/// not configured.
+#[derive(Debug)]
+pub struct ConnectionCheck {
+    /// Connecting, logging in and opening each folder.
+    pub imap: Option<Result<ImapCheck, ImapError>>,
+    /// Connecting and logging in to the outgoing server.
+    pub smtp: Option<Result<(), ferry_channels::email::send::SmtpError>>,
+}
+
+async fn check_imap(settings: &ImapSettings, folders: &[String]) -> Result<ImapCheck, ImapError> {
+    let mut out = ImapCheck { idle: false, messages: 0 };
+    for folder in folders {
+        let report = ferry_channels::email::imap::check(settings, folder).await?;
+        out.idle = report.idle;
+        out.messages += u64::from(report.messages);
+    }
+    Ok(out)
+}
+
+impl App {
+    /// Tries an e-mail inbox's stored server settings (owners and admins):
+    /// IMAP (connect, log in, open each folder) and SMTP (connect, log in),
+    /// both at once, saying exactly what failed.
+    #[tracing::instrument(skip_all, fields(inbox_id = %id))]
+    pub async fn check_inbox_connection(
+        &self,
+        actor: &crate::auth::Actor,
+        account: ferry_core::AccountId,
+        id: InboxId,
+    ) -> AppResult<ConnectionCheck> {
+        actor.in_account(account)?;
+        actor.can_manage_inboxes()?;
+        let inbox = self.storage.get_inbox(account, id).await?.ok_or(AppError::NotFound("inbox"))?;
+        let settings = EmailSettings::of(&inbox)?
+            .ok_or_else(|| AppError::invalid("inbox", "only e-mail inboxes have mail servers to check"))?;
+        let imap = async {
+            let imap = settings.imap.as_ref()?;
+            Some(match tokio::time::timeout(CHECK_TIMEOUT, check_imap(imap, &settings.folders)).await {
+                Ok(r) => r,
+                Err(_) => Err(ImapError::Timeout(CHECK_TIMEOUT)),
+            })
+        };
+        let smtp = async {
+            let smtp = settings.smtp.as_ref()?;
+            Some(match tokio::time::timeout(CHECK_TIMEOUT, ferry_channels::email::send::check(smtp)).await {
+                Ok(r) => r,
+                Err(_) => Err(ferry_channels::email::send::SmtpError::Unavailable(format!(
+                    "the server did not answer within {CHECK_TIMEOUT:?}"
+                ))),
+            })
+        };
+        let (imap, smtp) = tokio::join!(imap, smtp);
+        Ok(ConnectionCheck { imap, smtp })
+    }
+}
+
 impl App {
     /// Commits one raw RFC 5322 message delivered to an e-mail inbox.
     #[tracing::instrument(skip_all, fields(inbox_id = %inbox.id, size = raw.len()))]
@@ -230,7 +299,8 @@ impl App {
                     }
                 }
                 if cursor != Some(batch.cursor) {
-                    let value = serde_json::to_value(batch.cursor).map_err(|e| AppError::Internal(e.to_string()))?;
+                    let value = serde_json::to_value(batch.cursor)
+                        .map_err(|e| AppError::internal("saving the mailbox cursor", e))?;
                     self.storage.put_channel_state(inbox.account_id, inbox.id, &key, value, self.clock.now()).await?;
                 }
                 if !batch.more {
@@ -366,12 +436,20 @@ impl EmailOutbound {
                 .or_else(|| c.identities.iter().find(|i| i.kind == ferry_core::contact::IdentityKind::Email))
                 .map(|i| i.value.clone())
         });
-        let to_address = own
+        let chosen: Vec<SendAddress> = own
             .as_ref()
-            .and_then(|h| h.to.first().map(|a| a.address.clone()))
-            .or_else(|| last.as_ref().and_then(|h| h.from.as_ref().map(|a| a.address.clone())))
-            .or(contact_address)
-            .ok_or_else(|| SendError::Permanent("the buyer has no e-mail address to answer".into()))?;
+            .map(|h| h.to.iter().map(|a| SendAddress { name: a.name.clone(), email: a.address.clone() }).collect())
+            .unwrap_or_default();
+        let to = if chosen.is_empty() {
+            let buyer = last
+                .as_ref()
+                .and_then(|h| h.from.as_ref().map(|a| a.address.clone()))
+                .or(contact_address)
+                .ok_or_else(|| SendError::Permanent("the buyer has no e-mail address to answer".into()))?;
+            vec![SendAddress::new(buyer)]
+        } else {
+            chosen
+        };
         let subject = own
             .as_ref()
             .map(|h| h.subject.clone())
@@ -405,7 +483,7 @@ impl EmailOutbound {
         Ok(OutgoingEmail {
             from: SendAddress { name: settings.from_name.clone(), email: settings.address.clone() },
             reply_to: None,
-            to: vec![SendAddress::new(to_address)],
+            to,
             cc: own.as_ref().map(|h| h.cc.iter().map(plain).collect()).unwrap_or_default(),
             bcc: own.as_ref().map(|h| h.bcc.iter().map(plain).collect()).unwrap_or_default(),
             subject,
@@ -467,5 +545,147 @@ impl App {
             }
             tokio::time::sleep(every).await;
         }
+    }
+}
+
+/// An address an agent typed, checked and lower-cased.
+fn typed_address(field: &'static str, raw: &str) -> AppResult<MailAddress> {
+    let a = raw.trim();
+    let ok = a.len() <= 254
+        && a.split_once('@').is_some_and(|(user, domain)| {
+            !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !a.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'));
+    if !ok {
+        return Err(AppError::invalid(field, format!("{raw:?} is not an e-mail address")));
+    }
+    Ok(MailAddress { name: None, address: a.to_ascii_lowercase() })
+}
+
+fn typed_addresses(field: &'static str, list: &[String]) -> AppResult<Vec<MailAddress>> {
+    if list.len() > 50 {
+        return Err(AppError::invalid(field, "at most 50 addresses"));
+    }
+    list.iter().map(|a| typed_address(field, a)).collect()
+}
+
+impl App {
+    /// The envelope of an agent's e-mail reply: who it goes to besides (or
+    /// instead of) the buyer, and its subject.
+    pub(crate) async fn reply_header(
+        &self,
+        account: ferry_core::AccountId,
+        conv: &ferry_core::conversation::Conversation,
+        options: &ferry_api_types::ReplyEmail,
+    ) -> AppResult<EmailHeader> {
+        let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+        let settings = EmailSettings::of(&inbox)?
+            .ok_or_else(|| AppError::invalid("email", "recipients and subject apply to e-mail conversations only"))?;
+        let mut header = EmailHeader {
+            to: typed_addresses("email.to", &options.to)?,
+            cc: typed_addresses("email.cc", &options.cc)?,
+            bcc: typed_addresses("email.bcc", &options.bcc)?,
+            subject: options.subject.clone().map(|s| s.trim().chars().take(998).collect()).unwrap_or_default(),
+            ..EmailHeader::default()
+        };
+        if options.reply_all {
+            let recent = self.storage.list_messages(account, conv.id, None, 100).await?;
+            let last =
+                recent.iter().rev().filter(|m| m.kind == ferry_core::message::MessageKind::Incoming).find_map(|m| {
+                    m.parts.iter().find_map(|p| match p {
+                        ContentPart::Email { email } => Some(email.as_ref().clone()),
+                        _ => None,
+                    })
+                });
+            if let Some(last) = last {
+                let own = settings.address.to_ascii_lowercase();
+                let buyer = last.from.as_ref().map(|f| f.address.to_ascii_lowercase());
+                for a in last.to.iter().chain(last.cc.iter()) {
+                    let addr = a.address.to_ascii_lowercase();
+                    let taken = header.cc.iter().chain(header.to.iter()).any(|c| c.address == addr);
+                    if addr != own && Some(&addr) != buyer.as_ref() && !taken {
+                        header.cc.push(MailAddress { name: a.name.clone(), address: addr });
+                    }
+                }
+            }
+        }
+        Ok(header)
+    }
+
+    /// Sends a conversation by e-mail to someone outside: the agent's note,
+    /// then every message the buyer and the shop wrote, oldest first. The
+    /// forward is kept in the conversation as an outgoing message; it does
+    /// not count as a reply to the buyer.
+    pub async fn forward_conversation(
+        &self,
+        actor: &crate::auth::Actor,
+        account: ferry_core::AccountId,
+        id: ConversationId,
+        forward: ferry_api_types::ForwardConversation,
+    ) -> AppResult<ferry_storage::PostedMessage> {
+        let conv = self.get_conversation(actor, account, id).await?;
+        let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+        if EmailSettings::of(&inbox)?.and_then(|s| s.smtp).is_none() {
+            return Err(AppError::invalid("to", "forwarding needs an e-mail inbox with an outgoing server"));
+        }
+        if forward.to.is_empty() {
+            return Err(AppError::invalid("to", "name at least one recipient"));
+        }
+        let to = typed_addresses("to", &forward.to)?;
+        let messages = self.storage.list_messages(account, id, None, 500).await?;
+        let mut subject = String::new();
+        let mut text = forward.note.unwrap_or_default().trim().to_owned();
+        text.push_str("\n\n---------- Forwarded conversation ----------\n");
+        for m in &messages {
+            let who = match (&m.kind, &m.sender) {
+                (ferry_core::message::MessageKind::Incoming, _) => "Buyer",
+                (ferry_core::message::MessageKind::Outgoing, ferry_core::message::Sender::Bot) => "Bot",
+                (ferry_core::message::MessageKind::Outgoing, _) => "Shop",
+                _ => continue,
+            };
+            for p in &m.parts {
+                if let ContentPart::Email { email } = p
+                    && subject.is_empty()
+                    && !email.subject.is_empty()
+                {
+                    subject = EmailHeader::base_subject(&email.subject).to_owned();
+                }
+            }
+            let files: Vec<String> = m
+                .parts
+                .iter()
+                .filter_map(|p| match p {
+                    ContentPart::Image { attachment }
+                    | ContentPart::File { attachment }
+                    | ContentPart::Audio { attachment } => {
+                        Some(attachment.filename.clone().unwrap_or_else(|| "file".to_owned()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            text.push_str(&format!("\n{who} — {}\n{}\n", m.sent_at.format("%Y-%m-%d %H:%M UTC"), m.text()));
+            if !files.is_empty() {
+                text.push_str(&format!("[files: {}]\n", files.join(", ")));
+            }
+        }
+        if text.len() > 64 * 1024 {
+            let mut end = 64 * 1024;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
+        let subject = if subject.is_empty() { format!("Fwd: conversation {id}") } else { format!("Fwd: {subject}") };
+        let header = EmailHeader { to, subject, ..EmailHeader::default() };
+        let out = crate::outgoing::OutgoingMessage {
+            conversation: &conv,
+            sender: ferry_core::message::Sender::User(actor.user.id),
+            parts: vec![ContentPart::Text { text }, ContentPart::Email { email: Box::new(header) }],
+            transition: None,
+            describe: None,
+            bot_state: None,
+            rules: Some(ChannelKind::Email),
+        };
+        self.send_outgoing(account, out).await
     }
 }

@@ -52,10 +52,6 @@ pub enum AppError {
     /// The store failed.
     #[error("storage failure")]
     Storage(#[source] StorageError),
-    /// Anything else internal, in words only (prefer
-    /// [`AppError::internal`], which keeps the cause).
-    #[error("internal error: {0}")]
-    Internal(String),
     /// Anything else internal, with its cause kept for the logs. Never
     /// shown to users.
     #[error("internal error: {context}")]

@@ -28,6 +28,9 @@ pub struct OutgoingMessage<'a> {
     /// The bot's new state of the conversation, written in the same
     /// transaction.
     pub bot_state: Option<serde_json::Value>,
+    /// The channel whose rules apply, when not the conversation's own (a
+    /// conversation forwarded by e-mail to someone outside).
+    pub rules: Option<ChannelKind>,
 }
 
 impl App {
@@ -37,7 +40,7 @@ impl App {
     pub async fn send_outgoing(&self, account: AccountId, out: OutgoingMessage<'_>) -> AppResult<PostedMessage> {
         let conv = out.conversation;
         let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
-        self.gate(account, &inbox, conv, &out.parts).await?;
+        self.gate(account, &inbox, conv, &out.parts, out.rules).await?;
         let now = self.clock.now();
         let (delivery, job) = delivery_plan(&inbox, now);
         let needs_job = job.is_some();

@@ -33,7 +33,7 @@ impl Visitor {
     /// The visitor's identity in the inbox.
     pub fn identity(&self) -> AppResult<Identity> {
         Identity::new(IdentityKind::WebVisitor, &self.hash, Some(self.inbox.id))
-            .map_err(|e| AppError::Internal(e.to_string()))
+            .map_err(|e| AppError::internal("the visitor's identity", e))
     }
 }
 

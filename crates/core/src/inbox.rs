@@ -106,7 +106,7 @@ pub struct Inbox {
 
 /// Settings of an inbox. Unknown keys are kept in `extra` so channel issues
 /// can add settings without a migration.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxConfig {
     /// Where outgoing messages of an API inbox are POSTed.
@@ -134,7 +134,60 @@ pub struct InboxConfig {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The sections of `config.email` that hold a server password.
+const PASSWORD_SECTIONS: [&str; 2] = ["imap", "smtp"];
+
 impl InboxConfig {
+    /// The settings as shown to people: each server password of
+    /// `config.email` replaced by `"password_set": true|false`, so the
+    /// password itself never leaves the server.
+    pub fn redacted(&self) -> Self {
+        let mut out = self.clone();
+        if let Some(email) = out.extra.get_mut("email").and_then(|v| v.as_object_mut()) {
+            for section in PASSWORD_SECTIONS {
+                if let Some(server) = email.get_mut(section).and_then(|v| v.as_object_mut()) {
+                    let set = server.remove("password").is_some_and(|p| p.as_str().is_some_and(|p| !p.is_empty()));
+                    server.insert("password_set".into(), serde_json::Value::Bool(set));
+                }
+            }
+        }
+        out
+    }
+
+    /// Completes settings sent back by a person from the `stored` ones:
+    /// a server section without a `password` keeps the stored password, an
+    /// empty one clears it (the SMTP password is then absent), and the
+    /// `password_set` markers of [`InboxConfig::redacted`] are dropped.
+    pub fn keep_passwords(&mut self, stored: Option<&InboxConfig>) {
+        let Some(email) = self.extra.get_mut("email").and_then(|v| v.as_object_mut()) else { return };
+        for section in PASSWORD_SECTIONS {
+            let Some(server) = email.get_mut(section).and_then(|v| v.as_object_mut()) else { continue };
+            server.remove("password_set");
+            match server.get("password") {
+                None | Some(serde_json::Value::Null) => {
+                    let kept = stored
+                        .and_then(|c| c.extra.get("email"))
+                        .and_then(|e| e.get(section))
+                        .and_then(|s| s.get("password"))
+                        .filter(|p| p.is_string())
+                        .cloned();
+                    match kept {
+                        Some(p) => {
+                            server.insert("password".into(), p);
+                        }
+                        None => {
+                            server.remove("password");
+                        }
+                    }
+                }
+                Some(serde_json::Value::String(p)) if p.is_empty() && section == "smtp" => {
+                    server.remove("password");
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     /// The bot policy of this inbox.
     pub fn bot_policy(&self) -> Policy {
         let mut p = Policy::default();
@@ -142,6 +195,22 @@ impl InboxConfig {
             p.threshold = t;
         }
         p
+    }
+}
+
+impl fmt::Debug for InboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Redacted so that server passwords never reach a log line.
+        let shown = self.redacted();
+        f.debug_struct("InboxConfig")
+            .field("callback_url", &shown.callback_url)
+            .field("bot_enabled", &shown.bot_enabled)
+            .field("bot_threshold", &shown.bot_threshold)
+            .field("handoff_team_id", &shown.handoff_team_id)
+            .field("auto_assign", &shown.auto_assign)
+            .field("greeting", &shown.greeting)
+            .field("extra", &shown.extra)
+            .finish()
     }
 }
 
@@ -156,5 +225,44 @@ impl std::fmt::Debug for Inbox {
             .field("secret", &crate::secret::Redacted(&self.secret))
             .field("created_at", &self.created_at)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn with_email(email: serde_json::Value) -> InboxConfig {
+        let mut c = InboxConfig::default();
+        c.extra.insert("email".into(), email);
+        c
+    }
+
+    #[test]
+    fn passwords_are_redacted_and_kept() {
+        let stored = with_email(json!({"address": "a@b.example",
+            "imap": {"host": "h", "password": "imap-secret"},
+            "smtp": {"host": "h", "password": "smtp-secret"}}));
+        let shown = stored.redacted();
+        let text = serde_json::to_string(&shown).unwrap();
+        assert!(!text.contains("secret"), "{text}");
+        assert!(!format!("{stored:?}").contains("secret"));
+        assert_eq!(shown.extra["email"]["imap"]["password_set"], json!(true));
+
+        // Sent back as shown: both passwords are kept.
+        let mut back = shown.clone();
+        back.keep_passwords(Some(&stored));
+        assert_eq!(back, stored);
+
+        // A new IMAP password replaces; an empty SMTP one clears.
+        let mut changed = with_email(json!({"address": "a@b.example",
+            "imap": {"host": "h", "password": "new", "password_set": true},
+            "smtp": {"host": "h", "password": ""}}));
+        changed.keep_passwords(Some(&stored));
+        assert_eq!(changed.extra["email"]["imap"], json!({"host": "h", "password": "new"}));
+        assert_eq!(changed.extra["email"]["smtp"], json!({"host": "h"}));
+        assert_eq!(changed.redacted().extra["email"]["smtp"]["password_set"], json!(false));
     }
 }

@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "order_customers", include_str!("../migrations/0008_order_customers.sql")),
     (9, "foreign_key_indexes", include_str!("../migrations/0009_foreign_key_indexes.sql")),
     (10, "channel_state", include_str!("../migrations/0010_channel_state.sql")),
+    (11, "compliance_rules", include_str!("../migrations/0011_compliance_rules.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

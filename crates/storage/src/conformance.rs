@@ -51,6 +51,7 @@ where
     audit_log_appends_filters_and_pages(fresh().await).await;
     replies_thread_by_reference_and_automatic_mail_wakes_nothing(fresh().await).await;
     channel_state_is_kept_per_inbox(fresh().await).await;
+    compliance_rules_per_account(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
 }
 
@@ -153,6 +154,20 @@ async fn channel_state_is_kept_per_inbox(s: Arc<dyn Storage>) {
     // Another account can neither read nor write it.
     assert_eq!(s.get_channel_state(other.account, w.inbox, "imap:INBOX").await.unwrap(), None);
     let e = s.put_channel_state(other.account, w.inbox, "imap:INBOX", v1, t0()).await.unwrap_err();
+    assert!(matches!(e, StorageError::NotFound), "{e:?}");
+}
+
+async fn compliance_rules_per_account(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Rules").await;
+    let other = world(&*s, "Other rules").await;
+    assert_eq!(s.get_compliance_rules(w.account).await.unwrap(), None);
+    let rules = serde_json::json!({"phrases": [{"phrase": "cheap", "severity": "block"}]});
+    s.put_compliance_rules(w.account, rules.clone(), t0()).await.unwrap();
+    let newer = serde_json::json!({"phrases": [], "allowed_link_hosts": ["17track.net"]});
+    s.put_compliance_rules(w.account, newer.clone(), t0()).await.unwrap();
+    assert_eq!(s.get_compliance_rules(w.account).await.unwrap(), Some(newer));
+    assert_eq!(s.get_compliance_rules(other.account).await.unwrap(), None);
+    let e = s.put_compliance_rules(ferry_core::AccountId(987_654), rules, t0()).await.unwrap_err();
     assert!(matches!(e, StorageError::NotFound), "{e:?}");
 }
 

@@ -429,6 +429,21 @@ pub trait ChannelStateRepo {
     ) -> StorageResult<()>;
 }
 
+/// The rules an account adds to the compliance gate (words it never wants
+/// sent, hosts links may point to), as the gate's JSON.
+#[async_trait]
+pub trait ComplianceRulesRepo {
+    /// The account's rules, if it set any.
+    async fn get_compliance_rules(&self, account: AccountId) -> StorageResult<Option<serde_json::Value>>;
+    /// Replaces the account's rules.
+    async fn put_compliance_rules(
+        &self,
+        account: AccountId,
+        rules: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Storage:
@@ -447,6 +462,7 @@ pub trait Storage:
     + CommerceRepo
     + AuditRepo
     + ChannelStateRepo
+    + ComplianceRulesRepo
     + crate::alerts::AlertRepo
     + crate::amazon::AmazonRepo
     + Send

@@ -248,7 +248,11 @@ mod end_to_end {
     const BUYER: &str = "ana@buyer.example";
     const BUYER_PASSWORD: &str = "buyer-secret";
 
-    on_both!(a_reply_reaches_the_buyer_and_the_answer_threads_back, amazon_replies_pass_the_compliance_gate);
+    on_both!(
+        a_reply_reaches_the_buyer_and_the_answer_threads_back,
+        amazon_replies_pass_the_compliance_gate,
+        copies_reply_all_and_forwarding
+    );
 
     fn smtp(relay: &MailRelay) -> serde_json::Value {
         json!({"host": "localhost", "port": relay.addr.port(), "security": "starttls",
@@ -432,6 +436,33 @@ mod end_to_end {
             .await;
         assert_ne!(check.json["verdict"], "block", "plain e-mail has no Amazon rules: {:?}", check.json);
 
+        // The account's own words are refused on every channel, once set by
+        // an owner (agents may not change them).
+        let rules = format!("/api/v1/accounts/{}/compliance/rules", t.account);
+        let words = json!({"phrases": [{"phrase": "Sonderangebot", "severity": "block"}], "allowed_link_hosts": ["https://17track.net/"]});
+        assert_eq!(
+            app.call(reqwest::Method::PUT, &rules, Some(&t.agent_token), Some(words.clone())).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let r = app.call(reqwest::Method::PUT, &rules, Some(&t.owner_token), Some(words)).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        assert_eq!(r.json["allowed_link_hosts"], json!(["17track.net"]));
+        assert_eq!(app.get(&rules, &t.agent_token).await.json["phrases"][0]["phrase"], "Sonderangebot");
+        let r = app.post(&path, &t.agent_token, json!({"content": "Ein Sonderangebot nur für Sie."})).await;
+        assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "compliance_blocked"));
+        assert!(r.json["error"]["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "account.phrase"));
+        // A carrier host the account allows may be linked.
+        let check = app
+            .post(&format!("/api/v1/accounts/{}/compliance/check", t.account), &t.agent_token,
+                json!({"conversation_id": out.conversation.id, "text": "Sendungsverfolgung: https://t.17track.net/de#nums=LX123"}))
+            .await;
+        assert_eq!(check.json["verdict"], "allow", "{:?}", check.json);
+        let bad = json!({"phrases": [{"phrase": " ", "severity": "warn"}]});
+        assert_eq!(
+            app.call(reqwest::Method::PUT, &rules, Some(&t.owner_token), Some(bad)).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+
         // A clean reply goes to the buyer's relay address.
         let r =
             app.post(&path, &t.agent_token, json!({"content": "Ihr Paket ist unterwegs und kommt morgen an."})).await;
@@ -441,5 +472,73 @@ mod end_to_end {
         assert_eq!(accepted.len(), 1);
         assert_eq!(accepted[0].to, [relay_address]);
         assert!(accepted[0].raw.contains("In-Reply-To: <amz1@amazon.de>"), "{}", accepted[0].raw);
+    }
+
+    async fn copies_reply_all_and_forwarding(b: Backend) {
+        let Some(app) = spawn_app(b).await else { return };
+        let relay = MailRelay::start(Some((SHOP, PASSWORD)), None).await;
+        let t = app.tenant("Copies").await;
+        let inbox = inbox_with(&app, &t, ChannelKind::Email, json!({"address": SHOP, "smtp": smtp(&relay)})).await;
+        let raw = format!(
+            "From: Ana <{BUYER}>\r\nTo: {SHOP}, orders@partner.example\r\nCc: Luis <luis@buyer.example>\r\n\
+             Subject: Broken lamp\r\nMessage-ID: <c1@buyer.example>\r\n\r\nThe lamp arrived broken.\r\n"
+        );
+        let conv = stored(app.app.ingest_email(&inbox, raw.as_bytes()).await.unwrap()).conversation.id;
+        let path = format!("/api/v1/accounts/{}/conversations/{conv}/messages", t.account);
+
+        // Reply-all copies everyone but the shop and the buyer; a blind copy
+        // stays in the envelope.
+        let body = json!({"content": "We are sending a new lamp.",
+            "email": {"reply_all": true, "bcc": ["quality@shop.test"], "cc": ["Store@Shop.test"]}});
+        let r = app.post(&path, &t.agent_token, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        app.drain_jobs().await;
+        let sent = relay.accepted();
+        assert_eq!(sent.len(), 1);
+        let mut envelope = sent[0].to.clone();
+        envelope.sort();
+        assert_eq!(
+            envelope,
+            [BUYER, "luis@buyer.example", "orders@partner.example", "quality@shop.test", "store@shop.test"]
+        );
+        assert!(sent[0].raw.contains("luis@buyer.example") && sent[0].raw.contains("orders@partner.example"));
+        assert!(!sent[0].raw.contains("quality@shop.test"), "no Bcc header");
+        assert!(sent[0].raw.contains("Subject: Re: Broken lamp"), "{}", sent[0].raw);
+
+        // Bad addresses, and recipients on a chat inbox, are refused.
+        let r = app.post(&path, &t.agent_token, json!({"content": "x", "email": {"cc": ["not an address"]}})).await;
+        assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("email.cc")));
+        let chat =
+            app.webhook(&t, &buyer_message("w1", "chat-buyer", "hi")).await.json["conversation_id"].as_i64().unwrap();
+        let r = app
+            .post(
+                &format!("/api/v1/accounts/{}/conversations/{chat}/messages", t.account),
+                &t.agent_token,
+                json!({"content": "x", "email": {"cc": ["a@b.example"]}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.json);
+
+        // Forwarding sends the conversation to the supplier, not the buyer.
+        let fwd = format!("/api/v1/accounts/{}/conversations/{conv}/forward", t.account);
+        let r =
+            app.post(&fwd, &t.agent_token, json!({"to": ["claims@supplier.example"], "note": "Please replace."})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        app.drain_jobs().await;
+        let sent = relay.accepted();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1].to, ["claims@supplier.example"]);
+        assert!(sent[1].raw.contains("Subject: Fwd: Broken lamp"), "{}", sent[1].raw);
+        assert!(sent[1].raw.contains("Please replace.") && sent[1].raw.contains("The lamp arrived broken."));
+        let r = app.post(&fwd, &t.agent_token, json!({"to": []})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = app
+            .post(
+                &format!("/api/v1/accounts/{}/conversations/{chat}/forward", t.account),
+                &t.agent_token,
+                json!({"to": ["a@b.example"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }

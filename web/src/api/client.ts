@@ -1,9 +1,16 @@
 // The console's HTTP client: JSON in and out, the session cookie, errors
-// as `ApiFailure` with the server's snake_case code and the field at fault.
-import type { ErrorBody } from './types';
+// as `ApiFailure` with the server's snake_case code, the field at fault and,
+// for a message the compliance gate refused, its findings.
+import type { ErrorBody, Finding } from './types';
 
 export class ApiFailure extends Error {
-  constructor(public status: number, public code: string, message: string, public field: string | null = null) {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public field: string | null = null,
+    public findings: Finding[] | null = null,
+  ) {
     super(message);
   }
 }
@@ -35,7 +42,7 @@ async function answer<T>(res: Response): Promise<T> {
   const data = text ? JSON.parse(text) : undefined;
   if (!res.ok) {
     const e = (data as ErrorBody | undefined)?.error;
-    throw new ApiFailure(res.status, e?.code ?? 'internal', e?.message ?? res.statusText, e?.field ?? null);
+    throw new ApiFailure(res.status, e?.code ?? 'internal', e?.message ?? res.statusText, e?.field ?? null, e?.findings ?? null);
   }
   return data as T;
 }

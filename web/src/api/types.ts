@@ -48,3 +48,7 @@ export type ImportReport = S['ImportReportView'];
 export type RejectedRow = S['RejectedRowView'];
 export type Alert = S['AlertView'];
 export type DetectorRun = S['DetectorRunView'];
+export type Report = S['Report'];
+export type Finding = S['Finding'];
+export type EmailHeader = S['EmailHeader'];
+export type ConnectionCheck = S['ConnectionCheckView'];

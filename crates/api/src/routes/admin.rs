@@ -81,6 +81,29 @@ pub async fn delete_inbox(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Tries an e-mail inbox's stored mail servers (owners and admins): IMAP
+/// (connect, log in, open each folder) and SMTP (connect, log in). Each
+/// part says whether it worked and, if not, exactly what failed; a part is
+/// absent when that server is not set.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/inboxes/{inbox_id}/check", tag = "inboxes",
+    params(("account_id" = i64, Path), ("inbox_id" = i64, Path)),
+    responses((status = 200, body = ConnectionCheckView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "Not an e-mail inbox, or its settings are not valid", body = ErrorBody)))]
+pub async fn check_inbox_connection(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<Json<ConnectionCheckView>, ApiError> {
+    let c = s.app.check_inbox_connection(&a, AccountId(account), InboxId(id)).await?;
+    Ok(Json(ConnectionCheckView {
+        imap: c.imap.map(|r| match r {
+            Ok(i) => ImapCheckView { ok: true, error: None, idle: Some(i.idle), messages: Some(i.messages) },
+            Err(e) => ImapCheckView { ok: false, error: Some(e.to_string()), idle: None, messages: None },
+        }),
+        smtp: c.smtp.map(|r| SmtpCheckView { ok: r.is_ok(), error: r.err().map(|e| e.to_string()) }),
+    }))
+}
+
 /// The account's agents.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/agents", tag = "agents",
     params(("account_id" = i64, Path)), responses((status = 200, body = [AgentView])))]

@@ -27,7 +27,7 @@ pub async fn login(State(s): State<ApiState>, AppJson(req): AppJson<LoginRequest
     let profile = profile_of(&s, user).await?;
     let mut resp = Json(profile).into_response();
     resp.headers_mut()
-        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.to_string()))?);
+        .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::internal("the session cookie", e))?);
     Ok(resp)
 }
 

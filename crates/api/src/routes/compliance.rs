@@ -9,7 +9,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use ferry_api_types::ErrorBody;
 use ferry_app::compliance::ComplianceQuery;
-use ferry_core::compliance::{AttachmentMeta, Report};
+use ferry_core::compliance::{AccountRules, AttachmentMeta, Report};
 use ferry_core::inbox::ChannelKind;
 use ferry_core::{AccountId, ConversationId};
 use serde::Deserialize;
@@ -64,12 +64,42 @@ pub async fn check_compliance(
     Ok(Json(s.app.check_compliance(&a, AccountId(account), q).await?))
 }
 
+/// The account's own rules: phrases it never wants sent and hosts links
+/// may point to in Amazon messages.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/compliance/rules", tag = "compliance",
+    params(("account_id" = i64, Path)),
+    responses((status = 200, body = AccountRules), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_compliance_rules(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+) -> Result<Json<AccountRules>, ApiError> {
+    Ok(Json(s.app.compliance_rules(&a, AccountId(account)).await?))
+}
+
+/// Replaces the account's own rules (owners and admins; audited).
+#[utoipa::path(put, path = "/api/v1/accounts/{account_id}/compliance/rules", tag = "compliance",
+    request_body = AccountRules, params(("account_id" = i64, Path)),
+    responses((status = 200, body = AccountRules), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_compliance_rules(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+    AppJson(rules): AppJson<AccountRules>,
+) -> Result<Json<AccountRules>, ApiError> {
+    Ok(Json(s.app.set_compliance_rules(&a, AccountId(account), rules).await?))
+}
+
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(check_compliance))]
+#[openapi(paths(check_compliance, get_compliance_rules, put_compliance_rules))]
 pub struct ComplianceDoc;
 
 /// The routes of this module.
 pub fn routes() -> Router<ApiState> {
-    Router::new().route("/api/v1/accounts/{account_id}/compliance/check", post(check_compliance))
+    Router::new().route("/api/v1/accounts/{account_id}/compliance/check", post(check_compliance)).route(
+        "/api/v1/accounts/{account_id}/compliance/rules",
+        axum::routing::get(get_compliance_rules).put(put_compliance_rules),
+    )
 }

@@ -167,8 +167,24 @@ pub async fn create_message(
     AppPath((account, id)): AppPath<(i64, i64)>,
     AppJson(req): AppJson<CreateMessage>,
 ) -> Result<(StatusCode, Json<MessageView>), ApiError> {
-    let reply = NewReply { text: req.content, parts: req.parts, private: req.private };
+    let reply = NewReply { text: req.content, parts: req.parts, private: req.private, email: req.email };
     let posted = s.app.reply(&a, AccountId(account), ConversationId(id), reply).await?;
+    Ok((StatusCode::CREATED, Json(posted.message.into())))
+}
+
+/// Sends the conversation by e-mail to someone outside (a supplier, a
+/// carrier): the note, then the messages, oldest first. E-mail inboxes with
+/// an outgoing server only.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/forward", tag = "conversations",
+    request_body = ForwardConversation, params(("account_id" = i64, Path), ("conversation_id" = i64, Path)),
+    responses((status = 201, body = MessageView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn forward_conversation(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+    AppJson(req): AppJson<ForwardConversation>,
+) -> Result<(StatusCode, Json<MessageView>), ApiError> {
+    let posted = s.app.forward_conversation(&a, AccountId(account), ConversationId(id), req).await?;
     Ok((StatusCode::CREATED, Json(posted.message.into())))
 }
 
@@ -277,7 +293,12 @@ pub async fn get_attachment(
     AppPath((account, key)): AppPath<(i64, String)>,
 ) -> Result<Response, ApiError> {
     a.in_account(AccountId(account))?;
-    let found = s.app.attachments.get(AccountId(account), &key).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    let found = s
+        .app
+        .attachments
+        .get(AccountId(account), &key)
+        .await
+        .map_err(|e| AppError::internal("reading an attachment", e))?;
     let (bytes, ct) = found.ok_or(AppError::NotFound("attachment"))?;
     Ok(crate::files::file_response(bytes, &ct))
 }

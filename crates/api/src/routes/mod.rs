@@ -27,6 +27,7 @@ pub fn routes() -> Router<ApiState> {
     let account = Router::new()
         .route("/inboxes", get(admin::list_inboxes).post(admin::create_inbox))
         .route("/inboxes/{inbox_id}", get(admin::get_inbox).patch(admin::update_inbox).delete(admin::delete_inbox))
+        .route("/inboxes/{inbox_id}/check", post(admin::check_inbox_connection))
         .route("/agents", get(admin::list_agents).post(admin::create_agent))
         .route("/agents/{user_id}", axum::routing::patch(admin::update_agent).delete(admin::delete_agent))
         .route("/teams", get(admin::list_teams).post(admin::create_team))
@@ -48,6 +49,7 @@ pub fn routes() -> Router<ApiState> {
             "/conversations/{conversation_id}/messages",
             get(conversations::list_messages).post(conversations::create_message),
         )
+        .route("/conversations/{conversation_id}/forward", post(conversations::forward_conversation))
         .route("/conversations/{conversation_id}/assignments", post(conversations::assign_conversation))
         .route("/conversations/{conversation_id}/status", post(conversations::set_status))
         .route("/conversations/{conversation_id}/priority", post(conversations::set_priority))

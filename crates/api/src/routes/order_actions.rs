@@ -200,7 +200,7 @@ async fn to_completion<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     match tokio::spawn(action).await {
         Ok(r) => r.map_err(ApiError::from),
-        Err(e) => Err(ApiError(ferry_app::AppError::Internal(format!("the order action stopped: {e}")))),
+        Err(e) => Err(ApiError(ferry_app::AppError::internal("the order action stopped", e))),
     }
 }
 

@@ -331,7 +331,12 @@ async fn attachment(
     if !s.app.visitor_owns_attachment(&v, &key).await? {
         return Err(ApiError(AppError::NotFound("attachment")));
     }
-    let found = s.app.attachments.get(v.inbox.account_id, &key).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    let found = s
+        .app
+        .attachments
+        .get(v.inbox.account_id, &key)
+        .await
+        .map_err(|e| AppError::internal("reading an attachment", e))?;
     let (bytes, ct) = found.ok_or(AppError::NotFound("attachment"))?;
     Ok(crate::files::file_response(bytes, &ct))
 }

@@ -298,6 +298,26 @@ export interface paths {
         patch: operations["update_canned_response"];
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/compliance/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checks a message against its channel's rules: allow, allow with
+         *     warnings, or block, each finding with its rule, span and explanation.
+         */
+        post: operations["check_compliance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/contacts": {
         parameters: {
             query?: never;
@@ -436,6 +456,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/forward": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends the conversation by e-mail to someone outside (a supplier, a
+         *     carrier): the note, then the messages, oldest first. E-mail inboxes with
+         *     an outgoing server only.
+         */
+        post: operations["forward_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages": {
         parameters: {
             query?: never;
@@ -544,6 +585,28 @@ export interface paths {
         head?: never;
         /** Changes an inbox (owners and admins). */
         patch: operations["update_inbox"];
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/inboxes/{inbox_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tries an e-mail inbox's stored mail servers (owners and admins): IMAP
+         *     (connect, log in, open each folder) and SMTP (connect, log in). Each
+         *     part says whether it worked and, if not, exactly what failed; a part is
+         *     absent when that server is not set.
+         */
+        post: operations["check_inbox_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/accounts/{account_id}/orders": {
@@ -865,6 +928,7 @@ export interface paths {
         /**
          * Receives a message for an API inbox. Signed with
          *     `X-Ferry-Signature: sha256=<hex HMAC-SHA256 of the body, keyed by the inbox secret>`.
+         *     The `api` case of `/webhooks/{channel}/{inbox_id}`.
          */
         post: operations["api_webhook"];
         delete?: never;
@@ -890,6 +954,28 @@ export interface paths {
          *     ignored.
          */
         post: operations["shopify_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{channel}/{inbox_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receives a message for an inbox of `channel`, verified and parsed the
+         *     way that channel's provider sends it (`api`: see
+         *     `POST /webhooks/api/{inbox_id}`). An unknown channel, an unknown inbox
+         *     or an inbox of another channel is 404.
+         */
+        post: operations["channel_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1091,6 +1177,18 @@ export interface components {
             size?: number | null;
             /** @description Where the file can be fetched (the channel's URL or our storage key). */
             url: string;
+        };
+        /** @description What the rules need to know about an attached file. */
+        AttachmentMeta: {
+            /** @description Declared MIME type. */
+            content_type: string;
+            /** @description File name, if known. */
+            file_name?: string | null;
+            /**
+             * Format: int64
+             * @description Size in bytes, if known.
+             */
+            size?: number | null;
         };
         /** @description An entry of the audit log. */
         AuditEntryView: {
@@ -1310,6 +1408,28 @@ export interface components {
          * @enum {string}
          */
         ChannelKind: "api" | "web_widget" | "email" | "whatsapp" | "messenger" | "instagram" | "telegram" | "sms" | "phone" | "amazon";
+        /** @description `POST …/compliance/check`: a message as the composer holds it. */
+        ComplianceCheckRequest: {
+            /** @description The files it would carry. */
+            attachments?: components["schemas"]["AttachmentMeta"][];
+            channel?: components["schemas"]["ChannelKind"] | null;
+            /**
+             * Format: int64
+             * @description The conversation it would go to (its channel, window and order).
+             */
+            conversation_id?: number | null;
+            /** @description Sent without a buyer's message to answer. */
+            proactive?: boolean;
+            /** @description The e-mail subject. */
+            subject?: string | null;
+            /** @description The text. */
+            text?: string;
+        };
+        /** @description What `POST /inboxes/{id}/check` found for an e-mail inbox's servers. */
+        ConnectionCheckView: {
+            imap?: components["schemas"]["ImapCheckView"] | null;
+            smtp?: components["schemas"]["SmtpCheckView"] | null;
+        };
         /**
          * Format: int64
          * @description One buyer, whatever the channel.
@@ -1406,6 +1526,11 @@ export interface components {
             text: string;
             /** @enum {string} */
             type: "buttons";
+        } | {
+            /** @description The header. */
+            email: components["schemas"]["EmailHeader"];
+            /** @enum {string} */
+            type: "email";
         };
         /** @description Conversations per status. */
         ConversationCounts: {
@@ -1575,6 +1700,7 @@ export interface components {
         CreateMessage: {
             /** @description Text. */
             content?: string | null;
+            email?: components["schemas"]["ReplyEmail"] | null;
             /** @description Further parts (images, buttons). */
             parts?: components["schemas"]["ContentPart"][];
             /** @description A private note for agents instead of a reply. */
@@ -1676,6 +1802,38 @@ export interface components {
              */
             resolved: number;
         };
+        /** @description What an e-mail says about itself beyond its text. */
+        EmailHeader: {
+            /**
+             * @description The Amazon order the message is about (`123-1234567-1234567`), for
+             *     mail through Amazon's buyer relay.
+             */
+            amazon_order_id?: string | null;
+            /** @description An automatic message (out of office, auto-reply). */
+            automatic?: boolean;
+            /** @description Blind copies (outgoing only; incoming mail does not show them). */
+            bcc?: components["schemas"]["MailAddress"][];
+            /** @description Copies. */
+            cc?: components["schemas"]["MailAddress"][];
+            from?: components["schemas"]["MailAddress"] | null;
+            /**
+             * @description The whole text with quotes and signature, when the text part shows
+             *     it folded.
+             */
+            full_text?: string | null;
+            /** @description Sanitised HTML body, for display. */
+            html?: string | null;
+            /** @description `In-Reply-To`. */
+            in_reply_to?: string | null;
+            /** @description `Message-ID`, with angle brackets. */
+            message_id?: string | null;
+            /** @description `References`, oldest first. */
+            references?: string[];
+            /** @description Subject. */
+            subject?: string;
+            /** @description Recipients. */
+            to?: components["schemas"]["MailAddress"][];
+        };
         /** @description An error answer: `{"error": {"code", "message"}}`. */
         ErrorBody: {
             /** @description The error. */
@@ -1691,6 +1849,11 @@ export interface components {
             code: string;
             /** @description The field at fault, when one. */
             field?: string | null;
+            /**
+             * @description With `compliance_blocked`: every rule the message breaks, where and
+             *     why.
+             */
+            findings?: components["schemas"]["Finding"][] | null;
             /** @description A sentence for people. */
             message: string;
         };
@@ -1703,6 +1866,28 @@ export interface components {
              * @description Score (0–1).
              */
             score: number;
+        };
+        /** @description One problem found in a draft. */
+        Finding: {
+            /** @description What is wrong, for the agent, in the requested language. */
+            explanation: string;
+            /** @description Where it is. */
+            location: components["schemas"]["Location"];
+            /** @description The rule. */
+            rule: components["schemas"]["RuleId"];
+            /** @description Whether it blocks. */
+            severity: components["schemas"]["Severity"];
+            span?: components["schemas"]["Span"] | null;
+        };
+        /**
+         * @description `POST …/conversations/{id}/forward`: the conversation sent by e-mail to
+         *     someone outside (a supplier, a carrier).
+         */
+        ForwardConversation: {
+            /** @description A note above the forwarded messages. */
+            note?: string | null;
+            /** @description Recipients. */
+            to: string[];
         };
         /** @description A shipment. */
         FulfillmentView: {
@@ -1820,6 +2005,23 @@ export interface components {
          * @enum {string}
          */
         IdentityKind: "email" | "phone" | "whatsapp" | "web_visitor" | "telegram" | "messenger" | "instagram" | "amazon" | "api_handle";
+        /** @description Connecting, logging in and opening each folder. */
+        ImapCheckView: {
+            /** @description What failed, in words a seller can act on. */
+            error?: string | null;
+            /**
+             * @description The server offers IDLE (new mail arrives at once; otherwise it is
+             *     polled).
+             */
+            idle?: boolean | null;
+            /**
+             * Format: int64
+             * @description Messages in the folders read.
+             */
+            messages?: number | null;
+            /** @description Everything worked. */
+            ok: boolean;
+        };
         /** @description What an upload did. */
         ImportReportView: {
             /** @description Orders or products accepted. */
@@ -1879,7 +2081,10 @@ export interface components {
         InboxView: {
             /** @description Channel. */
             channel: components["schemas"]["ChannelKind"];
-            /** @description Settings. */
+            /**
+             * @description Settings. Server passwords under `email.imap` and `email.smtp` are
+             *     never shown: `password_set` says whether one is stored.
+             */
             config: components["schemas"]["InboxConfig"];
             /**
              * Format: date-time
@@ -1913,12 +2118,35 @@ export interface components {
             /** @description Where agents can answer. */
             email: string;
         };
+        /** @description Where in the draft a finding is. */
+        Location: {
+            /** @enum {string} */
+            type: "subject";
+        } | {
+            /** @enum {string} */
+            type: "text";
+        } | {
+            /** @description Index into [`Draft::attachments`]. */
+            index: number;
+            /** @enum {string} */
+            type: "attachment";
+        } | {
+            /** @enum {string} */
+            type: "message";
+        };
         /** @description `POST /api/v1/auth/login`. */
         LoginRequest: {
             /** @description Login e-mail. */
             email: string;
             /** @description Password. */
             password: string;
+        };
+        /** @description A name and e-mail address. */
+        MailAddress: {
+            /** @description The address. */
+            address: string;
+            /** @description Display name. */
+            name?: string | null;
         };
         /**
          * @description What kind of entry a message is.
@@ -2195,10 +2423,39 @@ export interface components {
             version?: number | null;
         };
         /**
+         * @description Recipients and subject of an e-mail reply. Without `to`, the reply goes
+         *     to the buyer; `reply_all` copies everyone the buyer's last mail went to.
+         */
+        ReplyEmail: {
+            /** @description Blind copies. */
+            bcc?: string[];
+            /** @description Copies. */
+            cc?: string[];
+            /** @description Copy everyone the buyer's last mail was addressed or copied to. */
+            reply_all?: boolean;
+            /** @description Subject (default: `Re:` and the thread's subject). */
+            subject?: string | null;
+            /** @description Recipients instead of the buyer. */
+            to?: string[];
+        };
+        /** @description The result of checking a draft. */
+        Report: {
+            /** @description The findings, subject first, then by position in the text. */
+            findings: components["schemas"]["Finding"][];
+            /** @description Allow, allow with warnings, or block. */
+            verdict: components["schemas"]["Verdict"];
+        };
+        /**
          * @description What a user may do in an account.
          * @enum {string}
          */
         Role: "owner" | "admin" | "agent";
+        /**
+         * @description A stable rule identifier. The API and the console use its string form
+         *     (`amazon.external_link`) as the key to translate and filter by.
+         * @enum {string}
+         */
+        RuleId: "amazon.external_link" | "amazon.email_address" | "amazon.phone_number" | "amazon.promotion" | "amazon.discount_mention" | "amazon.review_request" | "amazon.review_manipulation" | "amazon.opt_out" | "amazon.important_subject" | "amazon.attachment_type" | "amazon.attachment_size" | "amazon.proactive_window" | "whatsapp.window_closed" | "messenger.window_closed" | "instagram.window_closed" | "email.attachment_type" | "email.attachment_size" | "sms.segments" | "account.phrase";
         /** @description What the search found. */
         SearchResults: {
             /** @description Matching contacts. */
@@ -2236,6 +2493,11 @@ export interface components {
             /** @description Keep this (e.g. in localStorage) and send it as `x-visitor-token`. */
             token: string;
         };
+        /**
+         * @description How serious a finding is.
+         * @enum {string}
+         */
+        Severity: "warn" | "block";
         /** @description A connected shop. The webhook secret is shown only when it is created. */
         ShopConnectionView: {
             /** @description Admin API base URL for backfills and order actions. */
@@ -2277,6 +2539,22 @@ export interface components {
          * @enum {string}
          */
         Slot: "order_number" | "email" | "phone" | "tracking_number" | "verification_code";
+        /** @description Connecting and logging in to the outgoing server. */
+        SmtpCheckView: {
+            /** @description What failed, in words a seller can act on. */
+            error?: string | null;
+            /** @description Everything worked. */
+            ok: boolean;
+        };
+        /** @description The offending part of the subject or text. */
+        Span: {
+            /** @description One past the last byte (a character boundary). */
+            end: number;
+            /** @description The text of `start..end`. */
+            excerpt: string;
+            /** @description First byte (a character boundary). */
+            start: number;
+        };
         /**
          * @description Where a conversation stands.
          * @enum {string}
@@ -2479,6 +2757,11 @@ export interface components {
          * @description A person who logs in to the console (owner, admin or agent).
          */
         UserId: number;
+        /**
+         * @description The outcome of a check.
+         * @enum {string}
+         */
+        Verdict: "allow" | "allow_with_warnings" | "block";
         /** @description A message as the visitor sees it. */
         VisitorMessageView: {
             /** @description Author: `agent`, `bot` or `visitor`. */
@@ -3538,6 +3821,63 @@ export interface operations {
             };
         };
     };
+    check_compliance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComplianceCheckRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_contacts: {
         parameters: {
             query?: never;
@@ -3848,6 +4188,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+        };
+    };
+    forward_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForwardConversation"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4165,6 +4547,53 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_inbox_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionCheckView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an e-mail inbox, or its settings are not valid */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4998,6 +5427,74 @@ export interface operations {
                 };
             };
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channel_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel's name (`api`) */
+                channel: string;
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The channel provider's payload, as it sends it */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
