@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 use ferry_commerce::amazon as notifications;
 use ferry_connectors::amazon::client::{AmazonClient, AmazonError, ClientOptions};
 use ferry_connectors::amazon::{AmazonSettings, Credentials, ENDPOINTS, MessageAction, Secret, UploadedFile};
-use ferry_core::compliance::{self, AccountRules, AttachmentMeta, Draft, Lang, Report};
+use ferry_core::compliance::{self, AttachmentMeta, Draft, Lang, Report};
 use ferry_core::inbox::ChannelKind;
 use ferry_core::{AccountId, ConversationId, ShopConnectionId};
 use ferry_storage::{
@@ -469,7 +469,8 @@ impl App {
                 Some(tag) => Lang::from_tag(tag),
                 None => Lang::En,
             };
-            let report = compliance::check(&draft, &AccountRules::default(), now, lang);
+            let rules = self.account_rules(account).await?;
+            let report = compliance::check(&draft, &rules, now, lang);
             if report.is_blocked() {
                 tracing::info!(findings = report.findings.len(), "Amazon message blocked by the compliance gate");
                 return Err(AppError::Blocked(Box::new(report)));
