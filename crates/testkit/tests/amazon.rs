@@ -346,4 +346,20 @@ async fn order_change_notifications_are_idempotent_and_newest_wins(b: Backend) {
     assert_eq!(ignored.json["ignored"], true, "{:?}", ignored.json);
     let broken = w.notify(&json!({ "NotificationType": "ORDER_CHANGE" }), SECRET).await;
     assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+
+    // The routes are documented.
+    let doc = w.app.call(reqwest::Method::GET, "/api/openapi.json", None, None).await;
+    for p in [
+        "/api/v1/accounts/{account_id}/amazon/connections",
+        "/api/v1/accounts/{account_id}/amazon/connections/{connection_id}/orders/{amazon_order_id}/messages",
+        "/api/v1/accounts/{account_id}/amazon/connections/{connection_id}/orders/{amazon_order_id}/review",
+        "/webhooks/amazon_notifications/{connection_id}",
+    ] {
+        assert!(doc.json["paths"].get(p).is_some(), "{p} documented");
+    }
+    // Listing never shows the credentials.
+    let list = w.app.get(&format!("/api/v1/accounts/{}/amazon/connections", w.t.account), &w.t.owner_token).await;
+    assert_eq!(list.json[0]["has_credentials"], true, "{:?}", list.json);
+    assert!(list.json[0].get("secret").is_none());
+    assert!(!list.json.to_string().contains(REFRESH_TOKEN));
 }
