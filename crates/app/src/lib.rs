@@ -3,6 +3,7 @@
 //! the event bus, jobs and outside calls.
 
 pub mod alerts;
+pub mod amazon;
 pub mod attachments;
 pub mod auth;
 pub mod bot;
@@ -90,6 +91,8 @@ pub struct App {
     jobs: Arc<Notify>,
     inbox_cache: inbox_cache::InboxCache,
     bots: bot::Engines,
+    /// The Amazon connections' API clients.
+    pub amazon: amazon::AmazonClients,
 }
 
 impl App {
@@ -113,6 +116,7 @@ impl App {
             jobs,
             inbox_cache: inbox_cache::InboxCache::default(),
             bots: bot::Engines::default(),
+            amazon: amazon::AmazonClients::default(),
         })
     }
 

@@ -13,6 +13,7 @@
 //! refund and re-address orders, and the rules those actions obey.
 
 pub mod actions;
+pub mod amazon;
 pub mod detect;
 pub mod import;
 pub mod mirror;

@@ -4,6 +4,7 @@
 //! `ferry-commerce`, which stays pure. The use cases reach a connection's
 //! actions through the `ShopConnector` trait ([`connector_for`]).
 
+pub mod amazon;
 pub mod shopify;
 
 use ferry_commerce::actions::{NoActions, ShopConnector};
@@ -14,6 +15,10 @@ use std::sync::Arc;
 pub const IMPORT_REASON: &str =
     "this shop's orders were imported from files, so Ferry cannot change them; change the order in the shop itself";
 
+/// Why an Amazon connection allows no order actions.
+pub const AMAZON_REASON: &str =
+    "Amazon orders are cancelled and refunded in Seller Central; Ferry sends Amazon's messages for them";
+
 /// The connector of a connection, and why it allows nothing when it does:
 /// imported shops and Shopify connections without Admin API credentials
 /// allow nothing, and say why.
@@ -23,6 +28,7 @@ pub fn connector_for(c: &ShopConnection) -> (Arc<dyn ShopConnector>, Option<&'st
     };
     match c.platform {
         ShopPlatform::Import => none(IMPORT_REASON),
+        ShopPlatform::Amazon => none(AMAZON_REASON),
         ShopPlatform::Shopify => match shopify::actions::ShopifyConnector::for_connection(c) {
             Some(connector) => (Arc::new(connector), None),
             None => none(shopify::actions::NO_API_REASON),

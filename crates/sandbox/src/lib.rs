@@ -4,6 +4,7 @@
 //! keeps what it received so a test can look. They serve tests,
 //! benchmarks and the demo; the `ferry` server binary never contains them.
 
+pub mod amazon;
 pub mod shopify;
 pub mod sms;
 pub mod smtp;

@@ -6,6 +6,7 @@
 //! these traits, used as `Arc<dyn Storage>`.
 
 mod alerts;
+mod amazon;
 pub mod db;
 mod error;
 mod model;
@@ -19,6 +20,7 @@ pub mod conformance;
 pub mod conformance_alerts;
 
 pub use alerts::*;
+pub use amazon::*;
 pub use error::{StorageError, StorageResult};
 pub use model::*;
 pub use repo::*;

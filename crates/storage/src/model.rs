@@ -453,6 +453,8 @@ pub enum ShopPlatform {
     Shopify,
     /// Orders and products imported from files.
     Import,
+    /// An Amazon seller (the Selling Partner API and its notifications).
+    Amazon,
 }
 
 impl ShopPlatform {
@@ -461,6 +463,7 @@ impl ShopPlatform {
         match self {
             ShopPlatform::Shopify => "shopify",
             ShopPlatform::Import => "import",
+            ShopPlatform::Amazon => "amazon",
         }
     }
 
@@ -469,6 +472,7 @@ impl ShopPlatform {
         match s {
             "shopify" => Some(ShopPlatform::Shopify),
             "import" => Some(ShopPlatform::Import),
+            "amazon" => Some(ShopPlatform::Amazon),
             _ => None,
         }
     }

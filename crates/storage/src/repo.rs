@@ -464,6 +464,7 @@ pub trait Storage:
     + ChannelStateRepo
     + ComplianceRulesRepo
     + crate::alerts::AlertRepo
+    + crate::amazon::AmazonRepo
     + Send
     + Sync
 {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod amazon;
 pub mod auth;
 pub mod bot;
 pub mod canned;
@@ -73,5 +74,6 @@ pub fn routes() -> Router<ApiState> {
         .merge(shop_import::routes())
         .merge(alerts::routes())
         .merge(compliance::routes())
+        .merge(amazon::routes())
         .fallback(crate::assets::fallback)
 }

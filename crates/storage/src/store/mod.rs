@@ -4,6 +4,7 @@
 
 mod accounts;
 mod alerts;
+mod amazon;
 mod audit;
 mod bot;
 mod canned;
