@@ -131,6 +131,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/amazon/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's Amazon connections. */
+        get: operations["list_amazon_connections"];
+        put?: never;
+        /**
+         * Connects an Amazon seller (owners and admins). The answer carries the
+         *     notification secret once.
+         */
+        post: operations["create_amazon_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/amazon/connections/{connection_id}/orders/{amazon_order_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What may be sent for an Amazon order now: Amazon's messages for it and
+         *     the review request, each with why not.
+         */
+        get: operations["list_amazon_actions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/amazon/connections/{connection_id}/orders/{amazon_order_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a message about an Amazon order through the Messaging API, after
+         *     the compliance gate (a proactive Amazon message).
+         */
+        post: operations["send_amazon_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/amazon/connections/{connection_id}/orders/{amazon_order_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks Amazon to request a product review and seller feedback from the
+         *     buyer: 5 to 30 days after delivery, once per order (`409` otherwise,
+         *     before Amazon is called).
+         */
+        post: operations["request_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/attachments": {
         parameters: {
             query?: never;
@@ -312,6 +394,27 @@ export interface paths {
          *     warnings, or block, each finding with its rule, span and explanation.
          */
         post: operations["check_compliance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/compliance/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's own rules: phrases it never wants sent and hosts links
+         *     may point to in Amazon messages.
+         */
+        get: operations["get_compliance_rules"];
+        /** Replaces the account's own rules (owners and admins; audited). */
+        put: operations["put_compliance_rules"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -916,6 +1019,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/amazon_notifications/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receives a Selling Partner API notification relayed from Amazon's SQS
+         *     queue or EventBridge, signed with the connection's secret
+         *     (`X-Ferry-Signature: sha256=<hex HMAC-SHA256 of the raw body>`).
+         *     `ORDER_CHANGE` updates the order mirror (the newest change wins); a
+         *     re-delivered `NotificationId` changes nothing; other types are
+         *     acknowledged and ignored.
+         */
+        post: operations["amazon_notification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/api/{inbox_id}": {
         parameters: {
             query?: never;
@@ -986,6 +1113,30 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A phrase an account never wants sent, matched like the built-in phrase
+         *     rules (case, accents and word boundaries) but taken literally.
+         */
+        AccountPhrase: {
+            /** @description The phrase. */
+            phrase: string;
+            /** @description Whether it blocks the message or only warns. */
+            severity: components["schemas"]["Severity"];
+        };
+        /** @description An account's own compliance settings. */
+        AccountRules: {
+            /**
+             * @description Hosts links may point to on Amazon besides Amazon's own (e.g. a
+             *     carrier's tracking site); their sub-domains are allowed too.
+             * @default []
+             */
+            allowed_link_hosts: string[];
+            /**
+             * @description Words and phrases the account never wants sent.
+             * @default []
+             */
+            phrases: components["schemas"]["AccountPhrase"][];
+        };
         /** @description A postal address. */
         AddressView: {
             /** @description Street and number. */
@@ -1104,6 +1255,79 @@ export interface components {
             status: string;
             /** @description One line for people. */
             title: string;
+        };
+        /** @description Whether one message (or `review`) may be sent for an order now. */
+        AmazonActionView: {
+            /** @description `unexpectedProblem`, `confirmDeliveryDetails`, …, or `review`. */
+            action: string;
+            /** @description It may be sent now. */
+            allowed: boolean;
+            /** @description Why not. */
+            reason?: string | null;
+            /** @description It carries attachments. */
+            takes_attachments: boolean;
+            /** @description It carries text. */
+            takes_text: boolean;
+        };
+        /** @description A file already uploaded through Amazon's Uploads API. */
+        AmazonAttachment: {
+            /** @description The file name the buyer sees. */
+            file_name: string;
+            /** @description Amazon's upload destination id. */
+            upload_destination_id: string;
+        };
+        /**
+         * @description An Amazon connection. Its client secret and refresh token are never
+         *     shown; the notification secret only in the answer to its creation.
+         */
+        AmazonConnectionView: {
+            /** @description The LWA client id. */
+            client_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was connected.
+             */
+            created_at: string;
+            /** @description The Selling Partner API endpoint. */
+            endpoint?: string | null;
+            /** @description A client secret and refresh token are set (never shown). */
+            has_credentials: boolean;
+            /**
+             * Format: int64
+             * @description Id.
+             */
+            id: number;
+            /** @description The marketplace. */
+            marketplace_id: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Where relayed notifications are posted. */
+            notification_url: string;
+            /** @description The notification secret (only in the answer to its creation). */
+            secret?: string | null;
+            /** @description The LWA token URL. */
+            token_url?: string | null;
+        };
+        /** @description What a relayed notification did. */
+        AmazonNotificationAck: {
+            /** @description Records written (older versions are skipped). */
+            changed: number;
+            /** @description The notification id was seen before; nothing was written. */
+            duplicate: boolean;
+            /** @description Not used by Ferry (another type or marketplace). */
+            ignored: boolean;
+            /** @description `NotificationType`. */
+            kind: string;
+        };
+        /** @description What was sent. */
+        AmazonSentView: {
+            /**
+             * Format: int64
+             * @description The conversation of the order that got an activity line, if one.
+             */
+            conversation_id?: number | null;
+            /** @description The gate's warnings (the message was sent). */
+            warnings: components["schemas"]["Finding"][];
         };
         /** @description A file of an API message. */
         ApiAttachment: {
@@ -1656,6 +1880,28 @@ export interface components {
             /** @description First password (8–128 characters). */
             password: string;
             role?: components["schemas"]["Role"] | null;
+        };
+        /** @description `POST /amazon/connections`. */
+        CreateAmazonConnection: {
+            /** @description LWA client id of the seller's app. */
+            client_id: string;
+            /** @description LWA client secret. */
+            client_secret: string;
+            /** @description The marketplace (`ATVPDKIKX0DER`). */
+            marketplace_id: string;
+            /** @description Display name. */
+            name: string;
+            /** @description The seller's LWA refresh token. */
+            refresh_token: string;
+            /** @description `na`, `eu`, `fe`, or the Selling Partner API endpoint's URL. */
+            region: string;
+            /**
+             * @description The secret relayed notifications are signed with (generated when
+             *     absent; at least 16 characters).
+             */
+            secret?: string | null;
+            /** @description The LWA token URL (Amazon's by default). */
+            token_url?: string | null;
         };
         /** @description `POST /canned_responses`. */
         CreateCannedResponse: {
@@ -2463,6 +2709,19 @@ export interface components {
             /** @description Matching messages and notes, newest first. */
             messages: components["schemas"]["MessageView"][];
         };
+        /** @description `POST …/orders/{amazon_order_id}/messages`. */
+        SendAmazonMessage: {
+            /**
+             * @description `unexpectedProblem`, `confirmDeliveryDetails`, `confirmOrderDetails`,
+             *     `warranty`, `invoice`, `legalDisclosure`, … (Amazon's operation
+             *     names are accepted too).
+             */
+            action: string;
+            /** @description Files, for actions that carry them (at most 5). */
+            attachments?: components["schemas"]["AmazonAttachment"][];
+            /** @description The text, for actions that carry text (at most 2000 characters). */
+            text?: string | null;
+        };
         /** @description Who wrote a message. */
         Sender: {
             /** @description The buyer. */
@@ -3204,6 +3463,327 @@ export interface operations {
             };
         };
     };
+    list_amazon_connections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmazonConnectionView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_amazon_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAmazonConnection"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmazonConnectionView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_amazon_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                connection_id: number;
+                amazon_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmazonActionView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_amazon_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                connection_id: number;
+                amazon_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendAmazonMessage"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmazonSentView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid, or `compliance_blocked` with the findings */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Amazon refused it (with Amazon's message) or is not answering */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                connection_id: number;
+                amazon_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmazonSentView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     upload_attachment: {
         parameters: {
             query?: {
@@ -3853,6 +4433,108 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_compliance_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountRules"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_compliance_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountRules"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountRules"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5304,6 +5986,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    amazon_notification: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Ferry-Signature": string;
+            };
+            path: {
+                connection_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The notification JSON as Amazon sends it */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmazonNotificationAck"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
