@@ -6,6 +6,7 @@
 
 use anyhow::Context;
 use chrono::{Duration, Utc};
+use ferry_api::server::Background;
 use ferry_app::auth::Actor;
 use ferry_app::{App, NewAgent, NewInboxInput, NewReply};
 use ferry_cli::config::Config;
@@ -15,9 +16,8 @@ use ferry_core::conversation::Status;
 use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::message::ContentPart;
-use ferry_storage::{NewAccount, NewContact};
-use ferry_api::server::Background;
 use ferry_sandbox::smtp::SmtpSink;
+use ferry_storage::{NewAccount, NewContact};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -569,7 +569,8 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     let owner = node.app.actor_from_token(&info.api_access_token).await.context("the demo's API token")?;
     if info.email_inbox.is_none() || info.amazon_inbox.is_none() {
         // A data directory from before the mail inboxes: add them once.
-        let mail = crate::mail::seed(&node.app, &owner, account, sink.addr).await.context("seeding the mail inboxes")?;
+        let mail =
+            crate::mail::seed(&node.app, &owner, account, sink.addr).await.context("seeding the mail inboxes")?;
         info.email_inbox = Some(mail.email);
         info.amazon_inbox = Some(mail.amazon);
         std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
