@@ -156,7 +156,7 @@ impl<B: Backend> MessageRepo for B {
                     None => Vec::new(),
                 };
                 let described: Vec<String> = match &new.describe {
-                    Some(describe) => changes.iter().filter_map(|ch| describe(ch)).collect(),
+                    Some(describe) => changes.iter().filter_map(describe).collect(),
                     None => Vec::new(),
                 };
                 if new.kind != MessageKind::Note {
