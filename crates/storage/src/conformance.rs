@@ -134,7 +134,7 @@ async fn replies_thread_by_reference_and_automatic_mail_wakes_nothing(s: Arc<dyn
     let auto =
         IntakeOptions { automatic: true, bot_enabled: true, bot_job: Some("bot_reply"), ..reply(&["<r1@shop>"], None) };
     let ooo = s.ingest(inbound(&w, "<ooo@x>", "ana", "I am away", t0()), auto).await.unwrap();
-    assert_eq!((ooo.conversation.id, ooo.message.kind.clone()), (first.conversation.id, MessageKind::Activity));
+    assert_eq!((ooo.conversation.id, ooo.message.kind), (first.conversation.id, MessageKind::Activity));
     let conv = s.get_conversation(w.account, first.conversation.id).await.unwrap().unwrap();
     assert_eq!(conv.status, Status::Resolved);
     assert!(s.claim_jobs(t0(), Duration::minutes(1), 10).await.unwrap().is_empty(), "no bot job");
