@@ -6,6 +6,7 @@
 
 use anyhow::Context;
 use chrono::{Duration, Utc};
+use ferry_api::server::Background;
 use ferry_app::auth::Actor;
 use ferry_app::{App, NewAgent, NewInboxInput, NewReply};
 use ferry_cli::config::Config;
@@ -15,8 +16,10 @@ use ferry_core::conversation::Status;
 use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::message::ContentPart;
+use ferry_sandbox::smtp::SmtpSink;
 use ferry_storage::{NewAccount, NewContact};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Password of every demo user.
 pub const DEMO_PASSWORD: &str = "ferry-demo";
@@ -35,6 +38,10 @@ struct DemoInfo {
     shopify_connection_id: Option<i64>,
     #[serde(default)]
     shopify_secret: Option<String>,
+    #[serde(default)]
+    email_inbox: Option<(i64, String)>,
+    #[serde(default)]
+    amazon_inbox: Option<(i64, String)>,
 }
 
 /// The demo shop's catalogue: (product id, title, [(variant id, title, sku,
@@ -345,7 +352,7 @@ const CHATS: &[(usize, &[&str])] = &[
     (10, &["Can I change the delivery address for order #1007?"]),
 ];
 
-async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
+async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo> {
     let now = app.clock.now();
     let account = app
         .storage
@@ -517,6 +524,7 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
     app.set_tags(&anna_actor, a, convs[3], &["damaged".into(), "return".into()]).await?;
     app.set_status(&li_actor, a, convs[5], Status::Pending, None).await?;
     app.set_status(&li_actor, a, convs[6], Status::Snoozed, Some(Utc::now() + Duration::hours(20))).await?;
+    let mail = crate::mail::seed(app, &owner_actor, a, sink).await?;
 
     Ok(DemoInfo {
         account_id: a.0,
@@ -527,32 +535,55 @@ async fn seed(app: &App) -> anyhow::Result<DemoInfo> {
         widget_inbox_id: Some(widget.id.0),
         shopify_connection_id: Some(shopify_connection_id),
         shopify_secret: Some(shopify_secret),
+        email_inbox: Some(mail.email),
+        amazon_inbox: Some(mail.amazon),
     })
 }
 
 /// Seeds (once) and serves the demo.
-pub async fn run(cfg: Config) -> anyhow::Result<()> {
+pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     let dir = cfg.data_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Bound first, so the printed URL is reachable as soon as it shows (and
+    // names the port the system chose for `--listen 127.0.0.1:0`).
+    let listener =
+        tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    cfg.listen = listener.local_addr()?.to_string();
+    // Mail the demo's inboxes send is kept here, never delivered.
+    let sink = Arc::new(SmtpSink::start().await.context("starting the local SMTP sink")?);
     let storage = ferry_cli::open_storage(&cfg).await?;
-    let node = ferry_cli::node(&cfg, storage);
+    let mut node = ferry_cli::node(&cfg, storage);
     let info_path = dir.join("demo.json");
-    let info: DemoInfo = match std::fs::read(&info_path) {
+    let mut info: DemoInfo = match std::fs::read(&info_path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .context("demo.json is unreadable; remove the data directory to start over")?,
         Err(_) => {
-            let info = seed(&node.app)
+            let info = seed(&node.app, sink.addr)
                 .await
                 .with_context(|| format!("seeding the demo failed; remove {} and try again", dir.display()))?;
             std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
             info
         }
     };
+    let account = ferry_core::AccountId(info.account_id);
+    let owner = node.app.actor_from_token(&info.api_access_token).await.context("the demo's API token")?;
+    if info.email_inbox.is_none() || info.amazon_inbox.is_none() {
+        // A data directory from before the mail inboxes: add them once.
+        let mail =
+            crate::mail::seed(&node.app, &owner, account, sink.addr).await.context("seeding the mail inboxes")?;
+        info.email_inbox = Some(mail.email);
+        info.amazon_inbox = Some(mail.amazon);
+        std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
+    }
+    let mail_inboxes: Vec<i64> = [&info.email_inbox, &info.amazon_inbox].into_iter().flatten().map(|i| i.0).collect();
+    crate::mail::use_sink(&node.app, &owner, account, &mail_inboxes, sink.addr)
+        .await
+        .context("pointing the mail inboxes at the SMTP sink")?;
     // The alerts are there when the console opens; the schedule keeps
     // them current afterwards.
-    let found =
-        node.app.run_detectors(ferry_core::AccountId(info.account_id)).await.context("running the detectors")?;
+    let found = node.app.run_detectors(account).await.context("running the detectors")?;
     tracing::info!(alerts = found.found, "detectors ran");
+    node.router = node.router.merge(crate::mail_page::router(sink.clone()));
     let url = format!("http://{}", cfg.listen);
     println!("Ferry demo shop is running at {url}");
     println!(
@@ -563,6 +594,13 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     println!("account_id: {}", info.account_id);
     println!("api_access_token: {}", info.api_access_token);
     println!("api_inbox: {} {}", info.api_inbox_id, info.api_inbox_secret);
+    if let Some((id, secret)) = &info.email_inbox {
+        println!("email_inbox: {id} {secret}");
+    }
+    if let Some((id, secret)) = &info.amazon_inbox {
+        println!("amazon_inbox: {id} {secret}");
+    }
+    println!("mail_sink: {url}{}", crate::mail_page::PATH);
     println!(
         "try: curl -H 'api_access_token: {}' {url}/api/v1/accounts/{}/conversations",
         info.api_access_token, info.account_id
@@ -575,5 +613,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    ferry_cli::run_server(&cfg, node).await
+    node.spawn_background(Background::default());
+    tracing::info!(listen = %cfg.listen, "Ferry is serving");
+    node.serve(listener, ferry_cli::shutdown_signal()).await?;
+    Ok(())
 }

@@ -5,6 +5,8 @@
 
 mod bench_backfill;
 mod demo;
+mod mail;
+mod mail_page;
 
 use clap::{Parser, Subcommand};
 use ferry_cli::config::Config;

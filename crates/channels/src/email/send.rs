@@ -137,8 +137,10 @@ pub fn compose(email: &OutgoingEmail) -> Result<Message, ComposeError> {
         Some(html) => MultiPart::alternative()
             .singlepart(SinglePart::plain(email.text.clone()))
             .singlepart(SinglePart::html(html.clone())),
+        // A single part still declares its type and charset (and MIME):
+        // without them clients read the UTF-8 text as US-ASCII.
         None if email.attachments.is_empty() => {
-            return b.body(email.text.clone()).map_err(|e| ComposeError::Build(e.to_string()));
+            return b.singlepart(SinglePart::plain(email.text.clone())).map_err(|e| ComposeError::Build(e.to_string()));
         }
         None => MultiPart::mixed().singlepart(SinglePart::plain(email.text.clone())),
     };
@@ -314,6 +316,10 @@ mod tests {
         let plain = OutgoingEmail { html: None, attachments: vec![], ..reply() };
         let raw = String::from_utf8(compose(&plain).unwrap().formatted()).unwrap();
         assert!(!raw.contains("multipart"), "{raw}");
+        // Plain text alone still names its charset, or clients garble "salió".
+        assert!(raw.contains("MIME-Version: 1.0") && raw.contains("Content-Type: text/plain; charset=utf-8"), "{raw}");
+        let parsed = crate::email::parse(raw.as_bytes()).unwrap();
+        assert_eq!(parsed.text.trim(), "Hola Ana, tu pedido salió ayer.");
     }
 
     #[test]

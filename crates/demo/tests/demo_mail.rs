@@ -1,0 +1,180 @@
+//! The demo's mail end to end, against the real `ferry-demo` program on a
+//! free port with a fresh data directory: a buyer's mail forwarded to the
+//! e-mail inbox's webhook becomes a conversation, the agent's reply goes
+//! out over SMTP, and the sink page shows it, threaded and readable.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use hmac::{KeyInit, Mac};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The demo process, stopped when the test ends however it ends.
+struct Demo {
+    child: Child,
+    lines: HashMap<String, String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Demo {
+    /// Starts the demo and reads its `key: value` lines up to the last one
+    /// it prints before serving.
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        // A file, not a pipe: nothing reads stderr while the demo runs.
+        let log = dir.path().join("stderr.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ferry-demo"))
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .env_remove("FERRY_CONFIG")
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut lines = HashMap::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if out.read_line(&mut line).unwrap() == 0 {
+                let _ = child.wait();
+                let err = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("the demo stopped before serving: {lines:?}\n{err}");
+            }
+            if let Some((k, v)) = line.trim_end().split_once(": ") {
+                lines.insert(k.to_owned(), v.to_owned());
+            }
+            if line.starts_with("demo shop with the chat widget:") {
+                break;
+            }
+        }
+        Self { child, lines, _dir: dir }
+    }
+
+    fn line(&self, key: &str) -> &str {
+        self.lines.get(key).unwrap_or_else(|| panic!("no `{key}:` line in {:?}", self.lines))
+    }
+
+    /// (id, secret) of an inbox line.
+    fn inbox(&self, key: &str) -> (i64, String) {
+        let (id, secret) = self.line(key).split_once(' ').unwrap();
+        (id.parse().unwrap(), secret.to_owned())
+    }
+
+    fn base(&self) -> String {
+        let sink = self.line("mail_sink");
+        sink[..sink.find("/sandbox/").unwrap()].to_owned()
+    }
+}
+
+fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn a_forwarded_mail_is_answered_and_the_reply_reaches_the_sink() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let demo = Demo::start();
+    let base = demo.base();
+    let account = demo.line("account_id").to_owned();
+    let token = demo.line("api_access_token").to_owned();
+    let (inbox, secret) = demo.inbox("email_inbox");
+    let (amazon, _) = demo.inbox("amazon_inbox");
+    let http = reqwest::Client::new();
+    let api = |path: String| format!("{base}/api/v1/accounts/{account}/{path}");
+
+    // The seeded mail is there: the Amazon buyer's conversation names his
+    // order.
+    let seeded: Value = http
+        .get(api(format!("conversations?inbox_id={amazon}")))
+        .header("api_access_token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let amazon_conversation = seeded["data"][0]["id"].as_i64().expect("a seeded Amazon conversation");
+    let amazon_messages: Value = http
+        .get(api(format!("conversations/{amazon_conversation}/messages")))
+        .header("api_access_token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(amazon_messages.to_string().contains("302-1234567-7654321"), "{amazon_messages}");
+
+    // A buyer's mail, forwarded to the webhook: refused unsigned, taken
+    // signed.
+    let raw = "From: Ana López <ana.lopez@example.es>\r\nTo: support@shop.demo.ferry.test\r\n\
+               Subject: Pedido #1003\r\nMessage-ID: <demo-test-1@example.es>\r\n\
+               Date: Fri, 4 Dec 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+               Hola, ¿cuándo llega mi pedido #1003?\r\n";
+    let url = format!("{base}/webhooks/email/{inbox}");
+    let unsigned = http.post(&url).header("x-ferry-signature", sign("wrong", raw.as_bytes())).body(raw).send();
+    assert_eq!(unsigned.await.unwrap().status(), reqwest::StatusCode::UNAUTHORIZED);
+    let r = http.post(&url).header("x-ferry-signature", sign(&secret, raw.as_bytes())).body(raw).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let ack: Value = r.json().await.unwrap();
+    let conversation = ack["conversation_id"].as_i64().unwrap();
+
+    let got: Value = http
+        .get(api(format!("conversations/{conversation}")))
+        .header("api_access_token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["inbox_id"].as_i64(), Some(inbox), "{got}");
+    let messages: Value = http
+        .get(api(format!("conversations/{conversation}/messages")))
+        .header("api_access_token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(messages.to_string().contains("¿cuándo llega mi pedido #1003?"), "{messages}");
+
+    // The agent answers; the mail leaves through the sink.
+    let reply = "Hola Ana, tu pedido #1003 salió hoy con DHL.";
+    let r = http
+        .post(api(format!("conversations/{conversation}/messages")))
+        .header("api_access_token", &token)
+        .json(&json!({"content": reply}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{:?}", r.text().await);
+    let page_url = demo.line("mail_sink").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        let page = http.get(&page_url).send().await.unwrap().text().await.unwrap();
+        if page.contains(reply) || Instant::now() > deadline {
+            break page;
+        }
+        // The delivery job runs in the demo's own worker: look again.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(page.contains(reply), "the reply is not on the sink page:\n{page}");
+    assert!(page.contains("Re: Pedido #1003"), "{page}");
+    assert!(page.contains("In-Reply-To: &lt;demo-test-1@example.es&gt;"), "threaded under the buyer's mail:\n{page}");
+    assert!(page.contains("ana.lopez@example.es"), "{page}");
+}
