@@ -7,11 +7,15 @@
 //! in one place. [`email`] is the e-mail inbox channel (parsing, IMAP,
 //! SMTP replies); [`mail`] and [`sms`] send Ferry's own e-mails and texts.
 
+#[cfg(feature = "net")]
 pub mod api;
 pub mod email;
+#[cfg(feature = "net")]
 pub mod mail;
+#[cfg(feature = "net")]
 pub mod sms;
 
+#[cfg(feature = "net")]
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ferry_core::contact::Contact;
@@ -19,7 +23,9 @@ use ferry_core::conversation::Conversation;
 use ferry_core::inbound::Inbound;
 use ferry_core::inbox::{ChannelKind, Inbox};
 use ferry_core::message::{Attachment, Message};
+#[cfg(feature = "net")]
 use std::collections::HashMap;
+#[cfg(feature = "net")]
 use std::sync::Arc;
 
 /// Why a webhook request was refused.
@@ -110,6 +116,7 @@ pub trait Channel: Send + Sync {
 }
 
 /// The channel whose webhooks arrive under `name`.
+#[cfg(feature = "net")]
 pub fn channel(name: &str) -> Option<&'static dyn Channel> {
     match name {
         "api" => Some(&api::ApiChannel),
@@ -152,6 +159,7 @@ pub enum SendError {
 pub type SendResult = Result<Sent, SendError>;
 
 /// The outbound side of a channel, called by the delivery engine.
+#[cfg(feature = "net")]
 #[async_trait]
 pub trait Outbound: Send + Sync {
     /// Sends one message to its channel.
@@ -159,11 +167,13 @@ pub trait Outbound: Send + Sync {
 }
 
 /// The outbound adapter of each connected channel kind.
+#[cfg(feature = "net")]
 #[derive(Clone, Default)]
 pub struct Outbounds {
     by_kind: HashMap<ChannelKind, Arc<dyn Outbound>>,
 }
 
+#[cfg(feature = "net")]
 impl Outbounds {
     /// The adapters Ferry sends with, sharing one HTTP client.
     pub fn standard(http: reqwest::Client) -> Self {

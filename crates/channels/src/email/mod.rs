@@ -11,7 +11,9 @@
 //!
 //! [`Inbound`]: ferry_core::inbound::Inbound
 
+#[cfg(feature = "net")]
 pub mod imap;
+#[cfg(feature = "net")]
 pub mod send;
 
 mod classify;
