@@ -113,6 +113,14 @@ impl App {
         if let Some(Some(u)) = &api_url {
             check_api_url(u)?;
         }
+        // An Amazon connection keeps its endpoint and credentials in these
+        // fields; they change only through the Amazon settings.
+        if conn.platform == ShopPlatform::Amazon && (api_url.is_some() || access_token.is_some()) {
+            return Err(AppError::invalid(
+                "access_token",
+                "an Amazon connection's endpoint and credentials are changed under …/amazon/connections",
+            ));
+        }
         let adds_api = matches!(api_url, Some(Some(_))) || matches!(access_token, Some(Some(_)));
         if conn.platform == ShopPlatform::Import && adds_api {
             return Err(AppError::invalid("api_url", "a file-import shop has no Admin API URL or access token"));

@@ -193,6 +193,15 @@ async fn access_tokens_are_cached_until_they_expire(b: Backend) {
     w.amazon.expire_tokens();
     assert_eq!(w.send("confirmOrderDetails", "Please confirm the engraving text.").await.status, StatusCode::CREATED);
     assert_eq!(w.amazon.tokens_issued(), 3);
+
+    // The generic shop settings cannot overwrite the stored credentials.
+    let path = format!("/api/v1/accounts/{}/shop_connections/{}", w.t.account, w.connection);
+    let r = w.app.call(reqwest::Method::PATCH, &path, Some(&w.t.owner_token), Some(json!({"access_token": "x"}))).await;
+    assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("access_token")));
+    let r = w.app.call(reqwest::Method::PATCH, &path, Some(&w.t.owner_token), Some(json!({"name": "Amazon DE"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    w.amazon.expire_tokens();
+    assert_eq!(w.send("confirmDeliveryDetails", "Is the afternoon fine?").await.status, StatusCode::CREATED);
 }
 
 async fn throttled_calls_back_off_until_the_limit_clears(b: Backend) {
