@@ -249,10 +249,7 @@ impl App {
     ) -> AppResult<ShopConnection> {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
-        let name = input.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 255 {
-            return Err(AppError::invalid("name", "name must have 1 to 255 characters"));
-        }
+        let name = crate::commerce::shop_name(&input.name)?;
         let marketplace = input.marketplace_id.trim().to_owned();
         if marketplace.is_empty() || marketplace.len() > 32 || !marketplace.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(AppError::invalid("marketplace_id", "give Amazon's marketplace id, e.g. ATVPDKIKX0DER"));

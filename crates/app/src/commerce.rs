@@ -87,6 +87,15 @@ pub struct ShopConnectionEdit {
     pub access_token: Option<String>,
 }
 
+/// A shop connection's name as stored: trimmed, 1 to 255 characters.
+pub(crate) fn shop_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(AppError::invalid("name", "name must have 1 to 255 characters"));
+    }
+    Ok(name.to_owned())
+}
+
 impl App {
     /// Renames a shop connection or sets its Admin API access (owners and
     /// admins), e.g. to allow order actions and backfills on a shop first
@@ -101,12 +110,7 @@ impl App {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
         let conn = self.storage.get_shop_connection(account, id).await?.ok_or(AppError::NotFound("shop connection"))?;
-        let name = match edit.name.map(|n| n.trim().to_owned()) {
-            Some(n) if n.is_empty() || n.chars().count() > 255 => {
-                return Err(AppError::invalid("name", "name must have 1 to 255 characters"));
-            }
-            other => other,
-        };
+        let name = edit.name.as_deref().map(shop_name).transpose()?;
         let clearable = |v: Option<String>| v.map(|v| Some(v.trim().to_owned()).filter(|v| !v.is_empty()));
         let api_url = clearable(edit.api_url);
         let access_token = clearable(edit.access_token);
@@ -138,10 +142,7 @@ impl App {
     ) -> AppResult<ShopConnection> {
         actor.in_account(account)?;
         actor.can_manage_inboxes()?;
-        let name = input.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 255 {
-            return Err(AppError::invalid("name", "name must have 1 to 255 characters"));
-        }
+        let name = shop_name(&input.name)?;
         let secret = match input.secret.map(|s| s.trim().to_owned()) {
             Some(s) if s.len() < 16 => {
                 return Err(AppError::invalid("secret", "the webhook secret must have at least 16 characters"));

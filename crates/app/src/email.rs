@@ -250,7 +250,7 @@ impl App {
 
     /// Reads what is new in every folder of an e-mail inbox once, committing
     /// each batch before saving the folder's cursor. Returns how many
-    /// messages were read, or the connection when asked to keep it.
+    /// messages were read.
     #[tracing::instrument(skip_all, fields(inbox_id = %inbox.id))]
     pub async fn read_mailbox(&self, inbox: &Inbox) -> AppResult<usize> {
         let settings = EmailSettings::of(inbox)?.ok_or_else(|| AppError::invalid("config", "no e-mail settings"))?;
@@ -317,27 +317,13 @@ impl App {
     pub async fn watch_mailbox(self: Arc<Self>, inbox: InboxId, stop: Arc<tokio::sync::Notify>) {
         let mut backoff = Duration::from_secs(2);
         loop {
-            let run = async {
-                let inbox = self.storage.find_inbox(inbox).await?.ok_or(AppError::NotFound("inbox"))?;
-                let settings = EmailSettings::of(&inbox)?.ok_or(AppError::NotFound("e-mail settings"))?;
-                let imap = settings.imap.clone().ok_or(AppError::NotFound("IMAP settings"))?;
-                let mut conn = ImapConnection::connect(&imap).await.map_err(imap_error)?;
-                loop {
-                    self.read_folders(&inbox, &settings, &mut conn).await?;
-                    let wait = if conn.supports_idle() { IDLE_WAIT } else { POLL_WAIT };
-                    conn = conn.wait(wait).await.map_err(imap_error)?;
-                }
-                #[allow(unreachable_code)]
-                Ok::<(), AppError>(())
-            };
+            let run = self.watch_session(inbox);
             tokio::select! {
                 _ = stop.notified() => return,
-                r = run => {
-                    if let Err(e) = r {
-                        tracing::warn!(inbox_id = %inbox, error = %e, "reading the mailbox failed; trying again");
-                        if matches!(e, AppError::NotFound(_)) {
-                            return;
-                        }
+                Err(e) = run => {
+                    tracing::warn!(inbox_id = %inbox, error = %e, "reading the mailbox failed; trying again");
+                    if matches!(e, AppError::NotFound(_)) {
+                        return;
                     }
                 }
             }
@@ -346,6 +332,20 @@ impl App {
                 _ = tokio::time::sleep(backoff) => {}
             }
             backoff = (backoff * 2).min(Duration::from_secs(300));
+        }
+    }
+
+    /// One connection's life: reads, waits for news, reads again, until
+    /// something fails.
+    async fn watch_session(&self, inbox: InboxId) -> AppResult<std::convert::Infallible> {
+        let inbox = self.storage.find_inbox(inbox).await?.ok_or(AppError::NotFound("inbox"))?;
+        let settings = EmailSettings::of(&inbox)?.ok_or(AppError::NotFound("e-mail settings"))?;
+        let imap = settings.imap.clone().ok_or(AppError::NotFound("IMAP settings"))?;
+        let mut conn = ImapConnection::connect(&imap).await.map_err(imap_error)?;
+        loop {
+            self.read_folders(&inbox, &settings, &mut conn).await?;
+            let wait = if conn.supports_idle() { IDLE_WAIT } else { POLL_WAIT };
+            conn = conn.wait(wait).await.map_err(imap_error)?;
         }
     }
 
@@ -548,18 +548,15 @@ impl App {
     }
 }
 
-/// An address an agent typed, checked and lower-cased.
+/// An address an agent typed, checked and lower-cased (and free of the
+/// characters that would make it several addresses in a header).
 fn typed_address(field: &'static str, raw: &str) -> AppResult<MailAddress> {
-    let a = raw.trim();
-    let ok = a.len() <= 254
-        && a.split_once('@').is_some_and(|(user, domain)| {
-            !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-        })
-        && !a.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'));
-    if !ok {
-        return Err(AppError::invalid(field, format!("{raw:?} is not an e-mail address")));
+    match ferry_core::account::normalize_email(raw) {
+        Some(address) if address.len() <= 254 && !address.contains(['<', '>', ',', ';', '"']) => {
+            Ok(MailAddress { name: None, address })
+        }
+        _ => Err(AppError::invalid(field, format!("{raw:?} is not an e-mail address"))),
     }
-    Ok(MailAddress { name: None, address: a.to_ascii_lowercase() })
 }
 
 fn typed_addresses(field: &'static str, list: &[String]) -> AppResult<Vec<MailAddress>> {

@@ -45,22 +45,25 @@ impl Dovecot {
             eprintln!("skipped: dovecot is not installed (apt-get install dovecot-imapd)");
             return None;
         }
-        let dir = tempfile::tempdir().ok()?;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).ok()?;
+        // Setting the server up can only fail on a broken machine: say so
+        // rather than skip.
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("folder permissions");
         for sub in ["mail", "home"] {
             let p = dir.path().join(sub);
-            std::fs::create_dir_all(&p).ok()?;
-            std::os::unix::fs::chown(&p, Some(MAIL_UID), Some(MAIL_UID)).ok()?;
+            std::fs::create_dir_all(&p).expect("the mail folders");
+            // Dovecot keeps mail as an unprivileged user (needs root here).
+            std::os::unix::fs::chown(&p, Some(MAIL_UID), Some(MAIL_UID)).expect("the mail folders' owner");
         }
-        let key = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).ok()?;
+        let key = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("a test certificate");
         let ca_pem = key.cert.pem();
-        std::fs::write(dir.path().join("cert.pem"), &ca_pem).ok()?;
-        std::fs::write(dir.path().join("key.pem"), key.signing_key.serialize_pem()).ok()?;
+        std::fs::write(dir.path().join("cert.pem"), &ca_pem).expect("the certificate file");
+        std::fs::write(dir.path().join("key.pem"), key.signing_key.serialize_pem()).expect("the key file");
         let lines: String = users.iter().map(|(u, p)| format!("{u}:{{PLAIN}}{p}\n")).collect();
-        std::fs::write(dir.path().join("users"), lines).ok()?;
+        std::fs::write(dir.path().join("users"), lines).expect("the users file");
         let users = users.iter().map(|(u, _)| u.to_ascii_lowercase()).collect();
         let mut d = Self { dir, child: None, port: free_port(), tls_port: free_port(), ca_pem, users };
-        std::fs::write(d.conf(), d.config()).ok()?;
+        std::fs::write(d.conf(), d.config()).expect("the configuration");
         d.run();
         Some(d)
     }

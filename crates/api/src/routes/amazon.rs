@@ -3,9 +3,8 @@
 //! compliance_blocked`), requesting a review, and the relayed Selling
 //! Partner API notifications.
 
-use crate::extract::{AppJson, AppPath, Auth};
+use crate::extract::{AppBytes, AppJson, AppPath, Auth};
 use crate::{ApiError, ApiState};
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
@@ -289,15 +288,8 @@ pub async fn amazon_notification(
     State(s): State<ApiState>,
     AppPath(connection): AppPath<i64>,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    AppBytes(body): AppBytes,
 ) -> Result<Json<AmazonNotificationAck>, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError(ferry_app::AppError::TooLarge(s.config.max_body_bytes))
-        } else {
-            ApiError::malformed(e.body_text())
-        }
-    })?;
     let signature = headers.get("x-ferry-signature").and_then(|v| v.to_str().ok());
     let out = s.app.ingest_amazon_notification(ShopConnectionId(connection), signature, &body).await?;
     Ok(Json(AmazonNotificationAck {

@@ -1,9 +1,8 @@
 //! The shop mirror over HTTP: shop connections, Shopify's webhooks, order
 //! search and a contact's orders.
 
-use crate::extract::{AppJson, AppPath, AppQuery, Auth};
+use crate::extract::{AppBytes, AppJson, AppPath, AppQuery, Auth};
 use crate::{ApiError, ApiState};
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
@@ -443,15 +442,8 @@ pub async fn shopify_webhook(
     State(s): State<ApiState>,
     AppPath(connection): AppPath<i64>,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    AppBytes(body): AppBytes,
 ) -> Result<Json<ShopifyAck>, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError(ferry_app::AppError::TooLarge(s.config.max_body_bytes))
-        } else {
-            ApiError::malformed(e.body_text())
-        }
-    })?;
     let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let sh = ShopifyHeaders {
         topic: h("x-shopify-topic"),

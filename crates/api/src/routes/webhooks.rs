@@ -4,12 +4,10 @@
 //! verified, parsed and committed before the 200 goes out. (The Shopify
 //! webhook addresses a shop connection, not an inbox: see `commerce`.)
 
-use crate::extract::AppPath;
+use crate::extract::{AppBytes, AppPath};
 use crate::{ApiError, ApiState};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use ferry_api_types::{ErrorBody, WebhookAck};
 use ferry_app::email::MailOutcome;
@@ -28,9 +26,9 @@ pub async fn api_webhook(
     State(s): State<ApiState>,
     AppPath(inbox_id): AppPath<i64>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    AppBytes(body): AppBytes,
 ) -> Result<Json<WebhookAck>, ApiError> {
-    receive(&s, "api", inbox_id, &headers, body).await
+    receive(&s, "api", inbox_id, &headers, &body).await
 }
 
 /// Receives a message for an inbox of `channel`, verified and parsed the
@@ -39,16 +37,16 @@ pub async fn api_webhook(
 /// or an inbox of another channel is 404.
 #[utoipa::path(post, path = "/webhooks/{channel}/{inbox_id}", tag = "webhooks",
     request_body(content = String, description = "The channel provider's payload, as it sends it", content_type = "application/json"),
-    params(("channel" = String, Path, description = "The channel's name (`api`)"), ("inbox_id" = i64, Path)),
+    params(("channel" = String, Path, description = "The channel's name: `api`, `email` or `amazon` (a raw RFC 5322 message)"), ("inbox_id" = i64, Path)),
     responses((status = 200, body = WebhookAck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn channel_webhook(
     State(s): State<ApiState>,
     AppPath((channel, inbox_id)): AppPath<(String, i64)>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    AppBytes(body): AppBytes,
 ) -> Result<Json<WebhookAck>, ApiError> {
-    receive(&s, &channel, inbox_id, &headers, body).await
+    receive(&s, &channel, inbox_id, &headers, &body).await
 }
 
 async fn receive(
@@ -56,18 +54,11 @@ async fn receive(
     channel: &str,
     inbox_id: i64,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: &[u8],
 ) -> Result<Json<WebhookAck>, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError(ferry_app::AppError::TooLarge(s.config.max_body_bytes))
-        } else {
-            ApiError::malformed(e.body_text())
-        }
-    })?;
     let headers: Vec<(&str, &str)> =
         headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
-    let request = WebhookRequest { headers: &headers, body: &body };
+    let request = WebhookRequest { headers: &headers, body };
     if matches!(channel, "email" | "amazon") {
         // A raw RFC 5322 message; a bounce answers with the message it
         // returns (ids 0 when Ferry did not send it).
