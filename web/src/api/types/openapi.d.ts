@@ -6183,7 +6183,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The channel's name (`api`) */
+                /** @description The channel's name: `api`, `email` or `amazon` (a raw RFC 5322 message) */
                 channel: string;
                 inbox_id: number;
             };
