@@ -73,6 +73,12 @@ impl App {
             ContentPart::Email { email } if !email.subject.is_empty() => Some(email.subject.clone()),
             _ => None,
         });
+        draft.template = parts.iter().find_map(|p| match p {
+            ContentPart::Template { template } => {
+                Some(compliance::TemplateRef { name: template.name.clone(), language: template.language.clone() })
+            }
+            _ => None,
+        });
         draft.proactive = proactive;
         draft.last_buyer_message_at = conv.last_buyer_message_at;
         Ok(draft)

@@ -100,6 +100,7 @@ impl Jobs {
                 Ok(())
             }
             Err(SendError::Retryable(e)) => Err(JobError::Retry(e)),
+            Err(SendError::Throttled { reason, .. }) => Err(JobError::Retry(reason)),
             Err(SendError::Permanent(e)) => Err(JobError::Permanent(e)),
         }
     }

@@ -14,6 +14,7 @@ pub mod email;
 pub mod mail;
 #[cfg(feature = "net")]
 pub mod sms;
+pub mod update;
 
 #[cfg(feature = "net")]
 use async_trait::async_trait;
@@ -153,6 +154,16 @@ pub enum SendError {
     /// Trying again cannot help (refused, misconfigured).
     #[error("{0}")]
     Permanent(String),
+    /// The channel asked to slow down (HTTP 429 with `Retry-After`,
+    /// WhatsApp's throughput errors): try again after `retry_after`,
+    /// without counting it as a failed attempt.
+    #[error("{reason}")]
+    Throttled {
+        /// The channel's words.
+        reason: String,
+        /// How long to wait.
+        retry_after: std::time::Duration,
+    },
 }
 
 /// What sending gave.
@@ -164,6 +175,16 @@ pub type SendResult = Result<Sent, SendError>;
 pub trait Outbound: Send + Sync {
     /// Sends one message to its channel.
     async fn send(&self, outgoing: Outgoing<'_>) -> SendResult;
+}
+
+/// Stored attachments, as outbound adapters read them to upload a file to
+/// their channel.
+#[cfg(feature = "net")]
+#[async_trait]
+pub trait Files: Send + Sync {
+    /// The bytes and content type of the attachment of `account` stored at
+    /// `url` (an [`Attachment::url`]).
+    async fn read(&self, account: ferry_core::AccountId, url: &str) -> Result<(Vec<u8>, String), SendError>;
 }
 
 /// The outbound adapter of each connected channel kind.

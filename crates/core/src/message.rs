@@ -158,6 +158,49 @@ pub enum ContentPart {
         /// The header.
         email: Box<EmailHeader>,
     },
+    /// A message sent from a template approved by the channel (WhatsApp),
+    /// with its parameters filled; the only kind of message WhatsApp takes
+    /// outside the 24-hour window.
+    Template {
+        /// The template and its parameters.
+        template: Box<TemplateMessage>,
+    },
+}
+
+/// A filled template: which one, and the values of its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateMessage {
+    /// The template's name at the channel.
+    pub name: String,
+    /// Its language code (`en_US`, `de`).
+    pub language: String,
+    /// Values of the header's `{{n}}` parameters, in order (text headers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub header: Vec<String>,
+    /// Values of the body's `{{n}}` parameters, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body: Vec<String>,
+    /// Values of the buttons' parameters: the URL suffix of dynamic URL
+    /// buttons, the payload of quick-reply buttons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<TemplateButtonValue>,
+    /// The message as the buyer sees it, parameters filled: what agents and
+    /// search read.
+    pub text: String,
+}
+
+/// The parameter of one template button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateButtonValue {
+    /// The button's position in the template (0-based).
+    pub index: u8,
+    /// `url` (the value ends the button's URL) or `quick_reply` (the value
+    /// is the payload sent back when tapped).
+    pub sub_type: String,
+    /// The value.
+    pub value: String,
 }
 
 /// A name and e-mail address.
@@ -358,6 +401,7 @@ pub fn text_of(parts: &[ContentPart]) -> String {
     for p in parts {
         let t = match p {
             ContentPart::Text { text } | ContentPart::Buttons { text, .. } => text.as_str(),
+            ContentPart::Template { template } => template.text.as_str(),
             ContentPart::Location { name: Some(n), .. } => n.as_str(),
             _ => continue,
         };
