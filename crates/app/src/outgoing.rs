@@ -77,7 +77,13 @@ fn delivery_plan(inbox: &Inbox, now: DateTime<Utc>) -> (DeliveryStatus, Option<J
     };
     if needs_job {
         let job: JobForMessage =
-            Box::new(move |m: &Message| JobKind::DeliverMessage { message_id: m.id }.new_job(m.account_id, now));
+            Box::new(move |m: &Message| {
+                // One lane per conversation: the buyer gets the messages in
+                // the order they were written, even across retries.
+                JobKind::DeliverMessage { message_id: m.id }
+                    .new_job(m.account_id, now)
+                    .in_lane(format!("deliver:{}", m.conversation_id))
+            });
         (DeliveryStatus::Queued, Some(job))
     } else {
         (DeliveryStatus::Sent, None)

@@ -147,6 +147,7 @@ impl App {
             },
             parts,
             sent_at: now,
+            meta: Default::default(),
         };
         self.ingest(&v.inbox, inbound).await
     }

@@ -131,6 +131,7 @@ pub fn parse_payload(inbox: &Inbox, p: ApiInbound, now: DateTime<Utc>) -> Result
         },
         parts,
         sent_at,
+        meta: Default::default(),
     };
     Ok(Parsed { inbound, uploads })
 }

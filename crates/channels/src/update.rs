@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use ferry_core::inbound::Inbound;
 use ferry_core::message::DeliveryStatus;
+pub use ferry_core::message::{Pricing, Referral};
 
 use crate::Upload;
 
@@ -86,21 +87,6 @@ pub struct MediaRef {
     pub sha256: Option<String>,
 }
 
-/// Where a buyer came from before writing.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Referral {
-    /// `ad` or `post`.
-    pub source_type: String,
-    /// The ad's or post's id.
-    pub source_id: Option<String>,
-    /// Its URL.
-    pub source_url: Option<String>,
-    /// The ad's headline.
-    pub headline: Option<String>,
-    /// The ad's body.
-    pub body: Option<String>,
-}
-
 /// A delivery report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusReport {
@@ -129,19 +115,6 @@ pub struct ChannelFailure {
     pub title: String,
     /// Further details, when given.
     pub details: Option<String>,
-}
-
-/// Billing of a delivered message (WhatsApp conversation pricing).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Pricing {
-    /// Whether the message is billed.
-    pub billable: bool,
-    /// `marketing`, `utility`, `authentication`, `service`…
-    pub category: String,
-    /// `CBP`, `PMP`…
-    pub model: Option<String>,
-    /// The channel's conversation id.
-    pub conversation_id: Option<String>,
 }
 
 /// A reaction.

@@ -272,6 +272,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
                         },
                         parts: vec![ferry_core::message::ContentPart::Text { text: "Where is my order #1001?".into() }],
                         sent_at: app.clock.now(),
+                        meta: Default::default(),
                     };
                     let t = Instant::now();
                     app.ingest(&inbox, inbound).await?;

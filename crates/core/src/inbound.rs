@@ -23,6 +23,10 @@ pub struct Inbound {
     pub parts: Vec<ContentPart>,
     /// When the buyer sent it (the channel's clock).
     pub sent_at: DateTime<Utc>,
+    /// What the channel says besides the content (the message it quotes,
+    /// the ad the buyer came from).
+    #[serde(default)]
+    pub meta: crate::message::MessageMeta,
 }
 
 /// The sender of an inbound message, as the channel knows them.

@@ -385,6 +385,147 @@ pub struct Message {
     pub sent_at: DateTime<Utc>,
     /// When Ferry stored it.
     pub created_at: DateTime<Utc>,
+    /// What happened to it after it was written: reactions, edits, the
+    /// message it answers, how the buyer came, what the channel bills.
+    pub meta: MessageMeta,
+}
+
+/// What a channel reports about a message besides its content.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageMeta {
+    /// The message this one answers (the buyer quoted it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub reply_to: Option<MessageId>,
+    /// Reactions, one per person (the latest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<MessageReaction>,
+    /// When its author last edited it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When its author deleted it; its content is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// The ad or post the buyer came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<Referral>,
+    /// What the channel bills for it (outgoing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+}
+
+impl MessageMeta {
+    /// True when nothing is recorded (stored as no value).
+    pub fn is_empty(&self) -> bool {
+        *self == MessageMeta::default()
+    }
+}
+
+/// A reaction to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageReaction {
+    /// The emoji.
+    pub emoji: String,
+    /// Who reacted.
+    pub by: Sender,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Where a buyer came from before writing (a click-to-WhatsApp ad, a post).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Referral {
+    /// `ad` or `post`.
+    pub source_type: String,
+    /// The ad's or post's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// Its URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
+    /// The ad's headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
+    /// The ad's body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// What a channel bills for a message (WhatsApp conversation pricing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Pricing {
+    /// Whether the message is billed.
+    pub billable: bool,
+    /// `marketing`, `utility`, `authentication`, `service`…
+    pub category: String,
+    /// `CBP`, `PMP`…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The channel's conversation id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+}
+
+/// A change a channel reports to a stored message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageChange {
+    /// Someone reacted; an empty emoji takes their reaction back.
+    React {
+        /// The emoji.
+        emoji: String,
+        /// Who.
+        by: Sender,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The author edited it.
+    Edit {
+        /// The new content.
+        parts: Vec<ContentPart>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The author deleted it.
+    Delete {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The channel reported what it bills.
+    Pricing(Pricing),
+}
+
+impl Message {
+    /// Applies a reported change; false when it changes nothing (a repeated
+    /// report, an edit of a deleted message).
+    pub fn apply(&mut self, change: MessageChange) -> bool {
+        let before = (self.parts.clone(), self.meta.clone());
+        match change {
+            MessageChange::React { emoji, by, at } => {
+                self.meta.reactions.retain(|r| r.by != by);
+                if !emoji.is_empty() {
+                    self.meta.reactions.push(MessageReaction { emoji, by, at });
+                }
+            }
+            MessageChange::Edit { parts, at } => {
+                if self.meta.deleted_at.is_none() && parts != self.parts {
+                    self.parts = parts;
+                    self.meta.edited_at = Some(at);
+                }
+            }
+            MessageChange::Delete { at } => {
+                if self.meta.deleted_at.is_none() {
+                    self.parts.clear();
+                    self.meta.deleted_at = Some(at);
+                }
+            }
+            MessageChange::Pricing(p) => self.meta.pricing = Some(p),
+        }
+        (self.parts.clone(), self.meta.clone()) != before
+    }
 }
 
 impl Message {

@@ -465,6 +465,7 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
                 },
                 parts: vec![ContentPart::Text { text: (*text).into() }],
                 sent_at: at,
+                meta: Default::default(),
             };
             let out = app.ingest(&inbox, inbound).await?;
             if k == 0 {

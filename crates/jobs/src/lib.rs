@@ -79,7 +79,18 @@ impl JobKind {
                 json!({ "message_id": message_id, "conversation_id": conversation_id })
             }
         };
-        NewJob { account_id: account, kind: self.name().to_owned(), payload, run_at, max_attempts: self.max_attempts() }
+        let lane = match self {
+            JobKind::DeliverMessage { .. } => None,
+            JobKind::BotReply { conversation_id, .. } => Some(format!("bot:{conversation_id}")),
+        };
+        NewJob {
+            account_id: account,
+            kind: self.name().to_owned(),
+            payload,
+            run_at,
+            max_attempts: self.max_attempts(),
+            lane,
+        }
     }
 
     /// Reads a stored job's kind and payload.
@@ -106,6 +117,16 @@ pub enum JobError {
     /// Trying again cannot help (bad request, deleted target).
     #[error("{0}")]
     Permanent(String),
+    /// Not done yet, and not a failure: run again after `after` without
+    /// counting this attempt (a channel asked to slow down, a send whose
+    /// outcome is still being reconciled).
+    #[error("{reason}")]
+    Later {
+        /// Why, kept on the job.
+        reason: String,
+        /// How long to wait.
+        after: std::time::Duration,
+    },
 }
 
 /// Runs jobs. The worker reads each claimed job's [`JobKind`] first; a job
@@ -136,24 +157,30 @@ impl Default for Backoff {
 
 impl Backoff {
     /// Delay after attempt number `attempt` (1-based) failed: base·2^(n−1),
-    /// capped, plus up to 10 % spread derived from the job id so retries of
-    /// many jobs do not arrive together.
+    /// capped, plus up to 25 % jitter derived from the job id and the
+    /// attempt, so retries of many jobs failed together spread out.
     pub fn delay(&self, attempt: u32, spread_seed: i64) -> Duration {
         let factor = 1i64 << attempt.saturating_sub(1).min(20);
         let d = self.base.num_milliseconds().saturating_mul(factor).min(self.max.num_milliseconds());
-        let spread = (spread_seed.unsigned_abs() % 10) as i64 * d / 100;
+        // A multiplicative hash, so neighbouring ids do not get neighbouring
+        // delays.
+        let mixed = (spread_seed as u64 ^ u64::from(attempt).rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let spread = ((mixed >> 40) % 251) as i64 * d / 1000;
         Duration::milliseconds(d + spread)
     }
 }
 
-/// Claims and runs jobs.
+/// Claims and runs jobs, several at a time: jobs of one lane are never
+/// claimed together (the store hands out only a lane's oldest pending
+/// job), so the deliveries to one buyer keep their order while different
+/// buyers are served side by side.
 pub struct Worker {
     storage: Arc<dyn Storage>,
     handler: Arc<dyn JobHandler>,
     clock: Arc<dyn Clock>,
     backoff: Backoff,
     lease: Duration,
-    batch: u32,
+    concurrency: usize,
     wake: Arc<Notify>,
 }
 
@@ -166,7 +193,7 @@ impl Worker {
             clock,
             backoff: Backoff::default(),
             lease: Duration::minutes(2),
-            batch: 32,
+            concurrency: 16,
             wake: Arc::new(Notify::new()),
         }
     }
@@ -177,38 +204,60 @@ impl Worker {
         self
     }
 
+    /// How long a claim holds a job: a worker that dies mid-job leaves it
+    /// to others when the lease ends.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// How many jobs run at once (at least 1).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
     /// Wakes early when `wake` is notified (after a job is enqueued).
     pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
         self.wake = wake;
         self
     }
 
-    /// Claims due jobs once and runs them, one after another so their
-    /// effects keep the order they were enqueued in; returns how many ran.
+    /// Claims due jobs once and runs them side by side; returns how many
+    /// ran.
     pub async fn run_once(&self) -> StorageResult<usize> {
         let now = self.clock.now();
-        let jobs = self.storage.claim_jobs(now, self.lease, self.batch).await?;
+        let limit = u32::try_from(self.concurrency).unwrap_or(u32::MAX);
+        let jobs = self.storage.claim_jobs(now, self.lease, limit).await?;
         let n = jobs.len();
-        for job in jobs {
-            match JobKind::of(&job) {
-                Ok(kind) => {
-                    let outcome = self.handler.handle(&job, &kind).await;
-                    self.record(&job, &kind, outcome).await?;
-                }
-                Err(e) => {
-                    // Retrying cannot make a stored job readable.
-                    tracing::error!(job_id = %job.id, kind = %job.kind, error = %e, "job cannot be read");
-                    self.storage.fail_job(job.id, &e.to_string(), now).await?;
-                }
+        let results = futures::future::join_all(jobs.into_iter().map(|job| self.run_job(job))).await;
+        results.into_iter().collect::<StorageResult<Vec<()>>>()?;
+        Ok(n)
+    }
+
+    async fn run_job(&self, job: Job) -> StorageResult<()> {
+        match JobKind::of(&job) {
+            Ok(kind) => {
+                let outcome = self.handler.handle(&job, &kind).await;
+                self.record(&job, &kind, outcome).await
+            }
+            Err(e) => {
+                // Retrying cannot make a stored job readable.
+                tracing::error!(job_id = %job.id, kind = %job.kind, error = %e, "job cannot be read");
+                self.storage.fail_job(job.id, &e.to_string(), self.clock.now()).await
             }
         }
-        Ok(n)
     }
 
     async fn record(&self, job: &Job, kind: &JobKind, outcome: Result<(), JobError>) -> StorageResult<()> {
         let now = self.clock.now();
         match outcome {
             Ok(()) => self.storage.complete_job(job.id, now).await,
+            Err(JobError::Later { reason, after }) => {
+                tracing::debug!(job_id = %job.id, kind = %job.kind, reason = %reason, "job postponed");
+                let after = Duration::from_std(after).unwrap_or(Duration::hours(1));
+                self.storage.postpone_job(job.id, now + after, &reason).await
+            }
             Err(JobError::Retry(e)) if job.attempts < job.max_attempts => {
                 tracing::warn!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed, will retry");
                 let at = now + self.backoff.delay(job.attempts, job.id.0);
@@ -234,14 +283,36 @@ impl Worker {
         }
     }
 
-    /// Runs forever: after each pass, waits for a wake-up or `poll`.
+    /// Runs forever, keeping up to the worker's concurrency of jobs in
+    /// flight: claims whenever a slot is free, and otherwise waits for a
+    /// job to finish, a wake-up or `poll`.
     pub async fn run(self: Arc<Self>, poll: std::time::Duration) {
+        let mut running = tokio::task::JoinSet::new();
         loop {
-            match self.drain().await {
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "job worker pass failed"),
+            let free = self.concurrency.saturating_sub(running.len());
+            let mut claimed = 0;
+            if free > 0 {
+                let limit = u32::try_from(free).unwrap_or(u32::MAX);
+                match self.storage.claim_jobs(self.clock.now(), self.lease, limit).await {
+                    Ok(jobs) => {
+                        claimed = jobs.len();
+                        for job in jobs {
+                            let worker = self.clone();
+                            running.spawn(async move {
+                                if let Err(e) = worker.run_job(job).await {
+                                    tracing::error!(error = %e, "could not record a job's outcome");
+                                }
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "claiming jobs failed"),
+                }
+            }
+            if claimed > 0 && running.len() < self.concurrency {
+                continue;
             }
             tokio::select! {
+                Some(_) = running.join_next(), if !running.is_empty() => {}
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(poll) => {}
             }
@@ -304,6 +375,7 @@ mod tests {
             delivery: None,
             sent_at: at,
             created_at: at,
+            meta: Default::default(),
         };
         let job = options.bot_job_for(&message, &conv).unwrap();
         let expected = JobKind::BotReply { conversation_id: ConversationId(4), message_id: MessageId(11) };
@@ -326,11 +398,14 @@ mod tests {
     #[test]
     fn backoff_grows_and_caps() {
         let b = Backoff { base: Duration::seconds(5), max: Duration::minutes(1) };
-        assert_eq!(b.delay(1, 0), Duration::seconds(5));
-        assert_eq!(b.delay(2, 0), Duration::seconds(10));
-        assert_eq!(b.delay(3, 0), Duration::seconds(20));
-        assert_eq!(b.delay(10, 0), Duration::minutes(1));
-        assert!(b.delay(2, 7) > b.delay(2, 0));
-        assert!(b.delay(40, 9) <= Duration::seconds(66));
+        let within = |d: Duration, base: i64| d >= Duration::seconds(base) && d <= Duration::milliseconds(base * 1250);
+        assert!(within(b.delay(1, 3), 5));
+        assert!(within(b.delay(2, 3), 10));
+        assert!(within(b.delay(3, 3), 20));
+        assert!(within(b.delay(10, 3), 60));
+        let spread: std::collections::HashSet<_> = (0..50).map(|id| b.delay(2, id)).collect();
+        assert!(spread.len() > 25, "retries of jobs failed together spread out");
+        assert!((0..50).all(|id| b.delay(2, id) >= Duration::seconds(10)));
+        assert!((0..50).all(|id| b.delay(40, id) <= Duration::seconds(75)));
     }
 }

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "foreign_key_indexes", include_str!("../migrations/0009_foreign_key_indexes.sql")),
     (10, "channel_state", include_str!("../migrations/0010_channel_state.sql")),
     (11, "compliance_rules", include_str!("../migrations/0011_compliance_rules.sql")),
+    (12, "delivery_engine", include_str!("../migrations/0012_delivery_engine.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

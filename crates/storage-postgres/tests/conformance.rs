@@ -188,6 +188,7 @@ fn inbound(w: &World, ext: &str, handle: &str, text: &str) -> Inbound {
         },
         parts: vec![ContentPart::Text { text: text.into() }],
         sent_at: conformance::t0(),
+        meta: Default::default(),
     }
 }
 
@@ -262,6 +263,7 @@ async fn concurrent_claims_never_hand_out_a_job_twice() {
             payload: serde_json::json!({ "n": n }),
             run_at: t0,
             max_attempts: 3,
+            lane: None,
         })
         .await
         .unwrap();

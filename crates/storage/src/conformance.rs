@@ -12,7 +12,7 @@ use ferry_core::event::Event;
 use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::message::{ContentPart, DeliveryStatus, MessageKind, Sender};
-use ferry_core::{AccountId, CannedResponseId, InboxId, UserId};
+use ferry_core::{AccountId, CannedResponseId, InboxId, MessageId, UserId};
 use std::sync::Arc;
 
 #[path = "conformance_audit.rs"]
@@ -42,6 +42,8 @@ where
     teams_and_inboxes(fresh().await).await;
     contacts_search_and_patch(fresh().await).await;
     jobs_lease_retry_and_fail(fresh().await).await;
+    jobs_of_a_lane_run_in_order(fresh().await).await;
+    messages_change_and_deliveries_list(fresh().await).await;
     outbox_publishing(fresh().await).await;
     canned_responses_per_account(fresh().await).await;
     bot_documents_states_and_jobs(fresh().await).await;
@@ -222,6 +224,7 @@ fn inbound(w: &World, ext: &str, handle: &str, text: &str, at: DateTime<Utc>) ->
         },
         parts: vec![ContentPart::Text { text: text.into() }],
         sent_at: at,
+        meta: Default::default(),
     }
 }
 
@@ -539,6 +542,7 @@ pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
                     payload: serde_json::json!({ "message_id": m.id }),
                     run_at: at,
                     max_attempts: 5,
+                    lane: None,
                 })),
                 bot_state: None,
                 describe: None,
@@ -771,6 +775,7 @@ pub async fn jobs_lease_retry_and_fail(s: Arc<dyn Storage>) {
         payload: serde_json::json!({"n": 1}),
         run_at,
         max_attempts: 3,
+        lane: None,
     };
     let j1 = s.enqueue_job(job(t0())).await.unwrap();
     let j2 = s.enqueue_job(job(t0() + Duration::hours(1))).await.unwrap();
@@ -796,6 +801,105 @@ pub async fn jobs_lease_retry_and_fail(s: Arc<dyn Storage>) {
     assert_eq!(s.prune_done_jobs(t0() + Duration::days(8), 100).await.unwrap(), 1);
     assert_eq!(s.job_state(j2).await.unwrap(), None);
     assert_eq!(s.job_state(j1).await.unwrap().map(|x| x.0), Some(JobState::Failed));
+}
+
+/// Jobs of one lane are claimed one at a time, oldest first, even when a
+/// retry makes the head wait; other lanes and lane-less jobs go on; a
+/// postponed job does not lose an attempt.
+pub async fn jobs_of_a_lane_run_in_order(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Lanes").await;
+    let job = |lane: Option<&str>| NewJob {
+        account_id: w.account,
+        kind: "k".into(),
+        payload: serde_json::json!({}),
+        run_at: t0(),
+        max_attempts: 3,
+        lane: lane.map(str::to_owned),
+    };
+    let a1 = s.enqueue_job(job(Some("deliver:1"))).await.unwrap();
+    let a2 = s.enqueue_job(job(Some("deliver:1"))).await.unwrap();
+    let b1 = s.enqueue_job(job(Some("deliver:2"))).await.unwrap();
+    let free = s.enqueue_job(job(None)).await.unwrap();
+    let lease = Duration::seconds(30);
+    let ids = |jobs: Vec<Job>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    let first = ids(s.claim_jobs(t0(), lease, 10).await.unwrap());
+    assert_eq!(first, vec![a1, b1, free], "one job per lane");
+    assert!(s.claim_jobs(t0(), lease, 10).await.unwrap().is_empty(), "the lane waits for its head");
+    s.complete_job(b1, t0()).await.unwrap();
+    s.complete_job(free, t0()).await.unwrap();
+    // The head fails and waits a minute: the lane waits with it.
+    s.retry_job(a1, t0() + Duration::minutes(1), "timeout").await.unwrap();
+    assert!(s.claim_jobs(t0() + Duration::seconds(40), lease, 10).await.unwrap().is_empty());
+    let head = s.claim_jobs(t0() + Duration::minutes(1), lease, 10).await.unwrap();
+    assert_eq!((head[0].id, head[0].attempts, head.len()), (a1, 2, 1));
+    // Postponed (throttled): the attempt is not counted.
+    s.postpone_job(a1, t0() + Duration::minutes(2), "slow down").await.unwrap();
+    let again = s.claim_jobs(t0() + Duration::minutes(2), lease, 10).await.unwrap();
+    assert_eq!((again[0].id, again[0].attempts), (a1, 2));
+    s.complete_job(a1, t0()).await.unwrap();
+    assert_eq!(ids(s.claim_jobs(t0() + Duration::minutes(3), lease, 10).await.unwrap()), vec![a2]);
+    // A failed head no longer holds its lane.
+    let a3 = s.enqueue_job(job(Some("deliver:1"))).await.unwrap();
+    assert!(s.claim_jobs(t0() + Duration::minutes(3), lease, 10).await.unwrap().is_empty());
+    s.fail_job(a2, "gave up", t0()).await.unwrap();
+    assert_eq!(ids(s.claim_jobs(t0() + Duration::minutes(3), lease, 10).await.unwrap()), vec![a3]);
+}
+
+/// Reported changes to messages (reactions, edits, deletions, billing) and
+/// the list of waiting and failed deliveries.
+pub async fn messages_change_and_deliveries_list(s: Arc<dyn Storage>) {
+    use ferry_core::message::{MessageChange, Pricing};
+    let w = world(&*s, "Changes").await;
+    let o = s.ingest(inbound(&w, "wamid.in", "u", "where is my parcel", t0()), opts(t0())).await.unwrap();
+    let found = s.find_received_message(w.account, w.inbox, "wamid.in").await.unwrap().unwrap();
+    assert_eq!(found.id, o.message.id);
+    assert!(s.find_received_message(w.account, w.inbox, "wamid.other").await.unwrap().is_none());
+    let buyer = Sender::Contact(o.conversation.contact_id);
+    let react = |emoji: &str| MessageChange::React { emoji: emoji.into(), by: buyer, at: t0() };
+    let m = s.change_message(w.account, o.message.id, react("👍"), t0()).await.unwrap().unwrap();
+    assert_eq!(m.meta.reactions.len(), 1);
+    assert!(s.change_message(w.account, o.message.id, react("👍"), t0()).await.unwrap().is_none(), "no change");
+    let m = s.change_message(w.account, o.message.id, react("❤"), t0()).await.unwrap().unwrap();
+    assert_eq!(m.meta.reactions.iter().map(|r| r.emoji.as_str()).collect::<Vec<_>>(), vec!["❤"]);
+    let edit = MessageChange::Edit { parts: vec![ContentPart::Text { text: "where is order 1005".into() }], at: t0() };
+    s.change_message(w.account, o.message.id, edit, t0()).await.unwrap().unwrap();
+    assert_eq!(s.search_messages(w.account, "order 1005", 10).await.unwrap().len(), 1, "edits are searchable");
+    let stored = s.get_message(w.account, o.message.id).await.unwrap().unwrap();
+    assert_eq!((stored.text().as_str(), stored.meta.edited_at), ("where is order 1005", Some(t0())));
+    let m = s.change_message(w.account, o.message.id, MessageChange::Delete { at: t0() }, t0()).await.unwrap().unwrap();
+    assert!(m.parts.is_empty() && m.meta.deleted_at.is_some() && m.meta.reactions.len() == 1);
+    assert!(s.search_messages(w.account, "1005", 10).await.unwrap().is_empty(), "deleted text is gone");
+
+    let post = |text: &str| NewMessage {
+        conversation_id: o.conversation.id,
+        kind: MessageKind::Outgoing,
+        sender: Sender::User(w.agent),
+        parts: vec![ContentPart::Text { text: text.into() }],
+        delivery: Some(DeliveryStatus::Queued),
+        now: t0(),
+        transition: None,
+        job: None,
+        bot_state: None,
+        describe: None,
+    };
+    let q1 = s.post_message(w.account, post("one")).await.unwrap().message.id;
+    let q2 = s.post_message(w.account, post("two")).await.unwrap().message.id;
+    let failed = DeliveryStatus::Failed { reason: "undeliverable (131026)".into() };
+    s.update_delivery(w.account, q1, failed.clone(), None, t0()).await.unwrap().unwrap();
+    let pricing = Pricing { billable: true, category: "service".into(), model: Some("PMP".into()), conversation_id: None };
+    let m = s.change_message(w.account, q2, MessageChange::Pricing(pricing.clone()), t0()).await.unwrap().unwrap();
+    assert_eq!(m.meta.pricing, Some(pricing));
+    let list = |state: &'static str, before| {
+        let s = s.clone();
+        async move { s.list_deliveries(w.account, state, before, 10).await.unwrap().iter().map(|m| m.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(list("failed", None).await, vec![q1]);
+    assert_eq!(list("queued", None).await, vec![q2]);
+    assert_eq!(list("queued", Some(q2)).await, Vec::<MessageId>::new());
+    assert_eq!(list("sent", None).await, Vec::<MessageId>::new(), "only waiting and failed deliveries are listed");
+    let other = world(&*s, "ChangesOther").await;
+    assert!(s.list_deliveries(other.account, "failed", None, 10).await.unwrap().is_empty());
+    assert_eq!(s.get_message(w.account, q1).await.unwrap().unwrap().delivery, Some(failed));
 }
 
 /// The outbox hands out each event until it is marked published.

@@ -272,6 +272,7 @@ fn message(w: &Shop, ext: &str, handle: &str, text: &str, at: DateTime<Utc>) -> 
         },
         parts: vec![ContentPart::Text { text: text.into() }],
         sent_at: at,
+        meta: Default::default(),
     }
 }
 

@@ -332,6 +332,7 @@ impl IntakeOptions {
             payload: serde_json::json!({ "message_id": message.id, "conversation_id": conversation.id }),
             run_at: self.now,
             max_attempts: 5,
+            lane: Some(format!("bot:{}", conversation.id)),
         })
     }
 }
@@ -365,6 +366,17 @@ pub struct NewJob {
     pub run_at: DateTime<Utc>,
     /// Give up after this many attempts.
     pub max_attempts: u32,
+    /// Jobs of one lane run one at a time, oldest first (the deliveries to
+    /// one buyer keep their order); `None` runs whenever due.
+    pub lane: Option<String>,
+}
+
+impl NewJob {
+    /// The job in `lane`.
+    pub fn in_lane(mut self, lane: impl Into<String>) -> Self {
+        self.lane = Some(lane.into());
+        self
+    }
 }
 
 /// A claimed job.

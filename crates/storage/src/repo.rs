@@ -207,6 +207,33 @@ pub trait MessageRepo {
         external_id: Option<String>,
         now: DateTime<Utc>,
     ) -> StorageResult<Option<Message>>;
+    /// The buyer's message of the inbox the channel knows by `external_id`
+    /// (for reactions, edits and quotes).
+    async fn find_received_message(
+        &self,
+        account: AccountId,
+        inbox: InboxId,
+        external_id: &str,
+    ) -> StorageResult<Option<Message>>;
+    /// Applies a change the channel reported (a reaction, an edit, a
+    /// deletion, billing) and records the update; `None` when it changed
+    /// nothing.
+    async fn change_message(
+        &self,
+        account: AccountId,
+        id: MessageId,
+        change: ferry_core::message::MessageChange,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<Message>>;
+    /// Outgoing messages of the account whose delivery is in `state`
+    /// (`queued` or `failed`), newest first, before `before`.
+    async fn list_deliveries(
+        &self,
+        account: AccountId,
+        state: &str,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> StorageResult<Vec<Message>>;
 }
 
 /// The intake of buyers' messages.
@@ -245,6 +272,9 @@ pub trait JobRepo {
     async fn complete_job(&self, id: JobId, now: DateTime<Utc>) -> StorageResult<()>;
     /// Puts a job back to run again at `run_at`.
     async fn retry_job(&self, id: JobId, run_at: DateTime<Utc>, error: &str) -> StorageResult<()>;
+    /// Puts a claimed job back until `run_at` without counting the attempt
+    /// (the channel asked to slow down).
+    async fn postpone_job(&self, id: JobId, run_at: DateTime<Utc>, reason: &str) -> StorageResult<()>;
     /// Gives up on a job.
     async fn fail_job(&self, id: JobId, error: &str, now: DateTime<Utc>) -> StorageResult<()>;
     /// The state of a job.

@@ -288,6 +288,8 @@ pub struct MessageRow {
     pub sent_at: DateTime<Utc>,
     /// created_at
     pub created_at: DateTime<Utc>,
+    /// meta (JSON)
+    pub meta: Option<String>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -312,6 +314,10 @@ impl TryFrom<MessageRow> for Message {
             delivery,
             sent_at: r.sent_at,
             created_at: r.created_at,
+            meta: match r.meta {
+                Some(m) => json("messages.meta", &m)?,
+                None => Default::default(),
+            },
         })
     }
 }

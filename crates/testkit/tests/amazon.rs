@@ -83,6 +83,7 @@ impl World {
                 ContentPart::Email { email: Box::new(header) },
             ],
             sent_at: self.app.app.clock.now(),
+            meta: Default::default(),
         };
         self.app.app.ingest(&inbox, inbound).await.unwrap().conversation.id.0
     }

@@ -654,6 +654,7 @@ mod tests {
             delivery: None,
             sent_at: chrono::Utc::now(),
             created_at: chrono::Utc::now(),
+            meta: Default::default(),
         };
         let v = visitor_view(InboxId(2), m);
         assert_eq!(v.client_id.as_deref(), Some("c-1"));

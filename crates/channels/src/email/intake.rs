@@ -140,6 +140,7 @@ pub fn to_inbound(mail: &ParsedEmail, inbox: &Inbox, now: DateTime<Utc>) -> Resu
         parts,
         // A sender's clock ahead of ours must not put messages in the future.
         sent_at: mail.date.map_or(now, |d| d.min(now)),
+        meta: Default::default(),
     };
     let extras = EmailExtras {
         subject: mail.subject.clone(),

@@ -15,9 +15,9 @@ use ferry_core::{AccountId, JobId};
 pub(super) async fn insert_job<D: Db>(db: &mut D, job: &NewJob, now: DateTime<Utc>) -> StorageResult<JobId> {
     let id = insert(
         db,
-        "INSERT INTO jobs (account_id, kind, payload, run_at, max_attempts, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-        args![job.account_id.0, &job.kind, Arg::json(&job.payload), job.run_at, job.max_attempts, now],
+        "INSERT INTO jobs (account_id, kind, payload, run_at, max_attempts, lane, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        args![job.account_id.0, &job.kind, Arg::json(&job.payload), job.run_at, job.max_attempts, &job.lane, now],
     )
     .await?;
     Ok(JobId(id))
@@ -38,8 +38,11 @@ impl<B: Backend> JobRepo for B {
             Box::pin(async move {
                 let sql = format!(
                     "UPDATE jobs SET locked_until = $2, attempts = attempts + 1, updated_at = $1 WHERE id IN ( \
-                     SELECT id FROM jobs WHERE state = 'pending' AND run_at <= $1 \
-                     AND (locked_until IS NULL OR locked_until <= $1) ORDER BY run_at, id LIMIT $3{}) \
+                     SELECT id FROM jobs j WHERE state = 'pending' AND run_at <= $1 \
+                     AND (locked_until IS NULL OR locked_until <= $1) \
+                     AND (lane IS NULL OR NOT EXISTS (SELECT 1 FROM jobs e \
+                       WHERE e.lane = j.lane AND e.state = 'pending' AND e.id < j.id)) \
+                     ORDER BY run_at, id LIMIT $3{}) \
                      RETURNING id, account_id, kind, payload, attempts, max_attempts, last_error, run_at",
                     db.lock(Lock::SkipLocked)
                 );
@@ -85,6 +88,22 @@ impl<B: Backend> JobRepo for B {
                 db.exec(
                     "UPDATE jobs SET run_at = $2, locked_until = NULL, last_error = $3, updated_at = $4 WHERE id = $1",
                     args![id.0, run_at, error, Utc::now()],
+                )
+                .await
+                .map(drop)
+            })
+        })
+        .await
+    }
+
+    async fn postpone_job(&self, id: JobId, run_at: DateTime<Utc>, reason: &str) -> StorageResult<()> {
+        let reason = reason.to_owned();
+        self.write(move |db| {
+            Box::pin(async move {
+                db.exec(
+                    "UPDATE jobs SET run_at = $2, locked_until = NULL, last_error = $3, \
+                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = $4 WHERE id = $1",
+                    args![id.0, run_at, reason, Utc::now()],
                 )
                 .await
                 .map(drop)

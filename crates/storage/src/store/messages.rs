@@ -17,7 +17,7 @@ use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sen
 use ferry_core::{AccountId, ConversationId, MessageId};
 
 pub(super) const MSG_COLS: &str = "id, account_id, inbox_id, conversation_id, kind, sender, parts, external_id, \
-     delivery_state, delivery_error, sent_at, created_at";
+     delivery_state, delivery_error, sent_at, created_at, meta";
 
 pub(super) fn message(r: &Row) -> StorageResult<Message> {
     Message::try_from(MessageRow {
@@ -33,6 +33,7 @@ pub(super) fn message(r: &Row) -> StorageResult<Message> {
         delivery_error: r.opt_text(9)?,
         sent_at: r.time(10)?,
         created_at: r.time(11)?,
+        meta: r.opt_text(12)?,
     })
 }
 
@@ -60,8 +61,8 @@ pub(super) async fn insert_message<D: Db>(db: &mut D, m: &mut Message) -> Storag
     let id = insert(
         db,
         "INSERT INTO messages (account_id, inbox_id, conversation_id, kind, sender, parts, search_text, external_id, \
-         delivery_state, delivery_error, sent_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+         delivery_state, delivery_error, sent_at, created_at, updated_at, meta) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
         args![
             m.account_id.0,
             m.inbox_id.0,
@@ -75,6 +76,7 @@ pub(super) async fn insert_message<D: Db>(db: &mut D, m: &mut Message) -> Storag
             error,
             m.sent_at,
             m.created_at,
+            Arg::json(&m.meta),
         ],
     )
     .await?;
@@ -96,6 +98,7 @@ pub(super) fn activity(conv: &Conversation, text: String, now: DateTime<Utc>) ->
         delivery: None,
         sent_at: now,
         created_at: now,
+        meta: Default::default(),
     }
 }
 
@@ -119,6 +122,73 @@ impl<B: Backend> MessageRepo for B {
                      AND kind = 'outgoing' ORDER BY id DESC LIMIT 1"
                 );
                 db.row(&sql, args![account.0, inbox.0, external_id]).await?.as_ref().map(message).transpose()
+            })
+        })
+        .await
+    }
+
+    async fn find_received_message(
+        &self,
+        account: AccountId,
+        inbox: ferry_core::InboxId,
+        external_id: &str,
+    ) -> StorageResult<Option<Message>> {
+        let external_id = external_id.to_owned();
+        self.read(move |db| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT {MSG_COLS} FROM messages WHERE account_id = $1 AND inbox_id = $2 AND external_id = $3 \
+                     AND kind = 'incoming'"
+                );
+                db.row(&sql, args![account.0, inbox.0, external_id]).await?.as_ref().map(message).transpose()
+            })
+        })
+        .await
+    }
+
+    async fn change_message(
+        &self,
+        account: AccountId,
+        id: MessageId,
+        change: ferry_core::message::MessageChange,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<Message>> {
+        self.write(move |db| {
+            Box::pin(async move {
+                let mut m = get_message(db, account, id, Lock::Update).await?.ok_or(StorageError::NotFound)?;
+                if !m.apply(change) {
+                    return Ok(None);
+                }
+                db.exec(
+                    "UPDATE messages SET parts = $3, search_text = $4, meta = $5, updated_at = $6 \
+                     WHERE account_id = $1 AND id = $2",
+                    args![account.0, id.0, Arg::json(&m.parts), search_text(&m), Arg::json(&m.meta), now],
+                )
+                .await?;
+                append_event(db, account, &Event::MessageUpdated { message: m.clone() }, now).await?;
+                Ok(Some(m))
+            })
+        })
+        .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        account: AccountId,
+        state: &str,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> StorageResult<Vec<Message>> {
+        let state = state.to_owned();
+        self.read(move |db| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT {MSG_COLS} FROM messages WHERE account_id = $1 AND delivery_state = $2 \
+                     AND delivery_state IN ('queued', 'failed') AND kind = 'outgoing' AND id < $3 \
+                     ORDER BY id DESC LIMIT $4"
+                );
+                let rows = db.rows(&sql, args![account.0, state, before.map_or(i64::MAX, |b| b.0), limit]).await?;
+                rows.iter().map(message).collect()
             })
         })
         .await
@@ -176,6 +246,7 @@ impl<B: Backend> MessageRepo for B {
                     delivery: new.delivery,
                     sent_at: new.now,
                     created_at: new.now,
+                    meta: Default::default(),
                 };
                 insert_message(db, &mut m).await?;
                 let mut activities = Vec::new();
