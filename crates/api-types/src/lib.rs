@@ -8,7 +8,7 @@ use ferry_core::canned::CannedResponse;
 use ferry_core::contact::{Contact, Identity, IdentityKind};
 use ferry_core::conversation::{Conversation, Priority, Status};
 use ferry_core::inbox::{ChannelKind, Inbox, InboxConfig};
-use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, Sender};
+use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, MessageMeta, Sender};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -646,6 +646,19 @@ pub struct MessageView {
     pub sent_at: DateTime<Utc>,
     /// Stored.
     pub created_at: DateTime<Utc>,
+    /// Reactions, edits, the message it quotes, the ad the buyer came
+    /// from, billing.
+    #[serde(default, skip_serializing_if = "MessageMeta::is_empty")]
+    pub meta: MessageMeta,
+}
+
+/// A page of outgoing messages waiting for delivery or failed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryPage {
+    /// The messages, newest first.
+    pub items: Vec<MessageView>,
+    /// Pass as `before` for the next page; absent on the last.
+    pub next_before: Option<i64>,
 }
 
 impl From<Message> for MessageView {
@@ -662,6 +675,7 @@ impl From<Message> for MessageView {
             delivery: m.delivery,
             sent_at: m.sent_at,
             created_at: m.created_at,
+            meta: m.meta,
         }
     }
 }

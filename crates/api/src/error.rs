@@ -56,9 +56,14 @@ impl IntoResponse for ApiError {
                     Some(f) => format!("{} (and {} more)", f.explanation, blocking.len() - 1),
                     None => e.to_string(),
                 };
+                // The one block a client can act on by itself (send a
+                // template instead) gets its own code.
+                let window_closed = blocking.len() == 1
+                    && blocking.iter().all(|f| f.rule == ferry_core::compliance::RuleId::WhatsappWindowClosed);
+                let code = if window_closed { "whatsapp_window_closed" } else { "compliance_blocked" };
                 let b = ErrorBody {
                     error: ErrorDetail {
-                        code: "compliance_blocked".to_owned(),
+                        code: code.to_owned(),
                         message,
                         field: Some("content".to_owned()),
                         findings: Some(report.findings.clone()),

@@ -56,5 +56,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::alerts::AlertsDoc::openapi());
     doc.merge(crate::routes::compliance::ComplianceDoc::openapi());
     doc.merge(crate::routes::amazon::AmazonDoc::openapi());
+    doc.merge(crate::routes::deliveries::DeliveriesDoc::openapi());
     doc
 }

@@ -1,7 +1,17 @@
-//! Delivery of outgoing messages, run as jobs: load the message, hand it to
-//! the `Outbound` adapter of its inbox's channel (`ferry-channels`), and
-//! record what came of it — sent (with the channel's id), retried with
-//! back-off, or failed at once. Failures show on the message.
+//! The delivery engine. Every outgoing message is a stored row first, then
+//! a delivery job in its conversation's lane (so one buyer's messages keep
+//! their order): load the message, wait for the inbox's rate limit, hand it
+//! to the `Outbound` adapter of its channel (`ferry-channels`), and record
+//! what came of it — sent (with the channel's id), retried with back-off
+//! and jitter, postponed without losing an attempt when the channel asks to
+//! slow down, or failed at once when retrying cannot help. Failures show on
+//! the message and in the failed-deliveries list, from where an agent can
+//! send again.
+//!
+//! A node that dies mid-send leaves the job leased; whoever claims it after
+//! the lease first reads the message again, so a status report that came
+//! in the meantime (WhatsApp reports carry Ferry's message id) marks it
+//! sent and it is not sent twice.
 
 use crate::App;
 use async_trait::async_trait;
@@ -10,13 +20,51 @@ use ferry_core::MessageId;
 use ferry_core::message::DeliveryStatus;
 use ferry_jobs::{JobError, JobHandler, JobKind};
 use ferry_storage::Job;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Paces sends per inbox: each send takes the next free slot, `1/rate`
+/// after the previous one, and a channel's "slow down" pushes the next slot
+/// back. Kept per node.
+#[derive(Default)]
+pub struct Pacer {
+    next: Mutex<HashMap<ferry_core::InboxId, Instant>>,
+}
+
+impl Pacer {
+    /// How long to wait before sending from `inbox` at `rate` messages per
+    /// second, reserving the slot; `Err` with the wait, reserving nothing,
+    /// when it is longer than `max_wait`.
+    pub fn reserve(&self, inbox: ferry_core::InboxId, rate: f64, max_wait: Duration) -> Result<Duration, Duration> {
+        if !(rate.is_finite() && rate > 0.0) {
+            return Ok(Duration::ZERO);
+        }
+        let now = Instant::now();
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = next.entry(inbox).or_insert(now);
+        let at = (*slot).max(now);
+        if at - now > max_wait {
+            return Err(at - now);
+        }
+        *slot = at + Duration::from_secs_f64(1.0 / rate);
+        Ok(at - now)
+    }
+
+    /// Holds every send of `inbox` for `pause`.
+    pub fn pause(&self, inbox: ferry_core::InboxId, pause: Duration) {
+        let until = Instant::now() + pause;
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = next.entry(inbox).or_insert(until);
+        *slot = (*slot).max(until);
+    }
+}
 
 /// Runs Ferry's jobs.
 pub struct Jobs {
     app: Arc<App>,
     outbounds: Outbounds,
+    pacer: Pacer,
 }
 
 impl Jobs {
@@ -38,7 +86,7 @@ impl Jobs {
 
     /// Handler for `app`, sending with `outbounds`.
     pub fn with_outbounds(app: Arc<App>, outbounds: Outbounds) -> Self {
-        Self { app, outbounds }
+        Self { app, outbounds, pacer: Pacer::default() }
     }
 
     async fn bot_reply(
@@ -88,6 +136,20 @@ impl Jobs {
             return Err(JobError::Permanent(format!("sending on {} inboxes is not connected", inbox.channel)));
         };
         let contact = storage.get_contact(job.account_id, conv.contact_id).await.map_err(retry)?;
+        let rate = match inbox.config.send_rate_per_second {
+            Some(r) => Some(r),
+            None => outbound.default_rate(&inbox),
+        };
+        if let Some(rate) = rate {
+            match self.pacer.reserve(inbox.id, rate, Duration::from_secs(20)) {
+                Ok(wait) => tokio::time::sleep(wait).await,
+                // Far behind (a large burst or a pause the channel asked
+                // for): back to the queue rather than holding the lease.
+                Err(wait) => {
+                    return Err(JobError::Later { reason: "waiting for the inbox's rate limit".into(), after: wait });
+                }
+            }
+        }
         let outgoing = Outgoing { inbox: &inbox, conversation: &conv, message: &message, contact: contact.as_ref() };
         match outbound.send(outgoing).await {
             Ok(sent) => {
@@ -100,9 +162,36 @@ impl Jobs {
                 Ok(())
             }
             Err(SendError::Retryable(e)) => Err(JobError::Retry(e)),
-            Err(SendError::Throttled { reason, .. }) => Err(JobError::Retry(reason)),
+            Err(SendError::Throttled { reason, retry_after }) => {
+                tracing::info!(inbox_id = %inbox.id, after_ms = retry_after.as_millis() as u64, "channel asked to slow down");
+                self.pacer.pause(inbox.id, retry_after);
+                Err(JobError::Later { reason, after: retry_after })
+            }
             Err(SendError::Permanent(e)) => Err(JobError::Permanent(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ferry_core::InboxId;
+
+    #[test]
+    fn the_pacer_spaces_sends_per_inbox() {
+        let p = Pacer::default();
+        let max = Duration::from_secs(1);
+        assert_eq!(p.reserve(InboxId(1), 10.0, max).unwrap(), Duration::ZERO);
+        let second = p.reserve(InboxId(1), 10.0, max).unwrap();
+        assert!(second > Duration::from_millis(90) && second <= Duration::from_millis(100), "{second:?}");
+        assert_eq!(p.reserve(InboxId(2), 10.0, max).unwrap(), Duration::ZERO, "inboxes are paced apart");
+        assert_eq!(p.reserve(InboxId(1), 0.0, max).unwrap(), Duration::ZERO, "0 is no limit");
+        p.pause(InboxId(2), Duration::from_secs(5));
+        let held = p.reserve(InboxId(2), 10.0, max).unwrap_err();
+        assert!(held > Duration::from_secs(4), "{held:?}");
+        // A refused reservation takes no slot.
+        assert!(p.reserve(InboxId(2), 10.0, max).unwrap_err() <= held);
     }
 }
 

@@ -76,16 +76,94 @@ fn delivery_plan(inbox: &Inbox, now: DateTime<Utc>) -> (DeliveryStatus, Option<J
         _ => true,
     };
     if needs_job {
-        let job: JobForMessage =
-            Box::new(move |m: &Message| {
-                // One lane per conversation: the buyer gets the messages in
-                // the order they were written, even across retries.
-                JobKind::DeliverMessage { message_id: m.id }
-                    .new_job(m.account_id, now)
-                    .in_lane(format!("deliver:{}", m.conversation_id))
-            });
+        let job: JobForMessage = Box::new(move |m: &Message| {
+            // One lane per conversation: the buyer gets the messages in
+            // the order they were written, even across retries.
+            JobKind::DeliverMessage { message_id: m.id }
+                .new_job(m.account_id, now)
+                .in_lane(format!("deliver:{}", m.conversation_id))
+        });
         (DeliveryStatus::Queued, Some(job))
     } else {
         (DeliveryStatus::Sent, None)
+    }
+}
+
+/// Which deliveries to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Waiting to be sent (or being retried).
+    Queued,
+    /// Given up: an agent may send again.
+    Failed,
+}
+
+impl DeliveryState {
+    /// Reads `queued` or `failed`.
+    pub fn parse(s: &str) -> AppResult<Self> {
+        match s {
+            "queued" => Ok(Self::Queued),
+            "failed" => Ok(Self::Failed),
+            _ => Err(AppError::invalid("state", "state is `queued` or `failed`")),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl App {
+    /// Outgoing messages of the account waiting for delivery or failed,
+    /// newest first.
+    pub async fn list_deliveries(
+        &self,
+        actor: &crate::auth::Actor,
+        account: AccountId,
+        state: DeliveryState,
+        before: Option<ferry_core::MessageId>,
+        limit: u32,
+    ) -> AppResult<Vec<Message>> {
+        actor.in_account(account)?;
+        Ok(self.storage.list_deliveries(account, state.as_str(), before, limit.clamp(1, 100)).await?)
+    }
+
+    /// Sends a failed message again: through the compliance gate as it
+    /// stands now (a WhatsApp window may have closed since), then queued
+    /// in its conversation's lane.
+    #[tracing::instrument(skip_all, fields(message_id = %id))]
+    pub async fn retry_delivery(
+        &self,
+        actor: &crate::auth::Actor,
+        account: AccountId,
+        id: ferry_core::MessageId,
+    ) -> AppResult<Message> {
+        actor.in_account(account)?;
+        let m = self.storage.get_message(account, id).await?.ok_or(AppError::NotFound("message"))?;
+        if m.kind != MessageKind::Outgoing || !matches!(m.delivery, Some(DeliveryStatus::Failed { .. })) {
+            return Err(AppError::Conflict("only a message whose delivery failed can be sent again".into()));
+        }
+        let conv = self
+            .storage
+            .get_conversation(account, m.conversation_id)
+            .await?
+            .ok_or(AppError::NotFound("conversation"))?;
+        let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+        self.gate(account, &inbox, &conv, &m.parts, None).await?;
+        let now = self.clock.now();
+        let job = JobKind::DeliverMessage { message_id: id }
+            .new_job(account, now)
+            .in_lane(format!("deliver:{}", m.conversation_id));
+        let queued = self
+            .storage
+            .requeue_delivery(account, id, job, now)
+            .await?
+            .ok_or_else(|| AppError::Conflict("the message is already being sent again".into()))?;
+        self.events_committed();
+        self.job_enqueued();
+        Ok(queued)
     }
 }

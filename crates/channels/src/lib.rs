@@ -175,6 +175,12 @@ pub type SendResult = Result<Sent, SendError>;
 pub trait Outbound: Send + Sync {
     /// Sends one message to its channel.
     async fn send(&self, outgoing: Outgoing<'_>) -> SendResult;
+
+    /// The most messages per second `inbox` may send when its settings do
+    /// not say (the channel's own limit, e.g. WhatsApp's per number).
+    fn default_rate(&self, _inbox: &Inbox) -> Option<f64> {
+        None
+    }
 }
 
 /// Stored attachments, as outbound adapters read them to upload a file to

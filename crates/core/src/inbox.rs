@@ -129,6 +129,11 @@ pub struct InboxConfig {
     /// Greeting shown by the widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub greeting: Option<String>,
+    /// The most messages per second this inbox sends, so a burst does not
+    /// get the number blocked; `0` turns the limit off; unset uses the
+    /// channel's own limit (WhatsApp: 80 per number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_rate_per_second: Option<f64>,
     /// Channel-specific settings not modelled above.
     #[serde(default, flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -209,6 +214,7 @@ impl fmt::Debug for InboxConfig {
             .field("handoff_team_id", &shown.handoff_team_id)
             .field("auto_assign", &shown.auto_assign)
             .field("greeting", &shown.greeting)
+            .field("send_rate_per_second", &shown.send_rate_per_second)
             .field("extra", &shown.extra)
             .finish()
     }

@@ -886,12 +886,15 @@ pub async fn messages_change_and_deliveries_list(s: Arc<dyn Storage>) {
     let q2 = s.post_message(w.account, post("two")).await.unwrap().message.id;
     let failed = DeliveryStatus::Failed { reason: "undeliverable (131026)".into() };
     s.update_delivery(w.account, q1, failed.clone(), None, t0()).await.unwrap().unwrap();
-    let pricing = Pricing { billable: true, category: "service".into(), model: Some("PMP".into()), conversation_id: None };
+    let pricing =
+        Pricing { billable: true, category: "service".into(), model: Some("PMP".into()), conversation_id: None };
     let m = s.change_message(w.account, q2, MessageChange::Pricing(pricing.clone()), t0()).await.unwrap().unwrap();
     assert_eq!(m.meta.pricing, Some(pricing));
     let list = |state: &'static str, before| {
         let s = s.clone();
-        async move { s.list_deliveries(w.account, state, before, 10).await.unwrap().iter().map(|m| m.id).collect::<Vec<_>>() }
+        async move {
+            s.list_deliveries(w.account, state, before, 10).await.unwrap().iter().map(|m| m.id).collect::<Vec<_>>()
+        }
     };
     assert_eq!(list("failed", None).await, vec![q1]);
     assert_eq!(list("queued", None).await, vec![q2]);
@@ -900,6 +903,25 @@ pub async fn messages_change_and_deliveries_list(s: Arc<dyn Storage>) {
     let other = world(&*s, "ChangesOther").await;
     assert!(s.list_deliveries(other.account, "failed", None, 10).await.unwrap().is_empty());
     assert_eq!(s.get_message(w.account, q1).await.unwrap().unwrap().delivery, Some(failed));
+    // Retried by hand: queued again with a job in the conversation's lane.
+    let job = NewJob {
+        account_id: w.account,
+        kind: "deliver_message".into(),
+        payload: serde_json::json!({ "message_id": q1 }),
+        run_at: t0(),
+        max_attempts: 8,
+        lane: Some("deliver:x".into()),
+    };
+    assert!(s.requeue_delivery(w.account, q2, job.clone(), t0()).await.unwrap().is_none(), "not failed");
+    let m = s.requeue_delivery(w.account, q1, job.clone(), t0()).await.unwrap().unwrap();
+    assert_eq!(m.delivery, Some(DeliveryStatus::Queued));
+    assert!(list("failed", None).await.is_empty());
+    assert!(s.requeue_delivery(w.account, q1, job, t0()).await.unwrap().is_none(), "already queued");
+    let claimed = s.claim_jobs(t0(), Duration::seconds(30), 10).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|j| j.payload["message_id"].clone()).collect::<Vec<_>>(),
+        vec![serde_json::json!(q1)]
+    );
 }
 
 /// The outbox hands out each event until it is marked published.

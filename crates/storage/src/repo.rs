@@ -225,6 +225,15 @@ pub trait MessageRepo {
         change: ferry_core::message::MessageChange,
         now: DateTime<Utc>,
     ) -> StorageResult<Option<Message>>;
+    /// Queues a failed outgoing message again with its new delivery `job`,
+    /// in one transaction; `None` when it had not failed.
+    async fn requeue_delivery(
+        &self,
+        account: AccountId,
+        id: MessageId,
+        job: NewJob,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<Message>>;
     /// Outgoing messages of the account whose delivery is in `state`
     /// (`queued` or `failed`), newest first, before `before`.
     async fn list_deliveries(

@@ -18,6 +18,7 @@ on_both!(
     agents_work_a_conversation,
     websocket_gets_buyer_message_quickly,
     replies_reach_the_callback_signed_with_retries,
+    deliveries_keep_each_buyers_order_fail_visibly_and_are_retried,
     contacts_are_searchable,
     canned_responses_are_shared_by_the_account,
     agents_upload_and_send_attachments,
@@ -557,6 +558,94 @@ async fn replies_reach_the_callback_signed_with_retries(b: Backend) {
     let out = m.json.as_array().unwrap().iter().find(|m| m["id"].as_i64() == Some(mid2)).unwrap().clone();
     assert_eq!(out["delivery"]["state"], "failed");
     assert_eq!(out["delivery"]["reason"], "callback answered 400 Bad Request");
+}
+
+async fn deliveries_keep_each_buyers_order_fail_visibly_and_are_retried(b: Backend) {
+    use axum::routing::post;
+    use std::sync::{Arc, Mutex};
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Lanes").await;
+    // Receives the callbacks in order; its very first call fails with a
+    // 503, `/reject` refuses everything.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let s2 = seen.clone();
+    let receiver = axum::Router::new()
+        .route(
+            "/ok",
+            post(move |body: axum::body::Bytes| {
+                let seen = s2.clone();
+                async move {
+                    let v: Value = serde_json::from_slice(&body).unwrap();
+                    let mut seen = seen.lock().unwrap();
+                    seen.push(v["message"]["text"].as_str().unwrap().to_owned());
+                    if seen.len() == 1 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
+                }
+            }),
+        )
+        .route("/reject", post(|| async { StatusCode::BAD_REQUEST }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    let ap = acct(&t);
+    let set_cb = |path: &str| json!({"config": {"callback_url": format!("http://127.0.0.1:{port}{path}")}});
+    let inbox = format!("{ap}/inboxes/{}", t.inbox);
+    app.call(Method::PATCH, &inbox, Some(&t.owner_token), Some(set_cb("/ok"))).await;
+    let conv_a =
+        app.webhook(&t, &buyer_message("a", "buyer-a", "Hello?")).await.json["conversation_id"].as_i64().unwrap();
+    let conv_b = app.webhook(&t, &buyer_message("b", "buyer-b", "Hi")).await.json["conversation_id"].as_i64().unwrap();
+    let send = |conv: i64, text: &'static str| {
+        let (app, ap, token) = (&app, ap.clone(), t.agent_token.clone());
+        async move {
+            let r = app.post(&format!("{ap}/conversations/{conv}/messages"), &token, json!({"content": text})).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+            r.json["id"].as_i64().unwrap()
+        }
+    };
+    let one = send(conv_a, "one").await;
+    send(conv_a, "two").await;
+    send(conv_a, "three").await;
+    send(conv_b, "other").await;
+
+    // "one" fails and waits for its retry; "two" and "three" wait behind
+    // it, while the other buyer is served.
+    assert_eq!(app.drain_jobs().await, 2);
+    assert_eq!(*seen.lock().unwrap(), vec!["one", "other"]);
+    let queued = app.get(&format!("{ap}/deliveries?state=queued"), &t.agent_token).await;
+    assert_eq!(queued.json["items"].as_array().unwrap().len(), 3, "{:?}", queued.json);
+    let due = chrono::Utc::now() + chrono::Duration::hours(2);
+    let head = app.app.storage.claim_jobs(due, chrono::Duration::seconds(1), 10).await.unwrap();
+    assert_eq!(head.len(), 1, "only the head of the lane");
+    app.app.storage.retry_job(head[0].id, chrono::Utc::now() - chrono::Duration::seconds(1), "due").await.unwrap();
+    assert_eq!(app.drain_jobs().await, 3);
+    assert_eq!(*seen.lock().unwrap(), vec!["one", "other", "one", "two", "three"]);
+
+    // A refused message shows in the failed list with its reason.
+    app.call(Method::PATCH, &inbox, Some(&t.owner_token), Some(set_cb("/reject"))).await;
+    let four = send(conv_a, "four").await;
+    app.drain_jobs().await;
+    let failed = app.get(&format!("{ap}/deliveries?state=failed"), &t.agent_token).await;
+    let items = failed.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"].as_i64(), Some(four));
+    assert_eq!(items[0]["delivery"]["reason"], "callback answered 400 Bad Request");
+    assert_eq!(
+        app.get(&format!("{ap}/deliveries?state=sent"), &t.agent_token).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Sent again by an agent once the receiver is fixed.
+    let sent_one = app.post(&format!("{ap}/messages/{one}/retry"), &t.agent_token, json!({})).await;
+    assert_eq!(sent_one.status, StatusCode::CONFLICT, "only failed messages are retried: {:?}", sent_one.json);
+    app.call(Method::PATCH, &inbox, Some(&t.owner_token), Some(set_cb("/ok"))).await;
+    let r = app.post(&format!("{ap}/messages/{four}/retry"), &t.agent_token, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["delivery"]["state"], "queued");
+    assert_eq!(app.drain_jobs().await, 1);
+    assert_eq!(seen.lock().unwrap().last().map(String::as_str), Some("four"));
+    assert!(app.get(&format!("{ap}/deliveries"), &t.agent_token).await.json["items"].as_array().unwrap().is_empty());
+    let other = app.tenant("Elsewhere").await;
+    let r = app.post(&format!("{}/messages/{four}/retry", acct(&other)), &other.agent_token, json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "other accounts cannot see it");
 }
 
 async fn contacts_are_searchable(b: Backend) {

@@ -10,6 +10,7 @@ pub mod commerce;
 pub mod compliance;
 pub mod contacts;
 pub mod conversations;
+pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
 pub mod search;
@@ -75,5 +76,6 @@ pub fn routes() -> Router<ApiState> {
         .merge(alerts::routes())
         .merge(compliance::routes())
         .merge(amazon::routes())
+        .merge(deliveries::routes())
         .fallback(crate::assets::fallback)
 }

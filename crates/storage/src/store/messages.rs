@@ -172,6 +172,34 @@ impl<B: Backend> MessageRepo for B {
         .await
     }
 
+    async fn requeue_delivery(
+        &self,
+        account: AccountId,
+        id: MessageId,
+        job: NewJob,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<Message>> {
+        self.write(move |db| {
+            Box::pin(async move {
+                let mut m = get_message(db, account, id, Lock::Update).await?.ok_or(StorageError::NotFound)?;
+                if !matches!(m.delivery, Some(DeliveryStatus::Failed { .. })) || m.kind != MessageKind::Outgoing {
+                    return Ok(None);
+                }
+                db.exec(
+                    "UPDATE messages SET delivery_state = 'queued', delivery_error = NULL, updated_at = $3 \
+                     WHERE account_id = $1 AND id = $2",
+                    args![account.0, id.0, now],
+                )
+                .await?;
+                super::jobs::insert_job(db, &job, now).await?;
+                m.delivery = Some(DeliveryStatus::Queued);
+                append_event(db, account, &Event::MessageUpdated { message: m.clone() }, now).await?;
+                Ok(Some(m))
+            })
+        })
+        .await
+    }
+
     async fn list_deliveries(
         &self,
         account: AccountId,
