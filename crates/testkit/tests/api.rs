@@ -565,7 +565,7 @@ async fn deliveries_keep_each_buyers_order_fail_visibly_and_are_retried(b: Backe
     use std::sync::{Arc, Mutex};
     let Some(app) = spawn_app(b).await else { return };
     let t = app.tenant("Lanes").await;
-    // Receives the callbacks in order; its very first call fails with a
+    // Receives the callbacks in order; the first try of "one" fails with a
     // 503, `/reject` refuses everything.
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let s2 = seen.clone();
@@ -576,9 +576,11 @@ async fn deliveries_keep_each_buyers_order_fail_visibly_and_are_retried(b: Backe
                 let seen = s2.clone();
                 async move {
                     let v: Value = serde_json::from_slice(&body).unwrap();
+                    let text = v["message"]["text"].as_str().unwrap().to_owned();
                     let mut seen = seen.lock().unwrap();
-                    seen.push(v["message"]["text"].as_str().unwrap().to_owned());
-                    if seen.len() == 1 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
+                    let first_try_of_one = text == "one" && !seen.contains(&text);
+                    seen.push(text);
+                    if first_try_of_one { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
                 }
             }),
         )
@@ -609,7 +611,9 @@ async fn deliveries_keep_each_buyers_order_fail_visibly_and_are_retried(b: Backe
     // "one" fails and waits for its retry; "two" and "three" wait behind
     // it, while the other buyer is served.
     assert_eq!(app.drain_jobs().await, 2);
-    assert_eq!(*seen.lock().unwrap(), vec!["one", "other"]);
+    let mut first = seen.lock().unwrap().clone();
+    first.sort();
+    assert_eq!(first, vec!["one", "other"]);
     let queued = app.get(&format!("{ap}/deliveries?state=queued"), &t.agent_token).await;
     assert_eq!(queued.json["items"].as_array().unwrap().len(), 3, "{:?}", queued.json);
     let due = chrono::Utc::now() + chrono::Duration::hours(2);
@@ -617,7 +621,7 @@ async fn deliveries_keep_each_buyers_order_fail_visibly_and_are_retried(b: Backe
     assert_eq!(head.len(), 1, "only the head of the lane");
     app.app.storage.retry_job(head[0].id, chrono::Utc::now() - chrono::Duration::seconds(1), "due").await.unwrap();
     assert_eq!(app.drain_jobs().await, 3);
-    assert_eq!(*seen.lock().unwrap(), vec!["one", "other", "one", "two", "three"]);
+    assert_eq!(seen.lock().unwrap()[2..], ["one", "two", "three"]);
 
     // A refused message shows in the failed list with its reason.
     app.call(Method::PATCH, &inbox, Some(&t.owner_token), Some(set_cb("/reject"))).await;
