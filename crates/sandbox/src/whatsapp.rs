@@ -78,7 +78,8 @@ struct Data {
     read: Vec<String>,
     media: HashMap<String, Media>,
     failing: HashMap<String, i64>,
-    next: VecDeque<(u16, Value)>,
+    next: VecDeque<Option<(u16, Value)>>,
+    max_page: Option<usize>,
     throughput: Option<u32>,
     window: Option<(Instant, u32)>,
     webhook: Option<(String, String)>,
@@ -429,7 +430,8 @@ async fn handle(
         }
         (Method::GET, [BUSINESS_ACCOUNT_ID, "message_templates"]) => {
             let all = templates();
-            let limit = query.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(25).clamp(1, 1000);
+            let cap = shared.lock().max_page.unwrap_or(1000);
+            let limit = query.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(25).clamp(1, cap.max(1));
             let start = query
                 .get("after")
                 .and_then(|a| base64::engine::general_purpose::STANDARD.decode(a).ok())
@@ -482,7 +484,7 @@ fn messages(shared: &Arc<Shared>, raw: &[u8]) -> Response {
         return invalid("Param to is not a valid phone number");
     }
     let mut state = shared.lock();
-    if let Some((status, answer)) = state.next.pop_front() {
+    if let Some(Some((status, answer))) = state.next.pop_front() {
         return (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), axum::Json(answer)).into_response();
     }
     if let Some(code) = state.failing.get(&to) {
@@ -610,12 +612,16 @@ impl FakeGraph {
     pub async fn start() -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        // Webhooks go out over plain HTTP, but the client wants a TLS
+        // provider chosen (a no-op when the process already has one).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder().build().map_err(std::io::Error::other)?;
         let shared = Arc::new(Shared {
             addr,
             ids: AtomicU64::new(1),
             auto_status: AtomicBool::new(false),
             retry_base: Mutex::new(Duration::from_millis(100)),
-            http: reqwest::Client::new(),
+            http,
             state: Mutex::default(),
         });
         let app =
@@ -688,14 +694,28 @@ impl FakeGraph {
         s.next.clear();
     }
 
-    /// The next send is answered with `code`'s error.
+    /// The next send is answered with `code`'s error (after those already
+    /// scripted).
     pub fn fail_next(&self, code: i64) {
         self.respond_next(http_status(code), error_body(code, None));
     }
 
-    /// The next send is answered with this status and body.
+    /// The next send is answered with this status and body (after those
+    /// already scripted).
     pub fn respond_next(&self, status: u16, body: Value) {
-        self.shared.lock().next.push_back((status, body));
+        self.shared.lock().next.push_back(Some((status, body)));
+    }
+
+    /// The next send is handled as usual (to script a failure of the one
+    /// after it).
+    pub fn pass_next(&self) {
+        self.shared.lock().next.push_back(None);
+    }
+
+    /// Serves at most `n` templates a page whatever `limit` asks, as Meta
+    /// may (`None`: as asked).
+    pub fn set_max_page(&self, n: Option<usize>) {
+        self.shared.lock().max_page = n;
     }
 
     /// Answers one rate-limit error (`4` or `80007`) to the next send.

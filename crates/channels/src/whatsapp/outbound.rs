@@ -203,7 +203,8 @@ impl Outbound for WhatsAppOutbound {
             .contact
             .and_then(recipient)
             .ok_or_else(|| SendError::Permanent("the buyer has no WhatsApp number".into()))?;
-        let steps = plan(&o.message.parts, o.contact.and_then(|c| c.language.as_deref()));
+        let language = o.conversation.language.as_deref().or(o.contact.and_then(|c| c.language.as_deref()));
+        let steps = plan(&o.message.parts, language);
         if steps.is_empty() {
             return Err(SendError::Permanent("the message has nothing WhatsApp can show".into()));
         }
