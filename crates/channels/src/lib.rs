@@ -5,7 +5,8 @@
 //! hands it an outgoing message and gets back a typed [`SendResult`]
 //! (sent, retry later, or failed for good), so retries and statuses live
 //! in one place. [`email`] is the e-mail inbox channel (parsing, IMAP,
-//! SMTP replies); [`mail`] and [`sms`] send Ferry's own e-mails and texts.
+//! SMTP replies); [`whatsapp`] the WhatsApp Business (Cloud API) channel;
+//! [`mail`] and [`sms`] send Ferry's own e-mails and texts.
 
 #[cfg(feature = "net")]
 pub mod api;
@@ -15,6 +16,7 @@ pub mod mail;
 #[cfg(feature = "net")]
 pub mod sms;
 pub mod update;
+pub mod whatsapp;
 
 #[cfg(feature = "net")]
 use async_trait::async_trait;

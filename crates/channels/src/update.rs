@@ -67,6 +67,13 @@ pub struct IncomingMessage {
     /// How the buyer came (a click-to-WhatsApp ad, a post): kept on the
     /// conversation.
     pub referral: Option<Referral>,
+    /// The payload of the button the buyer pressed ([`Button::payload`]
+    /// of a quick reply, list row or template button), when the message
+    /// is such a press; its text part holds the button's title, as the
+    /// widget sends it.
+    ///
+    /// [`Button::payload`]: ferry_core::message::Button::payload
+    pub button_payload: Option<String>,
 }
 
 /// A file the channel keeps, fetched by intake with the inbox's
