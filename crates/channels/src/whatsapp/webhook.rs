@@ -324,6 +324,7 @@ impl Ctx<'_> {
             },
             parts: content.parts,
             sent_at: at,
+            meta: Default::default(),
         };
         let context = m.get("context");
         Update::Message(Box::new(IncomingMessage {
