@@ -118,6 +118,7 @@ fn message(id: i64, parts: Vec<ContentPart>) -> Message {
         delivery: None,
         sent_at: now,
         created_at: now,
+        meta: Default::default(),
     }
 }
 
