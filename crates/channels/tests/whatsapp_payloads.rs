@@ -225,7 +225,10 @@ fn check(file: &str, case: &str, b: &Batch) {
             assert_eq!(text(m), "BODY");
             let r = m.referral.as_ref().unwrap();
             assert_eq!((r.source_id.as_deref(), r.headline.as_deref()), (Some("ADID"), Some("AD_TITLE")));
-            assert_eq!((r.source_url.as_deref(), r.body.as_deref()), (Some("AD_OR_POST_FB_URL"), Some("AD_DESCRIPTION")));
+            assert_eq!(
+                (r.source_url.as_deref(), r.body.as_deref()),
+                (Some("AD_OR_POST_FB_URL"), Some("AD_DESCRIPTION"))
+            );
         }
         ("callback_button" | "callback_selection", _) => {
             let m = from_buyer(b);
@@ -263,7 +266,9 @@ fn check(file: &str, case: &str, b: &Batch) {
             assert_eq!(p.conversation_id.as_deref(), Some("7270432eae37498234f4444b35ffc5"));
             assert_eq!(s.reference.as_deref(), (case == "with_tracker").then_some("some data"));
         }
-        ("message_status", "delivered") => assert_eq!(status(b, &DeliveryStatus::Delivered).at.timestamp(), 1_698_266_945),
+        ("message_status", "delivered") => {
+            assert_eq!(status(b, &DeliveryStatus::Delivered).at.timestamp(), 1_698_266_945)
+        }
         ("message_status", "read" | "played") => assert!(status(b, &DeliveryStatus::Read).error.is_none()),
         ("message_status", "failed") => {
             let reason = "User's number is part of an experiment (130472): Failed to send message because this user's \
@@ -297,7 +302,10 @@ fn check(file: &str, case: &str, b: &Batch) {
         ("template_status_update", "approved" | "rejected") => match one(b) {
             Update::Template(t) => {
                 if case == "approved" {
-                    assert_eq!((t.name.as_str(), t.status.as_deref(), t.reason.as_deref()), ("order_confirmation", Some("APPROVED"), None));
+                    assert_eq!(
+                        (t.name.as_str(), t.status.as_deref(), t.reason.as_deref()),
+                        ("order_confirmation", Some("APPROVED"), None)
+                    );
                     assert_eq!(t.template_id.as_deref(), Some("1689556908129832"));
                 } else {
                     assert_eq!((t.name.as_str(), t.status.as_deref()), ("abandoned_cart", Some("REJECTED")));
@@ -320,7 +328,8 @@ fn every_payload_parses_into_its_update() {
         println!("skipped: {} is absent", dir.display());
         return;
     };
-    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<PathBuf> =
+        entries.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
     files.sort();
     let mut checked = 0;
     for path in files {
@@ -385,8 +394,14 @@ fn signatures_are_checked_on_the_exact_body() {
     let tampered = br#"{"object":"whatsapp_business_account","entry":[{}]}"#;
     let refused = verify_signature(APP_SECRET, &WebhookRequest { headers: &headers, body: tampered });
     assert!(matches!(refused, Err(ChannelError::Unauthorized(_))));
-    assert!(matches!(verify_signature("other", &WebhookRequest { headers: &headers, body }), Err(ChannelError::Unauthorized(_))));
-    assert!(matches!(verify_signature(APP_SECRET, &WebhookRequest { headers: &[], body }), Err(ChannelError::Unauthorized(_))));
+    assert!(matches!(
+        verify_signature("other", &WebhookRequest { headers: &headers, body }),
+        Err(ChannelError::Unauthorized(_))
+    ));
+    assert!(matches!(
+        verify_signature(APP_SECRET, &WebhookRequest { headers: &[], body }),
+        Err(ChannelError::Unauthorized(_))
+    ));
 }
 
 #[test]

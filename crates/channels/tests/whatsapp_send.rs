@@ -5,7 +5,9 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use ferry_channels::whatsapp::{MediaSource, OutMessage, SendRequest, WhatsAppClient, WhatsAppOutbound, WhatsAppSettings};
+use ferry_channels::whatsapp::{
+    MediaSource, OutMessage, SendRequest, WhatsAppClient, WhatsAppOutbound, WhatsAppSettings,
+};
 use ferry_channels::{Files, Outbound, Outgoing, SendError};
 use ferry_core::contact::{Contact, Identity, IdentityKind};
 use ferry_core::conversation::{Conversation, Priority, Status};
@@ -142,9 +144,14 @@ async fn text_with_a_link_gets_a_preview_and_the_reference() {
     let graph = FakeGraph::start().await.unwrap();
     let out = outbound(MemoryFiles::default());
     let buyer = contact(Some(BUYER));
-    let sent = send_with(&out, &graph, &message(501, vec![ContentPart::Text { text: "Track: https://shop.example/t/1".into() }]), Some(&buyer))
-        .await
-        .unwrap();
+    let sent = send_with(
+        &out,
+        &graph,
+        &message(501, vec![ContentPart::Text { text: "Track: https://shop.example/t/1".into() }]),
+        Some(&buyer),
+    )
+    .await
+    .unwrap();
     let accepted = graph.sent();
     assert_eq!(accepted.len(), 1);
     assert_eq!(sent.external_id.as_deref(), Some(accepted[0].wamid.as_str()));
@@ -180,17 +187,15 @@ async fn templates_are_sent_with_their_parameters_and_checked() {
     let graph = FakeGraph::start().await.unwrap();
     let out = outbound(MemoryFiles::default());
     let buyer = contact(Some(BUYER));
-    let template = |body: Vec<&str>| {
-        ContentPart::Template {
-            template: Box::new(TemplateMessage {
-                name: "order_update".into(),
-                language: "en_US".into(),
-                header: vec![],
-                body: body.into_iter().map(str::to_owned).collect(),
-                buttons: vec![TemplateButtonValue { index: 0, sub_type: "url".into(), value: "1001".into() }],
-                text: "Hi Ana, your order #1001 has shipped".into(),
-            }),
-        }
+    let template = |body: Vec<&str>| ContentPart::Template {
+        template: Box::new(TemplateMessage {
+            name: "order_update".into(),
+            language: "en_US".into(),
+            header: vec![],
+            body: body.into_iter().map(str::to_owned).collect(),
+            buttons: vec![TemplateButtonValue { index: 0, sub_type: "url".into(), value: "1001".into() }],
+            text: "Hi Ana, your order #1001 has shipped".into(),
+        }),
     };
     // The text part repeats the template: only the template goes out.
     let parts = vec![ContentPart::Text { text: "Hi Ana".into() }, template(vec!["Ana", "#1001", "Friday"])];
@@ -248,10 +253,13 @@ async fn a_retry_after_a_partial_failure_sends_only_the_rest() {
     let graph = FakeGraph::start().await.unwrap();
     let out = outbound(MemoryFiles::default());
     let buyer = contact(Some(BUYER));
-    let m = message(31, vec![
-        ContentPart::Location { latitude: 52.52, longitude: 13.40, name: Some("Shop".into()) },
-        ContentPart::Text { text: "We are here".into() },
-    ]);
+    let m = message(
+        31,
+        vec![
+            ContentPart::Location { latitude: 52.52, longitude: 13.40, name: Some("Shop".into()) },
+            ContentPart::Text { text: "We are here".into() },
+        ],
+    );
     // The location goes out; the text meets an outage.
     graph.pass_next();
     graph.fail_next(131_000);
@@ -275,15 +283,22 @@ async fn meta_errors_are_sorted() {
 
     graph.fail_recipient(BUYER, 131_047);
     let e = c.send(&text()).await.unwrap_err();
-    assert!(matches!(&e, SendError::Permanent(r) if r.contains("24 hours") && r.contains("template") && r.contains("131047")), "{e:?}");
+    assert!(
+        matches!(&e, SendError::Permanent(r) if r.contains("24 hours") && r.contains("template") && r.contains("131047")),
+        "{e:?}"
+    );
     graph.fail_recipient(BUYER, 131_026);
     assert!(matches!(c.send(&text()).await, Err(SendError::Permanent(r)) if r.contains("131026")));
     graph.clear_failures();
 
     graph.fail_next(130_429);
-    assert!(matches!(c.send(&text()).await, Err(SendError::Throttled { retry_after, .. }) if retry_after.as_secs() == 1));
+    assert!(
+        matches!(c.send(&text()).await, Err(SendError::Throttled { retry_after, .. }) if retry_after.as_secs() == 1)
+    );
     graph.rate_limit_once(80_007);
-    assert!(matches!(c.send(&text()).await, Err(SendError::Throttled { retry_after, .. }) if retry_after.as_secs() == 60));
+    assert!(
+        matches!(c.send(&text()).await, Err(SendError::Throttled { retry_after, .. }) if retry_after.as_secs() == 60)
+    );
     graph.fail_next(131_000);
     assert!(matches!(c.send(&text()).await, Err(SendError::Retryable(_))));
 
@@ -318,7 +333,9 @@ async fn no_recipient_or_no_settings_fail_for_good() {
     let out = outbound(MemoryFiles::default());
     let m = message(40, vec![ContentPart::Text { text: "hi".into() }]);
     let nobody = contact(None);
-    assert!(matches!(send_with(&out, &graph, &m, Some(&nobody)).await, Err(SendError::Permanent(r)) if r.contains("WhatsApp number")));
+    assert!(
+        matches!(send_with(&out, &graph, &m, Some(&nobody)).await, Err(SendError::Permanent(r)) if r.contains("WhatsApp number"))
+    );
     assert!(matches!(send_with(&out, &graph, &m, None).await, Err(SendError::Permanent(_))));
     assert!(graph.sent().is_empty());
 }
@@ -392,7 +409,10 @@ async fn templates_are_read_page_by_page() {
     let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["order_update", "delivery_delay", "back_in_stock", "hello_world", "summer_sale"]);
     let order = &templates[0];
-    assert_eq!((order.language.as_str(), order.category.as_str(), order.status.as_str()), ("en_US", "UTILITY", "APPROVED"));
+    assert_eq!(
+        (order.language.as_str(), order.category.as_str(), order.status.as_str()),
+        ("en_US", "UTILITY", "APPROVED")
+    );
     assert_eq!(order.quality.as_deref(), Some("GREEN"));
     assert_eq!(order.component("BODY").unwrap().parameters, 3);
     let buttons = &order.component("BUTTONS").unwrap().buttons;
@@ -449,7 +469,10 @@ async fn webhooks_of_the_stand_in_are_signed_and_read() {
     assert_eq!(posted.status, 200);
     let batch = ferry_channels::whatsapp::parse(&inbox, &next(&mut rx).await, Utc::now()).unwrap();
     let Update::Message(m) = &batch.updates[0] else { panic!("{batch:?}") };
-    assert_eq!((m.inbound.external_id.as_str(), m.inbound.sender.name.as_deref()), (posted.message_id.as_str(), Some("Ana")));
+    assert_eq!(
+        (m.inbound.external_id.as_str(), m.inbound.sender.name.as_deref()),
+        (posted.message_id.as_str(), Some("Ana"))
+    );
     assert_eq!(m.inbound.parts, [ContentPart::Text { text: "Where is my order?".into() }]);
 
     graph.buyer_image(BUYER, "Ana", b"jpeg bytes".to_vec(), "image/jpeg").await;

@@ -146,9 +146,13 @@ pub fn title(code: i64) -> &'static str {
 fn details(code: i64) -> &'static str {
     match code {
         131_026 => "Message failed to send because the recipient cannot receive it.",
-        131_047 => "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+        131_047 => {
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this number."
+        }
         130_429 => "Cloud API message throughput has been reached.",
-        131_030 => "Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again.",
+        131_030 => {
+            "Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again."
+        }
         _ => title(code),
     }
 }
@@ -230,112 +234,122 @@ fn chars(v: &Value) -> usize {
     v.as_str().map_or(0, |s| s.chars().count())
 }
 
+/// Why Meta refuses a message: its error code and details.
+type Refusal = (i64, String);
+
+fn refuse(code: i64, detail: Option<&str>) -> Refusal {
+    (code, detail.unwrap_or(details(code)).to_owned())
+}
+
+fn bad(detail: impl Into<String>) -> Refusal {
+    (100, detail.into())
+}
+
 /// Checks a message body like Meta; `Err` is the error answer.
-fn check_message(body: &Value, media: &HashMap<String, Media>) -> Result<(), Response> {
+fn check_message(body: &Value, media: &HashMap<String, Media>) -> Result<(), Refusal> {
     let kind = body.get("type").and_then(Value::as_str).unwrap_or("text");
     let obj = body.get(kind).unwrap_or(&Value::Null);
     if !obj.is_object() {
-        return Err(invalid(format!("Param {kind} is required")));
+        return Err(bad(format!("Param {kind} is required")));
     }
     match kind {
         "text" => {
             let n = chars(&obj["body"]);
             if n == 0 || n > 4096 {
-                return Err(invalid("Param text['body'] must be 1 to 4096 characters"));
+                return Err(bad("Param text['body'] must be 1 to 4096 characters"));
             }
         }
         "image" | "audio" | "video" | "document" | "sticker" => {
             match (obj.get("id").and_then(Value::as_str), obj.get("link").and_then(Value::as_str)) {
                 (Some(id), None) if media.contains_key(id) => {}
-                (Some(_), None) => return Err(error(131_053, Some("Media id is not valid"))),
+                (Some(_), None) => return Err(refuse(131_053, Some("Media id is not valid"))),
                 (None, Some(link)) if link.starts_with("http") => {}
-                _ => return Err(invalid(format!("Param {kind} must have exactly one of id and link"))),
+                _ => return Err(bad(format!("Param {kind} must have exactly one of id and link"))),
             }
             if obj.get("caption").is_some() && matches!(kind, "audio" | "sticker") {
-                return Err(invalid(format!("Param {kind}['caption'] is not allowed")));
+                return Err(bad(format!("Param {kind}['caption'] is not allowed")));
             }
             if chars(&obj["caption"]) > 1024 {
-                return Err(invalid("Param caption must be at most 1024 characters"));
+                return Err(bad("Param caption must be at most 1024 characters"));
             }
         }
         "location" => {
             if !obj["latitude"].is_number() || !obj["longitude"].is_number() {
-                return Err(invalid("Param location requires latitude and longitude"));
+                return Err(bad("Param location requires latitude and longitude"));
             }
         }
         "reaction" => {
             if chars(&obj["message_id"]) == 0 || !obj["emoji"].is_string() {
-                return Err(invalid("Param reaction requires message_id and emoji"));
+                return Err(bad("Param reaction requires message_id and emoji"));
             }
         }
         "interactive" => check_interactive(obj)?,
         "template" => check_template(obj)?,
-        other => return Err(error(131_051, Some(&format!("Message type {other} is not supported")))),
+        other => return Err(refuse(131_051, Some(&format!("Message type {other} is not supported")))),
     }
     if chars(&body["biz_opaque_callback_data"]) > 512 {
-        return Err(invalid("Param biz_opaque_callback_data must be at most 512 characters"));
+        return Err(bad("Param biz_opaque_callback_data must be at most 512 characters"));
     }
     Ok(())
 }
 
-fn check_interactive(i: &Value) -> Result<(), Response> {
+fn check_interactive(i: &Value) -> Result<(), Refusal> {
     let body = chars(&i["body"]["text"]);
     match i["type"].as_str() {
         Some("button") => {
             let buttons = i["action"]["buttons"].as_array().cloned().unwrap_or_default();
             if body == 0 || body > 1024 {
-                return Err(invalid("Param interactive['body']['text'] must be 1 to 1024 characters"));
+                return Err(bad("Param interactive['body']['text'] must be 1 to 1024 characters"));
             }
             if buttons.is_empty() || buttons.len() > 3 {
-                return Err(invalid("Param interactive['action']['buttons'] must have 1 to 3 buttons"));
+                return Err(bad("Param interactive['action']['buttons'] must have 1 to 3 buttons"));
             }
             let mut ids = Vec::new();
             for b in &buttons {
                 let (id, title) = (&b["reply"]["id"], &b["reply"]["title"]);
                 if b["type"] != "reply" || chars(id) == 0 || chars(id) > 256 || chars(title) == 0 || chars(title) > 20 {
-                    return Err(invalid("Button title length invalid. Must be between 1 and 20 characters long"));
+                    return Err(bad("Button title length invalid. Must be between 1 and 20 characters long"));
                 }
                 if ids.contains(id) {
-                    return Err(invalid("Buttons must have unique ids"));
+                    return Err(bad("Buttons must have unique ids"));
                 }
                 ids.push(id.clone());
             }
         }
         Some("list") => {
             if body == 0 || body > 4096 {
-                return Err(invalid("Param interactive['body']['text'] must be 1 to 4096 characters"));
+                return Err(bad("Param interactive['body']['text'] must be 1 to 4096 characters"));
             }
             let label = chars(&i["action"]["button"]);
             if label == 0 || label > 20 {
-                return Err(invalid("Param interactive['action']['button'] must be 1 to 20 characters"));
+                return Err(bad("Param interactive['action']['button'] must be 1 to 20 characters"));
             }
             let sections = i["action"]["sections"].as_array().cloned().unwrap_or_default();
             let rows: Vec<Value> =
                 sections.iter().flat_map(|s| s["rows"].as_array().cloned().unwrap_or_default()).collect();
             if sections.is_empty() || rows.is_empty() || rows.len() > 10 {
-                return Err(invalid("Total row count exceed max allowed count: 10"));
+                return Err(bad("Total row count exceed max allowed count: 10"));
             }
             for r in &rows {
-                if chars(&r["id"]) == 0 || chars(&r["id"]) > 200 || chars(&r["title"]) == 0 || chars(&r["title"]) > 24
-                {
-                    return Err(invalid("Row title length invalid. Must be between 1 and 24 characters long"));
+                if chars(&r["id"]) == 0 || chars(&r["id"]) > 200 || chars(&r["title"]) == 0 || chars(&r["title"]) > 24 {
+                    return Err(bad("Row title length invalid. Must be between 1 and 24 characters long"));
                 }
                 if chars(&r["description"]) > 72 {
-                    return Err(invalid("Row description is too long. Max length is 72"));
+                    return Err(bad("Row description is too long. Max length is 72"));
                 }
             }
         }
-        _ => return Err(invalid("Param interactive['type'] must be button or list")),
+        _ => return Err(bad("Param interactive['type'] must be button or list")),
     }
     Ok(())
 }
 
-fn check_template(t: &Value) -> Result<(), Response> {
+fn check_template(t: &Value) -> Result<(), Refusal> {
     let (name, lang) = (t["name"].as_str().unwrap_or_default(), t["language"]["code"].as_str().unwrap_or_default());
     let all = templates();
     let Some(found) = all.iter().find(|x| x["name"] == name && x["language"] == lang && x["status"] == "APPROVED")
     else {
-        return Err(error(132_001, Some(&format!("template name ({name}) does not exist in {lang}"))));
+        return Err(refuse(132_001, Some(&format!("template name ({name}) does not exist in {lang}"))));
     };
     let components = t["components"].as_array().cloned().unwrap_or_default();
     let given = |kind: &str| {
@@ -349,9 +363,12 @@ fn check_template(t: &Value) -> Result<(), Response> {
             .unwrap_or_default();
         let expected = placeholders(text);
         if given(kind) != expected {
-            return Err(error(
+            return Err(refuse(
                 132_000,
-                Some(&format!("{kind}: number of localizable_params ({}) does not match the expected number of params ({expected})", given(kind))),
+                Some(&format!(
+                    "{kind}: number of localizable_params ({}) does not match the expected number of params ({expected})",
+                    given(kind)
+                )),
             ));
         }
     }
@@ -501,8 +518,8 @@ fn messages(shared: &Arc<Shared>, raw: &[u8]) -> Response {
         }
         state.window = Some((start, count + 1));
     }
-    if let Err(e) = check_message(&body, &state.media) {
-        return e;
+    if let Err((code, detail)) = check_message(&body, &state.media) {
+        return error(code, Some(&detail));
     }
     let wamid = format!(
         "wamid.{}",
@@ -820,8 +837,8 @@ mod tests {
                 "components": [{"type": "header", "parameters": []}, {"type": "body", "parameters": params}]}})
         };
         assert!(check_message(&t(3), &media).is_ok());
-        assert_eq!(check_message(&t(2), &media).unwrap_err().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(check_message(&t(2), &media).unwrap_err().0, 132_000);
         let unknown = json!({"type": "template", "template": {"name": "nope", "language": {"code": "en_US"}}});
-        assert!(check_message(&unknown, &media).is_err());
+        assert_eq!(check_message(&unknown, &media).unwrap_err().0, 132_001);
     }
 }

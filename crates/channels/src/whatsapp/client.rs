@@ -210,10 +210,8 @@ fn choices(text: &str, buttons: &[Button], list_label: &str) -> Value {
         && buttons.len() <= MAX_BUTTONS
         && buttons.iter().all(|b| chars(&b.title) <= MAX_BUTTON_TITLE && chars(&b.payload) <= 256);
     if fits_buttons {
-        let buttons: Vec<Value> = buttons
-            .iter()
-            .map(|b| json!({"type": "reply", "reply": {"id": b.payload, "title": b.title}}))
-            .collect();
+        let buttons: Vec<Value> =
+            buttons.iter().map(|b| json!({"type": "reply", "reply": {"id": b.payload, "title": b.title}})).collect();
         return json!({"type": "interactive", "interactive": {
             "type": "button", "body": {"text": body}, "action": {"buttons": buttons}}});
     }
@@ -700,13 +698,8 @@ impl WhatsAppClient {
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(SendError::Permanent("the media URL must be http or https".into()));
         }
-        let mut response = self
-            .http
-            .get(parsed)
-            .bearer_auth(self.token.expose())
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
+        let mut response =
+            self.http.get(parsed).bearer_auth(self.token.expose()).send().await.map_err(|e| transport(&e))?;
         let status = response.status();
         if !status.is_success() {
             let wait = retry_after(response.headers());
@@ -724,10 +717,8 @@ impl WhatsAppClient {
             }
             bytes.extend_from_slice(&chunk);
         }
-        if let Some(expected) = sha256.filter(|s| !s.trim().is_empty()) {
-            if !sha256_matches(&bytes, expected) {
-                return Err(SendError::Permanent("the medium does not match its SHA-256".into()));
-            }
+        if sha256.is_some_and(|expected| !expected.trim().is_empty() && !sha256_matches(&bytes, expected)) {
+            return Err(SendError::Permanent("the medium does not match its SHA-256".into()));
         }
         Ok(bytes)
     }
@@ -812,8 +803,9 @@ mod tests {
 
     #[test]
     fn choices_become_buttons_a_list_or_numbered_text() {
-        let b = request(OutMessage::Choices { text: "Q".into(), buttons: buttons(3, "Yes"), list_label: "Pick".into() })
-            .body();
+        let b =
+            request(OutMessage::Choices { text: "Q".into(), buttons: buttons(3, "Yes"), list_label: "Pick".into() })
+                .body();
         assert_eq!(b["interactive"]["type"], json!("button"));
         assert_eq!(b["interactive"]["action"]["buttons"][2]["reply"]["id"], json!("p2"));
         let long = request(OutMessage::Choices {
@@ -827,10 +819,12 @@ mod tests {
         assert_eq!(row["title"].as_str().unwrap().chars().count(), 24);
         assert_eq!(row["description"], json!("A title longer than twenty0"));
         let list =
-            request(OutMessage::Choices { text: "Q".into(), buttons: buttons(10, "x"), list_label: String::new() }).body();
+            request(OutMessage::Choices { text: "Q".into(), buttons: buttons(10, "x"), list_label: String::new() })
+                .body();
         assert_eq!(list["interactive"]["action"]["button"], json!("Choose"));
         let many =
-            request(OutMessage::Choices { text: "Q".into(), buttons: buttons(11, "o"), list_label: String::new() }).body();
+            request(OutMessage::Choices { text: "Q".into(), buttons: buttons(11, "o"), list_label: String::new() })
+                .body();
         assert_eq!(many["type"], json!("text"));
         assert!(many["text"]["body"].as_str().unwrap().ends_with("11. o10"));
     }
@@ -849,16 +843,25 @@ mod tests {
         let c = &b["template"]["components"];
         assert_eq!(b["template"]["language"]["code"], json!("en_US"));
         assert_eq!(c[0]["parameters"][1]["text"], json!("#1001"));
-        assert_eq!(c[1], json!({"type": "button", "sub_type": "url", "index": "0",
-            "parameters": [{"type": "text", "text": "1001"}]}));
+        assert_eq!(
+            c[1],
+            json!({"type": "button", "sub_type": "url", "index": "0",
+            "parameters": [{"type": "text", "text": "1001"}]})
+        );
     }
 
     #[test]
     fn errors_are_sorted() {
         let e = |code| GraphError { code, message: "m".into(), details: None };
-        assert!(matches!(classify(400, None, Some(&e(130_429))), SendError::Throttled { retry_after, .. } if retry_after == Duration::from_secs(1)));
-        assert!(matches!(classify(400, Some(Duration::from_secs(9)), Some(&e(4))), SendError::Throttled { retry_after, .. } if retry_after == Duration::from_secs(9)));
-        assert!(matches!(classify(400, None, Some(&e(80_007))), SendError::Throttled { retry_after, .. } if retry_after == Duration::from_secs(60)));
+        assert!(
+            matches!(classify(400, None, Some(&e(130_429))), SendError::Throttled { retry_after, .. } if retry_after == Duration::from_secs(1))
+        );
+        assert!(
+            matches!(classify(400, Some(Duration::from_secs(9)), Some(&e(4))), SendError::Throttled { retry_after, .. } if retry_after == Duration::from_secs(9))
+        );
+        assert!(
+            matches!(classify(400, None, Some(&e(80_007))), SendError::Throttled { retry_after, .. } if retry_after == Duration::from_secs(60))
+        );
         assert!(matches!(classify(429, None, None), SendError::Throttled { .. }));
         assert!(matches!(classify(500, None, Some(&e(131_000))), SendError::Retryable(_)));
         assert!(matches!(classify(503, None, None), SendError::Retryable(_)));

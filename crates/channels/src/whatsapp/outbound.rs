@@ -21,13 +21,13 @@
 //! while the process lives. After a restart a retry sends the message
 //! from its first piece again.
 
-use super::client::{MediaKind, MediaSource, OutMessage, SendRequest, WhatsAppClient, MAX_CAPTION, MAX_TEXT};
+use super::client::{MAX_CAPTION, MAX_TEXT, MediaKind, MediaSource, OutMessage, SendRequest, WhatsAppClient};
 use super::settings::WhatsAppSettings;
 use crate::{Files, Outbound, Outgoing, SendError, SendResult, Sent};
 use async_trait::async_trait;
+use ferry_core::MessageId;
 use ferry_core::contact::{Contact, IdentityKind};
 use ferry_core::message::{Attachment, ContentPart};
-use ferry_core::MessageId;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -90,7 +90,9 @@ pub fn plan(parts: &[ContentPart], language: Option<&str>) -> Vec<Step> {
     for p in parts {
         match p {
             ContentPart::Text { text } if !text.trim().is_empty() => texts.push(text.trim().to_owned()),
-            ContentPart::Image { attachment } | ContentPart::File { attachment } | ContentPart::Audio { attachment } => {
+            ContentPart::Image { attachment }
+            | ContentPart::File { attachment }
+            | ContentPart::Audio { attachment } => {
                 attachments.push(attachment.clone());
             }
             ContentPart::Location { latitude, longitude, name } => locations.push(OutMessage::Location {
@@ -119,8 +121,11 @@ pub fn plan(parts: &[ContentPart], language: Option<&str>) -> Vec<Step> {
             MediaKind::Image | MediaKind::Video | MediaKind::Document
         );
     for attachment in attachments {
-        let caption =
-            if single_captioned && !text.is_empty() && text.chars().count() <= MAX_CAPTION { Some(std::mem::take(&mut text)) } else { None };
+        let caption = if single_captioned && !text.is_empty() && text.chars().count() <= MAX_CAPTION {
+            Some(std::mem::take(&mut text))
+        } else {
+            None
+        };
         steps.push(Step::Attachment { attachment, caption });
     }
     steps.extend(locations.into_iter().map(Step::Send));
@@ -245,7 +250,8 @@ mod tests {
 
     #[test]
     fn one_picture_takes_the_text_as_caption() {
-        let parts = vec![ContentPart::Text { text: "look".into() }, ContentPart::Image { attachment: att("image/png") }];
+        let parts =
+            vec![ContentPart::Text { text: "look".into() }, ContentPart::Image { attachment: att("image/png") }];
         let steps = plan(&parts, None);
         assert_eq!(steps, vec![Step::Attachment { attachment: att("image/png"), caption: Some("look".into()) }]);
     }

@@ -85,11 +85,9 @@ impl WhatsAppSettings {
         }
         let rate_per_second = match section.get("rate_per_second") {
             None | Some(Value::Null) => DEFAULT_RATE_PER_SECOND,
-            Some(v) => v
-                .as_u64()
-                .filter(|n| (1..=10_000).contains(n))
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| ChannelError::invalid("rate_per_second", "whatsapp.rate_per_second must be 1 to 10000"))?,
+            Some(v) => v.as_u64().filter(|n| (1..=10_000).contains(n)).and_then(|n| u32::try_from(n).ok()).ok_or_else(
+                || ChannelError::invalid("rate_per_second", "whatsapp.rate_per_second must be 1 to 10000"),
+            )?,
         };
         Ok(Some(WhatsAppSettings {
             phone_number_id,
@@ -168,15 +166,25 @@ mod tests {
             Err(ChannelError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(json!({"phone_number_id": "12a", "business_account_id": "1", "access_token": "t"})), "phone_number_id");
-        assert_eq!(field(json!({"phone_number_id": "12", "access_token": "t"})), "business_account_id");
-        assert_eq!(field(json!({"phone_number_id": "12", "business_account_id": "1", "access_token": " "})), "access_token");
         assert_eq!(
-            field(json!({"phone_number_id": "1", "business_account_id": "1", "access_token": "t", "api_base": "ftp://x"})),
+            field(json!({"phone_number_id": "12a", "business_account_id": "1", "access_token": "t"})),
+            "phone_number_id"
+        );
+        assert_eq!(field(json!({"phone_number_id": "12", "access_token": "t"})), "business_account_id");
+        assert_eq!(
+            field(json!({"phone_number_id": "12", "business_account_id": "1", "access_token": " "})),
+            "access_token"
+        );
+        assert_eq!(
+            field(
+                json!({"phone_number_id": "1", "business_account_id": "1", "access_token": "t", "api_base": "ftp://x"})
+            ),
             "api_base"
         );
         assert_eq!(
-            field(json!({"phone_number_id": "1", "business_account_id": "1", "access_token": "t", "rate_per_second": 0})),
+            field(
+                json!({"phone_number_id": "1", "business_account_id": "1", "access_token": "t", "rate_per_second": 0})
+            ),
             "rate_per_second"
         );
     }

@@ -11,8 +11,8 @@
 
 use super::settings::WhatsAppSettings;
 use crate::update::{
-    Batch, ChannelFailure, Edit, IncomingMessage, MediaRef, Pricing, Reaction, Referral, StatusReport,
-    TemplateChange, Update,
+    Batch, ChannelFailure, Edit, IncomingMessage, MediaRef, Pricing, Reaction, Referral, StatusReport, TemplateChange,
+    Update,
 };
 use crate::{ChannelError, WebhookRequest};
 use chrono::{DateTime, Duration, Utc};
@@ -185,15 +185,16 @@ impl Ctx<'_> {
                 quality: non_empty(str_of(value, "new_quality_score")),
                 reason: non_empty(str_of(value, "previous_quality_score")).map(|p| format!("was {p}")),
             })),
-            "smb_message_echoes" => out.push(ignored(field, "messages sent from the WhatsApp Business app are not kept")),
+            "smb_message_echoes" => {
+                out.push(ignored(field, "messages sent from the WhatsApp Business app are not kept"))
+            }
             "" => out.push(ignored("unknown", "a change without a field")),
             other => out.push(ignored(other, format!("`{other}` changes are not conversation events"))),
         }
     }
 
     fn messages(&self, value: &Value, out: &mut Vec<Update>) {
-        let phone_number_id =
-            value.get("metadata").and_then(|m| string_of(m, "phone_number_id")).unwrap_or_default();
+        let phone_number_id = value.get("metadata").and_then(|m| string_of(m, "phone_number_id")).unwrap_or_default();
         if phone_number_id != self.settings.phone_number_id {
             out.push(ignored(
                 "messages",
@@ -403,7 +404,11 @@ fn content(m: &Value, change_error: Option<&ChannelFailure>) -> Content {
                 "button_reply" | "list_reply" => {
                     let title = str_of(reply, "title").unwrap_or_default();
                     let payload = non_empty(str_of(reply, "id"));
-                    c.text(if title.trim().is_empty() { payload.clone().unwrap_or_default() } else { title.to_owned() });
+                    c.text(if title.trim().is_empty() {
+                        payload.clone().unwrap_or_default()
+                    } else {
+                        title.to_owned()
+                    });
                     c.button_payload = payload;
                 }
                 "nfm_reply" => {
