@@ -193,29 +193,6 @@ impl Jobs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use ferry_core::InboxId;
-
-    #[test]
-    fn the_pacer_spaces_sends_per_inbox() {
-        let p = Pacer::default();
-        let max = Duration::from_secs(1);
-        assert_eq!(p.reserve(InboxId(1), 10.0, max).unwrap(), Duration::ZERO);
-        let second = p.reserve(InboxId(1), 10.0, max).unwrap();
-        assert!(second > Duration::from_millis(90) && second <= Duration::from_millis(100), "{second:?}");
-        assert_eq!(p.reserve(InboxId(2), 10.0, max).unwrap(), Duration::ZERO, "inboxes are paced apart");
-        assert_eq!(p.reserve(InboxId(1), 0.0, max).unwrap(), Duration::ZERO, "0 is no limit");
-        p.pause(InboxId(2), Duration::from_secs(5));
-        let held = p.reserve(InboxId(2), 10.0, max).unwrap_err();
-        assert!(held > Duration::from_secs(4), "{held:?}");
-        // A refused reservation takes no slot.
-        assert!(p.reserve(InboxId(2), 10.0, max).unwrap_err() <= held);
-    }
-}
-
 #[async_trait]
 impl JobHandler for Jobs {
     async fn handle(&self, job: &Job, kind: &JobKind) -> Result<(), JobError> {
@@ -238,5 +215,28 @@ impl JobHandler for Jobs {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ferry_core::InboxId;
+
+    #[test]
+    fn the_pacer_spaces_sends_per_inbox() {
+        let p = Pacer::default();
+        let max = Duration::from_secs(1);
+        assert_eq!(p.reserve(InboxId(1), 10.0, max).unwrap(), Duration::ZERO);
+        let second = p.reserve(InboxId(1), 10.0, max).unwrap();
+        assert!(second > Duration::from_millis(90) && second <= Duration::from_millis(100), "{second:?}");
+        assert_eq!(p.reserve(InboxId(2), 10.0, max).unwrap(), Duration::ZERO, "inboxes are paced apart");
+        assert_eq!(p.reserve(InboxId(1), 0.0, max).unwrap(), Duration::ZERO, "0 is no limit");
+        p.pause(InboxId(2), Duration::from_secs(5));
+        let held = p.reserve(InboxId(2), 10.0, max).unwrap_err();
+        assert!(held > Duration::from_secs(4), "{held:?}");
+        // A refused reservation takes no slot.
+        assert!(p.reserve(InboxId(2), 10.0, max).unwrap_err() <= held);
     }
 }
