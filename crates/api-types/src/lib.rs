@@ -930,11 +930,14 @@ impl WsEvent {
                 vec![frame(WsPayload::ConversationUpdated(conversation.into()))]
             }
             Event::ContactCreated { contact } => vec![frame(WsPayload::ContactCreated(contact.into()))],
-            Event::MessageReceived { message, conversation, new_conversation, changes, .. } => {
+            Event::MessageReceived { message, conversation, new_conversation, .. } => {
                 let mut out = Vec::with_capacity(2);
+                // Even without a status change the conversation moved: its
+                // last activity, and the buyer's last message that opens
+                // reply windows (WhatsApp's 24 hours).
                 if new_conversation {
                     out.push(frame(WsPayload::ConversationCreated(conversation.into())));
-                } else if !changes.is_empty() {
+                } else {
                     out.push(frame(WsPayload::ConversationUpdated(conversation.into())));
                 }
                 out.push(frame(WsPayload::MessageCreated(message.into())));
