@@ -20,6 +20,7 @@ mod error;
 pub mod housekeeping;
 mod inbox_cache;
 pub mod intake;
+pub mod limits;
 pub mod order_actions;
 pub mod outgoing;
 pub mod search;
@@ -93,6 +94,8 @@ pub struct App {
     bots: bot::Engines,
     /// The Amazon connections' API clients.
     pub amazon: amazon::AmazonClients,
+    /// Rate limits and attempt caps.
+    pub limits: limits::Limits,
 }
 
 impl App {
@@ -117,6 +120,7 @@ impl App {
             inbox_cache: inbox_cache::InboxCache::default(),
             bots: bot::Engines::default(),
             amazon: amazon::AmazonClients::default(),
+            limits: limits::Limits::default(),
         })
     }
 
