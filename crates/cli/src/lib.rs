@@ -70,7 +70,11 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
             retention: chrono::Duration::days(cfg.retention_days),
             ..AppConfig::default()
         },
-        ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },
+        ApiConfig {
+            max_body_bytes: cfg.max_body_bytes,
+            secure_cookies: cfg.secure_cookies,
+            behind_proxy: cfg.behind_proxy,
+        },
     )
 }
 
