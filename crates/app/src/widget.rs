@@ -277,6 +277,28 @@ impl App {
         )
     }
 
+    /// What the inbox's shop sells, for its demo page: each active
+    /// product's title and lowest price, from the shop mirror.
+    pub async fn widget_catalogue(&self, inbox: &Inbox) -> AppResult<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for conn in self.storage.list_shop_connections(inbox.account_id).await? {
+            for p in self.storage.list_products(inbox.account_id, conn.id).await? {
+                if p.status != "active" {
+                    continue;
+                }
+                let price = p
+                    .variants
+                    .iter()
+                    .filter_map(|v| v.price.parse::<f64>().ok().map(|n| (n, v.price.clone())))
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, p)| p)
+                    .unwrap_or_default();
+                out.push((p.title, price));
+            }
+        }
+        Ok(out)
+    }
+
     /// The contact of a conversation (for routing events to visitors).
     pub async fn conversation_contact(
         &self,

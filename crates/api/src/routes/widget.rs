@@ -565,6 +565,25 @@ fn escape(s: &str) -> String {
 async fn demo_shop(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> Result<Html<String>, ApiError> {
     let i = s.app.widget_inbox(InboxId(inbox)).await?;
     let name = escape(&i.name);
+    // The products the shop's orders are made of, so a visitor asking about
+    // an order sees what was bought.
+    const COLOURS: [&str; 6] = ["#93c5fd", "#fca5a5", "#fde68a", "#a7f3d0", "#c4b5fd", "#fdba74"];
+    let catalogue = s.app.widget_catalogue(&i).await?;
+    let cards: String = catalogue
+        .iter()
+        .enumerate()
+        .map(|(n, (title, price))| {
+            format!(
+                r#"<div class="card"><div class="img" style="background:{}"></div><div>{}</div><div class="price">${}</div></div>"#,
+                COLOURS[n % COLOURS.len()],
+                escape(title),
+                escape(price)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cards =
+        if cards.is_empty() { "<p>No products yet: connect a shop to show them here.</p>".to_owned() } else { cards };
     Ok(Html(format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -577,11 +596,9 @@ main{{max-width:60rem;margin:2rem auto;padding:0 1rem;display:grid;grid-template
 .img{{height:9rem;border-radius:8px;margin-bottom:.75rem}}
 .price{{color:#0f766e;font-weight:600}}
 </style></head>
-<body><header>Ferry Demo Shop</header>
+<body><header>{name}</header>
 <main>
-<div class="card"><div class="img" style="background:#93c5fd"></div><div>Blue summer dress</div><div class="price">€49.00</div></div>
-<div class="card"><div class="img" style="background:#fca5a5"></div><div>Silk scarf</div><div class="price">€19.00</div></div>
-<div class="card"><div class="img" style="background:#fde68a"></div><div>Linen tote bag</div><div class="price">€24.00</div></div>
+{cards}
 </main>
 <script src="/widget.js" data-ferry-inbox="{id}" async></script>
 </body></html>"#,
