@@ -102,6 +102,11 @@ try {
     await agent.locator('.dot.on').waitFor({ timeout: 5000 });
   });
 
+  await check('the Bot tab lists the conversations the bot holds, with their count', async () => {
+    await agent.locator('[data-status=bot]').click();
+    await agent.waitForFunction(() => location.hash === '#/inbox/bot', null, { timeout: 2000 });
+  });
+
   await check('buyer opens the demo shop and sends a message', async () => {
     await buyer.goto(demo.shop);
     await buyer.locator('.launcher').click();
@@ -110,8 +115,10 @@ try {
     await buyer.locator('.msg.mine:not(.pending)', { hasText: first }).waitFor({ timeout: 5000 });
   });
 
-  await check('agent sees the new conversation within 1 s, without reload', async () => {
+  await check('the bot answers the buyer first; agent sees the conversation in the Bot tab within 1 s, without reload', async () => {
     await row.waitFor({ timeout: LIVE });
+    await buyer.locator('.msg.theirs').first().waitFor({ timeout: 5000 });
+    await agent.waitForFunction(() => Number(document.querySelector('[data-status=bot] .n')?.textContent) >= 1, null, { timeout: 2000 });
   });
 
   const reply = `Hi! Your parcel left our warehouse today. ${run}`;
@@ -128,6 +135,64 @@ try {
     await buyer.locator('.compose textarea').pressSequentially('Th', { delay: 20 });
     await agent.locator('[data-testid=typing]').waitFor({ timeout: LIVE });
     await buyer.locator('.compose textarea').fill('');
+  });
+
+  let convId = 0;
+  await check('a long conversation: the panes scroll on their own, it opens at the newest message with the composer in view, and a reload keeps it open', async () => {
+    const id = await agent.evaluate(async (run) => {
+      const profile = await (await fetch('/api/v1/profile')).json();
+      const id = Number(location.hash.split('/').pop());
+      for (let i = 1; i <= 24; i++) {
+        await fetch(`/api/v1/accounts/${profile.account_id}/conversations/${id}/messages`, {
+          method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ content: `checked step ${i} of the parcel trace ${run}`, private: true }),
+        });
+      }
+      return id;
+    }, run);
+    if (!id) throw new Error('the URL names no conversation');
+    convId = id;
+    await agent.reload();
+    await agent.locator('.msg.note', { hasText: `checked step 24 of the parcel trace ${run}` }).waitFor({ timeout: 10000 });
+    await agent.waitForTimeout(200);
+    const m = await agent.evaluate(() => {
+      const pane = document.querySelector('.messages');
+      const box = document.querySelector('[data-testid=composer]').getBoundingClientRect();
+      return {
+        page: document.documentElement.scrollHeight, height: innerHeight, composer: box.bottom,
+        atEnd: pane.scrollHeight - pane.scrollTop - pane.clientHeight, scrolls: pane.scrollHeight > pane.clientHeight,
+        selected: document.querySelector('.row.selected')?.getAttribute('data-conversation'),
+      };
+    });
+    if (m.page > m.height + 1) throw new Error(`the page is ${m.page} px tall in a ${m.height} px window`);
+    if (m.composer > m.height) throw new Error(`the composer ends at ${m.composer} px, below the fold`);
+    if (!m.scrolls) throw new Error('the message pane does not scroll');
+    if (m.atEnd > 4) throw new Error(`opened ${m.atEnd} px above the newest message`);
+    if (m.selected !== String(id)) throw new Error(`after reload the open conversation is ${m.selected}, not ${id}`);
+  });
+
+  await check('a phone-sized window: no sideways scrolling, the list then the conversation with its composer, the sidebar from ☰', async () => {
+    await agent.setViewportSize({ width: 390, height: 844 });
+    try {
+      const wide = () => agent.evaluate(() => document.documentElement.scrollWidth);
+      if ((await wide()) > 390) throw new Error(`the page is ${await wide()} px wide`);
+      const box = await agent.locator('[data-testid=composer]').boundingBox();
+      if (!box || box.y + box.height > 844 || box.x + box.width > 390) throw new Error(`composer at ${JSON.stringify(box)}`);
+      const mine = agent.locator(`[data-conversation="${convId}"]`);
+      await agent.locator('[data-testid=back]').click();
+      await mine.waitFor({ timeout: 2000 });
+      if ((await wide()) > 390) throw new Error(`the list is ${await wide()} px wide`);
+      await agent.locator('[data-testid=menu]').click();
+      await agent.locator('[data-view=mine]').waitFor({ state: 'visible', timeout: 2000 });
+      await agent.screenshot({ path: join(out, 'console-phone.png') });
+      await agent.locator('[data-view=all]').click();
+      // The agent's reply took the conversation from the bot.
+      await agent.locator('[data-status=open]').click();
+      await mine.click();
+      await agent.locator('[data-testid=composer]').waitFor({ state: 'visible', timeout: 2000 });
+    } finally {
+      await agent.setViewportSize({ width: 1440, height: 860 });
+    }
   });
 
   await check('screenshots of the console and the widget', async () => {
@@ -189,14 +254,14 @@ try {
     await agent.locator('.tag', { hasText: '#shipping' }).waitFor({ timeout: 2000 });
   });
 
-  await check('agent resolves; a new buyer message reopens it within 1 s', async () => {
+  await check('agent resolves; a new buyer message reopens it, to the bot of this inbox, within 1 s', async () => {
     await agent.locator('[data-action=resolve]').click();
     await agent.locator('.conv .status', { hasText: 'Resolved' }).waitFor({ timeout: 2000 });
     const again = `Sorry, one more question ${run}`;
     await buyer.locator('.compose textarea').fill(again);
     await buyer.keyboard.press('Enter');
     await agent.locator('.msg.incoming', { hasText: again }).waitFor({ timeout: LIVE });
-    await agent.locator('.conv .status', { hasText: 'Open' }).waitFor({ timeout: LIVE });
+    await agent.locator('.conv .status', { hasText: 'Bot' }).waitFor({ timeout: LIVE });
   });
 
   await check('search finds the message, highlighted, and opens it', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '../api/types';
-import { matchesFilter, sorted, upsertSorted, waitingSince } from './logic';
+import { matchesFilter, previewOf, sorted, upsertSorted, waitingSince } from './logic';
 
 function conv(id: number, over: Partial<Conversation> = {}): Conversation {
   return {
@@ -37,5 +37,14 @@ describe('ordering', () => {
     const answered = conv(3, { last_buyer_message_at: '2026-01-01T07:00:00Z', first_reply_at: '2026-01-01T07:05:00Z' });
     expect(sorted([fresh, answered, old], 'waiting').map((c) => c.id)).toEqual([1, 2, 3]);
     expect(waitingSince(answered)).toBeNull();
+  });
+});
+
+describe('previewOf', () => {
+  it('names what a message without text carries', () => {
+    const att = { url: '/a', content_type: 'image/png' };
+    expect(previewOf({ text: 'hi', parts: [{ type: 'text' }] })).toBe('hi');
+    expect(previewOf({ text: '', parts: [{ type: 'image', attachment: att } as { type: string }] })).toBe('📷');
+    expect(previewOf({ text: ' ', parts: [{ type: 'file' }] })).toBe('📎');
   });
 });

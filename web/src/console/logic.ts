@@ -52,3 +52,14 @@ export function upsertSorted(items: Conversation[], c: Conversation): Conversati
 export function sorted(items: Conversation[], sort: Sort): Conversation[] {
   return [...items].sort(sort === 'waiting' ? byWaiting : byActivity);
 }
+
+/** What the list shows of a message: its text, or what it carries when it
+ * has none (a photo, a file, a voice message). */
+export function previewOf(m: { text: string; parts: { type: string }[] }): string {
+  if (m.text.trim()) return m.text;
+  const kinds = m.parts.map((p) => p.type);
+  if (kinds.includes('image')) return '📷';
+  if (kinds.includes('audio')) return '🎤';
+  if (kinds.includes('file')) return '📎';
+  return '';
+}

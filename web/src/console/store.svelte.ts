@@ -4,7 +4,8 @@ import { api } from '../api/client';
 import type { Agent, CannedResponse, Contact, Conversation, Counts, Inbox, Message, Profile, Tag, Team, TypingEvent } from '../api/types';
 import { translate } from '../lib/i18n';
 import { messages } from './messages';
-import { matchesFilter, upsertSorted, type Filter, type Sort } from './logic';
+import { matchesFilter, previewOf, upsertSorted, type Filter, type Sort } from './logic';
+import { parseRoute, type Page, type Route } from './route';
 
 const LOCALE_KEY = 'ferry.locale';
 
@@ -13,8 +14,12 @@ export const ui = $state({
   online: false,
   notify: localStorage.getItem('ferry.notify') === '1',
   sound: localStorage.getItem('ferry.sound') === '1',
-  page: 'inbox' as 'inbox' | 'admin' | 'bot' | 'alerts',
+  page: 'inbox' as Page,
   help: false,
+  /** The URL follows the console once the place it named is open. */
+  routed: false,
+  /** The sidebar is open over the page (small screens). */
+  nav: false,
   now: Date.now(),
 });
 
@@ -102,7 +107,14 @@ export async function logout() {
 }
 
 async function boot() {
+  const route = parseRoute(location.hash);
+  if (route) {
+    ui.page = route.page;
+    list.filter = { ...list.filter, status: route.status };
+  }
   await Promise.all([loadDirectory(), loadList(), loadCounts()]);
+  if (route?.id) await select(route.id).catch(() => {});
+  ui.routed = true;
   startLive();
   void loadAlertCount();
   // The detectors run on the server's schedule; the badge follows them.
@@ -172,7 +184,7 @@ async function loadPreview(id: number) {
   if (list.previews[id] !== undefined) return;
   const msgs = await api<Message[]>('GET', `${acct()}/conversations/${id}/messages?limit=5`);
   const last = [...msgs].reverse().find((m) => m.kind === 'incoming' || m.kind === 'outgoing');
-  list.previews[id] = last?.text ?? '';
+  list.previews[id] = last ? previewOf(last) : '';
 }
 
 export async function ensureContact(id: number): Promise<Contact | undefined> {
@@ -198,6 +210,22 @@ export async function select(id: number, focusMessage: number | null = null) {
     await ensureContact(c.contact_id);
     list.items = [c, ...list.items];
   }
+}
+
+/** Where the console is now, for the URL. */
+export function currentRoute(): Route {
+  return { page: ui.page, status: list.filter.status, id: ui.page === 'inbox' ? open.id : null };
+}
+
+/** Goes where the URL says (back and forward, an edited or pasted link). */
+export async function followRoute() {
+  const r = parseRoute(location.hash);
+  if (!r || !session.profile) return;
+  ui.page = r.page;
+  if (r.page !== 'inbox') return;
+  if (list.filter.status !== r.status) await setFilter({ status: r.status });
+  if (r.id && r.id !== open.id) await select(r.id).catch(() => {});
+  if (!r.id) open.id = null;
 }
 
 export function current(): Conversation | undefined {
@@ -312,7 +340,7 @@ function onEvent(f: { id?: number; event: string; data?: any }) {
       // `message_received` carries the message with its conversation.
       const m = (f.data?.message ?? f.data) as Message;
       if (f.data?.conversation) applyConversation(f.data.conversation as Conversation);
-      if (m.kind === 'incoming' || m.kind === 'outgoing') list.previews[m.conversation_id] = m.text;
+      if (m.kind === 'incoming' || m.kind === 'outgoing') list.previews[m.conversation_id] = previewOf(m);
       if (m.conversation_id === open.id) {
         const i = open.messages.findIndex((x) => x.id === m.id);
         if (i >= 0) open.messages[i] = m;
