@@ -137,6 +137,23 @@ try {
     await buyer.locator('.compose textarea').fill('');
   });
 
+  await check('widget closed: an agent reply shows a badge and a preview; a message over 16 KB gets a clear error, not "Sending…"', async () => {
+    await buyer.locator('.launcher').click();
+    await buyer.locator('.panel').waitFor({ state: 'detached', timeout: 2000 });
+    const later = `Your parcel reached the depot. ${run}`;
+    await agent.locator('[data-testid=composer]').fill(later);
+    await agent.locator('[data-testid=composer]').press('Enter');
+    await buyer.locator('.launcher .badge', { hasText: '1' }).waitFor({ timeout: LIVE });
+    await buyer.locator('.bubble', { hasText: later }).click({ timeout: 1000 });
+    await buyer.locator('.msg.theirs', { hasText: later }).waitFor({ timeout: 2000 });
+    if (await buyer.locator('.launcher .badge').count()) throw new Error('the badge stays after opening');
+    await buyer.locator('.compose textarea').fill('x'.repeat(17000));
+    await buyer.keyboard.press('Enter');
+    await buyer.locator('.error', { hasText: '16 KB' }).waitFor({ timeout: 2000 });
+    if (await buyer.locator('.msg.pending').count()) throw new Error('the long message waits as "Sending…"');
+    await buyer.locator('.compose textarea').fill('');
+  });
+
   let convId = 0;
   await check('a long conversation: the panes scroll on their own, it opens at the newest message with the composer in view, and a reload keeps it open', async () => {
     const id = await agent.evaluate(async (run) => {
