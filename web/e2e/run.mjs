@@ -235,8 +235,15 @@ try {
     const v = await box.inputValue();
     if (!v.includes('thanks for reaching out')) throw new Error(`composer holds ${JSON.stringify(v)}`);
     if (v.includes('/hel')) throw new Error('the slash command was not replaced');
+    // The widget buyer left no name: the greeting reads well without it.
+    if (!v.startsWith('Hi, thanks')) throw new Error(`an anonymous buyer gets ${JSON.stringify(v)}`);
     await box.press('Enter');
     await buyer.locator('.msg.theirs', { hasText: 'thanks for reaching out' }).waitFor({ timeout: LIVE });
+    // A variable with no value here is never sent as {{…}}.
+    await box.fill('Track it here: {{order.tracking_url}}');
+    await agent.locator('[data-testid=unfilled]', { hasText: '{{order.tracking_url}}' }).waitFor({ timeout: 2000 });
+    if (!(await agent.locator('[data-testid=send]').isDisabled())) throw new Error('Send is enabled with {{order.tracking_url}} unfilled');
+    await box.fill('');
   });
 
   const note = `internal: check the customs status ${run}`;
@@ -309,6 +316,22 @@ try {
     if (!/Delivery (was )?promised/.test(promise)) throw new Error(`delivery promise ${JSON.stringify(promise)}`);
     if (!/×\s*\d/.test(await order.innerText())) throw new Error('no items');
     await agent.screenshot({ path: join(out, 'console-orders.png') });
+    // A canned response fills the order's tracking link from the shop.
+    await agent.evaluate(async () => {
+      const profile = await (await fetch('/api/v1/profile')).json();
+      await fetch(`/api/v1/accounts/${profile.account_id}/canned_responses`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ short_code: 'track', content: 'Your parcel: {{order.tracking_url}}' }),
+      });
+    });
+    const box = agent.locator('[data-testid=composer]');
+    await box.fill('');
+    await box.pressSequentially('/track');
+    await agent.locator('.canned [role=option]', { hasText: '/track' }).waitFor({ timeout: 2000 });
+    await box.press('Enter');
+    const filled = await box.inputValue();
+    if (!filled.startsWith('Your parcel: https://')) throw new Error(`the composer holds ${JSON.stringify(filled)}`);
+    await box.fill('');
   });
 
   // The demo's shop connection has webhooks but no Admin API access: the

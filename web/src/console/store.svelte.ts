@@ -1,6 +1,7 @@
 // The console's state: who is logged in, the lists, the open conversation,
 // and the live sockets that keep them current without reloads.
 import { api } from '../api/client';
+import type { Order } from '../api/types';
 import type { Agent, CannedResponse, Contact, Conversation, Counts, Inbox, Message, Profile, Tag, Team, TypingEvent } from '../api/types';
 import { translate } from '../lib/i18n';
 import { messages } from './messages';
@@ -55,6 +56,10 @@ export const list = $state({
   contacts: {} as Record<number, Contact>,
   previews: {} as Record<number, string>,
 });
+
+/** Each contact's orders in the shop mirror, newest first (the contact panel
+ * loads them; canned responses fill `{{order.*}}` from the newest). */
+export const contactOrders = $state<Record<number, Order[]>>({});
 
 export const open = $state({
   id: null as number | null,
