@@ -140,13 +140,16 @@ try {
   await check('widget closed: an agent reply shows a badge and a preview; a message over 16 KB gets a clear error, not "Sending…"', async () => {
     await buyer.locator('.launcher').click();
     await buyer.locator('.panel').waitFor({ state: 'detached', timeout: 2000 });
-    const later = `Your parcel reached the depot. ${run}`;
+    const later = `Your parcel reached the depot: https://track.example/${run}. ${run}`;
     await agent.locator('[data-testid=composer]').fill(later);
     await agent.locator('[data-testid=composer]').press('Enter');
     await buyer.locator('.launcher .badge', { hasText: '1' }).waitFor({ timeout: LIVE });
     await buyer.locator('.bubble', { hasText: later }).click({ timeout: 1000 });
     await buyer.locator('.msg.theirs', { hasText: later }).waitFor({ timeout: 2000 });
     if (await buyer.locator('.launcher .badge').count()) throw new Error('the badge stays after opening');
+    // Tracking links are links, on both sides.
+    await buyer.locator(`.msg.theirs a[href="https://track.example/${run}"]`).waitFor({ timeout: 1000 });
+    await agent.locator(`.msg.outgoing a[href="https://track.example/${run}"]`).waitFor({ timeout: 1000 });
     await buyer.locator('.compose textarea').fill('x'.repeat(17000));
     await buyer.keyboard.press('Enter');
     await buyer.locator('.error', { hasText: '16 KB' }).waitFor({ timeout: 2000 });
@@ -276,6 +279,8 @@ try {
     await agent.locator('[data-action=add-tag]').fill('shipping');
     await agent.locator('[data-action=add-tag]').press('Enter');
     await agent.locator('.tag', { hasText: '#shipping' }).waitFor({ timeout: 2000 });
+    // The sidebar's tag list follows without a reload.
+    await agent.locator('.side .navitem', { hasText: '#shipping' }).waitFor({ timeout: 2000 });
   });
 
   await check('agent resolves; a new buyer message reopens it, to the bot of this inbox, within 1 s', async () => {
@@ -363,7 +368,7 @@ try {
     const late = page.locator('[data-kind=late_order]', { hasText: '#1001' });
     await late.waitFor({ timeout: 2000 });
     const lateText = await late.innerText();
-    if (!/Not delivered: 7 day\(s\) past the delivery estimate/.test(lateText)) throw new Error(`#1001 facts ${JSON.stringify(lateText)}`);
+    if (!/Not delivered: 7 days past the delivery estimate/.test(lateText)) throw new Error(`#1001 facts ${JSON.stringify(lateText)}`);
     await page.locator('[data-kind=low_stock]').first().waitFor({ timeout: 2000 });
     await page.locator('[data-kind=carrier_delay]').first().waitFor({ timeout: 2000 });
     await late.locator('[data-open-order="#1001"]').click();

@@ -6,7 +6,7 @@ import { messages } from './messages';
 export const alertMessages: Catalog = {
   en: {
     'alerts.title': 'Alerts', 'alerts.intro': 'Ferry checks the connected shops every few minutes for stock-outs buyers ask about, low stock, late orders and carriers late to a country.',
-    'alerts.run': 'Run detectors now', 'alerts.running': 'Running…', 'alerts.ran': 'Checked {connections} shop(s): {found} finding(s), {raised} new, {resolved} resolved.',
+    'alerts.run': 'Run detectors now', 'alerts.running': 'Running…', 'alerts.ran': 'Checked {connections} {connections|shop|shops}: {found} {found|finding|findings}, {raised} new, {resolved} resolved.',
     'alerts.none': 'Nothing needs attention.', 'alerts.acknowledge': 'Acknowledge', 'alerts.resolve': 'Resolve',
     'alerts.status.open': 'Open', 'alerts.status.acknowledged': 'Acknowledged', 'alerts.status.resolved': 'Resolved', 'alerts.status.all': 'All',
     'alerts.kind.out_of_stock': 'Out of stock', 'alerts.kind.low_stock': 'Low stock', 'alerts.kind.late_order': 'Late order', 'alerts.kind.carrier_delay': 'Carrier delay',
@@ -14,12 +14,12 @@ export const alertMessages: Catalog = {
     'alerts.seen': 'First seen {first} · last seen {last}', 'alerts.open_order': 'Open order {order}',
     'alerts.fact.sku': 'SKU {sku}', 'alerts.fact.stock': 'Stock: {stock}',
     'alerts.fact.demand': 'Open conversations asking about it: {count}',
-    'alerts.fact.sold': '{units} sold in {days} days ({rate} a day)', 'alerts.fact.cover': 'Runs out in about {days} days',
-    'alerts.fact.order': 'Order {order}', 'alerts.fact.overdue': 'Not delivered: {days} day(s) past the delivery estimate',
-    'alerts.fact.not_shipped': 'Not shipped: {days} day(s) past the promised ship date',
+    'alerts.fact.sold': '{units} sold in {days} {days|day|days} ({rate} a day)', 'alerts.fact.cover': 'Runs out in about {days} {days|day|days}',
+    'alerts.fact.order': 'Order {order}', 'alerts.fact.overdue': 'Not delivered: {days} {days|day|days} past the delivery estimate',
+    'alerts.fact.not_shipped': 'Not shipped: {days} {days|day|days} past the promised ship date',
     'alerts.fact.shipment': 'Carrier {carrier} · tracking {tracking}', 'alerts.fact.country': 'Ships to {country}',
     'alerts.fact.route': '{carrier} → {country}', 'alerts.fact.late_share': '{late} of {shipments} shipments late ({share}; {others} for all other routes)',
-    'alerts.fact.transit': 'Median transit: {days} days',
+    'alerts.fact.transit': 'Median transit: {days} {days|day|days}',
   },
   zh: {
     'alerts.title': '预警', 'alerts.intro': 'Ferry 每隔几分钟检查已连接的店铺：买家询问的缺货商品、库存不足、延迟订单，以及某个国家/地区的物流延误。',

@@ -30,10 +30,10 @@ describe('alertFacts', () => {
   it('explains a late order, overdue or not shipped', () => {
     const a = alert({ kind: 'late_order', details: { order_name: '#1001', reason: 'delivery_overdue', days_late: 7, carrier: 'DHL', tracking_number: 'JJD1', country: 'US' } });
     expect(alertFacts(a).map(en)).toEqual([
-      'Order #1001', 'Not delivered: 7 day(s) past the delivery estimate', 'Carrier DHL · tracking JJD1', 'Ships to US',
+      'Order #1001', 'Not delivered: 7 days past the delivery estimate', 'Carrier DHL · tracking JJD1', 'Ships to US',
     ]);
     const b = alert({ kind: 'late_order', details: { order_number: '1006', reason: 'not_shipped', days_late: 0 } });
-    expect(alertFacts(b).map(en)).toEqual(['Order 1006', 'Not shipped: 0 day(s) past the promised ship date']);
+    expect(alertFacts(b).map(en)).toEqual(['Order 1006', 'Not shipped: 0 days past the promised ship date']);
   });
 
   it('explains a carrier delay with shares in percent', () => {

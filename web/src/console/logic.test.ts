@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '../api/types';
-import { matchesFilter, previewOf, sorted, upsertSorted, waitingSince } from './logic';
+import { matchesFilter, previewOf, sorted, tagsChanged, upsertSorted, waitingSince } from './logic';
 
 function conv(id: number, over: Partial<Conversation> = {}): Conversation {
   return {
@@ -46,5 +46,15 @@ describe('previewOf', () => {
     expect(previewOf({ text: 'hi', parts: [{ type: 'text' }] })).toBe('hi');
     expect(previewOf({ text: '', parts: [{ type: 'image', attachment: att } as { type: string }] })).toBe('📷');
     expect(previewOf({ text: ' ', parts: [{ type: 'file' }] })).toBe('📎');
+  });
+});
+
+describe('tagsChanged', () => {
+  it('notices added, removed and first-seen tags', () => {
+    expect(tagsChanged({ tags: ['a'] }, { tags: ['a'] })).toBe(false);
+    expect(tagsChanged({ tags: ['a'] }, { tags: ['a', 'b'] })).toBe(true);
+    expect(tagsChanged({ tags: ['a', 'b'] }, { tags: ['b'] })).toBe(true);
+    expect(tagsChanged(undefined, { tags: [] })).toBe(false);
+    expect(tagsChanged(undefined, { tags: ['x'] })).toBe(true);
   });
 });

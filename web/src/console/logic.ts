@@ -63,3 +63,10 @@ export function previewOf(m: { text: string; parts: { type: string }[] }): strin
   if (kinds.includes('file')) return '📎';
   return '';
 }
+
+/** Whether an update changed a conversation's tags (a conversation not seen
+ * before counts when it has any). */
+export function tagsChanged(before: Pick<Conversation, 'tags'> | undefined, after: Pick<Conversation, 'tags'>): boolean {
+  if (!before) return after.tags.length > 0;
+  return before.tags.length !== after.tags.length || before.tags.some((t, i) => after.tags[i] !== t);
+}

@@ -5,7 +5,7 @@ import type { Order } from '../api/types';
 import type { Agent, CannedResponse, Contact, Conversation, Counts, Inbox, Message, Profile, Tag, Team, TypingEvent } from '../api/types';
 import { translate } from '../lib/i18n';
 import { messages } from './messages';
-import { matchesFilter, previewOf, upsertSorted, type Filter, type Sort } from './logic';
+import { matchesFilter, previewOf, tagsChanged, upsertSorted, type Filter, type Sort } from './logic';
 import { parseRoute, type Page, type Route } from './route';
 
 const LOCALE_KEY = 'ferry.locale';
@@ -170,6 +170,12 @@ export async function loadCounts() {
   dir.counts = counts;
 }
 
+let tagsTimer: ReturnType<typeof setTimeout> | undefined;
+function refreshTagsSoon() {
+  clearTimeout(tagsTimer);
+  tagsTimer = setTimeout(() => void api<Tag[]>('GET', `${acct()}/tags`).then((tags) => (dir.tags = tags), () => {}), 150);
+}
+
 let countsTimer: ReturnType<typeof setTimeout> | undefined;
 function refreshCountsSoon() {
   clearTimeout(countsTimer);
@@ -249,7 +255,10 @@ function upsertConversation(c: Conversation) {
 }
 
 export function applyConversation(c: Conversation) {
+  const before = list.items.find((x) => x.id === c.id);
   upsertConversation(c);
+  // The sidebar's tags and their counts follow everyone's tagging.
+  if (tagsChanged(before, c)) refreshTagsSoon();
   refreshCountsSoon();
 }
 

@@ -4,6 +4,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Session, VisitorMessage, WidgetConfig } from '../api/types';
 import { isRtl, pickLocale, translate } from '../lib/i18n';
+import { linkify } from '../lib/format';
 import { widgetMessages } from './messages';
 import { emailFailure, mergeMessage, newClientId, sendFailure, stillPending, tooLong, view, type Pending } from './outbox';
 import { CSS } from './style';
@@ -218,11 +219,11 @@ function Chat() {
             {shown.map((m) => (
               <div key={m.key} class={`msg ${m.mine ? 'mine' : 'theirs'}${m.pending ? ' pending' : ''}`} data-author={m.author}>
                 {m.parts.map((p) =>
-                  p.type === 'text' ? <div>{p.text}</div>
+                  p.type === 'text' ? <div>{linkify(p.text).map((x) => (x.href ? <a href={x.href} target="_blank" rel="noreferrer noopener">{x.text}</a> : x.text))}</div>
                   : p.type === 'image' ? <img src={fileUrl(p.attachment.url)} alt={p.attachment.filename ?? ''} />
                   : p.type === 'file' || p.type === 'audio' ? <a href={fileUrl(p.attachment.url)} target="_blank" rel="noreferrer">📎 {p.attachment.filename ?? 'file'}</a>
                   : p.type === 'buttons' ? (
-                    <div><div>{p.text}</div><div class="qr">{p.buttons.map((b) => <button onClick={() => quickReply(b.title)}>{b.title}</button>)}</div></div>
+                    <div><div>{linkify(p.text).map((x) => (x.href ? <a href={x.href} target="_blank" rel="noreferrer noopener">{x.text}</a> : x.text))}</div><div class="qr">{p.buttons.map((b) => <button onClick={() => quickReply(b.title)}>{b.title}</button>)}</div></div>
                   ) : null,
                 )}
                 {m.pending && <small>{t('sending')}</small>}

@@ -28,6 +28,7 @@ input,textarea{font:inherit;border:1px solid #e5e7eb;border-radius:8px;padding:7
 .clip{cursor:pointer;padding:6px}
 .send,.email button{background:var(--accent);color:#fff;border:0;border-radius:8px;padding:7px 12px;cursor:pointer}
 .send:disabled{opacity:.5}
+.msg a{color:inherit;text-decoration:underline;overflow-wrap:anywhere}
 .error{color:#b91c1c;font-size:12px;padding:0 12px;margin:4px 0}
 .email .error{padding:0}
 .launcher{position:relative}
