@@ -605,6 +605,10 @@ try {
     await agent.locator('[data-view=mine]', { hasText: '我的' }).waitFor({ timeout: 10000 });
     await agent.locator('[data-conversation]').first().click();
     await agent.locator('[data-testid=composer]').waitFor({ timeout: 5000 });
+    // A link to a conversation opens it; its activity lines read in Chinese.
+    await agent.evaluate((id) => { location.hash = `#/inbox/open/${id}`; }, convId);
+    await agent.locator('.activity', { hasText: '已分配给 Li Wei' }).first().waitFor({ timeout: 5000 });
+    if (await agent.locator('.activity', { hasText: 'Assigned to' }).count()) throw new Error('an activity line stays English');
     await agent.screenshot({ path: join(out, 'console-zh.png') });
   });
 

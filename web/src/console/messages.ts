@@ -1,5 +1,6 @@
 // The console's strings, English and Simplified Chinese.
 import type { Catalog } from '../lib/i18n';
+import { activityZh } from './activity';
 
 export const messages: Catalog = {
   en: {
@@ -107,5 +108,6 @@ export const messages: Catalog = {
     'order.shipment.ready_for_pickup': '待取件', 'order.shipment.delivered': '已签收', 'order.shipment.failure': '派送失败',
     'order.shipment.cancelled': '包裹已取消', 'order.shipment.error': '包裹异常', 'order.shipment.other': '{status}',
     'search.orders': '订单', 'search.order_failed': '订单搜索失败：{message}', 'order.close': '关闭',
+    ...activityZh,
   },
 };
