@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '../api/types';
-import { matchesFilter, previewOf, sorted, tagsChanged, upsertSorted, waitingSince } from './logic';
+import { describeError, matchesFilter, previewOf, sorted, tagsChanged, upsertSorted, waitingSince } from './logic';
 
 function conv(id: number, over: Partial<Conversation> = {}): Conversation {
   return {
@@ -56,5 +56,17 @@ describe('tagsChanged', () => {
     expect(tagsChanged({ tags: ['a', 'b'] }, { tags: ['b'] })).toBe(true);
     expect(tagsChanged(undefined, { tags: [] })).toBe(false);
     expect(tagsChanged(undefined, { tags: ['x'] })).toBe(true);
+  });
+});
+
+describe('describeError', () => {
+  it('says a known error code in Chinese and keeps the server\'s words otherwise', async () => {
+    const { ApiFailure } = await import('../api/client');
+    const { messages } = await import('./messages');
+    const { translate } = await import('../lib/i18n');
+    const zh = (k: string) => translate(messages, 'zh', k);
+    expect(describeError(new ApiFailure(403, 'forbidden', 'agents cannot do that'), 'zh', zh)).toBe('您的角色无权执行此操作。');
+    expect(describeError(new ApiFailure(422, 'invalid', 'give a name'), 'zh', zh)).toBe('give a name');
+    expect(describeError(new ApiFailure(403, 'forbidden', 'agents cannot do that'), 'en', zh)).toBe('agents cannot do that');
   });
 });

@@ -70,3 +70,14 @@ export function tagsChanged(before: Pick<Conversation, 'tags'> | undefined, afte
   if (!before) return after.tags.length > 0;
   return before.tags.length !== after.tags.length || before.tags.some((t, i) => after.tags[i] !== t);
 }
+
+/** What went wrong, for the agent: a known error code in the console's
+ * language (`error.code.*`), else the server's words. */
+export function describeError(e: unknown, locale: string, t: (key: string) => string): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && locale !== 'en') {
+    const said = t(`error.code.${code}`);
+    if (said !== `error.code.${code}`) return said;
+  }
+  return (e as Error | null)?.message ?? String(e);
+}

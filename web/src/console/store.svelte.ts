@@ -5,7 +5,7 @@ import type { Order } from '../api/types';
 import type { Agent, CannedResponse, Contact, Conversation, Counts, Inbox, Message, Profile, Tag, Team, TypingEvent } from '../api/types';
 import { translate } from '../lib/i18n';
 import { messages } from './messages';
-import { matchesFilter, previewOf, tagsChanged, upsertSorted, type Filter, type Sort } from './logic';
+import { describeError, matchesFilter, previewOf, tagsChanged, upsertSorted, type Filter, type Sort } from './logic';
 import { parseRoute, type Page, type Route } from './route';
 
 const LOCALE_KEY = 'ferry.locale';
@@ -26,6 +26,12 @@ export const ui = $state({
 
 export function t(key: string, vars: Record<string, string | number> = {}): string {
   return translate(messages, ui.locale, key, vars);
+}
+
+/** What went wrong, for the agent: a known error code in the console's
+ * language, else the server's words. */
+export function errorMessage(e: unknown): string {
+  return describeError(e, ui.locale, (k) => t(k));
 }
 
 export function setLocale(l: string) {
