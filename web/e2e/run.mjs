@@ -549,6 +549,27 @@ try {
     await agent.locator('[data-testid=settings]').click();
   });
 
+  await check('Settings → Inboxes: the web chat is limited to the sites listed; other sites are refused, the shop page still works', async () => {
+    const inbox = demo.shop.split('/').at(-2);
+    await agent.locator('[data-testid=settings]').click();
+    await agent.locator('[data-tab=inboxes]').click();
+    const form = agent.locator(`[data-inbox-settings="${inbox}"]`);
+    await form.locator('[data-testid=allowed-origins]').fill('https://shop.example');
+    await form.locator('button', { hasText: 'Save' }).click();
+    await form.locator('[role=status]').waitFor({ timeout: 3000 });
+    const from = (origin) => fetch(`${demo.base}/widget/${inbox}/config`, { headers: { origin } }).then((r) => r.status);
+    if ((await from('https://evil.example')) !== 403) throw new Error('another site may use the chat');
+    if ((await from('https://shop.example')) !== 200) throw new Error('the listed site is refused');
+    if ((await from(demo.base)) !== 200) throw new Error("Ferry's own demo page is refused");
+    await form.locator('[data-testid=allowed-origins]').fill('');
+    await form.locator('button', { hasText: 'Save' }).click();
+    for (let i = 0; (await from('https://evil.example')) !== 200; i++) {
+      if (i > 30) throw new Error('clearing the list does not open the chat to any site again');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await agent.locator('[data-testid=settings]').click();
+  });
+
   await check('an Amazon buyer\'s e-mail shows subject, sender, order and quoted text; a reply with a link is blocked, a clean one is not', async () => {
     // An e-mail inbox that receives forwarded mail, made through the API.
     const inbox = await agent.evaluate(async (run) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '../api/types';
-import { describeError, matchesFilter, previewOf, sorted, tagsChanged, upsertSorted, waitingSince } from './logic';
+import { describeError, matchesFilter, originLines, previewOf, sorted, tagsChanged, upsertSorted, waitingSince } from './logic';
 
 function conv(id: number, over: Partial<Conversation> = {}): Conversation {
   return {
@@ -68,5 +68,12 @@ describe('describeError', () => {
     expect(describeError(new ApiFailure(403, 'forbidden', 'agents cannot do that'), 'zh', zh)).toBe('您的角色无权执行此操作。');
     expect(describeError(new ApiFailure(422, 'invalid', 'give a name'), 'zh', zh)).toBe('give a name');
     expect(describeError(new ApiFailure(403, 'forbidden', 'agents cannot do that'), 'en', zh)).toBe('agents cannot do that');
+  });
+});
+
+describe('originLines', () => {
+  it('reads one site per line', () => {
+    expect(originLines(' https://shop.example/\n\n*.brand.example , https://b.example')).toEqual(['https://shop.example', '*.brand.example', 'https://b.example']);
+    expect(originLines('')).toEqual([]);
   });
 });

@@ -81,3 +81,9 @@ export function describeError(e: unknown, locale: string, t: (key: string) => st
   }
   return (e as Error | null)?.message ?? String(e);
 }
+
+/** The sites allowed to embed a web chat, one per line (blank lines and
+ * spaces dropped). */
+export function originLines(text: string): string[] {
+  return text.split(/[\s,]+/).map((l) => l.trim().replace(/\/+$/, '')).filter(Boolean);
+}
