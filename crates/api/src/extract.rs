@@ -84,9 +84,62 @@ impl FromRequestParts<ApiState> for Auth {
             return Ok(Auth(state.app.actor_from_token(&token).await?));
         }
         if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
+            // Browsers send the cookie with a WebSocket from any page, and
+            // the same-origin policy does not cover sockets: only Ferry's
+            // own pages may open one with it.
+            if is_websocket(&parts.headers) && !own_origin(&parts.headers, &state.app.config.public_url) {
+                return Err(ApiError(AppError::Forbidden("this page may not open Ferry's live connection")));
+            }
             return Ok(Auth(state.app.actor_from_session(&session).await?));
         }
         Err(ApiError(AppError::Unauthorized("log in or send an api_access_token header")))
+    }
+}
+
+fn is_websocket(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// Whether the request's `Origin` (when a browser sent one) is Ferry's own:
+/// the host it was addressed to, or the public URL.
+pub fn own_origin(headers: &axum::http::HeaderMap, public_url: &str) -> bool {
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else { return true };
+    let Ok(origin) = origin.to_str() else { return false };
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_ascii_lowercase);
+    let origin_host = origin.split_once("://").map(|(_, h)| h);
+    if host.is_some() && origin_host == host.as_deref() {
+        return true;
+    }
+    let public = public_url.trim().trim_end_matches('/').to_ascii_lowercase();
+    !public.is_empty() && public.split('/').take(3).collect::<Vec<_>>().join("/") == origin
+}
+
+/// The caller's address: the peer's, or with `behind_proxy` set the last
+/// `X-Forwarded-For` entry (the one the proxy added).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<ApiState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        if state.config.behind_proxy
+            && let Some(ip) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse().ok())
+                .next_back()
+        {
+            return Ok(ClientAddr(Some(ip)));
+        }
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        Ok(ClientAddr(peer))
     }
 }
 

@@ -31,11 +31,14 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Mark session cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Served through a reverse proxy: a caller's address (for rate
+    /// limits) is the last `X-Forwarded-For` entry, not the peer's.
+    pub behind_proxy: bool,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 1024 * 1024, secure_cookies: false }
+        Self { max_body_bytes: 1024 * 1024, secure_cookies: false, behind_proxy: false }
     }
 }
 
@@ -53,7 +56,7 @@ pub fn router(app: Arc<App>, config: ApiConfig) -> Router {
     let max = config.max_body_bytes;
     let state = ApiState { app, config: Arc::new(config) };
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
-    routes::routes()
+    routes::routes(state.clone())
         .with_state(state)
         .layer(DefaultBodyLimit::max(max))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))

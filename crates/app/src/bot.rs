@@ -320,7 +320,9 @@ impl App {
         let engine = self.bot_engine(account).await?;
         let policy = inbox.config.bot_policy();
         let text = message.text();
-        let hint = state.language.as_deref().or(conv.language.as_deref()).or(contact.language.as_deref());
+        // What the bot already answered in (`state.language`) is weighed by
+        // the engine itself; this is the weaker guess for a first message.
+        let hint = conv.language.as_deref().or(contact.language.as_deref());
         let turn = engine.turn(TurnInput {
             text: &text,
             language_hint: hint,
@@ -346,6 +348,7 @@ impl App {
         } else {
             engine.respond(&turn, &facts)
         };
+        self.learn_contact_language(account, &contact, &turn.understanding.language).await?;
         let mut next = turn.state.clone();
         next.last_message_id = Some(message_id.0);
         next.language = Some(turn.understanding.language.clone());
@@ -426,17 +429,9 @@ impl App {
             }
             state.turns = state.turns.saturating_sub(1);
         };
-        let Some(order) = found else {
-            if self.storage.list_shop_connections(account).await?.is_empty() {
-                return Ok(None); // No shop connected: the general answer.
-            }
-            undo(&mut turn.state);
-            turn.state.slots.remove(&Slot::OrderNumber);
-            let asked = turn.state.awaiting.as_ref().map_or(0, |a| a.asked) + 1;
-            turn.state.awaiting = Some(Awaiting { intent: intent.clone(), slot: Slot::OrderNumber, asked });
-            return Ok(Some(Outcome::Reply { text: say(texts::order_not_found(&lang)), buttons: vec![button()] }));
-        };
-        let o = &order.details.order;
+        if found.is_none() && self.storage.list_shop_connections(account).await?.is_empty() {
+            return Ok(None); // No shop connected: the general answer.
+        }
         let mine = |v: &Option<String>, kind: ferry_core::contact::IdentityKind, primary: &Option<String>| {
             v.as_ref().is_some_and(|v| {
                 primary.as_ref() == Some(v) || contact.identities.iter().any(|i| i.kind == kind && &i.value == v)
@@ -450,41 +445,64 @@ impl App {
             (Some(p), Some(c)) => otp_hash(&p.salt, c) == p.hash,
             _ => false,
         };
-        let verified = turn.state.verified_orders.contains(&number)
-            || mine(&o.email, ferry_core::contact::IdentityKind::Email, &contact.email)
-            || mine(&o.phone, ferry_core::contact::IdentityKind::Phone, &contact.phone)
-            || (given.is_some() && given == o.email)
-            || code_ok;
-        if verified {
-            if !turn.state.verified_orders.contains(&number) {
-                let how = if mine(&o.email, ferry_core::contact::IdentityKind::Email, &contact.email) {
-                    "the order's e-mail matches the contact's".to_owned()
-                } else if mine(&o.phone, ferry_core::contact::IdentityKind::Phone, &contact.phone) {
-                    "the order's phone matches the contact's".to_owned()
-                } else if code_ok {
-                    let to = pending.as_ref().and_then(|p| p.sent_to.clone());
-                    format!(
-                        "one-time code sent to {}",
-                        to.unwrap_or_else(|| o
-                            .email
-                            .as_deref()
-                            .map(ferry_channels::mail::mask_email)
-                            .unwrap_or_default())
-                    )
-                } else {
-                    "the buyer gave the order's e-mail address".to_owned()
-                };
-                *verified_by = Some(format!("Verified as the buyer of order {}: {how}", o.name));
-                turn.state.verified_orders.push(number.clone());
+        if let Some(order) = &found {
+            let o = &order.details.order;
+            let verified = turn.state.verified_orders.contains(&number)
+                || mine(&o.email, ferry_core::contact::IdentityKind::Email, &contact.email)
+                || mine(&o.phone, ferry_core::contact::IdentityKind::Phone, &contact.phone)
+                || (given.is_some() && given == o.email)
+                || code_ok;
+            if verified {
+                if !turn.state.verified_orders.contains(&number) {
+                    let how = if mine(&o.email, ferry_core::contact::IdentityKind::Email, &contact.email) {
+                        "the order's e-mail matches the contact's".to_owned()
+                    } else if mine(&o.phone, ferry_core::contact::IdentityKind::Phone, &contact.phone) {
+                        "the order's phone matches the contact's".to_owned()
+                    } else if code_ok {
+                        let to = pending.as_ref().and_then(|p| p.sent_to.clone());
+                        format!(
+                            "one-time code sent to {}",
+                            to.unwrap_or_else(|| o
+                                .email
+                                .as_deref()
+                                .map(ferry_channels::mail::mask_email)
+                                .unwrap_or_default())
+                        )
+                    } else {
+                        "the buyer gave the order's e-mail address".to_owned()
+                    };
+                    *verified_by = Some(format!("Verified as the buyer of order {}: {how}", o.name));
+                    turn.state.verified_orders.push(number.clone());
+                }
+                turn.state.otp = None;
+                turn.state.slots.remove(&Slot::VerificationCode);
+                facts.order = Some(order_facts(order, &lang));
+                return Ok(None);
             }
-            turn.state.otp = None;
-            turn.state.slots.remove(&Slot::VerificationCode);
-            facts.order = Some(order_facts(&order, &lang));
-            return Ok(None);
         }
+        // Not verified, or no such order: both get the same answers from
+        // here on, so the replies never tell which order numbers exist.
         undo(&mut turn.state);
         turn.state.slots.remove(&Slot::Email);
         turn.state.slots.remove(&Slot::VerificationCode);
+
+        // Every unverified look-up counts against the order number and the
+        // buyer, whatever the conversation: guessing across new chats stops
+        // at the cap and goes to a person.
+        let window = chrono::Duration::hours(1);
+        let per_order = format!("order-check:{}:{}", account.0, number);
+        let per_buyer = format!("order-check-buyer:{}:{}", account.0, contact.id.0);
+        if !self.limits.allow(&per_order, ORDER_CHECKS_PER_ORDER, window, now)
+            || !self.limits.allow(&per_buyer, ORDER_CHECKS_PER_BUYER, window, now)
+        {
+            tracing::warn!("order look-ups capped");
+            turn.state.otp = None;
+            turn.state.awaiting = None;
+            return Ok(Some(Outcome::HandOff {
+                reason: HandoffReason::NotVerified { order: number },
+                message: texts::handoff(&lang).to_owned(),
+            }));
+        }
 
         // A one-time code is on its way: check what was typed.
         if let Some(mut p) = pending {
@@ -513,17 +531,28 @@ impl App {
         }
 
         // Send a code to the order's e-mail when Ferry can send mail, else
-        // (or when that fails) by SMS to the order's phone.
+        // (or when that fails) by SMS to the order's phone. For an order
+        // that does not exist the buyer is told the same and no code can
+        // match.
         enum Via<'a> {
             Email(&'a crate::SmtpConfig, &'a str),
             Sms(&'a crate::SmsConfig, &'a str),
+            Nowhere { sms: bool },
         }
         let mut routes = Vec::new();
-        if let (Some(smtp), Some(address)) = (&self.config.smtp, &o.email) {
-            routes.push(Via::Email(smtp, address));
-        }
-        if let (Some(sms), Some(phone)) = (&self.config.sms, &o.phone) {
-            routes.push(Via::Sms(sms, phone));
+        match &found {
+            Some(order) => {
+                let o = &order.details.order;
+                if let (Some(smtp), Some(address)) = (&self.config.smtp, &o.email) {
+                    routes.push(Via::Email(smtp, address));
+                }
+                if let (Some(sms), Some(phone)) = (&self.config.sms, &o.phone) {
+                    routes.push(Via::Sms(sms, phone));
+                }
+            }
+            None if self.config.smtp.is_some() => routes.push(Via::Nowhere { sms: false }),
+            None if self.config.sms.is_some() => routes.push(Via::Nowhere { sms: true }),
+            None => {}
         }
         if turn.state.otp_sent >= OTP_MAX_SENT {
             routes.clear();
@@ -535,32 +564,38 @@ impl App {
             let salt = crate::auth::new_secret();
             let code_vars = serde_json::json!({ "code": code, "order": { "number": number } });
             let render = |t: &str| ferry_bot::render::render_or_raw(t, &code_vars);
-            let (sent, masked, told, how) = match via {
+            let (sent, sent_to, told, how) = match via {
                 Via::Email(smtp, address) => {
                     let (subject, body) = texts::otp_email(&lang);
                     let sent = ferry_channels::mail::send(smtp, address, &render(subject), &render(body)).await;
-                    (sent, ferry_channels::mail::mask_email(address), texts::otp_sent(&lang), "e-mail")
+                    (sent, Some(ferry_channels::mail::mask_email(address)), texts::otp_sent(&lang), "e-mail")
                 }
                 Via::Sms(sms, phone) => {
                     let sent = ferry_channels::sms::send(sms, phone, &render(texts::otp_sms(&lang))).await.map(|_| ());
-                    (sent, ferry_channels::sms::mask_phone(phone), texts::otp_sent_sms(&lang), "SMS")
+                    let to = format!("{} by SMS", ferry_channels::sms::mask_phone(phone));
+                    (sent, Some(to), texts::otp_sent_sms(&lang), "SMS")
+                }
+                // The hash is of a secret nobody learns: no code matches.
+                Via::Nowhere { sms } => {
+                    let told = if sms { texts::otp_sent_sms(&lang) } else { texts::otp_sent(&lang) };
+                    (Ok(()), None, told, "nowhere")
                 }
             };
+            let hash =
+                if how == "nowhere" { otp_hash(&salt, &crate::auth::new_secret()) } else { otp_hash(&salt, &code) };
             match sent {
                 Ok(()) => {
                     turn.state.otp = Some(ferry_core::bot::OneTimeCode {
                         order: number.clone(),
-                        hash: otp_hash(&salt, &code),
+                        hash,
                         salt,
                         expires_at: now + chrono::Duration::minutes(10),
                         attempts: 0,
-                        sent_to: Some(if how == "SMS" { format!("{masked} by SMS") } else { masked.clone() }),
+                        sent_to,
                     });
                     turn.state.otp_sent += 1;
                     turn.state.awaiting = Some(Awaiting { intent, slot: Slot::VerificationCode, asked: 1 });
-                    let vars = serde_json::json!({ "order": { "number": number }, "email": masked, "phone": masked });
-                    let text = ferry_bot::render::render_or_raw(told, &vars);
-                    return Ok(Some(Outcome::Reply { text, buttons: vec![button()] }));
+                    return Ok(Some(Outcome::Reply { text: say(told), buttons: vec![button()] }));
                 }
                 // The code itself is never logged.
                 Err(e) => tracing::warn!(error = %e, by = how, "could not send a one-time code"),
@@ -581,6 +616,28 @@ impl App {
         turn.state.awaiting = Some(Awaiting { intent, slot: Slot::Email, asked });
         let text = if given.is_some() { texts::email_mismatch(&lang) } else { texts::ask_order_email(&lang) };
         Ok(Some(Outcome::Reply { text: say(text), buttons: vec![button()] }))
+    }
+
+    /// Stores the language the bot understood the buyer in as the contact's
+    /// when it differs (a browser set to English says little about a buyer
+    /// writing Spanish), so agents and routing see what the buyer writes.
+    async fn learn_contact_language(
+        &self,
+        account: AccountId,
+        contact: &ferry_core::contact::Contact,
+        language: &str,
+    ) -> AppResult<()> {
+        let primary = |l: &str| l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase();
+        if language.is_empty() || contact.language.as_deref().map(primary).as_deref() == Some(language) {
+            return Ok(());
+        }
+        let patch = ferry_storage::ContactPatch { language: Some(Some(language.to_owned())), ..Default::default() };
+        match self.storage.update_contact(account, contact.id, patch, self.clock.now()).await {
+            Ok(_) => Ok(()),
+            // Merged or erased meanwhile: nothing to learn.
+            Err(StorageError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Writes an activity line (seen by agents only).
@@ -679,7 +736,8 @@ impl App {
             Change::Status { .. } => None,
             other => words(other),
         });
-        Ok((Transition::HandOff { reason: note, team, assignee }, describe))
+        let language = Some(language.to_owned()).filter(|l| !l.is_empty());
+        Ok((Transition::HandOff { reason: note, team, assignee, language }, describe))
     }
 
     async fn least_busy_agent(
@@ -729,6 +787,10 @@ fn order_facts(order: &ferry_storage::StoredOrder, lang: &str) -> serde_json::Va
     facts
 }
 
+/// Unverified look-ups of one order number per hour, across conversations.
+const ORDER_CHECKS_PER_ORDER: u32 = 8;
+/// Unverified order look-ups by one buyer per hour, across conversations.
+const ORDER_CHECKS_PER_BUYER: u32 = 10;
 /// Wrong codes before the check locks and hands off.
 const OTP_MAX_ATTEMPTS: u32 = 5;
 /// Codes sent per conversation.

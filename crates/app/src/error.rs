@@ -22,6 +22,9 @@ pub enum AppError {
     /// Authenticated, but the role does not allow it.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Too many requests from one visitor or address; try again later.
+    #[error("{0}")]
+    RateLimited(&'static str),
     /// The request is well-formed but its values are not acceptable.
     #[error("{message}")]
     Invalid {

@@ -20,6 +20,7 @@ mod error;
 pub mod housekeeping;
 mod inbox_cache;
 pub mod intake;
+pub mod limits;
 pub mod order_actions;
 pub mod outgoing;
 pub mod search;
@@ -120,6 +121,8 @@ pub struct App {
     pub amazon: amazon::AmazonClients,
     /// HTTP client for channels' APIs (media, templates, checks).
     pub(crate) http: reqwest::Client,
+    /// Rate limits and attempt caps.
+    pub limits: limits::Limits,
 }
 
 impl App {
@@ -150,6 +153,7 @@ impl App {
                 .user_agent(concat!("Ferry/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .unwrap_or_default(),
+            limits: limits::Limits::default(),
         })
     }
 

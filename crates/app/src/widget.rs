@@ -14,7 +14,15 @@ use ferry_core::message::{Attachment, ContentPart, Message, MessageKind};
 use ferry_core::{ContactId, ConversationId, InboxId};
 use ferry_storage::{AssigneeFilter, ContactPatch, ContactQuery, ConversationFilter, IntakeOutcome};
 
-const MAX_TEXT: usize = 16 * 1024;
+/// Longest text a visitor may send, in bytes.
+pub const MAX_TEXT: usize = 16 * 1024;
+/// New visitor sessions per address in ten minutes.
+const SESSIONS_PER_ADDRESS: u32 = 20;
+/// Messages and uploads per visitor in a minute.
+const MESSAGES_PER_VISITOR: u32 = 20;
+/// Messages and uploads per address in a minute (visitors behind one
+/// address, or one sender rotating tokens).
+const MESSAGES_PER_ADDRESS: u32 = 60;
 /// Largest file a visitor may upload.
 pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
 
@@ -83,10 +91,33 @@ impl App {
         }
     }
 
-    /// A new visitor token. Nothing is stored until the visitor writes.
-    pub async fn start_visitor(&self, inbox: InboxId) -> AppResult<String> {
+    /// A new visitor token for a browser at `address`. Nothing is stored
+    /// until the visitor writes; an address starting many sessions is
+    /// refused for a while.
+    pub async fn start_visitor(&self, inbox: InboxId, address: Option<std::net::IpAddr>) -> AppResult<String> {
         self.widget_inbox(inbox).await?;
+        if let Some(a) = address {
+            let key = format!("widget-session:{a}");
+            if !self.limits.allow(&key, SESSIONS_PER_ADDRESS, chrono::Duration::minutes(10), self.clock.now()) {
+                return Err(AppError::RateLimited("too many new chats from this address; try again in a few minutes"));
+            }
+        }
         Ok(new_secret())
+    }
+
+    /// Counts a message or upload of `v` from `address`: refused when the
+    /// visitor or the address sends too fast.
+    pub fn visitor_may_send(&self, v: &Visitor, address: Option<std::net::IpAddr>) -> AppResult<()> {
+        let now = self.clock.now();
+        let minute = chrono::Duration::minutes(1);
+        let by_visitor = format!("widget-send:{}", v.hash);
+        let by_address = address.map(|a| format!("widget-send-address:{a}"));
+        let over = !self.limits.allow(&by_visitor, MESSAGES_PER_VISITOR, minute, now)
+            || by_address.is_some_and(|k| !self.limits.allow(&k, MESSAGES_PER_ADDRESS, minute, now));
+        if over {
+            return Err(AppError::RateLimited("you are sending messages too fast; wait a moment and try again"));
+        }
+        Ok(())
     }
 
     /// The visitor holding `token` in `inbox`.
@@ -245,6 +276,28 @@ impl App {
                 other => other.into(),
             },
         )
+    }
+
+    /// What the inbox's shop sells, for its demo page: each active
+    /// product's title and lowest price, from the shop mirror.
+    pub async fn widget_catalogue(&self, inbox: &Inbox) -> AppResult<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for conn in self.storage.list_shop_connections(inbox.account_id).await? {
+            for p in self.storage.list_products(inbox.account_id, conn.id).await? {
+                if p.status != "active" {
+                    continue;
+                }
+                let price = p
+                    .variants
+                    .iter()
+                    .filter_map(|v| v.price.parse::<f64>().ok().map(|n| (n, v.price.clone())))
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, p)| p)
+                    .unwrap_or_default();
+                out.push((p.title, price));
+            }
+        }
+        Ok(out)
     }
 
     /// The contact of a conversation (for routing events to visitors).

@@ -20,6 +20,85 @@ pub fn six_digits(text: &str) -> Option<String> {
     text.split(|c: char| !c.is_ascii_digit()).find(|run| run.len() == 6).map(str::to_owned)
 }
 
+/// Words of prose in `text`: e-mail addresses, links, numbers and codes
+/// (anything with a digit, `@`, `/` or `.` inside) say nothing about the
+/// language and are not counted. CJK characters count a word each.
+fn prose_words(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| !w.contains('@') && !w.contains("://") && !w.chars().any(|c| c.is_ascii_digit()))
+        .map(|w| {
+            let cjk = w
+                .chars()
+                .filter(|c| ('\u{3040}'..='\u{9fff}').contains(c) || ('\u{ac00}'..='\u{d7af}').contains(c))
+                .count();
+            if cjk > 0 { cjk } else { usize::from(w.chars().any(char::is_alphabetic)) }
+        })
+        .sum()
+}
+
+/// The intent answering where an order is.
+const ORDER_STATUS_INTENT: &str = "order_status";
+
+/// Words that may surround an order number without making a request of it.
+const ORDER_WORDS: &[&str] = &[
+    "order",
+    "my",
+    "the",
+    "number",
+    "no",
+    "nr",
+    "num",
+    "id",
+    "is",
+    "it",
+    "s",
+    "pedido",
+    "mi",
+    "el",
+    "es",
+    "numero",
+    "número",
+    "commande",
+    "ma",
+    "mon",
+    "la",
+    "est",
+    "c",
+    "bestellung",
+    "meine",
+    "nummer",
+    "ist",
+    "ordine",
+    "il",
+    "mio",
+    "è",
+    "encomenda",
+    "meu",
+    "minha",
+    "o",
+    "a",
+    "é",
+];
+/// The same for scripts written without spaces.
+const ORDER_WORDS_CJK: &[&str] = &[
+    "我的",
+    "订单",
+    "訂單",
+    "号码",
+    "号",
+    "號",
+    "是",
+    "为",
+    "注文",
+    "番号",
+    "は",
+    "です",
+    "주문",
+    "번호",
+    "는",
+    "입니다",
+];
+
 /// The intent of complaints: confident complaints are handed to a person.
 pub const COMPLAINT_INTENT: &str = "complaint";
 
@@ -28,8 +107,10 @@ pub const COMPLAINT_INTENT: &str = "complaint";
 pub struct TurnInput<'a> {
     /// The buyer's text.
     pub text: &'a str,
-    /// The conversation's or contact's language, used when the text is too
-    /// short to tell.
+    /// The contact's language (or the conversation's as first stored),
+    /// used when the text is too short to tell. The language the bot has
+    /// already answered in (`state.language`) weighs more: it stays until
+    /// the buyer clearly writes in another.
     pub language_hint: Option<&'a str>,
     /// What the bot remembers of the conversation.
     pub state: &'a BotState,
@@ -199,12 +280,38 @@ impl Engine {
         &self.doc
     }
 
-    /// The language to answer `text` in.
-    fn language(&self, text: &str, hint: Option<&str>) -> String {
+    /// The language to answer `text` in. `conversation` is the language
+    /// the conversation is already held in: it stays unless the message
+    /// clearly says otherwise (a sentence in another language, or another
+    /// script), so an e-mail address, an order number or a short "ok" never
+    /// switches it. `hint` (the contact's or browser's language) only
+    /// decides when the text cannot.
+    fn language(&self, text: &str, conversation: Option<&str>, hint: Option<&str>) -> String {
+        let known = |l: &str| {
+            let l = l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase();
+            self.doc.languages.contains(&l).then_some(l)
+        };
+        let conversation = conversation.and_then(known);
+        let hint = hint.and_then(known);
         let detected = self.detector.detect(text);
-        let hint = hint
-            .map(|h| h.split(['-', '_']).next().unwrap_or(h).to_ascii_lowercase())
-            .filter(|h| self.doc.languages.contains(h));
+        let detected_ok = self.doc.languages.contains(&detected.code);
+        let words = prose_words(text);
+        let clear = detected_ok
+            && match detected.method {
+                DetectionMethod::Script => true,
+                DetectionMethod::Lexicon => words >= 1,
+                DetectionMethod::Statistics => words >= 3 && detected.confidence >= 0.5,
+                DetectionMethod::Fallback => false,
+            };
+        if let Some(c) = conversation {
+            // A greeting or thanks in another language is not enough to
+            // switch a conversation already under way.
+            let switch = clear && detected.method != DetectionMethod::Lexicon;
+            return if switch { detected.code } else { c };
+        }
+        if clear {
+            return detected.code;
+        }
         let unsure = detected.method == DetectionMethod::Fallback
             || (detected.method == DetectionMethod::Statistics && detected.confidence < 0.5);
         if unsure && let Some(l) = self.vocabulary.guess(text) {
@@ -212,15 +319,26 @@ impl Engine {
         }
         match (detected.method, hint) {
             (DetectionMethod::Fallback, Some(h)) => h,
-            _ if self.doc.languages.contains(&detected.code) => detected.code,
+            // A word or two of statistics is weaker than what the contact
+            // said about themselves.
+            (DetectionMethod::Statistics, Some(h)) if words < 3 => h,
+            _ if detected_ok => detected.code,
             (_, Some(h)) => h,
             _ => self.doc.default_language.clone(),
         }
     }
 
     /// What the NLU makes of `text`.
-    pub fn understand(&self, text: &str, hint: Option<&str>, threshold: f32) -> (Understanding, Option<usize>) {
-        let language = self.language(text, hint);
+    /// `conversation` is the language the conversation is held in, `hint`
+    /// the contact's (see [`TurnInput`]).
+    pub fn understand(
+        &self,
+        text: &str,
+        conversation: Option<&str>,
+        hint: Option<&str>,
+        threshold: f32,
+    ) -> (Understanding, Option<usize>) {
+        let language = self.language(text, conversation, hint);
         let p = self.model.predict(text);
         let guess = IntentGuess { name: p.label.clone(), confidence: p.confidence };
         let intent = (!p.out_of_scope).then(|| guess.clone());
@@ -265,7 +383,8 @@ impl Engine {
 
     /// Understands `input.text` and decides what to do.
     pub fn turn(&self, input: TurnInput<'_>) -> Turn {
-        let (mut understanding, faq_entry) = self.understand(input.text, input.language_hint, input.policy.threshold);
+        let (mut understanding, faq_entry) =
+            self.understand(input.text, input.state.language.as_deref(), input.language_hint, input.policy.threshold);
         // While a one-time code is awaited, six digits are the code, not an
         // order number.
         if input.state.awaiting.as_ref().is_some_and(|a| a.slot == Slot::VerificationCode)
@@ -276,8 +395,32 @@ impl Engine {
             }
             understanding.slots.insert(Slot::VerificationCode, code);
         }
+        // "order #1005" alone is a reference, not a request: it answers the
+        // question waiting, or asks after the order (never "change order",
+        // which the word "order" alone may suggest to the model).
+        if self.only_an_order_reference(input.text) {
+            if input.state.awaiting.is_some() {
+                understanding.intent = None;
+            } else if self.doc.intent(ORDER_STATUS_INTENT).is_some() {
+                understanding.intent = Some(IntentGuess { name: ORDER_STATUS_INTENT.to_owned(), confidence: 1.0 });
+            }
+        }
         let (decision, state) = decide(input.policy, &understanding, |n| self.doc.rule(n), input.state, input.vip);
         Turn { understanding, decision, state, faq_entry }
+    }
+
+    /// Whether `text` is an order number with at most the words that
+    /// introduce one ("order", "mi pedido es", "订单号是", …).
+    fn only_an_order_reference(&self, text: &str) -> bool {
+        let entities = self.entities.extract(text);
+        let Some(order) = entities.iter().find(|e| matches!(e.value, EntityValue::OrderNumber { .. })) else {
+            return false;
+        };
+        let mut rest = format!("{} {}", &text[..order.start], &text[order.end..]).to_lowercase();
+        for w in ORDER_WORDS_CJK {
+            rest = rest.replace(w, " ");
+        }
+        rest.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).all(|w| ORDER_WORDS.contains(&w))
     }
 
     /// The variables templates see.

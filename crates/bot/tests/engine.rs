@@ -153,3 +153,42 @@ fn anger_hands_off() {
     let (turn, _) = say("This is a scam, where is my money??", &BotState::default(), None);
     assert!(matches!(turn.decision, Decision::HandOff { reason: HandoffReason::Negative }));
 }
+
+#[test]
+fn an_email_address_or_a_short_word_keeps_the_conversations_language() {
+    let (first, _) = say("Hi, where is my order? I ordered last week.", &BotState::default(), None);
+    assert_eq!(first.understanding.language, "en");
+    let mut state = first.state.clone();
+    state.language = Some("en".into());
+    for text in ["joao.silva@empresa.com.br", "maria.gonzalez@correo.es", "ok", "sim", "1005", "#1005 joao@mail.pt"] {
+        let (turn, _) = say(text, &state, Some("pt-BR"));
+        assert_eq!(turn.understanding.language, "en", "{text}");
+    }
+    // The buyer clearly changes language: the bot follows.
+    let (turn, _) = say("¿Dónde está mi pedido? Lo compré la semana pasada.", &state, None);
+    assert_eq!(turn.understanding.language, "es");
+}
+
+#[test]
+fn order_numbers_in_many_phrasings() {
+    let cases = [
+        ("订单号是1005", "zh"),
+        ("注文番号は1005です", "ja"),
+        ("mi pedido es 1005", "es"),
+        ("order #1005", "en"),
+        ("where is order #1005", "en"),
+    ];
+    for (text, lang) in cases {
+        let (turn, out) = say(text, &BotState::default(), None);
+        assert_eq!(turn.understanding.slots.get(&Slot::OrderNumber).map(String::as_str), Some("1005"), "{text}");
+        assert_eq!(turn.understanding.language, lang, "{text}");
+        assert_eq!(turn.decision, Decision::Answer { intent: "order_status".into() }, "{text}: {turn:?}");
+        assert!(reply_text(&out).contains("1005"), "{text}");
+    }
+}
+
+#[test]
+fn a_spanish_buyer_with_an_english_browser_is_answered_in_spanish() {
+    let (turn, _) = say("mi pedido es 1003", &BotState::default(), Some("en-US"));
+    assert_eq!(turn.understanding.language, "es");
+}

@@ -28,6 +28,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Mark session cookies Secure (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Ferry is reached through a reverse proxy: a caller's address (for
+    /// the widget's rate limits) is the last `X-Forwarded-For` entry.
+    pub behind_proxy: bool,
     /// SQLite commit durability: `full` (default: every answered write is
     /// on disk) or `normal`.
     pub sqlite_synchronous: String,
@@ -154,6 +157,7 @@ impl Default for Config {
             public_url: None,
             max_body_bytes: 1024 * 1024,
             secure_cookies: false,
+            behind_proxy: false,
             sqlite_synchronous: "full".into(),
             log: "info".into(),
             log_format: "text".into(),
@@ -192,6 +196,11 @@ max_body_bytes = 1048576
 
 # Mark session cookies Secure; set when Ferry is served over HTTPS.
 secure_cookies = false
+
+# Set when a reverse proxy forwards to Ferry: the widget's rate limits then
+# count a visitor's address from the last X-Forwarded-For entry instead of
+# the proxy's.
+behind_proxy = false
 
 # SQLite commit durability: "full" (every acknowledged write is on disk) or
 # "normal" (faster; the last commits may be lost on power failure).

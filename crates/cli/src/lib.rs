@@ -71,7 +71,11 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
             jobs: cfg.jobs.to_app(),
             ..AppConfig::default()
         },
-        ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },
+        ApiConfig {
+            max_body_bytes: cfg.max_body_bytes,
+            secure_cookies: cfg.secure_cookies,
+            behind_proxy: cfg.behind_proxy,
+        },
     )
 }
 

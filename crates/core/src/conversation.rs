@@ -185,6 +185,10 @@ pub enum Transition {
         team: Option<TeamId>,
         /// The agent chosen to take it, if any.
         assignee: Option<UserId>,
+        /// The language the bot understood the buyer in; it becomes the
+        /// conversation's, so people see and are routed by what the buyer
+        /// writes rather than the browser's setting.
+        language: Option<String>,
     },
     /// An agent gives the conversation back to the bot.
     ReturnToBot,
@@ -318,11 +322,14 @@ impl Conversation {
                     self.assignee_id = Some(*by);
                 }
             }
-            Transition::HandOff { reason, team, assignee } => {
+            Transition::HandOff { reason, team, assignee, language } => {
                 if self.status != Status::Bot {
                     return Err(refuse(self.status, Some("only the bot hands off")));
                 }
                 self.handoff_reason = Some(reason.clone());
+                if let Some(l) = language {
+                    self.language = Some(l.clone());
+                }
                 self.set_status(Status::Open);
                 // Routing an agent already set stays as it is.
                 if self.team_id.is_none() {
@@ -509,7 +516,7 @@ mod tests {
     }
 
     fn hand_off(reason: &str) -> Transition {
-        Transition::HandOff { reason: reason.into(), team: None, assignee: None }
+        Transition::HandOff { reason: reason.into(), team: None, assignee: None, language: None }
     }
 
     #[test]
@@ -526,7 +533,12 @@ mod tests {
     #[test]
     fn hand_off_routes_to_the_team_and_agent_in_one_step() {
         let mut c = conv(true);
-        let t = Transition::HandOff { reason: "asked".into(), team: Some(TeamId(2)), assignee: Some(UserId(5)) };
+        let t = Transition::HandOff {
+            reason: "asked".into(),
+            team: Some(TeamId(2)),
+            assignee: Some(UserId(5)),
+            language: None,
+        };
         let ch = c.apply(t, t0()).unwrap_or_default();
         assert_eq!((c.status, c.team_id, c.assignee_id), (Status::Open, Some(TeamId(2)), Some(UserId(5))));
         assert_eq!(
@@ -541,7 +553,12 @@ mod tests {
         let mut c = conv(true);
         c.team_id = Some(TeamId(1));
         c.assignee_id = Some(UserId(1));
-        let t = Transition::HandOff { reason: "asked".into(), team: Some(TeamId(2)), assignee: Some(UserId(5)) };
+        let t = Transition::HandOff {
+            reason: "asked".into(),
+            team: Some(TeamId(2)),
+            assignee: Some(UserId(5)),
+            language: None,
+        };
         let ch = c.apply(t, t0()).unwrap_or_default();
         assert_eq!((c.team_id, c.assignee_id), (Some(TeamId(1)), Some(UserId(1))));
         assert_eq!(ch.len(), 1);
@@ -586,7 +603,9 @@ mod tests {
             (minutes.clone(), 1i64..4)
                 .prop_map(|(m, u)| Transition::AgentReply { by: UserId(u), at: t0() + Duration::minutes(m) }),
             ("[a-z ]{0,12}", proptest::option::of(1i64..3), proptest::option::of(1i64..4)).prop_map(
-                |(reason, t, u)| { Transition::HandOff { reason, team: t.map(TeamId), assignee: u.map(UserId) } }
+                |(reason, t, u)| {
+                    Transition::HandOff { reason, team: t.map(TeamId), assignee: u.map(UserId), language: None }
+                }
             ),
             Just(Transition::ReturnToBot),
             Just(Transition::SetPending),

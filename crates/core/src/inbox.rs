@@ -147,6 +147,35 @@ const PASSWORD_SECTIONS: [&str; 2] = ["imap", "smtp"];
 const SECTION_SECRETS: [(&str, &str); 2] = [("whatsapp", "access_token"), ("whatsapp", "app_secret")];
 
 impl InboxConfig {
+    /// The web pages allowed to embed a web-chat inbox's widget
+    /// (`allowed_origins` in the settings: `https://shop.example`, or
+    /// `*.shop.example` for its subdomains), lower-cased without a
+    /// trailing slash. Empty: any page.
+    pub fn allowed_origins(&self) -> Vec<String> {
+        let Some(list) = self.extra.get("allowed_origins").and_then(|v| v.as_array()) else { return Vec::new() };
+        list.iter()
+            .filter_map(|v| v.as_str())
+            .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+            .filter(|o| !o.is_empty())
+            .collect()
+    }
+
+    /// Whether a page of `origin` (`scheme://host[:port]`) may use the
+    /// widget (see [`InboxConfig::allowed_origins`]).
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        let allowed = self.allowed_origins();
+        if allowed.is_empty() {
+            return true;
+        }
+        let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+        let host = origin.split_once("://").map_or(origin.as_str(), |(_, h)| h);
+        allowed.iter().any(|a| match a.strip_prefix("*.") {
+            Some(domain) => host.ends_with(&format!(".{domain}")) || host == domain,
+            None if a.contains("://") => *a == origin,
+            None => host == a,
+        })
+    }
+
     /// The settings as shown to people: each server password of
     /// `config.email` replaced by `"password_set": true|false`, so the
     /// password itself never leaves the server.
@@ -269,6 +298,20 @@ mod tests {
         let mut c = InboxConfig::default();
         c.extra.insert("email".into(), email);
         c
+    }
+
+    #[test]
+    fn allowed_origins_match_exactly_or_by_subdomain() {
+        let mut c = InboxConfig::default();
+        assert!(c.allows_origin("https://anything.example"), "no list: any page");
+        c.extra.insert("allowed_origins".into(), json!(["https://Shop.example/", "*.brand.example", "outlet.example"]));
+        assert!(c.allows_origin("https://shop.example"));
+        assert!(!c.allows_origin("http://shop.example"), "the scheme counts when given");
+        assert!(!c.allows_origin("https://evil.example"));
+        assert!(!c.allows_origin("https://shop.example.evil.example"));
+        assert!(c.allows_origin("https://www.brand.example"));
+        assert!(!c.allows_origin("https://notbrand.example"));
+        assert!(c.allows_origin("http://outlet.example"));
     }
 
     #[test]

@@ -90,6 +90,8 @@ fn demo_shopify_order(
     let (product_id, title, variants) = PRODUCTS[p];
     let (variant_id, variant_title, sku, price, _) = variants[v];
     let placed = now - Duration::days(days);
+    // Nothing the shop did can be later than now.
+    let past = |t: chrono::DateTime<chrono::Utc>| t.min(now);
     let id = 820_000 + number;
     let unit = ferry_commerce::money::parse_minor(price, "USD").unwrap_or_default();
     let total = ferry_commerce::money::format_minor(unit * qty, "USD");
@@ -104,8 +106,8 @@ fn demo_shopify_order(
             "tracking_company": "DHL Express", "tracking_number": tracking,
             "tracking_url": format!("https://www.dhl.com/track?tracking-id={tracking}"),
             "estimated_delivery_at": promised.to_rfc3339(),
-            "created_at": (placed + Duration::days(2)).to_rfc3339(),
-            "updated_at": (placed + Duration::days(3)).to_rfc3339()
+            "created_at": past(placed + Duration::days(2)).to_rfc3339(),
+            "updated_at": past(placed + Duration::days(3)).to_rfc3339()
         }])
     } else {
         serde_json::json!([])
@@ -115,7 +117,7 @@ fn demo_shopify_order(
         "id": id, "name": format!("#{number}"), "order_number": number, "email": b.email, "phone": b.phone,
         "currency": "USD", "total_price": total, "financial_status": "paid",
         "fulfillment_status": if shipped { serde_json::json!("fulfilled") } else { serde_json::Value::Null },
-        "created_at": placed.to_rfc3339(), "updated_at": (placed + Duration::days(3)).to_rfc3339(),
+        "created_at": placed.to_rfc3339(), "updated_at": past(placed + Duration::days(3)).to_rfc3339(),
         "customer": {"id": 900 + buyer as i64, "first_name": first, "last_name": last, "email": b.email},
         "shipping_address": {"name": b.name, "country_code": b.country, "phone": b.phone},
         "line_items": [{"id": id * 100, "product_id": product_id, "variant_id": variant_id, "sku": sku,
@@ -152,12 +154,13 @@ fn demo_sale(sale: &DemoSale, now: chrono::DateTime<chrono::Utc>) -> serde_json:
     let (variant_id, variant_title, sku, price, _) = variants[v];
     let placed = now - Duration::days(days);
     let shipped = placed + Duration::days(1);
+    let past = |t: chrono::DateTime<chrono::Utc>| t.min(now);
     let id = 820_000 + number;
     let tracking = format!("DS{number}00{country}");
     serde_json::json!({
         "id": id, "name": format!("#{number}"), "order_number": number, "email": format!("guest{number}@example.net"),
         "currency": "USD", "total_price": price, "financial_status": "paid", "fulfillment_status": "fulfilled",
-        "created_at": placed.to_rfc3339(), "updated_at": (shipped + Duration::days(delivered)).to_rfc3339(),
+        "created_at": placed.to_rfc3339(), "updated_at": past(shipped + Duration::days(delivered)).to_rfc3339(),
         "shipping_address": {"name": format!("Guest {number}"), "country_code": country},
         "line_items": [{"id": id * 100, "product_id": product_id, "variant_id": variant_id, "sku": sku,
             "title": title, "variant_title": variant_title, "quantity": 1, "price": price}],
@@ -165,8 +168,8 @@ fn demo_sale(sale: &DemoSale, now: chrono::DateTime<chrono::Utc>) -> serde_json:
             "id": id * 10, "order_id": id, "status": "success", "shipment_status": "delivered",
             "tracking_company": carrier, "tracking_number": tracking,
             "estimated_delivery_at": (shipped + Duration::days(eta)).to_rfc3339(),
-            "created_at": shipped.to_rfc3339(),
-            "updated_at": (shipped + Duration::days(delivered)).to_rfc3339()
+            "created_at": past(shipped).to_rfc3339(),
+            "updated_at": past(shipped + Duration::days(delivered)).to_rfc3339()
         }]
     })
 }
@@ -480,7 +483,11 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
     // off to After-sales (the seeded ones above stay with people).
     let bot_config =
         InboxConfig { bot_enabled: true, handoff_team_id: Some(team.id), auto_assign: true, ..InboxConfig::default() };
-    app.update_inbox(&owner_actor, a, inbox.id, None, Some(bot_config)).await?;
+    app.update_inbox(&owner_actor, a, inbox.id, None, Some(bot_config.clone())).await?;
+    // The web chat too: a new visitor's first message gets the bot.
+    let widget_config =
+        InboxConfig { greeting: widget.config.greeting.clone(), extra: widget.config.extra.clone(), ..bot_config };
+    app.update_inbox(&owner_actor, a, widget.id, None, Some(widget_config)).await?;
     let mut bot = app.bot_document(&owner_actor, a).await?;
     bot.document.shop.insert("returns_url".into(), format!("{}/returns", app.config.public_url));
     app.edit_bot(&owner_actor, a, ferry_app::bot::BotEdit::Replace(bot.document), bot.version).await?;

@@ -178,3 +178,85 @@ async fn a_forwarded_mail_is_answered_and_the_reply_reaches_the_sink() {
     assert!(page.contains("In-Reply-To: &lt;demo-test-1@example.es&gt;"), "threaded under the buyer's mail:\n{page}");
     assert!(page.contains("ana.lopez@example.es"), "{page}");
 }
+
+/// What a new user meets first: the demo shop page shows the products the
+/// seeded orders are made of, the chat's first message gets the bot, and
+/// no seeded order is dated in the future.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_visitor_meets_the_catalogue_and_the_bot() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let demo = Demo::start();
+    let base = demo.base();
+    let http = reqwest::Client::new();
+    let page_url = demo.line("demo shop with the chat widget").to_owned();
+    let page = http.get(&page_url).send().await.unwrap().text().await.unwrap();
+    for product in ["Linen Summer Dress", "Everyday Tee", "Trail Sneakers", "Canvas Backpack"] {
+        assert!(page.contains(product), "{product} is not on the shop page:\n{page}");
+    }
+    assert!(!page.contains("Silk scarf"), "{page}");
+
+    let inbox = page_url.split('/').rev().nth(1).unwrap().to_owned();
+    let s: Value = http
+        .post(format!("{base}/widget/{inbox}/sessions"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = s["token"].as_str().unwrap().to_owned();
+    let r = http
+        .post(format!("{base}/widget/{inbox}/messages"))
+        .header("x-visitor-token", &token)
+        .json(&json!({"client_id": "first", "text": "Hi, where is my order?", "language": "en"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answered = loop {
+        let list: Value = http
+            .get(format!("{base}/widget/{inbox}/messages"))
+            .header("x-visitor-token", &token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let bot = list.as_array().unwrap().iter().any(|m| m["author"] == "bot");
+        if bot || Instant::now() > deadline {
+            break bot;
+        }
+        // The bot runs in the demo's own worker: look again.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(answered, "the bot did not answer the first message");
+
+    let account = demo.line("account_id").to_owned();
+    let token = demo.line("api_access_token").to_owned();
+    let orders: Value = http
+        .get(format!("{base}/api/v1/accounts/{account}/orders?limit=100"))
+        .header("api_access_token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let orders = orders.as_array().or_else(|| orders["items"].as_array()).unwrap().clone();
+    assert!(orders.len() >= 8, "{orders:?}");
+    let now = chrono::Utc::now() + chrono::Duration::minutes(1);
+    for o in &orders {
+        let shipments = o["fulfillments"].as_array().cloned().unwrap_or_default();
+        for item in std::iter::once(o).chain(shipments.iter()) {
+            for key in ["created_at", "updated_at", "shipped_at", "delivered_at"] {
+                if let Some(t) = item[key].as_str() {
+                    let t: chrono::DateTime<chrono::Utc> = t.parse().unwrap();
+                    assert!(t <= now, "order {} has {key} in the future: {t}", o["number"]);
+                }
+            }
+        }
+    }
+}

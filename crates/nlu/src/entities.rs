@@ -108,7 +108,7 @@ const DEFAULT_ORDER_PATTERNS: &[&str] = &[
     // Amazon order id.
     r"\b(\d{3}-\d{7}-\d{7})\b",
     // A keyword, then the number.
-    r"(?:\border|\bpurchase|\bpedido|\bcommande|\bbestellung|\bordine|\bbestelling|\bencomenda|\bzam[oó]wienie|\bsipari[sş]|заказ|订单|訂單|注文|주문)(?:\s*(?:number|num[eé]ro|n[uú]mero|nummer|numero|no\.?|nr\.?|n[°º]\.?|id|号|號|番号|번호))?\s*[:：#]?\s*#?\s*([A-Z0-9][A-Z0-9-]{2,24})",
+    r"(?:\border|\bpurchase|\bpedido|\bcommande|\bbestellung|\bordine|\bbestelling|\bencomenda|\bzam[oó]wienie|\bsipari[sş]|заказ|订单|訂單|注文|주문)(?:\s*(?:number|num[eé]ro|n[uú]mero|nummer|numero|no\.?|nr\.?|n[°º]\.?|id|号|號|番号|번호))?(?:\s*(?:是|为|為|は|が|는|은|\bis\b|\bes\b|\best\b|\bist\b|\bé\b|\bè\b))?\s*[:：#]?\s*#?\s*([A-Z0-9][A-Z0-9-]{2,24})",
     // `#1001`, `#SO-1001`.
     r"#\s?([A-Z]{0,4}-?\d{3,12})\b",
 ];
@@ -483,6 +483,14 @@ mod tests {
             ("Bestellung Nr. 123456 storniert", vec![order("123456")]),
             ("我的订单号：20240501 还没发货", vec![order("20240501")]),
             ("注文番号 #5678 をキャンセル", vec![order("5678")]),
+            ("订单号是1005", vec![order("1005")]),
+            ("我的订单号为 1005，还没到", vec![order("1005")]),
+            ("注文番号は1005です", vec![order("1005")]),
+            ("mi pedido es 1003", vec![order("1003")]),
+            ("my order number is 1003", vec![order("1003")]),
+            ("ma commande est 78990", vec![order("78990")]),
+            ("my order is late", vec![]),
+            ("my order is 1003", vec![order("1003")]),
             ("my order is late", vec![]),
             ("cancel purchase 732201349959", vec![order("732201349959")]),
         ];

@@ -464,6 +464,7 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
                     reason: "buyer asked for a person".into(),
                     team: None,
                     assignee: None,
+                    language: Some("es".into()),
                 },
                 describe,
                 now: t0() + Duration::minutes(1),
@@ -477,13 +478,14 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
     assert_eq!(s.count_events(w.account).await.unwrap(), before + 2);
     let stored = s.get_conversation(w.account, o.conversation.id).await.unwrap().unwrap();
     assert_eq!(stored.handoff_reason.as_deref(), Some("buyer asked for a person"));
+    assert_eq!(stored.language.as_deref(), Some("es"), "the bot's language is the conversation's");
 
     let refused = s
         .update_conversation(
             w.account,
             o.conversation.id,
             ConversationUpdate {
-                transition: Transition::HandOff { reason: "again".into(), team: None, assignee: None },
+                transition: Transition::HandOff { reason: "again".into(), team: None, assignee: None, language: None },
                 describe: no_describe(),
                 now: t0(),
             },
@@ -1114,7 +1116,12 @@ pub async fn bot_documents_states_and_jobs(s: Arc<dyn Storage>) {
                 parts: vec![ContentPart::Text { text: "Gleich kommt jemand.".into() }],
                 delivery: Some(DeliveryStatus::Queued),
                 now: later,
-                transition: Some(Transition::HandOff { reason: "asked".into(), team: None, assignee: Some(a.agent) }),
+                transition: Some(Transition::HandOff {
+                    reason: "asked".into(),
+                    team: None,
+                    assignee: Some(a.agent),
+                    language: None,
+                }),
                 job: None,
                 bot_state: Some(handed.clone()),
                 describe: Some(describe),

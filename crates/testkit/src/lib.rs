@@ -146,7 +146,7 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
         o.clock,
         Arc::new(MemoryAttachments::default()),
         AppConfig { smtp: o.smtp.clone(), sms: o.sms.clone(), ..AppConfig::default() },
-        ApiConfig { max_body_bytes: o.max_body_bytes, secure_cookies: false },
+        ApiConfig { max_body_bytes: o.max_body_bytes, secure_cookies: false, behind_proxy: false },
     );
     node.spawn_background(Background {
         dispatcher: true,

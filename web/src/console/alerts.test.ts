@@ -3,7 +3,7 @@ import type { Alert } from '../api/types';
 import { translate } from '../lib/i18n';
 import { alertMessages } from './alert-messages';
 import { messages } from './messages';
-import { ALERT_KINDS, ALERT_STATUSES, alertActions, alertFacts, alertOrder, alertQuery, openCount, percent, sortAlerts } from './alerts';
+import { ALERT_KINDS, ALERT_STATUSES, alertActions, alertFacts, alertOrder, alertQuery, alertTitle, openCount, percent, sortAlerts } from './alerts';
 
 function alert(over: Partial<Alert> = {}): Alert {
   return {
@@ -30,10 +30,10 @@ describe('alertFacts', () => {
   it('explains a late order, overdue or not shipped', () => {
     const a = alert({ kind: 'late_order', details: { order_name: '#1001', reason: 'delivery_overdue', days_late: 7, carrier: 'DHL', tracking_number: 'JJD1', country: 'US' } });
     expect(alertFacts(a).map(en)).toEqual([
-      'Order #1001', 'Not delivered: 7 day(s) past the delivery estimate', 'Carrier DHL · tracking JJD1', 'Ships to US',
+      'Order #1001', 'Not delivered: 7 days past the delivery estimate', 'Carrier DHL · tracking JJD1', 'Ships to US',
     ]);
     const b = alert({ kind: 'late_order', details: { order_number: '1006', reason: 'not_shipped', days_late: 0 } });
-    expect(alertFacts(b).map(en)).toEqual(['Order 1006', 'Not shipped: 0 day(s) past the promised ship date']);
+    expect(alertFacts(b).map(en)).toEqual(['Order 1006', 'Not shipped: 0 days past the promised ship date']);
   });
 
   it('explains a carrier delay with shares in percent', () => {
@@ -95,5 +95,17 @@ describe('alert messages', () => {
     for (const k of ALERT_KINDS) expect(alertMessages.en[`alerts.kind.${k}`]).toBeTruthy();
     for (const s of ALERT_STATUSES) expect(alertMessages.zh[`alerts.status.${s}`]).toBeTruthy();
     expect(messages.zh['nav.alerts']).toBe('预警');
+  });
+});
+
+describe('alertTitle', () => {
+  it('says the headline in the agent\'s language, or leaves the server\'s when details are missing', () => {
+    const late = alert({ kind: 'late_order', details: { order_name: '#1001', reason: 'delivery_overdue', days_late: 1 } });
+    const h = alertTitle(late)!;
+    expect(translate(messages, 'en', h.key, h.vars)).toBe('Order #1001 is 1 day past its delivery estimate');
+    expect(translate(messages, 'zh', h.key, h.vars)).toBe('订单 #1001 已超过预计送达时间 1 天');
+    const stock = alertTitle(alert({ kind: 'out_of_stock', details: { sku: 'DRESS-BLU-M', product_title: 'Linen Summer Dress', variant_title: 'Blue / M' } }))!;
+    expect(translate(messages, 'zh', stock.key, stock.vars)).toBe('Linen Summer Dress · Blue / M 已缺货，但仍在售');
+    expect(alertTitle(alert({ kind: 'carrier_delay', details: {} }))).toBeNull();
   });
 });

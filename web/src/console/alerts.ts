@@ -71,6 +71,28 @@ export function alertFacts(a: Pick<Alert, 'kind' | 'details'>): Fact[] {
   return facts;
 }
 
+/** The alert's headline in the agent's language, from its details; `null`
+ * when they are missing (the server's English title is shown then). */
+export function alertTitle(a: Pick<Alert, 'kind' | 'details'>): Fact | null {
+  const d = (a.details ?? {}) as Details;
+  const item = [str(d.product_title), str(d.variant_title)].filter(Boolean).join(' · ') || str(d.sku);
+  const fact = (key: string, vars: Record<string, string | number | null | undefined>): Fact | null =>
+    Object.values(vars).every((v) => v !== null && v !== undefined) ? { key, vars: vars as Record<string, string | number> } : null;
+  switch (a.kind) {
+    case 'out_of_stock':
+      return fact('alerts.headline.out_of_stock', { item });
+    case 'low_stock':
+      return fact('alerts.headline.low_stock', { item, days: num(d.days_of_cover) });
+    case 'late_order':
+      return fact(d.reason === 'not_shipped' ? 'alerts.headline.not_shipped' : 'alerts.headline.overdue', {
+        order: str(d.order_name) ?? str(d.order_number), days: num(d.days_late),
+      });
+    case 'carrier_delay':
+      return fact('alerts.headline.carrier_delay', { carrier: str(d.carrier), country: str(d.country) });
+  }
+  return null;
+}
+
 /** The order number an alert is about (for opening the order), if any. */
 export function alertOrder(a: Pick<Alert, 'kind' | 'details'>): string | null {
   if (a.kind !== 'late_order') return null;

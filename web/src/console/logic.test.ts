@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation } from '../api/types';
-import { matchesFilter, sorted, upsertSorted, waitingSince } from './logic';
+import { describeError, matchesFilter, originLines, previewOf, sorted, tagsChanged, upsertSorted, waitingSince } from './logic';
 
 function conv(id: number, over: Partial<Conversation> = {}): Conversation {
   return {
@@ -37,5 +37,43 @@ describe('ordering', () => {
     const answered = conv(3, { last_buyer_message_at: '2026-01-01T07:00:00Z', first_reply_at: '2026-01-01T07:05:00Z' });
     expect(sorted([fresh, answered, old], 'waiting').map((c) => c.id)).toEqual([1, 2, 3]);
     expect(waitingSince(answered)).toBeNull();
+  });
+});
+
+describe('previewOf', () => {
+  it('names what a message without text carries', () => {
+    const att = { url: '/a', content_type: 'image/png' };
+    expect(previewOf({ text: 'hi', parts: [{ type: 'text' }] })).toBe('hi');
+    expect(previewOf({ text: '', parts: [{ type: 'image', attachment: att } as { type: string }] })).toBe('📷');
+    expect(previewOf({ text: ' ', parts: [{ type: 'file' }] })).toBe('📎');
+  });
+});
+
+describe('tagsChanged', () => {
+  it('notices added, removed and first-seen tags', () => {
+    expect(tagsChanged({ tags: ['a'] }, { tags: ['a'] })).toBe(false);
+    expect(tagsChanged({ tags: ['a'] }, { tags: ['a', 'b'] })).toBe(true);
+    expect(tagsChanged({ tags: ['a', 'b'] }, { tags: ['b'] })).toBe(true);
+    expect(tagsChanged(undefined, { tags: [] })).toBe(false);
+    expect(tagsChanged(undefined, { tags: ['x'] })).toBe(true);
+  });
+});
+
+describe('describeError', () => {
+  it('says a known error code in Chinese and keeps the server\'s words otherwise', async () => {
+    const { ApiFailure } = await import('../api/client');
+    const { messages } = await import('./messages');
+    const { translate } = await import('../lib/i18n');
+    const zh = (k: string) => translate(messages, 'zh', k);
+    expect(describeError(new ApiFailure(403, 'forbidden', 'agents cannot do that'), 'zh', zh)).toBe('您的角色无权执行此操作。');
+    expect(describeError(new ApiFailure(422, 'invalid', 'give a name'), 'zh', zh)).toBe('give a name');
+    expect(describeError(new ApiFailure(403, 'forbidden', 'agents cannot do that'), 'en', zh)).toBe('agents cannot do that');
+  });
+});
+
+describe('originLines', () => {
+  it('reads one site per line', () => {
+    expect(originLines(' https://shop.example/\n\n*.brand.example , https://b.example')).toEqual(['https://shop.example', '*.brand.example', 'https://b.example']);
+    expect(originLines('')).toEqual([]);
   });
 });

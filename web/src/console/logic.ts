@@ -52,3 +52,38 @@ export function upsertSorted(items: Conversation[], c: Conversation): Conversati
 export function sorted(items: Conversation[], sort: Sort): Conversation[] {
   return [...items].sort(sort === 'waiting' ? byWaiting : byActivity);
 }
+
+/** What the list shows of a message: its text, or what it carries when it
+ * has none (a photo, a file, a voice message). */
+export function previewOf(m: { text: string; parts: { type: string }[] }): string {
+  if (m.text.trim()) return m.text;
+  const kinds = m.parts.map((p) => p.type);
+  if (kinds.includes('image')) return '📷';
+  if (kinds.includes('audio')) return '🎤';
+  if (kinds.includes('file')) return '📎';
+  return '';
+}
+
+/** Whether an update changed a conversation's tags (a conversation not seen
+ * before counts when it has any). */
+export function tagsChanged(before: Pick<Conversation, 'tags'> | undefined, after: Pick<Conversation, 'tags'>): boolean {
+  if (!before) return after.tags.length > 0;
+  return before.tags.length !== after.tags.length || before.tags.some((t, i) => after.tags[i] !== t);
+}
+
+/** What went wrong, for the agent: a known error code in the console's
+ * language (`error.code.*`), else the server's words. */
+export function describeError(e: unknown, locale: string, t: (key: string) => string): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && locale !== 'en') {
+    const said = t(`error.code.${code}`);
+    if (said !== `error.code.${code}`) return said;
+  }
+  return (e as Error | null)?.message ?? String(e);
+}
+
+/** The sites allowed to embed a web chat, one per line (blank lines and
+ * spaces dropped). */
+export function originLines(text: string): string[] {
+  return text.split(/[\s,]+/).map((l) => l.trim().replace(/\/+$/, '')).filter(Boolean);
+}

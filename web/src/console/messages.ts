@@ -1,5 +1,6 @@
 // The console's strings, English and Simplified Chinese.
 import type { Catalog } from '../lib/i18n';
+import { activityZh } from './activity';
 
 export const messages: Catalog = {
   en: {
@@ -10,11 +11,12 @@ export const messages: Catalog = {
     'status.open': 'Open', 'status.pending': 'Pending', 'status.snoozed': 'Snoozed', 'status.resolved': 'Resolved', 'status.bot': 'Bot',
     'sort.activity': 'Last activity', 'sort.waiting': 'Waiting longest',
     'list.empty': 'No conversations here.', 'list.more': 'Load more',
-    'conv.pick': 'Pick a conversation on the left.', 'conv.waiting': 'waiting {time}',
+    'conv.pick': 'Pick a conversation on the left.', 'conv.back': 'Back to the list', 'conv.waiting': 'waiting {time}',
     'conv.typing': '{name} is typing…', 'conv.note': 'Private note',
     'composer.reply': 'Reply', 'composer.note': 'Note', 'composer.placeholder': 'Write a reply… (/ for canned responses)',
     'composer.note_placeholder': 'Write a private note for your team…', 'composer.send': 'Send', 'composer.attach': 'Attach', 'composer.uploading': 'Uploading…', 'composer.remove': 'Remove',
     'composer.hint': 'Enter sends · Shift+Enter new line', 'composer.disabled': 'Replying is not possible in this channel: {reason}',
+    'canned.unfilled': 'Fill in or remove {vars} before sending: this conversation has no value for it.',
     'composer.no_canned': 'No canned response matches.',
     'action.assign_me': 'Assign to me', 'action.assign': 'Assignee', 'action.team': 'Team', 'action.nobody': 'Nobody',
     'action.resolve': 'Resolve', 'action.reopen': 'Reopen', 'action.snooze': 'Snooze', 'action.snooze_until': 'Snooze until',
@@ -38,7 +40,8 @@ export const messages: Catalog = {
     'error.generic': 'Something went wrong: {message}', 'live.offline': 'Reconnecting…',
     'nav.bot': 'Bot', 'nav.alerts': 'Alerts',
     'admin.bot_enabled': 'Bot answers first', 'admin.bot_threshold': 'Confidence the bot needs to answer', 'admin.handoff_team': 'Hand-off team',
-    'admin.auto_assign': 'Assign handed-off conversations automatically', 'admin.saved': 'Saved.', 'admin.bot_settings': 'Bot and routing',
+    'admin.auto_assign': 'Assign handed-off conversations automatically',
+    'admin.allowed_origins': 'Sites allowed to show this chat', 'admin.allowed_origins_hint': 'One per line, e.g. https://shop.example or *.shop.example. Empty: any site.', 'admin.saved': 'Saved.', 'admin.bot_settings': 'Bot and routing',
     'admin.shops': 'Shops',
     'order.state.pending': 'Pending payment', 'order.state.paid': 'Paid', 'order.state.partially_shipped': 'Partly shipped',
     'order.state.shipped': 'Shipped', 'order.state.delivered': 'Delivered', 'order.state.cancelled': 'Cancelled', 'order.state.refunded': 'Refunded',
@@ -62,11 +65,12 @@ export const messages: Catalog = {
     'status.open': '处理中', 'status.pending': '待回复', 'status.snoozed': '已暂停', 'status.resolved': '已解决', 'status.bot': '机器人',
     'sort.activity': '最近活动', 'sort.waiting': '等待最久',
     'list.empty': '这里没有会话。', 'list.more': '加载更多',
-    'conv.pick': '请在左侧选择一个会话。', 'conv.waiting': '已等待 {time}',
+    'conv.pick': '请在左侧选择一个会话。', 'conv.back': '返回列表', 'conv.waiting': '已等待 {time}',
     'conv.typing': '{name} 正在输入…', 'conv.note': '内部备注',
     'composer.reply': '回复', 'composer.note': '备注', 'composer.placeholder': '输入回复…（输入 / 使用快捷回复）',
     'composer.note_placeholder': '给团队写一条内部备注…', 'composer.send': '发送', 'composer.attach': '附件', 'composer.uploading': '正在上传…', 'composer.remove': '移除',
     'composer.hint': 'Enter 发送 · Shift+Enter 换行', 'composer.disabled': '此渠道无法回复：{reason}',
+    'canned.unfilled': '发送前请填写或删除 {vars}：此会话没有对应的值。',
     'composer.no_canned': '没有匹配的快捷回复。',
     'action.assign_me': '分配给我', 'action.assign': '负责人', 'action.team': '团队', 'action.nobody': '无',
     'action.resolve': '标记解决', 'action.reopen': '重新打开', 'action.snooze': '暂停', 'action.snooze_until': '暂停至',
@@ -87,10 +91,14 @@ export const messages: Catalog = {
     'admin.back': '返回会话', 'admin.greeting': '欢迎语', 'admin.forbidden': '只有所有者和管理员可以修改设置。',
     'channel.api': 'API', 'channel.web_widget': '网页聊天', 'channel.email': '邮件', 'channel.whatsapp': 'WhatsApp',
     'role.owner': '所有者', 'role.admin': '管理员', 'role.agent': '客服',
-    'error.generic': '出错了：{message}', 'live.offline': '正在重新连接…',
+    'error.generic': '出错了：{message}',
+    'error.code.forbidden': '您的角色无权执行此操作。', 'error.code.unauthorized': '登录已失效，请重新登录。',
+    'error.code.not_found': '找不到该内容，可能已被删除。', 'error.code.internal': '服务器出错了，请稍后重试。',
+    'error.code.payload_too_large': '内容太大，无法发送。', 'error.code.rate_limited': '操作太频繁，请稍后再试。', 'live.offline': '正在重新连接…',
     'nav.bot': '机器人', 'nav.alerts': '预警',
     'admin.bot_enabled': '由机器人先接待', 'admin.bot_threshold': '机器人回答所需的置信度', 'admin.handoff_team': '转人工团队',
-    'admin.auto_assign': '自动分配转人工的会话', 'admin.saved': '已保存。', 'admin.bot_settings': '机器人与分配',
+    'admin.auto_assign': '自动分配转人工的会话',
+    'admin.allowed_origins': '允许显示此聊天的网站', 'admin.allowed_origins_hint': '每行一个，例如 https://shop.example 或 *.shop.example。留空：任何网站。', 'admin.saved': '已保存。', 'admin.bot_settings': '机器人与分配',
     'admin.shops': '店铺',
     'order.state.pending': '待付款', 'order.state.paid': '已付款', 'order.state.partially_shipped': '部分发货',
     'order.state.shipped': '已发货', 'order.state.delivered': '已送达', 'order.state.cancelled': '已取消', 'order.state.refunded': '已退款',
@@ -105,5 +113,6 @@ export const messages: Catalog = {
     'order.shipment.ready_for_pickup': '待取件', 'order.shipment.delivered': '已签收', 'order.shipment.failure': '派送失败',
     'order.shipment.cancelled': '包裹已取消', 'order.shipment.error': '包裹异常', 'order.shipment.other': '{status}',
     'search.orders': '订单', 'search.order_failed': '订单搜索失败：{message}', 'order.close': '关闭',
+    ...activityZh,
   },
 };

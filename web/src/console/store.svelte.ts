@@ -1,10 +1,12 @@
 // The console's state: who is logged in, the lists, the open conversation,
 // and the live sockets that keep them current without reloads.
 import { api } from '../api/client';
+import type { Order } from '../api/types';
 import type { Agent, CannedResponse, Contact, Conversation, Counts, Inbox, Message, Profile, Tag, Team, TypingEvent } from '../api/types';
 import { translate } from '../lib/i18n';
 import { messages } from './messages';
-import { matchesFilter, upsertSorted, type Filter, type Sort } from './logic';
+import { describeError, matchesFilter, previewOf, tagsChanged, upsertSorted, type Filter, type Sort } from './logic';
+import { parseRoute, type Page, type Route } from './route';
 
 const LOCALE_KEY = 'ferry.locale';
 
@@ -13,13 +15,23 @@ export const ui = $state({
   online: false,
   notify: localStorage.getItem('ferry.notify') === '1',
   sound: localStorage.getItem('ferry.sound') === '1',
-  page: 'inbox' as 'inbox' | 'admin' | 'bot' | 'alerts',
+  page: 'inbox' as Page,
   help: false,
+  /** The URL follows the console once the place it named is open. */
+  routed: false,
+  /** The sidebar is open over the page (small screens). */
+  nav: false,
   now: Date.now(),
 });
 
 export function t(key: string, vars: Record<string, string | number> = {}): string {
   return translate(messages, ui.locale, key, vars);
+}
+
+/** What went wrong, for the agent: a known error code in the console's
+ * language, else the server's words. */
+export function errorMessage(e: unknown): string {
+  return describeError(e, ui.locale, (k) => t(k));
 }
 
 export function setLocale(l: string) {
@@ -50,6 +62,10 @@ export const list = $state({
   contacts: {} as Record<number, Contact>,
   previews: {} as Record<number, string>,
 });
+
+/** Each contact's orders in the shop mirror, newest first (the contact panel
+ * loads them; canned responses fill `{{order.*}}` from the newest). */
+export const contactOrders = $state<Record<number, Order[]>>({});
 
 export const open = $state({
   id: null as number | null,
@@ -102,7 +118,14 @@ export async function logout() {
 }
 
 async function boot() {
+  const route = parseRoute(location.hash);
+  if (route) {
+    ui.page = route.page;
+    list.filter = { ...list.filter, status: route.status };
+  }
   await Promise.all([loadDirectory(), loadList(), loadCounts()]);
+  if (route?.id) await select(route.id).catch(() => {});
+  ui.routed = true;
   startLive();
   void loadAlertCount();
   // The detectors run on the server's schedule; the badge follows them.
@@ -153,6 +176,12 @@ export async function loadCounts() {
   dir.counts = counts;
 }
 
+let tagsTimer: ReturnType<typeof setTimeout> | undefined;
+function refreshTagsSoon() {
+  clearTimeout(tagsTimer);
+  tagsTimer = setTimeout(() => void api<Tag[]>('GET', `${acct()}/tags`).then((tags) => (dir.tags = tags), () => {}), 150);
+}
+
 let countsTimer: ReturnType<typeof setTimeout> | undefined;
 function refreshCountsSoon() {
   clearTimeout(countsTimer);
@@ -172,7 +201,7 @@ async function loadPreview(id: number) {
   if (list.previews[id] !== undefined) return;
   const msgs = await api<Message[]>('GET', `${acct()}/conversations/${id}/messages?limit=5`);
   const last = [...msgs].reverse().find((m) => m.kind === 'incoming' || m.kind === 'outgoing');
-  list.previews[id] = last?.text ?? '';
+  list.previews[id] = last ? previewOf(last) : '';
 }
 
 export async function ensureContact(id: number): Promise<Contact | undefined> {
@@ -200,6 +229,22 @@ export async function select(id: number, focusMessage: number | null = null) {
   }
 }
 
+/** Where the console is now, for the URL. */
+export function currentRoute(): Route {
+  return { page: ui.page, status: list.filter.status, id: ui.page === 'inbox' ? open.id : null };
+}
+
+/** Goes where the URL says (back and forward, an edited or pasted link). */
+export async function followRoute() {
+  const r = parseRoute(location.hash);
+  if (!r || !session.profile) return;
+  ui.page = r.page;
+  if (r.page !== 'inbox') return;
+  if (list.filter.status !== r.status) await setFilter({ status: r.status });
+  if (r.id && r.id !== open.id) await select(r.id).catch(() => {});
+  if (!r.id) open.id = null;
+}
+
 export function current(): Conversation | undefined {
   return list.items.find((c) => c.id === open.id);
 }
@@ -216,7 +261,10 @@ function upsertConversation(c: Conversation) {
 }
 
 export function applyConversation(c: Conversation) {
+  const before = list.items.find((x) => x.id === c.id);
   upsertConversation(c);
+  // The sidebar's tags and their counts follow everyone's tagging.
+  if (tagsChanged(before, c)) refreshTagsSoon();
   refreshCountsSoon();
 }
 
@@ -312,7 +360,7 @@ function onEvent(f: { id?: number; event: string; data?: any }) {
       // `message_received` carries the message with its conversation.
       const m = (f.data?.message ?? f.data) as Message;
       if (f.data?.conversation) applyConversation(f.data.conversation as Conversation);
-      if (m.kind === 'incoming' || m.kind === 'outgoing') list.previews[m.conversation_id] = m.text;
+      if (m.kind === 'incoming' || m.kind === 'outgoing') list.previews[m.conversation_id] = previewOf(m);
       if (m.conversation_id === open.id) {
         const i = open.messages.findIndex((x) => x.id === m.id);
         if (i >= 0) open.messages[i] = m;

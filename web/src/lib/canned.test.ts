@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyCanned, renderTemplate, searchCanned, slashQuery, SHORT_CODE_PATTERN, type Canned } from './canned';
+import { applyCanned, renderTemplate, searchCanned, slashQuery, SHORT_CODE_PATTERN, unfilled, type Canned } from './canned';
 
 const LIST: Canned[] = [
   { short_code: 'hello', content: 'Hi {{contact.name}}, thanks for reaching out! How can I help?' },
@@ -11,8 +11,19 @@ describe('renderTemplate', () => {
   it('fills known variables and leaves unknown ones visible', () => {
     expect(renderTemplate('Hi {{contact.name}}, order {{ order.number }}', { 'contact.name': 'Emily', 'order.number': '#1001' }))
       .toBe('Hi Emily, order #1001');
-    expect(renderTemplate('Hi {{contact.name}}', {})).toBe('Hi {{contact.name}}');
-    expect(renderTemplate('Hi {{contact.name}}', { 'contact.name': '' })).toBe('Hi {{contact.name}}');
+    expect(renderTemplate('Your tracking link: {{order.tracking_url}}', {})).toBe('Your tracking link: {{order.tracking_url}}');
+  });
+
+  it('reads well without the name of an anonymous buyer', () => {
+    expect(renderTemplate('Hi {{contact.name}}, thanks for reaching out!', {})).toBe('Hi, thanks for reaching out!');
+    expect(renderTemplate('Thank you for your patience, {{contact.name}}!', { 'contact.name': '' })).toBe('Thank you for your patience!');
+    expect(renderTemplate('{{contact.name}}, your order shipped.', {})).toBe('your order shipped.');
+    expect(renderTemplate('您好 {{contact.name}}，感谢您的耐心！', {})).toBe('您好，感谢您的耐心！');
+  });
+
+  it('names what is left unfilled, so it is never sent', () => {
+    expect(unfilled('Track it at {{order.tracking_url}} ({{ order.tracking_url }}), {{agent.name}}')).toEqual(['order.tracking_url', 'agent.name']);
+    expect(unfilled('All filled.')).toEqual([]);
   });
 });
 

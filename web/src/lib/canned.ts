@@ -12,12 +12,31 @@ export const SHORT_CODE_PATTERN = '[A-Za-z0-9_\\-]{1,64}';
 
 export type Vars = Record<string, string | number | null | undefined>;
 
-/** Replaces `{{contact.name}}`-style variables; unknown ones stay visible so the agent notices them. */
+/** Variables a sentence reads well without ("Hi {{contact.name}}," → "Hi,"):
+ * anonymous buyers have no name. */
+const OPTIONAL = ['contact.name', 'contact.full_name'];
+
+const filled = (v: Vars[string]) => v !== undefined && v !== null && v !== '';
+
+/** Replaces `{{contact.name}}`-style variables. An empty name goes with the
+ * comma or space before it; other unknown variables stay visible so the
+ * agent notices them (and {@link unfilled} refuses to send them). */
 export function renderTemplate(content: string, vars: Vars): string {
-  return content.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (m, name: string) => {
+  let out = content;
+  for (const name of OPTIONAL) {
+    if (filled(vars[name])) continue;
+    const re = new RegExp(`[,，]?[ \\t]*\\{\\{\\s*${name.replace('.', '\\.')}\\s*\\}\\}`, 'g');
+    out = out.replace(re, '').replace(/^\s*[,，]\s*/, '');
+  }
+  return out.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (m, name: string) => {
     const v = vars[name];
-    return v === undefined || v === null || v === '' ? m : String(v);
+    return filled(v) ? String(v) : m;
   });
+}
+
+/** The `{{variables}}` still in a reply: it must not go to a buyer like that. */
+export function unfilled(text: string): string[] {
+  return [...new Set([...text.matchAll(/\{\{\s*([\w.]+)\s*\}\}/g)].map((m) => m[1]))];
 }
 
 /** The `/query` the caret is in, if the composer text starts a canned-response search there. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flag, highlight, localTime, waitingFor } from './format';
+import { flag, highlight, linkify, localTime, waitingFor } from './format';
 
 describe('waitingFor', () => {
   const now = Date.parse('2026-01-01T12:00:00Z');
@@ -37,5 +37,17 @@ describe('highlight', () => {
       { text: ' x', hit: false },
     ]);
     expect(highlight('abc', '')).toEqual([{ text: 'abc', hit: false }]);
+  });
+});
+
+describe('linkify', () => {
+  it('makes http(s) links clickable and leaves the rest as text', () => {
+    expect(linkify('Track it: https://t.test/JJD1?x=1. Thanks')).toEqual([
+      { text: 'Track it: ' }, { text: 'https://t.test/JJD1?x=1', href: 'https://t.test/JJD1?x=1' }, { text: '. Thanks' },
+    ]);
+    expect(linkify('物流链接：https://t.test/a，谢谢')).toEqual([
+      { text: '物流链接：' }, { text: 'https://t.test/a', href: 'https://t.test/a' }, { text: '，谢谢' },
+    ]);
+    expect(linkify('javascript:alert(1) and ftp://x')).toEqual([{ text: 'javascript:alert(1) and ftp://x' }]);
   });
 });

@@ -58,3 +58,19 @@ export function highlight(text: string, query: string): Piece[] {
   if (at < text.length) out.push({ text: text.slice(at), hit: false });
   return out;
 }
+
+/** Text cut into plain pieces and http(s) links (a tracking link in a
+ * message is clickable); trailing punctuation stays outside the link. */
+export function linkify(text: string): { text: string; href?: string }[] {
+  const out: { text: string; href?: string }[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/https?:\/\/[^\s<>"'，。！？、）)]+/g)) {
+    const url = m[0].replace(/[.,;:!?]+$/, '');
+    const at = m.index ?? 0;
+    if (at > last) out.push({ text: text.slice(last, at) });
+    out.push({ text: url, href: url });
+    last = at + url.length;
+  }
+  if (last < text.length) out.push({ text: text.slice(last) });
+  return out;
+}

@@ -12,6 +12,20 @@ describe('translate', () => {
   });
 });
 
+describe('plurals', () => {
+  it('pick the singular for one and the plural otherwise', () => {
+    const c = { en: { late: '{days} {days|day|days} late' } };
+    expect(translate(c, 'en', 'late', { days: 1 })).toBe('1 day late');
+    expect(translate(c, 'en', 'late', { days: 7 })).toBe('7 days late');
+    expect(translate(c, 'en', 'late', { days: '0' })).toBe('0 days late');
+  });
+  it('leave no "(s)" in the console\'s English', async () => {
+    const { messages } = await import('../console/messages');
+    await import('../console/alert-messages');
+    for (const [k, v] of Object.entries(messages.en)) expect(v, k).not.toMatch(/\w\(s\)/);
+  });
+});
+
 describe('pickLocale', () => {
   it('matches full tags, then primary subtags', () => {
     expect(pickLocale(['zh-CN', 'en'], ['en', 'zh'])).toBe('zh');

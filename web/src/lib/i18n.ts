@@ -4,9 +4,15 @@
 export type Dict = Record<string, string>;
 export type Catalog = Record<string, Dict>;
 
+/** `{name}` is replaced by the value; `{name|one|other}` by `one` when the
+ * value is 1 and by `other` otherwise ("{days} {days|day|days}"). */
 export function translate(catalog: Catalog, locale: string, key: string, vars: Record<string, string | number> = {}): string {
   const text = catalog[locale]?.[key] ?? catalog.en?.[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+  return text
+    .replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (m, name: string, one: string, other: string) =>
+      name in vars ? (Number(vars[name]) === 1 ? one : other) : m,
+    )
+    .replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
 }
 
 /** The first supported locale among the browser's, by full tag then primary subtag. */

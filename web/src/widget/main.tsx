@@ -4,8 +4,9 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Session, VisitorMessage, WidgetConfig } from '../api/types';
 import { isRtl, pickLocale, translate } from '../lib/i18n';
+import { linkify } from '../lib/format';
 import { widgetMessages } from './messages';
-import { mergeMessage, newClientId, stillPending, view, type Pending } from './outbox';
+import { emailFailure, mergeMessage, newClientId, sendFailure, stillPending, tooLong, view, type Pending } from './outbox';
 import { CSS } from './style';
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -14,13 +15,21 @@ const base = script ? new URL(script.src).origin : location.origin;
 const store = (k: string) => `ferry.widget.${inbox}.${k}`;
 const LOCALES = Object.keys(widgetMessages);
 
+/** A call the server answered with an error status. */
+class Refused extends Error {
+  constructor(readonly status: number) {
+    super(String(status));
+  }
+}
+const statusOf = (e: unknown) => (e instanceof Refused ? e.status : null);
+
 async function call<T>(method: string, path: string, token: string | null, body?: unknown, raw?: Blob): Promise<T> {
   const headers: Record<string, string> = {};
   if (token) headers['x-visitor-token'] = token;
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (raw) headers['content-type'] = raw.type || 'application/octet-stream';
   const res = await fetch(`${base}/widget/${inbox}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
-  if (!res.ok) throw new Error(String(res.status));
+  if (!res.ok) throw new Refused(res.status);
   return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
 }
 
@@ -36,6 +45,13 @@ function Chat() {
   const [hasEmail, setHasEmail] = useState(false);
   const [email, setEmail] = useState('');
   const [savedEmail, setSavedEmail] = useState('');
+  const [emailError, setEmailError] = useState('');
+  const [error, setError] = useState('');
+  // Agent replies that arrived while the chat was closed.
+  const [unread, setUnread] = useState(0);
+  const [preview, setPreview] = useState('');
+  const isOpen = useRef(open);
+  isOpen.current = open;
   const [locale, setLocale] = useState(localStorage.getItem(store('locale')) ?? pickLocale(navigator.languages ?? [navigator.language], LOCALES));
   const ws = useRef<WebSocket | null>(null);
   const list = useRef<HTMLDivElement>(null);
@@ -60,8 +76,17 @@ function Chat() {
       try {
         const m = await call<VisitorMessage>('POST', '/messages', tok, { client_id: p.client_id, text: p.text, language: locale });
         setMsgs((l) => mergeMessage(l, m));
-      } catch {
-        return;
+      } catch (e) {
+        const f = sendFailure(statusOf(e));
+        setError(f.key);
+        if (f.retry) {
+          // Sent again on the next connection (or in a moment when too fast).
+          if (f.key === 'too_fast') setTimeout(() => void flush(tok, [p]), 5000);
+          return;
+        }
+        // It can never be taken as it is: back to the composer, not "Sending…" forever.
+        setPending((l) => l.filter((x) => x.client_id !== p.client_id));
+        setText((cur) => cur || p.text);
       }
     }
   }
@@ -90,6 +115,10 @@ function Chat() {
         } else if (f.event === 'message_created' || f.event === 'message_updated') {
           setMsgs((l) => mergeMessage(l, f.data));
           if (f.data.kind === 'outgoing') setTyping(null);
+          if (f.event === 'message_created' && f.data.kind === 'outgoing' && !isOpen.current) {
+            setUnread((n) => n + 1);
+            setPreview(f.data.text || '📎');
+          }
         } else if (f.event === 'typing') {
           setTyping(f.data.typing ? f.data.who.name ?? '' : null);
         }
@@ -114,6 +143,11 @@ function Chat() {
     e?.preventDefault();
     const body = text.trim();
     if (!body) return;
+    if (tooLong(body)) {
+      setError('too_long');
+      return;
+    }
+    setError('');
     const p: Pending = { client_id: newClientId(), text: body, created_at: new Date().toISOString() };
     setPending((l) => [...l, p]);
     setText('');
@@ -138,7 +172,13 @@ function Chat() {
 
   async function leaveEmail(e: Event) {
     e.preventDefault();
-    await call('POST', '/email', token, { email });
+    setEmailError('');
+    try {
+      await call('POST', '/email', token, { email });
+    } catch (err) {
+      setEmailError(emailFailure(statusOf(err)));
+      return;
+    }
     setSavedEmail(email);
     setHasEmail(true);
   }
@@ -153,6 +193,8 @@ function Chat() {
   const toggle = () => {
     localStorage.setItem(store('open'), open ? '0' : '1');
     setOpen(!open);
+    setUnread(0);
+    setPreview('');
   };
   const shown = view(msgs, pending);
   const fileUrl = (u: string) => `${base}${u}?token=${token}`;
@@ -177,11 +219,11 @@ function Chat() {
             {shown.map((m) => (
               <div key={m.key} class={`msg ${m.mine ? 'mine' : 'theirs'}${m.pending ? ' pending' : ''}`} data-author={m.author}>
                 {m.parts.map((p) =>
-                  p.type === 'text' ? <div>{p.text}</div>
+                  p.type === 'text' ? <div>{linkify(p.text).map((x) => (x.href ? <a href={x.href} target="_blank" rel="noreferrer noopener">{x.text}</a> : x.text))}</div>
                   : p.type === 'image' ? <img src={fileUrl(p.attachment.url)} alt={p.attachment.filename ?? ''} />
                   : p.type === 'file' || p.type === 'audio' ? <a href={fileUrl(p.attachment.url)} target="_blank" rel="noreferrer">📎 {p.attachment.filename ?? 'file'}</a>
                   : p.type === 'buttons' ? (
-                    <div><div>{p.text}</div><div class="qr">{p.buttons.map((b) => <button onClick={() => quickReply(b.title)}>{b.title}</button>)}</div></div>
+                    <div><div>{linkify(p.text).map((x) => (x.href ? <a href={x.href} target="_blank" rel="noreferrer noopener">{x.text}</a> : x.text))}</div><div class="qr">{p.buttons.map((b) => <button onClick={() => quickReply(b.title)}>{b.title}</button>)}</div></div>
                   ) : null,
                 )}
                 {m.pending && <small>{t('sending')}</small>}
@@ -193,21 +235,29 @@ function Chat() {
                 <p>{t('offline')}</p>
                 <input type="email" required placeholder={t('email')} value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
                 <button>{t('save')}</button>
+                {emailError && <p class="error" role="alert">{t(emailError)}</p>}
               </form>
             )}
             {savedEmail && <div class="note">{t('saved', { email: savedEmail })}</div>}
           </div>
           {!online && token && <div class="note">{t('reconnecting')}</div>}
+          {error && error !== 'reconnecting' && <div class="error" role="alert">{t(error)}</div>}
           <form class="compose" onSubmit={send}>
             <label class="clip" title={t('attach')}>📎<input type="file" hidden onChange={(e) => upload((e.target as HTMLInputElement).files?.[0])} /></label>
             <textarea rows={1} placeholder={t('placeholder')} value={text} aria-label={t('placeholder')}
-              onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)}
+              onInput={(e) => { setError(''); onInput((e.target as HTMLTextAreaElement).value); }}
               onKeyDown={(e) => { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e); }} />
             <button class="send" disabled={!text.trim()}>{t('send')}</button>
           </form>
         </div>
       )}
-      <button class="launcher" aria-label={open ? t('close') : t('open')} onClick={toggle}>{open ? '×' : '💬'}</button>
+      {!open && preview && (
+        <button class="bubble" aria-label={t('new_reply')} onClick={toggle}>{preview.length > 120 ? `${preview.slice(0, 117)}…` : preview}</button>
+      )}
+      <button class="launcher" aria-label={open ? t('close') : t('open')} onClick={toggle}>
+        {open ? '×' : '💬'}
+        {!open && unread > 0 && <span class="badge" aria-label={t('new_reply')}>{unread}</span>}
+      </button>
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VisitorMessage } from '../api/types';
-import { mergeMessage, newClientId, stillPending, view } from './outbox';
+import { emailFailure, mergeMessage, newClientId, sendFailure, stillPending, tooLong, view } from './outbox';
 
 const msg = (id: number, kind: 'incoming' | 'outgoing', client_id: string | null = null): VisitorMessage => ({
   id, kind, client_id, text: `m${id}`, parts: [{ type: 'text', text: `m${id}` }], author: kind === 'incoming' ? 'visitor' : 'agent',
@@ -22,5 +22,32 @@ describe('widget outbox', () => {
     const a = newClientId();
     expect(a).toMatch(/^[0-9a-f]{24}$/);
     expect(newClientId()).not.toBe(a);
+  });
+});
+
+describe('widget errors', () => {
+  it('knows a message over 16 KB before sending it', () => {
+    expect(tooLong('a'.repeat(16 * 1024))).toBe(false);
+    expect(tooLong('a'.repeat(16 * 1024 + 1))).toBe(true);
+    expect(tooLong('订'.repeat(6000))).toBe(true);
+  });
+  it('drops what can never be sent and keeps the rest for a retry', () => {
+    expect(sendFailure(422)).toEqual({ key: 'too_long', retry: false });
+    expect(sendFailure(413)).toEqual({ key: 'too_long', retry: false });
+    expect(sendFailure(429)).toEqual({ key: 'too_fast', retry: true });
+    expect(sendFailure(null).retry).toBe(true);
+    expect(sendFailure(503).retry).toBe(true);
+    expect(sendFailure(403)).toEqual({ key: 'not_sent', retry: false });
+  });
+  it('explains a refused e-mail', () => {
+    expect(emailFailure(409)).toBe('email_taken');
+    expect(emailFailure(422)).toBe('email_invalid');
+    expect(emailFailure(null)).toBe('email_failed');
+  });
+  it('has every string in every language', async () => {
+    const { widgetMessages } = await import('./messages');
+    const keys = Object.keys(widgetMessages.en);
+    for (const k of ['too_long', 'too_fast', 'not_sent', 'email_taken', 'email_invalid', 'email_failed', 'new_reply']) expect(keys).toContain(k);
+    for (const l of Object.keys(widgetMessages)) expect(Object.keys(widgetMessages[l]).sort()).toEqual([...keys].sort());
   });
 });

@@ -45,3 +45,28 @@ export function newClientId(): string {
   crypto.getRandomValues(b);
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
+
+/** Longest text the server takes, in UTF-8 bytes. */
+export const MAX_TEXT_BYTES = 16 * 1024;
+
+/** Whether `text` is too long to send. */
+export function tooLong(text: string): boolean {
+  return new TextEncoder().encode(text).length > MAX_TEXT_BYTES;
+}
+
+/** What a refused send means for the visitor: the message key to show, and
+ * whether to keep the message for a later retry (the network, the server
+ * or a rate limit) or drop it (it can never be taken as it is). */
+export function sendFailure(status: number | null): { key: string; retry: boolean } {
+  if (status === null || status >= 500) return { key: 'reconnecting', retry: true };
+  if (status === 429) return { key: 'too_fast', retry: true };
+  if (status === 413 || status === 422) return { key: 'too_long', retry: false };
+  return { key: 'not_sent', retry: false };
+}
+
+/** What a refused e-mail means for the visitor (409: it is another customer's). */
+export function emailFailure(status: number | null): string {
+  if (status === 409) return 'email_taken';
+  if (status === 422) return 'email_invalid';
+  return 'email_failed';
+}

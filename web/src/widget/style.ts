@@ -28,4 +28,10 @@ input,textarea{font:inherit;border:1px solid #e5e7eb;border-radius:8px;padding:7
 .clip{cursor:pointer;padding:6px}
 .send,.email button{background:var(--accent);color:#fff;border:0;border-radius:8px;padding:7px 12px;cursor:pointer}
 .send:disabled{opacity:.5}
+.msg a{color:inherit;text-decoration:underline;overflow-wrap:anywhere}
+.error{color:#b91c1c;font-size:12px;padding:0 12px;margin:4px 0}
+.email .error{padding:0}
+.launcher{position:relative}
+.badge{position:absolute;top:-4px;inset-inline-end:-4px;min-width:20px;height:20px;border-radius:10px;background:#dc2626;color:#fff;font-size:12px;line-height:20px;padding:0 5px}
+.bubble{display:block;max-width:260px;margin:0 0 8px auto;background:#fff;color:#111827;border:1px solid #e5e7eb;border-radius:12px;padding:8px 12px;box-shadow:0 4px 14px #0002;text-align:start;cursor:pointer;font:inherit;white-space:pre-wrap;overflow-wrap:anywhere}
 `;

@@ -25,7 +25,7 @@ use axum::Router;
 use axum::routing::{get, post, put};
 
 /// Every route of the API.
-pub fn routes() -> Router<ApiState> {
+pub fn routes(state: ApiState) -> Router<ApiState> {
     let account = Router::new()
         .route("/inboxes", get(admin::list_inboxes).post(admin::create_inbox))
         .route("/inboxes/{inbox_id}", get(admin::get_inbox).patch(admin::update_inbox).delete(admin::delete_inbox))
@@ -68,7 +68,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/webhooks/api/{inbox_id}", post(webhooks::api_webhook))
         .route("/webhooks/{channel}/{inbox_id}", post(webhooks::channel_webhook))
         .route("/ws", get(ws::agent_socket))
-        .merge(widget::routes())
+        .merge(widget::routes(state))
         .merge(search::routes())
         .merge(bot::routes())
         .merge(commerce::routes())

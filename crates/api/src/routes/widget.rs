@@ -9,7 +9,7 @@
 //! presence are ephemeral: they go through a hub owned by this router and
 //! are never stored.
 
-use crate::extract::{AppJson, AppPath, Auth};
+use crate::extract::{AppJson, AppPath, Auth, ClientAddr};
 use crate::{ApiError, ApiState};
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -254,6 +254,7 @@ async fn config(
 async fn session(
     State(s): State<ApiState>,
     AppPath(inbox): AppPath<i64>,
+    ClientAddr(address): ClientAddr,
     AppJson(req): AppJson<SessionRequest>,
 ) -> Result<Json<SessionView>, ApiError> {
     if let Some(t) = req.token.as_deref()
@@ -262,7 +263,7 @@ async fn session(
         let has_email = v.contact.as_ref().is_some_and(|c| c.email.is_some());
         return Ok(Json(SessionView { token: t.trim().to_owned(), has_email }));
     }
-    let token = s.app.start_visitor(InboxId(inbox)).await?;
+    let token = s.app.start_visitor(InboxId(inbox), address).await?;
     Ok(Json(SessionView { token, has_email: false }))
 }
 
@@ -279,10 +280,12 @@ async fn list_messages(
 async fn post_message(
     State(s): State<ApiState>,
     AppPath(inbox): AppPath<i64>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     AppJson(req): AppJson<VisitorPost>,
 ) -> Result<(StatusCode, Json<VisitorMessageView>), ApiError> {
     let v = s.app.visitor(InboxId(inbox), token_of(&headers)?).await?;
+    s.app.visitor_may_send(&v, address)?;
     let m = VisitorMessage {
         client_id: req.client_id,
         text: Some(req.text),
@@ -307,10 +310,12 @@ async fn upload(
     State(s): State<ApiState>,
     AppPath(inbox): AppPath<i64>,
     Query(q): Query<UploadQuery>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<VisitorMessageView>), ApiError> {
     let v = s.app.visitor(InboxId(inbox), token_of(&headers)?).await?;
+    s.app.visitor_may_send(&v, address)?;
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream");
     let out = s.app.visitor_upload(&v, &q.client_id, body.to_vec(), ct, q.filename).await?;
     Ok((StatusCode::CREATED, Json(visitor_view(v.inbox.id, out.message))))
@@ -560,6 +565,25 @@ fn escape(s: &str) -> String {
 async fn demo_shop(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> Result<Html<String>, ApiError> {
     let i = s.app.widget_inbox(InboxId(inbox)).await?;
     let name = escape(&i.name);
+    // The products the shop's orders are made of, so a visitor asking about
+    // an order sees what was bought.
+    const COLOURS: [&str; 6] = ["#93c5fd", "#fca5a5", "#fde68a", "#a7f3d0", "#c4b5fd", "#fdba74"];
+    let catalogue = s.app.widget_catalogue(&i).await?;
+    let cards: String = catalogue
+        .iter()
+        .enumerate()
+        .map(|(n, (title, price))| {
+            format!(
+                r#"<div class="card"><div class="img" style="background:{}"></div><div>{}</div><div class="price">${}</div></div>"#,
+                COLOURS[n % COLOURS.len()],
+                escape(title),
+                escape(price)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cards =
+        if cards.is_empty() { "<p>No products yet: connect a shop to show them here.</p>".to_owned() } else { cards };
     Ok(Html(format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -572,11 +596,9 @@ main{{max-width:60rem;margin:2rem auto;padding:0 1rem;display:grid;grid-template
 .img{{height:9rem;border-radius:8px;margin-bottom:.75rem}}
 .price{{color:#0f766e;font-weight:600}}
 </style></head>
-<body><header>Ferry Demo Shop</header>
+<body><header>{name}</header>
 <main>
-<div class="card"><div class="img" style="background:#93c5fd"></div><div>Blue summer dress</div><div class="price">€49.00</div></div>
-<div class="card"><div class="img" style="background:#fca5a5"></div><div>Silk scarf</div><div class="price">€19.00</div></div>
-<div class="card"><div class="img" style="background:#fde68a"></div><div>Linen tote bag</div><div class="price">€24.00</div></div>
+{cards}
 </main>
 <script src="/widget.js" data-ferry-inbox="{id}" async></script>
 </body></html>"#,
@@ -584,8 +606,29 @@ main{{max-width:60rem;margin:2rem auto;padding:0 1rem;display:grid;grid-template
     )))
 }
 
+/// Refuses widget calls from pages the inbox does not allow
+/// (`allowed_origins` in its settings). Browsers name the page in `Origin`
+/// on cross-origin calls and sockets; Ferry's own pages (the demo shop) are
+/// always allowed.
+async fn allowed_page(
+    State(s): State<ApiState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, ApiError> {
+    let inbox = req.uri().path().strip_prefix("/widget/").and_then(|r| r.split('/').next()?.parse::<i64>().ok());
+    if let (Some(inbox), Some(origin)) = (inbox, req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()))
+        && !crate::extract::own_origin(req.headers(), &s.app.config.public_url)
+    {
+        let i = s.app.widget_inbox(InboxId(inbox)).await?;
+        if !i.config.allows_origin(origin) {
+            return Err(ApiError(AppError::Forbidden("this site may not use the chat of this shop")));
+        }
+    }
+    Ok(next.run(req).await)
+}
+
 /// The widget's routes and the agents' live socket.
-pub fn routes() -> Router<ApiState> {
+pub fn routes(state: ApiState) -> Router<ApiState> {
     let hub = Hub::new();
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -600,6 +643,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/widget/{inbox_id}/attachments/{key}", get(attachment))
         .route("/widget/{inbox_id}/email", post(leave_email))
         .route("/widget/{inbox_id}/ws", get(visitor_socket))
+        .layer(axum::middleware::from_fn_with_state(state, allowed_page))
         .layer(cors)
         .layer(axum::extract::DefaultBodyLimit::max(ferry_app::widget::MAX_UPLOAD + 1024));
     Router::new()
