@@ -13,7 +13,7 @@ export const ui = $state({
   online: false,
   notify: localStorage.getItem('ferry.notify') === '1',
   sound: localStorage.getItem('ferry.sound') === '1',
-  page: 'inbox' as 'inbox' | 'admin' | 'bot' | 'alerts',
+  page: 'inbox' as 'inbox' | 'admin' | 'bot' | 'alerts' | 'deliveries',
   help: false,
   now: Date.now(),
 });
