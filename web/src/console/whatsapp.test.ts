@@ -38,7 +38,7 @@ describe('WhatsApp inbox form', () => {
   });
   it('builds the webhook URL and verify tokens', () => {
     expect(webhookUrl('https://help.shop.example/', 7)).toBe('https://help.shop.example/webhooks/whatsapp/7');
-    expect(newVerifyToken((a) => a.fill(171))).toBe('ab'.repeat(16));
+    expect(newVerifyToken((n) => new Uint8Array(n).fill(171))).toBe('ab'.repeat(16));
     expect(newVerifyToken()).toMatch(/^[0-9a-f]{32}$/);
   });
 });

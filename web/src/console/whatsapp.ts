@@ -70,8 +70,8 @@ export function webhookUrl(origin: string, inboxId: number): string {
 }
 
 /** A fresh verify token: 32 hex digits. */
-export function newVerifyToken(random: (a: Uint8Array) => Uint8Array = (a) => crypto.getRandomValues(a)): string {
-  return Array.from(random(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+export function newVerifyToken(random: (n: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n))): string {
+  return Array.from(random(16), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** What `POST /inboxes/{id}/check` found for a WhatsApp inbox. */
