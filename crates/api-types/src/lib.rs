@@ -210,6 +210,9 @@ pub struct ConnectionCheckView {
     /// The outgoing server; absent when none is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpCheckView>,
+    /// The WhatsApp number and templates (WhatsApp inboxes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp: Option<WhatsAppCheckView>,
 }
 
 /// Connecting, logging in and opening each folder.
@@ -696,6 +699,113 @@ pub struct CreateMessage {
     /// For e-mail conversations: recipients and subject of the reply.
     #[serde(default)]
     pub email: Option<ReplyEmail>,
+    /// For WhatsApp conversations: an approved template to send (the only
+    /// kind of message WhatsApp takes 24 hours after the buyer's last one).
+    #[serde(default)]
+    pub template: Option<TemplateRequest>,
+}
+
+/// A WhatsApp template to send, with its parameter values; values may
+/// hold `{{contact.name}}`, `{{order.number}}` and `{{order.tracking_url}}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateRequest {
+    /// The template's name.
+    pub name: String,
+    /// Its language code (`en_US`).
+    pub language: String,
+    /// Header parameter values, in order.
+    #[serde(default)]
+    pub header: Vec<String>,
+    /// Body parameter values, in order.
+    #[serde(default)]
+    pub body: Vec<String>,
+    /// Button parameter values.
+    #[serde(default)]
+    pub buttons: Vec<ferry_core::message::TemplateButtonValue>,
+}
+
+/// A WhatsApp message template of an inbox, as synced from Meta.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WhatsAppTemplateView {
+    /// Meta's id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Language code.
+    pub language: String,
+    /// `MARKETING`, `UTILITY` or `AUTHENTICATION`.
+    pub category: String,
+    /// `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`…
+    pub status: String,
+    /// Quality rating, when Meta gives one.
+    pub quality: Option<String>,
+    /// Header text with `{{n}}` placeholders.
+    pub header: Option<String>,
+    /// Body text with `{{n}}` placeholders.
+    pub body: String,
+    /// Footer text.
+    pub footer: Option<String>,
+    /// Buttons.
+    pub buttons: Vec<WhatsAppTemplateButton>,
+    /// How many header values a send needs.
+    pub header_parameters: usize,
+    /// How many body values a send needs.
+    pub body_parameters: usize,
+    /// The buttons that need a value.
+    pub button_parameters: Vec<WhatsAppButtonParameter>,
+}
+
+/// A template button.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WhatsAppTemplateButton {
+    /// `QUICK_REPLY`, `URL`, `PHONE_NUMBER`…
+    pub kind: String,
+    /// Label.
+    pub text: String,
+    /// A URL button's URL.
+    pub url: Option<String>,
+}
+
+/// A template button that needs a value when sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WhatsAppButtonParameter {
+    /// Its position.
+    pub index: u8,
+    /// `url` or `quick_reply`.
+    pub sub_type: String,
+}
+
+/// What a WhatsApp webhook delivery changed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BatchAck {
+    /// Buyers' messages stored.
+    pub messages: usize,
+    /// Re-deliveries of messages stored before.
+    pub duplicates: usize,
+    /// Delivery reports applied.
+    pub statuses: usize,
+    /// Reactions, edits, deletions and template changes applied.
+    pub changes: usize,
+    /// Updates acknowledged without effect.
+    pub ignored: usize,
+}
+
+/// The WhatsApp part of a connection check.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WhatsAppCheckView {
+    /// Whether Meta accepted the settings.
+    pub ok: bool,
+    /// What failed.
+    pub error: Option<String>,
+    /// The number as Meta shows it.
+    pub display_phone_number: Option<String>,
+    /// The business name WhatsApp verified.
+    pub verified_name: Option<String>,
+    /// `GREEN`, `YELLOW`, `RED`.
+    pub quality_rating: Option<String>,
+    /// How many templates the account has.
+    pub templates: Option<usize>,
 }
 
 /// Recipients and subject of an e-mail reply. Without `to`, the reply goes

@@ -57,5 +57,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::compliance::ComplianceDoc::openapi());
     doc.merge(crate::routes::amazon::AmazonDoc::openapi());
     doc.merge(crate::routes::deliveries::DeliveriesDoc::openapi());
+    doc.merge(crate::routes::whatsapp::WhatsAppDoc::openapi());
     doc
 }

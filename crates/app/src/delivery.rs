@@ -77,10 +77,15 @@ impl Jobs {
             .user_agent(concat!("Ferry/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        let mut outbounds = Outbounds::standard(http);
+        let mut outbounds = Outbounds::standard(http.clone());
         let email: Arc<dyn ferry_channels::Outbound> = Arc::new(crate::email::EmailOutbound::new(app.clone()));
         outbounds.register(ferry_core::inbox::ChannelKind::Email, email.clone());
         outbounds.register(ferry_core::inbox::ChannelKind::Amazon, email);
+        let files = Arc::new(crate::whatsapp::StoredFiles { app: app.clone() });
+        outbounds.register(
+            ferry_core::inbox::ChannelKind::Whatsapp,
+            Arc::new(ferry_channels::whatsapp::WhatsAppOutbound::new(http.clone(), files)),
+        );
         Self::with_outbounds(app, outbounds)
     }
 

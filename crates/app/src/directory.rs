@@ -62,6 +62,9 @@ fn check_config(channel: ChannelKind, config: &InboxConfig) -> AppResult<()> {
             return Err(AppError::invalid("callback_url", "only API inboxes have a callback URL"));
         }
     }
+    if channel == ChannelKind::Whatsapp {
+        crate::whatsapp::check_settings(config)?;
+    }
     if channel == ChannelKind::Email {
         let probe = Inbox {
             id: ferry_core::InboxId(0),

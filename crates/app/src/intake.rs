@@ -84,7 +84,7 @@ impl App {
     }
 
     /// Stores the files a payload carried and links them into its parts.
-    async fn store_uploads(&self, inbox: &Inbox, parsed: Parsed) -> AppResult<Inbound> {
+    pub(crate) async fn store_uploads(&self, inbox: &Inbox, parsed: Parsed) -> AppResult<Inbound> {
         let Parsed { mut inbound, uploads } = parsed;
         for Upload { part, bytes, content_type, filename } in uploads {
             let size = Some(bytes.len() as u64);

@@ -24,6 +24,8 @@ pub mod order_actions;
 pub mod outgoing;
 pub mod search;
 pub mod shop_import;
+pub mod updates;
+pub mod whatsapp;
 pub mod widget;
 
 pub use conversations::{ConversationQuery, NewReply};
@@ -93,6 +95,8 @@ pub struct App {
     bots: bot::Engines,
     /// The Amazon connections' API clients.
     pub amazon: amazon::AmazonClients,
+    /// HTTP client for channels' APIs (media, templates, checks).
+    pub(crate) http: reqwest::Client,
 }
 
 impl App {
@@ -117,6 +121,12 @@ impl App {
             inbox_cache: inbox_cache::InboxCache::default(),
             bots: bot::Engines::default(),
             amazon: amazon::AmazonClients::default(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .user_agent(concat!("Ferry/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default(),
         })
     }
 

@@ -142,6 +142,10 @@ pub struct InboxConfig {
 /// The sections of `config.email` that hold a server password.
 const PASSWORD_SECTIONS: [&str; 2] = ["imap", "smtp"];
 
+/// Secrets kept directly in a channel's section: (section, key). Shown as
+/// `"{key}_set": true|false`, kept when sent back without a value.
+const SECTION_SECRETS: [(&str, &str); 2] = [("whatsapp", "access_token"), ("whatsapp", "app_secret")];
+
 impl InboxConfig {
     /// The settings as shown to people: each server password of
     /// `config.email` replaced by `"password_set": true|false`, so the
@@ -156,6 +160,12 @@ impl InboxConfig {
                 }
             }
         }
+        for (section, key) in SECTION_SECRETS {
+            if let Some(sec) = out.extra.get_mut(section).and_then(|v| v.as_object_mut()) {
+                let set = sec.remove(key).is_some_and(|t| t.as_str().is_some_and(|t| !t.trim().is_empty()));
+                sec.insert(format!("{key}_set"), serde_json::Value::Bool(set));
+            }
+        }
         out
     }
 
@@ -164,6 +174,21 @@ impl InboxConfig {
     /// empty one clears it (the SMTP password is then absent), and the
     /// `password_set` markers of [`InboxConfig::redacted`] are dropped.
     pub fn keep_passwords(&mut self, stored: Option<&InboxConfig>) {
+        for (section, key) in SECTION_SECRETS {
+            let Some(sec) = self.extra.get_mut(section).and_then(|v| v.as_object_mut()) else { continue };
+            sec.remove(&format!("{key}_set"));
+            if matches!(sec.get(key), None | Some(serde_json::Value::Null)) {
+                let kept = stored
+                    .and_then(|c| c.extra.get(section))
+                    .and_then(|s| s.get(key))
+                    .filter(|t| t.is_string())
+                    .cloned();
+                match kept {
+                    Some(t) => sec.insert(key.to_owned(), t),
+                    None => sec.remove(key),
+                };
+            }
+        }
         let Some(email) = self.extra.get_mut("email").and_then(|v| v.as_object_mut()) else { return };
         for section in PASSWORD_SECTIONS {
             let Some(server) = email.get_mut(section).and_then(|v| v.as_object_mut()) else { continue };
@@ -270,5 +295,26 @@ mod tests {
         assert_eq!(changed.extra["email"]["imap"], json!({"host": "h", "password": "new"}));
         assert_eq!(changed.extra["email"]["smtp"], json!({"host": "h"}));
         assert_eq!(changed.redacted().extra["email"]["smtp"]["password_set"], json!(false));
+    }
+
+    #[test]
+    fn whatsapp_secrets_are_redacted_and_kept() {
+        let mut stored = InboxConfig::default();
+        stored.extra.insert(
+            "whatsapp".into(),
+            json!({"phone_number_id": "1", "access_token": "EAAG-token", "app_secret": "app-secret-value"}),
+        );
+        let shown = stored.redacted();
+        let text = format!("{} {stored:?}", serde_json::to_string(&shown).unwrap());
+        assert!(!text.contains("EAAG-token") && !text.contains("app-secret-value"), "{text}");
+        assert_eq!(shown.extra["whatsapp"]["access_token_set"], json!(true));
+        let mut back = shown.clone();
+        back.keep_passwords(Some(&stored));
+        assert_eq!(back, stored);
+        let mut new_token = shown;
+        new_token.extra.insert("whatsapp".into(), json!({"phone_number_id": "1", "access_token": "new"}));
+        new_token.keep_passwords(Some(&stored));
+        assert_eq!(new_token.extra["whatsapp"]["access_token"], json!("new"));
+        assert_eq!(new_token.extra["whatsapp"]["app_secret"], json!("app-secret-value"));
     }
 }

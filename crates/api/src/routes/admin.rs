@@ -94,6 +94,27 @@ pub async fn check_inbox_connection(
     Auth(a): Auth,
     AppPath((account, id)): AppPath<(i64, i64)>,
 ) -> Result<Json<ConnectionCheckView>, ApiError> {
+    let inbox = s.app.get_inbox(&a, AccountId(account), InboxId(id)).await?;
+    if inbox.channel == ferry_core::inbox::ChannelKind::Whatsapp {
+        a.can_manage_inboxes()?;
+        let c = s.app.check_whatsapp(&inbox).await?;
+        let (ok, error, phone) = match c.phone {
+            Ok(p) => (true, None, Some(p)),
+            Err(e) => (false, Some(e), None),
+        };
+        return Ok(Json(ConnectionCheckView {
+            imap: None,
+            smtp: None,
+            whatsapp: Some(WhatsAppCheckView {
+                ok,
+                error,
+                display_phone_number: phone.as_ref().map(|p| p.display_phone_number.clone()),
+                verified_name: phone.as_ref().and_then(|p| p.verified_name.clone()),
+                quality_rating: phone.and_then(|p| p.quality_rating),
+                templates: c.templates,
+            }),
+        }));
+    }
     let c = s.app.check_inbox_connection(&a, AccountId(account), InboxId(id)).await?;
     Ok(Json(ConnectionCheckView {
         imap: c.imap.map(|r| match r {
@@ -101,6 +122,7 @@ pub async fn check_inbox_connection(
             Err(e) => ImapCheckView { ok: false, error: Some(e.to_string()), idle: None, messages: None },
         }),
         smtp: c.smtp.map(|r| SmtpCheckView { ok: r.is_ok(), error: r.err().map(|e| e.to_string()) }),
+        whatsapp: None,
     }))
 }
 

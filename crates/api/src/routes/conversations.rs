@@ -160,14 +160,27 @@ pub async fn list_messages(
 
 /// Sends a reply to the buyer, or adds a private note.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages", tag = "conversations", request_body = CreateMessage,
-    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 201, body = MessageView), (status = 422, body = ErrorBody)))]
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 201, body = MessageView),
+        (status = 422, description = "Invalid, or refused by the compliance gate (`compliance_blocked`; `whatsapp_window_closed` for free text 24 hours after the buyer's last WhatsApp message: send a template)", body = ErrorBody)))]
 pub async fn create_message(
     State(s): State<ApiState>,
     Auth(a): Auth,
     AppPath((account, id)): AppPath<(i64, i64)>,
     AppJson(req): AppJson<CreateMessage>,
 ) -> Result<(StatusCode, Json<MessageView>), ApiError> {
-    let reply = NewReply { text: req.content, parts: req.parts, private: req.private, email: req.email };
+    let mut parts = req.parts;
+    if let Some(t) = req.template {
+        let input = ferry_app::whatsapp::TemplateInput {
+            name: t.name,
+            language: t.language,
+            header: t.header,
+            body: t.body,
+            buttons: t.buttons,
+        };
+        let template = s.app.template_message(&a, AccountId(account), ConversationId(id), input).await?;
+        parts.push(ferry_core::message::ContentPart::Template { template: Box::new(template) });
+    }
+    let reply = NewReply { text: req.content, parts, private: req.private, email: req.email };
     let posted = s.app.reply(&a, AccountId(account), ConversationId(id), reply).await?;
     Ok((StatusCode::CREATED, Json(posted.message.into())))
 }

@@ -16,6 +16,7 @@ pub mod order_actions;
 pub mod search;
 pub mod shop_import;
 pub mod webhooks;
+pub mod whatsapp;
 pub mod widget;
 pub mod ws;
 
@@ -77,5 +78,6 @@ pub fn routes() -> Router<ApiState> {
         .merge(compliance::routes())
         .merge(amazon::routes())
         .merge(deliveries::routes())
+        .merge(whatsapp::routes())
         .fallback(crate::assets::fallback)
 }

@@ -13,7 +13,7 @@ use crate::SendError;
 use base64::Engine;
 use ferry_core::message::{Button, TemplateMessage};
 use ferry_core::secret::Secret;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -417,7 +417,7 @@ pub struct MediaInfo {
 }
 
 /// The business phone number as Meta shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhoneNumber {
     /// Its id.
     pub id: String,
@@ -430,7 +430,7 @@ pub struct PhoneNumber {
 }
 
 /// A message template of the WhatsApp Business Account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Template {
     /// Its id.
     pub id: String,
@@ -449,7 +449,7 @@ pub struct Template {
 }
 
 /// One component of a template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateComponent {
     /// `HEADER`, `BODY`, `FOOTER` or `BUTTONS`.
     pub kind: String,
@@ -464,7 +464,7 @@ pub struct TemplateComponent {
 }
 
 /// One button of a template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateButton {
     /// `QUICK_REPLY`, `URL`, `PHONE_NUMBER`, `COPY_CODE`, `OTP`…
     pub kind: String,

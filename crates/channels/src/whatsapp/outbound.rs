@@ -200,6 +200,12 @@ impl WhatsAppOutbound {
 
 #[async_trait]
 impl Outbound for WhatsAppOutbound {
+    fn default_rate(&self, inbox: &ferry_core::inbox::Inbox) -> Option<f64> {
+        // The number's throughput (80 messages per second unless the
+        // inbox says otherwise).
+        WhatsAppSettings::of(inbox).ok().flatten().map(|s| f64::from(s.rate_per_second))
+    }
+
     async fn send(&self, o: Outgoing<'_>) -> SendResult {
         let settings = WhatsAppSettings::of(o.inbox)
             .map_err(|e| SendError::Permanent(format!("the WhatsApp settings are wrong: {e}")))?

@@ -30,6 +30,9 @@ pub struct WhatsAppSettings {
     pub access_token: Secret<String>,
     /// The token Meta echoes when the webhook is subscribed.
     pub verify_token: Secret<String>,
+    /// The Meta app's secret, which signs every webhook delivery; without
+    /// it deliveries are refused.
+    pub app_secret: Option<Secret<String>>,
     /// The Graph API base with its version, no trailing slash.
     pub api_base: String,
     /// The number's throughput, messages per second.
@@ -77,6 +80,7 @@ impl WhatsAppSettings {
             return Err(ChannelError::invalid("access_token", "whatsapp.access_token must be one word"));
         }
         let verify_token = text(section, "verify_token").unwrap_or_default();
+        let app_secret = text(section, "app_secret").map(|s| Secret::new(s.to_owned()));
         let api_base = text(section, "api_base").unwrap_or(DEFAULT_API_BASE).trim_end_matches('/').to_owned();
         let parsed = url::Url::parse(&api_base)
             .map_err(|_| ChannelError::invalid("api_base", "whatsapp.api_base is not a URL"))?;
@@ -94,45 +98,26 @@ impl WhatsAppSettings {
             business_account_id,
             access_token: Secret::new(access_token.to_owned()),
             verify_token: Secret::new(verify_token.to_owned()),
+            app_secret,
             api_base,
             rate_per_second,
         }))
     }
 }
 
-/// The settings as shown to people: the access token of
-/// `config.whatsapp` replaced by `"access_token_set": true|false`.
+/// The settings as shown to people: the access token and app secret of
+/// `config.whatsapp` replaced by `"access_token_set"` / `"app_secret_set"`
+/// (see [`InboxConfig::redacted`]).
 pub fn redacted(config: &InboxConfig) -> InboxConfig {
-    let mut out = config.clone();
-    if let Some(section) = out.extra.get_mut(SECTION).and_then(|v| v.as_object_mut()) {
-        let set = section.remove("access_token").is_some_and(|t| t.as_str().is_some_and(|t| !t.trim().is_empty()));
-        section.insert("access_token_set".into(), Value::Bool(set));
-    }
-    out
+    config.redacted()
 }
 
 /// Completes settings sent back by a person from the `stored` ones: a
-/// WhatsApp section without an `access_token` (or with `null`) keeps the
-/// stored token; the `access_token_set` marker of [`redacted`] is dropped.
-/// A new token replaces the stored one.
+/// WhatsApp section without an `access_token` or `app_secret` (or with
+/// `null`) keeps the stored one; the `_set` markers of [`redacted`] are
+/// dropped. A new value replaces the stored one.
 pub fn keep_token(new: &mut InboxConfig, stored: Option<&InboxConfig>) {
-    let Some(section) = new.extra.get_mut(SECTION).and_then(|v| v.as_object_mut()) else { return };
-    section.remove("access_token_set");
-    if matches!(section.get("access_token"), None | Some(Value::Null)) {
-        let kept = stored
-            .and_then(|c| c.extra.get(SECTION))
-            .and_then(|s| s.get("access_token"))
-            .filter(|t| t.is_string())
-            .cloned();
-        match kept {
-            Some(t) => {
-                section.insert("access_token".into(), t);
-            }
-            None => {
-                section.remove("access_token");
-            }
-        }
-    }
+    new.keep_passwords(stored);
 }
 
 #[cfg(test)]
