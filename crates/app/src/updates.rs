@@ -230,8 +230,7 @@ impl App {
     }
 
     async fn edited(&self, inbox: &Inbox, e: Edit, media: &dyn MediaFetch) -> AppResult<bool> {
-        let Some(target) = self.storage.find_received_message(inbox.account_id, inbox.id, &e.external_id).await?
-        else {
+        let Some(target) = self.storage.find_received_message(inbox.account_id, inbox.id, &e.external_id).await? else {
             tracing::info!("edit of a message Ferry does not know");
             return Ok(false);
         };

@@ -168,8 +168,7 @@ impl App {
             SendError::Permanent(m) => AppError::invalid("config", format!("Meta refused the template list: {m}")),
             other => AppError::Upstream(format!("the template list could not be fetched: {other}")),
         })?;
-        let value =
-            serde_json::to_value(&templates).map_err(|e| AppError::internal("storing the template list", e))?;
+        let value = serde_json::to_value(&templates).map_err(|e| AppError::internal("storing the template list", e))?;
         self.storage.put_channel_state(inbox.account_id, inbox.id, TEMPLATES_KEY, value, self.clock.now()).await?;
         Ok(templates)
     }
@@ -307,7 +306,8 @@ impl App {
                 ..Default::default()
             };
             let known = !query.emails.is_empty() || !query.phones.is_empty();
-            let latest = if known { self.storage.search_orders(account, query).await?.into_iter().next() } else { None };
+            let latest =
+                if known { self.storage.search_orders(account, query).await?.into_iter().next() } else { None };
             if let Some(o) = latest {
                 let order = &o.details.order;
                 let tracking =
