@@ -9,6 +9,8 @@ import { replyWindow, type ReplyWindow, type WaTemplate } from './whatsapp';
 export const wa = $state({
   /** Conversations the server refused a free-form reply for, with the buyer's last message then. */
   refused: {} as Record<number, string | null>,
+  /** What the server said when it refused. */
+  refusal: {} as Record<number, string>,
   templates: {} as Record<number, WaTemplate[]>,
 });
 
@@ -31,9 +33,15 @@ export function templateOnly(c: Conversation | undefined, mode: string): boolean
   return mode === 'reply' && windowOf(c)?.open === false;
 }
 
-/** Records that the server refused a free-form reply: the window is closed. */
-export function markWindowClosed(c: Conversation) {
+/** Records that the server refused a free-form reply (`why`, its words): the window is closed. */
+export function markWindowClosed(c: Conversation, why = '') {
   wa.refused[c.id] = c.last_buyer_message_at ?? null;
+  wa.refusal[c.id] = why;
+}
+
+/** The server's words for a refusal that still holds. */
+export function refusalOf(c: Conversation): string {
+  return c.id in wa.refused && wa.refused[c.id] === (c.last_buyer_message_at ?? null) ? wa.refusal[c.id] ?? '' : '';
 }
 
 /** The inbox's templates; `sync` fetches them from Meta first. */
