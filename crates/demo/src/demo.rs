@@ -17,6 +17,7 @@ use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::message::ContentPart;
 use ferry_sandbox::smtp::SmtpSink;
+use ferry_sandbox::whatsapp::FakeGraph;
 use ferry_storage::{NewAccount, NewContact};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -42,6 +43,8 @@ struct DemoInfo {
     email_inbox: Option<(i64, String)>,
     #[serde(default)]
     amazon_inbox: Option<(i64, String)>,
+    #[serde(default)]
+    whatsapp_inbox: Option<crate::whatsapp::WhatsAppInbox>,
 }
 
 /// The demo shop's catalogue: (product id, title, [(variant id, title, sku,
@@ -538,6 +541,7 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
         shopify_secret: Some(shopify_secret),
         email_inbox: Some(mail.email),
         amazon_inbox: Some(mail.amazon),
+        whatsapp_inbox: None,
     })
 }
 
@@ -576,6 +580,20 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
         info.amazon_inbox = Some(mail.amazon);
         std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
     }
+    // WhatsApp's Graph API for this run, signing the webhooks it posts to
+    // the demo's WhatsApp inbox.
+    let graph = Arc::new(FakeGraph::start().await.context("starting the local WhatsApp Graph API")?);
+    let url = format!("http://{}", cfg.listen);
+    if info.whatsapp_inbox.is_none() {
+        let w = crate::whatsapp::seed(&node.app, &owner, account, &graph).await.context("seeding WhatsApp")?;
+        info.whatsapp_inbox = Some(w);
+        std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
+    }
+    if let Some(w) = &info.whatsapp_inbox {
+        crate::whatsapp::use_fake(&node.app, &owner, account, w, &graph, &url)
+            .await
+            .context("pointing the WhatsApp inbox at the local Graph API")?;
+    }
     let mail_inboxes: Vec<i64> = [&info.email_inbox, &info.amazon_inbox].into_iter().flatten().map(|i| i.0).collect();
     crate::mail::use_sink(&node.app, &owner, account, &mail_inboxes, sink.addr)
         .await
@@ -585,7 +603,7 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     let found = node.app.run_detectors(account).await.context("running the detectors")?;
     tracing::info!(alerts = found.found, "detectors ran");
     node.router = node.router.merge(crate::mail_page::router(sink.clone()));
-    let url = format!("http://{}", cfg.listen);
+    node.router = node.router.merge(crate::whatsapp_page::router(graph.clone()));
     println!("Ferry demo shop is running at {url}");
     println!(
         "console login: {} / {DEMO_PASSWORD}  (agents: li.wei@demo.ferry.test, anna@demo.ferry.test, same password)",
@@ -602,6 +620,10 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
         println!("amazon_inbox: {id} {secret}");
     }
     println!("mail_sink: {url}{}", crate::mail_page::PATH);
+    if let Some(w) = &info.whatsapp_inbox {
+        println!("whatsapp_inbox: {} {} {}", w.id, w.app_secret, w.verify_token);
+        println!("whatsapp_phone: {url}{}", crate::whatsapp_page::PATH);
+    }
     println!(
         "try: curl -H 'api_access_token: {}' {url}/api/v1/accounts/{}/conversations",
         info.api_access_token, info.account_id

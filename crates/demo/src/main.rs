@@ -7,6 +7,8 @@ mod bench_backfill;
 mod demo;
 mod mail;
 mod mail_page;
+mod whatsapp;
+mod whatsapp_page;
 
 use clap::{Parser, Subcommand};
 use ferry_cli::config::Config;

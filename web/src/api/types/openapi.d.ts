@@ -653,6 +653,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Outgoing messages of the account whose delivery failed (or that wait
+         *     to be sent), newest first, with the reason on each.
+         */
+        get: operations["list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/inboxes": {
         parameters: {
             query?: never;
@@ -706,6 +726,60 @@ export interface paths {
          *     absent when that server is not set.
          */
         post: operations["check_inbox_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/inboxes/{inbox_id}/whatsapp/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The inbox's message templates as last synced from Meta. */
+        get: operations["list_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/inboxes/{inbox_id}/whatsapp/templates/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetches the inbox's message templates from Meta again. */
+        post: operations["sync_templates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/messages/{message_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a failed message again, through the compliance gate as it stands
+         *     now; `409` when its delivery had not failed.
+         */
+        post: operations["retry_delivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1087,6 +1161,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/whatsapp/{inbox_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Answers Meta's subscription handshake with the challenge when the
+         *     verify token is the inbox's; `403` otherwise.
+         */
+        get: operations["whatsapp_challenge"];
+        put?: never;
+        /**
+         * Receives a delivery from WhatsApp: checked with `X-Hub-Signature-256`
+         *     (HMAC-SHA256 of the body with the Meta app's secret), every message,
+         *     status, reaction, edit and template change in it committed before the
+         *     `200`; a re-delivery changes nothing.
+         */
+        post: operations["whatsapp_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/{channel}/{inbox_id}": {
         parameters: {
             query?: never;
@@ -1458,6 +1558,19 @@ export interface components {
             /** @description What was asked for. */
             slot: components["schemas"]["Slot"];
         };
+        /** @description What a WhatsApp webhook delivery changed. */
+        BatchAck: {
+            /** @description Reactions, edits, deletions and template changes applied. */
+            changes: number;
+            /** @description Re-deliveries of messages stored before. */
+            duplicates: number;
+            /** @description Updates acknowledged without effect. */
+            ignored: number;
+            /** @description Buyers' messages stored. */
+            messages: number;
+            /** @description Delivery reports applied. */
+            statuses: number;
+        };
         /** @description The bot's configuration for one account. */
         BotDocument: {
             /** @description Answer language when the buyer's is not among them. */
@@ -1653,6 +1766,7 @@ export interface components {
         ConnectionCheckView: {
             imap?: components["schemas"]["ImapCheckView"] | null;
             smtp?: components["schemas"]["SmtpCheckView"] | null;
+            whatsapp?: components["schemas"]["WhatsAppCheckView"] | null;
         };
         /**
          * Format: int64
@@ -1755,6 +1869,11 @@ export interface components {
             email: components["schemas"]["EmailHeader"];
             /** @enum {string} */
             type: "email";
+        } | {
+            /** @description The template and its parameters. */
+            template: components["schemas"]["TemplateMessage"];
+            /** @enum {string} */
+            type: "template";
         };
         /** @description Conversations per status. */
         ConversationCounts: {
@@ -1951,6 +2070,7 @@ export interface components {
             parts?: components["schemas"]["ContentPart"][];
             /** @description A private note for agents instead of a reply. */
             private?: boolean;
+            template?: components["schemas"]["TemplateRequest"] | null;
         };
         /** @description `POST /shop_connections`. */
         CreateShopConnection: {
@@ -2000,6 +2120,16 @@ export interface components {
             action: "hand_off";
             /** @description Why. */
             reason: components["schemas"]["HandoffReason"];
+        };
+        /** @description A page of outgoing messages waiting for delivery or failed. */
+        DeliveryPage: {
+            /** @description The messages, newest first. */
+            items: components["schemas"]["MessageView"][];
+            /**
+             * Format: int64
+             * @description Pass as `before` for the next page; absent on the last.
+             */
+            next_before?: number | null;
         };
         /** @description Delivery status of an outgoing message. */
         DeliveryStatus: {
@@ -2315,6 +2445,13 @@ export interface components {
             /** @description Greeting shown by the widget. */
             greeting?: string | null;
             handoff_team_id?: components["schemas"]["TeamId"] | null;
+            /**
+             * Format: double
+             * @description The most messages per second this inbox sends, so a burst does not
+             *     get the number blocked; `0` turns the limit off; unset uses the
+             *     channel's own limit (WhatsApp: 80 per number).
+             */
+            send_rate_per_second?: number | null;
         } & {
             [key: string]: unknown;
         };
@@ -2399,6 +2536,40 @@ export interface components {
          * @enum {string}
          */
         MessageKind: "incoming" | "outgoing" | "note" | "activity";
+        /** @description What a channel reports about a message besides its content. */
+        MessageMeta: {
+            /**
+             * Format: date-time
+             * @description When its author deleted it; its content is gone.
+             */
+            deleted_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When its author last edited it.
+             */
+            edited_at?: string | null;
+            pricing?: components["schemas"]["Pricing"] | null;
+            /** @description Reactions, one per person (the latest). */
+            reactions?: components["schemas"]["MessageReaction"][];
+            referral?: components["schemas"]["Referral"] | null;
+            /**
+             * Format: int64
+             * @description The message this one answers (the buyer quoted it).
+             */
+            reply_to?: number | null;
+        };
+        /** @description A reaction to a message. */
+        MessageReaction: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description Who reacted. */
+            by: components["schemas"]["Sender"];
+            /** @description The emoji. */
+            emoji: string;
+        };
         /** @description A message. */
         MessageView: {
             /**
@@ -2426,6 +2597,11 @@ export interface components {
             inbox_id: number;
             /** @description Incoming, outgoing, note or activity. */
             kind: components["schemas"]["MessageKind"];
+            /**
+             * @description Reactions, edits, the message it quotes, the ad the buyer came
+             *     from, billing.
+             */
+            meta?: components["schemas"]["MessageMeta"];
             /** @description Content. */
             parts: components["schemas"]["ContentPart"][];
             /** @description Who wrote it. */
@@ -2577,6 +2753,17 @@ export interface components {
             /** @description Why, for the agent. */
             reason: components["schemas"]["HandoffReason"];
         };
+        /** @description What a channel bills for a message (WhatsApp conversation pricing). */
+        Pricing: {
+            /** @description Whether the message is billed. */
+            billable: boolean;
+            /** @description `marketing`, `utility`, `authentication`, `service`… */
+            category: string;
+            /** @description The channel's conversation id. */
+            conversation_id?: string | null;
+            /** @description `CBP`, `PMP`… */
+            model?: string | null;
+        };
         /**
          * @description How urgent a conversation is.
          * @enum {string}
@@ -2598,6 +2785,19 @@ export interface components {
             account_name: string;
             /** @description The user. */
             user: components["schemas"]["AgentView"];
+        };
+        /** @description Where a buyer came from before writing (a click-to-WhatsApp ad, a post). */
+        Referral: {
+            /** @description The ad's body. */
+            body?: string | null;
+            /** @description The ad's headline. */
+            headline?: string | null;
+            /** @description The ad's or post's id. */
+            source_id?: string | null;
+            /** @description `ad` or `post`. */
+            source_type: string;
+            /** @description Its URL. */
+            source_url?: string | null;
         };
         /** @description One line to refund. */
         RefundLineInput: {
@@ -2868,6 +3068,58 @@ export interface components {
             /** @description Name. */
             name: string;
         };
+        /** @description The parameter of one template button. */
+        TemplateButtonValue: {
+            /**
+             * Format: int32
+             * @description The button's position in the template (0-based).
+             */
+            index: number;
+            /**
+             * @description `url` (the value ends the button's URL) or `quick_reply` (the value
+             *     is the payload sent back when tapped).
+             */
+            sub_type: string;
+            /** @description The value. */
+            value: string;
+        };
+        /** @description A filled template: which one, and the values of its parameters. */
+        TemplateMessage: {
+            /** @description Values of the body's `{{n}}` parameters, in order. */
+            body?: string[];
+            /**
+             * @description Values of the buttons' parameters: the URL suffix of dynamic URL
+             *     buttons, the payload of quick-reply buttons.
+             */
+            buttons?: components["schemas"]["TemplateButtonValue"][];
+            /** @description Values of the header's `{{n}}` parameters, in order (text headers). */
+            header?: string[];
+            /** @description Its language code (`en_US`, `de`). */
+            language: string;
+            /** @description The template's name at the channel. */
+            name: string;
+            /**
+             * @description The message as the buyer sees it, parameters filled: what agents and
+             *     search read.
+             */
+            text: string;
+        };
+        /**
+         * @description A WhatsApp template to send, with its parameter values; values may
+         *     hold `{{contact.name}}`, `{{order.number}}` and `{{order.tracking_url}}`.
+         */
+        TemplateRequest: {
+            /** @description Body parameter values, in order. */
+            body?: string[];
+            /** @description Button parameter values. */
+            buttons?: components["schemas"]["TemplateButtonValue"][];
+            /** @description Header parameter values, in order. */
+            header?: string[];
+            /** @description Its language code (`en_US`). */
+            language: string;
+            /** @description The template's name. */
+            name: string;
+        };
         /** @description What training reports. */
         TrainResponse: {
             /** @description Examples. */
@@ -3074,6 +3326,69 @@ export interface components {
              * @description The stored message (the original on re-delivery).
              */
             message_id: number;
+        };
+        /** @description A template button that needs a value when sent. */
+        WhatsAppButtonParameter: {
+            /**
+             * Format: int32
+             * @description Its position.
+             */
+            index: number;
+            /** @description `url` or `quick_reply`. */
+            sub_type: string;
+        };
+        /** @description The WhatsApp part of a connection check. */
+        WhatsAppCheckView: {
+            /** @description The number as Meta shows it. */
+            display_phone_number?: string | null;
+            /** @description What failed. */
+            error?: string | null;
+            /** @description Whether Meta accepted the settings. */
+            ok: boolean;
+            /** @description `GREEN`, `YELLOW`, `RED`. */
+            quality_rating?: string | null;
+            /** @description How many templates the account has. */
+            templates?: number | null;
+            /** @description The business name WhatsApp verified. */
+            verified_name?: string | null;
+        };
+        /** @description A template button. */
+        WhatsAppTemplateButton: {
+            /** @description `QUICK_REPLY`, `URL`, `PHONE_NUMBER`… */
+            kind: string;
+            /** @description Label. */
+            text: string;
+            /** @description A URL button's URL. */
+            url?: string | null;
+        };
+        /** @description A WhatsApp message template of an inbox, as synced from Meta. */
+        WhatsAppTemplateView: {
+            /** @description Body text with `{{n}}` placeholders. */
+            body: string;
+            /** @description How many body values a send needs. */
+            body_parameters: number;
+            /** @description The buttons that need a value. */
+            button_parameters: components["schemas"]["WhatsAppButtonParameter"][];
+            /** @description Buttons. */
+            buttons: components["schemas"]["WhatsAppTemplateButton"][];
+            /** @description `MARKETING`, `UTILITY` or `AUTHENTICATION`. */
+            category: string;
+            /** @description Footer text. */
+            footer?: string | null;
+            /** @description Header text with `{{n}}` placeholders. */
+            header?: string | null;
+            /** @description How many header values a send needs. */
+            header_parameters: number;
+            /** @description Meta's id. */
+            id: string;
+            /** @description Language code. */
+            language: string;
+            /** @description Name. */
+            name: string;
+            /** @description Quality rating, when Meta gives one. */
+            quality?: string | null;
+            /** @description `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`… */
+            status: string;
         };
         /** @description The widget's settings as the buyer's browser sees them. */
         WidgetConfig: {
@@ -4966,6 +5281,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageView"];
                 };
             };
+            /** @description Invalid, or refused by the compliance gate (`compliance_blocked`; `whatsapp_window_closed` for free text 24 hours after the buyer's last WhatsApp message: send a template) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5080,6 +5396,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+        };
+    };
+    list_deliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                /** @description `failed` (default) or `queued`. */
+                state: string | null;
+                /** @description The previous page's `next_before`. */
+                before: number | null;
+                /** @description Page size, 1–100 (default 50). */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5275,6 +5642,168 @@ export interface operations {
                 };
             };
             /** @description Not an e-mail inbox, or its settings are not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhatsAppTemplateView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sync_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhatsAppTemplateView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retry_delivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6169,6 +6698,134 @@ export interface operations {
                 };
             };
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    whatsapp_challenge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                /** @description `subscribe`. */
+                "hub.mode": string | null;
+                /** @description The verify token set on the inbox. */
+                "hub.verify_token": string | null;
+                /** @description Echoed back when the token matches. */
+                "hub.challenge": string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    whatsapp_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Hub-Signature-256": string;
+            };
+            path: {
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description Meta's webhook body (`object: whatsapp_business_account`) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAck"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A buyer's file could not be fetched from Meta; deliver again */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
