@@ -2,9 +2,11 @@
 // "Send again"), what channels report about a message afterwards
 // (reactions, edits, deletions, the quoted message, the ad the buyer came
 // from), and the pages of the Failed deliveries list.
+import type { components } from '../api/types/openapi';
 
-export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
-export type Delivery = { state: DeliveryState; reason?: string | null };
+type S = components['schemas'];
+export type Delivery = S['DeliveryStatus'];
+export type DeliveryState = Delivery['state'];
 
 export type Tick = { icon: string; tone: 'muted' | 'ok' | 'read' | 'failed'; key: string };
 
@@ -22,16 +24,10 @@ export function tick(d: Delivery | null | undefined): Tick | null {
 
 // ---------------------------------------------------------------- message meta
 
-export type SenderRef = { type: 'contact' | 'user' | 'bot' | 'system'; id?: number };
-export type Reaction = { emoji: string; by: SenderRef; at: string };
-export type Referral = { source_type: string; source_id?: string | null; source_url?: string | null; headline?: string | null; body?: string | null };
-export type MessageMeta = {
-  reply_to?: number | null;
-  reactions?: Reaction[];
-  edited_at?: string | null;
-  deleted_at?: string | null;
-  referral?: Referral | null;
-};
+export type SenderRef = S['Sender'];
+export type Reaction = S['MessageReaction'];
+export type Referral = S['Referral'];
+export type MessageMeta = S['MessageMeta'];
 
 /** A message as far as these helpers need it. */
 export type MessageLike = { id: number; text: string; parts: readonly unknown[]; meta?: MessageMeta | null; delivery?: Delivery | null };
@@ -75,7 +71,7 @@ export function isDeleted(m: MessageLike): boolean {
 
 // ---------------------------------------------------------------- failed deliveries
 
-export type DeliveryPage<M> = { items: M[]; next_before?: number | null };
+export type DeliveryPage<M = S['MessageView']> = { items: M[]; next_before?: number | null };
 
 /** The query of one page of failed deliveries, older than `before` when given. */
 export function deliveriesQuery(before: number | null | undefined, limit = 50): string {

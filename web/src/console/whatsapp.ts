@@ -5,7 +5,10 @@
 // `app_secret_set` say one exists); a secret is sent only when typed, so
 // the stored one is kept.
 import type { InboxConfig } from '../api/types';
+import type { components } from '../api/types/openapi';
 import { renderTemplate, type Vars } from '../lib/canned';
+
+type S = components['schemas'];
 
 // ---------------------------------------------------------------- settings
 
@@ -75,14 +78,7 @@ export function newVerifyToken(random: (n: number) => Uint8Array = (n) => crypto
 }
 
 /** What `POST /inboxes/{id}/check` found for a WhatsApp inbox. */
-export type WhatsAppCheck = {
-  ok: boolean;
-  error?: string | null;
-  display_phone_number?: string | null;
-  verified_name?: string | null;
-  quality_rating?: string | null;
-  templates?: number | null;
-};
+export type WhatsAppCheck = S['WhatsAppCheckView'];
 
 // ---------------------------------------------------------------- the 24-hour window
 
@@ -109,25 +105,8 @@ export function hoursMinutes(ms: number): { h: number; m: number } {
 
 // ---------------------------------------------------------------- templates
 
-export type TemplateButton = { kind: string; text: string; url?: string | null };
-export type ButtonParameter = { index: number; sub_type: string };
-
 /** A message template of the inbox's WhatsApp Business Account. */
-export type WaTemplate = {
-  id: string;
-  name: string;
-  language: string;
-  category: string;
-  status: string;
-  quality?: string | null;
-  header?: string | null;
-  body: string;
-  footer?: string | null;
-  buttons: TemplateButton[];
-  header_parameters: number;
-  body_parameters: number;
-  button_parameters: ButtonParameter[];
-};
+export type WaTemplate = S['WhatsAppTemplateView'];
 
 /** The values an agent typed for a template's parameters. */
 export type TemplateDraft = {
@@ -137,15 +116,7 @@ export type TemplateDraft = {
 };
 
 /** What `POST /conversations/{id}/messages` takes to send a template. */
-export type TemplateRequest = {
-  template: {
-    name: string;
-    language: string;
-    header: string[];
-    body: string[];
-    buttons: { index: number; sub_type: string; value: string }[];
-  };
-};
+export type TemplateRequest = { template: Required<S['TemplateRequest']> };
 
 /** Variables the server fills when it sends a template. */
 export const TEMPLATE_VARIABLES = ['{{contact.name}}', '{{order.number}}', '{{order.tracking_url}}'] as const;
@@ -221,14 +192,7 @@ export function previewText(p: Preview): string {
 // ---------------------------------------------------------------- template messages
 
 /** The content part of a stored template message. */
-export type TemplatePart = {
-  name: string;
-  language: string;
-  header?: string[];
-  body?: string[];
-  buttons?: { index: number; sub_type: string; value: string }[];
-  text: string;
-};
+export type TemplatePart = S['TemplateMessage'];
 
 /** The template a message was sent from, if it was. */
 export function templateOf(m: { parts: readonly unknown[] }): TemplatePart | null {
