@@ -499,11 +499,16 @@ try {
     const { data } = await (await fetch(`${a}/conversations?inbox_id=${inbox.id}&limit=50`)).json();
     const age = (c) => (c.last_buyer_message_at ? Date.now() - Date.parse(c.last_buyer_message_at) : Infinity);
     const day = 24 * 3600 * 1000;
-    return { inbox: inbox.id, open: data.find((c) => age(c) < day - 3600 * 1000)?.id, closed: data.find((c) => age(c) > day)?.id };
+    const closed = data.find((c) => age(c) > day);
+    const buyer = closed && (await (await fetch(`${a}/contacts/${closed.contact_id}`)).json());
+    return {
+      inbox: inbox.id, open: data.find((c) => age(c) < day - 3600 * 1000)?.id, closed: closed?.id,
+      buyer: buyer && { name: buyer.name, number: buyer.identities.find((i) => i.kind === 'whatsapp')?.value },
+    };
   });
   if (!whatsapp) console.log('skip WhatsApp: the demo has no WhatsApp inbox');
   else {
-    await check('WhatsApp: the reply window counts down; past it, a template is filled, previewed, sent and read', async () => {
+    await check('WhatsApp: the reply window counts down; past it, a template is filled, previewed, sent and delivered', async () => {
       if (!whatsapp.open || !whatsapp.closed) throw new Error(`demo WhatsApp conversations ${JSON.stringify(whatsapp)}`);
       const nav = agent.locator('.navitem', { hasText: 'WhatsApp' }).first();
       await nav.click();
@@ -528,9 +533,22 @@ try {
       await picker.locator('[data-testid=template-send]').click();
       const sent = agent.locator('.msg.outgoing', { hasText: `#E2E-${run}` });
       await sent.locator('[data-testid=template-label]', { hasText: 'order_update (en_US)' }).waitFor({ timeout: 5000 });
-      // The stand-in reports sent, delivered and read; the ticks follow live.
-      await sent.locator('[data-delivery=read]').waitFor({ timeout: 10000 });
+      // The stand-in reports sent, then delivered; the ticks follow live.
+      await sent.locator('[data-delivery=delivered], [data-delivery=read]').first().waitFor({ timeout: 10000 });
       await agent.screenshot({ path: join(out, 'console-whatsapp.png') });
+    });
+
+    await check('WhatsApp: the buyer writes again through the stand-in; the window reopens and the composer returns', async () => {
+      if (!whatsapp.buyer?.number) throw new Error(`no WhatsApp number for the buyer ${JSON.stringify(whatsapp.buyer)}`);
+      const text = `Thanks, got it ${run}`;
+      const res = await fetch(`${demo.base}/sandbox/whatsapp`, {
+        method: 'POST', redirect: 'manual', body: new URLSearchParams({ from: whatsapp.buyer.number, name: whatsapp.buyer.name, text }),
+      });
+      if (res.status >= 400) throw new Error(`the stand-in answered ${res.status}`);
+      await agent.locator('.msg.incoming', { hasText: text }).waitFor({ timeout: 5000 });
+      await agent.locator('[data-testid=reply-window][data-open=true]').waitFor({ timeout: 3000 });
+      await agent.locator('[data-testid=composer]').waitFor({ timeout: 1000 });
+      if (await agent.locator('[data-testid=template-picker]').count()) throw new Error('the template picker stays after the buyer wrote');
     });
 
     await check('WhatsApp: Settings shows the webhook URL and the connection check passes; Failed deliveries opens', async () => {

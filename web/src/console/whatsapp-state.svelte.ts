@@ -3,8 +3,8 @@
 // the templates of each WhatsApp inbox, fetched once and on request.
 import { api } from '../api/client';
 import type { Conversation } from '../api/types';
-import { acct, dir, ui } from './store.svelte';
-import { replyWindow, type ReplyWindow, type WaTemplate } from './whatsapp';
+import { acct, dir, open, ui } from './store.svelte';
+import { lastBuyerAt, replyWindow, type ReplyWindow, type WaTemplate } from './whatsapp';
 
 export const wa = $state({
   /** Conversations the server refused a free-form reply for, with the buyer's last message then. */
@@ -19,12 +19,17 @@ export function isWhatsApp(c: Conversation | undefined): boolean {
   return !!c && dir.inboxes.find((i) => i.id === c.inbox_id)?.channel === 'whatsapp';
 }
 
+/** When the buyer of `c` last wrote, as far as the console knows. */
+function lastOf(c: Conversation): string | null {
+  return lastBuyerAt(c.last_buyer_message_at, open.id === c.id ? open.messages : []);
+}
+
 /** The reply window of a WhatsApp conversation (null for other channels). */
 export function windowOf(c: Conversation | undefined): ReplyWindow | null {
   if (!c || !isWhatsApp(c)) return null;
-  const last = c.last_buyer_message_at ?? null;
+  const last = lastOf(c);
   // A refusal holds until the buyer writes again.
-  if (c.id in wa.refused && wa.refused[c.id] === last) return { open: false, closedAt: null };
+  if (c.id in wa.refused && wa.refused[c.id] === last) return { open: false, closedAt: ui.now };
   return replyWindow(last, ui.now);
 }
 
@@ -35,13 +40,13 @@ export function templateOnly(c: Conversation | undefined, mode: string): boolean
 
 /** Records that the server refused a free-form reply (`why`, its words): the window is closed. */
 export function markWindowClosed(c: Conversation, why = '') {
-  wa.refused[c.id] = c.last_buyer_message_at ?? null;
+  wa.refused[c.id] = lastOf(c);
   wa.refusal[c.id] = why;
 }
 
 /** The server's words for a refusal that still holds. */
 export function refusalOf(c: Conversation): string {
-  return c.id in wa.refused && wa.refused[c.id] === (c.last_buyer_message_at ?? null) ? wa.refusal[c.id] ?? '' : '';
+  return c.id in wa.refused && wa.refused[c.id] === lastOf(c) ? wa.refusal[c.id] ?? '' : '';
 }
 
 /** The inbox's templates; `sync` fetches them from Meta first. */

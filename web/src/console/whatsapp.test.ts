@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InboxConfig } from '../api/types';
 import {
-  draftComplete, emptyDraft, fill, hoursMinutes, newVerifyToken, preview, previewText, replyWindow, sendable, templateOf,
+  draftComplete, emptyDraft, fill, hoursMinutes, lastBuyerAt, newVerifyToken, preview, previewText, replyWindow, sendable, templateOf,
   templateRequest, TEMPLATE_VARIABLES, webhookUrl, whatsappConfig, whatsappForm, WINDOW_MS, type WaTemplate,
 } from './whatsapp';
 import { whatsappMessages } from './whatsapp-messages';
@@ -55,6 +55,17 @@ describe('reply window', () => {
     expect(hoursMinutes(1000)).toEqual({ h: 0, m: 1 });
     expect(hoursMinutes(-5)).toEqual({ h: 0, m: 0 });
     expect(replyWindow(at, t0 + WINDOW_MS)).toEqual({ open: false, closedAt: t0 + WINDOW_MS });
+  });
+  it('counts from the latest incoming message shown when it is newer than the record', () => {
+    const msgs = [
+      { kind: 'incoming', sent_at: '2026-12-01T09:00:00Z' },
+      { kind: 'outgoing', sent_at: '2026-12-02T12:00:00Z' },
+      { kind: 'incoming', sent_at: '2026-12-02T11:00:00Z' },
+    ];
+    expect(lastBuyerAt(at, msgs)).toBe('2026-12-02T11:00:00Z');
+    expect(lastBuyerAt(at, msgs.slice(0, 2))).toBe(at);
+    expect(lastBuyerAt(null, [])).toBeNull();
+    expect(lastBuyerAt(undefined, msgs.slice(0, 1))).toBe('2026-12-01T09:00:00Z');
   });
   it('is closed when the buyer never wrote', () => {
     expect(replyWindow(null, t0)).toEqual({ open: false, closedAt: null });

@@ -97,6 +97,27 @@ export function replyWindow(lastBuyerMessageAt: string | null | undefined, now: 
   return closesAt > now ? { open: true, leftMs: closesAt - now, closesAt } : { open: false, closedAt: closesAt };
 }
 
+/**
+ * When the buyer last wrote: the conversation's record, or a later incoming
+ * message already shown (live events may bring the message first).
+ */
+export function lastBuyerAt(
+  recorded: string | null | undefined,
+  messages: readonly { kind: string; sent_at: string }[] = [],
+): string | null {
+  let best = recorded ?? null;
+  let bestMs = best ? Date.parse(best) : -Infinity;
+  for (const m of messages) {
+    if (m.kind !== 'incoming') continue;
+    const at = Date.parse(m.sent_at);
+    if (at > bestMs) {
+      best = m.sent_at;
+      bestMs = at;
+    }
+  }
+  return best;
+}
+
 /** Time left as whole hours and minutes, rounded up so "0 min" never shows while open. */
 export function hoursMinutes(ms: number): { h: number; m: number } {
   const minutes = Math.max(0, Math.ceil(ms / 60000));
