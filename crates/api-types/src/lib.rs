@@ -678,7 +678,7 @@ impl From<Message> for MessageView {
             delivery: m.delivery,
             sent_at: m.sent_at,
             created_at: m.created_at,
-            meta: m.meta,
+            meta: *m.meta,
         }
     }
 }

@@ -71,7 +71,13 @@ impl Node {
         let jobs_wake = Arc::new(tokio::sync::Notify::new());
         let app = App::new(storage.clone(), clock.clone(), bus, attachments, app_config, jobs_wake.clone());
         let handler = Arc::new(Jobs::new(app.clone()));
-        let worker = Arc::new(Worker::new(storage, handler, clock).with_waker(jobs_wake));
+        let settings = app.config.jobs;
+        let worker = Arc::new(
+            Worker::new(storage, handler, clock)
+                .with_waker(jobs_wake)
+                .with_lease(settings.lease)
+                .with_concurrency(settings.concurrency),
+        );
         let router = router(app.clone(), api_config);
         Self { app, worker, router }
     }

@@ -11,7 +11,10 @@
 //! A node that dies mid-send leaves the job leased; whoever claims it after
 //! the lease first reads the message again, so a status report that came
 //! in the meantime (WhatsApp reports carry Ferry's message id) marks it
-//! sent and it is not sent twice.
+//! sent and it is not sent twice. The report may come later than the
+//! lease (the node was down longer, and the channel re-posts with
+//! back-off), so on such channels the claim that finds its predecessor
+//! interrupted waits `JobSettings::reconcile` first, then reads again.
 
 use crate::App;
 use async_trait::async_trait;
@@ -140,6 +143,19 @@ impl Jobs {
         let Some(outbound) = self.outbounds.get(inbox.channel) else {
             return Err(JobError::Permanent(format!("sending on {} inboxes is not connected", inbox.channel)));
         };
+        if job.interrupted && outbound.reports_by_reference() {
+            // The previous attempt died without an outcome, perhaps after
+            // the channel accepted the message. Its report (re-posted until
+            // a node is up to take it) marks the message sent; send again
+            // only if none came in a while, counted from now that a node is
+            // up again.
+            let after = self.app.config.jobs.reconcile.to_std().unwrap_or(Duration::from_secs(60));
+            tracing::info!(message_id = %id, after_ms = after.as_millis() as u64, "interrupted send: waiting for the channel's report");
+            return Err(JobError::Later {
+                reason: "waiting for the channel's report of an interrupted send".into(),
+                after,
+            });
+        }
         let contact = storage.get_contact(job.account_id, conv.contact_id).await.map_err(retry)?;
         let rate = match inbox.config.send_rate_per_second {
             Some(r) => Some(r),
@@ -177,29 +193,6 @@ impl Jobs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use ferry_core::InboxId;
-
-    #[test]
-    fn the_pacer_spaces_sends_per_inbox() {
-        let p = Pacer::default();
-        let max = Duration::from_secs(1);
-        assert_eq!(p.reserve(InboxId(1), 10.0, max).unwrap(), Duration::ZERO);
-        let second = p.reserve(InboxId(1), 10.0, max).unwrap();
-        assert!(second > Duration::from_millis(90) && second <= Duration::from_millis(100), "{second:?}");
-        assert_eq!(p.reserve(InboxId(2), 10.0, max).unwrap(), Duration::ZERO, "inboxes are paced apart");
-        assert_eq!(p.reserve(InboxId(1), 0.0, max).unwrap(), Duration::ZERO, "0 is no limit");
-        p.pause(InboxId(2), Duration::from_secs(5));
-        let held = p.reserve(InboxId(2), 10.0, max).unwrap_err();
-        assert!(held > Duration::from_secs(4), "{held:?}");
-        // A refused reservation takes no slot.
-        assert!(p.reserve(InboxId(2), 10.0, max).unwrap_err() <= held);
-    }
-}
-
 #[async_trait]
 impl JobHandler for Jobs {
     async fn handle(&self, job: &Job, kind: &JobKind) -> Result<(), JobError> {
@@ -222,5 +215,28 @@ impl JobHandler for Jobs {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ferry_core::InboxId;
+
+    #[test]
+    fn the_pacer_spaces_sends_per_inbox() {
+        let p = Pacer::default();
+        let max = Duration::from_secs(1);
+        assert_eq!(p.reserve(InboxId(1), 10.0, max).unwrap(), Duration::ZERO);
+        let second = p.reserve(InboxId(1), 10.0, max).unwrap();
+        assert!(second > Duration::from_millis(90) && second <= Duration::from_millis(100), "{second:?}");
+        assert_eq!(p.reserve(InboxId(2), 10.0, max).unwrap(), Duration::ZERO, "inboxes are paced apart");
+        assert_eq!(p.reserve(InboxId(1), 0.0, max).unwrap(), Duration::ZERO, "0 is no limit");
+        p.pause(InboxId(2), Duration::from_secs(5));
+        let held = p.reserve(InboxId(2), 10.0, max).unwrap_err();
+        assert!(held > Duration::from_secs(4), "{held:?}");
+        // A refused reservation takes no slot.
+        assert!(p.reserve(InboxId(2), 10.0, max).unwrap_err() <= held);
     }
 }

@@ -61,6 +61,28 @@ pub struct AppConfig {
     /// Outgoing SMS (one-time codes to an order's phone); `None`: Ferry
     /// sends no SMS.
     pub sms: Option<SmsConfig>,
+    /// How background jobs run.
+    pub jobs: JobSettings,
+}
+
+/// How a node runs background jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobSettings {
+    /// How long a claim holds a job: a node that dies mid-job leaves it to
+    /// be claimed again after this.
+    pub lease: Duration,
+    /// Jobs run at once by a node.
+    pub concurrency: usize,
+    /// How long a delivery interrupted mid-send waits for the channel's
+    /// report (which marks it sent) before it is sent again, on channels
+    /// whose reports carry Ferry's message id.
+    pub reconcile: Duration,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self { lease: Duration::minutes(2), concurrency: 16, reconcile: Duration::minutes(1) }
+    }
 }
 
 impl Default for AppConfig {
@@ -73,6 +95,7 @@ impl Default for AppConfig {
             detectors: alerts::DetectorConfig::default(),
             retention: Duration::days(7),
             sms: None,
+            jobs: JobSettings::default(),
         }
     }
 }

@@ -183,6 +183,13 @@ pub trait Outbound: Send + Sync {
     fn default_rate(&self, _inbox: &Inbox) -> Option<f64> {
         None
     }
+
+    /// Whether the channel reports every accepted send later with Ferry's
+    /// message id (so a send whose answer was lost is recognised as sent
+    /// when the report comes, and must not be sent again before).
+    fn reports_by_reference(&self) -> bool {
+        false
+    }
 }
 
 /// Stored attachments, as outbound adapters read them to upload a file to

@@ -38,6 +38,16 @@ pub enum Which {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
+    /// Outgoing WhatsApp messages through the delivery engine with the
+    /// number's rate limit off and on; runs `ferry-demo bench delivery`,
+    /// which holds the local Graph API.
+    #[command(disable_help_flag = true)]
+    Delivery {
+        /// Passed to `ferry-demo bench delivery` (`--messages`,
+        /// `--buyers`, `--postgres`, `--help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// An order CSV of N orders imported into a fresh SQLite store, twice.
     Import(crate::bench_import::ImportArgs),
 }
@@ -77,6 +87,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Intake(a) => intake(a).await,
         Which::Bot(a) => crate::bench_bot::run(a),
         Which::Backfill { .. } => anyhow::bail!("`ferry bench backfill` runs in the `ferry-demo` program"),
+        Which::Delivery { .. } => anyhow::bail!("`ferry bench delivery` runs in the `ferry-demo` program"),
         Which::Import(a) => crate::bench_import::run(a).await,
     }
 }

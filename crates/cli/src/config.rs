@@ -54,6 +54,38 @@ pub struct Config {
     pub sms_from: String,
     /// The commerce detectors.
     pub detectors: DetectorsConfig,
+    pub jobs: JobsConfig,
+}
+
+/// How background jobs run (`[jobs]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    pub lease_seconds: u64,
+    pub concurrency: usize,
+    pub reconcile_seconds: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        let d = ferry_app::JobSettings::default();
+        Self {
+            lease_seconds: u64::try_from(d.lease.num_seconds()).unwrap_or(120),
+            concurrency: d.concurrency,
+            reconcile_seconds: u64::try_from(d.reconcile.num_seconds()).unwrap_or(60),
+        }
+    }
+}
+
+impl JobsConfig {
+    pub fn to_app(&self) -> ferry_app::JobSettings {
+        let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        ferry_app::JobSettings {
+            lease: secs(self.lease_seconds),
+            concurrency: self.concurrency,
+            reconcile: secs(self.reconcile_seconds),
+        }
+    }
 }
 
 /// The commerce detectors: stock-outs, low stock, late orders and slow
@@ -133,6 +165,7 @@ impl Default for Config {
             sms_auth_token: Secret::default(),
             sms_from: String::new(),
             detectors: DetectorsConfig::default(),
+            jobs: JobsConfig::default(),
         }
     }
 }
@@ -203,6 +236,19 @@ ship_within_days = 3
 carrier_min_shipments = 5
 carrier_min_late = 3
 carrier_late_share = 0.3
+
+# Background jobs (deliveries of outgoing messages, bot replies).
+[jobs]
+# How long a node holds a job it claimed: when a node dies mid-job, another
+# (or the same one restarted) takes the job over after this.
+lease_seconds = 120
+# Jobs a node runs at once (deliveries to different buyers go side by side;
+# one buyer's messages always go in order).
+concurrency = 16
+# A delivery interrupted mid-send (the node died) on a channel that reports
+# sends with Ferry's message id (WhatsApp) waits this long for that report
+# before sending again, so the buyer does not get the message twice.
+reconcile_seconds = 60
 "#;
 
 impl Config {
@@ -275,6 +321,10 @@ impl Config {
             (0.0..=1.0).contains(&d.carrier_late_share),
             "detectors.carrier_late_share must be between 0 and 1"
         );
+        let j = &self.jobs;
+        anyhow::ensure!((1..=86_400).contains(&j.lease_seconds), "jobs.lease_seconds must be from 1 to 86400 (a day)");
+        anyhow::ensure!((1..=1024).contains(&j.concurrency), "jobs.concurrency must be from 1 to 1024");
+        anyhow::ensure!(j.reconcile_seconds <= 86_400, "jobs.reconcile_seconds must be at most 86400 (a day)");
         let url = self.database_url.expose();
         anyhow::ensure!(
             url.is_empty()
@@ -341,6 +391,23 @@ mod tests {
             assert_eq!((c.retention_days, c.detectors.interval_minutes), (30, 5));
             jail.set_env("FERRY_DETECTORS__INTERVAL_MINUTES", "99999999999");
             assert!(Config::load(None).is_err(), "out of range");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used, clippy::result_large_err)]
+    fn job_settings_come_from_the_file_and_the_environment() {
+        assert_eq!(Config::default().jobs.to_app(), ferry_app::JobSettings::default());
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("jobs.toml", "[jobs]\nlease_seconds = 3\n")?;
+            jail.set_env("FERRY_JOBS__CONCURRENCY", "4");
+            let c = Config::load(Some(Path::new("jobs.toml"))).map_err(|e| figment::Error::from(format!("{e:#}")))?;
+            let j = c.jobs.to_app();
+            assert_eq!((j.lease, j.concurrency), (chrono::Duration::seconds(3), 4));
+            assert_eq!(j.reconcile, ferry_app::JobSettings::default().reconcile);
+            jail.set_env("FERRY_JOBS__CONCURRENCY", "0");
+            assert!(Config::load(Some(Path::new("jobs.toml"))).is_err(), "no worker at all");
             Ok(())
         });
     }

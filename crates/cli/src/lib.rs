@@ -68,6 +68,7 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
             }),
             detectors: cfg.detectors.to_app(),
             retention: chrono::Duration::days(cfg.retention_days),
+            jobs: cfg.jobs.to_app(),
             ..AppConfig::default()
         },
         ApiConfig { max_body_bytes: cfg.max_body_bytes, secure_cookies: cfg.secure_cookies },

@@ -387,7 +387,8 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     /// What happened to it after it was written: reactions, edits, the
     /// message it answers, how the buyer came, what the channel bills.
-    pub meta: MessageMeta,
+    /// Boxed: most messages have none, and messages travel in events.
+    pub meta: Box<MessageMeta>,
 }
 
 /// What a channel reports about a message besides its content.

@@ -1,9 +1,10 @@
 //! `ferry-demo`: the demo shop (`ferry demo` runs this program) and the
 //! benchmarks that need the sandbox's stand-ins for outside services
-//! (`ferry-demo bench backfill`). The `ferry` server binary contains
+//! (`ferry-demo bench backfill`, `ferry-demo bench delivery`). The `ferry` server binary contains
 //! neither.
 
 mod bench_backfill;
+mod bench_delivery;
 mod demo;
 mod mail;
 mod mail_page;
@@ -51,14 +52,22 @@ enum Bench {
     /// Shopify backfill through a local Admin API into a fresh SQLite
     /// store, killed half-way and resumed.
     Backfill(bench_backfill::BackfillArgs),
+    /// Outgoing WhatsApp messages through the delivery engine to a local
+    /// Graph API, with the number's rate limit off and on.
+    Delivery(bench_delivery::DeliveryArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    if let Some(Command::Bench { which: Bench::Backfill(a) }) = cli.command {
-        return rt.block_on(bench_backfill::run(a));
+    match cli.command {
+        Some(Command::Bench { which: Bench::Backfill(a) }) => return rt.block_on(bench_backfill::run(a)),
+        Some(Command::Bench { which: Bench::Delivery(a) }) => {
+            init_tracing(&Config { log: "warn".into(), ..Config::default() });
+            return rt.block_on(bench_delivery::run(a));
+        }
+        None => {}
     }
     let mut cfg = Config::load(cli.config.as_deref())?;
     cfg.listen = cli.listen;

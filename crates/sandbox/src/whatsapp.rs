@@ -84,6 +84,7 @@ struct Data {
     window: Option<(Instant, u32)>,
     webhook: Option<(String, String)>,
     attempts: Vec<WebhookAttempt>,
+    latency: Duration,
 }
 
 struct Shared {
@@ -423,7 +424,14 @@ async fn handle(
     let query: HashMap<String, String> =
         url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
     match (method, segments.as_slice()) {
-        (Method::POST, [PHONE_NUMBER_ID, "messages"]) => messages(&shared, &body),
+        (Method::POST, [PHONE_NUMBER_ID, "messages"]) => {
+            let answer = messages(&shared, &body);
+            let latency = shared.lock().latency;
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            answer
+        }
         (Method::POST, [PHONE_NUMBER_ID, "media"]) => {
             let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
             let fields = multipart(ct, &body);
@@ -535,10 +543,13 @@ fn messages(shared: &Arc<Shared>, raw: &[u8]) -> Response {
         reference: reference.clone(),
         received_at: Utc::now(),
     });
+    let latency = state.latency;
     drop(state);
     if shared.auto_status.load(Ordering::SeqCst) {
         let (shared, wamid, to) = (shared.clone(), wamid.clone(), to.clone());
         tokio::spawn(async move {
+            // Reported once the answer is out, as Meta does.
+            tokio::time::sleep(latency).await;
             for status in ["sent", "delivered"] {
                 let body = status_body(&wamid, &to, status, reference.as_deref(), None);
                 deliver(&shared, body, true).await;
@@ -746,6 +757,13 @@ impl FakeGraph {
         let mut s = self.shared.lock();
         s.throughput = per_second;
         s.window = None;
+    }
+
+    /// Answers each accepted send only after `latency` (kept from the
+    /// moment it is accepted), and posts its statuses after that: a window
+    /// in which Meta has the message and the sender does not know yet.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
     }
 
     /// Where webhooks go and the app secret they are signed with.

@@ -396,7 +396,14 @@ pub struct Job {
     pub max_attempts: u32,
     /// Error of the previous attempt.
     pub last_error: Option<String>,
+    /// The previous claim's lease ran out without an outcome: its worker
+    /// died or hung mid-job, and what it did is unknown.
+    pub interrupted: bool,
 }
+
+/// The `last_error` a claim records on a job whose previous claim ran out
+/// without an outcome.
+pub const INTERRUPTED: &str = "the previous attempt was interrupted (its lease ran out)";
 
 /// The state of a job (for inspection and tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

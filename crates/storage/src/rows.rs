@@ -315,7 +315,7 @@ impl TryFrom<MessageRow> for Message {
             sent_at: r.sent_at,
             created_at: r.created_at,
             meta: match r.meta {
-                Some(m) => json("messages.meta", &m)?,
+                Some(m) => Box::new(json("messages.meta", &m)?),
                 None => Default::default(),
             },
         })

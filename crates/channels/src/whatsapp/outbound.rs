@@ -206,6 +206,12 @@ impl Outbound for WhatsAppOutbound {
         WhatsAppSettings::of(inbox).ok().flatten().map(|s| f64::from(s.rate_per_second))
     }
 
+    fn reports_by_reference(&self) -> bool {
+        // Every send carries `biz_opaque_callback_data`, and Meta posts a
+        // `sent` status with it (re-posting until acknowledged).
+        true
+    }
+
     async fn send(&self, o: Outgoing<'_>) -> SendResult {
         let settings = WhatsAppSettings::of(o.inbox)
             .map_err(|e| SendError::Permanent(format!("the WhatsApp settings are wrong: {e}")))?

@@ -159,7 +159,7 @@ async fn ingest<D: Db>(db: &mut D, inbound: Inbound, opt: IntakeOptions) -> Stor
         delivery: None,
         sent_at: inbound.sent_at,
         created_at: now,
-        meta: inbound.meta,
+        meta: Box::new(inbound.meta),
     };
     insert_message(db, &mut message).await?;
     if opt.automatic {

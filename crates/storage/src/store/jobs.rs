@@ -37,7 +37,10 @@ impl<B: Backend> JobRepo for B {
         self.write(move |db| {
             Box::pin(async move {
                 let sql = format!(
-                    "UPDATE jobs SET locked_until = $2, attempts = attempts + 1, updated_at = $1 WHERE id IN ( \
+                    // Every outcome clears `locked_until`: one still set is
+                    // a claim that ran out (the SET reads the old row).
+                    "UPDATE jobs SET locked_until = $2, attempts = attempts + 1, updated_at = $1, \
+                     last_error = CASE WHEN locked_until IS NOT NULL THEN $4 ELSE last_error END WHERE id IN ( \
                      SELECT id FROM jobs j WHERE state = 'pending' AND run_at <= $1 \
                      AND (locked_until IS NULL OR locked_until <= $1) \
                      AND (lane IS NULL OR NOT EXISTS (SELECT 1 FROM jobs e \
@@ -46,9 +49,10 @@ impl<B: Backend> JobRepo for B {
                      RETURNING id, account_id, kind, payload, attempts, max_attempts, last_error, run_at",
                     db.lock(Lock::SkipLocked)
                 );
-                let rows = db.rows(&sql, args![now, now + lease, limit]).await?;
+                let rows = db.rows(&sql, args![now, now + lease, limit, INTERRUPTED]).await?;
                 let mut jobs = Vec::with_capacity(rows.len());
                 for r in &rows {
+                    let last_error = r.opt_text(6)?;
                     let job = Job {
                         id: JobId(r.int(0)?),
                         account_id: AccountId(r.int(1)?),
@@ -56,7 +60,8 @@ impl<B: Backend> JobRepo for B {
                         payload: r.json(3, "jobs.payload")?,
                         attempts: job_count(r.int(4)?),
                         max_attempts: job_count(r.int(5)?),
-                        last_error: r.opt_text(6)?,
+                        interrupted: last_error.as_deref() == Some(INTERRUPTED),
+                        last_error,
                     };
                     jobs.push((r.time(7)?, job));
                 }
