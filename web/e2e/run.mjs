@@ -617,6 +617,86 @@ try {
     await box.fill('');
   });
 
+  // The demo's WhatsApp inbox talks to a stand-in for Meta's Graph API. One
+  // buyer wrote 2 hours ago (free-form replies allowed), one 30 hours ago:
+  // only an approved template can go there.
+  const whatsapp = await agent.evaluate(async () => {
+    const profile = await (await fetch('/api/v1/profile')).json();
+    const a = `/api/v1/accounts/${profile.account_id}`;
+    const inbox = (await (await fetch(`${a}/inboxes`)).json()).find((i) => i.channel === 'whatsapp');
+    if (!inbox) return null;
+    const { data } = await (await fetch(`${a}/conversations?inbox_id=${inbox.id}&limit=50`)).json();
+    const age = (c) => (c.last_buyer_message_at ? Date.now() - Date.parse(c.last_buyer_message_at) : Infinity);
+    const day = 24 * 3600 * 1000;
+    const closed = data.find((c) => age(c) > day);
+    const buyer = closed && (await (await fetch(`${a}/contacts/${closed.contact_id}`)).json());
+    return {
+      inbox: inbox.id, open: data.find((c) => age(c) < day - 3600 * 1000)?.id, closed: closed?.id,
+      buyer: buyer && { name: buyer.name, number: buyer.identities.find((i) => i.kind === 'whatsapp')?.value },
+    };
+  });
+  if (!whatsapp) console.log('skip WhatsApp: the demo has no WhatsApp inbox');
+  else {
+    await check('WhatsApp: the reply window counts down; past it, a template is filled, previewed, sent and delivered', async () => {
+      if (!whatsapp.open || !whatsapp.closed) throw new Error(`demo WhatsApp conversations ${JSON.stringify(whatsapp)}`);
+      const nav = agent.locator('.navitem', { hasText: 'WhatsApp' }).first();
+      await nav.click();
+      await agent.locator(`[data-conversation="${whatsapp.open}"]`).click({ timeout: 5000 });
+      const left = await agent.locator('[data-testid=reply-window][data-open=true]').innerText({ timeout: 3000 });
+      if (!/Reply window: (\d+ h )?\d+ min left/.test(left)) throw new Error(`reply window ${JSON.stringify(left)}`);
+      await agent.locator('[data-testid=composer]').waitFor({ timeout: 1000 });
+      await agent.locator(`[data-conversation="${whatsapp.closed}"]`).click({ timeout: 5000 });
+      await agent.locator('[data-testid=reply-window][data-open=false]').waitFor({ timeout: 3000 });
+      if (await agent.locator('[data-testid=composer]').count()) throw new Error('the free-text composer is shown past the window');
+      const picker = agent.locator('[data-testid=template-picker]');
+      const select = picker.locator('[data-testid=template-select]');
+      await select.locator('option[value="order_update|en_US"]').waitFor({ state: 'attached', timeout: 5000 });
+      if (await select.locator('option[value^="summer_sale|"]').count()) throw new Error('a rejected template is offered');
+      await select.selectOption('order_update|en_US');
+      await picker.locator('input[name=body_1] + select').selectOption('{{contact.name}}');
+      await picker.locator('input[name=body_2]').fill(`#E2E-${run}`);
+      await picker.locator('input[name=body_3]').fill('Friday');
+      for (const input of await picker.locator('input[name^=button_]').all()) await input.fill('1001');
+      const preview = await picker.locator('[data-testid=template-preview]').innerText();
+      if (!preview.includes(`your order #E2E-${run} has shipped and should arrive by Friday.`)) throw new Error(`preview ${JSON.stringify(preview)}`);
+      await picker.locator('[data-testid=template-send]').click();
+      const sent = agent.locator('.msg.outgoing', { hasText: `#E2E-${run}` });
+      await sent.locator('[data-testid=template-label]', { hasText: 'order_update (en_US)' }).waitFor({ timeout: 5000 });
+      // The stand-in reports sent, then delivered; the ticks follow live.
+      await sent.locator('[data-delivery=delivered], [data-delivery=read]').first().waitFor({ timeout: 10000 });
+      await agent.screenshot({ path: join(out, 'console-whatsapp.png') });
+    });
+
+    await check('WhatsApp: the buyer writes again through the stand-in; the window reopens and the composer returns', async () => {
+      if (!whatsapp.buyer?.number) throw new Error(`no WhatsApp number for the buyer ${JSON.stringify(whatsapp.buyer)}`);
+      const text = `Thanks, got it ${run}`;
+      const res = await fetch(`${demo.base}/sandbox/whatsapp`, {
+        method: 'POST', redirect: 'manual', body: new URLSearchParams({ from: whatsapp.buyer.number, name: whatsapp.buyer.name, text }),
+      });
+      if (res.status >= 400) throw new Error(`the stand-in answered ${res.status}`);
+      await agent.locator('.msg.incoming', { hasText: text }).waitFor({ timeout: 5000 });
+      await agent.locator('[data-testid=reply-window][data-open=true]').waitFor({ timeout: 3000 });
+      await agent.locator('[data-testid=composer]').waitFor({ timeout: 1000 });
+      if (await agent.locator('[data-testid=template-picker]').count()) throw new Error('the template picker stays after the buyer wrote');
+    });
+
+    await check('WhatsApp: Settings shows the webhook URL and the connection check passes; Failed deliveries opens', async () => {
+      await agent.locator('[data-testid=settings]').click();
+      const form = agent.locator(`[data-whatsapp-form="${whatsapp.inbox}"]`);
+      await form.waitFor({ timeout: 5000 });
+      const hook = (await form.locator('[data-testid=whatsapp-webhook]').innerText()).trim();
+      if (hook !== `${demo.base}/webhooks/whatsapp/${whatsapp.inbox}`) throw new Error(`webhook URL ${JSON.stringify(hook)}`);
+      await form.locator('[data-secret-set=access_token]').waitFor({ timeout: 1000 });
+      if (await form.locator('input[name=access_token]').inputValue()) throw new Error('the access token is shown');
+      await form.locator('[data-testid=whatsapp-check]').click();
+      await form.locator('[data-testid=whatsapp-check-result][data-ok=true]').waitFor({ timeout: 10000 });
+      await agent.locator('[data-testid=settings]').click();
+      await agent.locator('[data-testid=deliveries-nav]').click();
+      await agent.locator('[data-testid=deliveries] table, [data-testid=deliveries-empty]').first().waitFor({ timeout: 5000 });
+      await agent.locator('[data-testid=deliveries-nav]').click();
+    });
+  }
+
   await check('switch the console to Chinese, remembered after reload', async () => {
     await agent.locator('[data-testid=locale]').selectOption('zh');
     await agent.locator('[data-view=mine]', { hasText: '我的' }).waitFor({ timeout: 2000 });
