@@ -776,6 +776,21 @@ pub struct WhatsAppButtonParameter {
     pub sub_type: String,
 }
 
+/// Whether a read receipt went to the buyer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReadReceipt {
+    /// False on channels without read receipts, or with nothing to mark.
+    pub read: bool,
+}
+
+/// An agent's reaction.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReactionRequest {
+    /// One emoji; empty takes the reaction back.
+    pub emoji: String,
+}
+
 /// What a WhatsApp webhook delivery changed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BatchAck {

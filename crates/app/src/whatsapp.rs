@@ -346,3 +346,99 @@ impl ferry_channels::Files for StoredFiles {
             .ok_or_else(|| SendError::Permanent("an attached file is missing".into()))
     }
 }
+
+impl App {
+    /// Tells the buyer's WhatsApp the shop read the conversation: the
+    /// buyer's latest message (and with it every earlier one) shows blue
+    /// ticks. Other channels have no read receipts: `false`.
+    #[tracing::instrument(skip_all, fields(conversation_id = %conversation))]
+    pub async fn mark_read(&self, actor: &Actor, account: AccountId, conversation: ConversationId) -> AppResult<bool> {
+        actor.in_account(account)?;
+        let conv =
+            self.storage.get_conversation(account, conversation).await?.ok_or(AppError::NotFound("conversation"))?;
+        let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+        if inbox.channel != ChannelKind::Whatsapp {
+            return Ok(false);
+        }
+        let recent = self.storage.list_messages(account, conversation, None, 50).await?;
+        let Some(latest) = recent
+            .iter()
+            .rev()
+            .find(|m| m.kind == ferry_core::message::MessageKind::Incoming)
+            .and_then(|m| m.external_id.clone())
+        else {
+            return Ok(false);
+        };
+        let settings = settings_of(&inbox)?;
+        WhatsAppClient::new(self.http.clone(), &settings)
+            .mark_read(&latest)
+            .await
+            .map_err(|e| AppError::Upstream(format!("WhatsApp did not take the read receipt: {e}")))?;
+        Ok(true)
+    }
+
+    /// An agent reacts to a message of a conversation (an empty emoji takes
+    /// the reaction back). On WhatsApp the reaction is sent to the buyer
+    /// first — to the buyer's message or to one Ferry sent — and kept on
+    /// the message once WhatsApp took it.
+    #[tracing::instrument(skip_all, fields(message_id = %id))]
+    pub async fn react(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ferry_core::MessageId,
+        emoji: &str,
+    ) -> AppResult<ferry_core::message::Message> {
+        use ferry_core::message::{MessageChange, MessageKind, Sender};
+        actor.in_account(account)?;
+        let emoji = emoji.trim();
+        if emoji.chars().count() > 8 || emoji.chars().any(|c| c.is_ascii_alphanumeric() || c.is_control()) {
+            return Err(AppError::invalid("emoji", "one emoji, or nothing to take the reaction back"));
+        }
+        let m = self.storage.get_message(account, id).await?.ok_or(AppError::NotFound("message"))?;
+        if !matches!(m.kind, MessageKind::Incoming | MessageKind::Outgoing) {
+            return Err(AppError::invalid("message_id", "only buyers' messages and replies take reactions"));
+        }
+        let conv = self
+            .storage
+            .get_conversation(account, m.conversation_id)
+            .await?
+            .ok_or(AppError::NotFound("conversation"))?;
+        let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+        if inbox.channel == ChannelKind::Whatsapp {
+            let target = m
+                .external_id
+                .clone()
+                .ok_or_else(|| AppError::Conflict("the message has not reached WhatsApp yet".into()))?;
+            let contact = self.storage.get_contact(account, conv.contact_id).await?;
+            let to = contact
+                .as_ref()
+                .and_then(ferry_channels::whatsapp::outbound::recipient)
+                .ok_or_else(|| AppError::Conflict("the buyer has no WhatsApp number".into()))?;
+            let settings = settings_of(&inbox)?;
+            let request = ferry_channels::whatsapp::client::SendRequest {
+                to,
+                message: ferry_channels::whatsapp::client::OutMessage::Reaction {
+                    message_id: target,
+                    emoji: emoji.to_owned(),
+                },
+                reply_to: None,
+                reference: None,
+            };
+            WhatsAppClient::new(self.http.clone(), &settings).send(&request).await.map_err(|e| match e {
+                SendError::Permanent(m) => AppError::invalid("emoji", format!("WhatsApp refused the reaction: {m}")),
+                other => AppError::Upstream(format!("WhatsApp did not take the reaction: {other}")),
+            })?;
+        }
+        let change =
+            MessageChange::React { emoji: emoji.to_owned(), by: Sender::User(actor.user.id), at: self.clock.now() };
+        let changed = self.storage.change_message(account, id, change, self.clock.now()).await?;
+        if changed.is_some() {
+            self.events_committed();
+        }
+        match changed {
+            Some(m) => Ok(m),
+            None => self.storage.get_message(account, id).await?.ok_or(AppError::NotFound("message")),
+        }
+    }
+}

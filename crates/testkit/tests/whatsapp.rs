@@ -181,6 +181,30 @@ async fn a_buyer_is_answered_by_the_bot_and_an_agent_with_statuses_in_order(b: B
     let m = w.messages(conv).await.into_iter().find(|m| m["id"].as_i64() == Some(mid)).unwrap();
     assert_eq!(m["meta"]["reactions"][0]["emoji"], "👍", "{m:?}");
     assert_eq!(m["delivery"]["state"], "read");
+
+    // The agent reads the conversation and reacts to the picture: both
+    // reach the buyer's WhatsApp.
+    let read = w.app.post(&format!("{}/conversations/{conv}/read", w.acct()), &w.t.agent_token, json!({})).await;
+    assert_eq!((read.status, read.json["read"].clone()), (StatusCode::OK, json!(true)), "{:?}", read.json);
+    assert_eq!(w.fake.marked_read().last(), Some(&tap.message_id), "the buyer's latest message is marked read");
+    let picture_id = w.messages(conv).await[0]["id"].as_i64().unwrap();
+    let r = w
+        .app
+        .post(&format!("{}/messages/{picture_id}/reactions", w.acct()), &w.t.agent_token, json!({"emoji": "❤️"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["meta"]["reactions"][0]["by"]["type"], "user");
+    let sent = w.fake.sent();
+    let reaction = sent.last().unwrap();
+    assert_eq!(
+        (reaction.kind.as_str(), reaction.body["reaction"]["message_id"].as_str()),
+        ("reaction", Some("wamid.picture-1"))
+    );
+    let bad = w
+        .app
+        .post(&format!("{}/messages/{picture_id}/reactions", w.acct()), &w.t.agent_token, json!({"emoji": "ok"}))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn the_window_closes_after_24_hours_and_templates_still_go(b: Backend) {

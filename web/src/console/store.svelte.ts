@@ -227,6 +227,13 @@ export async function select(id: number, focusMessage: number | null = null) {
     await ensureContact(c.contact_id);
     list.items = [c, ...list.items];
   }
+  // The buyer sees the shop read the conversation (WhatsApp's blue ticks);
+  // a receipt that does not go through is not the agent's problem.
+  const conv = list.items.find((c) => c.id === id);
+  const inbox = dir.inboxes.find((i) => i.id === conv?.inbox_id);
+  if (inbox?.channel === 'whatsapp' && open.messages.some((m) => m.kind === 'incoming')) {
+    api('POST', `${acct()}/conversations/${id}/read`, {}).catch(() => {});
+  }
 }
 
 /** Where the console is now, for the URL. */

@@ -134,9 +134,41 @@ pub async fn sync_templates(
     Ok(Json(list.into_iter().map(view).collect()))
 }
 
+/// Sends the buyer a read receipt for the conversation (WhatsApp: blue
+/// ticks on the buyer's latest message); `read` is false on channels
+/// without receipts.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/read", tag = "conversations",
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)),
+    responses((status = 200, body = ReadReceipt), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn mark_read(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<Json<ReadReceipt>, ApiError> {
+    let read = s.app.mark_read(&a, AccountId(account), ferry_core::ConversationId(id)).await?;
+    Ok(Json(ReadReceipt { read }))
+}
+
+/// An agent's reaction to a message; on WhatsApp it reaches the buyer.
+/// An empty emoji takes it back.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/messages/{message_id}/reactions", tag = "conversations",
+    request_body = ReactionRequest, params(("account_id" = i64, Path), ("message_id" = i64, Path)),
+    responses((status = 200, body = MessageView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn react(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+    crate::extract::AppJson(req): crate::extract::AppJson<ReactionRequest>,
+) -> Result<Json<MessageView>, ApiError> {
+    let m = s.app.react(&a, AccountId(account), ferry_core::MessageId(id), &req.emoji).await?;
+    Ok(Json(m.into()))
+}
+
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(whatsapp_challenge, whatsapp_webhook, list_templates, sync_templates))]
+#[openapi(paths(whatsapp_challenge, whatsapp_webhook, list_templates, sync_templates, mark_read, react))]
 pub struct WhatsAppDoc;
 
 /// The routes of this module.
@@ -145,4 +177,6 @@ pub fn routes() -> Router<ApiState> {
         .route("/webhooks/whatsapp/{inbox_id}", get(whatsapp_challenge).post(whatsapp_webhook))
         .route("/api/v1/accounts/{account_id}/inboxes/{inbox_id}/whatsapp/templates", get(list_templates))
         .route("/api/v1/accounts/{account_id}/inboxes/{inbox_id}/whatsapp/templates/sync", post(sync_templates))
+        .route("/api/v1/accounts/{account_id}/conversations/{conversation_id}/read", post(mark_read))
+        .route("/api/v1/accounts/{account_id}/messages/{message_id}/reactions", post(react))
 }
