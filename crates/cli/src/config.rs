@@ -431,6 +431,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn the_metrics_token_comes_from_the_environment() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("FERRY_METRICS_TOKEN", "scrape-me");

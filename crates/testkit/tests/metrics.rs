@@ -1,12 +1,13 @@
 //! Prometheus metrics at `/metrics`, on SQLite and on PostgreSQL: requests
 //! counted by route template, messages stored per channel, deliveries by
-//! outcome, the bot's decisions, the job backlog and outbox gauges, and
-//! the optional scrape token. The recorder is shared by every node of the
+//! outcome, the bot's decisions, the job backlog and outbox gauges, live
+//! WebSockets, and the optional scrape token. The recorder is shared by every node of the
 //! process, so counts are checked as lower bounds.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ferry_testkit::*;
+use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -80,7 +81,10 @@ async fn a_scrape_shows_traffic_intake_deliveries_and_backlog(b: Backend) {
     let bot_reply = thread.json.as_array().unwrap().iter().find(|m| m["sender"]["type"] == "bot").cloned();
     assert_eq!(bot_reply.map(|m| m["delivery"]["state"].clone()), Some(json!("sent")), "{:#?}", thread.json);
 
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url(&t.agent_token)).await.unwrap();
+    assert!(socket.next().await.unwrap().unwrap().to_text().unwrap().contains("ready"));
     let (_, text) = scrape(&app, None).await;
+    assert!(sample(&text, "ferry_websocket_connections", &["kind=\"agent\""]).unwrap() >= 1.0, "{text}");
     let webhook = ["route=\"/webhooks/api/{inbox_id}\"", "method=\"POST\"", "status=\"200\""];
     assert!(sample(&text, "ferry_http_requests_total", &webhook).unwrap() >= 3.0, "{text}");
     let messages = ["route=\"/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages\""];
