@@ -7,6 +7,7 @@ mod assets;
 mod error;
 mod extract;
 mod files;
+pub mod monitoring;
 mod openapi;
 mod routes;
 pub mod server;
@@ -17,6 +18,7 @@ pub use openapi::ApiDoc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use ferry_app::App;
+use ferry_core::secret::Secret;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -34,11 +36,13 @@ pub struct ApiConfig {
     /// Served through a reverse proxy: a caller's address (for rate
     /// limits) is the last `X-Forwarded-For` entry, not the peer's.
     pub behind_proxy: bool,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret<String>>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 1024 * 1024, secure_cookies: false, behind_proxy: false }
+        Self { max_body_bytes: 1024 * 1024, secure_cookies: false, behind_proxy: false, metrics_token: None }
     }
 }
 
@@ -56,12 +60,26 @@ pub fn router(app: Arc<App>, config: ApiConfig) -> Router {
     let max = config.max_body_bytes;
     let state = ApiState { app, config: Arc::new(config) };
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
+    monitoring::handle();
     routes::routes(state.clone())
+        .route_layer(axum::middleware::from_fn(monitoring::tag_route))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(monitoring::track_requests))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// The span of a request: its path without the query string, which may
+/// carry search terms (e-mail addresses, phone numbers) or an access token.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+    )
 }

@@ -84,6 +84,18 @@ impl Node {
 
     /// Starts the background loops on the current runtime.
     pub fn spawn_background(&self, bg: Background) {
+        // Histograms collect samples between scrapes; fold them in on a
+        // timer so an unscraped node stays small. Once per process: every
+        // node shares the recorder.
+        static UPKEEP: std::sync::Once = std::sync::Once::new();
+        UPKEEP.call_once(|| {
+            tokio::spawn(async {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    crate::monitoring::upkeep();
+                }
+            });
+        });
         if bg.dispatcher {
             let d = self.app.dispatcher();
             tokio::spawn(d.run(Duration::from_millis(500)));

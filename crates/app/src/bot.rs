@@ -348,6 +348,7 @@ impl App {
         } else {
             engine.respond(&turn, &facts)
         };
+        crate::monitoring::bot_decided(&turn.decision, &outcome);
         self.learn_contact_language(account, &contact, &turn.understanding.language).await?;
         let mut next = turn.state.clone();
         next.last_message_id = Some(message_id.0);

@@ -172,7 +172,10 @@ impl Jobs {
             }
         }
         let outgoing = Outgoing { inbox: &inbox, conversation: &conv, message: &message, contact: contact.as_ref() };
-        match outbound.send(outgoing).await {
+        let started = Instant::now();
+        let sent = outbound.send(outgoing).await;
+        crate::monitoring::send_attempted(inbox.channel, &sent, started.elapsed());
+        match sent {
             Ok(sent) => {
                 let now = self.app.clock.now();
                 storage

@@ -41,6 +41,7 @@ impl App {
             automatic,
         };
         let outcome = self.storage.ingest(inbound, options).await?;
+        crate::monitoring::message_stored(inbox.channel, outcome.duplicate);
         if !outcome.duplicate {
             self.events_committed();
             if outcome.conversation.status == ferry_core::conversation::Status::Bot {

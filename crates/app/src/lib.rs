@@ -21,6 +21,7 @@ pub mod housekeeping;
 mod inbox_cache;
 pub mod intake;
 pub mod limits;
+pub mod monitoring;
 pub mod order_actions;
 pub mod outgoing;
 pub mod search;

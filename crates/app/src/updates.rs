@@ -117,6 +117,7 @@ impl App {
                 .get_conversation(inbox.account_id, m.conversation_id)
                 .await?
                 .ok_or(AppError::NotFound("conversation"))?;
+            crate::monitoring::message_stored(inbox.channel, true);
             return Ok(ferry_storage::IntakeOutcome {
                 message: m,
                 conversation,

@@ -38,6 +38,9 @@ pub struct Config {
     pub log: String,
     /// `text` or `json`.
     pub log_format: String,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    /// Empty: the metrics are open to whoever reaches the port.
+    pub metrics_token: Secret,
     /// Days published events and finished jobs are kept.
     pub retention_days: i64,
     /// Outgoing mail for one-time codes: `smtp://host:25`,
@@ -161,6 +164,7 @@ impl Default for Config {
             sqlite_synchronous: "full".into(),
             log: "info".into(),
             log_format: "text".into(),
+            metrics_token: Secret::default(),
             retention_days: 7,
             smtp_url: Secret::default(),
             smtp_from: "Ferry <no-reply@localhost>".into(),
@@ -209,6 +213,11 @@ sqlite_synchronous = "full"
 # Log filter and format ("text" or "json").
 log = "info"
 log_format = "text"
+
+# Prometheus metrics are served at GET /metrics. When a token is set, a
+# scrape must send "Authorization: Bearer <token>"; empty: no token needed
+# (keep the port private then).
+metrics_token = ""
 
 # Days published events and finished jobs are kept before the hourly
 # housekeeping deletes them (failed jobs are kept).
@@ -422,15 +431,27 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_metrics_token_comes_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("FERRY_METRICS_TOKEN", "scrape-me");
+            let c = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
+            assert_eq!(c.metrics_token.expose(), "scrape-me");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn secrets_do_not_print() {
         let c = Config {
             database_url: Secret::from("postgres://u:hunter2@h/db"),
             smtp_url: Secret::from("smtps://codes:hunter3@mail.example:465"),
             sms_auth_token: Secret::from("hunter4"),
+            metrics_token: Secret::from("hunter5"),
             ..Config::default()
         };
         let printed = format!("{c:?}");
-        for secret in ["hunter2", "hunter3", "hunter4"] {
+        for secret in ["hunter2", "hunter3", "hunter4", "hunter5"] {
             assert!(!printed.contains(secret), "{printed}");
         }
     }

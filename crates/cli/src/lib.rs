@@ -75,6 +75,7 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
             max_body_bytes: cfg.max_body_bytes,
             secure_cookies: cfg.secure_cookies,
             behind_proxy: cfg.behind_proxy,
+            metrics_token: (!cfg.metrics_token.is_blank()).then(|| cfg.metrics_token.expose().trim().to_owned().into()),
         },
     )
 }

@@ -779,8 +779,11 @@ pub async fn jobs_lease_retry_and_fail(s: Arc<dyn Storage>) {
         max_attempts: 3,
         lane: None,
     };
+    assert_eq!(s.job_backlog(t0()).await.unwrap(), JobBacklog::default());
     let j1 = s.enqueue_job(job(t0())).await.unwrap();
     let j2 = s.enqueue_job(job(t0() + Duration::hours(1))).await.unwrap();
+    let backlog = s.job_backlog(t0() + Duration::seconds(5)).await.unwrap();
+    assert_eq!(backlog, JobBacklog { pending: 2, due: 1, oldest_due: Some(t0()) });
     let c = s.claim_jobs(t0(), Duration::seconds(30), 10).await.unwrap();
     assert_eq!(c.iter().map(|j| j.id).collect::<Vec<_>>(), vec![j1]);
     assert_eq!((c[0].attempts, c[0].interrupted), (1, false));
@@ -800,6 +803,7 @@ pub async fn jobs_lease_retry_and_fail(s: Arc<dyn Storage>) {
     s.fail_job(j1, "gave up", t0()).await.unwrap();
     assert_eq!(s.job_state(j1).await.unwrap().map(|x| x.0), Some(JobState::Failed));
     assert_eq!(s.job_state(j2).await.unwrap().map(|x| x.0), Some(JobState::Done));
+    assert_eq!(s.job_backlog(t0() + Duration::days(1)).await.unwrap(), JobBacklog::default(), "none pending");
     assert!(s.claim_jobs(t0() + Duration::days(1), Duration::seconds(30), 10).await.unwrap().is_empty());
     // Pruning takes done jobs finished before the cut-off, never failed ones.
     assert_eq!(s.prune_done_jobs(t0(), 100).await.unwrap(), 0);
@@ -939,6 +943,7 @@ pub async fn outbox_publishing(s: Arc<dyn Storage>) {
     s.update_conversation(w.account, conv, upd).await.unwrap();
     s.ingest(inbound(&w, "3", "u", "c", t0()), opts(t0())).await.unwrap();
     let ev = s.unpublished_events(None, 100).await.unwrap();
+    assert_eq!(s.count_unpublished_events().await.unwrap(), 4);
     let names: Vec<_> = ev.iter().map(|e| e.event.name()).collect();
     assert_eq!(names, vec!["message_received", "message_received", "conversation_updated", "message_received"]);
     assert!(ev.windows(2).all(|p| p[0].id < p[1].id));
@@ -954,6 +959,7 @@ pub async fn outbox_publishing(s: Arc<dyn Storage>) {
     assert_eq!(after.iter().map(|e| e.id).collect::<Vec<_>>(), vec![ev[2].id, ev[3].id]);
     s.mark_published(&ev[..2].iter().map(|e| e.id).collect::<Vec<_>>(), t0()).await.unwrap();
     assert_eq!(s.unpublished_events(None, 100).await.unwrap().len(), 2);
+    assert_eq!(s.count_unpublished_events().await.unwrap(), 2);
     // Pruning removes published events before the cut-off, oldest first,
     // up to the limit; unpublished ones stay.
     assert_eq!(s.prune_published_events(t0(), 100).await.unwrap(), 0);

@@ -379,6 +379,17 @@ impl NewJob {
     }
 }
 
+/// The jobs waiting to run, for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobBacklog {
+    /// Pending jobs, due or not.
+    pub pending: u64,
+    /// Pending jobs whose time has come.
+    pub due: u64,
+    /// When the oldest due job was due.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
 /// A claimed job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {

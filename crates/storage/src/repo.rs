@@ -267,6 +267,8 @@ pub trait OutboxRepo {
     /// Deletes up to `limit` events published before `before`, oldest
     /// first; returns how many went. Unpublished events always stay.
     async fn prune_published_events(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64>;
+    /// Counts events not yet published, across accounts (for monitoring).
+    async fn count_unpublished_events(&self) -> StorageResult<u64>;
 }
 
 /// Background jobs.
@@ -291,6 +293,9 @@ pub trait JobRepo {
     /// Deletes up to `limit` jobs done before `before`, oldest first;
     /// failed jobs stay (they are the visible record of what went wrong).
     async fn prune_done_jobs(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64>;
+    /// How many jobs wait, and since when the oldest due one has, at
+    /// `now` (for monitoring).
+    async fn job_backlog(&self, now: DateTime<Utc>) -> StorageResult<JobBacklog>;
 }
 
 /// Canned responses, shared by the account's agents.

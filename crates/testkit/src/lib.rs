@@ -121,12 +121,21 @@ pub struct SpawnOptions {
     pub smtp: Option<ferry_app::SmtpConfig>,
     /// Outgoing SMS.
     pub sms: Option<ferry_app::SmsConfig>,
+    /// Token `/metrics` requires.
+    pub metrics_token: Option<String>,
 }
 
 impl SpawnOptions {
     /// Defaults for `backend`.
     pub fn new(backend: Backend) -> Self {
-        Self { backend, max_body_bytes: 1024 * 1024, clock: Arc::new(SystemClock), smtp: None, sms: None }
+        Self {
+            backend,
+            max_body_bytes: 1024 * 1024,
+            clock: Arc::new(SystemClock),
+            smtp: None,
+            sms: None,
+            metrics_token: None,
+        }
     }
 }
 
@@ -146,7 +155,12 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
         o.clock,
         Arc::new(MemoryAttachments::default()),
         AppConfig { smtp: o.smtp.clone(), sms: o.sms.clone(), ..AppConfig::default() },
-        ApiConfig { max_body_bytes: o.max_body_bytes, secure_cookies: false, behind_proxy: false },
+        ApiConfig {
+            max_body_bytes: o.max_body_bytes,
+            secure_cookies: false,
+            behind_proxy: false,
+            metrics_token: o.metrics_token.map(Into::into),
+        },
     );
     node.spawn_background(Background {
         dispatcher: true,

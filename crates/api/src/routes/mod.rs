@@ -60,6 +60,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .route("/attachments/{key}", get(conversations::get_attachment));
     Router::new()
         .route("/healthz", get(meta::healthz))
+        .route("/metrics", get(meta::metrics))
         .route("/api/openapi.json", get(meta::openapi))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))

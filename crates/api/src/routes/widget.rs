@@ -420,6 +420,7 @@ async fn visitor_pump(
     mut events: broadcast::Receiver<Arc<EventEnvelope>>,
     mut typing: broadcast::Receiver<Signal>,
 ) {
+    let _live = crate::monitoring::LiveSocket::open("widget_visitor");
     let mut own = Ownership { mine: HashSet::new(), others: HashSet::new() };
     if let Ok(list) = s.app.visitor_conversations(&v).await {
         own.mine.extend(list.iter().map(|c| c.id));
@@ -522,6 +523,7 @@ async fn agent_pump(
     actor: ferry_app::auth::Actor,
     mut typing: broadcast::Receiver<Signal>,
 ) {
+    let _live = crate::monitoring::LiveSocket::open("widget_agent");
     let account = actor.account();
     hub.agent_joined(account);
     let me = Typist::Agent { id: actor.user.id.0, name: actor.user.name.clone() };

@@ -27,6 +27,7 @@ async fn pump(
     account: AccountId,
     mut rx: tokio::sync::broadcast::Receiver<std::sync::Arc<ferry_core::event::EventEnvelope>>,
 ) {
+    let _live = crate::monitoring::LiveSocket::open("agent");
     let hello = serde_json::json!({ "event": "ready", "account_id": account });
     if socket.send(Message::Text(hello.to_string().into())).await.is_err() {
         return;

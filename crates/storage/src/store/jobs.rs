@@ -162,4 +162,24 @@ impl<B: Backend> JobRepo for B {
         })
         .await
     }
+
+    async fn job_backlog(&self, now: DateTime<Utc>) -> StorageResult<JobBacklog> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let Some(r) = db
+                    .row(
+                        "SELECT COUNT(*), SUM(CASE WHEN run_at <= $1 THEN 1 ELSE 0 END), \
+                         MIN(CASE WHEN run_at <= $1 THEN run_at END) FROM jobs WHERE state = 'pending'",
+                        args![now],
+                    )
+                    .await?
+                else {
+                    return Ok(JobBacklog::default());
+                };
+                let due = u64::try_from(r.opt_int(1)?.unwrap_or(0)).unwrap_or(0);
+                Ok(JobBacklog { pending: r.count(0)?, due, oldest_due: r.opt_time(2)? })
+            })
+        })
+        .await
+    }
 }

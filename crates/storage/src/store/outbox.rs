@@ -87,4 +87,14 @@ impl<B: Backend> OutboxRepo for B {
         })
         .await
     }
+
+    async fn count_unpublished_events(&self) -> StorageResult<u64> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let r = db.row("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL", args![]).await?;
+                r.map_or(Ok(0), |r| r.count(0))
+            })
+        })
+        .await
+    }
 }
