@@ -493,8 +493,12 @@ impl App {
         let window = chrono::Duration::hours(1);
         let per_order = format!("order-check:{}:{}", account.0, number);
         let per_buyer = format!("order-check-buyer:{}:{}", account.0, contact.id.0);
+        // A web-chat buyer also counts against the address they write from:
+        // new chats from one place do not each get a fresh allowance.
+        let per_address = self.limits.address_of(contact.id).map(|a| format!("order-check-address:{a}"));
         if !self.limits.allow(&per_order, ORDER_CHECKS_PER_ORDER, window, now)
             || !self.limits.allow(&per_buyer, ORDER_CHECKS_PER_BUYER, window, now)
+            || per_address.is_some_and(|k| !self.limits.allow(&k, ORDER_CHECKS_PER_ADDRESS, window, now))
         {
             tracing::warn!("order look-ups capped");
             turn.state.otp = None;
@@ -792,6 +796,9 @@ fn order_facts(order: &ferry_storage::StoredOrder, lang: &str) -> serde_json::Va
 const ORDER_CHECKS_PER_ORDER: u32 = 8;
 /// Unverified order look-ups by one buyer per hour, across conversations.
 const ORDER_CHECKS_PER_BUYER: u32 = 10;
+/// Unverified order look-ups per hour from one web-chat address, whoever
+/// writes from it.
+const ORDER_CHECKS_PER_ADDRESS: u32 = 10;
 /// Wrong codes before the check locks and hands off.
 const OTP_MAX_ATTEMPTS: u32 = 5;
 /// Codes sent per conversation.

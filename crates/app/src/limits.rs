@@ -8,10 +8,11 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Counters by key.
+/// Counters by key, and the address each web-chat buyer last wrote from.
 #[derive(Default)]
 pub struct Limits {
     counters: Mutex<HashMap<String, (DateTime<Utc>, u32)>>,
+    addresses: Mutex<HashMap<ferry_core::ContactId, std::net::IpAddr>>,
 }
 
 /// Keys kept before expired windows are swept.
@@ -34,6 +35,21 @@ impl Limits {
         }
         entry.1 += 1;
         true
+    }
+
+    /// Notes the address `contact` writes from (the web chat), so checks
+    /// the bot runs later for them count against it too.
+    pub fn remember_address(&self, contact: ferry_core::ContactId, address: std::net::IpAddr) {
+        let Ok(mut map) = self.addresses.lock() else { return };
+        if map.len() >= SWEEP_AT {
+            map.clear();
+        }
+        map.insert(contact, address);
+    }
+
+    /// The address `contact` last wrote from, when known.
+    pub fn address_of(&self, contact: ferry_core::ContactId) -> Option<std::net::IpAddr> {
+        self.addresses.lock().ok()?.get(&contact).copied()
     }
 
     /// Whether `key` has used up its `max` attempts in the current window,

@@ -13,6 +13,7 @@ on_both!(
     the_live_socket_refuses_other_sites_with_the_agents_cookie,
     a_web_inbox_limits_the_pages_that_use_its_widget,
     new_chats_and_messages_are_rate_limited,
+    order_guesses_from_one_address_stop_at_its_cap,
 );
 
 fn acct(t: &Tenant) -> String {
@@ -136,4 +137,55 @@ async fn new_chats_and_messages_are_rate_limited(b: Backend) {
     }
     assert!(codes[..20].iter().all(|s| s.is_success()), "{codes:?}");
     assert_eq!(codes[21], StatusCode::TOO_MANY_REQUESTS, "{codes:?}");
+}
+
+/// New visitor after new visitor from one address, each guessing another
+/// order's e-mail: the address's cap stops them, though no order and no
+/// buyer reached its own.
+async fn order_guesses_from_one_address_stop_at_its_cap(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Guesses").await;
+    let secret = "shpss_guesses_0123456789ab";
+    let r = app
+        .post(
+            &format!("{}/shop_connections", acct(&t)),
+            &t.owner_token,
+            json!({"name": "S", "shop_domain": "guesses.myshopify.com", "secret": secret}),
+        )
+        .await;
+    let conn = r.json["id"].as_i64().unwrap();
+    let order = json!({"id": 9001, "name": "#5001", "order_number": 5001, "email": "owner@example.com",
+        "currency": "EUR", "total_price": "10.00", "financial_status": "paid", "fulfillment_status": null,
+        "created_at": "2026-11-18T09:00:00+01:00", "updated_at": "2026-11-18T09:00:00+01:00",
+        "line_items": [], "fulfillments": []});
+    assert!(app.shopify_webhook(conn, secret, "orders/create", "w-1", &order).await.status.is_success());
+    let inbox = web_inbox(&app, &t, json!({"bot_enabled": true})).await;
+    let mut handed_off = None;
+    for i in 0..12 {
+        let token = session(&app, inbox, None).await.1["token"].as_str().unwrap().to_owned();
+        let post = |text: String, n: usize| {
+            let (http, base, token) = (app.http.clone(), app.base.clone(), token.clone());
+            async move {
+                let r = http
+                    .post(format!("{base}/widget/{inbox}/messages"))
+                    .header("x-visitor-token", token)
+                    .json(&json!({"client_id": format!("c-{n}"), "text": text}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        post(format!("where is my order #{}?", 6000 + i), 1).await;
+        app.drain_jobs().await;
+        post(format!("my e-mail is guess{i}@example.com"), 2).await;
+        app.drain_jobs().await;
+        let convs = app.get(&format!("{}/conversations?inbox_id={inbox}&status=open", acct(&t)), &t.owner_token).await;
+        if !convs.json["data"].as_array().unwrap().is_empty() {
+            handed_off = Some(i);
+            break;
+        }
+    }
+    assert_eq!(handed_off, Some(10), "the 11th guess from one address goes to a person");
 }

@@ -294,6 +294,9 @@ async fn post_message(
         language: req.language,
     };
     let out = s.app.visitor_post(&v, m).await?;
+    if let Some(a) = address {
+        s.app.limits.remember_address(out.conversation.contact_id, a);
+    }
     let status = if out.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(visitor_view(v.inbox.id, out.message))))
 }
