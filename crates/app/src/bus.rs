@@ -15,10 +15,18 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use tokio::sync::{Notify, broadcast};
 
+/// The bus could not take events; the dispatcher publishes them again.
+#[derive(Debug, thiserror::Error)]
+#[error("event bus: {0}")]
+pub struct BusError(pub String);
+
 /// Where committed events go.
+#[async_trait::async_trait]
 pub trait EventBus: Send + Sync {
-    /// Publishes an event to every subscriber.
-    fn publish(&self, event: Arc<EventEnvelope>);
+    /// Publishes committed events, in order, to every subscriber (on
+    /// every node of a scaled-out install). Returns once the bus holds
+    /// them: the dispatcher marks them published only then.
+    async fn publish(&self, events: &[Arc<EventEnvelope>]) -> Result<(), BusError>;
     /// A new subscription, receiving events published from now on.
     fn subscribe(&self) -> broadcast::Receiver<Arc<EventEnvelope>>;
 }
@@ -36,10 +44,14 @@ impl LocalBus {
     }
 }
 
+#[async_trait::async_trait]
 impl EventBus for LocalBus {
-    fn publish(&self, event: Arc<EventEnvelope>) {
-        // No subscriber is not an error: events stay in the outbox.
-        let _ = self.tx.send(event);
+    async fn publish(&self, events: &[Arc<EventEnvelope>]) -> Result<(), BusError> {
+        for e in events {
+            // No subscriber is not an error: nobody is listening.
+            let _ = self.tx.send(e.clone());
+        }
+        Ok(())
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<EventEnvelope>> {
@@ -99,8 +111,14 @@ impl Dispatcher {
                 return Ok(total);
             }
             let ids: Vec<_> = fresh.iter().map(|e| e.id).collect();
-            for e in fresh {
-                self.bus.publish(Arc::new(e));
+            let batch: Vec<_> = fresh.into_iter().map(Arc::new).collect();
+            if let Err(e) = self.bus.publish(&batch).await {
+                let mut flying = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                for id in &ids {
+                    flying.remove(id);
+                }
+                tracing::warn!(error = %e, "publishing events failed; they stay in the outbox");
+                return Ok(total);
             }
             total += ids.len();
             let (storage, flying, now) = (self.storage.clone(), self.in_flight.clone(), self.clock.now());
