@@ -73,6 +73,18 @@ pub fn router(app: Arc<App>, config: ApiConfig) -> Router {
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
 }
 
+/// The router of a worker node: only `/healthz` and `/metrics`.
+pub fn health_router(app: Arc<App>, config: ApiConfig) -> Router {
+    let state = ApiState { app, config: Arc::new(config) };
+    monitoring::handle();
+    Router::new()
+        .route("/healthz", axum::routing::get(routes::meta::healthz))
+        .route("/metrics", axum::routing::get(routes::meta::metrics))
+        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+}
+
 /// The span of a request: its path without the query string, which may
 /// carry search terms (e-mail addresses, phone numbers) or an access token.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {

@@ -8,6 +8,7 @@ use axum::Router;
 use ferry_app::attachments::AttachmentStore;
 use ferry_app::bus::{EventBus, LocalBus};
 use ferry_app::delivery::Jobs;
+use ferry_app::signals::{PRESENCE_EVERY, Signals};
 use ferry_app::{App, AppConfig};
 use ferry_core::clock::Clock;
 use ferry_jobs::Worker;
@@ -25,6 +26,8 @@ pub struct Node {
     pub worker: Arc<Worker>,
     /// The HTTP router.
     pub router: Router,
+    /// The HTTP settings the router was built with.
+    pub api_config: ApiConfig,
 }
 
 /// What background loops to run with the HTTP server.
@@ -68,8 +71,23 @@ impl Node {
         api_config: ApiConfig,
     ) -> Self {
         let bus: Arc<dyn EventBus> = LocalBus::new(8192);
+        Self::with_bus(storage, clock, attachments, app_config, api_config, bus, Signals::new())
+    }
+
+    /// Builds a node on `storage` publishing events on `bus` (NATS when
+    /// scaled out), whose relay is already attached to `signals`.
+    pub fn with_bus(
+        storage: Arc<dyn Storage>,
+        clock: Arc<dyn Clock>,
+        attachments: Arc<dyn AttachmentStore>,
+        app_config: AppConfig,
+        api_config: ApiConfig,
+        bus: Arc<dyn EventBus>,
+        signals: Arc<Signals>,
+    ) -> Self {
         let jobs_wake = Arc::new(tokio::sync::Notify::new());
-        let app = App::new(storage.clone(), clock.clone(), bus, attachments, app_config, jobs_wake.clone());
+        let app =
+            App::with_signals(storage.clone(), clock.clone(), bus, attachments, app_config, jobs_wake.clone(), signals);
         let handler = Arc::new(Jobs::new(app.clone()));
         let settings = app.config.jobs;
         let worker = Arc::new(
@@ -78,8 +96,8 @@ impl Node {
                 .with_lease(settings.lease)
                 .with_concurrency(settings.concurrency),
         );
-        let router = router(app.clone(), api_config);
-        Self { app, worker, router }
+        let router = router(app.clone(), api_config.clone());
+        Self { app, worker, router, api_config }
     }
 
     /// Starts the background loops on the current runtime.
@@ -96,6 +114,13 @@ impl Node {
                 }
             });
         });
+        let signals = self.app.signals.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PRESENCE_EVERY).await;
+                signals.heartbeat();
+            }
+        });
         if bg.dispatcher {
             let d = self.app.dispatcher();
             tokio::spawn(d.run(Duration::from_millis(500)));
@@ -106,12 +131,12 @@ impl Node {
             tokio::spawn(async move { app.warm_bot().await });
         }
         if bg.snooze_timer {
-            repeat(&self.app, Duration::from_secs(15), "waking snoozed conversations", |app| async move {
+            scheduled(&self.app, "snooze_timer", Duration::from_secs(15), |app| async move {
                 app.wake_snoozed().await.map(drop)
             });
         }
         if bg.housekeeping {
-            repeat(&self.app, Duration::from_secs(3600), "pruning old events and jobs", |app| async move {
+            scheduled(&self.app, "housekeeping", Duration::from_secs(3600), |app| async move {
                 app.housekeeping().await.map(drop)
             });
         }
@@ -126,10 +151,8 @@ impl Node {
                 .interval
                 .to_std()
                 .unwrap_or(Duration::from_secs(900))
-                .max(Duration::from_secs(10));
-            repeat(&self.app, every, "running the commerce detectors", |app| async move {
-                app.run_all_detectors().await.map(drop)
-            });
+                .max(Duration::from_secs(1));
+            scheduled(&self.app, "detectors", every, |app| async move { app.run_all_detectors().await.map(drop) });
         }
     }
 
@@ -145,20 +168,34 @@ impl Node {
     }
 }
 
-/// Runs `task` now and then every `period` on its own task, logging what
+/// Runs `task` once every `period` across all nodes sharing the store, on
+/// whichever node takes the lease `name` first, starting now; logs what
 /// fails (the next round tries again).
-fn repeat<F, Fut>(app: &Arc<App>, period: Duration, what: &'static str, task: F)
+pub fn scheduled<F, Fut>(app: &Arc<App>, name: &'static str, period: Duration, task: F)
 where
     F: Fn(Arc<App>) -> Fut + Send + 'static,
     Fut: Future<Output = ferry_app::AppResult<()>> + Send,
 {
     let app = app.clone();
+    let holder = format!("{:016x}", app.signals.node());
+    // Nodes look a few times per period, so the task runs soon after the
+    // lease runs out, never twice within one.
+    let look = (period / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+    let span = chrono::Duration::from_std(period).unwrap_or(chrono::Duration::hours(1));
     tokio::spawn(async move {
         loop {
-            if let Err(e) = task(app.clone()).await {
-                tracing::error!(error = %e, "{what} failed");
+            // Leases are between processes: wall time, not the app's clock.
+            let now = chrono::Utc::now();
+            match app.storage.take_lease(name, &holder, now, now + span).await {
+                Ok(true) => {
+                    if let Err(e) = task(app.clone()).await {
+                        tracing::error!(error = %e, task = name, "a scheduled task failed");
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, task = name, "cannot take the lease of a scheduled task"),
             }
-            tokio::time::sleep(period).await;
+            tokio::time::sleep(look).await;
         }
     });
 }

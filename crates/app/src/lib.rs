@@ -26,6 +26,7 @@ pub mod order_actions;
 pub mod outgoing;
 pub mod search;
 pub mod shop_import;
+pub mod signals;
 pub mod updates;
 pub mod whatsapp;
 pub mod widget;
@@ -124,6 +125,8 @@ pub struct App {
     pub(crate) http: reqwest::Client,
     /// Rate limits and attempt caps.
     pub limits: limits::Limits,
+    /// Typing and presence, across nodes when a relay is attached.
+    pub signals: Arc<signals::Signals>,
 }
 
 impl App {
@@ -136,6 +139,20 @@ impl App {
         attachments: Arc<dyn AttachmentStore>,
         config: AppConfig,
         jobs: Arc<Notify>,
+    ) -> Arc<Self> {
+        Self::with_signals(storage, clock, bus, attachments, config, jobs, signals::Signals::new())
+    }
+
+    /// Builds the application with a signal hub made beforehand (a bus
+    /// that relays signals to other nodes is attached to it first).
+    pub fn with_signals(
+        storage: Arc<dyn Storage>,
+        clock: Arc<dyn Clock>,
+        bus: Arc<dyn EventBus>,
+        attachments: Arc<dyn AttachmentStore>,
+        config: AppConfig,
+        jobs: Arc<Notify>,
+        signals: Arc<signals::Signals>,
     ) -> Arc<Self> {
         Arc::new(Self {
             storage,
@@ -155,6 +172,7 @@ impl App {
                 .build()
                 .unwrap_or_default(),
             limits: limits::Limits::default(),
+            signals,
         })
     }
 

@@ -18,6 +18,13 @@ pub struct Config {
     /// `sqlite://path/to/ferry.sqlite` or `postgres://user:pass@host/db`.
     /// Empty: SQLite in `data_dir`.
     pub database_url: Secret,
+    /// `nats://host:4222` (with JetStream): events and live signals go
+    /// through NATS to every node sharing the database. Empty: one node,
+    /// events in process.
+    pub nats_url: Secret,
+    /// Subject prefix and stream name of this installation on NATS (one
+    /// server may serve several installations).
+    pub nats_prefix: String,
     /// Address to listen on.
     pub listen: String,
     /// Where SQLite and attachments live. Empty: the user's data directory.
@@ -155,6 +162,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             database_url: Secret::default(),
+            nats_url: Secret::default(),
+            nats_prefix: "ferry".into(),
             listen: "127.0.0.1:8080".into(),
             data_dir: None,
             public_url: None,
@@ -185,6 +194,14 @@ pub const EXAMPLE: &str = r#"# Ferry configuration. Every key may also be set as
 # sqlite://path/to/ferry.sqlite or postgres://user:password@host:5432/db.
 # Empty: SQLite in data_dir.
 database_url = ""
+
+# nats://host:4222 of a NATS server with JetStream (nats-server -js). Set it
+# on every node when several `ferry serve` share one PostgreSQL database:
+# events reach the agents' consoles on every node. Empty: a single node.
+nats_url = ""
+# Subjects are <nats_prefix>.<account>.<event>; the stream is named after
+# the prefix. Give each installation sharing a NATS server its own.
+nats_prefix = "ferry"
 
 # Address to listen on.
 listen = "127.0.0.1:8080"
@@ -350,6 +367,18 @@ impl Config {
                 || url.starts_with("postgres://")
                 || url.starts_with("postgresql://"),
             "database_url must start with sqlite:// or postgres://"
+        );
+        let nats = self.nats_url.expose().trim();
+        anyhow::ensure!(
+            nats.is_empty()
+                || nats.split(',').all(|u| u.trim().starts_with("nats://") || u.trim().starts_with("tls://")),
+            "nats_url must start with nats:// or tls://"
+        );
+        anyhow::ensure!(
+            !self.nats_prefix.is_empty()
+                && self.nats_prefix.len() <= 32
+                && self.nats_prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            "nats_prefix must be 1 to 32 letters, digits, '_' or '-'"
         );
         Ok(())
     }

@@ -15,6 +15,7 @@ use config::Config;
 use ferry_api::ApiConfig;
 use ferry_api::server::{Background, Node};
 use ferry_app::attachments::LocalAttachments;
+use ferry_app::signals::Signals;
 use ferry_app::{AppConfig, SmtpConfig};
 use ferry_core::clock::SystemClock;
 use ferry_storage::Storage;
@@ -49,13 +50,67 @@ pub async fn open_storage(cfg: &Config) -> anyhow::Result<Arc<dyn Storage>> {
     Ok(Arc::new(s))
 }
 
-/// Builds a node from the configuration.
+/// What a `ferry serve` process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Role {
+    /// The HTTP API, webhooks, WebSockets and the console; publishes the
+    /// events of its own writes.
+    Api,
+    /// Background work: jobs (deliveries, bot replies), the scheduled tasks
+    /// (taken by one node per interval), mailboxes and the outbox's
+    /// recovery scan; serves only `/healthz` and `/metrics`.
+    Worker,
+    /// Both.
+    #[default]
+    All,
+}
+
+impl Role {
+    /// The background loops of the role.
+    pub fn background(self) -> Background {
+        match self {
+            Role::Api => Background {
+                dispatcher: true,
+                worker: false,
+                snooze_timer: false,
+                detectors: false,
+                housekeeping: false,
+                mailboxes: false,
+            },
+            Role::Worker | Role::All => Background::default(),
+        }
+    }
+}
+
+/// Builds a node from the configuration: on NATS when `nats_url` is set.
+pub async fn connect_node(cfg: &Config, storage: Arc<dyn Storage>) -> anyhow::Result<Node> {
+    let url = cfg.nats_url.expose().trim();
+    if url.is_empty() {
+        return Ok(node(cfg, storage));
+    }
+    if storage.backend() != "postgres" {
+        tracing::warn!("nats_url is set but the database is SQLite: other nodes cannot share it");
+    }
+    let signals = Signals::new();
+    let opts = ferry_nats::NatsOptions { prefix: cfg.nats_prefix.clone(), ..ferry_nats::NatsOptions::new(url) };
+    let bus = ferry_nats::NatsBus::connect(opts, signals.clone()).await?;
+    let (app_config, api_config) = settings(cfg);
+    Ok(Node::with_bus(storage, Arc::new(SystemClock), attachments(cfg), app_config, api_config, bus, signals))
+}
+
+/// Builds a single node from the configuration, with events in process.
 pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
+    let (app_config, api_config) = settings(cfg);
+    Node::new(storage, Arc::new(SystemClock), attachments(cfg), app_config, api_config)
+}
+
+fn attachments(cfg: &Config) -> Arc<LocalAttachments> {
+    Arc::new(LocalAttachments::new(cfg.data_dir().join("attachments")))
+}
+
+fn settings(cfg: &Config) -> (AppConfig, ApiConfig) {
     let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{}", cfg.listen));
-    Node::new(
-        storage,
-        Arc::new(SystemClock),
-        Arc::new(LocalAttachments::new(cfg.data_dir().join("attachments"))),
+    (
         AppConfig {
             public_url,
             smtp: (!cfg.smtp_url.is_blank())
@@ -100,12 +155,16 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Binds, starts the background loops and serves until a signal.
-pub async fn run_server(cfg: &Config, node: Node) -> anyhow::Result<()> {
+/// Binds, starts the background loops of the role and serves until a
+/// signal.
+pub async fn run_server(cfg: &Config, mut node: Node, role: Role) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
-    node.spawn_background(Background::default());
-    tracing::info!(listen = %cfg.listen, "Ferry is serving");
+    node.spawn_background(role.background());
+    if role == Role::Worker {
+        node.router = ferry_api::health_router(node.app.clone(), node.api_config.clone());
+    }
+    tracing::info!(listen = %cfg.listen, role = ?role, "Ferry is serving");
     node.serve(listener, shutdown_signal()).await?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use clap::{Parser, Subcommand};
 use ferry_cli::config::{self, Config};
-use ferry_cli::{bench, import, init_tracing, nlu, node, open_storage, run_server};
+use ferry_cli::{Role, bench, connect_node, import, init_tracing, nlu, open_storage, run_server};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -22,7 +22,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the server (API, webhooks, WebSockets, background jobs).
-    Serve,
+    Serve {
+        /// `api` (HTTP only), `worker` (background work only) or `all`.
+        #[arg(long, value_enum, env = "FERRY_ROLE", default_value = "all")]
+        role: Role,
+    },
     /// Applies database migrations and exits.
     Migrate,
     /// Seeds a demo shop (once per data directory) and serves it; runs the
@@ -112,10 +116,11 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match command {
-            Command::Serve => {
+            Command::Serve { role } => {
                 init_tracing(&cfg);
                 let storage = open_storage(&cfg).await?;
-                run_server(&cfg, node(&cfg, storage)).await
+                let node = connect_node(&cfg, storage).await?;
+                run_server(&cfg, node, role).await
             }
             Command::Migrate => {
                 init_tracing(&cfg);

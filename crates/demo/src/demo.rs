@@ -552,6 +552,64 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
     })
 }
 
+/// Where the demo remembers what it seeded: `demo.json` in the data
+/// directory on SQLite; in the database on PostgreSQL, so every demo node
+/// sharing it serves the same demo and only one seeds it.
+struct Saved {
+    storage: Arc<dyn ferry_storage::Storage>,
+    path: std::path::PathBuf,
+}
+
+impl Saved {
+    const KEY: &str = "demo";
+
+    fn shared(&self) -> bool {
+        self.storage.backend() == "postgres"
+    }
+
+    async fn load(&self) -> anyhow::Result<Option<DemoInfo>> {
+        let bytes = if self.shared() {
+            self.storage.installation_setting(Self::KEY).await?.map(String::into_bytes)
+        } else {
+            std::fs::read(&self.path).ok()
+        };
+        bytes
+            .map(|b| serde_json::from_slice(&b))
+            .transpose()
+            .context("the saved demo is unreadable; remove the data directory (or the database) to start over")
+    }
+
+    async fn save(&self, info: &DemoInfo) -> anyhow::Result<()> {
+        let json = serde_json::to_string_pretty(info)?;
+        if self.shared() {
+            self.storage.put_installation_setting(Self::KEY, &json, Utc::now()).await?;
+        } else {
+            std::fs::write(&self.path, json)?;
+        }
+        Ok(())
+    }
+
+    /// Whether this node seeds (the others wait for it).
+    async fn claim_seeding(&self) -> anyhow::Result<bool> {
+        if !self.shared() {
+            return Ok(true);
+        }
+        let now = Utc::now();
+        let holder = format!("demo-{}", std::process::id());
+        Ok(self.storage.take_lease("demo_seed", &holder, now, now + Duration::minutes(10)).await?)
+    }
+
+    async fn wait(&self) -> anyhow::Result<DemoInfo> {
+        for _ in 0..1200 {
+            if let Some(info) = self.load().await? {
+                return Ok(info);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        anyhow::bail!("another demo node is seeding this database and has not finished in 10 minutes")
+    }
+}
+
 /// Seeds (once) and serves the demo.
 pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     let dir = cfg.data_dir();
@@ -564,18 +622,20 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     // Mail the demo's inboxes send is kept here, never delivered.
     let sink = Arc::new(SmtpSink::start().await.context("starting the local SMTP sink")?);
     let storage = ferry_cli::open_storage(&cfg).await?;
-    let mut node = ferry_cli::node(&cfg, storage);
-    let info_path = dir.join("demo.json");
-    let mut info: DemoInfo = match std::fs::read(&info_path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .context("demo.json is unreadable; remove the data directory to start over")?,
-        Err(_) => {
-            let info = seed(&node.app, sink.addr)
-                .await
-                .with_context(|| format!("seeding the demo failed; remove {} and try again", dir.display()))?;
-            std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
-            info
-        }
+    let mut node = ferry_cli::connect_node(&cfg, storage.clone()).await?;
+    let saved = Saved { storage, path: dir.join("demo.json") };
+    let mut info: DemoInfo = match saved.load().await? {
+        Some(info) => info,
+        None => match saved.claim_seeding().await? {
+            true => {
+                let info = seed(&node.app, sink.addr)
+                    .await
+                    .with_context(|| format!("seeding the demo failed; remove {} and try again", dir.display()))?;
+                saved.save(&info).await?;
+                info
+            }
+            false => saved.wait().await?,
+        },
     };
     let account = ferry_core::AccountId(info.account_id);
     let owner = node.app.actor_from_token(&info.api_access_token).await.context("the demo's API token")?;
@@ -585,7 +645,7 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
             crate::mail::seed(&node.app, &owner, account, sink.addr).await.context("seeding the mail inboxes")?;
         info.email_inbox = Some(mail.email);
         info.amazon_inbox = Some(mail.amazon);
-        std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
+        saved.save(&info).await?;
     }
     // WhatsApp's Graph API for this run, signing the webhooks it posts to
     // the demo's WhatsApp inbox.
@@ -594,7 +654,7 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     if info.whatsapp_inbox.is_none() {
         let w = crate::whatsapp::seed(&node.app, &owner, account, &graph).await.context("seeding WhatsApp")?;
         info.whatsapp_inbox = Some(w);
-        std::fs::write(&info_path, serde_json::to_vec_pretty(&info)?)?;
+        saved.save(&info).await?;
     }
     if let Some(w) = &info.whatsapp_inbox {
         crate::whatsapp::use_fake(&node.app, &owner, account, w, &graph, &url)

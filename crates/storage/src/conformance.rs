@@ -54,7 +54,44 @@ where
     replies_thread_by_reference_and_automatic_mail_wakes_nothing(fresh().await).await;
     channel_state_is_kept_per_inbox(fresh().await).await;
     compliance_rules_per_account(fresh().await).await;
+    leases_go_to_one_taker_until_they_run_out(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
+}
+
+/// A lease goes to one of many takers and to nobody else until it runs
+/// out; then the next taker gets it and the run count goes up.
+async fn leases_go_to_one_taker_until_they_run_out(s: Arc<dyn Storage>) {
+    assert_eq!(s.lease("detectors").await.unwrap(), None);
+    let until = t0() + Duration::seconds(60);
+    let tries: Vec<_> = (0..8)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move { s.take_lease("detectors", &format!("node-{i}"), t0(), until).await.unwrap() })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for t in tries {
+        taken.push(t.await.unwrap());
+    }
+    assert_eq!(taken.iter().filter(|t| **t).count(), 1, "{taken:?}");
+    let state = s.lease("detectors").await.unwrap().unwrap();
+    assert_eq!((state.expires_at, state.runs), (until, 1));
+    assert_eq!(state.holder, format!("node-{}", taken.iter().position(|t| *t).unwrap()));
+    // Held: even its holder does not run it again early.
+    assert!(!s.take_lease("detectors", &state.holder, until - Duration::seconds(1), until).await.unwrap());
+    // Another task's lease is separate.
+    assert!(s.take_lease("housekeeping", "node-9", t0(), until).await.unwrap());
+    // Run out: the next taker gets it.
+    let later = until + Duration::seconds(60);
+    assert!(s.take_lease("detectors", "node-5", until, later).await.unwrap());
+    assert!(!s.take_lease("detectors", "node-6", until, later).await.unwrap());
+    let state = s.lease("detectors").await.unwrap().unwrap();
+    assert_eq!((state.holder.as_str(), state.expires_at, state.runs), ("node-5", later, 2));
+
+    assert_eq!(s.installation_setting("demo").await.unwrap(), None);
+    s.put_installation_setting("demo", "{\"a\":1}", t0()).await.unwrap();
+    s.put_installation_setting("demo", "{\"a\":2}", t0()).await.unwrap();
+    assert_eq!(s.installation_setting("demo").await.unwrap().as_deref(), Some("{\"a\":2}"));
 }
 
 /// The snooze timer's query: due conversations of every account, earliest

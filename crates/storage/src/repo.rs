@@ -509,6 +509,8 @@ pub trait Storage:
     + ComplianceRulesRepo
     + crate::alerts::AlertRepo
     + crate::amazon::AmazonRepo
+    + crate::leases::LeaseRepo
+    + crate::replay::ReplayRepo
     + Send
     + Sync
 {

@@ -6,8 +6,8 @@
 //! gave them (header `x-visitor-token`, or `token=` on sockets and file
 //! links). The visitor socket pushes only that visitor's messages and
 //! replies (never notes or activity lines) and agents' typing. Typing and
-//! presence are ephemeral: they go through a hub owned by this router and
-//! are never stored.
+//! presence are ephemeral: they go through the node's signal hub (and to
+//! the other nodes when scaled out) and are never stored.
 
 use crate::extract::{AppJson, AppPath, Auth, ClientAddr};
 use crate::{ApiError, ApiState};
@@ -16,15 +16,16 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use ferry_app::AppError;
+use ferry_app::signals::SignalBody;
 use ferry_app::widget::{Visitor, VisitorMessage, visible_to_visitor};
 use ferry_core::event::{Event, EventEnvelope};
 use ferry_core::message::{ContentPart, Message, MessageKind, Sender};
 use ferry_core::{AccountId, ConversationId, InboxId};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tower_http::cors::{Any, CorsLayer};
@@ -60,40 +61,17 @@ pub struct TypingEvent {
     pub typing: bool,
 }
 
-#[derive(Debug, Clone)]
-struct Signal {
-    account: AccountId,
-    event: TypingEvent,
+/// A typing signal of an account, as the sockets receive it.
+fn typing_of(sig: &ferry_app::signals::Signal) -> Option<(AccountId, TypingEvent)> {
+    match &sig.body {
+        SignalBody::Typing(v) => serde_json::from_value(v.clone()).ok().map(|e| (sig.account, e)),
+        SignalBody::Presence { .. } => None,
+    }
 }
 
-/// Ephemeral state shared by the widget and the agents' live socket.
-pub struct Hub {
-    typing: broadcast::Sender<Signal>,
-    agents_online: Mutex<HashMap<AccountId, usize>>,
-}
-
-impl Hub {
-    fn new() -> Arc<Self> {
-        let (typing, _) = broadcast::channel(1024);
-        Arc::new(Self { typing, agents_online: Mutex::new(HashMap::new()) })
-    }
-
-    fn online(&self, account: AccountId) -> usize {
-        self.agents_online.lock().map(|m| m.get(&account).copied().unwrap_or(0)).unwrap_or(0)
-    }
-
-    fn agent_joined(&self, account: AccountId) {
-        if let Ok(mut m) = self.agents_online.lock() {
-            *m.entry(account).or_insert(0) += 1;
-        }
-    }
-
-    fn agent_left(&self, account: AccountId) {
-        if let Ok(mut m) = self.agents_online.lock()
-            && let Some(n) = m.get_mut(&account)
-        {
-            *n = n.saturating_sub(1);
-        }
+fn send_typing(s: &ApiState, account: AccountId, event: &TypingEvent) {
+    if let Ok(v) = serde_json::to_value(event) {
+        s.app.signals.typing(account, v);
     }
 }
 
@@ -234,11 +212,7 @@ fn token_of(headers: &HeaderMap) -> Result<&str, ApiError> {
         .ok_or(ApiError(AppError::Unauthorized("send the visitor token as x-visitor-token")))
 }
 
-async fn config(
-    State(s): State<ApiState>,
-    Extension(hub): Extension<Arc<Hub>>,
-    AppPath(inbox): AppPath<i64>,
-) -> Result<Json<WidgetConfig>, ApiError> {
+async fn config(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> Result<Json<WidgetConfig>, ApiError> {
     let i = s.app.widget_inbox(InboxId(inbox)).await?;
     let text = |k: &str| i.config.extra.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     Ok(Json(WidgetConfig {
@@ -247,7 +221,7 @@ async fn config(
         color: text("color"),
         name: i.name.clone(),
         greeting: i.config.greeting.clone(),
-        agents_online: hub.online(i.account_id) > 0,
+        agents_online: s.app.signals.agents_online(i.account_id) > 0,
     }))
 }
 
@@ -362,7 +336,6 @@ async fn leave_email(
 
 async fn visitor_socket(
     State(s): State<ApiState>,
-    Extension(hub): Extension<Arc<Hub>>,
     AppPath(inbox): AppPath<i64>,
     Query(q): Query<TokenQuery>,
     ws: WebSocketUpgrade,
@@ -370,8 +343,8 @@ async fn visitor_socket(
     let v = s.app.visitor(InboxId(inbox), &q.token).await?;
     // Subscribe before the upgrade so nothing committed after it is missed.
     let events = s.app.bus.subscribe();
-    let typing = hub.typing.subscribe();
-    Ok(ws.on_upgrade(move |socket| visitor_pump(socket, s, hub, v, events, typing)))
+    let typing = s.app.signals.subscribe();
+    Ok(ws.on_upgrade(move |socket| visitor_pump(socket, s, v, events, typing)))
 }
 
 /// Which conversations belong to the visitor, learnt as events arrive.
@@ -418,10 +391,9 @@ async fn refresh_contact(s: &ApiState, v: &Visitor) -> Result<Option<ferry_core:
 async fn visitor_pump(
     mut socket: WebSocket,
     s: ApiState,
-    hub: Arc<Hub>,
     mut v: Visitor,
     mut events: broadcast::Receiver<Arc<EventEnvelope>>,
-    mut typing: broadcast::Receiver<Signal>,
+    mut typing: broadcast::Receiver<Arc<ferry_app::signals::Signal>>,
 ) {
     let _live = crate::monitoring::LiveSocket::open("widget_visitor");
     let mut own = Ownership { mine: HashSet::new(), others: HashSet::new() };
@@ -458,17 +430,18 @@ async fn visitor_pump(
                 }
                 Err(RecvError::Closed) => return,
             },
-            sig = typing.recv() => match sig {
-                Ok(sig) if sig.account == v.inbox.account_id
-                    && matches!(sig.event.who, Typist::Agent { .. })
-                    && own.mine.contains(&ConversationId(sig.event.conversation_id)) => {
-                    let frame = serde_json::json!({ "event": "typing", "data": sig.event });
+            sig = typing.recv() => match sig.as_deref().ok().and_then(typing_of) {
+                Some((account, event)) if account == v.inbox.account_id
+                    && matches!(event.who, Typist::Agent { .. })
+                    && own.mine.contains(&ConversationId(event.conversation_id)) => {
+                    let frame = serde_json::json!({ "event": "typing", "data": event });
                     if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
                         return;
                     }
                 }
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => return,
+                Some(_) => {}
+                None if matches!(sig, Err(RecvError::Closed)) => return,
+                None => {}
             },
             msg = socket.recv() => match msg {
                 Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
@@ -491,13 +464,10 @@ async fn visitor_pump(
                             let Some(conv) = list.first() else { continue };
                             own.mine.insert(conv.id);
                             let on = cmd.get("typing").and_then(|t| t.as_bool()).unwrap_or(true);
-                            let _ = hub.typing.send(Signal {
-                                account: v.inbox.account_id,
-                                event: TypingEvent {
-                                    conversation_id: conv.id.0,
-                                    who: Typist::Contact { id: contact.0 },
-                                    typing: on,
-                                },
+                            send_typing(&s, v.inbox.account_id, &TypingEvent {
+                                conversation_id: conv.id.0,
+                                who: Typist::Contact { id: contact.0 },
+                                typing: on,
                             });
                         }
                         _ => {}
@@ -510,38 +480,39 @@ async fn visitor_pump(
 }
 
 async fn agent_live(
-    Extension(hub): Extension<Arc<Hub>>,
+    State(s): State<ApiState>,
     Auth(actor): Auth,
     AppPath(account): AppPath<i64>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     actor.in_account(AccountId(account))?;
-    let typing = hub.typing.subscribe();
-    Ok(ws.on_upgrade(move |socket| agent_pump(socket, hub, actor, typing)))
+    let typing = s.app.signals.subscribe();
+    Ok(ws.on_upgrade(move |socket| agent_pump(socket, s, actor, typing)))
 }
 
 async fn agent_pump(
     mut socket: WebSocket,
-    hub: Arc<Hub>,
+    s: ApiState,
     actor: ferry_app::auth::Actor,
-    mut typing: broadcast::Receiver<Signal>,
+    mut typing: broadcast::Receiver<Arc<ferry_app::signals::Signal>>,
 ) {
     let _live = crate::monitoring::LiveSocket::open("widget_agent");
     let account = actor.account();
-    hub.agent_joined(account);
+    s.app.signals.agent_joined(account);
     let me = Typist::Agent { id: actor.user.id.0, name: actor.user.name.clone() };
     if socket.send(WsMessage::Text(r#"{"event":"ready"}"#.into())).await.is_ok() {
         loop {
             tokio::select! {
-                sig = typing.recv() => match sig {
-                    Ok(sig) if sig.account == account && sig.event.who != me => {
-                        let frame = serde_json::json!({ "event": "typing", "data": sig.event });
+                sig = typing.recv() => match sig.as_deref().ok().and_then(typing_of) {
+                    Some((acc, event)) if acc == account && event.who != me => {
+                        let frame = serde_json::json!({ "event": "typing", "data": event });
                         if socket.send(WsMessage::Text(frame.to_string().into())).await.is_err() {
                             break;
                         }
                     }
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => break,
+                    Some(_) => {}
+                    None if matches!(sig, Err(RecvError::Closed)) => break,
+                    None => {}
                 },
                 msg = socket.recv() => match msg {
                     Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
@@ -552,7 +523,7 @@ async fn agent_pump(
                         {
                             let on = cmd.get("typing").and_then(|t| t.as_bool()).unwrap_or(true);
                             let event = TypingEvent { conversation_id: conv, who: me.clone(), typing: on };
-                            let _ = hub.typing.send(Signal { account, event });
+                            send_typing(&s, account, &event);
                         }
                     }
                     Some(Ok(_)) => {}
@@ -560,7 +531,7 @@ async fn agent_pump(
             }
         }
     }
-    hub.agent_left(account);
+    s.app.signals.agent_left(account);
 }
 
 fn escape(s: &str) -> String {
@@ -634,7 +605,6 @@ async fn allowed_page(
 
 /// The widget's routes and the agents' live socket.
 pub fn routes(state: ApiState) -> Router<ApiState> {
-    let hub = Hub::new();
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
@@ -655,7 +625,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(public)
         .route("/widget/{inbox_id}/demo", get(demo_shop))
         .route("/api/v1/accounts/{account_id}/live", get(agent_live))
-        .layer(Extension(hub))
 }
 
 #[cfg(test)]
