@@ -282,6 +282,9 @@ let stopped = false;
 // Frames of one outbox event share its id; a frame is identified by id and kind.
 const seen = new Set<string>();
 const counted = new Set<number>();
+// The newest event id received: a reconnecting socket asks for what it
+// missed after it.
+let lastEvent: number | null = null;
 
 function stopLive() {
   stopped = true;
@@ -295,7 +298,7 @@ function wsUrl(path: string) {
 
 function startLive() {
   stopped = false;
-  ws = new WebSocket(wsUrl('/ws'));
+  ws = new WebSocket(wsUrl(lastEvent === null ? '/ws' : `/ws?after=${lastEvent}`));
   ws.onopen = () => {
     retry = 0;
   };
@@ -345,6 +348,7 @@ function onEvent(f: { id?: number; event: string; data?: any }) {
     return;
   }
   if (f.id !== undefined) {
+    if (lastEvent === null || f.id > lastEvent) lastEvent = f.id;
     const key = `${f.id}:${f.event}`;
     if (seen.has(key)) return;
     seen.add(key);
