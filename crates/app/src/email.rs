@@ -523,9 +523,29 @@ impl App {
     pub async fn supervise_mailboxes(self: Arc<Self>, every: Duration) {
         let mut running: std::collections::HashMap<InboxId, Arc<tokio::sync::Notify>> =
             std::collections::HashMap::new();
+        let holder = format!("{:016x}", self.signals.node());
+        // A node watches a mailbox while it holds the mailbox's lease in
+        // the store, renewed every round: of several nodes one watches it,
+        // and another takes over within a few rounds when that one dies.
+        let ttl = chrono::Duration::from_std(every * 3).unwrap_or(chrono::Duration::minutes(2));
         loop {
             match self.mailboxes().await {
-                Ok(ids) => {
+                Ok(mut ids) => {
+                    let now = chrono::Utc::now();
+                    let mut held = Vec::with_capacity(ids.len());
+                    for id in ids.drain(..) {
+                        match self.storage.hold_lease(&format!("mailbox:{id}"), &holder, now, now + ttl).await {
+                            Ok(true) => held.push(id),
+                            Ok(false) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, inbox_id = %id, "cannot renew a mailbox's lease");
+                                if running.contains_key(&id) {
+                                    held.push(id);
+                                }
+                            }
+                        }
+                    }
+                    let ids = held;
                     running.retain(|id, stop| {
                         let keep = ids.contains(id);
                         if !keep {

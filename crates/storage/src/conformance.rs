@@ -88,6 +88,19 @@ async fn leases_go_to_one_taker_until_they_run_out(s: Arc<dyn Storage>) {
     let state = s.lease("detectors").await.unwrap().unwrap();
     assert_eq!((state.holder.as_str(), state.expires_at, state.runs), ("node-5", later, 2));
 
+    // A held lease stays with its holder while it renews it, and goes to
+    // another only once it ran out.
+    let ttl = Duration::seconds(90);
+    assert!(s.hold_lease("mailbox:7", "node-1", t0(), t0() + ttl).await.unwrap());
+    assert!(!s.hold_lease("mailbox:7", "node-2", t0() + Duration::seconds(30), t0() + ttl).await.unwrap());
+    let renewed = t0() + Duration::seconds(60) + ttl;
+    assert!(s.hold_lease("mailbox:7", "node-1", t0() + Duration::seconds(60), renewed).await.unwrap());
+    assert!(!s.hold_lease("mailbox:7", "node-2", t0() + ttl, t0() + ttl + ttl).await.unwrap(), "renewed");
+    assert!(s.hold_lease("mailbox:7", "node-2", renewed, renewed + ttl).await.unwrap());
+    assert!(!s.hold_lease("mailbox:7", "node-1", renewed, renewed + ttl).await.unwrap());
+    let state = s.lease("mailbox:7").await.unwrap().unwrap();
+    assert_eq!((state.holder.as_str(), state.runs), ("node-2", 2), "renewals are not new runs");
+
     assert_eq!(s.installation_setting("demo").await.unwrap(), None);
     s.put_installation_setting("demo", "{\"a\":1}", t0()).await.unwrap();
     s.put_installation_setting("demo", "{\"a\":2}", t0()).await.unwrap();

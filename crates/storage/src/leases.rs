@@ -33,6 +33,17 @@ pub trait LeaseRepo {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StorageResult<bool>;
+    /// Takes the lease `name` for `holder` until `until` if nobody holds
+    /// it at `now`, or renews it if `holder` holds it; returns whether
+    /// `holder` holds it now. For work that stays with one node while it
+    /// lives (a mailbox's watcher).
+    async fn hold_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StorageResult<bool>;
     /// The lease's state, if it was ever taken.
     async fn lease(&self, name: &str) -> StorageResult<Option<LeaseState>>;
     /// A setting of the installation.
@@ -59,6 +70,33 @@ impl<B: Backend> LeaseRepo for B {
                          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
                          expires_at = excluded.expires_at, runs = leases.runs + 1, updated_at = excluded.updated_at \
                          WHERE leases.expires_at <= $3",
+                        args![name, holder, now, until],
+                    )
+                    .await?;
+                Ok(n == 1)
+            })
+        })
+        .await
+    }
+
+    async fn hold_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.write(move |db| {
+            Box::pin(async move {
+                let n = db
+                    .exec(
+                        "INSERT INTO leases (name, holder, expires_at, runs, updated_at) VALUES ($1, $2, $4, 1, $3) \
+                         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+                         expires_at = excluded.expires_at, updated_at = excluded.updated_at, \
+                         runs = leases.runs + CASE WHEN leases.holder = excluded.holder \
+                         AND leases.expires_at > $3 THEN 0 ELSE 1 END \
+                         WHERE leases.expires_at <= $3 OR leases.holder = $2",
                         args![name, holder, now, until],
                     )
                     .await?;
