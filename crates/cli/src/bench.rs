@@ -50,6 +50,9 @@ pub enum Which {
     },
     /// An order CSV of N orders imported into a fresh SQLite store, twice.
     Import(crate::bench_import::ImportArgs),
+    /// Two nodes on PostgreSQL and NATS: how soon a message posted to one
+    /// shows on a console connected to the other, under a steady load.
+    Cluster(crate::bench_cluster::ClusterArgs),
 }
 
 /// Options of the bot benchmark.
@@ -89,6 +92,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Backfill { .. } => anyhow::bail!("`ferry bench backfill` runs in the `ferry-demo` program"),
         Which::Delivery { .. } => anyhow::bail!("`ferry bench delivery` runs in the `ferry-demo` program"),
         Which::Import(a) => crate::bench_import::run(a).await,
+        Which::Cluster(a) => crate::bench_cluster::run(a).await,
     }
 }
 

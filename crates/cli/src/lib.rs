@@ -5,6 +5,7 @@
 
 pub mod bench;
 mod bench_bot;
+mod bench_cluster;
 mod bench_import;
 pub mod config;
 pub mod import;
