@@ -166,3 +166,39 @@ async fn a_scheduled_task_runs_once_per_interval_across_nodes() {
     let lease = cluster.storage().await.lease("probe").await.unwrap().unwrap();
     assert!(lease.runs as usize >= n, "every run took the lease");
 }
+
+/// An API node takes the requests; a worker node, which answers only its
+/// health and metrics, delivers what they queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_and_worker_roles_split_the_work() {
+    let Some(cluster) = Cluster::prepare().await else { return };
+    let receiver = CallbackReceiver::start().await;
+    let s = cluster.seed(&receiver.url).await;
+    let http = reqwest::Client::new();
+    let api = cluster.serve("api");
+    wait_up(&http, &api.base).await;
+    assert_eq!(post_buyer(&http, &api.base, &s, "r1", "buyer-r", "Is it in stock?").await, 200);
+    let conv = first_conversation(&http, &api.base, &s).await;
+    let r = http
+        .post(format!("{}/api/v1/accounts/{}/conversations/{conv}/messages", api.base, s.account))
+        .header("api_access_token", &s.token)
+        .json(&json!({"content": "Yes, ships tomorrow."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+
+    let worker = cluster.serve("worker");
+    wait_up(&http, &worker.base).await;
+    let metrics = http.get(format!("{}/metrics", worker.base)).send().await.unwrap();
+    assert_eq!(metrics.status(), reqwest::StatusCode::OK);
+    let api_on_worker = http
+        .get(format!("{}/api/v1/accounts/{}/conversations", worker.base, s.account))
+        .header("api_access_token", &s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api_on_worker.status(), reqwest::StatusCode::NOT_FOUND, "a worker serves no API");
+    wait_until("the worker to deliver the reply", Duration::from_secs(30), || async { receiver.count() == 1 }).await;
+    assert_eq!(receiver.calls()[0]["message"]["text"], "Yes, ships tomorrow.");
+}
