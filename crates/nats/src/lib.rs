@@ -119,24 +119,10 @@ impl NatsBus {
             .await
             .map_err(|e| NatsError::JetStream(e.to_string()))?;
         let name = format!("hub-{}", opts.node);
-        let consumer: consumer::PullConsumer = stream
-            .get_or_create_consumer(
-                &name,
-                consumer::pull::Config {
-                    durable_name: Some(name.clone()),
-                    deliver_policy: consumer::DeliverPolicy::New,
-                    ack_policy: consumer::AckPolicy::Explicit,
-                    ack_wait: Duration::from_secs(30),
-                    inactive_threshold: Duration::from_secs(300),
-                    max_ack_pending: 10_000,
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| NatsError::JetStream(e.to_string()))?;
+        let consumer = open_consumer(&stream, &name).await.map_err(|e| NatsError::JetStream(e.to_string()))?;
         let messages = consumer.messages().await.map_err(|e| NatsError::JetStream(e.to_string()))?;
         let (local, _) = broadcast::channel(opts.local_capacity.max(16));
-        tokio::spawn(hand_on(consumer, messages, local.clone()));
+        tokio::spawn(hand_on(stream, name, messages, local.clone()));
 
         let (tx, rx) = mpsc::channel(1024);
         tokio::spawn(relay_out(client.clone(), rx, format!("{}_signals", opts.prefix)));
@@ -151,10 +137,29 @@ impl NatsBus {
     }
 }
 
+/// This node's durable consumer: new events from now on, each
+/// acknowledged once handed on; the server removes it when the node has
+/// been gone for five minutes.
+async fn open_consumer(stream: &stream::Stream, name: &str) -> Result<consumer::PullConsumer, async_nats::Error> {
+    let config = consumer::pull::Config {
+        durable_name: Some(name.to_owned()),
+        deliver_policy: consumer::DeliverPolicy::New,
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: Duration::from_secs(30),
+        inactive_threshold: Duration::from_secs(300),
+        max_ack_pending: 10_000,
+        ..Default::default()
+    };
+    Ok(stream.get_or_create_consumer(name, config).await?)
+}
+
 /// Hands the stream's events to this node's subscribers, acknowledging
-/// each once handed on; re-opens the message stream when it fails.
+/// each once handed on. When the message stream ends (NATS restarted, the
+/// consumer was removed after an outage) it is opened again, the consumer
+/// made again if it is gone.
 async fn hand_on(
-    consumer: consumer::PullConsumer,
+    stream: stream::Stream,
+    name: String,
     mut messages: consumer::pull::Stream,
     local: broadcast::Sender<Arc<EventEnvelope>>,
 ) {
@@ -177,10 +182,19 @@ async fn hand_on(
                 tracing::warn!(error = %e, "acknowledging an event to NATS");
             }
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        match consumer.messages().await {
-            Ok(s) => messages = s,
-            Err(e) => tracing::warn!(error = %e, "re-opening the NATS consumer"),
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let reopened = match open_consumer(&stream, &name).await {
+                Ok(c) => c.messages().await.map_err(async_nats::Error::from),
+                Err(e) => Err(e),
+            };
+            match reopened {
+                Ok(s) => {
+                    messages = s;
+                    break;
+                }
+                Err(e) => tracing::warn!(error = %e, "re-opening the NATS consumer"),
+            }
         }
     }
 }
