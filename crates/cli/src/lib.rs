@@ -14,7 +14,7 @@ use anyhow::Context;
 use config::Config;
 use ferry_api::ApiConfig;
 use ferry_api::server::{Background, Node};
-use ferry_app::attachments::LocalAttachments;
+use ferry_app::attachments::{AttachmentStore, ObjectAttachments};
 use ferry_app::{AppConfig, SmtpConfig};
 use ferry_core::clock::SystemClock;
 use ferry_storage::Storage;
@@ -49,13 +49,36 @@ pub async fn open_storage(cfg: &Config) -> anyhow::Result<Arc<dyn Storage>> {
     Ok(Arc::new(s))
 }
 
-/// Builds a node from the configuration.
-pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
+/// Opens the attachment store the configuration names: files under the
+/// data directory, or an S3-compatible bucket, checked to answer (a wrong
+/// endpoint, bucket or key fails here, at start, with what to fix).
+pub async fn open_attachments(cfg: &Config) -> anyhow::Result<Arc<dyn AttachmentStore>> {
+    match cfg.attachments.s3() {
+        Some(s3) => {
+            let store = ObjectAttachments::s3(&s3).context("cannot use the S3 bucket for attachments")?;
+            store.check().await.context("cannot use the S3 bucket for attachments")?;
+            Ok(Arc::new(store))
+        }
+        None => {
+            let dir = cfg.data_dir().join("attachments");
+            Ok(Arc::new(ObjectAttachments::local(&dir).context("cannot use the attachments directory")?))
+        }
+    }
+}
+
+/// Builds a node from the configuration (opening its attachment store).
+pub async fn node(cfg: &Config, storage: Arc<dyn Storage>) -> anyhow::Result<Node> {
+    let attachments = open_attachments(cfg).await?;
+    Ok(node_with(cfg, storage, attachments))
+}
+
+/// Builds a node from the configuration on a given attachment store.
+pub fn node_with(cfg: &Config, storage: Arc<dyn Storage>, attachments: Arc<dyn AttachmentStore>) -> Node {
     let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{}", cfg.listen));
     Node::new(
         storage,
         Arc::new(SystemClock),
-        Arc::new(LocalAttachments::new(cfg.data_dir().join("attachments"))),
+        attachments,
         AppConfig {
             public_url,
             smtp: (!cfg.smtp_url.is_blank())
@@ -69,6 +92,7 @@ pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
             detectors: cfg.detectors.to_app(),
             retention: chrono::Duration::days(cfg.retention_days),
             jobs: cfg.jobs.to_app(),
+            max_attachment_bytes: cfg.attachments.max_upload_bytes,
             ..AppConfig::default()
         },
         ApiConfig {

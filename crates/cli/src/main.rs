@@ -115,7 +115,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve => {
                 init_tracing(&cfg);
                 let storage = open_storage(&cfg).await?;
-                run_server(&cfg, node(&cfg, storage)).await
+                run_server(&cfg, node(&cfg, storage).await?).await
             }
             Command::Migrate => {
                 init_tracing(&cfg);

@@ -564,7 +564,7 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     // Mail the demo's inboxes send is kept here, never delivered.
     let sink = Arc::new(SmtpSink::start().await.context("starting the local SMTP sink")?);
     let storage = ferry_cli::open_storage(&cfg).await?;
-    let mut node = ferry_cli::node(&cfg, storage);
+    let mut node = ferry_cli::node(&cfg, storage).await?;
     let info_path = dir.join("demo.json");
     let mut info: DemoInfo = match std::fs::read(&info_path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
