@@ -259,6 +259,9 @@ pub struct S3Settings {
     pub path_style: bool,
 }
 
+/// Size of the parts of a multipart upload.
+const PART_BYTES: usize = 5 * 1024 * 1024;
+
 /// Attachments in an object store: a local directory, an S3-compatible
 /// bucket, or memory (tests).
 #[derive(Debug, Clone)]
@@ -423,9 +426,10 @@ impl ObjectAttachments {
 
     /// Writes a stream to `tmp`, hashing it; the hash and length.
     async fn write_hashing(&self, tmp: &ObjectPath, mut body: ByteStream) -> Result<(String, u64), AttachmentError> {
-        // Parts of 8 MiB go up as they fill (S3 multipart upload); a
-        // smaller file is one plain PUT.
-        let mut w = BufWriter::with_capacity(self.store.clone(), tmp.clone(), 8 * 1024 * 1024);
+        // Parts of 5 MiB (S3's smallest) go up as they fill, two at a time
+        // (S3 multipart upload), so an upload holds at most about three
+        // parts in memory; a smaller file is one plain PUT.
+        let mut w = BufWriter::with_capacity(self.store.clone(), tmp.clone(), PART_BYTES).with_max_concurrency(2);
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {

@@ -106,7 +106,7 @@ async fn large_files_stream_through_the_api_into_the_bucket(b: Backend) {
     let t = app.tenant("Big Files").await;
 
     // Ten MiB, far above the 1 MiB request body limit: streamed in, and
-    // sent to S3 as a multipart upload (parts of 8 MiB).
+    // sent to S3 as a multipart upload (parts of 5 MiB).
     let file = pdf(10 * MIB, 7);
     let r = app
         .post_bytes(
