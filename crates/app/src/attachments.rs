@@ -139,7 +139,8 @@ pub async fn split_head(mut body: ByteStream) -> Result<(Bytes, ByteStream), Att
     while head.len() < HEAD_BYTES {
         match body.next().await {
             Some(chunk) => head.extend_from_slice(&chunk?),
-            None => break,
+            // An ended stream may not be polled again: nothing follows.
+            None => return Ok((Bytes::from(head), futures::stream::empty().boxed())),
         }
     }
     Ok((Bytes::from(head), body))
@@ -600,6 +601,16 @@ mod tests {
         assert_eq!(all.iter().map(Bytes::len).sum::<usize>(), 10_000);
         let (head, rest) = split_head(chunks(vec![Ok(b"short")])).await.unwrap();
         assert_eq!(head.as_ref(), b"short");
+        assert_eq!(rejoin(head, rest).count().await, 1);
+        // A stream that must not be polled once ended (as a request body
+        // read through `unfold` is).
+        let once =
+            futures::stream::unfold(
+                false,
+                |done| async move { (!done).then(|| (Ok(Bytes::from_static(b"tiny")), true)) },
+            )
+            .boxed();
+        let (head, rest) = split_head(once).await.unwrap();
         assert_eq!(rejoin(head, rest).count().await, 1);
     }
 }

@@ -282,6 +282,9 @@ pub struct UploadQuery {
     pub filename: Option<String>,
 }
 
+/// How long an upload's body may stall.
+const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Stores a file to attach to a message: the raw bytes as the body, their
 /// type as `Content-Type`. The body is streamed to the attachment store; it
 /// may be larger than the API's request body limit, up to the attachment
@@ -306,7 +309,17 @@ pub async fn upload_attachment(
         return Err(ApiError(AppError::TooLarge(usize::try_from(limit).unwrap_or(usize::MAX))));
     }
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let stream = body.into_data_stream().map(|chunk| chunk.map_err(|e| AttachmentError::Input(e.to_string()))).boxed();
+    // No overall deadline (a large file on a slow line may take minutes),
+    // but a body that stalls is given up.
+    let stream = futures::stream::unfold(Some(body.into_data_stream()), |body| async move {
+        let mut body = body?;
+        match tokio::time::timeout(UPLOAD_IDLE, body.next()).await {
+            Ok(Some(chunk)) => Some((chunk.map_err(|e| AttachmentError::Input(e.to_string())), Some(body))),
+            Ok(None) => None,
+            Err(_) => Some((Err(AttachmentError::Input("no data arrived for 30 seconds".into())), None)),
+        }
+    })
+    .boxed();
     let att = s.app.upload_attachment(&a, AccountId(account), stream, ct, q.filename.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(att)))
 }
