@@ -4,20 +4,34 @@
 //! agree (re-checked here, whatever was stored), otherwise a download; never
 //! sniffed by the browser; and sandboxed, so even a page that slipped in
 //! could not run script with an agent's session.
+//!
+//! Files are streamed: the first bytes are read to decide how the file is
+//! served, then the rest follows as it comes from the attachment store.
 
+use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use ferry_app::AppError;
+use ferry_app::attachments::{Download, rejoin, split_head};
 use ferry_core::filetype;
+use futures::StreamExt;
 
 /// The policy sent with every file: no script, no plugins, no forms, no
 /// same-origin access; images may render.
 pub(crate) const FILE_CSP: &str = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'";
 
-/// The response for a stored file's bytes and its stored type.
-pub(crate) fn file_response(bytes: Vec<u8>, stored_type: &str) -> Response {
-    let serving = filetype::serving(stored_type, &bytes);
-    let mut resp = bytes.into_response();
+/// The response streaming a stored file, with the headers of its type.
+pub(crate) async fn file_response(download: Download) -> Result<Response, AppError> {
+    let (head, rest) = split_head(download.body).await.map_err(|e| AppError::internal("reading an attachment", e))?;
+    let serving = filetype::serving(&download.content_type, &head);
+    let body = rejoin(head, rest).map(|chunk| {
+        // Past the headers, a failure can only cut the response short;
+        // say why in the log.
+        chunk.inspect_err(|e| tracing::warn!(error = %e, "streaming an attachment failed"))
+    });
+    let mut resp = Body::from_stream(body).into_response();
     let h = resp.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(download.size));
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&serving.content_type).unwrap_or(HeaderValue::from_static(filetype::OPAQUE)),
@@ -29,5 +43,5 @@ pub(crate) fn file_response(bytes: Vec<u8>, stored_type: &str) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(FILE_CSP));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
-    resp
+    Ok(resp)
 }

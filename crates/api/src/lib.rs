@@ -62,10 +62,11 @@ pub fn router(app: Arc<App>, config: ApiConfig) -> Router {
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     monitoring::handle();
     routes::routes(state.clone())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .merge(routes::streamed())
         .route_layer(axum::middleware::from_fn(monitoring::tag_route))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn(monitoring::track_requests))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))

@@ -66,6 +66,10 @@ pub struct AppConfig {
     pub sms: Option<SmsConfig>,
     /// How background jobs run.
     pub jobs: JobSettings,
+    /// Largest file an agent may upload as an attachment, in bytes
+    /// (streamed to the attachment store, so not bounded by the request
+    /// body limit).
+    pub max_attachment_bytes: u64,
 }
 
 /// How a node runs background jobs.
@@ -99,6 +103,7 @@ impl Default for AppConfig {
             retention: Duration::days(7),
             sms: None,
             jobs: JobSettings::default(),
+            max_attachment_bytes: 25 * 1024 * 1024,
         }
     }
 }

@@ -69,7 +69,7 @@ async fn measure(a: &ClusterArgs, url: &str, storage: Arc<dyn ferry_storage::Sto
         ..crate::config::Config::default()
     };
     // The tenant, written before the nodes start.
-    let seed = crate::node(&cfg, storage);
+    let seed = crate::node(&cfg, storage).await?;
     let app = seed.app.clone();
     let account = app
         .storage

@@ -68,6 +68,89 @@ pub struct Config {
     /// The commerce detectors.
     pub detectors: DetectorsConfig,
     pub jobs: JobsConfig,
+    /// Where attachment bytes are kept.
+    pub attachments: AttachmentsConfig,
+}
+
+/// Where attachment bytes are kept (`[attachments]`): files under
+/// `data_dir/attachments` by default, an S3-compatible bucket when
+/// `s3_bucket` is set (needed when several nodes serve the same database).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentsConfig {
+    /// Largest file an agent may upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// Endpoint URL of an S3-compatible server; empty: AWS S3.
+    pub s3_endpoint: String,
+    /// Bucket; empty: local files.
+    pub s3_bucket: String,
+    pub s3_region: String,
+    /// Empty: the usual AWS sources (`AWS_ACCESS_KEY_ID`, web identity,
+    /// instance metadata).
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: Secret,
+    /// Allow an `http://` endpoint.
+    pub s3_allow_http: bool,
+    /// `endpoint/bucket/key` addressing (MinIO and most self-hosted
+    /// servers) instead of `bucket.endpoint/key`.
+    pub s3_path_style: bool,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: ferry_app::AppConfig::default().max_attachment_bytes,
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: Secret::default(),
+            s3_allow_http: false,
+            s3_path_style: false,
+        }
+    }
+}
+
+impl AttachmentsConfig {
+    /// The bucket's settings, when attachments go to S3.
+    pub fn s3(&self) -> Option<ferry_app::attachments::S3Settings> {
+        (!self.s3_bucket.trim().is_empty()).then(|| ferry_app::attachments::S3Settings {
+            endpoint: self.s3_endpoint.trim().to_owned(),
+            bucket: self.s3_bucket.trim().to_owned(),
+            region: self.s3_region.trim().to_owned(),
+            access_key_id: self.s3_access_key_id.trim().to_owned(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+            allow_http: self.s3_allow_http,
+            path_style: self.s3_path_style,
+        })
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.max_upload_bytes >= 1024, "attachments.max_upload_bytes must be at least 1024");
+        let s3_set = !self.s3_endpoint.trim().is_empty()
+            || !self.s3_access_key_id.trim().is_empty()
+            || !self.s3_secret_access_key.is_blank();
+        if self.s3_bucket.trim().is_empty() {
+            anyhow::ensure!(!s3_set, "attachments: S3 settings are given but attachments.s3_bucket is empty");
+            return Ok(());
+        }
+        anyhow::ensure!(
+            self.s3_access_key_id.trim().is_empty() == self.s3_secret_access_key.is_blank(),
+            "attachments.s3_access_key_id and attachments.s3_secret_access_key go together"
+        );
+        if !self.s3_endpoint.trim().is_empty() {
+            let u = url::Url::parse(self.s3_endpoint.trim()).context("attachments.s3_endpoint is not a URL")?;
+            match u.scheme() {
+                "https" => {}
+                "http" => anyhow::ensure!(
+                    self.s3_allow_http,
+                    "attachments.s3_endpoint is http://: set attachments.s3_allow_http = true to allow it"
+                ),
+                _ => anyhow::bail!("attachments.s3_endpoint must be http or https"),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How background jobs run (`[jobs]`).
@@ -183,6 +266,7 @@ impl Default for Config {
             sms_from: String::new(),
             detectors: DetectorsConfig::default(),
             jobs: JobsConfig::default(),
+            attachments: AttachmentsConfig::default(),
         }
     }
 }
@@ -284,6 +368,28 @@ concurrency = 16
 # sends with Ferry's message id (WhatsApp) waits this long for that report
 # before sending again, so the buyer does not get the message twice.
 reconcile_seconds = 60
+
+# Attachment bytes. By default they are files under data_dir/attachments;
+# several nodes serving one database need a shared S3-compatible bucket
+# (AWS S3, MinIO, Ceph, Garage, ...): set s3_bucket. As variables:
+# FERRY_ATTACHMENTS__S3_BUCKET, FERRY_ATTACHMENTS__S3_ENDPOINT, ...
+[attachments]
+# Largest file an agent may upload (streamed, so above max_body_bytes).
+max_upload_bytes = 26214400
+# Endpoint of an S3-compatible server, e.g. "http://minio:9000"; empty: AWS.
+s3_endpoint = ""
+# Bucket (it must exist); empty: local files.
+s3_bucket = ""
+s3_region = "us-east-1"
+# Empty key and secret: the usual AWS sources (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, web identity, instance metadata).
+s3_access_key_id = ""
+s3_secret_access_key = ""
+# Allow an http:// endpoint (a server on a private network).
+s3_allow_http = false
+# Address objects as endpoint/bucket/key (MinIO and most self-hosted
+# servers) rather than bucket.endpoint/key (AWS).
+s3_path_style = false
 "#;
 
 impl Config {
@@ -306,14 +412,25 @@ impl Config {
         // file's path (read by the command line) and the test and tool
         // settings.
         const NOT_SETTINGS: [&str; 5] = ["config", "test_postgres_url", "minilm_dir", "shared_data", "bin"];
+        // The same for nested settings: variable name, then setting path.
+        const NESTED_TEXT: [(&str, &str); 2] = [
+            ("attachments__s3_access_key_id", "attachments.s3_access_key_id"),
+            ("attachments__s3_secret_access_key", "attachments.s3_secret_access_key"),
+        ];
         // Values figment would read as numbers (`+15005550006`, an
         // all-digit token) are taken as the text they are.
         const TEXT: [&str; 3] = ["sms_from", "sms_account_sid", "sms_auth_token"];
-        let skip: Vec<&str> = NOT_SETTINGS.iter().chain(TEXT.iter()).copied().collect();
+        let skip: Vec<&str> =
+            NOT_SETTINGS.iter().chain(TEXT.iter()).chain(NESTED_TEXT.iter().map(|(var, _)| var)).copied().collect();
         fig = fig.merge(Env::prefixed("FERRY_").ignore(&skip).split("__"));
         for key in TEXT {
             if let Ok(v) = std::env::var(format!("FERRY_{}", key.to_ascii_uppercase())) {
                 fig = fig.merge(Serialized::default(key, v));
+            }
+        }
+        for (var, path) in NESTED_TEXT {
+            if let Ok(v) = std::env::var(format!("FERRY_{}", var.to_ascii_uppercase())) {
+                fig = fig.merge(Serialized::default(path, v));
             }
         }
         let c: Config = fig.extract().context("invalid configuration")?;
@@ -338,6 +455,7 @@ impl Config {
         );
         anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format must be \"text\" or \"json\"");
         anyhow::ensure!(self.max_body_bytes >= 1024, "max_body_bytes must be at least 1024");
+        self.attachments.check()?;
         self.listen
             .parse::<std::net::SocketAddr>()
             .with_context(|| format!("listen `{}` is not host:port", self.listen))?;
@@ -477,11 +595,46 @@ mod tests {
             smtp_url: Secret::from("smtps://codes:hunter3@mail.example:465"),
             sms_auth_token: Secret::from("hunter4"),
             metrics_token: Secret::from("hunter5"),
+            attachments: AttachmentsConfig {
+                s3_bucket: "files".into(),
+                s3_access_key_id: "AKIAFERRY".into(),
+                s3_secret_access_key: Secret::from("hunter6"),
+                ..AttachmentsConfig::default()
+            },
             ..Config::default()
         };
         let printed = format!("{c:?}");
-        for secret in ["hunter2", "hunter3", "hunter4", "hunter5"] {
+        for secret in ["hunter2", "hunter3", "hunter4", "hunter5", "hunter6"] {
             assert!(!printed.contains(secret), "{printed}");
         }
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn s3_settings_come_from_the_environment_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
+            assert!(c.attachments.s3().is_none(), "local files by default");
+            jail.set_env("FERRY_ATTACHMENTS__S3_ENDPOINT", "http://127.0.0.1:9000");
+            jail.set_env("FERRY_ATTACHMENTS__S3_BUCKET", "ferry");
+            jail.set_env("FERRY_ATTACHMENTS__S3_ACCESS_KEY_ID", "12345");
+            jail.set_env("FERRY_ATTACHMENTS__S3_SECRET_ACCESS_KEY", "0987654321");
+            jail.set_env("FERRY_ATTACHMENTS__S3_PATH_STYLE", "true");
+            let refused = format!("{:#}", Config::load(None).err().unwrap_or_else(|| anyhow::anyhow!("loaded")));
+            assert!(refused.contains("s3_allow_http"), "{refused}");
+            jail.set_env("FERRY_ATTACHMENTS__S3_ALLOW_HTTP", "true");
+            let c = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
+            let s3 = c.attachments.s3().ok_or_else(|| figment::Error::from("no S3 settings".to_owned()))?;
+            assert_eq!((s3.endpoint.as_str(), s3.bucket.as_str()), ("http://127.0.0.1:9000", "ferry"));
+            assert_eq!((s3.access_key_id.as_str(), s3.secret_access_key.expose().as_str()), ("12345", "0987654321"));
+            assert!(s3.allow_http && s3.path_style);
+            assert_eq!(s3.region, "us-east-1");
+            jail.set_env("FERRY_ATTACHMENTS__S3_SECRET_ACCESS_KEY", "");
+            assert!(Config::load(None).is_err(), "a key id without its secret");
+            jail.set_env("FERRY_ATTACHMENTS__S3_BUCKET", "");
+            jail.set_env("FERRY_ATTACHMENTS__S3_ACCESS_KEY_ID", "");
+            assert!(Config::load(None).is_err(), "an endpoint without a bucket");
+            Ok(())
+        });
     }
 }

@@ -15,7 +15,7 @@ use anyhow::Context;
 use config::Config;
 use ferry_api::ApiConfig;
 use ferry_api::server::{Background, Node};
-use ferry_app::attachments::LocalAttachments;
+use ferry_app::attachments::{AttachmentStore, ObjectAttachments};
 use ferry_app::signals::Signals;
 use ferry_app::{AppConfig, SmtpConfig};
 use ferry_core::clock::SystemClock;
@@ -83,11 +83,30 @@ impl Role {
     }
 }
 
-/// Builds a node from the configuration: on NATS when `nats_url` is set.
+/// Opens the attachment store the configuration names: files under the
+/// data directory, or an S3-compatible bucket, checked to answer (a wrong
+/// endpoint, bucket or key fails here, at start, with what to fix).
+pub async fn open_attachments(cfg: &Config) -> anyhow::Result<Arc<dyn AttachmentStore>> {
+    match cfg.attachments.s3() {
+        Some(s3) => {
+            let store = ObjectAttachments::s3(&s3).context("cannot use the S3 bucket for attachments")?;
+            store.check().await.context("cannot use the S3 bucket for attachments")?;
+            Ok(Arc::new(store))
+        }
+        None => {
+            let dir = cfg.data_dir().join("attachments");
+            Ok(Arc::new(ObjectAttachments::local(&dir).context("cannot use the attachments directory")?))
+        }
+    }
+}
+
+/// Builds a node from the configuration, opening its attachment store: on
+/// NATS when `nats_url` is set, else with events in process.
 pub async fn connect_node(cfg: &Config, storage: Arc<dyn Storage>) -> anyhow::Result<Node> {
+    let attachments = open_attachments(cfg).await?;
     let url = cfg.nats_url.expose().trim();
     if url.is_empty() {
-        return Ok(node(cfg, storage));
+        return Ok(node_with(cfg, storage, attachments));
     }
     if storage.backend() != "postgres" {
         tracing::warn!("nats_url is set but the database is SQLite: other nodes cannot share it");
@@ -96,17 +115,21 @@ pub async fn connect_node(cfg: &Config, storage: Arc<dyn Storage>) -> anyhow::Re
     let opts = ferry_nats::NatsOptions { prefix: cfg.nats_prefix.clone(), ..ferry_nats::NatsOptions::new(url) };
     let bus = ferry_nats::NatsBus::connect(opts, signals.clone()).await?;
     let (app_config, api_config) = settings(cfg);
-    Ok(Node::with_bus(storage, Arc::new(SystemClock), attachments(cfg), app_config, api_config, bus, signals))
+    Ok(Node::with_bus(storage, Arc::new(SystemClock), attachments, app_config, api_config, bus, signals))
 }
 
-/// Builds a single node from the configuration, with events in process.
-pub fn node(cfg: &Config, storage: Arc<dyn Storage>) -> Node {
+/// Builds a single node from the configuration (opening its attachment
+/// store), with events in process.
+pub async fn node(cfg: &Config, storage: Arc<dyn Storage>) -> anyhow::Result<Node> {
+    let attachments = open_attachments(cfg).await?;
+    Ok(node_with(cfg, storage, attachments))
+}
+
+/// Builds a single node from the configuration on a given attachment
+/// store, with events in process.
+pub fn node_with(cfg: &Config, storage: Arc<dyn Storage>, attachments: Arc<dyn AttachmentStore>) -> Node {
     let (app_config, api_config) = settings(cfg);
-    Node::new(storage, Arc::new(SystemClock), attachments(cfg), app_config, api_config)
-}
-
-fn attachments(cfg: &Config) -> Arc<LocalAttachments> {
-    Arc::new(LocalAttachments::new(cfg.data_dir().join("attachments")))
+    Node::new(storage, Arc::new(SystemClock), attachments, app_config, api_config)
 }
 
 fn settings(cfg: &Config) -> (AppConfig, ApiConfig) {
@@ -125,6 +148,7 @@ fn settings(cfg: &Config) -> (AppConfig, ApiConfig) {
             detectors: cfg.detectors.to_app(),
             retention: chrono::Duration::days(cfg.retention_days),
             jobs: cfg.jobs.to_app(),
+            max_attachment_bytes: cfg.attachments.max_upload_bytes,
             ..AppConfig::default()
         },
         ApiConfig {

@@ -86,7 +86,7 @@ struct Seeded {
 /// before the server first starts (Ferry has no sign-up endpoint).
 async fn seed(cfg: &Config, fake: &FakeGraph) -> Seeded {
     let storage = ferry_cli::open_storage(cfg).await.unwrap();
-    let node = ferry_cli::node(cfg, storage);
+    let node = ferry_cli::node(cfg, storage).await.unwrap();
     let app = node.app.clone();
     let account =
         app.storage.create_account(NewAccount { name: "Crash".into(), default_language: "en".into() }, app.clock.now());

@@ -150,7 +150,7 @@ async fn a_scheduled_task_runs_once_per_interval_across_nodes() {
     for _ in 0..3 {
         // Each node with its own connections, as separate processes have.
         let storage = ferry_cli::open_storage(&cluster.config()).await.unwrap();
-        let node = ferry_cli::node(&cluster.config(), storage);
+        let node = ferry_cli::node(&cluster.config(), storage).await.unwrap();
         let runs = runs.clone();
         ferry_api::server::scheduled(&node.app, "probe", period, move |_| {
             runs.fetch_add(1, Ordering::SeqCst);

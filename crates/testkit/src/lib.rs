@@ -7,10 +7,11 @@
 
 pub mod dovecot;
 pub mod mail_relay;
+pub mod s3;
 
 use ferry_api::ApiConfig;
 use ferry_api::server::{Background, Node};
-use ferry_app::attachments::MemoryAttachments;
+use ferry_app::attachments::{AttachmentStore, MemoryAttachments};
 use ferry_app::{App, AppConfig, NewAgent, NewInboxInput};
 use ferry_core::account::Role;
 use ferry_core::clock::{Clock, SystemClock};
@@ -41,13 +42,19 @@ pub fn postgres_admin_url() -> String {
 /// is not reachable outside CI. Under `CI=true` an unreachable PostgreSQL
 /// fails the test.
 pub async fn fresh_storage(backend: Backend, dir: &std::path::Path) -> Option<Arc<dyn Storage>> {
+    Some(fresh_database(backend, dir).await?.0)
+}
+
+/// Like [`fresh_storage`], with the PostgreSQL database's URL (for another
+/// node to join it).
+async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<(Arc<dyn Storage>, Option<String>)> {
     match backend {
         Backend::Sqlite => {
             let opts = ferry_storage_sqlite::SqliteOptions::new(dir.join("ferry.sqlite"));
-            Some(Arc::new(ferry_storage_sqlite::SqliteStorage::open(opts).unwrap()))
+            Some((Arc::new(ferry_storage_sqlite::SqliteStorage::open(opts).unwrap()), None))
         }
         Backend::Postgres => match ferry_storage_postgres::fresh_test_database(&postgres_admin_url()).await {
-            Ok((_, s)) => Some(Arc::new(s)),
+            Ok((url, s)) => Some((Arc::new(s), Some(url))),
             Err(e) => {
                 if std::env::var("CI").is_ok_and(|v| v == "true") {
                     panic!("PostgreSQL is required under CI but not reachable at {}: {e}", postgres_admin_url());
@@ -106,6 +113,8 @@ pub struct TestApp {
     pub worker: Arc<Worker>,
     /// An HTTP client.
     pub http: reqwest::Client,
+    /// The PostgreSQL database it runs on (`None` on SQLite).
+    pub database_url: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -123,6 +132,13 @@ pub struct SpawnOptions {
     pub sms: Option<ferry_app::SmsConfig>,
     /// Token `/metrics` requires.
     pub metrics_token: Option<String>,
+    /// Attachment store; `None`: in memory.
+    pub attachments: Option<Arc<dyn AttachmentStore>>,
+    /// Largest attachment upload.
+    pub max_attachment_bytes: u64,
+    /// Join this PostgreSQL database instead of making a fresh one (a
+    /// second node of the same deployment; see [`TestApp::spawn_peer`]).
+    pub join_database: Option<String>,
 }
 
 impl SpawnOptions {
@@ -135,6 +151,10 @@ impl SpawnOptions {
             smtp: None,
             sms: None,
             metrics_token: None,
+            attachments: None,
+            // As small as the body limit, so tests reach it cheaply.
+            max_attachment_bytes: 1024 * 1024,
+            join_database: None,
         }
     }
 }
@@ -149,12 +169,23 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let storage = fresh_storage(o.backend, dir.path()).await?;
+    let (storage, database_url) = match o.join_database {
+        Some(url) => {
+            let s: Arc<dyn Storage> = Arc::new(ferry_storage_postgres::PostgresStorage::connect(&url).await.unwrap());
+            (s, Some(url))
+        }
+        None => fresh_database(o.backend, dir.path()).await?,
+    };
     let node = Node::new(
         storage,
         o.clock,
-        Arc::new(MemoryAttachments::default()),
-        AppConfig { smtp: o.smtp.clone(), sms: o.sms.clone(), ..AppConfig::default() },
+        o.attachments.unwrap_or_else(|| Arc::new(MemoryAttachments::default())),
+        AppConfig {
+            smtp: o.smtp.clone(),
+            sms: o.sms.clone(),
+            max_attachment_bytes: o.max_attachment_bytes,
+            ..AppConfig::default()
+        },
         ApiConfig {
             max_body_bytes: o.max_body_bytes,
             secure_cookies: false,
@@ -174,7 +205,15 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
     let addr = listener.local_addr().unwrap();
     let (app, worker) = (node.app.clone(), node.worker.clone());
     tokio::spawn(node.serve(listener, std::future::pending()));
-    Some(TestApp { addr, base: format!("http://{addr}"), app, worker, http: reqwest::Client::new(), _dir: dir })
+    Some(TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        app,
+        worker,
+        http: reqwest::Client::new(),
+        database_url,
+        _dir: dir,
+    })
 }
 
 /// An answer: status and JSON body (`Null` when empty or not JSON).
@@ -196,6 +235,15 @@ impl Answer {
 }
 
 impl TestApp {
+    /// Starts another node on this node's PostgreSQL database, as a second
+    /// node of one deployment (its own pool, bus and worker); `o.backend`
+    /// must be PostgreSQL.
+    pub async fn spawn_peer(&self, o: SpawnOptions) -> TestApp {
+        assert_eq!(o.backend, Backend::Postgres, "nodes share a database on PostgreSQL only");
+        let url = self.database_url.clone().expect("this node runs on PostgreSQL");
+        spawn_with(SpawnOptions { join_database: Some(url), ..o }).await.expect("the database is reachable")
+    }
+
     /// Creates an account with an owner, an agent and an API inbox.
     pub async fn tenant(&self, name: &str) -> Tenant {
         let now = self.app.clock.now();

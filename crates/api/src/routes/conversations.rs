@@ -1,6 +1,6 @@
 //! Conversations and messages.
 
-use crate::extract::{AppBytes, AppJson, AppPath, AppQuery, Auth};
+use crate::extract::{AppJson, AppPath, AppQuery, Auth};
 use crate::{ApiError, ApiState};
 use axum::Json;
 use axum::extract::State;
@@ -10,10 +10,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::DateTime;
 use ferry_api_types::*;
+use ferry_app::attachments::AttachmentError;
 use ferry_app::{AppError, ConversationQuery, NewReply};
 use ferry_core::conversation::Status;
 use ferry_core::{AccountId, ConversationId, InboxId, MessageId, TeamId, UserId};
 use ferry_storage::{AssigneeFilter, ConversationCursor, ConversationFilter};
+use futures::StreamExt;
 use serde::Deserialize;
 
 /// Filters of the conversation list.
@@ -280,8 +282,14 @@ pub struct UploadQuery {
     pub filename: Option<String>,
 }
 
+/// How long an upload's body may stall.
+const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Stores a file to attach to a message: the raw bytes as the body, their
-/// type as `Content-Type`. Answers the attachment to put in a message part.
+/// type as `Content-Type`. The body is streamed to the attachment store; it
+/// may be larger than the API's request body limit, up to the attachment
+/// limit (25 MiB unless configured). Answers the attachment to put in a
+/// message part.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/attachments", tag = "conversations",
     params(("account_id" = i64, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
@@ -292,14 +300,31 @@ pub async fn upload_attachment(
     AppPath(account): AppPath<i64>,
     AppQuery(q): AppQuery<UploadQuery>,
     headers: axum::http::HeaderMap,
-    AppBytes(body): AppBytes,
+    body: axum::body::Body,
 ) -> Result<(StatusCode, Json<ferry_core::message::Attachment>), ApiError> {
+    let limit = s.app.config.max_attachment_bytes;
+    // A declared length over the limit is refused before reading anything.
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError(AppError::TooLarge(usize::try_from(limit).unwrap_or(usize::MAX))));
+    }
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let att = s.app.upload_attachment(&a, AccountId(account), body.to_vec(), ct, q.filename.as_deref()).await?;
+    // No overall deadline (a large file on a slow line may take minutes),
+    // but a body that stalls is given up.
+    let stream = futures::stream::unfold(Some(body.into_data_stream()), |body| async move {
+        let mut body = body?;
+        match tokio::time::timeout(UPLOAD_IDLE, body.next()).await {
+            Ok(Some(chunk)) => Some((chunk.map_err(|e| AttachmentError::Input(e.to_string())), Some(body))),
+            Ok(None) => None,
+            Err(_) => Some((Err(AttachmentError::Input("no data arrived for 30 seconds".into())), None)),
+        }
+    })
+    .boxed();
+    let att = s.app.upload_attachment(&a, AccountId(account), stream, ct, q.filename.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(att)))
 }
 
-/// A stored attachment's bytes.
+/// A stored attachment's bytes, streamed.
 pub async fn get_attachment(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -309,9 +334,9 @@ pub async fn get_attachment(
     let found = s
         .app
         .attachments
-        .get(AccountId(account), &key)
+        .open(AccountId(account), &key)
         .await
         .map_err(|e| AppError::internal("reading an attachment", e))?;
-    let (bytes, ct) = found.ok_or(AppError::NotFound("attachment"))?;
-    Ok(crate::files::file_response(bytes, &ct))
+    let download = found.ok_or(AppError::NotFound("attachment"))?;
+    Ok(crate::files::file_response(download).await?)
 }

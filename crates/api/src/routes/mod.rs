@@ -24,7 +24,14 @@ use crate::ApiState;
 use axum::Router;
 use axum::routing::{get, post, put};
 
-/// Every route of the API.
+/// Routes whose request bodies are streamed and may take longer than the
+/// API's request timeout to arrive (they time out when the body stalls
+/// instead).
+pub fn streamed() -> Router<ApiState> {
+    Router::new().route("/api/v1/accounts/{account_id}/attachments", post(conversations::upload_attachment))
+}
+
+/// Every route of the API but the [`streamed`] ones.
 pub fn routes(state: ApiState) -> Router<ApiState> {
     let account = Router::new()
         .route("/inboxes", get(admin::list_inboxes).post(admin::create_inbox))
@@ -56,7 +63,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .route("/conversations/{conversation_id}/status", post(conversations::set_status))
         .route("/conversations/{conversation_id}/priority", post(conversations::set_priority))
         .route("/conversations/{conversation_id}/tags", get(conversations::get_tags).put(conversations::set_tags))
-        .route("/attachments", post(conversations::upload_attachment))
         .route("/attachments/{key}", get(conversations::get_attachment));
     Router::new()
         .route("/healthz", get(meta::healthz))

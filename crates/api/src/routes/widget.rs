@@ -316,11 +316,11 @@ async fn attachment(
     let found = s
         .app
         .attachments
-        .get(v.inbox.account_id, &key)
+        .open(v.inbox.account_id, &key)
         .await
         .map_err(|e| AppError::internal("reading an attachment", e))?;
-    let (bytes, ct) = found.ok_or(AppError::NotFound("attachment"))?;
-    Ok(crate::files::file_response(bytes, &ct))
+    let download = found.ok_or(AppError::NotFound("attachment"))?;
+    Ok(crate::files::file_response(download).await?)
 }
 
 async fn leave_email(

@@ -108,7 +108,7 @@ impl Cluster {
     /// Account, owner and agent tokens and an API inbox whose outgoing
     /// messages go to `callback`, written before any node starts.
     pub async fn seed(&self, callback: &str) -> Seeded {
-        let node = ferry_cli::node(&self.config(), self.storage().await);
+        let node = ferry_cli::node(&self.config(), self.storage().await).await.unwrap();
         let app = node.app.clone();
         let account = app
             .storage

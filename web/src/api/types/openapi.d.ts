@@ -224,7 +224,10 @@ export interface paths {
         put?: never;
         /**
          * Stores a file to attach to a message: the raw bytes as the body, their
-         *     type as `Content-Type`. Answers the attachment to put in a message part.
+         *     type as `Content-Type`. The body is streamed to the attachment store; it
+         *     may be larger than the API's request body limit, up to the attachment
+         *     limit (25 MiB unless configured). Answers the attachment to put in a
+         *     message part.
          */
         post: operations["upload_attachment"];
         delete?: never;
