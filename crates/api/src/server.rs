@@ -67,7 +67,10 @@ impl Node {
         app_config: AppConfig,
         api_config: ApiConfig,
     ) -> Self {
-        let bus: Arc<dyn EventBus> = LocalBus::new(8192);
+        // The channel keeps its last `capacity` events alive (each holds a
+        // message and its conversation), idle or not; a subscriber further
+        // behind resyncs.
+        let bus: Arc<dyn EventBus> = LocalBus::new(1024);
         let jobs_wake = Arc::new(tokio::sync::Notify::new());
         let app = App::new(storage.clone(), clock.clone(), bus, attachments, app_config, jobs_wake.clone());
         let handler = Arc::new(Jobs::new(app.clone()));
@@ -98,7 +101,7 @@ impl Node {
         });
         if bg.dispatcher {
             let d = self.app.dispatcher();
-            tokio::spawn(d.run(Duration::from_millis(500)));
+            tokio::spawn(d.run(Duration::from_secs(2)));
         }
         if bg.worker {
             tokio::spawn(self.worker.clone().run(Duration::from_secs(1)));
@@ -113,6 +116,11 @@ impl Node {
         if bg.housekeeping {
             repeat(&self.app, Duration::from_secs(3600), "pruning old events and jobs", |app| async move {
                 app.housekeeping().await.map(drop)
+            });
+        }
+        if bg.housekeeping {
+            repeat(&self.app, Duration::from_secs(2), "pruning published events", |app| async move {
+                app.prune_published_events().await.map(drop)
             });
         }
         if bg.mailboxes {

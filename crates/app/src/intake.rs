@@ -43,7 +43,6 @@ impl App {
         let outcome = self.storage.ingest(inbound, options).await?;
         crate::monitoring::message_stored(inbox.channel, outcome.duplicate);
         if !outcome.duplicate {
-            self.events_committed();
             if outcome.conversation.status == ferry_core::conversation::Status::Bot {
                 self.job_enqueued();
             }
