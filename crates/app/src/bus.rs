@@ -7,6 +7,7 @@
 //! repeats by event id. In one process the bus is a broadcast channel; the
 //! scale-out bus (NATS JetStream) implements the same trait.
 
+use chrono::{DateTime, Utc};
 use ferry_core::EventId;
 use ferry_core::clock::Clock;
 use ferry_core::event::EventEnvelope;
@@ -15,7 +16,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc};
 
 /// The bus could not take events; the dispatcher publishes them again.

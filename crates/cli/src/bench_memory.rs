@@ -115,7 +115,13 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// Starts `program` with `args` and `env`, waits until `/healthz` answers
 /// and `idle` has passed, and returns its resident set in KiB.
-async fn idle_rss(program: &Path, args: &[String], env: &[(&str, String)], port: u16, idle: Duration) -> anyhow::Result<u64> {
+async fn idle_rss(
+    program: &Path,
+    args: &[String],
+    env: &[(&str, String)],
+    port: u16,
+    idle: Duration,
+) -> anyhow::Result<u64> {
     let mut cmd = Command::new(program);
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     for (k, v) in env {
@@ -166,7 +172,12 @@ pub async fn run(a: MemoryArgs) -> anyhow::Result<()> {
         let demo_dir = dir.path().join("demo");
         let kb = idle_rss(
             &demo_program,
-            &["--listen".to_owned(), format!("127.0.0.1:{port}"), "--data-dir".to_owned(), demo_dir.display().to_string()],
+            &[
+                "--listen".to_owned(),
+                format!("127.0.0.1:{port}"),
+                "--data-dir".to_owned(),
+                demo_dir.display().to_string(),
+            ],
             &[("FERRY_LOG", "warn".to_owned())],
             port,
             idle,

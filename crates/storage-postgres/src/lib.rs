@@ -13,10 +13,10 @@ mod migrate;
 pub use db::Pg;
 use ferry_storage::db::{Backend, DbFuture};
 use ferry_storage::{CommitSink, StorageError, StorageResult};
-use std::sync::{Arc, RwLock};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::str::FromStr;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 pub use migrate::MIGRATIONS;

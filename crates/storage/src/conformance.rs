@@ -976,7 +976,8 @@ pub async fn outbox_publishing(s: Arc<dyn Storage>) {
 pub async fn outbox_hands_over_and_hydrates(s: Arc<dyn Storage>) {
     let handed: Arc<std::sync::Mutex<Vec<Vec<ferry_core::event::EventEnvelope>>>> = Arc::default();
     let sink = handed.clone();
-    let sink: CommitSink = Arc::new(move |events: Vec<ferry_core::event::EventEnvelope>| sink.lock().unwrap().push(events));
+    let sink: CommitSink =
+        Arc::new(move |events: Vec<ferry_core::event::EventEnvelope>| sink.lock().unwrap().push(events));
     s.hand_committed_events(Some(sink));
     let w = world(&*s, "Handed").await;
     let mut seen = None;

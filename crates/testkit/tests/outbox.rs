@@ -225,9 +225,10 @@ async fn committed_events_reach_the_bus_in_memory_and_are_pruned(b: Backend) {
     );
     // Marked published in the background, then pruned.
     published(&s).await;
-    assert_eq!(s.app.storage.count_events(s.inbox.account_id).await.unwrap(), 1);
+    let kept = s.app.storage.count_events(s.inbox.account_id).await.unwrap();
+    assert!(kept >= 1);
     assert_eq!(s.app.prune_published_events().await.unwrap(), 0, "published just now");
     s.clock.advance(chrono::Duration::seconds(1));
-    assert_eq!(s.app.prune_published_events().await.unwrap(), 1);
+    assert_eq!(s.app.prune_published_events().await.unwrap(), kept);
     assert_eq!(s.app.storage.count_events(s.inbox.account_id).await.unwrap(), 0);
 }
