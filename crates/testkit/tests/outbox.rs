@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use ferry_app::attachments::MemoryAttachments;
 use ferry_app::bus::{BusError, EventBus, LocalBus};
 use ferry_app::{App, AppConfig, NewInboxInput};
-use ferry_core::clock::FixedClock;
+use ferry_core::clock::{Clock, FixedClock};
 use ferry_core::contact::{Identity, IdentityKind};
 use ferry_core::event::{Event, EventEnvelope};
 use ferry_core::inbound::{Inbound, InboundSender};
@@ -56,6 +56,7 @@ struct Setup {
 }
 
 async fn setup(b: Backend, bus: Arc<dyn EventBus>) -> Option<Setup> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let storage = fresh_storage(b, dir.path()).await?;
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()));
