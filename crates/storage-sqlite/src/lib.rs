@@ -63,8 +63,6 @@ pub struct SqliteStorage {
     writer: mpsc::Sender<WriteJob>,
     readers: Arc<ReaderPool>,
     sink: Arc<RwLock<Option<CommitSink>>>,
-    /// The checkpoint thread stops once the store is dropped.
-    _alive: Arc<()>,
 }
 
 /// At most `size` read connections; callers wait for a free one rather than
@@ -135,16 +133,6 @@ impl SqliteStorage {
         .map_err(db_err)?;
         migrate::run(&mut conn)?;
         conn.set_prepared_statement_cache_capacity(128);
-        // Checkpoints run beside the writer, not inside its commits.
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(db_err)?;
-        let alive = Arc::new(());
-        let checkpointer = Connection::open(&options.path).map_err(db_err)?;
-        checkpointer.execute_batch("PRAGMA busy_timeout = 5000;").map_err(db_err)?;
-        let token = Arc::downgrade(&alive);
-        std::thread::Builder::new()
-            .name("ferry-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, token))
-            .map_err(StorageError::other)?;
 
         let (tx, rx) = mpsc::channel::<WriteJob>();
         let max_batch = options.max_batch.max(1);
@@ -153,7 +141,6 @@ impl SqliteStorage {
             .spawn(move || writer_loop(Lite(conn, Vec::new()), rx, max_batch))
             .map_err(StorageError::other)?;
         Ok(Self {
-            _alive: alive,
             sink: Arc::default(),
             writer: tx,
             readers: Arc::new(ReaderPool {
@@ -249,18 +236,6 @@ impl Backend for SqliteStorage {
 /// (they run for every write, so they are parsed once).
 fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
-}
-
-/// Copies the write-ahead log into the database in the background, so the
-/// writer never stops for it: a passive checkpoint waits for nobody, and the
-/// writer starts the log over once a checkpoint covered all of it.
-fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<()>) {
-    while alive.strong_count() > 0 {
-        std::thread::sleep(std::time::Duration::from_millis(250));
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "checkpoint failed");
-        }
-    }
 }
 
 fn writer_loop(mut lite: Lite, rx: mpsc::Receiver<WriteJob>, max_batch: usize) {
