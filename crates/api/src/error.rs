@@ -45,7 +45,13 @@ impl IntoResponse for ApiError {
                 body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone(), *field)
             }
             AppError::Malformed(m) => body(StatusCode::BAD_REQUEST, "malformed_request", m.clone(), None),
-            AppError::TooLarge(_) => body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string(), None),
+            AppError::TooLarge(_) => {
+                // The rest of the body is not read: the connection cannot
+                // carry another request, and the client must not reuse it.
+                let mut r = body(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string(), None);
+                r.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+                r
+            }
             AppError::Conflict(m) => body(StatusCode::CONFLICT, "conflict", m.clone(), None),
             AppError::Unsupported(m) => body(StatusCode::CONFLICT, "not_supported", m.clone(), None),
             AppError::Upstream(m) => body(StatusCode::BAD_GATEWAY, "shop_error", m.clone(), None),

@@ -70,7 +70,10 @@ impl Node {
         app_config: AppConfig,
         api_config: ApiConfig,
     ) -> Self {
-        let bus: Arc<dyn EventBus> = LocalBus::new(8192);
+        // The channel keeps its last `capacity` events alive (each holds a
+        // message and its conversation), idle or not; a subscriber further
+        // behind resyncs.
+        let bus: Arc<dyn EventBus> = LocalBus::new(1024);
         Self::with_bus(storage, clock, attachments, app_config, api_config, bus, Signals::new())
     }
 
@@ -123,7 +126,7 @@ impl Node {
         });
         if bg.dispatcher {
             let d = self.app.dispatcher();
-            tokio::spawn(d.run(Duration::from_millis(500)));
+            tokio::spawn(d.run(Duration::from_secs(2)));
         }
         if bg.worker {
             tokio::spawn(self.worker.clone().run(Duration::from_secs(1)));
@@ -138,6 +141,11 @@ impl Node {
         if bg.housekeeping {
             scheduled(&self.app, "housekeeping", Duration::from_secs(3600), |app| async move {
                 app.housekeeping().await.map(drop)
+            });
+        }
+        if bg.housekeeping {
+            scheduled(&self.app, "prune_events", Duration::from_secs(2), |app| async move {
+                app.prune_published_events().await.map(drop)
             });
         }
         if bg.mailboxes {

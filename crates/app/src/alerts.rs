@@ -109,7 +109,6 @@ impl App {
         let new: Vec<NewAlert> = findings.into_iter().map(NewAlert::from).collect();
         let out = self.storage.record_alerts(account, connection, &AlertKind::ALL, new, now).await?;
         if !out.raised.is_empty() {
-            self.events_committed();
             tracing::info!(raised = out.raised.len(), resolved = out.resolved, "detectors raised alerts");
         }
         Ok(DetectorSummary {

@@ -660,7 +660,6 @@ impl App {
             describe: None,
         };
         self.storage.post_message(account, new).await?;
-        self.events_committed();
         Ok(())
     }
 
@@ -706,7 +705,6 @@ impl App {
             Err(StorageError::Transition(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        self.events_committed();
         Ok(())
     }
 

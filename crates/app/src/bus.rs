@@ -1,19 +1,22 @@
 //! The event bus and the outbox dispatcher.
 //!
-//! Use cases commit events to the outbox with their writes; the dispatcher
-//! reads committed events, publishes them on the bus and marks them
-//! published. Subscribers receive each event at least once and ignore
+//! Use cases commit events to the outbox with their writes; the store hands
+//! each committed write's events to the dispatcher, which publishes them on
+//! the bus and marks them published (the outbox is read back only to
+//! recover). Subscribers receive each event at least once and ignore
 //! repeats by event id. In one process the bus is a broadcast channel; the
 //! scale-out bus (NATS JetStream) implements the same trait.
 
+use chrono::{DateTime, Utc};
 use ferry_core::EventId;
 use ferry_core::clock::Clock;
 use ferry_core::event::EventEnvelope;
-use ferry_storage::Storage;
+use ferry_storage::{CommitSink, Storage};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::Mutex;
-use tokio::sync::{Notify, broadcast};
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::{broadcast, mpsc};
 
 /// The bus could not take events; the dispatcher publishes them again.
 #[derive(Debug, thiserror::Error)]
@@ -59,93 +62,201 @@ impl EventBus for LocalBus {
     }
 }
 
-/// Moves committed events from the outbox to the bus.
+/// Events handed to the dispatcher in memory and not yet taken, at most
+/// (commits, not events); past it the dispatcher recovers from the outbox.
+const HANDOFF_CAPACITY: usize = 4096;
+/// Most events published in one call.
+const BATCH: usize = 500;
+
+/// Moves committed events to the bus.
 ///
-/// Marking events published is a write; it runs in the background so a new
-/// event never waits behind the previous batch's commit. Events published
-/// but not yet marked are remembered and not published again meanwhile; if
-/// marking fails they are forgotten and go out again (at least once).
+/// The common path never reads the outbox: the store hands the events of
+/// every committed write to the dispatcher in memory, in commit order, and
+/// the dispatcher publishes them in batches. The outbox scan is the
+/// recovery path: at start, after the bus failed or the hand-off
+/// overflowed (until the outbox is drained, in-memory copies are dropped,
+/// so events of an account keep their order), and periodically for events
+/// older than `poll` that nobody published (another process died between
+/// commit and publish). Events are marked published only after the bus
+/// took them, by a background task that marks many at once; the store
+/// prunes them soon after.
 pub struct Dispatcher {
     storage: Arc<dyn Storage>,
     bus: Arc<dyn EventBus>,
-    wake: Arc<Notify>,
     clock: Arc<dyn Clock>,
+    handed: mpsc::Receiver<Vec<EventEnvelope>>,
+    overflowed: Arc<AtomicBool>,
     in_flight: Arc<Mutex<HashSet<EventId>>>,
-    high_water: Mutex<Option<EventId>>,
 }
 
 impl Dispatcher {
-    pub(crate) fn new(
-        storage: Arc<dyn Storage>,
-        bus: Arc<dyn EventBus>,
-        wake: Arc<Notify>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self { storage, bus, wake, clock, in_flight: Arc::default(), high_water: Mutex::new(None) }
+    /// A dispatcher taking over the store's committed events.
+    pub(crate) fn new(storage: Arc<dyn Storage>, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>) -> Self {
+        let (tx, handed) = mpsc::channel(HANDOFF_CAPACITY);
+        let overflowed = Arc::new(AtomicBool::new(false));
+        let flag = overflowed.clone();
+        let sink: CommitSink = Arc::new(move |events: Vec<EventEnvelope>| {
+            if tx.try_send(events).is_err() {
+                flag.store(true, Ordering::Release);
+            }
+        });
+        storage.hand_committed_events(Some(sink));
+        Self { storage, bus, clock, handed, overflowed, in_flight: Arc::default() }
     }
 
-    /// Publishes everything waiting; returns how many events went out.
+    /// The recovery path: publishes everything waiting in the outbox,
+    /// rebuilt from the store, and marks it published before returning;
+    /// returns how many events went out.
     pub async fn dispatch_once(&self) -> Result<usize, ferry_storage::StorageError> {
-        self.dispatch(None).await
+        let (n, _) = self.scan(None, None).await?;
+        Ok(n)
     }
 
-    /// Publishes waiting events with ids above `after` (all when `None`).
-    /// Woken by a commit of this node, the dispatcher looks only past the
-    /// last event it published, so events already in flight are not read
-    /// again; the periodic pass looks at everything, catching events other
-    /// nodes committed with lower ids.
-    async fn dispatch(&self, mut after: Option<EventId>) -> Result<usize, ferry_storage::StorageError> {
+    /// Publishes the outbox's waiting events, oldest first, created at or
+    /// before `cutoff` (all when `None`). Marks them through `marker`, or
+    /// right away. Returns how many went out and whether the bus took all.
+    async fn scan(
+        &self,
+        cutoff: Option<DateTime<Utc>>,
+        marker: Option<&mpsc::UnboundedSender<Vec<EventId>>>,
+    ) -> Result<(usize, bool), ferry_storage::StorageError> {
+        let mut after = None;
         let mut total = 0;
         loop {
-            let events = self.storage.unpublished_events(after, 500).await?;
-            if let Some(last) = events.last() {
-                after = Some(last.id);
-                let mut hw = self.high_water.lock().unwrap_or_else(|e| e.into_inner());
-                *hw = (*hw).max(Some(last.id));
+            let mut events = self.storage.unpublished_events(after, BATCH as u32).await?;
+            let Some(last) = events.last() else { return Ok((total, true)) };
+            after = Some(last.id);
+            let young = cutoff.and_then(|c| events.iter().position(|e| e.created_at > c));
+            if let Some(young) = young {
+                events.truncate(young);
             }
-            let fresh: Vec<_> = {
-                let mut flying = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-                events.into_iter().filter(|e| flying.insert(e.id)).collect()
-            };
-            if fresh.is_empty() {
-                return Ok(total);
+            let batch: Vec<_> = events.into_iter().map(Arc::new).collect();
+            match self.publish(batch, marker).await? {
+                Some(n) => total += n,
+                None => return Ok((total, false)),
             }
-            let ids: Vec<_> = fresh.iter().map(|e| e.id).collect();
-            let batch: Vec<_> = fresh.into_iter().map(Arc::new).collect();
-            if let Err(e) = self.bus.publish(&batch).await {
-                let mut flying = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-                for id in &ids {
-                    flying.remove(id);
-                }
-                tracing::warn!(error = %e, "publishing events failed; they stay in the outbox");
-                return Ok(total);
+            if young.is_some() {
+                return Ok((total, true));
             }
-            total += ids.len();
-            let (storage, flying, now) = (self.storage.clone(), self.in_flight.clone(), self.clock.now());
-            tokio::spawn(async move {
-                if let Err(e) = storage.mark_published(&ids, now).await {
-                    tracing::error!(error = %e, "marking events published failed; they will be published again");
-                }
-                let mut set = flying.lock().unwrap_or_else(|e| e.into_inner());
-                for id in &ids {
-                    set.remove(id);
-                }
-            });
         }
     }
 
-    /// Runs forever: publishes whenever woken, and at least every `poll`
-    /// (events committed by other processes, or after a failure).
-    pub async fn run(self, poll: std::time::Duration) {
-        let mut after = None;
-        loop {
-            if let Err(e) = self.dispatch(after).await {
-                tracing::error!(error = %e, "outbox dispatch failed");
-            }
-            after = tokio::select! {
-                _ = self.wake.notified() => *self.high_water.lock().unwrap_or_else(|e| e.into_inner()),
-                _ = tokio::time::sleep(poll) => None,
-            };
+    /// Publishes the events not already in flight; `None` when the bus
+    /// failed (they stay in the outbox).
+    async fn publish(
+        &self,
+        batch: Vec<Arc<EventEnvelope>>,
+        marker: Option<&mpsc::UnboundedSender<Vec<EventId>>>,
+    ) -> Result<Option<usize>, ferry_storage::StorageError> {
+        let fresh: Vec<_> = {
+            let mut flying = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            batch.into_iter().filter(|e| flying.insert(e.id)).collect()
+        };
+        if fresh.is_empty() {
+            return Ok(Some(0));
         }
+        let ids: Vec<_> = fresh.iter().map(|e| e.id).collect();
+        if let Err(e) = self.bus.publish(&fresh).await {
+            forget(&self.in_flight, &ids);
+            tracing::warn!(error = %e, "publishing events failed; they stay in the outbox");
+            return Ok(None);
+        }
+        let n = ids.len();
+        match marker {
+            Some(marker) => {
+                if let Err(lost) = marker.send(ids) {
+                    forget(&self.in_flight, &lost.0);
+                }
+            }
+            None => {
+                let marked = self.storage.mark_published(&ids, self.clock.now()).await;
+                forget(&self.in_flight, &ids);
+                marked?;
+            }
+        }
+        Ok(Some(n))
+    }
+
+    /// Runs forever: publishes events as they are committed, and recovers
+    /// from the outbox at start, after failures and every `poll`.
+    pub async fn run(mut self, poll: std::time::Duration) {
+        let (marker, marks) = mpsc::unbounded_channel();
+        tokio::spawn(mark_published(self.storage.clone(), self.clock.clone(), self.in_flight.clone(), marks));
+        let grace = chrono::Duration::from_std(poll).unwrap_or(chrono::Duration::seconds(1));
+        let mut recovering = true;
+        let mut next_scan = tokio::time::Instant::now() + poll;
+        loop {
+            if recovering || self.overflowed.swap(false, Ordering::AcqRel) {
+                // The outbox holds every event handed over meanwhile; the
+                // scan publishes them in order.
+                while self.handed.try_recv().is_ok() {}
+                recovering = !matches!(self.scan(None, Some(&marker)).await, Ok((_, true)));
+                next_scan = tokio::time::Instant::now() + poll;
+                if recovering {
+                    tokio::time::sleep(poll).await;
+                    continue;
+                }
+            }
+            tokio::select! {
+                handed = self.handed.recv() => {
+                    let Some(first) = handed else {
+                        // Another dispatcher took over the hand-off: only
+                        // the recovery scan is left to this one.
+                        tokio::time::sleep(poll).await;
+                        recovering = true;
+                        continue;
+                    };
+                    let mut batch: Vec<_> = first.into_iter().map(Arc::new).collect();
+                    while batch.len() < BATCH {
+                        match self.handed.try_recv() {
+                            Ok(more) => batch.extend(more.into_iter().map(Arc::new)),
+                            Err(_) => break,
+                        }
+                    }
+                    recovering = !matches!(self.publish(batch, Some(&marker)).await, Ok(Some(_)));
+                }
+                _ = tokio::time::sleep_until(next_scan) => {
+                    let cutoff = self.clock.now() - grace;
+                    match self.scan(Some(cutoff), Some(&marker)).await {
+                        Ok((_, complete)) => recovering = !complete,
+                        Err(e) => {
+                            tracing::error!(error = %e, "reading the outbox failed");
+                            recovering = true;
+                        }
+                    }
+                    next_scan = tokio::time::Instant::now() + poll;
+                }
+            }
+        }
+    }
+}
+
+fn forget(in_flight: &Mutex<HashSet<EventId>>, ids: &[EventId]) {
+    let mut flying = in_flight.lock().unwrap_or_else(|e| e.into_inner());
+    for id in ids {
+        flying.remove(id);
+    }
+}
+
+/// Marks published events, as many at once as are waiting, off the
+/// dispatcher's path. If marking fails the events are forgotten and the
+/// recovery scan publishes them again (at least once).
+async fn mark_published(
+    storage: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+    in_flight: Arc<Mutex<HashSet<EventId>>>,
+    mut marks: mpsc::UnboundedReceiver<Vec<EventId>>,
+) {
+    while let Some(mut ids) = marks.recv().await {
+        while ids.len() < 5000 {
+            match marks.try_recv() {
+                Ok(more) => ids.extend(more),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = storage.mark_published(&ids, clock.now()).await {
+            tracing::error!(error = %e, "marking events published failed; they will be published again");
+        }
+        forget(&in_flight, &ids);
     }
 }

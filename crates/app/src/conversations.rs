@@ -191,9 +191,6 @@ impl App {
             ferry_storage::StorageError::NotFound => AppError::NotFound("conversation"),
             other => other.into(),
         })?;
-        if !out.changes.is_empty() {
-            self.events_committed();
-        }
         Ok(out)
     }
 
@@ -286,7 +283,6 @@ impl App {
             describe: None,
         };
         let posted = self.storage.post_message(account, new).await?;
-        self.events_committed();
         Ok(posted)
     }
 
@@ -306,9 +302,6 @@ impl App {
                 Err(ferry_storage::StorageError::Transition(_) | ferry_storage::StorageError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }
-        }
-        if n > 0 {
-            self.events_committed();
         }
         Ok(n)
     }

@@ -182,7 +182,6 @@ impl Jobs {
                     .update_delivery(job.account_id, id, DeliveryStatus::Sent, sent.external_id, now)
                     .await
                     .map_err(retry)?;
-                self.app.events_committed();
                 Ok(())
             }
             Err(SendError::Retryable(e)) => Err(JobError::Retry(e)),
@@ -213,7 +212,7 @@ impl JobHandler for Jobs {
                 let now = self.app.clock.now();
                 let failed = DeliveryStatus::Failed { reason: error.to_owned() };
                 match self.app.storage.update_delivery(job.account_id, id, failed, None, now).await {
-                    Ok(_) => self.app.events_committed(),
+                    Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, message_id = %id, "could not record a failed delivery"),
                 }
             }

@@ -202,14 +202,9 @@ impl App {
                     (None, None) => "the mail bounced".to_owned(),
                 };
                 let now = self.clock.now();
-                if self
-                    .storage
+                self.storage
                     .update_delivery(inbox.account_id, sent.id, DeliveryStatus::Failed { reason }, None, now)
-                    .await?
-                    .is_some()
-                {
-                    self.events_committed();
-                }
+                    .await?;
                 message = Some(Box::new(sent));
             }
             return Ok(MailOutcome::Bounced { message });

@@ -42,11 +42,8 @@ impl App {
         };
         let outcome = self.storage.ingest(inbound, options).await?;
         crate::monitoring::message_stored(inbox.channel, outcome.duplicate);
-        if !outcome.duplicate {
-            self.events_committed();
-            if outcome.conversation.status == ferry_core::conversation::Status::Bot {
-                self.job_enqueued();
-            }
+        if !outcome.duplicate && outcome.conversation.status == ferry_core::conversation::Status::Bot {
+            self.job_enqueued();
         }
         Ok(outcome)
     }

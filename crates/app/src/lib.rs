@@ -59,7 +59,7 @@ pub struct AppConfig {
     pub smtp: Option<SmtpConfig>,
     /// The commerce detectors' settings.
     pub detectors: alerts::DetectorConfig,
-    /// How long published events and finished jobs are kept.
+    /// How long finished jobs are kept.
     pub retention: Duration,
     /// Outgoing SMS (one-time codes to an order's phone); `None`: Ferry
     /// sends no SMS.
@@ -120,7 +120,6 @@ pub struct App {
     pub attachments: Arc<dyn AttachmentStore>,
     /// Settings.
     pub config: AppConfig,
-    dispatch: Arc<Notify>,
     jobs: Arc<Notify>,
     inbox_cache: inbox_cache::InboxCache,
     bots: bot::Engines,
@@ -165,7 +164,6 @@ impl App {
             bus,
             attachments,
             config,
-            dispatch: Arc::new(Notify::new()),
             jobs,
             inbox_cache: inbox_cache::InboxCache::default(),
             bots: bot::Engines::default(),
@@ -182,13 +180,9 @@ impl App {
     }
 
     /// The outbox dispatcher of this application; run it once per process.
+    /// From now on the store hands it every committed event.
     pub fn dispatcher(&self) -> Dispatcher {
-        Dispatcher::new(self.storage.clone(), self.bus.clone(), self.dispatch.clone(), self.clock.clone())
-    }
-
-    /// Tells the dispatcher new events were committed.
-    pub(crate) fn events_committed(&self) {
-        self.dispatch.notify_one();
+        Dispatcher::new(self.storage.clone(), self.bus.clone(), self.clock.clone())
     }
 
     /// Tells the worker a job was enqueued.

@@ -57,7 +57,6 @@ impl App {
             describe: out.describe,
         };
         let posted = self.storage.post_message(account, new).await?;
-        self.events_committed();
         if needs_job {
             self.job_enqueued();
         }
@@ -162,7 +161,6 @@ impl App {
             .requeue_delivery(account, id, job, now)
             .await?
             .ok_or_else(|| AppError::Conflict("the message is already being sent again".into()))?;
-        self.events_committed();
         self.job_enqueued();
         Ok(queued)
     }

@@ -210,9 +210,6 @@ impl App {
         {
             priced = self.change(inbox, m.id, MessageChange::Pricing(p)).await?;
         }
-        if changed || priced {
-            self.events_committed();
-        }
         Ok(changed || priced)
     }
 
@@ -242,9 +239,6 @@ impl App {
 
     async fn change(&self, inbox: &Inbox, id: MessageId, change: MessageChange) -> AppResult<bool> {
         let changed = self.storage.change_message(inbox.account_id, id, change, self.clock.now()).await?.is_some();
-        if changed {
-            self.events_committed();
-        }
         Ok(changed)
     }
 }

@@ -433,9 +433,6 @@ impl App {
         let change =
             MessageChange::React { emoji: emoji.to_owned(), by: Sender::User(actor.user.id), at: self.clock.now() };
         let changed = self.storage.change_message(account, id, change, self.clock.now()).await?;
-        if changed.is_some() {
-            self.events_committed();
-        }
         match changed {
             Some(m) => Ok(m),
             None => self.storage.get_message(account, id).await?.ok_or(AppError::NotFound("message")),

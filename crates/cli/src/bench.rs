@@ -1,7 +1,11 @@
 //! `ferry bench intake`: the signed webhook path over loopback with
 //! concurrent clients, against two ceilings measured in the same run — a
 //! bare route of the same server that only verifies the signature (HTTP),
-//! and the store's best batched insert of equivalent rows (storage).
+//! and the store's best batched insert of equivalent rows (storage). The
+//! messages go in windows on a growing store, so the rate on a grown store
+//! shows next to the first window's; the store's size per message, the
+//! outbox's size and the process's memory close the report.
+//! `ferry bench memory`: the resident memory of an idle `ferry serve`.
 
 use anyhow::Context;
 use axum::body::Bytes;
@@ -25,6 +29,9 @@ use std::time::{Duration, Instant};
 pub enum Which {
     /// Webhook intake throughput and latency on SQLite.
     Intake(IntakeArgs),
+    /// Resident memory of an idle `ferry serve` on a store seeded like the
+    /// intake benchmark's.
+    Memory(crate::bench_memory::MemoryArgs),
     /// Bot decisions in-process: language, intent, FAQ, entities, policy
     /// and the rendered answer, one message at a time.
     Bot(BotArgs),
@@ -73,9 +80,12 @@ pub struct IntakeArgs {
     /// Concurrent clients.
     #[arg(long, default_value_t = 64)]
     clients: usize,
-    /// Messages per measurement.
+    /// Messages sent through intake in all (in windows on a growing store).
     #[arg(long, default_value_t = 40_000)]
     messages: usize,
+    /// Messages per window, and per measurement of the ceilings.
+    #[arg(long, default_value_t = 40_000)]
+    window: usize,
     /// Distinct buyers the messages come from.
     #[arg(long, default_value_t = 2_000)]
     buyers: usize,
@@ -88,6 +98,7 @@ pub struct IntakeArgs {
 pub async fn run(which: Which) -> anyhow::Result<()> {
     match which {
         Which::Intake(a) => intake(a).await,
+        Which::Memory(a) => crate::bench_memory::run(a).await,
         Which::Bot(a) => crate::bench_bot::run(a),
         Which::Backfill { .. } => anyhow::bail!("`ferry bench backfill` runs in the `ferry-demo` program"),
         Which::Delivery { .. } => anyhow::bail!("`ferry bench delivery` runs in the `ferry-demo` program"),
@@ -142,6 +153,10 @@ async fn load(url: String, bodies: Arc<Vec<(Vec<u8>, String)>>, clients: usize) 
     Ok(Run { rate: all.len() as f64 / elapsed.as_secs_f64(), p50: pct(0.50), p99: pct(0.99) })
 }
 
+fn file_size(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
 fn bodies(n: usize, buyers: usize, offset: usize, secret: &str) -> Arc<Vec<(Vec<u8>, String)>> {
     let texts = [
         "Where is my order #1001? It has been two weeks.",
@@ -172,11 +187,11 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         "normal" => Durability::Normal,
         other => anyhow::bail!("--synchronous must be full or normal, not {other}"),
     };
+    anyhow::ensure!(a.window > 0 && a.messages > 0, "--messages and --window must be positive");
+    let window = a.window.min(a.messages);
     let dir = tempfile::tempdir()?;
-    let storage = Arc::new(SqliteStorage::open(SqliteOptions {
-        durability,
-        ..SqliteOptions::new(dir.path().join("bench.sqlite"))
-    })?);
+    let db_path = dir.path().join("bench.sqlite");
+    let storage = Arc::new(SqliteStorage::open(SqliteOptions { durability, ..SqliteOptions::new(&db_path) })?);
     let node = Node::new(
         storage,
         Arc::new(SystemClock),
@@ -231,7 +246,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         worker: false,
         snooze_timer: false,
         detectors: false,
-        housekeeping: false,
+        housekeeping: true,
         mailboxes: false,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -239,22 +254,42 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
     tokio::spawn(async move { axum::serve(listener, router).await });
 
     println!(
-        "ferry bench intake: {} clients, {} messages from {} buyers, SQLite WAL synchronous={}",
+        "ferry bench intake: {} clients, {} messages in windows of {} from {} buyers, SQLite WAL synchronous={}",
         a.clients,
         a.messages,
+        window,
         a.buyers,
         a.synchronous.to_uppercase()
     );
     // Warm-up: connections, caches, the first contacts.
-    let warm = a.messages / 10;
-    load(format!("http://{addr}/webhooks/api/{}", inbox.id), bodies(warm, a.buyers, 10_000_000, &secret), a.clients)
-        .await?;
+    let warm = window / 10;
+    let intake_url = format!("http://{addr}/webhooks/api/{}", inbox.id);
+    load(intake_url.clone(), bodies(warm, a.buyers, 100_000_000, &secret), a.clients).await?;
     let bare =
-        load(format!("http://{addr}/bench/bare"), bodies(a.messages, a.buyers, 20_000_000, &secret), a.clients).await?;
-    let intake =
-        load(format!("http://{addr}/webhooks/api/{}", inbox.id), bodies(a.messages, a.buyers, 0, &secret), a.clients)
-            .await
-            .context("intake run")?;
+        load(format!("http://{addr}/bench/bare"), bodies(window, a.buyers, 200_000_000, &secret), a.clients).await?;
+    // The store grows window by window; the first window is the figure on
+    // a small store, the last on a grown one.
+    let mut windows = Vec::new();
+    let (mut sent, started) = (0, Instant::now());
+    while sent < a.messages {
+        let n = window.min(a.messages - sent);
+        let r = load(intake_url.clone(), bodies(n, a.buyers, sent, &secret), a.clients).await.context("intake run")?;
+        sent += n;
+        if a.messages > window {
+            println!(
+                "  window {:>3}: {:>8} stored  {:>8.0} msg/s  p99 {:>7.2} ms",
+                windows.len() + 1,
+                sent,
+                r.rate,
+                r.p99.as_secs_f64() * 1e3
+            );
+        }
+        windows.push(r);
+    }
+    let overall = sent as f64 / started.elapsed().as_secs_f64();
+    let (Some(first), Some(last)) = (windows.first(), windows.last()) else { anyhow::bail!("no window ran") };
+    let intake = Run { rate: first.rate, p50: first.p50, p99: first.p99 };
+    let grown = Run { rate: last.rate, p50: last.p50, p99: last.p99 };
     // Intake without HTTP: the same use case called by concurrent tasks.
     let direct = {
         let inbox = Arc::new(app.storage.find_inbox(inbox.id).await?.context("bench inbox")?);
@@ -263,7 +298,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         let mut tasks = Vec::new();
         for _ in 0..a.clients {
             let (app, inbox, next) = (app.clone(), inbox.clone(), next.clone());
-            let (n, buyers) = (a.messages, a.buyers);
+            let (n, buyers) = (window, a.buyers);
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
                 loop {
@@ -309,7 +344,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
     };
     let storage_dir = tempfile::tempdir()?;
     let ceiling_path = storage_dir.path().join("ceiling.sqlite");
-    let n = a.messages;
+    let n = window;
     let storage_rate = tokio::task::spawn_blocking(move || {
         ferry_storage_sqlite::batched_insert_ceiling(&ceiling_path, n, 512, durability)
     })
@@ -324,6 +359,11 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         )
     };
     row("intake (signed webhook, stored)", &intake);
+    if windows.len() > 1 {
+        row(&format!("intake, last window ({sent} stored)"), &grown);
+        println!("{:<34} {:>10.0} msg/s", format!("intake, all {sent} messages"), overall);
+        println!("sustained on the grown store: {:.2} of the first window", grown.rate / intake.rate);
+    }
     row("HTTP ceiling (verify + answer)", &bare);
     row("intake use case without HTTP", &direct);
     println!(
@@ -333,14 +373,43 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
     let lower = bare.rate.min(storage_rate);
     let which = if bare.rate <= storage_rate { "HTTP" } else { "storage" };
     println!("ratio to the lower ceiling ({which}): {:.2}", intake.rate / lower);
+    println!("ratio to the HTTP ceiling: {:.2}", intake.rate / bare.rate);
+    // The store after the run: events published, then pruned.
+    let outbox_before = app.storage.outbox_size().await?;
+    let wait = Instant::now();
+    while app.storage.count_unpublished_events().await? > 0 && wait.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.prune_published_events().await?;
+    let outbox_after = app.storage.outbox_size().await?;
+    let stored = (sent + warm + window) as u64;
+    let db_bytes = file_size(&db_path) + file_size(&dir.path().join("bench.sqlite-wal"));
     println!(
-        "bench_intake rate={:.0} p50_ms={:.2} p99_ms={:.2} http_ceiling={:.0} storage_ceiling={:.0} ratio={:.2} synchronous={}",
+        "store: {:.1} MB, {:.0} bytes per message ({} messages); outbox at the end of the run {} rows / {} bytes, \
+         after pruning {} rows",
+        db_bytes as f64 / 1e6,
+        db_bytes as f64 / stored as f64,
+        stored,
+        outbox_before.rows,
+        outbox_before.payload_bytes,
+        outbox_after.rows
+    );
+    let rss = crate::bench_memory::own_rss_kb();
+    println!("process resident memory after the run: {:.1} MB", rss as f64 / 1024.0);
+    println!(
+        "bench_intake rate={:.0} p50_ms={:.2} p99_ms={:.2} grown_rate={:.0} overall_rate={:.0} messages={} \
+         http_ceiling={:.0} storage_ceiling={:.0} ratio={:.2} db_bytes_per_message={:.0} outbox_rows={} synchronous={}",
         intake.rate,
         intake.p50.as_secs_f64() * 1e3,
         intake.p99.as_secs_f64() * 1e3,
+        grown.rate,
+        overall,
+        sent,
         bare.rate,
         storage_rate,
         intake.rate / lower,
+        db_bytes as f64 / stored as f64,
+        outbox_after.rows,
         a.synchronous
     );
     Ok(())

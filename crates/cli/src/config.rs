@@ -48,7 +48,7 @@ pub struct Config {
     /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
     /// Empty: the metrics are open to whoever reaches the port.
     pub metrics_token: Secret,
-    /// Days published events and finished jobs are kept.
+    /// Days finished jobs are kept (published events go within seconds).
     pub retention_days: i64,
     /// Outgoing mail for one-time codes: `smtp://host:25`,
     /// `smtps://user:password@host:465` or `smtp://user:password@host:587?tls=required`.
@@ -320,8 +320,8 @@ log_format = "text"
 # (keep the port private then).
 metrics_token = ""
 
-# Days published events and finished jobs are kept before the hourly
-# housekeeping deletes them (failed jobs are kept).
+# Days finished jobs are kept before the hourly housekeeping deletes them
+# (failed jobs are kept; published events are deleted within seconds).
 retention_days = 7
 
 # Outgoing mail for the one-time codes that prove a buyer owns an order:

@@ -7,6 +7,7 @@ pub mod bench;
 mod bench_bot;
 mod bench_cluster;
 mod bench_import;
+mod bench_memory;
 pub mod config;
 pub mod import;
 pub mod nlu;

@@ -2,6 +2,7 @@
 //! transaction for writes, on a pooled connection for reads.
 
 use crate::db_err;
+use ferry_core::event::EventEnvelope;
 use ferry_storage::StorageResult;
 use ferry_storage::db::{Arg, Cell, Db, Lock, Row};
 use ferry_storage::rows::to_json;
@@ -14,15 +15,15 @@ use sqlx::{AssertSqlSafe, Column, PgConnection, Postgres, Row as _, Transaction,
 pub enum Pg {
     /// Reads.
     Conn(PoolConnection<Postgres>),
-    /// A unit of work that commits.
-    Tx(Transaction<'static, Postgres>),
+    /// A unit of work that commits, with the events it appended.
+    Tx(Transaction<'static, Postgres>, Vec<EventEnvelope>),
 }
 
 impl Pg {
     fn conn(&mut self) -> &mut PgConnection {
         match self {
             Pg::Conn(c) => c,
-            Pg::Tx(t) => t,
+            Pg::Tx(t, _) => t,
         }
     }
 }
@@ -122,6 +123,13 @@ impl Db for Pg {
 
     fn list(&self, param: &str) -> String {
         format!("unnest({param}) AS t(value)")
+    }
+
+    fn record_event(&mut self, event: EventEnvelope) {
+        // Reads append nothing.
+        if let Pg::Tx(_, events) = self {
+            events.push(event);
+        }
     }
 }
 

@@ -12,10 +12,11 @@ mod migrate;
 
 pub use db::Pg;
 use ferry_storage::db::{Backend, DbFuture};
-use ferry_storage::{StorageError, StorageResult};
+use ferry_storage::{CommitSink, StorageError, StorageResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::str::FromStr;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 pub use migrate::MIGRATIONS;
@@ -27,6 +28,7 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 #[derive(Clone)]
 pub struct PostgresStorage {
     pool: PgPool,
+    sink: Arc<RwLock<Option<CommitSink>>>,
 }
 
 impl std::fmt::Debug for PostgresStorage {
@@ -55,7 +57,7 @@ impl PostgresStorage {
     /// Uses an existing pool as it is; call [`PostgresStorage::migrate`]
     /// unless the schema is known to be current.
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, sink: Arc::default() }
     }
 
     /// Applies the migrations not yet applied (safe to run from several
@@ -88,12 +90,24 @@ impl Backend for PostgresStorage {
         T: Send + 'static,
         F: for<'a> FnOnce(&'a mut Pg) -> DbFuture<'a, T> + Send + 'static,
     {
-        let mut db = Pg::Tx(self.pool.begin().await.map_err(db_err)?);
+        let mut db = Pg::Tx(self.pool.begin().await.map_err(db_err)?, Vec::new());
         let out = f(&mut db).await?;
-        if let Pg::Tx(tx) = db {
+        if let Pg::Tx(tx, events) = db {
             tx.commit().await.map_err(db_err)?;
+            if !events.is_empty() {
+                let sink = self.sink.read().map(|s| s.clone()).unwrap_or(None);
+                if let Some(sink) = sink {
+                    sink(events);
+                }
+            }
         }
         Ok(out)
+    }
+
+    fn set_commit_sink(&self, sink: Option<CommitSink>) {
+        if let Ok(mut s) = self.sink.write() {
+            *s = sink;
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! synchronously, so every future they return is ready when first polled.
 
 use crate::db_err;
+use ferry_core::event::EventEnvelope;
 use ferry_storage::db::{Arg, Cell, Db, Lock, Row};
 use ferry_storage::{StorageError, StorageResult};
 use rusqlite::Connection;
@@ -10,8 +11,9 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
-/// A connection, owned by the writer thread or the reader pool.
-pub struct Lite(pub(crate) Connection);
+/// A connection, owned by the writer thread or the reader pool, with the
+/// events the running write appended.
+pub struct Lite(pub(crate) Connection, pub(crate) Vec<EventEnvelope>);
 
 /// `$1` placeholders as SQLite numbers them (`?1`). The shared query text
 /// holds `$` nowhere else.
@@ -89,6 +91,10 @@ impl Db for Lite {
 
     fn list(&self, param: &str) -> String {
         format!("json_each({param}) AS t")
+    }
+
+    fn record_event(&mut self, event: EventEnvelope) {
+        self.1.push(event);
     }
 }
 

@@ -14,10 +14,10 @@ mod migrate;
 
 use db::{Lite, ready};
 use ferry_storage::db::{Backend, DbFuture};
-use ferry_storage::{StorageError, StorageResult};
+use ferry_storage::{CommitSink, StorageError, StorageResult};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, RwLock, mpsc};
 use tokio::sync::oneshot;
 
 pub use migrate::MIGRATIONS;
@@ -62,6 +62,7 @@ type WriteJob = Box<dyn FnOnce(Option<&mut Lite>) -> (bool, Finish) + Send>;
 pub struct SqliteStorage {
     writer: mpsc::Sender<WriteJob>,
     readers: Arc<ReaderPool>,
+    sink: Arc<RwLock<Option<CommitSink>>>,
 }
 
 /// At most `size` read connections; callers wait for a free one rather than
@@ -77,7 +78,7 @@ impl ReaderPool {
         let idle = self.idle.lock().map_err(|_| StorageError::Corrupt("reader pool poisoned".into()))?.pop();
         match idle {
             Some(c) => Ok(c),
-            None => open_reader(&self.path).map(Lite),
+            None => open_reader(&self.path).map(|c| Lite(c, Vec::new())),
         }
     }
 
@@ -137,9 +138,10 @@ impl SqliteStorage {
         let max_batch = options.max_batch.max(1);
         std::thread::Builder::new()
             .name("ferry-sqlite-writer".into())
-            .spawn(move || writer_loop(Lite(conn), rx, max_batch))
+            .spawn(move || writer_loop(Lite(conn, Vec::new()), rx, max_batch))
             .map_err(StorageError::other)?;
         Ok(Self {
+            sink: Arc::default(),
             writer: tx,
             readers: Arc::new(ReaderPool {
                 path: options.path,
@@ -158,15 +160,30 @@ impl SqliteStorage {
         F: FnOnce(&mut Lite) -> StorageResult<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<StorageResult<T>>();
+        let sink = self.sink.clone();
         let job: WriteJob = Box::new(move |conn| {
-            let result = match conn {
-                Some(c) => f(c),
-                None => Err(StorageError::Corrupt("the write transaction could not start".into())),
+            let (result, events) = match conn {
+                Some(c) => {
+                    c.1.clear();
+                    let result = f(c);
+                    (result, std::mem::take(&mut c.1))
+                }
+                None => (Err(StorageError::Corrupt("the write transaction could not start".into())), Vec::new()),
             };
             let ok = result.is_ok();
             let finish: Finish = Box::new(move |commit_error| {
                 let out = match commit_error {
-                    None => result,
+                    None => {
+                        // Finishes run in commit order on the writer
+                        // thread, so the sink sees events in that order.
+                        if ok && !events.is_empty() {
+                            let sink = sink.read().map(|s| s.clone()).unwrap_or(None);
+                            if let Some(sink) = sink {
+                                sink(events);
+                            }
+                        }
+                        result
+                    }
                     Some(e) => Err(StorageError::Other(e.into())),
                 };
                 let _ = tx.send(out);
@@ -206,6 +223,12 @@ impl Backend for SqliteStorage {
         F: for<'a> FnOnce(&'a mut Lite) -> DbFuture<'a, T> + Send + 'static,
     {
         self.submit(move |conn| ready(f(conn))).await
+    }
+
+    fn set_commit_sink(&self, sink: Option<CommitSink>) {
+        if let Ok(mut s) = self.sink.write() {
+            *s = sink;
+        }
     }
 }
 

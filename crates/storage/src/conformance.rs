@@ -45,6 +45,7 @@ where
     jobs_of_a_lane_run_in_order(fresh().await).await;
     messages_change_and_deliveries_list(fresh().await).await;
     outbox_publishing(fresh().await).await;
+    outbox_hands_over_and_hydrates(fresh().await).await;
     canned_responses_per_account(fresh().await).await;
     bot_documents_states_and_jobs(fresh().await).await;
     shop_mirror_keeps_the_newest_and_searches(fresh().await).await;
@@ -1017,6 +1018,81 @@ pub async fn outbox_publishing(s: Arc<dyn Storage>) {
     assert_eq!(s.prune_published_events(t0() + Duration::days(8), 100).await.unwrap(), 1);
     assert_eq!(s.count_events(w.account).await.unwrap(), 2);
     assert_eq!(s.unpublished_events(None, 100).await.unwrap().len(), 2);
+}
+
+/// Every committed write hands its events to the commit sink, in order;
+/// the outbox keeps only ids and changes, and the events rebuilt from it
+/// equal those handed over. Failed writes hand over nothing.
+pub async fn outbox_hands_over_and_hydrates(s: Arc<dyn Storage>) {
+    let handed: Arc<std::sync::Mutex<Vec<Vec<ferry_core::event::EventEnvelope>>>> = Arc::default();
+    let sink = handed.clone();
+    let sink: CommitSink =
+        Arc::new(move |events: Vec<ferry_core::event::EventEnvelope>| sink.lock().unwrap().push(events));
+    s.hand_committed_events(Some(sink));
+    let w = world(&*s, "Handed").await;
+    let mut seen = None;
+    // After each write: what was handed over is what the outbox rebuilds.
+    macro_rules! check {
+        ($($kind:expr),*) => {{
+            let kinds: &[&str] = &[$($kind),*];
+            let got: Vec<_> = std::mem::take(&mut *handed.lock().unwrap()).into_iter().flatten().collect();
+            let names: Vec<_> = got.iter().map(|e| e.event.name()).collect();
+            assert_eq!(names, kinds);
+            let stored = s.unpublished_events(seen, 100).await.unwrap();
+            assert_eq!(stored, got);
+            seen = got.last().map(|e| e.id).or(seen);
+        }};
+    }
+    let o = s.ingest(inbound(&w, "1", "u", "Where is my parcel?", t0()), opts(t0())).await.unwrap();
+    check!("message_received");
+    s.ingest(inbound(&w, "1", "u", "Where is my parcel?", t0()), opts(t0())).await.unwrap();
+    check!();
+    let upd = |transition| ConversationUpdate { transition, describe: no_describe(), now: t0() };
+    s.update_conversation(w.account, o.conversation.id, upd(Transition::Resolve)).await.unwrap();
+    check!("conversation_updated");
+    // Nothing changes, nothing is told.
+    let _ = s.update_conversation(w.account, o.conversation.id, upd(Transition::Resolve)).await;
+    check!();
+    let posted = s
+        .post_message(
+            w.account,
+            NewMessage {
+                conversation_id: o.conversation.id,
+                kind: MessageKind::Outgoing,
+                sender: Sender::User(w.agent),
+                parts: vec![ContentPart::Text { text: "It left today".into() }],
+                delivery: Some(DeliveryStatus::Queued),
+                now: t0(),
+                transition: None,
+                job: None,
+                bot_state: None,
+                describe: None,
+            },
+        )
+        .await
+        .unwrap();
+    check!("message_created");
+    s.update_delivery(w.account, posted.message.id, DeliveryStatus::Sent, Some("ext-1".into()), t0()).await.unwrap();
+    check!("message_updated");
+    // Reopened by the buyer: the changes travel with the ids.
+    s.ingest(inbound(&w, "2", "u", "Thanks, and the invoice?", t0()), opts(t0())).await.unwrap();
+    let stored = s.unpublished_events(seen, 10).await.unwrap();
+    check!("message_received");
+    match &stored[0].event {
+        Event::MessageReceived { changes, new_conversation, new_contact, .. } => {
+            assert_eq!(changes, &vec![Change::Status { from: Status::Resolved, to: Status::Open }]);
+            assert!(!new_conversation && !new_contact);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(seen.is_some());
+    // Ids, flags and changes: a few dozen bytes an event, not the records.
+    let size = s.outbox_size().await.unwrap();
+    assert_eq!(size.rows, 5);
+    assert!(size.payload_bytes / size.rows < 160, "{size:?}");
+    s.hand_committed_events(None);
+    s.ingest(inbound(&w, "3", "u", "Hello?", t0()), opts(t0())).await.unwrap();
+    assert!(handed.lock().unwrap().is_empty(), "no sink, nothing handed over");
 }
 
 /// Canned responses: unique short codes per account, ordered listing,

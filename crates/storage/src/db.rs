@@ -10,6 +10,7 @@
 
 use crate::error::{StorageError, StorageResult};
 use chrono::{DateTime, Utc};
+use ferry_core::event::EventEnvelope;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -262,6 +263,10 @@ pub trait Db: Send {
     /// A table expression (aliased `t`, one column `value`) over the
     /// elements of a list parameter ([`Arg::Ints`], [`Arg::Texts`]).
     fn list(&self, param: &str) -> String;
+
+    /// Keeps an event this unit of work appended to the outbox, to be
+    /// handed to the commit sink once (and only if) it commits.
+    fn record_event(&mut self, event: EventEnvelope);
 }
 
 /// A boxed unit of work on a [`Db`].
@@ -288,6 +293,9 @@ pub trait Backend: Send + Sync + 'static {
     where
         T: Send + 'static,
         F: for<'a> FnOnce(&'a mut Self::Db) -> DbFuture<'a, T> + Send + 'static;
+
+    /// Where the events of committed writes go from now on.
+    fn set_commit_sink(&self, sink: Option<crate::repo::CommitSink>);
 }
 
 /// Stable 64-bit key of a lock for [`Db::serialize_on`] (FNV-1a over

@@ -775,3 +775,12 @@ mod secret_tests {
         }
     }
 }
+
+/// How much the outbox holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxSize {
+    /// Rows, published or not.
+    pub rows: u64,
+    /// Bytes of their kinds and payloads.
+    pub payload_bytes: u64,
+}

@@ -254,11 +254,17 @@ pub trait IntakeRepo {
     async fn ingest(&self, inbound: Inbound, options: IntakeOptions) -> StorageResult<IntakeOutcome>;
 }
 
+/// Receives the events of each committed unit of work right after its
+/// commit, in commit order (the in-memory path to the dispatcher).
+pub type CommitSink = std::sync::Arc<dyn Fn(Vec<EventEnvelope>) + Send + Sync>;
+
 /// The transactional outbox.
 #[async_trait]
 pub trait OutboxRepo {
-    /// Events not yet published, oldest first; only those with an id
-    /// greater than `after` when given.
+    /// Events not yet published, oldest first, rebuilt from the store
+    /// (the recovery path); only those with an id greater than `after`
+    /// when given. Events whose message, conversation or contact is gone
+    /// are left out.
     async fn unpublished_events(&self, after: Option<EventId>, limit: u32) -> StorageResult<Vec<EventEnvelope>>;
     /// Marks events as published.
     async fn mark_published(&self, ids: &[EventId], now: DateTime<Utc>) -> StorageResult<()>;
@@ -269,6 +275,11 @@ pub trait OutboxRepo {
     async fn prune_published_events(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64>;
     /// Counts events not yet published, across accounts (for monitoring).
     async fn count_unpublished_events(&self) -> StorageResult<u64>;
+    /// From now on, hands the events of every committed write to `sink`
+    /// (`None`: to nobody). One sink per store.
+    fn hand_committed_events(&self, sink: Option<CommitSink>);
+    /// Rows and payload bytes in the outbox (for benchmarks).
+    async fn outbox_size(&self) -> StorageResult<OutboxSize>;
 }
 
 /// Background jobs.

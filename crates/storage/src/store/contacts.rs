@@ -72,7 +72,7 @@ async fn with_identities<D: Db>(db: &mut D, rows: Vec<Row>) -> StorageResult<Vec
         .collect()
 }
 
-async fn get_contact<D: Db>(
+pub(super) async fn get_contact<D: Db>(
     db: &mut D,
     account: AccountId,
     id: ContactId,

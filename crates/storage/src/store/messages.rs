@@ -37,7 +37,7 @@ pub(super) fn message(r: &Row) -> StorageResult<Message> {
     })
 }
 
-async fn get_message<D: Db>(
+pub(super) async fn get_message<D: Db>(
     db: &mut D,
     account: AccountId,
     id: MessageId,
