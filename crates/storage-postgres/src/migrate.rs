@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "channel_state", include_str!("../migrations/0010_channel_state.sql")),
     (11, "compliance_rules", include_str!("../migrations/0011_compliance_rules.sql")),
     (12, "delivery_engine", include_str!("../migrations/0012_delivery_engine.sql")),
+    (14, "search", include_str!("../migrations/0014_search.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

@@ -11,6 +11,7 @@ pub mod db;
 mod error;
 mod model;
 mod repo;
+pub mod search;
 pub mod rows;
 mod store;
 

@@ -509,6 +509,7 @@ pub trait Storage:
     + ComplianceRulesRepo
     + crate::alerts::AlertRepo
     + crate::amazon::AmazonRepo
+    + crate::search::SearchRepo
     + Send
     + Sync
 {
