@@ -43,6 +43,9 @@ pub struct Background {
     pub housekeeping: bool,
     /// Read the mailboxes of e-mail inboxes (IMAP, with IDLE).
     pub mailboxes: bool,
+    /// Keep the search index current (searches catch up by themselves
+    /// too).
+    pub search_indexer: bool,
 }
 
 impl Default for Background {
@@ -54,6 +57,7 @@ impl Default for Background {
             detectors: true,
             housekeeping: true,
             mailboxes: true,
+            search_indexer: true,
         }
     }
 }
@@ -114,6 +118,9 @@ impl Node {
             repeat(&self.app, Duration::from_secs(3600), "pruning old events and jobs", |app| async move {
                 app.housekeeping().await.map(drop)
             });
+        }
+        if bg.search_indexer {
+            tokio::spawn(self.app.clone().run_search_indexer(Duration::from_secs(30)));
         }
         if bg.mailboxes {
             tokio::spawn(self.app.clone().supervise_mailboxes(Duration::from_secs(30)));

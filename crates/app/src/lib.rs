@@ -65,6 +65,9 @@ pub struct AppConfig {
     pub sms: Option<SmsConfig>,
     /// How background jobs run.
     pub jobs: JobSettings,
+    /// Where the embedded (SQLite) store's search index lives; in memory,
+    /// rebuilt at start, when `None`.
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 /// How a node runs background jobs.
@@ -98,6 +101,7 @@ impl Default for AppConfig {
             retention: Duration::days(7),
             sms: None,
             jobs: JobSettings::default(),
+            search_dir: None,
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct App {
     pub(crate) http: reqwest::Client,
     /// Rate limits and attempt caps.
     pub limits: limits::Limits,
+    /// Search over messages and contacts.
+    pub search_index: Arc<dyn ferry_search::SearchIndex>,
 }
 
 impl App {
@@ -137,7 +143,9 @@ impl App {
         config: AppConfig,
         jobs: Arc<Notify>,
     ) -> Arc<Self> {
+        let search_index = ferry_search::for_storage(storage.clone(), config.search_dir.clone());
         Arc::new(Self {
+            search_index,
             storage,
             clock,
             bus,

@@ -50,6 +50,9 @@ pub enum Which {
     },
     /// An order CSV of N orders imported into a fresh SQLite store, twice.
     Import(crate::bench_import::ImportArgs),
+    /// Message and contact search over a seeded store: SQLite with the
+    /// tantivy index, or PostgreSQL's full text (`--database`).
+    Search(crate::bench_search::SearchArgs),
 }
 
 /// Options of the bot benchmark.
@@ -89,6 +92,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Backfill { .. } => anyhow::bail!("`ferry bench backfill` runs in the `ferry-demo` program"),
         Which::Delivery { .. } => anyhow::bail!("`ferry bench delivery` runs in the `ferry-demo` program"),
         Which::Import(a) => crate::bench_import::run(a).await,
+        Which::Search(a) => crate::bench_search::run(a).await,
     }
 }
 
@@ -229,6 +233,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         detectors: false,
         housekeeping: false,
         mailboxes: false,
+        search_indexer: false,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

@@ -7,6 +7,7 @@
 //! advisory locks, so several Ferry processes may share one database.
 //! Needs PostgreSQL 13 or newer.
 
+mod bench;
 mod db;
 mod migrate;
 
@@ -18,6 +19,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use bench::seed_search_corpus;
 pub use migrate::MIGRATIONS;
 
 /// Connections a store opens at most.

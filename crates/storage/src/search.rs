@@ -65,6 +65,29 @@ pub struct MessageFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
+/// A buyer for the search benchmark.
+#[derive(Debug, Clone)]
+pub struct SeedContact {
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// Phone (E.164).
+    pub phone: String,
+}
+
+/// A conversation for the search benchmark: its buyer (an index into the
+/// contacts), language and the buyer's messages.
+#[derive(Debug, Clone)]
+pub struct SeedConversation {
+    /// Index into the contacts.
+    pub contact: usize,
+    /// The conversation's language.
+    pub language: Option<String>,
+    /// The messages' texts.
+    pub texts: Vec<String>,
+}
+
 /// The reads search needs.
 #[async_trait]
 pub trait SearchRepo {
