@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::Args;
 use ferry_core::AccountId;
 use ferry_search::{MessageFilter, MessageQuery, SearchIndex};
-use ferry_storage::search::{SeedContact, SeedConversation};
 use ferry_storage::Storage;
+use ferry_storage::search::{SeedContact, SeedConversation};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -160,10 +160,7 @@ pub async fn run(a: SearchArgs) -> anyhow::Result<()> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut pool = sentences(&a.data);
     if pool.is_empty() {
-        println!(
-            "data sets not found under {} (pass --data): using generated English text instead",
-            a.data.display()
-        );
+        println!("data sets not found under {} (pass --data): using generated English text instead", a.data.display());
         pool = generated(&mut rng);
     }
     let mut by_lang: HashMap<String, Vec<usize>> = HashMap::new();
@@ -244,9 +241,8 @@ pub async fn run(a: SearchArgs) -> anyhow::Result<()> {
             let path = dir.path().join("bench.sqlite");
             let account = ferry_storage_sqlite::seed_search_corpus(&path, &people, conversations)?;
             println!("seeded SQLite in {:.1} s", started.elapsed().as_secs_f64());
-            let storage: Arc<dyn Storage> = Arc::new(ferry_storage_sqlite::SqliteStorage::open(
-                ferry_storage_sqlite::SqliteOptions::new(&path),
-            )?);
+            let storage: Arc<dyn Storage> =
+                Arc::new(ferry_storage_sqlite::SqliteStorage::open(ferry_storage_sqlite::SqliteOptions::new(&path))?);
             let index = ferry_search::for_storage(storage.clone(), Some(dir.path().join("search")));
             let started = Instant::now();
             let docs = index.rebuild().await?;
@@ -291,6 +287,9 @@ pub async fn run(a: SearchArgs) -> anyhow::Result<()> {
 
 fn dir_size(p: &Path) -> u64 {
     std::fs::read_dir(p).map_or(0, |entries| {
-        entries.flatten().map(|e| e.metadata().map_or(0, |m| if m.is_dir() { dir_size(&e.path()) } else { m.len() })).sum()
+        entries
+            .flatten()
+            .map(|e| e.metadata().map_or(0, |m| if m.is_dir() { dir_size(&e.path()) } else { m.len() }))
+            .sum()
     })
 }

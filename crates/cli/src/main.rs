@@ -153,10 +153,9 @@ fn main() -> anyhow::Result<()> {
                 let started = std::time::Instant::now();
                 let n = index.rebuild().await?;
                 match index.kind() {
-                    "tantivy" => println!(
-                        "search index rebuilt: {n} documents in {:.1} s",
-                        started.elapsed().as_secs_f64()
-                    ),
+                    "tantivy" => {
+                        println!("search index rebuilt: {n} documents in {:.1} s", started.elapsed().as_secs_f64())
+                    }
                     kind => println!("nothing to rebuild: {kind} searches the store's own indexes"),
                 }
                 Ok(())

@@ -81,7 +81,10 @@ fn schema() -> (Schema, Fields) {
         lang: b.add_text_field("lang", STRING | STORED),
         body: b.add_text_field("body", text(NEUTRAL, true)),
         phone: b.add_text_field("phone", STRING),
-        stems: STEMMED.iter().map(|(code, _)| (*code, b.add_text_field(&format!("body_{code}"), text(&stemmed_name(code), false)))).collect(),
+        stems: STEMMED
+            .iter()
+            .map(|(code, _)| (*code, b.add_text_field(&format!("body_{code}"), text(&stemmed_name(code), false))))
+            .collect(),
     };
     (b.build(), fields)
 }
@@ -268,7 +271,8 @@ fn message_query(f: &Fields, account: AccountId, words: &QueryWords, filter: &Me
 }
 
 fn contact_query(f: &Fields, account: AccountId, words: &QueryWords, q: &str) -> BooleanQuery {
-    let all_words: Vec<(Occur, Box<dyn Query>)> = words.neutral.iter().map(|w| (Occur::Must, term(f.body, w))).collect();
+    let all_words: Vec<(Occur, Box<dyn Query>)> =
+        words.neutral.iter().map(|w| (Occur::Must, term(f.body, w))).collect();
     let mut matches: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, Box::new(BooleanQuery::new(all_words)))];
     if let Some(d) = phone_digits(q) {
         matches.push((Occur::Should, term(f.phone, &d)));
@@ -455,7 +459,8 @@ impl SearchIndex for TantivyIndex {
             let query = message_query(f, q.account, &words, &q.filter);
             let searcher = open.reader.searcher();
             let limit = usize::try_from(q.limit.clamp(1, 200)).unwrap_or(200);
-            let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_fast_field::<u64>("id", Order::Desc))?;
+            let top =
+                searcher.search(&query, &TopDocs::with_limit(limit).order_by_fast_field::<u64>("id", Order::Desc))?;
             let mut hits = Vec::with_capacity(top.len());
             for (_, addr) in top {
                 let doc: TantivyDocument = searcher.doc(addr)?;
@@ -482,7 +487,8 @@ impl SearchIndex for TantivyIndex {
             let query = contact_query(f, account, &words, &q);
             let searcher = open.reader.searcher();
             let limit = usize::try_from(limit.clamp(1, 200)).unwrap_or(200);
-            let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_fast_field::<u64>("id", Order::Desc))?;
+            let top =
+                searcher.search(&query, &TopDocs::with_limit(limit).order_by_fast_field::<u64>("id", Order::Desc))?;
             let mut hits = Vec::with_capacity(top.len());
             for (_, addr) in top {
                 let doc: TantivyDocument = searcher.doc(addr)?;

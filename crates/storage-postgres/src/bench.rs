@@ -90,7 +90,8 @@ pub async fn seed_search_corpus(
         .map_err(db_err)?;
         let (mut convs, mut senders, mut parts, mut texts, mut sent) = (vec![], vec![], vec![], vec![], vec![]);
         for ((c, conv), contact) in batch.iter().zip(&conv_ids).zip(&conv_contacts) {
-            let sender = serde_json::to_value(Sender::Contact(ContactId(*contact))).map_err(ferry_storage::StorageError::other)?;
+            let sender = serde_json::to_value(Sender::Contact(ContactId(*contact)))
+                .map_err(ferry_storage::StorageError::other)?;
             for text in &c.texts {
                 n += 1;
                 convs.push(*conv);

@@ -5,8 +5,8 @@ use chrono::Utc;
 use ferry_core::ContactId;
 use ferry_core::message::{ContentPart, Sender};
 use ferry_storage::StorageResult;
-use ferry_storage::search::{SeedContact, SeedConversation};
 use ferry_storage::rows::to_json;
+use ferry_storage::search::{SeedContact, SeedConversation};
 use rusqlite::{Connection, params};
 
 fn ts(t: chrono::DateTime<Utc>) -> i64 {
@@ -146,8 +146,16 @@ pub fn seed_search_corpus(
                 for text in &c.texts {
                     n += 1;
                     let parts = to_json(&vec![ContentPart::Text { text: text.clone() }]);
-                    msg.execute(params![account, inbox, conv_id, sender, parts, text.to_lowercase(), start + n * 30_000_000])
-                        .map_err(db_err)?;
+                    msg.execute(params![
+                        account,
+                        inbox,
+                        conv_id,
+                        sender,
+                        parts,
+                        text.to_lowercase(),
+                        start + n * 30_000_000
+                    ])
+                    .map_err(db_err)?;
                 }
             }
         }

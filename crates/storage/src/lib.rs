@@ -11,8 +11,8 @@ pub mod db;
 mod error;
 mod model;
 mod repo;
-pub mod search;
 pub mod rows;
+pub mod search;
 mod store;
 
 #[cfg(feature = "conformance")]

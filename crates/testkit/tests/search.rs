@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
-use ferry_core::message::{ContentPart, MessageChange};
 use ferry_core::MessageId;
+use ferry_core::message::{ContentPart, MessageChange};
 use ferry_testkit::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -156,7 +156,8 @@ async fn edits_deletes_and_contact_changes_are_reflected(b: Backend) {
 
     let storage = &app.app.storage;
     let now = Utc::now();
-    let edit = MessageChange::Edit { parts: vec![ContentPart::Text { text: "Please refund my order".into() }], at: now };
+    let edit =
+        MessageChange::Edit { parts: vec![ContentPart::Text { text: "Please refund my order".into() }], at: now };
     storage.change_message(t.account, MessageId(id), edit, now).await.unwrap().unwrap();
     assert!(message_ids(&search(&app, &t, &q("cancel")).await).is_empty());
     assert_eq!(message_ids(&search(&app, &t, &q("refund")).await), [id]);
@@ -188,7 +189,9 @@ async fn edits_deletes_and_contact_changes_are_reflected(b: Backend) {
 async fn a_rebuild_finds_the_same(b: Backend) {
     let Some(app) = spawn_app(b).await else { return };
     let t = app.tenant("Rebuild").await;
-    for (i, text) in ["Parcel lost in transit", "退货流程是什么", "parcel arrived damaged", "返品したいです"].iter().enumerate() {
+    for (i, text) in
+        ["Parcel lost in transit", "退货流程是什么", "parcel arrived damaged", "返品したいです"].iter().enumerate()
+    {
         say(&app, &t, &format!("r{i}"), &format!("buyer{i}"), text).await;
     }
     let queries = ["parcel", "退货", "返品", "buyer2", "damaged parcel"];

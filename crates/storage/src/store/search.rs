@@ -86,8 +86,10 @@ impl<B: Backend> SearchRepo for B {
     }
 
     async fn prune_search_changes(&self, upto: i64) -> StorageResult<u64> {
-        self.write(move |db| Box::pin(async move { db.exec("DELETE FROM search_changes WHERE id <= $1", args![upto]).await }))
-            .await
+        self.write(move |db| {
+            Box::pin(async move { db.exec("DELETE FROM search_changes WHERE id <= $1", args![upto]).await })
+        })
+        .await
     }
 
     async fn message_docs(&self, ids: Vec<i64>) -> StorageResult<Vec<MessageDoc>> {
@@ -143,8 +145,10 @@ impl<B: Backend> SearchRepo for B {
         }
         self.read(move |db| {
             Box::pin(async move {
-                let sql =
-                    format!("SELECT {CONTACT_COLS} FROM contacts WHERE id IN (SELECT value FROM {}) ORDER BY id", db.list("$1"));
+                let sql = format!(
+                    "SELECT {CONTACT_COLS} FROM contacts WHERE id IN (SELECT value FROM {}) ORDER BY id",
+                    db.list("$1")
+                );
                 let rows = db.rows(&sql, args![ids]).await?;
                 with_identities(db, rows).await
             })
@@ -176,7 +180,9 @@ impl<B: Backend> SearchRepo for B {
             return Ok(Vec::new());
         }
         let mut query = Query::new(format!("SELECT {} {DOC_FROM} WHERE m.account_id = ", doc_cols()));
-        query.bind(account.0).push(" AND m.kind <> 'activity' AND (to_tsvector('simple', m.search_text) @@ plainto_tsquery('simple', ");
+        query
+            .bind(account.0)
+            .push(" AND m.kind <> 'activity' AND (to_tsvector('simple', m.search_text) @@ plainto_tsquery('simple', ");
         query.bind(q.to_lowercase()).push(") OR (");
         for (n, w) in words.into_iter().enumerate() {
             if n > 0 {
