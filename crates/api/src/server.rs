@@ -46,6 +46,9 @@ pub struct Background {
     pub housekeeping: bool,
     /// Read the mailboxes of e-mail inboxes (IMAP, with IDLE).
     pub mailboxes: bool,
+    /// Keep the search index current (searches catch up by themselves
+    /// too).
+    pub search_indexer: bool,
 }
 
 impl Default for Background {
@@ -57,6 +60,7 @@ impl Default for Background {
             detectors: true,
             housekeeping: true,
             mailboxes: true,
+            search_indexer: true,
         }
     }
 }
@@ -147,6 +151,9 @@ impl Node {
             scheduled(&self.app, "prune_events", Duration::from_secs(2), |app| async move {
                 app.prune_published_events().await.map(drop)
             });
+        }
+        if bg.search_indexer {
+            tokio::spawn(self.app.clone().run_search_indexer(Duration::from_secs(30)));
         }
         if bg.mailboxes {
             tokio::spawn(self.app.clone().supervise_mailboxes(Duration::from_secs(30)));

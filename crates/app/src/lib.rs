@@ -70,6 +70,9 @@ pub struct AppConfig {
     /// (streamed to the attachment store, so not bounded by the request
     /// body limit).
     pub max_attachment_bytes: u64,
+    /// Where the embedded (SQLite) store's search index lives; in memory,
+    /// rebuilt at start, when `None`.
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 /// How a node runs background jobs.
@@ -104,6 +107,7 @@ impl Default for AppConfig {
             sms: None,
             jobs: JobSettings::default(),
             max_attachment_bytes: 25 * 1024 * 1024,
+            search_dir: None,
         }
     }
 }
@@ -131,6 +135,8 @@ pub struct App {
     pub limits: limits::Limits,
     /// Typing and presence, across nodes when a relay is attached.
     pub signals: Arc<signals::Signals>,
+    /// Search over messages and contacts.
+    pub search_index: Arc<dyn ferry_search::SearchIndex>,
 }
 
 impl App {
@@ -158,7 +164,9 @@ impl App {
         jobs: Arc<Notify>,
         signals: Arc<signals::Signals>,
     ) -> Arc<Self> {
+        let search_index = ferry_search::for_storage(storage.clone(), config.search_dir.clone());
         Arc::new(Self {
+            search_index,
             storage,
             clock,
             bus,

@@ -60,6 +60,9 @@ pub enum Which {
     /// Two nodes on PostgreSQL and NATS: how soon a message posted to one
     /// shows on a console connected to the other, under a steady load.
     Cluster(crate::bench_cluster::ClusterArgs),
+    /// Message and contact search over a seeded store: SQLite with the
+    /// tantivy index, or PostgreSQL's full text (`--database`).
+    Search(crate::bench_search::SearchArgs),
 }
 
 /// Options of the bot benchmark.
@@ -104,6 +107,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Delivery { .. } => anyhow::bail!("`ferry bench delivery` runs in the `ferry-demo` program"),
         Which::Import(a) => crate::bench_import::run(a).await,
         Which::Cluster(a) => crate::bench_cluster::run(a).await,
+        Which::Search(a) => crate::bench_search::run(a).await,
     }
 }
 
@@ -248,6 +252,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         detectors: false,
         housekeeping: true,
         mailboxes: false,
+        search_indexer: false,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

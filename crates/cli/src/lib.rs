@@ -8,6 +8,7 @@ mod bench_bot;
 mod bench_cluster;
 mod bench_import;
 mod bench_memory;
+mod bench_search;
 pub mod config;
 pub mod import;
 pub mod nlu;
@@ -33,18 +34,39 @@ pub fn init_tracing(cfg: &Config) {
     if cfg.log_format == "json" { b.json().init() } else { b.init() }
 }
 
+/// The SQLite database file the configuration names, if it names one.
+fn sqlite_path(cfg: &Config) -> Option<PathBuf> {
+    let url = cfg.database_url.expose().trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    Some(match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => cfg.data_dir().join("ferry.sqlite"),
+    })
+}
+
+/// Where the embedded store's search index lives: `search/` in the data
+/// directory for the default database, else beside the database file
+/// (`shop.sqlite` → `shop.sqlite.search/`). `None` on PostgreSQL.
+pub fn search_dir(cfg: &Config) -> Option<PathBuf> {
+    let db = sqlite_path(cfg)?;
+    if db == cfg.data_dir().join("ferry.sqlite") {
+        return Some(cfg.data_dir().join("search"));
+    }
+    let mut name = db.file_name().map(std::ffi::OsString::from).unwrap_or_default();
+    name.push(".search");
+    Some(db.with_file_name(name))
+}
+
 /// Opens the store the configuration names.
 pub async fn open_storage(cfg: &Config) -> anyhow::Result<Arc<dyn Storage>> {
     let url = cfg.database_url.expose().trim();
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    let Some(path) = sqlite_path(cfg) else {
         let s = ferry_storage_postgres::PostgresStorage::connect(url)
             .await
             .context("cannot open the PostgreSQL database")?;
         return Ok(Arc::new(s));
-    }
-    let path = match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => cfg.data_dir().join("ferry.sqlite"),
     };
     let durability = if cfg.sqlite_synchronous == "normal" { Durability::Normal } else { Durability::Full };
     let s = SqliteStorage::open(SqliteOptions { durability, ..SqliteOptions::new(&path) })
@@ -78,6 +100,7 @@ impl Role {
                 detectors: false,
                 housekeeping: false,
                 mailboxes: false,
+                search_indexer: true,
             },
             Role::Worker | Role::All => Background::default(),
         }
@@ -150,6 +173,7 @@ fn settings(cfg: &Config) -> (AppConfig, ApiConfig) {
             retention: chrono::Duration::days(cfg.retention_days),
             jobs: cfg.jobs.to_app(),
             max_attachment_bytes: cfg.attachments.max_upload_bytes,
+            search_dir: search_dir(cfg),
             ..AppConfig::default()
         },
         ApiConfig {

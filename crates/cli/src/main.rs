@@ -5,7 +5,7 @@
 
 use clap::{Parser, Subcommand};
 use ferry_cli::config::{self, Config};
-use ferry_cli::{Role, bench, connect_node, import, init_tracing, nlu, open_storage, run_server};
+use ferry_cli::{Role, bench, connect_node, import, init_tracing, nlu, open_storage, run_server, search_dir};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -43,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         which: import::ImportCommand,
     },
+    /// The search index.
+    Search {
+        #[command(subcommand)]
+        which: SearchCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -55,6 +60,14 @@ enum Command {
     },
     /// Prints a documented example configuration.
     DefaultConfig,
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuilds the search index from the store (SQLite: the index beside
+    /// the database; stop the server first). PostgreSQL searches its own
+    /// tables and has nothing to rebuild.
+    Rebuild,
 }
 
 /// The `ferry-demo` program next to this one.
@@ -135,6 +148,20 @@ fn main() -> anyhow::Result<()> {
                 let status = import::run(storage, which).await?;
                 if status != 0 {
                     std::process::exit(i32::from(status));
+                }
+                Ok(())
+            }
+            Command::Search { which: SearchCommand::Rebuild } => {
+                init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
+                let storage = open_storage(&cfg).await?;
+                let index = ferry_search::for_storage(storage, search_dir(&cfg));
+                let started = std::time::Instant::now();
+                let n = index.rebuild().await?;
+                match index.kind() {
+                    "tantivy" => {
+                        println!("search index rebuilt: {n} documents in {:.1} s", started.elapsed().as_secs_f64())
+                    }
+                    kind => println!("nothing to rebuild: {kind} searches the store's own indexes"),
                 }
                 Ok(())
             }

@@ -334,6 +334,7 @@ pub async fn run(a: DeliveryArgs) -> anyhow::Result<()> {
         detectors: false,
         housekeeping: false,
         mailboxes: false,
+        search_indexer: false,
     });
     let backend = if a.postgres.is_some() { "PostgreSQL" } else { "SQLite" };
     eprintln!(

@@ -7,6 +7,7 @@
 //! advisory locks, so several Ferry processes may share one database.
 //! Needs PostgreSQL 13 or newer.
 
+mod bench;
 mod db;
 mod migrate;
 
@@ -19,6 +20,7 @@ use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+pub use bench::seed_search_corpus;
 pub use migrate::MIGRATIONS;
 
 /// Connections a store opens at most.

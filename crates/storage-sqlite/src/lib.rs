@@ -292,4 +292,4 @@ fn writer_loop(mut lite: Lite, rx: mpsc::Receiver<WriteJob>, max_batch: usize) {
     }
 }
 
-pub use bench::batched_insert_ceiling;
+pub use bench::{batched_insert_ceiling, seed_search_corpus};

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "compliance_rules", include_str!("../migrations/0011_compliance_rules.sql")),
     (12, "delivery_engine", include_str!("../migrations/0012_delivery_engine.sql")),
     (13, "slim_outbox", include_str!("../migrations/0013_slim_outbox.sql")),
+    (14, "search", include_str!("../migrations/0014_search.sql")),
     (15, "leases", include_str!("../migrations/0015_leases.sql")),
 ];
 

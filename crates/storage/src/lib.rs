@@ -14,6 +14,7 @@ mod model;
 mod replay;
 mod repo;
 pub mod rows;
+pub mod search;
 mod store;
 
 #[cfg(feature = "conformance")]

@@ -522,6 +522,7 @@ pub trait Storage:
     + crate::amazon::AmazonRepo
     + crate::leases::LeaseRepo
     + crate::replay::ReplayRepo
+    + crate::search::SearchRepo
     + Send
     + Sync
 {

@@ -200,6 +200,7 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
         detectors: false,
         housekeeping: false,
         mailboxes: false,
+        search_indexer: true,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -1,12 +1,19 @@
-//! The console's search box: contacts and messages in one answer.
+//! The console's search box: contacts and messages in one answer, with the
+//! matches marked, and messages filtered by inbox, conversation, status,
+//! channel and time.
 
 use crate::extract::{AppPath, AppQuery, Auth};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use ferry_api_types::{ContactView, MessageView};
-use ferry_core::AccountId;
+use ferry_app::AppError;
+use ferry_app::search::{MessageFilter, Snippet};
+use ferry_core::conversation::Status;
+use ferry_core::inbox::ChannelKind;
+use ferry_core::{AccountId, ConversationId, InboxId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -18,21 +25,93 @@ pub struct SearchQuery {
     /// Most results per kind (1–50, default 20).
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Only messages of this inbox.
+    #[serde(default)]
+    pub inbox_id: Option<i64>,
+    /// Only messages of this conversation.
+    #[serde(default)]
+    pub conversation_id: Option<i64>,
+    /// Only messages of conversations with this status.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Only messages of inboxes of this channel (`email`, `whatsapp`, …).
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Only messages sent at or after this time (RFC 3339).
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    /// Only messages sent before this time (RFC 3339).
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A piece of highlighted text.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HighlightPart {
+    /// The text.
+    pub text: String,
+    /// Whether it matched the search.
+    pub hit: bool,
+}
+
+/// A message found, with where it matched.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessageFound {
+    /// The message.
+    #[serde(flatten)]
+    pub message: MessageView,
+    /// Its text around the matches, in pieces.
+    pub highlight: Vec<HighlightPart>,
+}
+
+/// A contact found, with where it matched.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContactFound {
+    /// The contact.
+    #[serde(flatten)]
+    pub contact: ContactView,
+    /// Its name, e-mail, phone and identities, in pieces.
+    pub highlight: Vec<HighlightPart>,
 }
 
 /// What the search found.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SearchResults {
-    /// Matching contacts.
-    pub contacts: Vec<ContactView>,
+    /// Matching contacts, newest first.
+    pub contacts: Vec<ContactFound>,
     /// Matching messages and notes, newest first.
-    pub messages: Vec<MessageView>,
+    pub messages: Vec<MessageFound>,
 }
 
 /// Documents the search types.
 #[derive(utoipa::OpenApi)]
-#[openapi(components(schemas(SearchResults)))]
+#[openapi(components(schemas(SearchResults, MessageFound, ContactFound, HighlightPart)))]
 pub struct SearchDoc;
+
+fn highlight(s: Snippet) -> Vec<HighlightPart> {
+    s.parts.into_iter().map(|p| HighlightPart { text: p.text, hit: p.hit }).collect()
+}
+
+fn filter(q: &SearchQuery) -> Result<MessageFilter, ApiError> {
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| s.parse::<Status>().map_err(|e| ApiError(AppError::invalid("status", e.to_string()))))
+        .transpose()?;
+    let channel = q
+        .channel
+        .as_deref()
+        .map(|c| c.parse::<ChannelKind>().map_err(|e| ApiError(AppError::invalid("channel", e.to_string()))))
+        .transpose()?;
+    Ok(MessageFilter {
+        inbox: q.inbox_id.map(InboxId),
+        conversation: q.conversation_id.map(ConversationId),
+        status,
+        channel,
+        from: q.from,
+        until: q.until,
+    })
+}
 
 async fn search(
     State(s): State<ApiState>,
@@ -40,10 +119,19 @@ async fn search(
     AppPath(account): AppPath<i64>,
     AppQuery(q): AppQuery<SearchQuery>,
 ) -> Result<Json<SearchResults>, ApiError> {
-    let hits = s.app.search(&a, AccountId(account), &q.q, q.limit.unwrap_or(20)).await?;
+    let filter = filter(&q)?;
+    let hits = s.app.search(&a, AccountId(account), &q.q, q.limit.unwrap_or(20), filter).await?;
     Ok(Json(SearchResults {
-        contacts: hits.contacts.into_iter().map(Into::into).collect(),
-        messages: hits.messages.into_iter().map(Into::into).collect(),
+        contacts: hits
+            .contacts
+            .into_iter()
+            .map(|f| ContactFound { contact: f.contact.into(), highlight: highlight(f.snippet) })
+            .collect(),
+        messages: hits
+            .messages
+            .into_iter()
+            .map(|f| MessageFound { message: f.message.into(), highlight: highlight(f.snippet) })
+            .collect(),
     }))
 }
 

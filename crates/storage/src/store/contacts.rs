@@ -14,7 +14,7 @@ use ferry_core::contact::{Contact, Identity, IdentityKind};
 use ferry_core::{AccountId, ContactId};
 use std::collections::HashMap;
 
-const CONTACT_COLS: &str = "id, account_id, name, email, phone, country, language, timezone, vip, \
+pub(super) const CONTACT_COLS: &str = "id, account_id, name, email, phone, country, language, timezone, vip, \
      custom_attributes, tags, created_at, updated_at";
 
 fn contact_row(r: &Row) -> StorageResult<ContactRow> {
@@ -58,7 +58,7 @@ async fn identities_of<D: Db>(db: &mut D, contacts: Vec<i64>) -> StorageResult<H
 }
 
 /// Contacts with their identities.
-async fn with_identities<D: Db>(db: &mut D, rows: Vec<Row>) -> StorageResult<Vec<Contact>> {
+pub(super) async fn with_identities<D: Db>(db: &mut D, rows: Vec<Row>) -> StorageResult<Vec<Contact>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }

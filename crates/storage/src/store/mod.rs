@@ -17,6 +17,7 @@ mod intake;
 mod jobs;
 mod messages;
 mod outbox;
+mod search;
 
 use crate::db::{Arg, Backend, Db};
 use crate::error::{StorageError, StorageResult};

@@ -1812,6 +1812,11 @@ export interface components {
             smtp?: components["schemas"]["SmtpCheckView"] | null;
             whatsapp?: components["schemas"]["WhatsAppCheckView"] | null;
         };
+        /** @description A contact found, with where it matched. */
+        ContactFound: components["schemas"]["ContactView"] & {
+            /** @description Its name, e-mail, phone and identities, in pieces. */
+            highlight: components["schemas"]["HighlightPart"][];
+        };
         /**
          * Format: int64
          * @description One buyer, whatever the channel.
@@ -2405,6 +2410,13 @@ export interface components {
             /** @description Version. */
             version: string;
         };
+        /** @description A piece of highlighted text. */
+        HighlightPart: {
+            /** @description Whether it matched the search. */
+            hit: boolean;
+            /** @description The text. */
+            text: string;
+        };
         /** @description One way of reaching a contact. */
         Identity: {
             inbox_id?: components["schemas"]["InboxId"] | null;
@@ -2574,6 +2586,11 @@ export interface components {
             address: string;
             /** @description Display name. */
             name?: string | null;
+        };
+        /** @description A message found, with where it matched. */
+        MessageFound: components["schemas"]["MessageView"] & {
+            /** @description Its text around the matches, in pieces. */
+            highlight: components["schemas"]["HighlightPart"][];
         };
         /**
          * @description What kind of entry a message is.
@@ -2958,10 +2975,10 @@ export interface components {
         RuleId: "amazon.external_link" | "amazon.email_address" | "amazon.phone_number" | "amazon.promotion" | "amazon.discount_mention" | "amazon.review_request" | "amazon.review_manipulation" | "amazon.opt_out" | "amazon.important_subject" | "amazon.attachment_type" | "amazon.attachment_size" | "amazon.proactive_window" | "whatsapp.window_closed" | "messenger.window_closed" | "instagram.window_closed" | "email.attachment_type" | "email.attachment_size" | "sms.segments" | "account.phrase";
         /** @description What the search found. */
         SearchResults: {
-            /** @description Matching contacts. */
-            contacts: components["schemas"]["ContactView"][];
+            /** @description Matching contacts, newest first. */
+            contacts: components["schemas"]["ContactFound"][];
             /** @description Matching messages and notes, newest first. */
-            messages: components["schemas"]["MessageView"][];
+            messages: components["schemas"]["MessageFound"][];
         };
         /** @description `POST …/orders/{amazon_order_id}/messages`. */
         SendAmazonMessage: {
