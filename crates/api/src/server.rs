@@ -192,7 +192,7 @@ where
     Fut: Future<Output = ferry_app::AppResult<()>> + Send,
 {
     let app = app.clone();
-    let holder = format!("{:016x}", app.signals.node());
+    let holder = app.signals.node_name();
     // Nodes look a few times per period, so the task runs soon after the
     // lease runs out, never twice within one.
     let look = (period / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));

@@ -518,7 +518,7 @@ impl App {
     pub async fn supervise_mailboxes(self: Arc<Self>, every: Duration) {
         let mut running: std::collections::HashMap<InboxId, Arc<tokio::sync::Notify>> =
             std::collections::HashMap::new();
-        let holder = format!("{:016x}", self.signals.node());
+        let holder = self.signals.node_name();
         // A node watches a mailbox while it holds the mailbox's lease in
         // the store, renewed every round: of several nodes one watches it,
         // and another takes over within a few rounds when that one dies.

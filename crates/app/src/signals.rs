@@ -72,6 +72,11 @@ impl Signals {
         self.node
     }
 
+    /// This node's name where nodes meet (leases, NATS consumers).
+    pub fn node_name(&self) -> String {
+        format!("{:016x}", self.node)
+    }
+
     /// Attaches the relay to other nodes (once; later calls are ignored).
     pub fn attach(&self, relay: Arc<dyn SignalRelay>) {
         let _ = self.relay.set(relay);

@@ -30,8 +30,6 @@ use tokio::sync::{broadcast, mpsc};
 pub struct NatsOptions {
     /// `nats://host:port` (several separated by commas).
     pub url: String,
-    /// This node's name in consumer names (unique per running node).
-    pub node: String,
     /// Subject prefix of the installation (letters, digits, `_`, `-`).
     pub prefix: String,
     /// How long the stream keeps events.
@@ -41,23 +39,15 @@ pub struct NatsOptions {
 }
 
 impl NatsOptions {
-    /// Defaults for `url` with a random node name.
+    /// Defaults for `url`.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            node: format!("{:016x}", rand_node()),
             prefix: "ferry".to_owned(),
             max_age: Duration::from_secs(24 * 3600),
             local_capacity: 1024,
         }
     }
-}
-
-fn rand_node() -> u64 {
-    // The time and the process id: unique enough for consumer names of
-    // live nodes, without another dependency.
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    t ^ (u64::from(std::process::id()) << 32)
 }
 
 /// NATS could not be reached or set up.
@@ -98,7 +88,7 @@ impl NatsBus {
     /// consumer; attaches the signal relay to `signals`.
     pub async fn connect(opts: NatsOptions, signals: Arc<Signals>) -> Result<Arc<Self>, NatsError> {
         let client = async_nats::ConnectOptions::new()
-            .name(format!("ferry {}", opts.node))
+            .name(format!("ferry {}", signals.node_name()))
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(5))
             .connect(opts.url.as_str());
@@ -118,7 +108,7 @@ impl NatsBus {
             })
             .await
             .map_err(|e| NatsError::JetStream(e.to_string()))?;
-        let name = format!("hub-{}", opts.node);
+        let name = format!("hub-{}", signals.node_name());
         let consumer = open_consumer(&stream, &name).await.map_err(|e| NatsError::JetStream(e.to_string()))?;
         let messages = consumer.messages().await.map_err(|e| NatsError::JetStream(e.to_string()))?;
         let (local, _) = broadcast::channel(opts.local_capacity.max(16));

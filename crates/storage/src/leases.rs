@@ -52,6 +52,37 @@ pub trait LeaseRepo {
     async fn put_installation_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StorageResult<()>;
 }
 
+/// Takes `name` for `holder` when it ran out; with `renew`, also when
+/// `holder` holds it (a renewal is not a new run).
+async fn take<B: Backend>(
+    store: &B,
+    name: &str,
+    holder: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    renew: bool,
+) -> StorageResult<bool> {
+    let (name, holder) = (name.to_owned(), holder.to_owned());
+    store
+        .write(move |db| {
+            Box::pin(async move {
+                let n = db
+                    .exec(
+                        "INSERT INTO leases (name, holder, expires_at, runs, updated_at) VALUES ($1, $2, $4, 1, $3) \
+                         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+                         expires_at = excluded.expires_at, updated_at = excluded.updated_at, \
+                         runs = leases.runs + CASE WHEN leases.holder = excluded.holder \
+                         AND leases.expires_at > $3 THEN 0 ELSE 1 END \
+                         WHERE leases.expires_at <= $3 OR ($5 AND leases.holder = $2)",
+                        args![name, holder, now, until, renew],
+                    )
+                    .await?;
+                Ok(n == 1)
+            })
+        })
+        .await
+}
+
 #[async_trait]
 impl<B: Backend> LeaseRepo for B {
     async fn take_lease(
@@ -61,22 +92,7 @@ impl<B: Backend> LeaseRepo for B {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StorageResult<bool> {
-        let (name, holder) = (name.to_owned(), holder.to_owned());
-        self.write(move |db| {
-            Box::pin(async move {
-                let n = db
-                    .exec(
-                        "INSERT INTO leases (name, holder, expires_at, runs, updated_at) VALUES ($1, $2, $4, 1, $3) \
-                         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
-                         expires_at = excluded.expires_at, runs = leases.runs + 1, updated_at = excluded.updated_at \
-                         WHERE leases.expires_at <= $3",
-                        args![name, holder, now, until],
-                    )
-                    .await?;
-                Ok(n == 1)
-            })
-        })
-        .await
+        take(self, name, holder, now, until, false).await
     }
 
     async fn hold_lease(
@@ -86,24 +102,7 @@ impl<B: Backend> LeaseRepo for B {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StorageResult<bool> {
-        let (name, holder) = (name.to_owned(), holder.to_owned());
-        self.write(move |db| {
-            Box::pin(async move {
-                let n = db
-                    .exec(
-                        "INSERT INTO leases (name, holder, expires_at, runs, updated_at) VALUES ($1, $2, $4, 1, $3) \
-                         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
-                         expires_at = excluded.expires_at, updated_at = excluded.updated_at, \
-                         runs = leases.runs + CASE WHEN leases.holder = excluded.holder \
-                         AND leases.expires_at > $3 THEN 0 ELSE 1 END \
-                         WHERE leases.expires_at <= $3 OR leases.holder = $2",
-                        args![name, holder, now, until],
-                    )
-                    .await?;
-                Ok(n == 1)
-            })
-        })
-        .await
+        take(self, name, holder, now, until, true).await
     }
 
     async fn lease(&self, name: &str) -> StorageResult<Option<LeaseState>> {
