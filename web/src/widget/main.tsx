@@ -6,7 +6,7 @@ import type { Session, VisitorMessage, WidgetConfig } from '../api/types';
 import { isRtl, pickLocale, translate } from '../lib/i18n';
 import { linkify } from '../lib/format';
 import { widgetMessages } from './messages';
-import { emailFailure, mergeMessage, newClientId, sendFailure, stillPending, tooLong, view, type Pending } from './outbox';
+import { caughtUp, emailFailure, mergeMessage, missedReplies, newClientId, sendFailure, stillPending, tooLong, view, type Pending } from './outbox';
 import { CSS } from './style';
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -52,6 +52,9 @@ function Chat() {
   const [preview, setPreview] = useState('');
   const isOpen = useRef(open);
   isOpen.current = open;
+  // Ids of the messages this page has shown or counted.
+  const seen = useRef(new Set<number>());
+  const loaded = useRef(false);
   const [locale, setLocale] = useState(localStorage.getItem(store('locale')) ?? pickLocale(navigator.languages ?? [navigator.language], LOCALES));
   const ws = useRef<WebSocket | null>(null);
   const list = useRef<HTMLDivElement>(null);
@@ -91,6 +94,21 @@ function Chat() {
     }
   }
 
+  // Reloads the list from the server; replies missed while the chat was
+  // closed count as unread (not the history found at the first load).
+  async function catchUp(tok: string): Promise<VisitorMessage[]> {
+    const server = await call<VisitorMessage[]>('GET', '/messages', tok);
+    const missed = loaded.current && !isOpen.current ? missedReplies(seen.current, server) : [];
+    loaded.current = true;
+    for (const m of server) seen.current.add(m.id);
+    if (missed.length) {
+      setUnread((n) => n + missed.length);
+      setPreview(missed[missed.length - 1].text || '📎');
+    }
+    setMsgs((live) => caughtUp(live, server));
+    return server;
+  }
+
   useEffect(() => {
     if (!token) return;
     let closed = false;
@@ -104,15 +122,23 @@ function Chat() {
           retry = 0;
           setOnline(true);
           // Catch up on anything missed while away, then resend the unsent.
-          void call<VisitorMessage[]>('GET', '/messages', token).then((server) => {
-            setMsgs(server);
+          void catchUp(token).then((server) => {
             setPending((p) => {
               const left = stillPending(p, server);
               void flush(token, left);
               return left;
             });
           });
+        } else if (f.event === 'resync') {
+          // The server could not keep up with this socket: ask for the list.
+          void catchUp(token);
         } else if (f.event === 'message_created' || f.event === 'message_updated') {
+          if (f.event === 'message_created' && seen.current.has(f.data.id)) {
+            // Already counted by a catch-up.
+            setMsgs((l) => mergeMessage(l, f.data));
+            return;
+          }
+          seen.current.add(f.data.id);
           setMsgs((l) => mergeMessage(l, f.data));
           if (f.data.kind === 'outgoing') setTyping(null);
           if (f.event === 'message_created' && f.data.kind === 'outgoing' && !isOpen.current) {

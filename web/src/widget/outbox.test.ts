@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VisitorMessage } from '../api/types';
-import { emailFailure, mergeMessage, newClientId, sendFailure, stillPending, tooLong, view } from './outbox';
+import { caughtUp, emailFailure, mergeMessage, missedReplies, newClientId, sendFailure, stillPending, tooLong, view } from './outbox';
 
 const msg = (id: number, kind: 'incoming' | 'outgoing', client_id: string | null = null): VisitorMessage => ({
   id, kind, client_id, text: `m${id}`, parts: [{ type: 'text', text: `m${id}` }], author: kind === 'incoming' ? 'visitor' : 'agent',
@@ -17,6 +17,16 @@ describe('widget outbox', () => {
     expect(stillPending(pending, [msg(1, 'incoming', 'a')]).map((p) => p.client_id)).toEqual(['b']);
     const v = view([msg(1, 'incoming', 'a'), msg(2, 'outgoing')], pending);
     expect(v.map((s) => [s.mine, s.pending])).toEqual([[true, false], [false, false], [true, true]]);
+  });
+  it('catching up keeps live messages newer than the server\'s answer and drops none', () => {
+    const l = caughtUp([msg(1, 'incoming'), msg(4, 'outgoing')], [msg(3, 'outgoing'), msg(1, 'incoming'), msg(2, 'outgoing')]);
+    expect(l.map((m) => m.id)).toEqual([1, 2, 3, 4]);
+    expect(caughtUp([msg(2, 'outgoing')], [msg(1, 'incoming')]).map((m) => m.id)).toEqual([1, 2]);
+  });
+  it('counts the replies missed while away, not the buyer\'s own messages', () => {
+    const missed = missedReplies(new Set([1]), [msg(1, 'incoming'), msg(2, 'outgoing'), msg(3, 'incoming'), msg(4, 'outgoing')]);
+    expect(missed.map((m) => m.id)).toEqual([2, 4]);
+    expect(missedReplies(new Set([2]), [msg(2, 'outgoing')])).toEqual([]);
   });
   it('makes distinct client ids the server accepts', () => {
     const a = newClientId();

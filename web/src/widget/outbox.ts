@@ -24,6 +24,20 @@ export function mergeMessage(list: VisitorMessage[], m: VisitorMessage): Visitor
   return out.sort((a, b) => a.id - b.id);
 }
 
+/**
+ * The list after catching up with the server: the server's messages, plus
+ * any that arrived live after the server answered (newer than all of its).
+ */
+export function caughtUp(live: VisitorMessage[], server: VisitorMessage[]): VisitorMessage[] {
+  const newest = server.reduce((max, m) => Math.max(max, m.id), 0);
+  return live.filter((m) => m.id > newest).reduce(mergeMessage, [...server].sort((a, b) => a.id - b.id));
+}
+
+/** Replies in `server` the widget had not shown yet (missed while away). */
+export function missedReplies(seen: Set<number>, server: VisitorMessage[]): VisitorMessage[] {
+  return server.filter((m) => m.kind === 'outgoing' && !seen.has(m.id));
+}
+
 /** Pending messages the server has not confirmed yet. */
 export function stillPending(pending: Pending[], server: VisitorMessage[]): Pending[] {
   const confirmed = new Set(server.map((m) => m.client_id).filter(Boolean));
