@@ -73,7 +73,24 @@ async function check(name, f) {
   } catch (e) {
     results.push({ name, ok: false });
     console.log(`FAIL ${name}: ${e.message.split('\n').slice(0, 6).join('\n     ')}`);
+    // What the pages' sockets did lately, to tell a late event from a lost one.
+    for (const line of frames.slice(-12)) console.log(`     ${line}`);
   }
+}
+
+// The last socket frames and closes of every page, with their times.
+const frames = [];
+function watchSockets(page, who) {
+  const t0 = Date.now();
+  page.on('websocket', (ws) => {
+    const log = (what) => {
+      frames.push(`${who} +${Date.now() - t0} ms ${what}`);
+      if (frames.length > 200) frames.shift();
+    };
+    log(`open ${new URL(ws.url()).pathname}`);
+    ws.on('framereceived', (f) => log(`got ${String(f.payload).slice(0, 100)}`));
+    ws.on('close', () => log('closed'));
+  });
 }
 
 mkdirSync(out, { recursive: true });
@@ -89,6 +106,8 @@ try {
   const buyerCtx = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US' });
   const agent = await agentCtx.newPage();
   const buyer = await buyerCtx.newPage();
+  watchSockets(agent, 'agent');
+  watchSockets(buyer, 'buyer');
   const first = `Hello, where is my parcel? ${run}`;
   const row = agent.locator('[data-conversation]', { hasText: first });
 
