@@ -741,6 +741,19 @@ impl Clusterer {
 
     fn add_to_centroid(&mut self, slot: usize, x: &Sparse) {
         let cl = &mut self.state.clusters[slot];
+        if cl.centroid.len() > 8 * x.len() {
+            // A large centroid usually holds every feature already: update in place.
+            let pos: Vec<Option<usize>> =
+                x.iter().map(|&(f, _)| cl.centroid.binary_search_by_key(&f, |e| e.0).ok()).collect();
+            if pos.iter().all(Option::is_some) {
+                for (k, &(_, w)) in pos.into_iter().flatten().zip(x) {
+                    let c = &mut cl.centroid[k].1;
+                    cl.norm2 += 2.0 * *c * w + w * w;
+                    *c += w;
+                }
+                return;
+            }
+        }
         let mut merged: Sparse = Vec::with_capacity(cl.centroid.len() + x.len());
         let (mut i, mut j) = (0, 0);
         let a = &cl.centroid;

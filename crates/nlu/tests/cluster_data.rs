@@ -74,3 +74,56 @@ fn other_sets_purity_is_printed() {
     let (p, n, _) = cluster_examples("hwu64", &hwu);
     assert!(p > 0.2 && n > 1, "{p} {n}");
 }
+
+/// Share of messages in clusters that hold more than one language.
+fn mixed_share(clusters: &[ferry_nlu::ClusterSummary], total: usize) -> f64 {
+    let mixed: usize = clusters.iter().filter(|c| c.languages.len() > 1).map(|c| c.size).sum();
+    mixed as f64 / total.max(1) as f64
+}
+
+#[test]
+fn xsid_languages_meet_through_intent_signals() {
+    let Some(data) = shared_data() else { return };
+    // Half of each language trains a multilingual classifier (as a seller's
+    // intent pack would); the other half is the traffic to cluster.
+    let (mut train, mut traffic) = (Vec::new(), Vec::new());
+    for lang in ["en", "de", "it", "nl", "tr", "zh", "ja", "ar"] {
+        let fields = Fields { lang: Some("lang".into()), ..Fields::default() };
+        let all = load_examples(&data.join(format!("intent/xsid/train.{lang}.jsonl")), &fields).unwrap();
+        for (i, e) in all.into_iter().enumerate() {
+            if i % 2 == 0 { train.push(e) } else { traffic.push(e) }
+        }
+    }
+    let model = ferry_nlu::IntentModel::train(&train, &ferry_nlu::TrainConfig::default()).unwrap();
+    let labels: HashMap<i64, String> = traffic.iter().enumerate().map(|(i, e)| (i as i64, e.label.clone())).collect();
+    let items = |signals: bool| -> Vec<QuestionItem> {
+        traffic
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let mut it = QuestionItem::new(i as i64, e.text.clone(), ((i * 7919) % traffic.len()) as i64);
+                it.lang = e.lang.clone();
+                if signals && let Some(s) = ferry_nlu::intent_signal(&model, &e.text, 0.5) {
+                    it.signals.push(s);
+                }
+                it
+            })
+            .collect()
+    };
+    let params = ClusterParams::default();
+    let plain = cluster_all(items(false), &params, 0);
+    let tagged = cluster_all(items(true), &params, 0);
+    let (mp, mt) = (mixed_share(&plain, traffic.len()), mixed_share(&tagged, traffic.len()));
+    println!(
+        "xsid, 8 languages, {} messages: character features alone {} clusters, purity {:.3}, {:.1} % in multilingual clusters; with intent signals {} clusters, purity {:.3}, {:.1} % in multilingual clusters",
+        traffic.len(),
+        plain.len(),
+        purity(&plain, &labels),
+        100.0 * mp,
+        tagged.len(),
+        purity(&tagged, &labels),
+        100.0 * mt
+    );
+    assert!(mt > mp + 0.2, "{mp} {mt}");
+    assert!(purity(&tagged, &labels) > purity(&plain, &labels));
+}
