@@ -367,21 +367,26 @@ impl Clusterer {
     /// The clusterer [`cluster_all`] builds: every text observed, the items
     /// added by (timestamp, id), consolidated and refined
     /// ([`ClusterParams::refine_rounds`] times). Keep it to go on adding.
-    pub fn from_items(mut items: Vec<QuestionItem>, params: &ClusterParams) -> Self {
-        items.sort_by_key(|i| (i.timestamp, i.id));
+    pub fn from_items(items: Vec<QuestionItem>, params: &ClusterParams) -> Self {
         let mut c = Self::new(params.clone());
-        for it in &items {
-            c.observe(&it.text);
-        }
-        for it in &items {
-            c.add_embedded(it.clone(), None);
-        }
-        c.consolidate();
-        for _ in 0..params.refine_rounds {
-            // Without an embedder refining cannot fail.
-            let _ = c.refine(&items);
-        }
+        // Without an embedder building cannot fail.
+        let _ = c.build(items);
         c
+    }
+
+    /// The steps of [`Clusterer::from_items`] on this clusterer (with its
+    /// embedder and language detector, if set), which should be empty.
+    pub fn build(&mut self, mut items: Vec<QuestionItem>) -> Result<(), NluError> {
+        items.sort_by_key(|i| (i.timestamp, i.id));
+        for it in &items {
+            self.observe(&it.text);
+        }
+        self.add_all(items.clone())?;
+        self.consolidate();
+        for _ in 0..self.state.params.refine_rounds {
+            self.refine(&items)?;
+        }
+        Ok(())
     }
 
     /// Blend a sentence-embedding back-end into the similarity (see
@@ -481,14 +486,23 @@ impl Clusterer {
 
     /// Add items in order, embedding them in one batch when an embedder is set.
     pub fn add_all(&mut self, items: Vec<QuestionItem>) -> Result<Vec<i64>, NluError> {
-        let embs: Vec<Option<Vec<f32>>> = match &self.embedder {
-            Some(e) if !items.is_empty() => {
-                let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-                e.embed(&texts)?.into_iter().map(Some).collect()
-            }
-            _ => vec![None; items.len()],
-        };
+        let embs = self.embed_items(&items)?;
         Ok(items.into_iter().zip(embs).map(|(it, e)| self.add_embedded(it, e)).collect())
+    }
+
+    /// Embeddings of `items` in batches (all `None` without an embedder).
+    fn embed_items(&self, items: &[QuestionItem]) -> Result<Vec<Option<Vec<f32>>>, NluError> {
+        let Some(e) = &self.embedder else { return Ok(vec![None; items.len()]) };
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(256) {
+            let texts: Vec<&str> = chunk.iter().map(|i| i.text.as_str()).collect();
+            let vecs = e.embed(&texts)?;
+            if vecs.len() != chunk.len() {
+                return Err(NluError::Config(format!("embedder {} returned the wrong number of vectors", e.name())));
+            }
+            out.extend(vecs.into_iter().map(Some));
+        }
+        Ok(out)
     }
 
     fn add_embedded(&mut self, item: QuestionItem, emb: Option<Vec<f32>>) -> i64 {
@@ -561,13 +575,7 @@ impl Clusterer {
     /// cluster whose members all leave disappears, and added items missing
     /// from `items` are dropped.
     pub fn refine(&mut self, items: &[QuestionItem]) -> Result<(), NluError> {
-        let embs: Vec<Option<Vec<f32>>> = match &self.embedder {
-            Some(e) if !items.is_empty() => {
-                let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-                e.embed(&texts)?.into_iter().map(Some).collect()
-            }
-            _ => vec![None; items.len()],
-        };
+        let embs = self.embed_items(items)?;
         let mut home: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
         for (slot, c) in self.state.clusters.iter().enumerate() {
             if c.alive {
@@ -1383,7 +1391,7 @@ mod tests {
     fn an_embedder_groups_translations() {
         let params = ClusterParams { embedding_weight: 0.7, ..ClusterParams::default() };
         let mut c = Clusterer::new(params).with_embedder(Arc::new(Dictionary));
-        c.add_all(vec![
+        c.build(vec![
             item(1, "where is my order"),
             item(2, "dónde está mi pedido"),
             item(3, "wo ist meine bestellung"),
@@ -1391,7 +1399,6 @@ mod tests {
             item(5, "olvidé mi contraseña"),
         ])
         .unwrap();
-        c.consolidate();
         let s = c.summaries(0);
         assert_eq!(s.iter().map(|c| c.size).collect::<Vec<_>>(), [3, 2], "{s:#?}");
         assert_eq!(cluster_of(&s, 4), cluster_of(&s, 5));
