@@ -2,8 +2,9 @@
 //! code and no IO beyond explicit load/save functions: language detection,
 //! normalisation and tokenisation, intent classification with calibrated
 //! confidence and out-of-scope detection, FAQ retrieval, entity extraction,
-//! an embedding back-end trait, evaluation, and the default e-commerce
-//! intent pack.
+//! an embedding back-end trait, evaluation, the default e-commerce intent
+//! pack, and frequent-question clustering of the messages the bot could not
+//! place.
 //!
 //! An optional sentence-embedding back-end, [`embed_candle::CandleEmbedder`],
 //! runs the sentence-transformers model all-MiniLM-L6-v2 (English) on the
@@ -18,6 +19,7 @@
 //! and otherwise print a skip line.
 
 pub mod classifier;
+pub mod cluster;
 pub mod dataset;
 pub mod embed;
 #[cfg(feature = "candle")]
@@ -34,6 +36,10 @@ pub mod tokenize;
 mod util;
 
 pub use classifier::{Algorithm, IntentModel, OosThreshold, Prediction, ScoredLabel, TrainConfig};
+pub use cluster::{
+    ClusterExample, ClusterParams, ClusterSummary, Clusterer, Counted, Coverage, CoverageParams, QuestionItem,
+    cluster_all, coverage, intent_signal, purity,
+};
 pub use dataset::{Example, Fields, load_examples};
 pub use embed::{Embedder, NoEmbedder};
 #[cfg(feature = "candle")]
