@@ -58,5 +58,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::amazon::AmazonDoc::openapi());
     doc.merge(crate::routes::deliveries::DeliveriesDoc::openapi());
     doc.merge(crate::routes::whatsapp::WhatsAppDoc::openapi());
+    doc.merge(crate::routes::csat::CsatDoc::openapi());
     doc
 }

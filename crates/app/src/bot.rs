@@ -698,7 +698,7 @@ impl App {
             return Ok(());
         };
         let (transition, describe) = self.hand_off_plan(account, inbox, &conv, note, language).await?;
-        let update = ConversationUpdate { transition, describe, now: self.clock.now() };
+        let update = ConversationUpdate { jobs: Vec::new(), transition, describe, now: self.clock.now() };
         match self.storage.update_conversation(account, id, update).await {
             Ok(_) => {}
             // An agent took it meanwhile: nothing to hand off.

@@ -140,7 +140,18 @@ impl App {
             },
         };
         let back_to_bot = matches!(t, Transition::ReturnToBot);
-        let out = self.transition(actor, account, id, t).await?;
+        let mut jobs = Vec::new();
+        if status == Status::Resolved {
+            let conv = self.storage.get_conversation(account, id).await?.ok_or(AppError::NotFound("conversation"))?;
+            if let Some(inbox) = self.storage.get_inbox(account, conv.inbox_id).await? {
+                jobs.extend(crate::csat::survey_job(&inbox, id, self.clock.now()));
+            }
+        }
+        let has_jobs = !jobs.is_empty();
+        let out = self.transition_with(actor, account, id, t, jobs).await?;
+        if has_jobs && !out.changes.is_empty() {
+            self.job_enqueued();
+        }
         if back_to_bot && !out.changes.is_empty() {
             // A fresh start: earlier failures must not hand off at once.
             self.reset_bot_state(account, id).await?;
@@ -184,9 +195,22 @@ impl App {
         id: ConversationId,
         t: Transition,
     ) -> AppResult<UpdatedConversation> {
+        self.transition_with(actor, account, id, t, Vec::new()).await
+    }
+
+    /// Applies `t`, enqueueing `jobs` in the same write if it changes
+    /// anything.
+    async fn transition_with(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: ConversationId,
+        t: Transition,
+        jobs: Vec<ferry_storage::NewJob>,
+    ) -> AppResult<UpdatedConversation> {
         actor.in_account(account)?;
         let describe = self.describer(account, Some(actor.user.name.clone())).await?;
-        let update = ConversationUpdate { transition: t, describe, now: self.clock.now() };
+        let update = ConversationUpdate { jobs, transition: t, describe, now: self.clock.now() };
         let out = self.storage.update_conversation(account, id, update).await.map_err(|e| match e {
             ferry_storage::StorageError::NotFound => AppError::NotFound("conversation"),
             other => other.into(),
@@ -295,7 +319,8 @@ impl App {
                 Change::Status { to: Status::Open, .. } => Some("Snooze ended".to_owned()),
                 _ => None,
             });
-            let update = ConversationUpdate { transition: Transition::Wake, describe, now: self.clock.now() };
+            let update =
+                ConversationUpdate { jobs: Vec::new(), transition: Transition::Wake, describe, now: self.clock.now() };
             match self.storage.update_conversation(account, id, update).await {
                 Ok(_) => n += 1,
                 // Woken or changed meanwhile by someone else: nothing to do.

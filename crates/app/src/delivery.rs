@@ -109,6 +109,19 @@ impl Jobs {
         })
     }
 
+    async fn send_survey(&self, job: &Job, conversation: ferry_core::ConversationId) -> Result<(), JobError> {
+        match self.app.send_survey(job.account_id, conversation).await {
+            Ok(crate::csat::SurveyOutcome::Sent(_)) => Ok(()),
+            Ok(crate::csat::SurveyOutcome::Skipped(why)) => {
+                tracing::debug!(conversation_id = %conversation, why, "no satisfaction survey");
+                Ok(())
+            }
+            Err(e @ crate::AppError::Storage(_)) => Err(JobError::Retry(e.report())),
+            // The compliance gate refused it (say, outside WhatsApp's window).
+            Err(other) => Err(JobError::Permanent(other.report())),
+        }
+    }
+
     async fn bot_gave_up(&self, job: &Job, conversation: ferry_core::ConversationId, error: &str) {
         let storage = &self.app.storage;
         let Ok(Some(conv)) = storage.get_conversation(job.account_id, conversation).await else { return };
@@ -201,6 +214,7 @@ impl JobHandler for Jobs {
         match *kind {
             JobKind::DeliverMessage { message_id } => self.deliver(job, message_id).await,
             JobKind::BotReply { conversation_id, message_id } => self.bot_reply(job, conversation_id, message_id).await,
+            JobKind::SendSurvey { conversation_id } => self.send_survey(job, conversation_id).await,
         }
     }
 
@@ -208,6 +222,9 @@ impl JobHandler for Jobs {
         match *kind {
             // The buyer must not wait for a bot that cannot answer.
             JobKind::BotReply { conversation_id, .. } => self.bot_gave_up(job, conversation_id, error).await,
+            JobKind::SendSurvey { conversation_id } => {
+                tracing::warn!(error, conversation_id = %conversation_id, "gave up sending a satisfaction survey");
+            }
             JobKind::DeliverMessage { message_id: id } => {
                 let now = self.app.clock.now();
                 let failed = DeliveryStatus::Failed { reason: error.to_owned() };

@@ -13,6 +13,7 @@ pub mod commerce;
 pub mod compliance;
 pub mod contacts;
 mod conversations;
+pub mod csat;
 pub mod delivery;
 mod directory;
 pub mod email;

@@ -134,6 +134,9 @@ pub struct InboxConfig {
     /// channel's own limit (WhatsApp: 80 per number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_rate_per_second: Option<f64>,
+    /// The satisfaction survey sent when a conversation is resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csat: Option<crate::csat::CsatSettings>,
     /// Channel-specific settings not modelled above.
     #[serde(default, flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -269,6 +272,7 @@ impl fmt::Debug for InboxConfig {
             .field("auto_assign", &shown.auto_assign)
             .field("greeting", &shown.greeting)
             .field("send_rate_per_second", &shown.send_rate_per_second)
+            .field("csat", &shown.csat)
             .field("extra", &shown.extra)
             .finish()
     }

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod compliance;
 pub mod contact;
 pub mod conversation;
+pub mod csat;
 pub mod event;
 pub mod filetype;
 pub mod ids;

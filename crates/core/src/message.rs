@@ -165,6 +165,11 @@ pub enum ContentPart {
         /// The template and its parameters.
         template: Box<TemplateMessage>,
     },
+    /// The satisfaction survey after a resolved conversation.
+    Survey {
+        /// The question and where to answer.
+        survey: Box<crate::csat::SurveyRequest>,
+    },
 }
 
 /// A filled template: which one, and the values of its parameters.
@@ -545,6 +550,13 @@ pub fn text_of(parts: &[ContentPart]) -> String {
             ContentPart::Text { text } | ContentPart::Buttons { text, .. } => text.as_str(),
             ContentPart::Template { template } => template.text.as_str(),
             ContentPart::Location { name: Some(n), .. } => n.as_str(),
+            ContentPart::Survey { survey } => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&survey.as_text());
+                continue;
+            }
             _ => continue,
         };
         if !out.is_empty() {

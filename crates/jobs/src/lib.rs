@@ -36,6 +36,12 @@ pub enum JobKind {
         /// The buyer's message.
         message_id: MessageId,
     },
+    /// Sends the satisfaction survey of a resolved conversation; enqueued
+    /// with the resolution.
+    SendSurvey {
+        /// The conversation.
+        conversation_id: ConversationId,
+    },
 }
 
 /// A stored job that is not a [`JobKind`]: an unknown kind or a payload
@@ -54,12 +60,15 @@ impl JobKind {
     pub const DELIVER_MESSAGE: &'static str = "deliver_message";
     /// Stored kind of [`JobKind::BotReply`] (intake enqueues it by name).
     pub const BOT_REPLY: &'static str = "bot_reply";
+    /// Stored kind of [`JobKind::SendSurvey`].
+    pub const SEND_SURVEY: &'static str = "send_survey";
 
     /// The stored kind.
     pub fn name(&self) -> &'static str {
         match self {
             JobKind::DeliverMessage { .. } => Self::DELIVER_MESSAGE,
             JobKind::BotReply { .. } => Self::BOT_REPLY,
+            JobKind::SendSurvey { .. } => Self::SEND_SURVEY,
         }
     }
 
@@ -68,6 +77,7 @@ impl JobKind {
         match self {
             JobKind::DeliverMessage { .. } => 8,
             JobKind::BotReply { .. } => 5,
+            JobKind::SendSurvey { .. } => 5,
         }
     }
 
@@ -78,10 +88,13 @@ impl JobKind {
             JobKind::BotReply { conversation_id, message_id } => {
                 json!({ "message_id": message_id, "conversation_id": conversation_id })
             }
+            JobKind::SendSurvey { conversation_id } => json!({ "conversation_id": conversation_id }),
         };
         let lane = match self {
             JobKind::DeliverMessage { .. } => None,
             JobKind::BotReply { conversation_id, .. } => Some(format!("bot:{conversation_id}")),
+            // After the conversation's other deliveries.
+            JobKind::SendSurvey { conversation_id } => Some(format!("deliver:{conversation_id}")),
         };
         NewJob {
             account_id: account,
@@ -96,7 +109,7 @@ impl JobKind {
     /// Reads a stored job's kind and payload.
     pub fn parse(kind: &str, payload: &serde_json::Value) -> Result<Self, MalformedJob> {
         let malformed = |reason: String| MalformedJob { kind: kind.to_owned(), reason };
-        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY].contains(&kind) {
+        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY, Self::SEND_SURVEY].contains(&kind) {
             return Err(malformed("unknown job kind".to_owned()));
         }
         serde_json::from_value(json!({ "kind": kind, "payload": payload })).map_err(|e| malformed(e.to_string()))

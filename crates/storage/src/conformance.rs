@@ -56,7 +56,69 @@ where
     channel_state_is_kept_per_inbox(fresh().await).await;
     compliance_rules_per_account(fresh().await).await;
     leases_go_to_one_taker_until_they_run_out(fresh().await).await;
+    surveys_once_per_conversation_answered_by_token(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
+}
+
+/// A conversation gets one survey; the buyer's last survey is found; an
+/// answer found by its token replaces the earlier one; another account
+/// sees nothing.
+async fn surveys_once_per_conversation_answered_by_token(s: Arc<dyn Storage>) {
+    use ferry_core::csat::{Answer, CsatScale};
+    let w = world(&*s, "Surveys").await;
+    let other = world(&*s, "Not surveyed").await;
+    let o = s.ingest(inbound(&w, "m1", "u", "hi", t0()), opts(t0())).await.unwrap();
+    let contact = o.conversation.contact_id;
+    assert_eq!(s.last_survey_sent(w.account, contact, ferry_core::ConversationId(0)).await.unwrap(), None);
+    let new = |hash: &str, at| NewSurvey {
+        conversation_id: o.conversation.id,
+        contact_id: contact,
+        inbox_id: w.inbox,
+        agent_id: Some(w.agent),
+        token_hash: hash.into(),
+        language: "de".into(),
+        scale: CsatScale::Stars,
+        sent_at: at,
+    };
+    // Stored, then its job failed before posting: a retry takes a new token.
+    let lost = s.create_survey(w.account, new("h0", t0())).await.unwrap().unwrap();
+    let first = s.create_survey(w.account, new("h1", t0())).await.unwrap().unwrap();
+    assert_eq!(first.id, lost.id);
+    assert_eq!(s.survey_by_token("h0").await.unwrap(), None);
+    assert_eq!((first.rating, first.agent_id, first.language.as_str()), (None, Some(w.agent), "de"));
+    // Not sent yet: it does not count against the buyer.
+    let elsewhere = ferry_core::ConversationId(first.conversation_id.0 + 1000);
+    assert_eq!(s.last_survey_sent(w.account, contact, elsewhere).await.unwrap(), None);
+    s.survey_posted(w.account, first.id, o.message.id).await.unwrap();
+    assert!(matches!(s.survey_posted(other.account, first.id, o.message.id).await, Err(StorageError::NotFound)));
+    // Posted: once per conversation.
+    assert_eq!(s.create_survey(w.account, new("h2", t0() + Duration::hours(1))).await.unwrap(), None);
+    // Nor into a conversation of another account.
+    let mut foreign = new("h3", t0());
+    foreign.inbox_id = other.inbox;
+    assert_eq!(s.create_survey(other.account, foreign).await.unwrap(), None);
+    assert_eq!(s.last_survey_sent(w.account, contact, elsewhere).await.unwrap(), Some(t0()));
+    assert_eq!(s.last_survey_sent(w.account, contact, o.conversation.id).await.unwrap(), None);
+    assert_eq!(s.survey_by_token("h2").await.unwrap(), None);
+    assert_eq!(s.survey_by_token("h1").await.unwrap(), Some(first.clone()));
+
+    let answered = s
+        .answer_survey("h1", Answer::check(CsatScale::Stars, 2, Some("slow")).unwrap(), t0() + Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!((answered.rating, answered.comment.as_deref()), (Some(2), Some("slow")));
+    let again = s
+        .answer_survey("h1", Answer::check(CsatScale::Stars, 5, None).unwrap(), t0() + Duration::hours(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.rating, again.comment.clone(), again.answered_at),
+        (Some(5), None, Some(t0() + Duration::hours(3)))
+    );
+    let e = s.answer_survey("nope", Answer::check(CsatScale::Stars, 5, None).unwrap(), t0()).await.unwrap_err();
+    assert!(matches!(e, StorageError::NotFound), "{e:?}");
+    assert_eq!(s.conversation_survey(w.account, o.conversation.id).await.unwrap(), Some(again));
+    assert_eq!(s.conversation_survey(other.account, o.conversation.id).await.unwrap(), None);
 }
 
 /// A lease goes to one of many takers and to nobody else until it runs
@@ -120,7 +182,12 @@ async fn snoozed_conversations_fall_due_in_order(s: Arc<dyn Storage>) {
     // The last wakes first; the others share one time; the first wakes late.
     let wake = [3, 2, 2, 1].map(|h| t0() + Duration::hours(h));
     for (id, until) in ids.iter().zip(wake) {
-        let upd = ConversationUpdate { transition: Transition::Snooze { until }, describe: no_describe(), now: t0() };
+        let upd = ConversationUpdate {
+            jobs: Vec::new(),
+            transition: Transition::Snooze { until },
+            describe: no_describe(),
+            now: t0(),
+        };
         s.update_conversation(w.account, *id, upd).await.unwrap();
     }
     let due = s.due_snoozed(t0() + Duration::hours(2), 10).await.unwrap();
@@ -183,7 +250,8 @@ async fn replies_thread_by_reference_and_automatic_mail_wakes_nothing(s: Arc<dyn
 
     // An out-of-office reply to a resolved conversation is kept as an
     // activity line; the conversation stays resolved.
-    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() };
+    let upd =
+        ConversationUpdate { jobs: Vec::new(), transition: Transition::Resolve, describe: no_describe(), now: t0() };
     s.update_conversation(w.account, first.conversation.id, upd).await.unwrap();
     let auto =
         IntakeOptions { automatic: true, bot_enabled: true, bot_job: Some("bot_reply"), ..reply(&["<r1@shop>"], None) };
@@ -387,6 +455,7 @@ pub async fn intake_reopens_and_starts_new_conversations(s: Arc<dyn Storage>) {
     assert_eq!(o1.conversation.id, o2.conversation.id);
     assert!(o1.new_conversation && !o2.new_conversation);
     let upd = ConversationUpdate {
+        jobs: Vec::new(),
         transition: Transition::Resolve,
         describe: no_describe(),
         now: t0() + Duration::minutes(5),
@@ -398,7 +467,8 @@ pub async fn intake_reopens_and_starts_new_conversations(s: Arc<dyn Storage>) {
     assert_eq!(o3.conversation.id, o1.conversation.id);
     assert_eq!(o3.conversation.status, Status::Open);
     assert_eq!(o3.conversation.resolved_at, None);
-    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t1 };
+    let upd =
+        ConversationUpdate { jobs: Vec::new(), transition: Transition::Resolve, describe: no_describe(), now: t1 };
     s.update_conversation(w.account, o1.conversation.id, upd).await.unwrap();
     let t2 = t1 + Duration::days(30);
     let o4 = s.ingest(inbound(&w, "m4", "u", "four", t2), opts(t2)).await.unwrap();
@@ -429,7 +499,12 @@ pub async fn conversations_filter_paginate_and_count(s: Arc<dyn Storage>) {
         s.update_conversation(
             w.account,
             *id,
-            ConversationUpdate { transition: t, describe: no_describe(), now: t0() + Duration::hours(1) },
+            ConversationUpdate {
+                jobs: Vec::new(),
+                transition: t,
+                describe: no_describe(),
+                now: t0() + Duration::hours(1),
+            },
         )
         .await
         .unwrap();
@@ -438,6 +513,7 @@ pub async fn conversations_filter_paginate_and_count(s: Arc<dyn Storage>) {
         w.account,
         ids[10],
         ConversationUpdate {
+            jobs: Vec::new(),
             transition: Transition::Assign(Some(w.agent)),
             describe: no_describe(),
             now: t0() + Duration::hours(2),
@@ -449,6 +525,7 @@ pub async fn conversations_filter_paginate_and_count(s: Arc<dyn Storage>) {
         w.account,
         ids[11],
         ConversationUpdate {
+            jobs: Vec::new(),
             transition: Transition::SetTags(vec!["late".into(), "vip".into()]),
             describe: no_describe(),
             now: t0() + Duration::hours(2),
@@ -511,6 +588,7 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
             w.account,
             o.conversation.id,
             ConversationUpdate {
+                jobs: Vec::new(),
                 transition: Transition::HandOff {
                     reason: "buyer asked for a person".into(),
                     team: None,
@@ -536,6 +614,7 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
             w.account,
             o.conversation.id,
             ConversationUpdate {
+                jobs: Vec::new(),
                 transition: Transition::HandOff { reason: "again".into(), team: None, assignee: None, language: None },
                 describe: no_describe(),
                 now: t0(),
@@ -551,6 +630,7 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
             w.account,
             o.conversation.id,
             ConversationUpdate {
+                jobs: Vec::new(),
                 transition: Transition::SetPriority(Priority::None),
                 describe: no_describe(),
                 now: t0(),
@@ -564,7 +644,12 @@ pub async fn conversation_updates_write_activities_and_events(s: Arc<dyn Storage
         .update_conversation(
             w.account,
             ferry_core::ConversationId(999_999),
-            ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() },
+            ConversationUpdate {
+                jobs: Vec::new(),
+                transition: Transition::Resolve,
+                describe: no_describe(),
+                now: t0(),
+            },
         )
         .await;
     assert!(matches!(missing, Err(StorageError::NotFound)));
@@ -673,7 +758,8 @@ pub async fn accounts_are_isolated(s: Arc<dyn Storage>) {
             .unwrap()
             .is_empty()
     );
-    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() };
+    let upd =
+        ConversationUpdate { jobs: Vec::new(), transition: Transition::Resolve, describe: no_describe(), now: t0() };
     assert!(matches!(s.update_conversation(b.account, conv, upd).await, Err(StorageError::NotFound)));
     assert!(matches!(s.update_inbox(b.account, a.inbox, InboxPatch::default()).await, Err(StorageError::NotFound)));
     assert!(matches!(s.delete_inbox(b.account, a.inbox).await, Err(StorageError::NotFound)));
@@ -989,7 +1075,8 @@ pub async fn outbox_publishing(s: Arc<dyn Storage>) {
     let w = world(&*s, "Outbox").await;
     s.ingest(inbound(&w, "1", "u", "a", t0()), opts(t0())).await.unwrap();
     s.ingest(inbound(&w, "2", "u", "b", t0()), opts(t0())).await.unwrap();
-    let upd = ConversationUpdate { transition: Transition::Resolve, describe: no_describe(), now: t0() };
+    let upd =
+        ConversationUpdate { jobs: Vec::new(), transition: Transition::Resolve, describe: no_describe(), now: t0() };
     let conv = s.list_conversations(w.account, &ConversationFilter::default(), None, 1).await.unwrap().items[0].id;
     s.update_conversation(w.account, conv, upd).await.unwrap();
     s.ingest(inbound(&w, "3", "u", "c", t0()), opts(t0())).await.unwrap();
@@ -1047,7 +1134,7 @@ pub async fn outbox_hands_over_and_hydrates(s: Arc<dyn Storage>) {
     check!("message_received");
     s.ingest(inbound(&w, "1", "u", "Where is my parcel?", t0()), opts(t0())).await.unwrap();
     check!();
-    let upd = |transition| ConversationUpdate { transition, describe: no_describe(), now: t0() };
+    let upd = |transition| ConversationUpdate { jobs: Vec::new(), transition, describe: no_describe(), now: t0() };
     s.update_conversation(w.account, o.conversation.id, upd(Transition::Resolve)).await.unwrap();
     check!("conversation_updated");
     // Nothing changes, nothing is told.

@@ -336,7 +336,8 @@ pub async fn detector_reads_stock_orders_and_demand(s: Arc<dyn Storage>) {
     s.ingest(message(&w, "m1", "b1", "Is the DRESS-BLU-M back?", at), opts(at)).await.unwrap();
     s.ingest(message(&w, "m2", "b2", "When will the linen summer dress be back", at), opts(at)).await.unwrap();
     let resolved = s.ingest(message(&w, "m3", "b3", "dress-blu-m please", at), opts(at)).await.unwrap();
-    let upd = ConversationUpdate { transition: Transition::Resolve, describe: Box::new(|_| None), now: at };
+    let upd =
+        ConversationUpdate { jobs: Vec::new(), transition: Transition::Resolve, describe: Box::new(|_| None), now: at };
     s.update_conversation(w.account, resolved.conversation.id, upd).await.unwrap();
     let long_ago = t0() - Duration::days(30);
     s.ingest(message(&w, "m4", "b4", "DRESS-BLU-M?", long_ago), opts(long_ago)).await.unwrap();

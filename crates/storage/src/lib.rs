@@ -7,6 +7,7 @@
 
 mod alerts;
 mod amazon;
+mod csat;
 pub mod db;
 mod error;
 mod leases;
@@ -24,6 +25,7 @@ pub mod conformance_alerts;
 
 pub use alerts::*;
 pub use amazon::*;
+pub use csat::*;
 pub use error::{StorageError, StorageResult};
 pub use leases::*;
 pub use model::*;

@@ -220,6 +220,9 @@ pub struct ConversationUpdate {
     pub describe: Describe,
     /// When.
     pub now: DateTime<Utc>,
+    /// Jobs enqueued in the same write when the transition changes
+    /// something (the satisfaction survey after a resolution).
+    pub jobs: Vec<NewJob>,
 }
 
 impl ConversationUpdate {

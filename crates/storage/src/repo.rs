@@ -520,6 +520,7 @@ pub trait Storage:
     + ComplianceRulesRepo
     + crate::alerts::AlertRepo
     + crate::amazon::AmazonRepo
+    + crate::csat::CsatRepo
     + crate::leases::LeaseRepo
     + crate::replay::ReplayRepo
     + crate::search::SearchRepo

@@ -10,6 +10,7 @@ pub mod commerce;
 pub mod compliance;
 pub mod contacts;
 pub mod conversations;
+pub mod csat;
 pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
@@ -86,5 +87,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(amazon::routes())
         .merge(deliveries::routes())
         .merge(whatsapp::routes())
+        .merge(csat::routes())
         .fallback(crate::assets::fallback)
 }

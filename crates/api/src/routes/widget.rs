@@ -534,7 +534,7 @@ async fn agent_pump(
     s.app.signals.agent_left(account);
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -617,6 +617,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .route("/widget/{inbox_id}/attachments", post(upload))
         .route("/widget/{inbox_id}/attachments/{key}", get(attachment))
         .route("/widget/{inbox_id}/email", post(leave_email))
+        .route("/widget/{inbox_id}/csat/{token}", post(crate::routes::csat::widget_answer))
         .route("/widget/{inbox_id}/ws", get(visitor_socket))
         .layer(axum::middleware::from_fn_with_state(state, allowed_page))
         .layer(cors)

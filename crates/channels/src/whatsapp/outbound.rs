@@ -107,6 +107,7 @@ pub fn plan(parts: &[ContentPart], language: Option<&str>) -> Vec<Step> {
                 list_label: list_label(language).to_owned(),
             }),
             ContentPart::Template { template } => templates.push(OutMessage::Template((**template).clone())),
+            ContentPart::Survey { survey } => texts.push(survey.as_text()),
             ContentPart::Text { .. } | ContentPart::Email { .. } => {}
         }
     }

@@ -249,6 +249,9 @@ impl<B: Backend> ConversationRepo for B {
                 }
                 let event = Event::ConversationUpdated { conversation: conv.clone(), changes: changes.clone() };
                 super::outbox::append_event(db, account, &event, update.now).await?;
+                for job in &update.jobs {
+                    super::jobs::insert_job(db, job, update.now).await?;
+                }
                 Ok(UpdatedConversation { conversation: conv, changes, activities })
             })
         })

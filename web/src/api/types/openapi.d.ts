@@ -562,6 +562,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation's satisfaction survey (`null` when none was sent). */
+        get: operations["conversation_survey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/forward": {
         parameters: {
             query?: never;
@@ -1253,6 +1270,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/widget/{inbox_id}/csat/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The chat widget's inline answer to a survey of its inbox. */
+        post: operations["widget_answer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1923,6 +1957,11 @@ export interface components {
             template: components["schemas"]["TemplateMessage"];
             /** @enum {string} */
             type: "template";
+        } | {
+            /** @description The question and where to answer. */
+            survey: components["schemas"]["SurveyRequest"];
+            /** @enum {string} */
+            type: "survey";
         };
         /** @description Conversations per status. */
         ConversationCounts: {
@@ -2145,6 +2184,24 @@ export interface components {
             description?: string;
             /** @description Name. */
             name: string;
+        };
+        /**
+         * @description How the buyer answers.
+         * @enum {string}
+         */
+        CsatScale: "stars" | "thumbs";
+        /** @description An inbox's survey settings. */
+        CsatSettings: {
+            /**
+             * Format: int32
+             * @description At most one survey per buyer in this many days (default 7; 0: one
+             *     per conversation, however often).
+             */
+            days_between?: number;
+            /** @description Whether resolved conversations get a survey. */
+            enabled: boolean;
+            /** @description How the buyer answers. */
+            scale?: components["schemas"]["CsatScale"];
         };
         /** @description What the bot does with a message. */
         Decision: {
@@ -2498,6 +2555,7 @@ export interface components {
             bot_threshold?: number | null;
             /** @description Where outgoing messages of an API inbox are POSTed. */
             callback_url?: string | null;
+            csat?: components["schemas"]["CsatSettings"] | null;
             /** @description Greeting shown by the widget. */
             greeting?: string | null;
             handoff_team_id?: components["schemas"]["TeamId"] | null;
@@ -3099,6 +3157,63 @@ export interface components {
             snoozed_until?: string | null;
             /** @description New status. */
             status: components["schemas"]["Status"];
+        };
+        /** @description A buyer's answer. */
+        SurveyAnswer: {
+            /** @description An optional comment (up to 2,000 characters). */
+            comment?: string | null;
+            /**
+             * Format: int32
+             * @description Stars 1–5; thumbs: 1 (down) or 5 (up).
+             */
+            rating: number;
+        };
+        /**
+         * @description What a survey message carries to the buyer: the question, the scale,
+         *     and the page that takes the answer (channels without buttons send the
+         *     question and the link as text; the chat widget asks inline).
+         */
+        SurveyRequest: {
+            /** @description The question, in the buyer's language. */
+            question: string;
+            /** @description How the buyer answers. */
+            scale: components["schemas"]["CsatScale"];
+            /** @description The answer page (`…/csat/{token}`); the token is the answer's key. */
+            url: string;
+        };
+        /** @description A satisfaction survey and its answer. */
+        SurveyView: {
+            /**
+             * Format: int64
+             * @description The agent of the conversation when it was resolved.
+             */
+            agent_id?: number | null;
+            /**
+             * Format: date-time
+             * @description When it was answered.
+             */
+            answered_at?: string | null;
+            /** @description The buyer's comment. */
+            comment?: string | null;
+            /**
+             * Format: int64
+             * @description The conversation it asks about.
+             */
+            conversation_id: number;
+            /** @description The language it was asked in. */
+            language: string;
+            /**
+             * Format: int32
+             * @description The answer, once given.
+             */
+            rating?: number | null;
+            /** @description `stars` (1–5) or `thumbs` (1 or 5). */
+            scale: components["schemas"]["CsatScale"];
+            /**
+             * Format: date-time
+             * @description When it was sent.
+             */
+            sent_at: string;
         };
         /** @description A tag in use. */
         TagView: {
@@ -5260,6 +5375,36 @@ export interface operations {
             };
         };
     };
+    conversation_survey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyView"] | null;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     forward_conversation: {
         parameters: {
             query?: never;
@@ -7077,6 +7222,48 @@ export interface operations {
                 };
             };
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    widget_answer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inbox_id: number;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SurveyAnswer"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyView"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
