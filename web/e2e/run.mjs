@@ -88,7 +88,7 @@ function watchSockets(page, who) {
       if (frames.length > 200) frames.shift();
     };
     log(`open ${new URL(ws.url()).pathname}`);
-    ws.on('framereceived', (f) => log(`got ${String(f.payload).slice(0, 100)}`));
+    ws.on('framereceived', (f) => log(`got ${String(f.payload).slice(0, 400)}`));
     ws.on('close', () => log('closed'));
   });
 }
@@ -109,7 +109,10 @@ try {
   watchSockets(agent, 'agent');
   watchSockets(buyer, 'buyer');
   const first = `Hello, where is my parcel? ${run}`;
-  const row = agent.locator('[data-conversation]', { hasText: first });
+  // The buyer's row shows their message until the bot answers; then it is
+  // found by its id.
+  const arriving = agent.locator('[data-conversation]', { hasText: first });
+  let row = arriving;
 
   await check('agent logs in and sees the demo conversations', async () => {
     await agent.goto(demo.base + '/');
@@ -135,8 +138,10 @@ try {
   });
 
   await check('the bot answers the buyer first; agent sees the conversation in the Bot tab within 1 s, without reload', async () => {
-    await row.waitFor({ timeout: LIVE });
-    await buyer.locator('.msg.theirs').first().waitFor({ timeout: 5000 });
+    await arriving.waitFor({ timeout: LIVE });
+    row = agent.locator(`[data-conversation="${await arriving.getAttribute('data-conversation')}"]`);
+    // The bot's answer, not the greeting the widget shows by itself.
+    await buyer.locator('.msg.theirs[data-author=bot]').first().waitFor({ timeout: 5000 });
     await agent.waitForFunction(() => Number(document.querySelector('[data-status=bot] .n')?.textContent) >= 1, null, { timeout: 2000 });
   });
 
@@ -302,9 +307,20 @@ try {
     await agent.locator('.side .navitem', { hasText: '#shipping' }).waitFor({ timeout: 2000 });
   });
 
-  await check('agent resolves; a new buyer message reopens it, to the bot of this inbox, within 1 s', async () => {
+  await check('agent resolves; the buyer rates the help in the widget and the agent sees the rating', async () => {
     await agent.locator('[data-action=resolve]').click();
     await agent.locator('.conv .status', { hasText: 'Resolved' }).waitFor({ timeout: 2000 });
+    await agent.locator('[data-testid=survey]').waitFor({ timeout: 5000 });
+    const survey = buyer.locator('.survey');
+    await survey.waitFor({ timeout: 5000 });
+    await survey.locator('.rating button').nth(3).click();
+    await survey.locator('.rating button.on').nth(3).waitFor({ timeout: 2000 });
+    await survey.locator('textarea').fill(`Fast answer ${run}`);
+    await survey.locator('.comment button').click();
+    await agent.locator('.activity', { hasText: `Buyer rated the help 4/5: “Fast answer ${run}”` }).waitFor({ timeout: 3000 });
+  });
+
+  await check('a new buyer message reopens the resolved conversation, to the bot of this inbox, within 1 s', async () => {
     const again = `Sorry, one more question ${run}`;
     await buyer.locator('.compose textarea').fill(again);
     await buyer.keyboard.press('Enter');

@@ -361,8 +361,8 @@ impl App {
                 } else {
                     ContentPart::Buttons { text, buttons }
                 };
-                self.post_bot_message(account, &conv, part, next).await?;
-                if let Some(line) = verified_by {
+                let sent = self.post_bot_message(account, &conv, part, next).await?;
+                if let Some(line) = verified_by.filter(|_| sent) {
                     self.post_activity(account, conv.id, line).await?;
                 }
             }
@@ -669,18 +669,23 @@ impl App {
         conv: &Conversation,
         part: ContentPart,
         state: Value,
-    ) -> AppResult<()> {
+    ) -> AppResult<bool> {
         let out = OutgoingMessage {
             conversation: conv,
             sender: Sender::Bot,
             parts: vec![part],
-            transition: None,
+            transition: Some(Transition::BotAnswer),
             describe: None,
             bot_state: Some(state),
             rules: None,
         };
-        self.send_outgoing(account, out).await?;
-        Ok(())
+        match self.send_outgoing(account, out).await {
+            Ok(_) => Ok(true),
+            // An agent took it while the bot was thinking: the bot says
+            // nothing.
+            Err(AppError::Transition(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Passes a conversation from the bot to people without a message to

@@ -190,6 +190,10 @@ pub enum Transition {
         /// writes rather than the browser's setting.
         language: Option<String>,
     },
+    /// The bot answers: refused once people hold the conversation (an
+    /// agent replied or took it while the bot was thinking), so a late
+    /// answer is never sent; changes nothing.
+    BotAnswer,
     /// An agent gives the conversation back to the bot.
     ReturnToBot,
     /// Waiting for the buyer.
@@ -221,6 +225,7 @@ impl Transition {
             Transition::BuyerMessage { .. } => "buyer_message",
             Transition::AgentReply { .. } => "agent_reply",
             Transition::HandOff { .. } => "hand_off",
+            Transition::BotAnswer => "bot_answer",
             Transition::ReturnToBot => "return_to_bot",
             Transition::SetPending => "set_pending",
             Transition::Snooze { .. } => "snooze",
@@ -337,6 +342,11 @@ impl Conversation {
                 }
                 if self.assignee_id.is_none() {
                     self.assignee_id = *assignee;
+                }
+            }
+            Transition::BotAnswer => {
+                if self.status != Status::Bot {
+                    return Err(refuse(self.status, Some("people hold the conversation")));
                 }
             }
             Transition::ReturnToBot => match self.status {
@@ -513,6 +523,18 @@ mod tests {
         let ch = c.apply(Transition::BuyerMessage { at: t0(), bot_enabled: false }, t0());
         assert_eq!(ch, Ok(vec![Change::Status { from: Status::Resolved, to: Status::Open }]));
         assert_eq!(c.resolved_at, None);
+    }
+
+    #[test]
+    fn the_bot_answers_only_while_it_holds_the_conversation() {
+        let mut c = conv(true);
+        assert_eq!(c.apply(Transition::BotAnswer, t0()), Ok(vec![]));
+        let before = c.clone();
+        c.apply(Transition::AgentReply { by: UserId(7), at: t0() }, t0()).ok();
+        assert_eq!(c.status, Status::Open);
+        let late = c.apply(Transition::BotAnswer, t0());
+        assert!(late.is_err(), "{late:?}");
+        assert_eq!(before.status, Status::Bot);
     }
 
     fn hand_off(reason: &str) -> Transition {

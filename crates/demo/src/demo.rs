@@ -422,6 +422,7 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
                 channel: ChannelKind::WebWidget,
                 config: InboxConfig {
                     greeting: Some("Hi! Questions about an order? We usually answer within minutes.".into()),
+                    csat: Some(ferry_core::csat::CsatSettings { enabled: true, ..Default::default() }),
                     extra: serde_json::json!({ "office_hours": "Mon–Fri 09:00–18:00 CET" })
                         .as_object()
                         .cloned()
@@ -485,8 +486,12 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
         InboxConfig { bot_enabled: true, handoff_team_id: Some(team.id), auto_assign: true, ..InboxConfig::default() };
     app.update_inbox(&owner_actor, a, inbox.id, None, Some(bot_config.clone())).await?;
     // The web chat too: a new visitor's first message gets the bot.
-    let widget_config =
-        InboxConfig { greeting: widget.config.greeting.clone(), extra: widget.config.extra.clone(), ..bot_config };
+    let widget_config = InboxConfig {
+        greeting: widget.config.greeting.clone(),
+        csat: widget.config.csat.clone(),
+        extra: widget.config.extra.clone(),
+        ..bot_config
+    };
     app.update_inbox(&owner_actor, a, widget.id, None, Some(widget_config)).await?;
     let mut bot = app.bot_document(&owner_actor, a).await?;
     bot.document.shop.insert("returns_url".into(), format!("{}/returns", app.config.public_url));

@@ -17,5 +17,6 @@ describe('activity lines', () => {
     expect(localizeActivity('Tagged shipping', 'zh', zh)).toBe('已添加标签 shipping');
     expect(localizeActivity('Assigned to Li Wei', 'en', zh)).toBe('Assigned to Li Wei');
     expect(localizeActivity('Unknown line', 'zh', zh)).toBe('Unknown line');
+    expect(localizeActivity('Buyer rated the help 2/5: “sent by DHL, late”', 'zh', zh)).toBe('买家评价：2/5: “sent by DHL, late”');
   });
 });

@@ -26,6 +26,9 @@ const PATTERNS: [RegExp, string][] = [
 
 /** The key and values of a known activity line (with who did it), or null. */
 export function activityLine(text: string): Line | null {
+  // The buyer's own words may say " by "; this line names no agent.
+  const rated = /^Buyer rated the help (?<name>.+)$/s.exec(text);
+  if (rated?.groups) return { key: 'activity.rated', vars: { name: rated.groups.name } };
   const by = /^(?<what>.+?) by (?<by>[^,:]+)$/.exec(text);
   const candidates: [string, string | null][] = by?.groups ? [[by.groups.what, by.groups.by], [text, null]] : [[text, null]];
   for (const [what, who] of candidates) {
@@ -55,6 +58,7 @@ const ZH: Record<string, string> = {
   'activity.snoozed': '已暂停', 'activity.resolved': '已解决', 'activity.to_bot': '已交还机器人',
   'activity.priority': '优先级设为 {name}', 'activity.tagged': '已添加标签 {name}', 'activity.untagged': '已移除标签 {name}',
   'activity.handoff': '机器人已转人工：{name}', 'activity.verified': '已验证为订单 {order} 的买家：{name}',
+  'activity.rated': '买家评价：{name}',
 };
 
 /** The Chinese activity lines, each also with "（操作人：…）". */

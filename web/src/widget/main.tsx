@@ -33,6 +33,57 @@ async function call<T>(method: string, path: string, token: string | null, body?
   return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
 }
 
+type SurveyRequest = Extract<VisitorMessage['parts'][number], { type: 'survey' }>['survey'];
+
+/** A satisfaction survey asked inline: a rating, then an optional comment. */
+function Survey({ survey, t, answer }: {
+  survey: SurveyRequest;
+  t: (k: string, v?: Record<string, string>) => string;
+  answer: (key: string, body: { rating: number; comment?: string }) => Promise<unknown>;
+}) {
+  const key = survey.url.split('/').pop() ?? '';
+  const saved = Number(localStorage.getItem(store(`csat.${key}`)) ?? 0);
+  const [rating, setRating] = useState(saved);
+  const [comment, setComment] = useState('');
+  const [sent, setSent] = useState(false);
+  const [failed, setFailed] = useState(false);
+  async function rate(n: number, note?: string) {
+    setFailed(false);
+    try {
+      await answer(key, note ? { rating: n, comment: note } : { rating: n });
+      localStorage.setItem(store(`csat.${key}`), String(n));
+      setRating(n);
+      if (note) setSent(true);
+    } catch {
+      setFailed(true);
+    }
+  }
+  const choices: [number, string, string][] = survey.scale === 'thumbs'
+    ? [[5, '👍', t('thumbs_up')], [1, '👎', t('thumbs_down')]]
+    : [1, 2, 3, 4, 5].map((n) => [n, '★', t('rate', { n: String(n) })]);
+  return (
+    <div class="survey">
+      <div>{survey.question}</div>
+      <div class={`rating ${survey.scale}`} role="radiogroup" aria-label={survey.question}>
+        {choices.map(([n, face, label]) => (
+          <button type="button" role="radio" aria-checked={rating === n} aria-label={label} title={label}
+            class={(survey.scale === 'thumbs' ? rating === n : rating >= n) ? 'on' : ''} onClick={() => void rate(n)}>{face}</button>
+        ))}
+      </div>
+      {rating > 0 && !sent && (
+        <form class="comment" onSubmit={(e) => { e.preventDefault(); if (comment.trim()) void rate(rating, comment.trim()); }}>
+          <small>{t('survey_thanks')}</small>
+          <textarea rows={2} maxLength={2000} placeholder={t('survey_comment')} aria-label={t('survey_comment')} value={comment}
+            onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
+          <button disabled={!comment.trim()}>{t('send')}</button>
+        </form>
+      )}
+      {sent && <small>{t('survey_thanks')}</small>}
+      {failed && <small class="error" role="alert">{t('survey_failed')}</small>}
+    </div>
+  );
+}
+
 function Chat() {
   const [open, setOpen] = useState(localStorage.getItem(store('open')) === '1');
   const [cfg, setCfg] = useState<WidgetConfig | null>(null);
@@ -248,6 +299,7 @@ function Chat() {
                   p.type === 'text' ? <div>{linkify(p.text).map((x) => (x.href ? <a href={x.href} target="_blank" rel="noreferrer noopener">{x.text}</a> : x.text))}</div>
                   : p.type === 'image' ? <img src={fileUrl(p.attachment.url)} alt={p.attachment.filename ?? ''} />
                   : p.type === 'file' || p.type === 'audio' ? <a href={fileUrl(p.attachment.url)} target="_blank" rel="noreferrer">📎 {p.attachment.filename ?? 'file'}</a>
+                  : p.type === 'survey' ? <Survey survey={p.survey} t={t} answer={(key, body) => call('POST', `/csat/${key}`, token, body)} />
                   : p.type === 'buttons' ? (
                     <div><div>{linkify(p.text).map((x) => (x.href ? <a href={x.href} target="_blank" rel="noreferrer noopener">{x.text}</a> : x.text))}</div><div class="qr">{p.buttons.map((b) => <button onClick={() => quickReply(b.title)}>{b.title}</button>)}</div></div>
                   ) : null,

@@ -13,6 +13,8 @@ export const widgetMessages: Catalog = {
     email_invalid: 'This does not look like an e-mail address.', email_failed: 'Your e-mail could not be saved. Please try again.',
     new_reply: 'New reply', typing: '{name} is typing…', sending: 'Sending…', hours: 'Office hours: {hours}',
     greeting: 'Hi! How can we help you today?', reconnecting: 'Reconnecting…', language: 'Language',
+    rate: '{n} of 5', thumbs_up: 'Good', thumbs_down: 'Bad', survey_thanks: 'Thank you for your feedback!',
+    survey_comment: 'Anything you would like to add? (optional)', survey_failed: 'Your answer could not be sent. Please try again.',
   },
   zh: {
     open: '在线咨询', close: '关闭聊天', placeholder: '输入消息…', send: '发送', attach: '发送文件',
@@ -25,6 +27,8 @@ export const widgetMessages: Catalog = {
     email_invalid: '这似乎不是有效的邮箱地址。', email_failed: '邮箱未能保存，请重试。',
     new_reply: '新回复', typing: '{name} 正在输入…', sending: '发送中…', hours: '服务时间：{hours}',
     greeting: '您好！有什么可以帮您？', reconnecting: '正在重新连接…', language: '语言',
+    rate: '{n} 星（满分 5 星）', thumbs_up: '满意', thumbs_down: '不满意', survey_thanks: '感谢您的反馈！',
+    survey_comment: '还有什么想告诉我们的吗？（选填）', survey_failed: '评价未能发送，请重试。',
   },
   ar: {
     open: 'تحدث معنا', close: 'إغلاق المحادثة', placeholder: 'اكتب رسالة…', send: 'إرسال', attach: 'إرسال ملف',
@@ -37,5 +41,7 @@ export const widgetMessages: Catalog = {
     email_invalid: 'لا يبدو هذا عنوان بريد إلكتروني.', email_failed: 'تعذر حفظ بريدك الإلكتروني. يرجى المحاولة مرة أخرى.',
     new_reply: 'رد جديد', typing: '{name} يكتب…', sending: 'جارٍ الإرسال…', hours: 'ساعات العمل: {hours}',
     greeting: 'مرحبًا! كيف يمكننا مساعدتك؟', reconnecting: 'جارٍ إعادة الاتصال…', language: 'اللغة',
+    rate: '{n} من 5', thumbs_up: 'جيد', thumbs_down: 'سيئ', survey_thanks: 'شكرًا لتقييمك!',
+    survey_comment: 'هل تريد إضافة شيء؟ (اختياري)', survey_failed: 'تعذّر إرسال تقييمك. حاول مرة أخرى.',
   },
 };

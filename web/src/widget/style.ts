@@ -18,6 +18,9 @@ header option{color:#111}
 .msg img{max-width:100%;border-radius:8px;display:block}
 .msg a{color:inherit}
 .qr{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}
+.survey .rating{display:flex;gap:2px;margin-top:6px}.survey .rating button{border:0;background:none;font-size:22px;line-height:1;cursor:pointer;color:#cbd5e1;padding:2px}
+.survey .rating button.on{color:#f59e0b}.survey .rating.thumbs button{filter:grayscale(1);opacity:.6}.survey .rating.thumbs button.on{filter:none;opacity:1}
+.survey .comment{display:flex;flex-direction:column;gap:4px;margin-top:6px}.survey textarea{font:inherit;border:1px solid #d1d5db;border-radius:6px;padding:4px;resize:vertical}.survey .comment button{align-self:flex-end}
 .qr button{border:1px solid var(--accent);color:var(--accent);background:#fff;border-radius:999px;padding:3px 10px;cursor:pointer}
 .typing,.note{color:#6b7280;font-size:12px;font-style:italic;padding:0 12px}
 .email{background:#fff;border:1px solid #e5e7eb;border-radius:10px;padding:10px;display:grid;gap:6px}
