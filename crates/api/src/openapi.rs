@@ -59,5 +59,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::deliveries::DeliveriesDoc::openapi());
     doc.merge(crate::routes::whatsapp::WhatsAppDoc::openapi());
     doc.merge(crate::routes::csat::CsatDoc::openapi());
+    doc.merge(crate::routes::questions::QuestionsDoc::openapi());
     doc
 }

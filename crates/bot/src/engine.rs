@@ -280,6 +280,16 @@ impl Engine {
         &self.doc
     }
 
+    /// The intent classifier it was trained into.
+    pub fn model(&self) -> &IntentModel {
+        &self.model
+    }
+
+    /// The FAQ index, when the document has entries.
+    pub fn faq(&self) -> Option<&FaqIndex> {
+        self.faq.as_ref()
+    }
+
     /// The language to answer `text` in. `conversation` is the language
     /// the conversation is already held in: it stays unless the message
     /// clearly says otherwise (a sentence in another language, or another

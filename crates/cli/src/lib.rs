@@ -12,6 +12,7 @@ mod bench_search;
 pub mod config;
 pub mod import;
 pub mod nlu;
+pub mod questions;
 
 use anyhow::Context;
 use config::Config;

@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         which: SearchCommand,
     },
+    /// Insights: the frequent questions buyers ask.
+    Insights {
+        #[command(subcommand)]
+        which: InsightsCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -68,6 +73,13 @@ enum SearchCommand {
     /// the database; stop the server first). PostgreSQL searches its own
     /// tables and has nothing to rebuild.
     Rebuild,
+}
+
+#[derive(Subcommand)]
+enum InsightsCommand {
+    /// The questions people had to answer, grouped across phrasings and
+    /// languages, largest first, with the replies agents gave most.
+    Questions(ferry_cli::questions::QuestionsArgs),
 }
 
 /// The `ferry-demo` program next to this one.
@@ -164,6 +176,11 @@ fn main() -> anyhow::Result<()> {
                     kind => println!("nothing to rebuild: {kind} searches the store's own indexes"),
                 }
                 Ok(())
+            }
+            Command::Insights { which: InsightsCommand::Questions(args) } => {
+                init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
+                let storage = open_storage(&cfg).await?;
+                ferry_cli::questions::run(&cfg, storage, args).await
             }
             Command::Bench { which } => bench::run(which).await,
             Command::Demo { .. } | Command::DefaultConfig | Command::Nlu { .. } => Ok(()),

@@ -522,6 +522,7 @@ pub trait Storage:
     + crate::amazon::AmazonRepo
     + crate::csat::CsatRepo
     + crate::leases::LeaseRepo
+    + crate::questions::QuestionRepo
     + crate::replay::ReplayRepo
     + crate::search::SearchRepo
     + Send

@@ -14,6 +14,7 @@ pub mod csat;
 pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
+pub mod questions;
 pub mod search;
 pub mod shop_import;
 pub mod webhooks;
@@ -88,5 +89,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(deliveries::routes())
         .merge(whatsapp::routes())
         .merge(csat::routes())
+        .merge(questions::routes())
         .fallback(crate::assets::fallback)
 }

@@ -807,6 +807,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/insights/questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The questions buyers ask that people had to answer, grouped across
+         *     phrasings and languages, largest first.
+         */
+        get: operations["frequent_questions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/messages/{message_id}/reactions": {
         parameters: {
             query?: never;
@@ -2076,6 +2096,25 @@ export interface components {
              */
             updated_at: string;
         };
+        /** @description A value and how many messages had it. */
+        CountView: {
+            /** @description Messages. */
+            count: number;
+            /** @description The value (a language, a channel, a reply). */
+            value: string;
+        };
+        /** @description What already answers a question. */
+        CoveredView: {
+            /** @description `intent` or `faq`. */
+            kind: string;
+            /** @description The intent's label or the FAQ entry's id. */
+            name: string;
+            /**
+             * Format: float
+             * @description Share of the examples it answers (0–1).
+             */
+            share: number;
+        };
         /** @description `POST /agents`. */
         CreateAgent: {
             /** @description Login e-mail. */
@@ -2904,6 +2943,43 @@ export interface components {
             account_name: string;
             /** @description The user. */
             user: components["schemas"]["AgentView"];
+        };
+        /** @description One question buyers ask, in its phrasings and languages. */
+        QuestionClusterView: {
+            /** @description Channels, most frequent first. */
+            channels: components["schemas"]["CountView"][];
+            covered_by?: components["schemas"]["CoveredView"] | null;
+            /** @description Its most typical messages. */
+            examples: components["schemas"]["QuestionExampleView"][];
+            /**
+             * Format: int64
+             * @description Stable id (its first message's).
+             */
+            id: number;
+            /** @description Its most typical message. */
+            label: string;
+            /** @description Languages, most frequent first. */
+            languages: components["schemas"]["CountView"][];
+            /** @description Messages in the 7 days before. */
+            last_week: number;
+            /** @description Every message in it (for the conversations behind the number). */
+            message_ids: number[];
+            /** @description The agent replies most often given to it. */
+            replies: components["schemas"]["CountView"][];
+            /** @description Messages. */
+            size: number;
+            /** @description Messages in the last 7 days. */
+            this_week: number;
+        };
+        /** @description A buyer message shown as an example of its question. */
+        QuestionExampleView: {
+            /**
+             * Format: int64
+             * @description The message.
+             */
+            message_id: number;
+            /** @description Its text. */
+            text: string;
         };
         /** @description An agent's reaction. */
         ReactionRequest: {
@@ -6021,6 +6097,52 @@ export interface operations {
                 };
             };
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    frequent_questions: {
+        parameters: {
+            query?: {
+                /** @description The last this many days (1–365, default 30), unless `since` is given. */
+                days?: number;
+                /** @description From (RFC 3339). */
+                since?: string;
+                /** @description Until (RFC 3339; default now). */
+                until?: string;
+                /** @description At most this many clusters, largest first (1–500, default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionClusterView"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
