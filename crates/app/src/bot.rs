@@ -128,7 +128,7 @@ fn bot_err(e: BotError) -> AppError {
 }
 
 impl App {
-    async fn stored_bot_document(&self, account: AccountId) -> AppResult<BotDocumentView> {
+    pub(crate) async fn stored_bot_document(&self, account: AccountId) -> AppResult<BotDocumentView> {
         match self.storage.get_bot_document(account).await? {
             Some(stored) => {
                 let document: BotDocument = serde_json::from_value(stored.document)

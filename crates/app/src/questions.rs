@@ -6,14 +6,44 @@
 //! whether an intent or FAQ entry of the bot already answers it.
 
 use crate::auth::Actor;
+use crate::bot::{BotDocumentView, BotEdit};
 use crate::{App, AppError, AppResult};
 use chrono::{DateTime, Utc};
+use ferry_bot::{BotFaq, BotIntent};
 use ferry_core::AccountId;
 use ferry_nlu::cluster::{ClusterParams, ClusterSummary, Coverage, CoverageParams, QuestionItem};
 use ferry_storage::AnsweredQuestion;
+use std::collections::{BTreeMap, HashMap};
 
 /// Most messages one discovery run reads.
 pub const MAX_QUESTIONS: u32 = 300_000;
+
+/// Most examples taken from a cluster per language.
+const MAX_EXAMPLES: usize = 50;
+
+/// What a cluster becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdoptAs {
+    /// A FAQ entry per language.
+    Faq,
+    /// An intent with examples and answers per language.
+    Intent,
+}
+
+/// How to turn a cluster into the bot's knowledge.
+#[derive(Debug, Clone)]
+pub struct Adopt {
+    /// FAQ entry or intent.
+    pub kind: AdoptAs,
+    /// Its id or name.
+    pub name: String,
+    /// The answer; by default the reply agents gave most.
+    pub answer: Option<String>,
+    /// The period the cluster was found in.
+    pub since: DateTime<Utc>,
+    /// Its end.
+    pub until: DateTime<Utc>,
+}
 
 /// A cluster of the same question, and whether the bot answers it already.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +86,16 @@ pub fn cluster_questions(
     clusters
         .into_iter()
         .map(|summary| {
-            let covered = ferry_nlu::cluster::coverage(&summary, Some(engine.model()), engine.faq(), &coverage);
+            let covered = match ferry_nlu::cluster::coverage(&summary, Some(engine.model()), engine.faq(), &coverage) {
+                // The index numbers the document's entries; people know
+                // them by their ids.
+                Coverage::Faq { id, share } => {
+                    let faqs = &engine.document().faqs;
+                    let known = id.parse::<usize>().ok().and_then(|n| faqs.get(n)).map(|f| f.id.clone());
+                    Coverage::Faq { id: known.unwrap_or(id), share }
+                }
+                other => other,
+            };
             QuestionCluster { summary, coverage: covered }
         })
         .collect()
@@ -73,6 +112,91 @@ impl App {
     ) -> AppResult<Vec<QuestionCluster>> {
         actor.in_account(account)?;
         self.discover_questions(account, since, until).await
+    }
+
+    /// Turns a cluster of `[since, until)` into a FAQ entry or an intent of
+    /// the bot named `name` (owners and admins): its messages, per
+    /// language, as the questions or training examples, the reply agents
+    /// gave most in each language as the answer (or `answer` when given);
+    /// then retrains the bot.
+    pub async fn adopt_question(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        cluster: i64,
+        adopt: Adopt,
+    ) -> AppResult<BotDocumentView> {
+        actor.in_account(account)?;
+        actor.can_manage_bot()?;
+        let questions = self.storage.answered_questions(account, adopt.since, adopt.until, MAX_QUESTIONS).await?;
+        let engine = self.bot_engine(account).await?;
+        let now = self.clock.now();
+        let (questions, found) = tokio::task::spawn_blocking(move || {
+            let found = cluster_questions(&questions, &engine, now).into_iter().find(|c| c.summary.id == cluster);
+            (questions, found)
+        })
+        .await
+        .map_err(|e| AppError::internal("clustering questions", e))?;
+        let found = found.ok_or(AppError::NotFound("question cluster"))?;
+        let view = self.stored_bot_document(account).await?;
+        let fallback = view.document.default_language.clone();
+        let by_id: HashMap<i64, &AnsweredQuestion> = questions.iter().map(|q| (q.message_id.0, q)).collect();
+        // Language → (distinct texts, reply → count).
+        let mut per_language: BTreeMap<String, (Vec<String>, HashMap<String, usize>)> = BTreeMap::new();
+        for id in &found.summary.members {
+            let Some(q) = by_id.get(id) else { continue };
+            let lang = q.language.clone().filter(|l| !l.is_empty()).unwrap_or_else(|| fallback.clone());
+            let (texts, replies) = per_language.entry(lang).or_default();
+            let text = q.text.trim().to_owned();
+            if texts.len() < MAX_EXAMPLES && !texts.contains(&text) {
+                texts.push(text);
+            }
+            if let Some(r) = q.reply.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                *replies.entry(r.to_owned()).or_default() += 1;
+            }
+        }
+        let answer_of = |replies: &HashMap<String, usize>| -> Option<String> {
+            if let Some(a) = adopt.answer.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+                return Some(a.to_owned());
+            }
+            replies.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(r, _)| r.clone())
+        };
+        let mut doc_version = None;
+        match adopt.kind {
+            AdoptAs::Faq => {
+                for (language, (texts, replies)) in &per_language {
+                    let answer = answer_of(replies).ok_or_else(|| {
+                        AppError::invalid(
+                            "answer",
+                            format!("no agent reply in {language} to draft the answer from: give one"),
+                        )
+                    })?;
+                    let faq =
+                        BotFaq { id: adopt.name.clone(), language: language.clone(), questions: texts.clone(), answer };
+                    doc_version = self.edit_bot(actor, account, BotEdit::PutFaq(faq), None).await?.version;
+                }
+            }
+            AdoptAs::Intent => {
+                let examples = per_language.iter().map(|(l, (t, _))| (l.clone(), t.clone())).collect();
+                let answers =
+                    per_language.iter().filter_map(|(l, (_, r))| answer_of(r).map(|a| (l.clone(), a))).collect();
+                let intent = BotIntent {
+                    name: adopt.name.clone(),
+                    description: found.summary.label.clone(),
+                    examples,
+                    answers,
+                    requires: None,
+                    small_talk: false,
+                };
+                doc_version = self.edit_bot(actor, account, BotEdit::PutIntent(intent), None).await?.version;
+            }
+        }
+        self.train_bot(actor, account).await?;
+        let view = self.stored_bot_document(account).await?;
+        if doc_version.is_some() && view.version < doc_version {
+            return Err(AppError::internal("adopting a question", "the bot document went back a version"));
+        }
+        Ok(view)
     }
 
     /// [`App::frequent_questions`] without a caller (the command line).

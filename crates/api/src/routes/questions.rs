@@ -1,14 +1,16 @@
 //! Frequent-question discovery over HTTP.
 
+use crate::extract::AppJson;
 use crate::extract::{AppPath, AppQuery, Auth};
+use crate::routes::bot::BotDocumentResponse;
 use crate::{ApiError, ApiState};
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use ferry_api_types::ErrorBody;
 use ferry_app::AppError;
-use ferry_app::questions::QuestionCluster;
+use ferry_app::questions::{Adopt, AdoptAs, QuestionCluster};
 use ferry_core::AccountId;
 use ferry_nlu::cluster::Coverage;
 use serde::{Deserialize, Serialize};
@@ -125,25 +127,84 @@ pub async fn frequent_questions(
     AppPath(account): AppPath<i64>,
     AppQuery(q): AppQuery<QuestionsQuery>,
 ) -> Result<Json<Vec<QuestionClusterView>>, ApiError> {
-    if q.days.is_some_and(|d| d == 0 || d > 365) {
-        return Err(AppError::invalid("days", "days must be between 1 and 365").into());
-    }
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > 500 {
         return Err(AppError::invalid("limit", "limit must be between 1 and 500").into());
     }
-    let until = q.until.unwrap_or_else(|| s.app.clock.now());
-    let since = q.since.unwrap_or(until - Duration::days(i64::from(q.days.unwrap_or(30))));
+    let (since, until) = period(&s, q.days, q.since, q.until)?;
     let clusters = s.app.frequent_questions(&a, AccountId(account), since, until).await?;
     Ok(Json(clusters.into_iter().take(limit).map(Into::into).collect()))
 }
 
+/// What a question cluster becomes.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct AdoptQuestion {
+    /// `faq` (an entry per language) or `intent` (examples and answers per
+    /// language).
+    #[serde(rename = "as")]
+    pub kind: String,
+    /// The FAQ entry's id or the intent's name (`a-z`, digits, `_`).
+    pub name: String,
+    /// The answer; by default the reply agents gave most (per language).
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// The period the cluster was listed for: the last `days` days
+    /// (default 30) unless `since` is given.
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// From (RFC 3339).
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    /// Until (RFC 3339; default now).
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Turns a question cluster into a FAQ entry or an intent of the bot, with
+/// its messages as questions or examples and the agents' most frequent
+/// reply as the answer, and retrains the bot (owners and admins).
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/insights/questions/{cluster_id}/adopt", tag = "insights",
+    params(("account_id" = i64, Path), ("cluster_id" = i64, Path)),
+    request_body = AdoptQuestion,
+    responses((status = 200, body = BotDocumentResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn adopt_question(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, cluster)): AppPath<(i64, i64)>,
+    AppJson(req): AppJson<AdoptQuestion>,
+) -> Result<Json<BotDocumentResponse>, ApiError> {
+    let kind = match req.kind.as_str() {
+        "faq" => AdoptAs::Faq,
+        "intent" => AdoptAs::Intent,
+        _ => return Err(AppError::invalid("as", "as must be faq or intent").into()),
+    };
+    let (since, until) = period(&s, req.days, req.since, req.until)?;
+    let adopt = Adopt { kind, name: req.name, answer: req.answer, since, until };
+    Ok(Json(s.app.adopt_question(&a, AccountId(account), cluster, adopt).await?.into()))
+}
+
+fn period(
+    s: &ApiState,
+    days: Option<u32>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    if days.is_some_and(|d| d == 0 || d > 365) {
+        return Err(AppError::invalid("days", "days must be between 1 and 365").into());
+    }
+    let until = until.unwrap_or_else(|| s.app.clock.now());
+    Ok((since.unwrap_or(until - Duration::days(i64::from(days.unwrap_or(30)))), until))
+}
+
 /// Documents the insights routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(frequent_questions))]
+#[openapi(paths(frequent_questions, adopt_question), components(schemas(AdoptQuestion)))]
 pub struct QuestionsDoc;
 
 /// The insights routes.
 pub fn routes() -> Router<ApiState> {
-    Router::new().route("/api/v1/accounts/{account_id}/insights/questions", get(frequent_questions))
+    Router::new()
+        .route("/api/v1/accounts/{account_id}/insights/questions", get(frequent_questions))
+        .route("/api/v1/accounts/{account_id}/insights/questions/{cluster_id}/adopt", post(adopt_question))
 }
