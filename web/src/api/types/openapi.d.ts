@@ -827,6 +827,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/insights/questions/{cluster_id}/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turns a question cluster into a FAQ entry or an intent of the bot, with
+         *     its messages as questions or examples and the agents' most frequent
+         *     reply as the answer, and retrains the bot (owners and admins).
+         */
+        post: operations["adopt_question"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/messages/{message_id}/reactions": {
         parameters: {
             query?: never;
@@ -1353,6 +1374,34 @@ export interface components {
             province?: string;
             /** @description Postal code. */
             zip?: string;
+        };
+        /** @description What a question cluster becomes. */
+        AdoptQuestion: {
+            /** @description The answer; by default the reply agents gave most (per language). */
+            answer?: string | null;
+            /**
+             * @description `faq` (an entry per language) or `intent` (examples and answers per
+             *     language).
+             */
+            as: string;
+            /**
+             * Format: int32
+             * @description The period the cluster was listed for: the last `days` days
+             *     (default 30) unless `since` is given.
+             */
+            days?: number | null;
+            /** @description The FAQ entry's id or the intent's name (`a-z`, digits, `_`). */
+            name: string;
+            /**
+             * Format: date-time
+             * @description From (RFC 3339).
+             */
+            since?: string | null;
+            /**
+             * Format: date-time
+             * @description Until (RFC 3339; default now).
+             */
+            until?: string | null;
         };
         /** @description A console user. */
         AgentView: {
@@ -6132,6 +6181,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QuestionClusterView"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    adopt_question: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                cluster_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdoptQuestion"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotDocumentResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
