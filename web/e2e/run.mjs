@@ -734,6 +734,15 @@ try {
     });
   }
 
+  await check('Frequent questions: the widget buyer\'s question, answered by an agent, is grouped and shows the reply', async () => {
+    await agent.locator('[data-testid=questions-nav]').click();
+    const card = agent.locator('[data-cluster]', { hasText: run }).first();
+    await card.waitFor({ timeout: 10000 });
+    await card.locator('.reply').waitFor({ timeout: 1000 });
+    await agent.locator('[data-testid=questions-nav]').click();
+    await agent.locator('[data-testid=questions]').waitFor({ state: 'detached', timeout: 2000 });
+  });
+
   await check('switch the console to Chinese, remembered after reload', async () => {
     await agent.locator('[data-testid=locale]').selectOption('zh');
     await agent.locator('[data-view=mine]', { hasText: '我的' }).waitFor({ timeout: 2000 });

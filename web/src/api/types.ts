@@ -52,3 +52,4 @@ export type Report = S['Report'];
 export type Finding = S['Finding'];
 export type EmailHeader = S['EmailHeader'];
 export type ConnectionCheck = S['ConnectionCheckView'];
+export type QuestionCluster = S['QuestionClusterView'];
