@@ -32,7 +32,7 @@ use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocum
 
 /// Bumped whenever the schema or the analysis changes: an index of another
 /// version is rebuilt.
-const SCHEMA_VERSION: u64 = 1;
+const SCHEMA_VERSION: u64 = 2;
 /// Journal entries applied per commit.
 const BATCH: u32 = 5_000;
 /// Rows read per page while rebuilding.
@@ -41,6 +41,11 @@ const PAGE: u32 = 5_000;
 const WRITER_BYTES: usize = 96 * 1024 * 1024;
 
 const KIND_MESSAGE: &str = "message";
+/// The analyzer cutting contacts' text into every run of three characters,
+/// so parts of names, e-mails and numbers are found.
+const GRAMS: &str = "ferry_grams";
+/// A gram's length in characters.
+const GRAM: usize = 3;
 const KIND_CONTACT: &str = "contact";
 
 #[derive(Clone)]
@@ -57,6 +62,7 @@ struct Fields {
     lang: Field,
     body: Field,
     phone: Field,
+    grams: Field,
     stems: Vec<(&'static str, Field)>,
 }
 
@@ -81,6 +87,12 @@ fn schema() -> (Schema, Fields) {
         lang: b.add_text_field("lang", STRING | STORED),
         body: b.add_text_field("body", text(NEUTRAL, true)),
         phone: b.add_text_field("phone", STRING),
+        grams: b.add_text_field(
+            "grams",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default().set_tokenizer(GRAMS).set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
         stems: STEMMED
             .iter()
             .map(|(code, _)| (*code, b.add_text_field(&format!("body_{code}"), text(&stemmed_name(code), false))))
@@ -148,6 +160,7 @@ fn open_index(dir: Option<&PathBuf>) -> Result<Open, SearchError> {
         }
     };
     index.tokenizers().register(NEUTRAL, analysis::neutral(false));
+    index.tokenizers().register(GRAMS, grams_analyzer()?);
     for (code, lang) in STEMMED {
         index.tokenizers().register(&stemmed_name(code), analysis::stemmed(*lang, false));
     }
@@ -212,7 +225,9 @@ fn contact_doc(f: &Fields, c: &Contact) -> TantivyDocument {
     doc.add_text(f.key, contact_key(c.id.0));
     doc.add_u64(f.id, u(c.id.0));
     doc.add_u64(f.account, u(c.account_id.0));
-    doc.add_text(f.body, contact_text(c));
+    let text = contact_text(c);
+    doc.add_text(f.grams, text.to_lowercase());
+    doc.add_text(f.body, text);
     let mut phones = BTreeSet::new();
     for p in c.phone.iter().chain(c.identities.iter().map(|i| &i.value)) {
         if let Some(d) = phone_digits(p) {
@@ -282,6 +297,36 @@ fn contact_query(f: &Fields, account: AccountId, words: &QueryWords, q: &str) ->
         (Occur::Must, term(f.kind, KIND_CONTACT)),
         (Occur::Must, Box::new(BooleanQuery::new(matches))),
     ])
+}
+
+fn grams_analyzer() -> Result<tantivy::tokenizer::TextAnalyzer, SearchError> {
+    let grams = tantivy::tokenizer::NgramTokenizer::new(GRAM, GRAM, false)?;
+    Ok(tantivy::tokenizer::TextAnalyzer::builder(grams).filter(tantivy::tokenizer::LowerCaser).build())
+}
+
+/// The lower-cased words of a contact search, when each is long enough to
+/// be looked up by its parts.
+fn part_words(q: &str) -> Option<Vec<String>> {
+    let words: Vec<String> = q.to_lowercase().split_whitespace().take(16).map(str::to_owned).collect();
+    (!words.is_empty() && words.iter().all(|w| w.chars().count() >= GRAM)).then_some(words)
+}
+
+/// Contacts having every gram of every word: candidates for a search by
+/// parts of words, checked against the text afterwards.
+fn contact_parts_query(f: &Fields, account: AccountId, words: &[String]) -> BooleanQuery {
+    let mut must: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Must, u64_term(f.account, account.0)), (Occur::Must, term(f.kind, KIND_CONTACT))];
+    let mut grams = BTreeSet::new();
+    for w in words {
+        let chars: Vec<char> = w.chars().collect();
+        for g in chars.windows(GRAM) {
+            grams.insert(g.iter().collect::<String>());
+        }
+    }
+    for g in grams {
+        must.push((Occur::Must, term(f.grams, &g)));
+    }
+    BooleanQuery::new(must)
 }
 
 fn stored_u64(doc: &TantivyDocument, field: Field) -> i64 {
@@ -480,23 +525,44 @@ impl SearchIndex for TantivyIndex {
         let q = q.to_owned();
         self.search_blocking(move |open| {
             let words = QueryWords::new(&q);
-            if words.neutral.is_empty() && phone_digits(&q).is_none() {
+            if words.neutral.is_empty() && phone_digits(&q).is_none() && part_words(&q).is_none() {
                 return Ok(Vec::new());
             }
             let f = &open.fields;
             let query = contact_query(f, account, &words, &q);
             let searcher = open.reader.searcher();
             let limit = usize::try_from(limit.clamp(1, 200)).unwrap_or(200);
-            let top =
-                searcher.search(&query, &TopDocs::with_limit(limit).order_by_fast_field::<u64>("id", Order::Desc))?;
-            let mut hits = Vec::with_capacity(top.len());
-            for (_, addr) in top {
+            let newest_first = |n: usize| TopDocs::with_limit(n).order_by_fast_field::<u64>("id", Order::Desc);
+            let mut found: Vec<(i64, String)> = Vec::new();
+            for (_, addr) in searcher.search(&query, &newest_first(limit))? {
                 let doc: TantivyDocument = searcher.doc(addr)?;
-                hits.push(ContactHit {
-                    id: ContactId(stored_u64(&doc, f.id)),
-                    snippet: snippet(&stored_text(&doc, f.body), &words, None),
-                });
+                found.push((stored_u64(&doc, f.id), stored_text(&doc, f.body)));
             }
+            // Parts of words: the contacts with all their grams, kept when
+            // the text really holds every word.
+            if let Some(parts) = part_words(&q) {
+                let candidates = searcher.search(&contact_parts_query(f, account, &parts), &newest_first(limit * 8))?;
+                let mut kept = 0;
+                for (_, addr) in candidates {
+                    let doc: TantivyDocument = searcher.doc(addr)?;
+                    let text = stored_text(&doc, f.body);
+                    let lower = text.to_lowercase();
+                    if parts.iter().all(|w| lower.contains(w.as_str())) {
+                        found.push((stored_u64(&doc, f.id), text));
+                        kept += 1;
+                        if kept == limit {
+                            break;
+                        }
+                    }
+                }
+            }
+            found.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+            found.dedup_by_key(|(id, _)| *id);
+            found.truncate(limit);
+            let hits = found
+                .into_iter()
+                .map(|(id, text)| ContactHit { id: ContactId(id), snippet: snippet(&text, &words, None) })
+                .collect();
             Ok(hits)
         })
         .await

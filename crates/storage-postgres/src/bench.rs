@@ -9,7 +9,9 @@ use ferry_storage::search::{SeedContact, SeedConversation};
 
 /// Seeds one account with an API inbox, `contacts` and `conversations`
 /// (see the SQLite backend's twin), then analyses the tables. Returns the
-/// account id.
+/// account id. The search indexes are dropped for the load and made again
+/// from their own definitions afterwards (as fast as a bulk load can be,
+/// and the same indexes a store that grew has).
 pub async fn seed_search_corpus(
     storage: &PostgresStorage,
     contacts: &[SeedContact],
@@ -17,6 +19,16 @@ pub async fn seed_search_corpus(
 ) -> StorageResult<i64> {
     let pool = storage.pool();
     let now = Utc::now();
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+         AND tablename IN ('messages', 'contacts') AND indexdef LIKE '%USING gin%' ORDER BY indexname",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    for (name, _) in &indexes {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\""))).execute(pool).await.map_err(db_err)?;
+    }
     let account: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (name, default_language, created_at, updated_at) VALUES ('bench', 'en', $1, $1) RETURNING id",
     )
@@ -118,6 +130,12 @@ pub async fn seed_search_corpus(
         .await
         .map_err(db_err)?;
     }
-    sqlx::query("ANALYZE contacts, conversations, messages").execute(pool).await.map_err(db_err)?;
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    sqlx::query("SET maintenance_work_mem = '256MB'").execute(&mut *conn).await.map_err(db_err)?;
+    for (_, def) in indexes {
+        sqlx::query(sqlx::AssertSqlSafe(def)).execute(&mut *conn).await.map_err(db_err)?;
+    }
+    sqlx::query("RESET maintenance_work_mem").execute(&mut *conn).await.map_err(db_err)?;
+    sqlx::query("VACUUM ANALYZE contacts, conversations, messages").execute(&mut *conn).await.map_err(db_err)?;
     Ok(account)
 }

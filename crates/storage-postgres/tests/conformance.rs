@@ -16,6 +16,7 @@ use ferry_core::event::Event;
 use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::message::ContentPart;
+use ferry_storage::search::{MessageFilter, SearchRepo, SeedContact, SeedConversation};
 use ferry_storage::*;
 use ferry_storage_postgres::{PostgresStorage, drop_test_database, fresh_test_database};
 use sqlx::Connection;
@@ -370,5 +371,74 @@ async fn timestamps_keep_microseconds_so_cursors_match() {
     let stored = s.get_conversation(w.account, o.conversation.id).await.unwrap().unwrap();
     assert_eq!(stored.last_activity_at, at);
     assert_eq!(stored, o.conversation);
+    dbs.drop_all().await;
+}
+
+/// The message ids a brute-force scan finds: `pattern` anywhere in the
+/// text, optionally only in conversations of `status`, newest first.
+async fn scanned(s: &PostgresStorage, pattern: &str, status: Option<&str>, limit: i64) -> Vec<i64> {
+    sqlx::query_scalar(
+        "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         WHERE m.search_text LIKE $1 AND ($2::text IS NULL OR c.status = $2) ORDER BY m.id DESC LIMIT $3",
+    )
+    .bind(pattern)
+    .bind(status)
+    .bind(limit)
+    .fetch_all(s.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn search_finds_newest_first_across_a_large_store() {
+    let Some(admin) = server().await else { return };
+    let dbs = Dropper::new(&admin);
+    let (_, s) = dbs.fresh().await;
+    // More messages than the newest-first walk covers, so searches go
+    // through both it and the indexes. Every message has `every`; `seldom`
+    // in one in 997 (old and new ones); a part of a word in two.
+    let n = 12_500;
+    let people =
+        vec![SeedContact { name: "Ada Lovelace".into(), email: "ada@example.com".into(), phone: "+4930123456".into() }];
+    let texts = (0..n).map(move |i| {
+        let mut t = format!("message n{i} every day");
+        if i % 997 == 5 {
+            t.push_str(" seldom");
+        }
+        if i == 40 || i == 12_400 {
+            t.push_str(" unsearchable");
+        }
+        SeedConversation { contact: 0, language: Some("en".into()), texts: vec![t] }
+    });
+    let account = ferry_core::AccountId(ferry_storage_postgres::seed_search_corpus(&s, &people, texts).await.unwrap());
+    let ids = |docs: Vec<ferry_storage::search::MessageDoc>| docs.iter().map(|d| d.message.id.0).collect::<Vec<_>>();
+    let all = MessageFilter::default();
+
+    let common = ids(s.full_text_messages(account, "every", &all, 20).await.unwrap());
+    assert_eq!(common, scanned(&s, "%every%", None, 20).await);
+    assert_eq!(common.len(), 20);
+
+    let rare = ids(s.full_text_messages(account, "seldom", &all, 50).await.unwrap());
+    assert_eq!(rare, scanned(&s, "%seldom%", None, 50).await);
+    assert_eq!(rare.len(), 13, "one in 997 of 12,500, old and new");
+
+    let few = ids(s.full_text_messages(account, "seldom", &all, 5).await.unwrap());
+    assert_eq!(few, rare[..5]);
+
+    let part = ids(s.full_text_messages(account, "archab", &all, 20).await.unwrap());
+    assert_eq!(part, scanned(&s, "%archab%", None, 20).await);
+    assert_eq!(part.len(), 2);
+
+    let both = ids(s.full_text_messages(account, "seldom every", &all, 50).await.unwrap());
+    assert_eq!(both, rare);
+
+    let resolved =
+        MessageFilter { status: Some(ferry_core::conversation::Status::Resolved), ..MessageFilter::default() };
+    let filtered = ids(s.full_text_messages(account, "seldom", &resolved, 50).await.unwrap());
+    assert_eq!(filtered, scanned(&s, "%seldom%", Some("resolved"), 50).await);
+    assert!(!filtered.is_empty() && filtered.len() < rare.len());
+
+    let contacts = s.full_text_contacts(account, "lovelace 123456", 20).await.unwrap();
+    assert_eq!(contacts.len(), 1);
     dbs.drop_all().await;
 }

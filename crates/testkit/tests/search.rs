@@ -184,6 +184,12 @@ async fn edits_deletes_and_contact_changes_are_reflected(b: Backend) {
     assert!(contact_ids(&search(&app, &t, &q("buyer ann")).await).is_empty());
     assert_eq!(contact_ids(&search(&app, &t, &q("annabelle")).await), [contact]);
     assert_eq!(contact_ids(&search(&app, &t, &q("annabelle@example.com")).await), [contact]);
+    // Parts of names and e-mails find the contact too; every part must
+    // be there.
+    assert_eq!(contact_ids(&search(&app, &t, &q("NABEL")).await), [contact]);
+    assert_eq!(contact_ids(&search(&app, &t, &q("belle@exam lee")).await), [contact]);
+    assert!(contact_ids(&search(&app, &t, &q("nabel xyz")).await).is_empty());
+    assert!(contact_ids(&search(&app, &t, &q("belle@examples")).await).is_empty());
 }
 
 async fn a_rebuild_finds_the_same(b: Backend) {

@@ -50,6 +50,69 @@ fn word_patterns(q: &str) -> Vec<String> {
     q.to_lowercase().split_whitespace().take(16).map(|w| format!("%{}%", escape_like(w))).collect()
 }
 
+/// How many of the newest message ids a search first walks, newest first,
+/// checking each: a common word has its hits there and stops early. What
+/// it did not find there is then looked up through the indexes, which are
+/// fast when the words are rare (as they are, if the newest rows had too
+/// few).
+const NEWEST_WINDOW: i64 = 10_000;
+
+/// Which messages one step of a search looks at.
+#[derive(Clone, Copy)]
+enum Window {
+    /// Ids above this, walked newest first along the primary key.
+    Above(i64),
+    /// Ids up to this, found through the full-text and trigram indexes
+    /// and sorted afterwards.
+    UpTo(i64),
+}
+
+/// A message search over one window: whole words through the stored
+/// `search_vector` (full text), or every word as a part of the text
+/// (trigrams: parts of words, scripts written without spaces).
+fn message_search(account: AccountId, q: &str, filter: &MessageFilter, limit: u32, window: Window) -> Query {
+    let mut query = Query::new(format!("SELECT {} {DOC_FROM} WHERE m.account_id = ", doc_cols()));
+    query.bind(account.0).push(" AND m.kind <> 'activity' AND ");
+    match window {
+        Window::Above(id) => query.push("m.id > ").bind(id),
+        Window::UpTo(id) => query.push("m.id <= ").bind(id),
+    };
+    query.push(" AND (m.search_vector @@ plainto_tsquery('simple', ");
+    query.bind(q.to_lowercase()).push(") OR (");
+    for (n, w) in word_patterns(q).into_iter().enumerate() {
+        if n > 0 {
+            query.push(" AND ");
+        }
+        query.push("m.search_text LIKE ").bind(w).push(" ESCAPE '\\'");
+    }
+    query.push("))");
+    let MessageFilter { inbox, conversation, status, channel, from, until } = filter.clone();
+    if let Some(InboxId(i)) = inbox {
+        query.push(" AND m.inbox_id = ").bind(i);
+    }
+    if let Some(c) = conversation {
+        query.push(" AND m.conversation_id = ").bind(c.0);
+    }
+    if let Some(s) = status {
+        query.push(" AND c.status = ").bind(s.as_str());
+    }
+    if let Some(ch) = channel {
+        query.push(" AND i.channel = ").bind(ch.as_str());
+    }
+    if let Some(t) = from {
+        query.push(" AND m.sent_at >= ").bind(t);
+    }
+    if let Some(t) = until {
+        query.push(" AND m.sent_at < ").bind(t);
+    }
+    match window {
+        Window::Above(_) => query.push(" ORDER BY m.id DESC LIMIT "),
+        Window::UpTo(_) => query.push(" ORDER BY m.id + 0 DESC LIMIT "),
+    };
+    query.bind(limit);
+    query
+}
+
 fn postgres_only<B: Backend>() -> StorageResult<()> {
     if B::NAME == "postgres" {
         Ok(())
@@ -175,44 +238,29 @@ impl<B: Backend> SearchRepo for B {
         limit: u32,
     ) -> StorageResult<Vec<MessageDoc>> {
         postgres_only::<B>()?;
-        let words = word_patterns(q);
-        if words.is_empty() {
+        if word_patterns(q).is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = Query::new(format!("SELECT {} {DOC_FROM} WHERE m.account_id = ", doc_cols()));
-        query
-            .bind(account.0)
-            .push(" AND m.kind <> 'activity' AND (to_tsvector('simple', m.search_text) @@ plainto_tsquery('simple', ");
-        query.bind(q.to_lowercase()).push(") OR (");
-        for (n, w) in words.into_iter().enumerate() {
-            if n > 0 {
-                query.push(" AND ");
-            }
-            query.push("m.search_text LIKE ").bind(w).push(" ESCAPE '\\'");
-        }
-        query.push("))");
-        let MessageFilter { inbox, conversation, status, channel, from, until } = filter.clone();
-        if let Some(InboxId(i)) = inbox {
-            query.push(" AND m.inbox_id = ").bind(i);
-        }
-        if let Some(c) = conversation {
-            query.push(" AND m.conversation_id = ").bind(c.0);
-        }
-        if let Some(s) = status {
-            query.push(" AND c.status = ").bind(s.as_str());
-        }
-        if let Some(ch) = channel {
-            query.push(" AND i.channel = ").bind(ch.as_str());
-        }
-        if let Some(t) = from {
-            query.push(" AND m.sent_at >= ").bind(t);
-        }
-        if let Some(t) = until {
-            query.push(" AND m.sent_at < ").bind(t);
-        }
-        query.push(" ORDER BY m.id DESC LIMIT ").bind(limit.clamp(1, 200));
-        let Query { sql, args } = query;
-        self.read(move |db| Box::pin(async move { db.rows(&sql, args).await?.iter().map(doc).collect() })).await
+        let (q, filter, limit) = (q.to_owned(), filter.clone(), limit.clamp(1, 200));
+        self.read(move |db| {
+            Box::pin(async move {
+                let newest = db.row("SELECT MAX(id) FROM messages", Vec::new()).await?;
+                let newest = newest.map(|r| r.opt_int(0)).transpose()?.flatten().unwrap_or(0);
+                let lower = newest - NEWEST_WINDOW;
+                let Query { sql, args } = message_search(account, &q, &filter, limit, Window::Above(lower));
+                let mut found: Vec<MessageDoc> =
+                    db.rows(&sql, args).await?.iter().map(doc).collect::<Result<_, _>>()?;
+                if found.len() < limit as usize && lower > 0 {
+                    let rest = limit - found.len() as u32;
+                    let Query { sql, args } = message_search(account, &q, &filter, rest, Window::UpTo(lower));
+                    for r in db.rows(&sql, args).await? {
+                        found.push(doc(&r)?);
+                    }
+                }
+                Ok(found)
+            })
+        })
+        .await
     }
 
     async fn full_text_contacts(&self, account: AccountId, q: &str, limit: u32) -> StorageResult<Vec<Contact>> {
@@ -226,7 +274,9 @@ impl<B: Backend> SearchRepo for B {
         for w in words {
             query.push(" AND search LIKE ").bind(w).push(" ESCAPE '\\'");
         }
-        query.push(" ORDER BY id DESC LIMIT ").bind(limit.clamp(1, 200));
+        // Sorted after the trigram index found the rows (`id + 0`): walking
+        // the primary key newest first reads every contact when few match.
+        query.push(" ORDER BY id + 0 DESC LIMIT ").bind(limit.clamp(1, 200));
         let Query { sql, args } = query;
         self.read(move |db| {
             Box::pin(async move {

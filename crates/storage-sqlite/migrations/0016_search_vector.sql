@@ -1,0 +1,3 @@
+-- Search at scale: PostgreSQL stores each message's words as a tsvector
+-- column. The embedded store searches its tantivy index and needs nothing
+-- here; the version keeps both schemas' histories alike.
