@@ -176,6 +176,26 @@ impl InboxConfig {
         })
     }
 
+    /// The inbox's business hours (`business_hours` in the settings: a
+    /// time zone, a weekly schedule and holidays); `None` when unset or
+    /// invalid (the settings are checked when saved).
+    pub fn business_hours(&self) -> Option<crate::insights::BusinessHours> {
+        let v = self.extra.get("business_hours")?;
+        let config: crate::insights::BusinessHoursConfig = serde_json::from_value(v.clone()).ok()?;
+        crate::insights::BusinessHours::new(&config).ok()
+    }
+
+    /// Checks settings that have a shape of their own (business hours).
+    pub fn check_business_hours(&self) -> Result<(), crate::insights::InvalidHours> {
+        let Some(v) = self.extra.get("business_hours") else { return Ok(()) };
+        if v.is_null() {
+            return Ok(());
+        }
+        let config: crate::insights::BusinessHoursConfig = serde_json::from_value(v.clone())
+            .map_err(|e| crate::insights::InvalidHours(e.to_string()))?;
+        crate::insights::BusinessHours::new(&config).map(drop)
+    }
+
     /// The settings as shown to people: each server password of
     /// `config.email` replaced by `"password_set": true|false`, so the
     /// password itself never leaves the server.

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "slim_outbox", include_str!("../migrations/0013_slim_outbox.sql")),
     (14, "search", include_str!("../migrations/0014_search.sql")),
     (15, "leases", include_str!("../migrations/0015_leases.sql")),
+    (17, "insights", include_str!("../migrations/0017_insights.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

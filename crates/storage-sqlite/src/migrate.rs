@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "slim_outbox", include_str!("../migrations/0013_slim_outbox.sql")),
     (14, "search", include_str!("../migrations/0014_search.sql")),
     (15, "leases", include_str!("../migrations/0015_leases.sql")),
+    (17, "insights", include_str!("../migrations/0017_insights.sql")),
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

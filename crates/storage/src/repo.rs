@@ -523,6 +523,7 @@ pub trait Storage:
     + crate::leases::LeaseRepo
     + crate::replay::ReplayRepo
     + crate::search::SearchRepo
+    + crate::insights::InsightsRepo
     + Send
     + Sync
 {

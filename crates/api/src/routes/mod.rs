@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
+pub mod reports;
 pub mod search;
 pub mod shop_import;
 pub mod webhooks;
@@ -82,6 +83,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(order_actions::routes())
         .merge(shop_import::routes())
         .merge(alerts::routes())
+        .merge(reports::routes())
         .merge(compliance::routes())
         .merge(amazon::routes())
         .merge(deliveries::routes())
