@@ -57,6 +57,7 @@ where
     compliance_rules_per_account(fresh().await).await;
     leases_go_to_one_taker_until_they_run_out(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
+    crate::conformance_insights::run_all(&fresh).await;
 }
 
 /// A lease goes to one of many takers and to nobody else until it runs

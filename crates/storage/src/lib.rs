@@ -22,6 +22,8 @@ mod store;
 pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance_alerts;
+#[cfg(feature = "conformance")]
+pub mod conformance_insights;
 
 pub use alerts::*;
 pub use amazon::*;
