@@ -3,17 +3,24 @@
 //! traceable to the conversations behind it; and the rebuild that
 //! recomputes every conversation's facts from its messages and history.
 //!
+//! Business hours also drive the out-of-office reply: a buyer writing to
+//! an inbox while it is closed gets the inbox's text in their language,
+//! once per closed period and conversation.
+//!
 //! Roles: owners and admins read reports and set the account's time zone.
 
 use crate::auth::Actor;
 use crate::{App, AppError, AppResult};
 use chrono::NaiveDate;
 use ferry_core::AccountId;
+use ferry_core::conversation::Status;
+use ferry_core::inbox::Inbox;
 use ferry_core::insights::{
-    AgentLine, Dimension, Granularity, HandoffLine, Metric, OverviewLine, Range, agents, day_date, day_number, drill_down,
-    handoffs, local_day, overview, parse_timezone,
+    AgentLine, Dimension, Granularity, HandoffLine, Metric, OverviewLine, Range, agents, day_date, day_number,
+    drill_down, handoffs, local_day, overview, parse_timezone,
 };
-use ferry_storage::InsightQuery;
+use ferry_core::message::{ContentPart, MessageKind, Sender};
+use ferry_storage::{InsightQuery, IntakeOutcome};
 use std::collections::HashMap;
 
 /// Longest range a report covers, in days.
@@ -109,13 +116,9 @@ impl App {
     /// Display names of the values of a dimension that are ids.
     async fn labels(&self, account: AccountId, by: Option<Dimension>) -> AppResult<HashMap<String, String>> {
         Ok(match by {
-            Some(Dimension::Inbox) => self
-                .storage
-                .list_inboxes(account)
-                .await?
-                .into_iter()
-                .map(|i| (i.id.0.to_string(), i.name))
-                .collect(),
+            Some(Dimension::Inbox) => {
+                self.storage.list_inboxes(account).await?.into_iter().map(|i| (i.id.0.to_string(), i.name)).collect()
+            }
             Some(Dimension::Team) => {
                 self.storage.list_teams(account).await?.into_iter().map(|t| (t.id.0.to_string(), t.name)).collect()
             }
@@ -257,5 +260,47 @@ impl App {
             out.accounts += 1;
         }
         Ok(out)
+    }
+
+    /// Sends the inbox's out-of-office reply when the buyer's message came
+    /// while the inbox is closed, unless the bot is answering or one went
+    /// out in this closed period already. The reply is Ferry's own
+    /// (`Sender::System`), through the compliance gate and the delivery
+    /// engine like any other.
+    #[tracing::instrument(skip_all, fields(conversation_id = %outcome.conversation.id))]
+    pub(crate) async fn reply_out_of_office(&self, inbox: &Inbox, outcome: &IntakeOutcome) -> AppResult<bool> {
+        let conv = &outcome.conversation;
+        if outcome.duplicate || conv.status == Status::Bot || outcome.message.kind != MessageKind::Incoming {
+            return Ok(false);
+        }
+        let Some(hours) = inbox.config.business_hours() else { return Ok(false) };
+        let now = self.clock.now();
+        if hours.is_open(now) {
+            return Ok(false);
+        }
+        let account = self.storage.get_account(conv.account_id).await?.ok_or(AppError::NotFound("account"))?;
+        let Some(text) = inbox.config.out_of_office_text(conv.language.as_deref(), &account.default_language) else {
+            return Ok(false);
+        };
+        let recent = self.storage.list_messages(conv.account_id, conv.id, None, 200).await?;
+        let last = recent
+            .iter()
+            .rev()
+            .find(|m| m.kind == MessageKind::Outgoing && m.sender == Sender::System)
+            .map(|m| m.sent_at);
+        if !hours.out_of_office_due(now, last) {
+            return Ok(false);
+        }
+        let out = crate::outgoing::OutgoingMessage {
+            conversation: conv,
+            sender: Sender::System,
+            parts: vec![ContentPart::Text { text }],
+            transition: None,
+            describe: None,
+            bot_state: None,
+            rules: None,
+        };
+        self.send_outgoing(conv.account_id, out).await?;
+        Ok(true)
     }
 }

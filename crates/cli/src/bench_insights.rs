@@ -27,7 +27,7 @@ use ferry_core::insights::{Dimension, Granularity, Metric, day_date, local_day};
 use ferry_core::message::{ContentPart, MessageKind, Sender};
 use ferry_core::{AccountId, ConversationId};
 use ferry_storage::{
-    NewAccount, NewInbox, NewMessage, NewShopConnection, NewUser, ShopPlatform, Storage, ConversationUpdate,
+    ConversationUpdate, NewAccount, NewInbox, NewMessage, NewShopConnection, NewUser, ShopPlatform, Storage,
 };
 use std::cell::Cell;
 use std::sync::Arc;
@@ -121,7 +121,8 @@ async fn world(storage: Arc<dyn Storage>, buyers_with_orders: usize) -> anyhow::
     );
     let app = node.app.clone();
     let now = Utc::now();
-    let account = storage.create_account(NewAccount { name: "Bench".into(), default_language: "en".into() }, now).await?;
+    let account =
+        storage.create_account(NewAccount { name: "Bench".into(), default_language: "en".into() }, now).await?;
     storage.set_account_timezone(account.id, "Europe/Berlin", now).await?;
     let weekly: Vec<_> = ["mon", "tue", "wed", "thu", "fri"]
         .iter()
@@ -281,7 +282,8 @@ async fn conversation(w: &World, n: usize, opened: DateTime<Utc>, per: u64, rng:
         // The agent answers after minutes to a day, the buyer after a while.
         t += Duration::seconds(if first { 60 + rng.below(8 * 3600) } else { 30 + rng.below(3 * 3600) } as i64);
         at(t);
-        let reply = NewReply { text: Some("Thanks, looking into it.".into()), parts: vec![], private: false, email: None };
+        let reply =
+            NewReply { text: Some("Thanks, looking into it.".into()), parts: vec![], private: false, email: None };
         app.reply(agent, w.account, id, reply).await?;
         first = false;
         written += 1;

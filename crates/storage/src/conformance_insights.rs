@@ -63,7 +63,8 @@ struct Fixture {
 }
 
 async fn fixture(s: &dyn Storage) -> Fixture {
-    let a = s.create_account(NewAccount { name: "Insights".into(), default_language: "en".into() }, t0()).await.unwrap();
+    let a =
+        s.create_account(NewAccount { name: "Insights".into(), default_language: "en".into() }, t0()).await.unwrap();
     assert_eq!(s.account_timezone(a.id).await.unwrap().as_deref(), Some("UTC"), "UTC until set");
     s.set_account_timezone(a.id, "Europe/Berlin", t0()).await.unwrap();
     let mut desk = InboxConfig::default();
@@ -108,7 +109,9 @@ fn buyer(f: &Fixture, inbox: InboxId, ext: &str, handle: &str, at: DateTime<Utc>
         external_id: ext.into(),
         sender: InboundSender {
             identity: Identity::new(IdentityKind::ApiHandle, handle, Some(inbox)).unwrap(),
-            extra_identities: vec![Identity::new(IdentityKind::Email, &format!("{handle}@buyer.example"), None).unwrap()],
+            extra_identities: vec![
+                Identity::new(IdentityKind::Email, &format!("{handle}@buyer.example"), None).unwrap(),
+            ],
             name: None,
             language: Some("en".into()),
         },
@@ -313,7 +316,8 @@ pub async fn reports_of_a_fixed_data_set(s: Arc<dyn Storage>) {
     assert_eq!(drill_down(&late, &twelfth, Metric::Opened, None, None), vec![e.0]);
 
     let by_tag = s.insight_rows(f.account, q(Some(Dimension::Tag))).await.unwrap();
-    let tags: Vec<(Option<String>, u64)> = overview(&by_tag, &range).iter().map(|l| (l.key.clone(), l.opened)).collect();
+    let tags: Vec<(Option<String>, u64)> =
+        overview(&by_tag, &range).iter().map(|l| (l.key.clone(), l.opened)).collect();
     assert_eq!(tags, vec![(Some("退货".to_owned()), 1), (None, 3)]);
     let by_sku = s.insight_rows(f.account, q(Some(Dimension::Sku))).await.unwrap();
     assert_eq!(drill_down(&by_sku, &range, Metric::Opened, None, Some("SKU-1")), vec![a.0]);

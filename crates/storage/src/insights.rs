@@ -28,8 +28,7 @@ pub trait InsightsRepo {
     async fn account_timezone(&self, account: AccountId) -> StorageResult<Option<String>>;
     /// Sets the account's time zone. Facts keep the days they were
     /// computed with until rebuilt.
-    async fn set_account_timezone(&self, account: AccountId, timezone: &str, now: DateTime<Utc>)
-    -> StorageResult<()>;
+    async fn set_account_timezone(&self, account: AccountId, timezone: &str, now: DateTime<Utc>) -> StorageResult<()>;
     /// Report rows (see [`InsightQuery`]).
     async fn insight_rows(&self, account: AccountId, query: InsightQuery) -> StorageResult<Vec<InsightRow>>;
     /// The facts of one conversation.
@@ -47,8 +46,12 @@ pub trait InsightsRepo {
         limit: u32,
     ) -> StorageResult<Vec<ConversationId>>;
     /// Recomputes the facts of the conversations, in one transaction.
-    async fn refresh_facts(&self, account: AccountId, ids: Vec<ConversationId>, now: DateTime<Utc>)
-    -> StorageResult<()>;
+    async fn refresh_facts(
+        &self,
+        account: AccountId,
+        ids: Vec<ConversationId>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
     /// Deletes every facts row of the account; returns how many.
     async fn clear_facts(&self, account: AccountId) -> StorageResult<u64>;
     /// Every account's id (for rebuilding them all).

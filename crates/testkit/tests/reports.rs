@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
 
-on_both!(reports_count_drill_down_and_export);
+on_both!(reports_count_drill_down_and_export, out_of_office_replies_once_per_closed_period);
 
 fn acct(t: &Tenant) -> String {
     format!("/api/v1/accounts/{}", t.account)
@@ -50,7 +50,8 @@ async fn reports_count_drill_down_and_export(b: Backend) {
     let r = app.call(Method::PUT, &tags, Some(&t.agent_token), Some(json!({"tags": ["退货"]}))).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     clock.advance(Duration::minutes(20));
-    let r = app.post(&format!("{ap}/conversations/{first}/status"), &t.agent_token, json!({"status": "resolved"})).await;
+    let r =
+        app.post(&format!("{ap}/conversations/{first}/status"), &t.agent_token, json!({"status": "resolved"})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     let r = app.webhook(&t, &buyer_message("r-2", "buyer-2", "hello")).await;
     let second = r.json["conversation_id"].as_i64().unwrap();
@@ -61,7 +62,10 @@ async fn reports_count_drill_down_and_export(b: Backend) {
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     assert_eq!((r.json["timezone"].as_str(), r.json["from"].as_str()), (Some("Asia/Shanghai"), Some("2026-03-06")));
     let line = &r.json["lines"][0];
-    assert_eq!((line["opened"].as_u64(), line["resolved"].as_u64(), line["backlog"].as_u64()), (Some(2), Some(1), Some(1)));
+    assert_eq!(
+        (line["opened"].as_u64(), line["resolved"].as_u64(), line["backlog"].as_u64()),
+        (Some(2), Some(1), Some(1))
+    );
     assert_eq!(line["first_response"], json!({"count": 1, "median": 600, "p90": 600}));
     assert_eq!(line["resolution"], json!({"count": 1, "median": 1800, "p90": 1800}));
     let before = r.json.clone();
@@ -116,4 +120,71 @@ async fn reports_count_drill_down_and_export(b: Backend) {
     assert_eq!(done.conversations, 2);
     let r = app.get(&overview, &t.owner_token).await;
     assert_eq!(r.json, before);
+}
+
+/// Texts of the conversation's outgoing messages.
+async fn replies(app: &TestApp, t: &Tenant, conv: i64) -> Vec<String> {
+    let r = app.get(&format!("{}/conversations/{conv}/messages", acct(t)), &t.owner_token).await;
+    r.json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "outgoing")
+        .map(|m| m["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn out_of_office_replies_once_per_closed_period(b: Backend) {
+    // Friday 6 March 2026, 20:00 in Berlin: closed.
+    let clock =
+        Arc::new(FixedClock::new(DateTime::parse_from_rfc3339("2026-03-06T19:00:00Z").unwrap().with_timezone(&Utc)));
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let Some(app) = spawn_with(SpawnOptions { clock: dyn_clock, ..SpawnOptions::new(b) }).await else { return };
+    let t = app.tenant("Hours").await;
+    let ap = acct(&t);
+    let weekly: Vec<_> = ["mon", "tue", "wed", "thu", "fri"]
+        .iter()
+        .map(|d| json!({"day": d, "open": "09:00", "close": "17:00"}))
+        .collect();
+    let config = json!({
+        "business_hours": {"timezone": "Europe/Berlin", "weekly": weekly, "holidays": []},
+        "out_of_office": {"en": "We are closed and answer from 9:00.", "zh": "我们已下班，明早九点回复。"}
+    });
+    let inbox = format!("{ap}/inboxes/{}", t.inbox);
+    let bad = json!({"config": {"business_hours": {"timezone": "Europe/Berlin", "weekly": [{"day": "mon", "open": "18:00", "close": "09:00"}]}}});
+    let r = app.call(Method::PATCH, &inbox, Some(&t.owner_token), Some(bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.json);
+    let r = app.call(Method::PATCH, &inbox, Some(&t.owner_token), Some(json!({"config": config}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+
+    let mut zh = buyer_message("o-1", "buyer-zh", "你好");
+    zh["sender"]["language"] = json!("zh-CN");
+    let conv = app.webhook(&t, &zh).await.json["conversation_id"].as_i64().unwrap();
+    assert_eq!(replies(&app, &t, conv).await, ["我们已下班，明早九点回复。"]);
+    // Saturday: the same closed period, no second reply.
+    clock.advance(Duration::hours(15));
+    let mut again = buyer_message("o-2", "buyer-zh", "在吗");
+    again["sender"]["language"] = json!("zh-CN");
+    app.webhook(&t, &again).await;
+    assert_eq!(replies(&app, &t, conv).await.len(), 1);
+    // Monday 10:00 Berlin: open, no reply.
+    clock.advance(Duration::hours(48));
+    let mut open = buyer_message("o-3", "buyer-zh", "早上好");
+    open["sender"]["language"] = json!("zh-CN");
+    app.webhook(&t, &open).await;
+    assert_eq!(replies(&app, &t, conv).await.len(), 1);
+    // Monday 19:00: closed again, a new period.
+    clock.advance(Duration::hours(9));
+    let mut late = buyer_message("o-4", "buyer-zh", "还在等");
+    late["sender"]["language"] = json!("zh-CN");
+    app.webhook(&t, &late).await;
+    assert_eq!(replies(&app, &t, conv).await.len(), 2);
+    // A buyer without a text in their language gets the account's.
+    let mut fr = buyer_message("o-5", "buyer-fr", "bonjour");
+    fr["sender"]["language"] = json!("fr");
+    let other = app.webhook(&t, &fr).await.json["conversation_id"].as_i64().unwrap();
+    assert_eq!(replies(&app, &t, other).await, ["We are closed and answer from 9:00."]);
+    // Automatic replies count for nothing in reports.
+    let r = app.get(&format!("{ap}/reports/agents?from=2026-03-01&until=2026-03-10"), &t.owner_token).await;
+    assert_eq!(r.json["lines"], json!([]));
 }

@@ -146,8 +146,7 @@ impl BusinessHours {
     /// The opening intervals of a local date, as instants.
     fn intervals(&self, date: NaiveDate) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
         let closed = self.holidays.binary_search(&date).is_ok();
-        let list: &[(u32, u32)] =
-            if closed { &[] } else { &self.days[date.weekday().num_days_from_monday() as usize] };
+        let list: &[(u32, u32)] = if closed { &[] } else { &self.days[date.weekday().num_days_from_monday() as usize] };
         list.iter().map(move |&(o, c)| (instant(self.tz, date, o), instant(self.tz, date, c)))
     }
 
@@ -183,6 +182,13 @@ impl BusinessHours {
         // An interval of the previous day cannot reach past its midnight,
         // so only the day itself matters.
         self.intervals(date).any(|(o, c)| o <= at && at < c)
+    }
+
+    /// Whether a buyer's message at `at` gets an out-of-office reply: it
+    /// came while closed, and no such reply went out in the same closed
+    /// period (`last`: the conversation's latest one).
+    pub fn out_of_office_due(&self, at: DateTime<Utc>, last: Option<DateTime<Utc>>) -> bool {
+        !self.is_open(at) && last.is_none_or(|l| l > at || self.business_seconds(l, at) > 0)
     }
 
     /// When business hours next begin at or after `at` (`at` itself when
@@ -258,6 +264,19 @@ mod tests {
         let w = weekdays("Europe/Berlin", "09:00", "17:00");
         assert_eq!(w.business_seconds(at("2026-03-27T07:00:00Z"), at("2026-03-27T09:00:00Z")), 3600);
         assert_eq!(w.business_seconds(at("2026-03-30T07:00:00Z"), at("2026-03-30T09:00:00Z")), 7200);
+    }
+
+    #[test]
+    fn one_out_of_office_reply_per_closed_period() {
+        let h = weekdays("Europe/Berlin", "09:00", "17:00");
+        let friday_night = at("2026-03-06T19:00:00Z");
+        assert!(h.out_of_office_due(friday_night, None));
+        // Saturday is the same closed period.
+        assert!(!h.out_of_office_due(at("2026-03-07T10:00:00Z"), Some(friday_night)));
+        // Open on Monday: no reply.
+        assert!(!h.out_of_office_due(at("2026-03-09T10:00:00Z"), Some(friday_night)));
+        // Monday evening is a new closed period.
+        assert!(h.out_of_office_due(at("2026-03-09T18:00:00Z"), Some(friday_night)));
     }
 
     #[test]

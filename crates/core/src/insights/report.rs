@@ -542,9 +542,9 @@ pub fn agents(replied: &[InsightRow], assigned: &[InsightRow], range: &Range) ->
     let mut lines: BTreeMap<i64, (AgentLine, Vec<i64>, Vec<i64>, Vec<i64>)> = BTreeMap::new();
     let id = |k: &Option<String>| k.as_deref().and_then(|k| k.parse::<i64>().ok());
     let entry = |lines: &mut BTreeMap<i64, (AgentLine, Vec<i64>, Vec<i64>, Vec<i64>)>, a: i64| {
-        lines.entry(a).or_insert_with(|| {
-            (AgentLine { agent_id: a, ..AgentLine::default() }, Vec::new(), Vec::new(), Vec::new())
-        });
+        lines
+            .entry(a)
+            .or_insert_with(|| (AgentLine { agent_id: a, ..AgentLine::default() }, Vec::new(), Vec::new(), Vec::new()));
     };
     for r in replied {
         let Some(a) = id(&r.key) else { continue };

@@ -29,8 +29,7 @@ pub(super) async fn on_event<D: Db>(
     now: DateTime<Utc>,
 ) -> StorageResult<()> {
     match event {
-        Event::MessageReceived { conversation, changes, .. }
-        | Event::ConversationUpdated { conversation, changes } => {
+        Event::MessageReceived { conversation, changes, .. } | Event::ConversationUpdated { conversation, changes } => {
             record_changes(db, account, conversation, changes, now).await?;
             refresh(db, account, conversation.id, Some(conversation), now).await
         }
@@ -50,7 +49,8 @@ async fn record_changes<D: Db>(
 ) -> StorageResult<()> {
     for ch in changes {
         if let Change::Status { from, to } = ch {
-            let reason = if *from == Status::Bot && *to != Status::Resolved { conv.handoff_reason.clone() } else { None };
+            let reason =
+                if *from == Status::Bot && *to != Status::Resolved { conv.handoff_reason.clone() } else { None };
             db.exec(
                 "INSERT INTO conversation_status_changes (account_id, conversation_id, from_status, to_status, \
                  reason, at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $6)",
@@ -353,9 +353,10 @@ fn facts_of(r: &Row, values: &[Row]) -> StorageResult<ConversationFacts> {
         intent: r.opt_text(5)?,
         team_id: r.opt_int(6)?,
         assignee_id: r.opt_int(7)?,
-        status: r.text(8)?.parse().map_err(|e: ferry_core::conversation::UnknownStatus| {
-            crate::StorageError::Corrupt(e.to_string())
-        })?,
+        status: r
+            .text(8)?
+            .parse()
+            .map_err(|e: ferry_core::conversation::UnknownStatus| crate::StorageError::Corrupt(e.to_string()))?,
         opened_at: r.time(9)?,
         opened_day: r.int(10)?,
         resolved_at: r.opt_time(11)?,
@@ -396,12 +397,7 @@ impl<B: Backend> InsightsRepo for B {
         .await
     }
 
-    async fn set_account_timezone(
-        &self,
-        account: AccountId,
-        timezone: &str,
-        now: DateTime<Utc>,
-    ) -> StorageResult<()> {
+    async fn set_account_timezone(&self, account: AccountId, timezone: &str, now: DateTime<Utc>) -> StorageResult<()> {
         let timezone = timezone.to_owned();
         self.write(move |db| {
             Box::pin(async move {
