@@ -64,6 +64,19 @@ pub struct DrillDown {
     pub conversation_ids: Vec<i64>,
 }
 
+/// The number to drill into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrillTarget {
+    /// The metric.
+    pub metric: Metric,
+    /// The bucket's label (all buckets when `None`).
+    pub bucket: Option<String>,
+    /// The breakdown's value (all values when `None`).
+    pub key: Option<String>,
+    /// Most ids returned.
+    pub limit: u32,
+}
+
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RebuildSummary {
@@ -190,18 +203,14 @@ impl App {
         Ok(report(&range, timezone, lines))
     }
 
-    /// The conversations behind `metric` in the bucket labelled `bucket`
-    /// for the value `key` of the breakdown.
+    /// The conversations behind a number of the overview.
     #[tracing::instrument(skip_all, fields(account_id = %account))]
     pub async fn report_conversations(
         &self,
         actor: &Actor,
         account: AccountId,
         params: ReportParams,
-        metric: Metric,
-        bucket: Option<&str>,
-        key: Option<&str>,
-        limit: u32,
+        target: DrillTarget,
     ) -> AppResult<DrillDown> {
         can_read_reports(actor, account)?;
         let (range, _) = self.report_range(account, &params).await?;
@@ -209,8 +218,9 @@ impl App {
             .storage
             .insight_rows(account, InsightQuery { from: range.from, until: range.until, by: params.by })
             .await?;
-        let ids = drill_down(&rows, &range, metric, bucket, key);
-        Ok(DrillDown { total: ids.len() as u64, conversation_ids: ids.into_iter().take(limit as usize).collect() })
+        let ids = drill_down(&rows, &range, target.metric, target.bucket.as_deref(), target.key.as_deref());
+        let limit = target.limit as usize;
+        Ok(DrillDown { total: ids.len() as u64, conversation_ids: ids.into_iter().take(limit).collect() })
     }
 
     /// Sets the account's time zone for reports and recomputes its facts

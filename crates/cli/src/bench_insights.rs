@@ -14,7 +14,7 @@ use ferry_api::ApiConfig;
 use ferry_api::server::Node;
 use ferry_app::attachments::MemoryAttachments;
 use ferry_app::auth::Actor;
-use ferry_app::insights::ReportParams;
+use ferry_app::insights::{DrillTarget, ReportParams};
 use ferry_app::{App, AppConfig, NewReply};
 use ferry_commerce::{LineItem, MirrorWrite, Order};
 use ferry_core::account::{Role, User};
@@ -176,7 +176,7 @@ async fn world(storage: Arc<dyn Storage>, buyers_with_orders: usize) -> anyhow::
         access_token: None,
     };
     let shop = storage.create_shop_connection(account.id, shop, now).await?;
-    let mut rng = Rng(0x5eed_0f_1a5);
+    let mut rng = Rng(0x0005_eed0_f1a5);
     let mut writes = Vec::new();
     for b in 0..buyers_with_orders {
         let sku = format!("SKU-{:03}", rng.below(SKUS));
@@ -498,9 +498,8 @@ pub async fn run(a: InsightsArgs) -> anyhow::Result<()> {
                 let (app, owner, bucket) = (app.clone(), owner.clone(), bucket.clone());
                 Box::pin(async move {
                     let p = whole(Some(Granularity::Day), None);
-                    let r = app
-                        .report_conversations(&owner, account, p, Metric::Resolved, Some(&bucket), None, 500)
-                        .await?;
+                    let target = DrillTarget { metric: Metric::Resolved, bucket: Some(bucket), key: None, limit: 500 };
+                    let r = app.report_conversations(&owner, account, p, target).await?;
                     Ok(r.conversation_ids.len())
                 })
             }),

@@ -211,17 +211,17 @@ async fn data_set(s: &dyn Storage, f: &Fixture) -> [ConversationId; 5] {
 
     // A: across the weekend (times in UTC; Berlin is one hour ahead).
     let a = ingest(s, buyer(f, f.desk, "a1", "buyer-a", utc(6, 15, 0)), false).await;
-    reply(s, f, a, agent.clone(), utc(9, 9, 0)).await;
+    reply(s, f, a, agent, utc(9, 9, 0)).await;
     ingest(s, buyer(f, f.desk, "a2", "buyer-a", utc(9, 9, 30)), false).await;
-    reply(s, f, a, agent.clone(), utc(9, 10, 0)).await;
+    reply(s, f, a, agent, utc(9, 10, 0)).await;
     update(s, f, a, Transition::Resolve, utc(9, 11, 0)).await;
 
     // B: reopened.
     let b = ingest(s, buyer(f, f.desk, "b1", "buyer-b", utc(10, 9, 0)), false).await;
-    reply(s, f, b, agent.clone(), utc(10, 9, 20)).await;
+    reply(s, f, b, agent, utc(10, 9, 20)).await;
     update(s, f, b, Transition::Resolve, utc(10, 10, 0)).await;
     assert_eq!(ingest(s, buyer(f, f.desk, "b2", "buyer-b", utc(10, 12, 0)), false).await, b);
-    reply(s, f, b, agent.clone(), utc(10, 12, 10)).await;
+    reply(s, f, b, agent, utc(10, 12, 10)).await;
     update(s, f, b, Transition::Resolve, utc(10, 13, 0)).await;
 
     // C: contained by the bot.
@@ -242,7 +242,7 @@ async fn data_set(s: &dyn Storage, f: &Fixture) -> [ConversationId; 5] {
         language: Some("zh-CN".into()),
     };
     update(s, f, d, hand_off, utc(11, 9, 1)).await;
-    reply(s, f, d, agent.clone(), utc(11, 9, 11)).await;
+    reply(s, f, d, agent, utc(11, 9, 11)).await;
     update(s, f, d, Transition::SetTags(vec!["退货".into()]), utc(11, 9, 12)).await;
 
     // E: after midnight in Berlin.

@@ -14,7 +14,7 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use ferry_api_types::ErrorBody;
 use ferry_app::AppError;
-use ferry_app::insights::{DrillDown, Report, ReportParams};
+use ferry_app::insights::{DrillDown, DrillTarget, Report, ReportParams};
 use ferry_core::AccountId;
 use ferry_core::insights::{AgentLine, Dimension, Granularity, HandoffLine, Metric, OverviewLine, Percentiles};
 use serde::{Deserialize, Serialize};
@@ -373,10 +373,13 @@ pub async fn report_conversations(
     if q.limit.is_some_and(|l| l == 0 || l > 5000) {
         return Err(AppError::invalid("limit", "limit must be between 1 and 5000").into());
     }
-    let bucket = q.bucket.as_deref().map(str::trim).filter(|b| !b.is_empty());
-    let key = q.key.as_deref().filter(|k| !k.is_empty());
-    let DrillDown { total, conversation_ids } =
-        s.app.report_conversations(&a, AccountId(account), p, metric, bucket, key, q.limit.unwrap_or(500)).await?;
+    let target = DrillTarget {
+        metric,
+        bucket: q.bucket.as_deref().map(str::trim).filter(|b| !b.is_empty()).map(str::to_owned),
+        key: q.key.filter(|k| !k.is_empty()),
+        limit: q.limit.unwrap_or(500),
+    };
+    let DrillDown { total, conversation_ids } = s.app.report_conversations(&a, AccountId(account), p, target).await?;
     if csv_out {
         let rows = conversation_ids.iter().map(|id| vec![id.to_string()]).collect();
         return Ok(csv("conversations", &["conversation_id"], rows));

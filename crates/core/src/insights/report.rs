@@ -539,26 +539,32 @@ pub fn overview(rows: &[InsightRow], range: &Range) -> Vec<OverviewLine> {
 /// Per agent, from rows by [`Dimension::Replier`] (`replied`) and by
 /// [`Dimension::Agent`] (`assigned`); agents by id.
 pub fn agents(replied: &[InsightRow], assigned: &[InsightRow], range: &Range) -> Vec<AgentLine> {
-    let mut lines: BTreeMap<i64, (AgentLine, Vec<i64>, Vec<i64>, Vec<i64>)> = BTreeMap::new();
+    #[derive(Default)]
+    struct AgentAcc {
+        line: AgentLine,
+        first: Vec<i64>,
+        first_business: Vec<i64>,
+        resolution: Vec<i64>,
+    }
+    fn entry(lines: &mut BTreeMap<i64, AgentAcc>, a: i64) -> &mut AgentAcc {
+        lines.entry(a).or_insert_with(|| AgentAcc {
+            line: AgentLine { agent_id: a, ..AgentLine::default() },
+            ..AgentAcc::default()
+        })
+    }
+    let mut lines: BTreeMap<i64, AgentAcc> = BTreeMap::new();
     let id = |k: &Option<String>| k.as_deref().and_then(|k| k.parse::<i64>().ok());
-    let entry = |lines: &mut BTreeMap<i64, (AgentLine, Vec<i64>, Vec<i64>, Vec<i64>)>, a: i64| {
-        lines
-            .entry(a)
-            .or_insert_with(|| (AgentLine { agent_id: a, ..AgentLine::default() }, Vec::new(), Vec::new(), Vec::new()));
-    };
     for r in replied {
         let Some(a) = id(&r.key) else { continue };
         if !range.has(r.opened_day) {
             continue;
         }
-        entry(&mut lines, a);
-        if let Some(l) = lines.get_mut(&a) {
-            l.0.conversations_handled += 1;
-            l.0.replies += u64::try_from(r.weight).unwrap_or(0);
-            if r.first_responder == Some(a) {
-                l.1.extend(r.first_response_secs);
-                l.2.extend(r.first_response_business_secs);
-            }
+        let l = entry(&mut lines, a);
+        l.line.conversations_handled += 1;
+        l.line.replies += u64::try_from(r.weight).unwrap_or(0);
+        if r.first_responder == Some(a) {
+            l.first.extend(r.first_response_secs);
+            l.first_business.extend(r.first_response_business_secs);
         }
     }
     for r in assigned {
@@ -566,19 +572,17 @@ pub fn agents(replied: &[InsightRow], assigned: &[InsightRow], range: &Range) ->
         if !r.resolved_day.is_some_and(|d| range.has(d)) {
             continue;
         }
-        entry(&mut lines, a);
-        if let Some(l) = lines.get_mut(&a) {
-            l.0.resolved += 1;
-            l.3.extend(r.resolution_secs);
-        }
+        let l = entry(&mut lines, a);
+        l.line.resolved += 1;
+        l.resolution.extend(r.resolution_secs);
     }
     lines
         .into_values()
-        .map(|(mut l, fr, frb, res)| {
-            l.first_response = Percentiles::of(fr);
-            l.first_response_business = Percentiles::of(frb);
-            l.resolution = Percentiles::of(res);
-            l
+        .map(|mut l| {
+            l.line.first_response = Percentiles::of(l.first);
+            l.line.first_response_business = Percentiles::of(l.first_business);
+            l.line.resolution = Percentiles::of(l.resolution);
+            l.line
         })
         .collect()
 }
