@@ -16,12 +16,12 @@ use ferry_core::AccountId;
 use ferry_core::conversation::Status;
 use ferry_core::inbox::Inbox;
 use ferry_core::insights::{
-    AgentLine, Dimension, Granularity, HandoffLine, Metric, OverviewLine, Range, agents, day_date, day_number,
-    drill_down, handoffs, local_day, overview, parse_timezone,
+    AgentLine, Dimension, Granularity, HandoffLine, InsightRow, Metric, OverviewLine, Range, agents, day_date,
+    day_number, drill_down, handoffs, local_day, overview, parse_timezone,
 };
 use ferry_core::message::{ContentPart, MessageKind, Sender};
 use ferry_storage::{InsightQuery, IntakeOutcome};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Longest range a report covers, in days.
 pub const MAX_RANGE_DAYS: i64 = 1100;
@@ -177,9 +177,16 @@ impl App {
     ) -> AppResult<Report<AgentLine>> {
         can_read_reports(actor, account)?;
         let (range, timezone) = self.report_range(account, &params).await?;
-        let q = |by| InsightQuery { from: range.from, until: range.until, by: Some(by) };
-        let replied = self.storage.insight_rows(account, q(Dimension::Replier)).await?;
-        let assigned = self.storage.insight_rows(account, q(Dimension::Agent)).await?;
+        let q = InsightQuery { from: range.from, until: range.until, by: Some(Dimension::Replier) };
+        let replied = self.storage.insight_rows(account, q).await?;
+        // Every conversation is among them at least once (with no replier
+        // when nobody replied), with its assignee: one read serves both.
+        let mut seen = HashSet::new();
+        let assigned: Vec<InsightRow> = replied
+            .iter()
+            .filter(|r| seen.insert(r.conversation_id))
+            .map(|r| InsightRow { key: r.assignee.map(|a| a.to_string()), ..r.clone() })
+            .collect();
         let mut lines = agents(&replied, &assigned, &range);
         let labels = self.labels(account, Some(Dimension::Agent)).await?;
         for l in &mut lines {
