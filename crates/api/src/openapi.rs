@@ -54,6 +54,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::order_actions::OrderActionsDoc::openapi());
     doc.merge(crate::routes::shop_import::ShopImportDoc::openapi());
     doc.merge(crate::routes::alerts::AlertsDoc::openapi());
+    doc.merge(crate::routes::reports::ReportsDoc::openapi());
     doc.merge(crate::routes::compliance::ComplianceDoc::openapi());
     doc.merge(crate::routes::amazon::AmazonDoc::openapi());
     doc.merge(crate::routes::deliveries::DeliveriesDoc::openapi());

@@ -62,6 +62,9 @@ fn check_config(channel: ChannelKind, config: &InboxConfig) -> AppResult<()> {
             return Err(AppError::invalid("callback_url", "only API inboxes have a callback URL"));
         }
     }
+    if let Err(e) = config.check_business_hours() {
+        return Err(AppError::invalid("business_hours", e.to_string()));
+    }
     if channel == ChannelKind::Whatsapp {
         crate::whatsapp::check_settings(config)?;
     }

@@ -42,6 +42,13 @@ impl App {
         };
         let outcome = self.storage.ingest(inbound, options).await?;
         crate::monitoring::message_stored(inbox.channel, outcome.duplicate);
+        if !automatic {
+            // The message is committed whatever happens to the reply: a
+            // failure is logged, never the sender's problem.
+            if let Err(e) = self.reply_out_of_office(inbox, &outcome).await {
+                tracing::warn!(error = %e, "the out-of-office reply failed");
+            }
+        }
         if !outcome.duplicate && outcome.conversation.status == ferry_core::conversation::Status::Bot {
             self.job_enqueued();
         }

@@ -20,6 +20,7 @@ pub mod email;
 mod error;
 pub mod housekeeping;
 mod inbox_cache;
+pub mod insights;
 pub mod intake;
 pub mod limits;
 pub mod monitoring;

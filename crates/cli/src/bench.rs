@@ -63,6 +63,11 @@ pub enum Which {
     /// Message and contact search over a seeded store: SQLite with the
     /// tantivy index, or PostgreSQL's full text (`--database`).
     Search(crate::bench_search::SearchArgs),
+    /// Reports over a store seeded through the use cases (intake, replies,
+    /// hand-offs, resolutions, reopenings): the seeding rate with the
+    /// facts kept current, each report's p50/p95, and a rebuild that must
+    /// give the same figures. SQLite, or PostgreSQL with `--database`.
+    Insights(crate::bench_insights::InsightsArgs),
 }
 
 /// Options of the bot benchmark.
@@ -108,6 +113,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Import(a) => crate::bench_import::run(a).await,
         Which::Cluster(a) => crate::bench_cluster::run(a).await,
         Which::Search(a) => crate::bench_search::run(a).await,
+        Which::Insights(a) => crate::bench_insights::run(a).await,
     }
 }
 

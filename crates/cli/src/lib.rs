@@ -7,6 +7,7 @@ pub mod bench;
 mod bench_bot;
 mod bench_cluster;
 mod bench_import;
+mod bench_insights;
 mod bench_memory;
 mod bench_search;
 pub mod config;

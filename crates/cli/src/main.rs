@@ -1,5 +1,6 @@
 //! The `ferry` binary: configuration, choice of storage by URL, and the
-//! commands `serve`, `migrate`, `import`, `bench`, `nlu`, `default-config`.
+//! commands `serve`, `migrate`, `import`, `insights`, `bench`, `nlu`,
+//! `default-config`.
 //! `demo` and the benchmarks that need stand-ins for outside services run
 //! the sibling `ferry-demo` program, so this binary never contains them.
 
@@ -48,7 +49,7 @@ enum Command {
         #[command(subcommand)]
         which: SearchCommand,
     },
-    /// Insights: the frequent questions buyers ask.
+    /// Insights: the frequent questions buyers ask, and the reports' facts.
     Insights {
         #[command(subcommand)]
         which: InsightsCommand,
@@ -80,6 +81,14 @@ enum InsightsCommand {
     /// The questions people had to answer, grouped across phrasings and
     /// languages, largest first, with the replies agents gave most.
     Questions(ferry_cli::questions::QuestionsArgs),
+    /// Recomputes every conversation's facts (what reports count) from its
+    /// messages and status history, and prints the figures of the last
+    /// 30 days: the same as kept current by every write.
+    Rebuild {
+        /// Only this account (default: all).
+        #[arg(long)]
+        account: Option<i64>,
+    },
 }
 
 /// The `ferry-demo` program next to this one.
@@ -181,6 +190,20 @@ fn main() -> anyhow::Result<()> {
                 init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
                 let storage = open_storage(&cfg).await?;
                 ferry_cli::questions::run(&cfg, storage, args).await
+            }
+            Command::Insights { which: InsightsCommand::Rebuild { account } } => {
+                init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
+                let storage = open_storage(&cfg).await?;
+                let node = ferry_cli::node(&cfg, storage).await?;
+                let started = std::time::Instant::now();
+                let done = node.app.rebuild_insights(account.map(ferry_core::AccountId)).await?;
+                println!(
+                    "insights rebuilt: {} conversations of {} accounts in {:.1} s",
+                    done.conversations,
+                    done.accounts,
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(())
             }
             Command::Bench { which } => bench::run(which).await,
             Command::Demo { .. } | Command::DefaultConfig | Command::Nlu { .. } => Ok(()),

@@ -72,6 +72,12 @@ impl Role {
         matches!(self, Role::Owner | Role::Admin)
     }
 
+    /// Whether the role may read reports (every agent's figures) and set
+    /// the account's time zone for them.
+    pub fn can_read_reports(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+
     /// Whether the role may read the account's audit log.
     pub fn can_read_audit_log(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)

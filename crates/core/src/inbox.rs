@@ -179,6 +179,47 @@ impl InboxConfig {
         })
     }
 
+    /// The inbox's business hours (`business_hours` in the settings: a
+    /// time zone, a weekly schedule and holidays); `None` when unset or
+    /// invalid (the settings are checked when saved).
+    pub fn business_hours(&self) -> Option<crate::insights::BusinessHours> {
+        let v = self.extra.get("business_hours")?;
+        let config: crate::insights::BusinessHoursConfig = serde_json::from_value(v.clone()).ok()?;
+        crate::insights::BusinessHours::new(&config).ok()
+    }
+
+    /// The out-of-office reply for a buyer writing in `language` while the
+    /// inbox is closed (`out_of_office` in the settings: texts by
+    /// language): the text of the language, else of its primary subtag,
+    /// else of `fallback`, else none.
+    pub fn out_of_office_text(&self, language: Option<&str>, fallback: &str) -> Option<String> {
+        let texts = self.extra.get("out_of_office")?.as_object()?;
+        let text = |l: &str| {
+            texts
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(l))
+                .and_then(|(_, v)| v.as_str())
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
+        let primary = |l: &str| l.split(['-', '_']).next().unwrap_or_default().to_owned();
+        language
+            .and_then(|l| text(l).or_else(|| text(&primary(l))))
+            .or_else(|| text(fallback).or_else(|| text(&primary(fallback))))
+    }
+
+    /// Checks settings that have a shape of their own (business hours).
+    pub fn check_business_hours(&self) -> Result<(), crate::insights::InvalidHours> {
+        let Some(v) = self.extra.get("business_hours") else { return Ok(()) };
+        if v.is_null() {
+            return Ok(());
+        }
+        let config: crate::insights::BusinessHoursConfig =
+            serde_json::from_value(v.clone()).map_err(|e| crate::insights::InvalidHours(e.to_string()))?;
+        crate::insights::BusinessHours::new(&config).map(drop)
+    }
+
     /// The settings as shown to people: each server password of
     /// `config.email` replaced by `"password_set": true|false`, so the
     /// password itself never leaves the server.
@@ -302,6 +343,30 @@ mod tests {
         let mut c = InboxConfig::default();
         c.extra.insert("email".into(), email);
         c
+    }
+
+    #[test]
+    fn out_of_office_texts_follow_the_buyers_language() {
+        let mut c = InboxConfig::default();
+        assert_eq!(c.out_of_office_text(Some("de"), "en"), None);
+        c.extra.insert("out_of_office".into(), json!({"en": "Closed", "zh": "我们已下班", "de": " "}));
+        assert_eq!(c.out_of_office_text(Some("zh-CN"), "en").as_deref(), Some("我们已下班"));
+        assert_eq!(c.out_of_office_text(Some("de"), "en").as_deref(), Some("Closed"), "blank texts do not count");
+        assert_eq!(c.out_of_office_text(None, "en-GB").as_deref(), Some("Closed"));
+        assert_eq!(c.out_of_office_text(Some("fr"), "it"), None);
+    }
+
+    #[test]
+    fn business_hours_are_checked() {
+        let mut c = InboxConfig::default();
+        assert!(c.check_business_hours().is_ok() && c.business_hours().is_none());
+        c.extra.insert(
+            "business_hours".into(),
+            json!({"timezone": "Asia/Tokyo", "weekly": [{"day": "mon", "open": "9:00", "close": "18:00"}]}),
+        );
+        assert!(c.check_business_hours().is_ok() && c.business_hours().is_some());
+        c.extra.insert("business_hours".into(), json!({"timezone": "Asia/Tokio"}));
+        assert!(c.check_business_hours().is_err() && c.business_hours().is_none());
     }
 
     #[test]

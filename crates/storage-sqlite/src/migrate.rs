@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "search", include_str!("../migrations/0014_search.sql")),
     (15, "leases", include_str!("../migrations/0015_leases.sql")),
     (16, "search_vector", include_str!("../migrations/0016_search_vector.sql")),
+    (17, "insights", include_str!("../migrations/0017_insights.sql")),
     (18, "csat", include_str!("../migrations/0018_csat.sql")),
 ];
 

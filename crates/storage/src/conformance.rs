@@ -58,6 +58,7 @@ where
     leases_go_to_one_taker_until_they_run_out(fresh().await).await;
     surveys_once_per_conversation_answered_by_token(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
+    crate::conformance_insights::run_all(&fresh).await;
 }
 
 /// A conversation gets one survey; the buyer's last survey is found; an

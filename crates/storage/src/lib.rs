@@ -10,6 +10,7 @@ mod amazon;
 mod csat;
 pub mod db;
 mod error;
+mod insights;
 mod leases;
 mod model;
 mod questions;
@@ -23,11 +24,14 @@ mod store;
 pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance_alerts;
+#[cfg(feature = "conformance")]
+pub mod conformance_insights;
 
 pub use alerts::*;
 pub use amazon::*;
 pub use csat::*;
 pub use error::{StorageError, StorageResult};
+pub use insights::*;
 pub use leases::*;
 pub use model::*;
 pub use questions::*;

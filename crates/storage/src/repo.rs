@@ -525,6 +525,7 @@ pub trait Storage:
     + crate::questions::QuestionRepo
     + crate::replay::ReplayRepo
     + crate::search::SearchRepo
+    + crate::insights::InsightsRepo
     + Send
     + Sync
 {

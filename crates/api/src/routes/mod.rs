@@ -15,6 +15,7 @@ pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
 pub mod questions;
+pub mod reports;
 pub mod search;
 pub mod shop_import;
 pub mod webhooks;
@@ -84,6 +85,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(order_actions::routes())
         .merge(shop_import::routes())
         .merge(alerts::routes())
+        .merge(reports::routes())
         .merge(compliance::routes())
         .merge(amazon::routes())
         .merge(deliveries::routes())

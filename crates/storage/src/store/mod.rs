@@ -13,6 +13,7 @@ mod commerce;
 mod contacts;
 mod conversations;
 mod inboxes;
+mod insights;
 mod intake;
 mod jobs;
 mod messages;

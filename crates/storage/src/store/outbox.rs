@@ -121,7 +121,7 @@ pub(super) async fn append_event<D: Db>(
         created_at: stored_time(now),
         event: event.clone(),
     });
-    Ok(())
+    super::insights::on_event(db, account, event, now).await
 }
 
 /// Events rebuilt from outbox rows (`id, account_id, payload,

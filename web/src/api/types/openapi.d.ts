@@ -996,6 +996,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/reports/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per agent: conversations handled (replied in), replies, first
+         *     response (median, p90), conversations resolved and resolution time;
+         *     `csat` stays empty until satisfaction is collected. Owners and admins.
+         */
+        get: operations["report_agents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/reports/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The conversations behind one number of the overview: the same range,
+         *     `group_by` and `by`, plus the metric, the bucket's label and the
+         *     value. Owners and admins.
+         */
+        get: operations["report_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/reports/handoffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Hand-offs of conversations opened in the range, by reason. Owners and
+         *     admins.
+         */
+        get: operations["report_handoffs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/reports/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conversations opened, resolved and reopened; bot containment and
+         *     hand-offs; agent replies per conversation; first-response,
+         *     next-response and resolution times (median and p90, wall time and in
+         *     the inbox's business hours); backlog at the end of each bucket. Per
+         *     bucket of `group_by` and value of `by`. Owners and admins.
+         */
+        get: operations["report_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/reports/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's time zone for reports. Owners and admins. */
+        get: operations["get_report_settings"];
+        /**
+         * Sets the account's time zone for reports and recomputes the days of
+         *     its conversations. Owners and admins.
+         */
+        put: operations["put_report_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/shop_connections": {
         parameters: {
             query?: never;
@@ -1402,6 +1508,42 @@ export interface components {
              * @description Until (RFC 3339; default now).
              */
             until?: string | null;
+        };
+        /** @description One agent's line. */
+        AgentLine: {
+            /**
+             * Format: int64
+             * @description The agent's id.
+             */
+            agent_id: number;
+            /**
+             * Format: int64
+             * @description Conversations opened in the range the agent replied in.
+             */
+            conversations_handled: number;
+            /**
+             * Format: double
+             * @description Mean satisfaction score (not collected yet).
+             */
+            csat?: number | null;
+            /** @description First responses by this agent. */
+            first_response: components["schemas"]["Percentiles"];
+            /** @description The same in business hours. */
+            first_response_business: components["schemas"]["Percentiles"];
+            /** @description The agent's name. */
+            name?: string | null;
+            /**
+             * Format: int64
+             * @description The agent's replies in them.
+             */
+            replies: number;
+            /** @description Their resolution times. */
+            resolution: components["schemas"]["Percentiles"];
+            /**
+             * Format: int64
+             * @description Conversations assigned to the agent resolved in the range.
+             */
+            resolved: number;
         };
         /** @description A console user. */
         AgentView: {
@@ -2372,6 +2514,16 @@ export interface components {
              */
             resolved: number;
         };
+        /** @description The conversations behind a number. */
+        DrillDownView: {
+            /** @description Their ids, ascending (the first `limit`). */
+            conversation_ids: number[];
+            /**
+             * Format: int64
+             * @description How many conversations the number counts.
+             */
+            total: number;
+        };
         /** @description What an e-mail says about itself beyond its text. */
         EmailHeader: {
             /**
@@ -2481,6 +2633,21 @@ export interface components {
             tracking_number?: string | null;
             /** @description Tracking link. */
             tracking_url?: string | null;
+        };
+        /** @description One hand-off reason's line. */
+        HandoffLine: {
+            /**
+             * Format: int64
+             * @description Conversations opened in the range handed off for it.
+             */
+            conversations: number;
+            /** @description The reason. */
+            reason?: string | null;
+            /**
+             * Format: double
+             * @description Their share of all hand-offs.
+             */
+            share: number;
         };
         /** @description Why the bot passed a conversation to people. */
         HandoffReason: {
@@ -2960,6 +3127,104 @@ export interface components {
             /** @description Why, for the agent. */
             reason: components["schemas"]["HandoffReason"];
         };
+        /** @description One line of the overview: one bucket, one value of the dimension. */
+        OverviewLine: {
+            /**
+             * Format: int64
+             * @description Agent replies in conversations opened.
+             */
+            agent_replies: number;
+            /**
+             * Format: int64
+             * @description Conversations not resolved at the end of the bucket.
+             */
+            backlog: number;
+            /**
+             * Format: int64
+             * @description Of those, resolved without a person.
+             */
+            bot_contained: number;
+            /**
+             * Format: int64
+             * @description Conversations opened with the bot.
+             */
+            bot_started: number;
+            /** @description The bucket's label (none without `group_by`). */
+            bucket?: string | null;
+            /**
+             * Format: double
+             * @description `bot_contained / bot_started`.
+             */
+            containment_rate?: number | null;
+            /** @description First response (conversations opened). */
+            first_response: components["schemas"]["Percentiles"];
+            /** @description First response in business hours. */
+            first_response_business: components["schemas"]["Percentiles"];
+            /**
+             * Format: int64
+             * @description Of those, handed to people.
+             */
+            handed_off: number;
+            /**
+             * Format: double
+             * @description `handed_off / bot_started`.
+             */
+            handoff_rate?: number | null;
+            /** @description The dimension's value (none without `by`, or when unset). */
+            key?: string | null;
+            /** @description A display name for the value (an inbox's, team's or agent's name). */
+            label?: string | null;
+            /** @description Mean next response per conversation (conversations opened). */
+            next_response: components["schemas"]["Percentiles"];
+            /** @description The same in business hours. */
+            next_response_business: components["schemas"]["Percentiles"];
+            /**
+             * Format: int64
+             * @description Conversations opened.
+             */
+            opened: number;
+            /**
+             * Format: int64
+             * @description Conversations opened that were reopened at least once.
+             */
+            reopened: number;
+            /**
+             * Format: double
+             * @description `agent_replies / opened`.
+             */
+            replies_per_conversation?: number | null;
+            /** @description Resolution time (conversations resolved). */
+            resolution: components["schemas"]["Percentiles"];
+            /** @description The same in business hours. */
+            resolution_business: components["schemas"]["Percentiles"];
+            /**
+             * Format: int64
+             * @description Conversations resolved (and still resolved).
+             */
+            resolved: number;
+        };
+        /**
+         * @description Median and 90th percentile of durations, seconds (nearest rank: the
+         *     smallest value with at least half, or 90 %, of the values at or below
+         *     it).
+         */
+        Percentiles: {
+            /**
+             * Format: int64
+             * @description How many values.
+             */
+            count: number;
+            /**
+             * Format: int64
+             * @description Median, seconds.
+             */
+            median?: number | null;
+            /**
+             * Format: int64
+             * @description 90th percentile, seconds.
+             */
+            p90?: number | null;
+        };
         /** @description What a channel bills for a message (WhatsApp conversation pricing). */
         Pricing: {
             /** @description Whether the message is billed. */
@@ -3144,6 +3409,183 @@ export interface components {
             findings: components["schemas"]["Finding"][];
             /** @description Allow, allow with warnings, or block. */
             verdict: components["schemas"]["Verdict"];
+        };
+        /** @description The account's time zone for reports. */
+        ReportSettings: {
+            /** @description IANA time zone name, such as `Europe/Berlin`. */
+            timezone: string;
+        };
+        /** @description A report's lines and the local days they cover. */
+        ReportView_AgentLine: {
+            /**
+             * Format: date
+             * @description First local day.
+             */
+            from: string;
+            /** @description The lines. */
+            lines: {
+                /**
+                 * Format: int64
+                 * @description The agent's id.
+                 */
+                agent_id: number;
+                /**
+                 * Format: int64
+                 * @description Conversations opened in the range the agent replied in.
+                 */
+                conversations_handled: number;
+                /**
+                 * Format: double
+                 * @description Mean satisfaction score (not collected yet).
+                 */
+                csat?: number | null;
+                /** @description First responses by this agent. */
+                first_response: components["schemas"]["Percentiles"];
+                /** @description The same in business hours. */
+                first_response_business: components["schemas"]["Percentiles"];
+                /** @description The agent's name. */
+                name?: string | null;
+                /**
+                 * Format: int64
+                 * @description The agent's replies in them.
+                 */
+                replies: number;
+                /** @description Their resolution times. */
+                resolution: components["schemas"]["Percentiles"];
+                /**
+                 * Format: int64
+                 * @description Conversations assigned to the agent resolved in the range.
+                 */
+                resolved: number;
+            }[];
+            /** @description The account's time zone the days are in. */
+            timezone: string;
+            /**
+             * Format: date
+             * @description Last local day.
+             */
+            until: string;
+        };
+        /** @description A report's lines and the local days they cover. */
+        ReportView_HandoffLine: {
+            /**
+             * Format: date
+             * @description First local day.
+             */
+            from: string;
+            /** @description The lines. */
+            lines: {
+                /**
+                 * Format: int64
+                 * @description Conversations opened in the range handed off for it.
+                 */
+                conversations: number;
+                /** @description The reason. */
+                reason?: string | null;
+                /**
+                 * Format: double
+                 * @description Their share of all hand-offs.
+                 */
+                share: number;
+            }[];
+            /** @description The account's time zone the days are in. */
+            timezone: string;
+            /**
+             * Format: date
+             * @description Last local day.
+             */
+            until: string;
+        };
+        /** @description A report's lines and the local days they cover. */
+        ReportView_OverviewLine: {
+            /**
+             * Format: date
+             * @description First local day.
+             */
+            from: string;
+            /** @description The lines. */
+            lines: {
+                /**
+                 * Format: int64
+                 * @description Agent replies in conversations opened.
+                 */
+                agent_replies: number;
+                /**
+                 * Format: int64
+                 * @description Conversations not resolved at the end of the bucket.
+                 */
+                backlog: number;
+                /**
+                 * Format: int64
+                 * @description Of those, resolved without a person.
+                 */
+                bot_contained: number;
+                /**
+                 * Format: int64
+                 * @description Conversations opened with the bot.
+                 */
+                bot_started: number;
+                /** @description The bucket's label (none without `group_by`). */
+                bucket?: string | null;
+                /**
+                 * Format: double
+                 * @description `bot_contained / bot_started`.
+                 */
+                containment_rate?: number | null;
+                /** @description First response (conversations opened). */
+                first_response: components["schemas"]["Percentiles"];
+                /** @description First response in business hours. */
+                first_response_business: components["schemas"]["Percentiles"];
+                /**
+                 * Format: int64
+                 * @description Of those, handed to people.
+                 */
+                handed_off: number;
+                /**
+                 * Format: double
+                 * @description `handed_off / bot_started`.
+                 */
+                handoff_rate?: number | null;
+                /** @description The dimension's value (none without `by`, or when unset). */
+                key?: string | null;
+                /** @description A display name for the value (an inbox's, team's or agent's name). */
+                label?: string | null;
+                /** @description Mean next response per conversation (conversations opened). */
+                next_response: components["schemas"]["Percentiles"];
+                /** @description The same in business hours. */
+                next_response_business: components["schemas"]["Percentiles"];
+                /**
+                 * Format: int64
+                 * @description Conversations opened.
+                 */
+                opened: number;
+                /**
+                 * Format: int64
+                 * @description Conversations opened that were reopened at least once.
+                 */
+                reopened: number;
+                /**
+                 * Format: double
+                 * @description `agent_replies / opened`.
+                 */
+                replies_per_conversation?: number | null;
+                /** @description Resolution time (conversations resolved). */
+                resolution: components["schemas"]["Percentiles"];
+                /** @description The same in business hours. */
+                resolution_business: components["schemas"]["Percentiles"];
+                /**
+                 * Format: int64
+                 * @description Conversations resolved (and still resolved).
+                 */
+                resolved: number;
+            }[];
+            /** @description The account's time zone the days are in. */
+            timezone: string;
+            /**
+             * Format: date
+             * @description Last local day.
+             */
+            until: string;
         };
         /**
          * @description What a user may do in an account.
@@ -6657,6 +7099,350 @@ export interface operations {
                 };
             };
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_agents: {
+        parameters: {
+            query?: {
+                /** @description First local day, `YYYY-MM-DD` (default: 29 days before `until`). */
+                from?: string;
+                /**
+                 * @description Last local day, `YYYY-MM-DD` (default: today in the account's time
+                 *     zone).
+                 */
+                until?: string;
+                /** @description `day`, `week` or `month` (default: one bucket for the whole range). */
+                group_by?: string;
+                /**
+                 * @description `channel`, `inbox`, `country`, `language`, `intent`, `tag`, `team`,
+                 *     `agent`, `sku`, `replier` or `handoff_reason`.
+                 */
+                by?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with `format=csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportView_AgentLine"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_conversations: {
+        parameters: {
+            query: {
+                /**
+                 * @description `opened`, `resolved`, `reopened`, `bot_started`, `bot_contained`,
+                 *     `handed_off`, `agent_replies`, `first_response`, `next_response`,
+                 *     `resolution` or `backlog`.
+                 */
+                metric: string;
+                /** @description The bucket's label as the report gave it (all buckets when absent). */
+                bucket?: string;
+                /** @description The breakdown's value as the report gave it (all when absent). */
+                key?: string;
+                /** @description Most ids returned (1–5000, default 500). */
+                limit?: number;
+                /** @description First local day. */
+                from?: string;
+                /** @description Last local day. */
+                until?: string;
+                /** @description `day`, `week` or `month`. */
+                group_by?: string;
+                /** @description The breakdown `key` belongs to. */
+                by?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with `format=csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillDownView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_handoffs: {
+        parameters: {
+            query?: {
+                /** @description First local day, `YYYY-MM-DD` (default: 29 days before `until`). */
+                from?: string;
+                /**
+                 * @description Last local day, `YYYY-MM-DD` (default: today in the account's time
+                 *     zone).
+                 */
+                until?: string;
+                /** @description `day`, `week` or `month` (default: one bucket for the whole range). */
+                group_by?: string;
+                /**
+                 * @description `channel`, `inbox`, `country`, `language`, `intent`, `tag`, `team`,
+                 *     `agent`, `sku`, `replier` or `handoff_reason`.
+                 */
+                by?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with `format=csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportView_HandoffLine"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_overview: {
+        parameters: {
+            query?: {
+                /** @description First local day, `YYYY-MM-DD` (default: 29 days before `until`). */
+                from?: string;
+                /**
+                 * @description Last local day, `YYYY-MM-DD` (default: today in the account's time
+                 *     zone).
+                 */
+                until?: string;
+                /** @description `day`, `week` or `month` (default: one bucket for the whole range). */
+                group_by?: string;
+                /**
+                 * @description `channel`, `inbox`, `country`, `language`, `intent`, `tag`, `team`,
+                 *     `agent`, `sku`, `replier` or `handoff_reason`.
+                 */
+                by?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with `format=csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportView_OverviewLine"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_report_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSettings"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_report_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSettings"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

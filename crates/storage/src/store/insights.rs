@@ -1,0 +1,542 @@
+//! Insights: the status history and facts rows written beside each event
+//! that concerns a conversation, and the reads of reports.
+
+use super::conversations::get_conversation;
+use crate::args;
+use crate::db::{Arg, Backend, Db, Lock, Row};
+use crate::error::StorageResult;
+use crate::insights::{InsightQuery, InsightsRepo};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ferry_core::conversation::{Change, Conversation, Status};
+use ferry_core::event::Event;
+use ferry_core::inbox::InboxConfig;
+use ferry_core::insights::{
+    ConversationFacts, Dimension, FactInput, InsightRow, MessageTrace, StatusTrace, compute_facts, parse_timezone,
+};
+use ferry_core::message::{MessageKind, Sender};
+use ferry_core::{AccountId, ConversationId, UserId};
+
+/// Orders of a buyer read for their SKUs, per e-mail and per phone.
+const ORDERS_PER_BUYER: i64 = 20;
+
+/// Keeps insights current with an event appended in this unit of work:
+/// records status changes, then recomputes the conversation's facts.
+pub(super) async fn on_event<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    match event {
+        Event::MessageReceived { conversation, changes, .. } | Event::ConversationUpdated { conversation, changes } => {
+            record_changes(db, account, conversation, changes, now).await?;
+            refresh(db, account, conversation.id, Some(conversation), now).await
+        }
+        Event::MessageCreated { message } if matches!(message.kind, MessageKind::Incoming | MessageKind::Outgoing) => {
+            refresh(db, account, message.conversation_id, None, now).await
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn record_changes<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    conv: &Conversation,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    for ch in changes {
+        if let Change::Status { from, to } = ch {
+            let reason =
+                if *from == Status::Bot && *to != Status::Resolved { conv.handoff_reason.clone() } else { None };
+            db.exec(
+                "INSERT INTO conversation_status_changes (account_id, conversation_id, from_status, to_status, \
+                 reason, at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $6)",
+                args![account.0, conv.id.0, from.as_str(), to.as_str(), reason, now],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The intent the bot answered most in a conversation (ties: by name).
+fn main_intent(state: &serde_json::Value) -> Option<String> {
+    let answered = state.get("answered")?.as_object()?;
+    let mut best: Option<(&String, u64)> = None;
+    for (k, v) in answered {
+        let n = v.as_u64().unwrap_or(0);
+        if best.is_none_or(|(bk, bn)| n > bn || (n == bn && k < bk)) {
+            best = Some((k, n));
+        }
+    }
+    best.map(|(k, _)| k.clone())
+}
+
+/// SKUs of an order document's line items.
+fn skus_of(doc: &serde_json::Value, out: &mut Vec<String>) {
+    let Some(items) = doc.get("line_items").and_then(|v| v.as_array()) else { return };
+    for i in items {
+        if let Some(s) = i.get("sku").and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty()) {
+            out.push(s.to_owned());
+        }
+    }
+}
+
+/// Recomputes and stores the facts of one conversation (`conv` when the
+/// caller holds it as stored).
+pub(super) async fn refresh<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    id: ConversationId,
+    conv: Option<&Conversation>,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    let owned;
+    let conv = match conv {
+        Some(c) => c,
+        None => match get_conversation(db, account, id, Lock::None).await? {
+            Some(c) => {
+                owned = c;
+                &owned
+            }
+            None => return Ok(()),
+        },
+    };
+    let Some(ctx) = db
+        .row(
+            "SELECT a.timezone, i.channel, i.config, c.country, c.language, c.email, c.phone \
+             FROM accounts a, inboxes i, contacts c WHERE a.id = $1 AND i.id = $2 AND c.id = $3",
+            args![account.0, conv.inbox_id.0, conv.contact_id.0],
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    let timezone = parse_timezone(&ctx.text(0)?).unwrap_or(chrono_tz::UTC);
+    let channel = ctx.text(1)?;
+    let config: InboxConfig = ctx.json(2, "inboxes.config")?;
+    let hours = config.business_hours();
+    let (email, phone) = (ctx.opt_text(5)?, ctx.opt_text(6)?);
+
+    let mut messages = Vec::new();
+    for r in db
+        .rows(
+            "SELECT kind, sender, sent_at FROM messages WHERE conversation_id = $1 \
+             AND kind IN ('incoming', 'outgoing')",
+            args![id.0],
+        )
+        .await?
+    {
+        let kind = if r.text(0)? == "incoming" { MessageKind::Incoming } else { MessageKind::Outgoing };
+        messages.push(MessageTrace { kind, sender: r.json::<Sender>(1, "messages.sender")?, sent_at: r.time(2)? });
+    }
+    let mut changes = Vec::new();
+    for r in db
+        .rows(
+            "SELECT from_status, to_status, reason, at FROM conversation_status_changes \
+             WHERE conversation_id = $1 ORDER BY id",
+            args![id.0],
+        )
+        .await?
+    {
+        let status = |s: String| s.parse::<Status>().map_err(|e| crate::StorageError::Corrupt(e.to_string()));
+        changes.push(StatusTrace {
+            from: status(r.text(0)?)?,
+            to: status(r.text(1)?)?,
+            reason: r.opt_text(2)?,
+            at: r.time(3)?,
+        });
+    }
+    let intent = match db.row("SELECT state FROM bot_states WHERE conversation_id = $1", args![id.0]).await? {
+        Some(r) => main_intent(&r.json::<serde_json::Value>(0, "bot_states.state")?),
+        None => None,
+    };
+    let mut skus = Vec::new();
+    // One lookup per key, each on its own index (an `OR` of the two, or an
+    // order by date, lets the planner walk every order of the account).
+    for (column, value) in [("email", email), ("phone", phone)] {
+        let Some(value) = value else { continue };
+        let sql = format!("SELECT document FROM shop_orders WHERE account_id = $1 AND {column} = $2 LIMIT $3");
+        for r in db.rows(&sql, args![account.0, value, ORDERS_PER_BUYER]).await? {
+            skus_of(&r.json::<serde_json::Value>(0, "shop_orders.document")?, &mut skus);
+        }
+    }
+    let facts = compute_facts(&FactInput {
+        conversation: conv,
+        channel: &channel,
+        hours: hours.as_ref(),
+        timezone,
+        country: ctx.opt_text(3)?,
+        contact_language: ctx.opt_text(4)?,
+        intent,
+        messages: &messages,
+        changes: &changes,
+        skus,
+    });
+    store_facts(db, account, &facts, now).await
+}
+
+async fn store_facts<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    f: &ConversationFacts,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    db.exec(
+        "INSERT INTO conversation_facts (conversation_id, account_id, inbox_id, channel, country, language, intent, \
+         team_id, assignee_id, status, opened_at, opened_day, resolved_at, resolved_day, started_with_bot, \
+         handed_off, handoff_reason, bot_contained, reopen_count, agent_replies, bot_replies, buyer_messages, \
+         first_responder_id, first_response_secs, first_response_business_secs, next_response_count, \
+         next_response_secs, next_response_business_secs, resolution_secs, resolution_business_secs, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $31) \
+         ON CONFLICT (conversation_id) DO UPDATE SET inbox_id = excluded.inbox_id, channel = excluded.channel, \
+         country = excluded.country, language = excluded.language, intent = excluded.intent, \
+         team_id = excluded.team_id, assignee_id = excluded.assignee_id, status = excluded.status, \
+         opened_at = excluded.opened_at, opened_day = excluded.opened_day, resolved_at = excluded.resolved_at, \
+         resolved_day = excluded.resolved_day, started_with_bot = excluded.started_with_bot, \
+         handed_off = excluded.handed_off, handoff_reason = excluded.handoff_reason, \
+         bot_contained = excluded.bot_contained, reopen_count = excluded.reopen_count, \
+         agent_replies = excluded.agent_replies, bot_replies = excluded.bot_replies, \
+         buyer_messages = excluded.buyer_messages, first_responder_id = excluded.first_responder_id, \
+         first_response_secs = excluded.first_response_secs, \
+         first_response_business_secs = excluded.first_response_business_secs, \
+         next_response_count = excluded.next_response_count, next_response_secs = excluded.next_response_secs, \
+         next_response_business_secs = excluded.next_response_business_secs, \
+         resolution_secs = excluded.resolution_secs, resolution_business_secs = excluded.resolution_business_secs, \
+         updated_at = excluded.updated_at",
+        vec![
+            Arg::from(f.conversation_id.0),
+            Arg::from(account.0),
+            Arg::from(f.inbox_id),
+            Arg::from(f.channel.as_str()),
+            Arg::from(&f.country),
+            Arg::from(&f.language),
+            Arg::from(&f.intent),
+            Arg::from(f.team_id),
+            Arg::from(f.assignee_id),
+            Arg::from(f.status.as_str()),
+            Arg::from(f.opened_at),
+            Arg::from(f.opened_day),
+            Arg::from(f.resolved_at),
+            Arg::from(f.resolved_day),
+            Arg::from(f.started_with_bot),
+            Arg::from(f.handed_off),
+            Arg::from(&f.handoff_reason),
+            Arg::from(f.bot_contained),
+            Arg::from(f.reopen_count),
+            Arg::from(f.agent_replies),
+            Arg::from(f.bot_replies),
+            Arg::from(f.buyer_messages),
+            Arg::from(f.first_responder.map(|u| u.0)),
+            Arg::from(f.first_response_secs),
+            Arg::from(f.first_response_business_secs),
+            Arg::from(f.next_response_count),
+            Arg::from(f.next_response_secs),
+            Arg::from(f.next_response_business_secs),
+            Arg::from(f.resolution_secs),
+            Arg::from(f.resolution_business_secs),
+            Arg::from(now),
+        ],
+    )
+    .await?;
+    let mut values: Vec<(&str, String, i64)> = Vec::new();
+    values.extend(f.tags.iter().map(|t| (Dimension::Tag.as_str(), t.clone(), 1)));
+    values.extend(f.skus.iter().map(|s| (Dimension::Sku.as_str(), s.clone(), 1)));
+    values.extend(f.replies_by.iter().map(|(u, n)| (Dimension::Replier.as_str(), u.0.to_string(), *n)));
+    // Unchanged values (the common case: one more message) are left alone.
+    let current = db
+        .rows(
+            "SELECT dimension, value, weight FROM conversation_fact_values WHERE conversation_id = $1",
+            args![f.conversation_id.0],
+        )
+        .await?;
+    let mut stored = Vec::with_capacity(current.len());
+    for r in &current {
+        stored.push((r.text(0)?, r.text(1)?, r.int(2)?));
+    }
+    let same = stored.len() == values.len()
+        && values.iter().all(|(d, v, w)| stored.iter().any(|(sd, sv, sw)| sd == d && sv == v && sw == w));
+    if same {
+        return Ok(());
+    }
+    db.exec("DELETE FROM conversation_fact_values WHERE conversation_id = $1", args![f.conversation_id.0]).await?;
+    for (dim, value, weight) in values {
+        db.exec(
+            "INSERT INTO conversation_fact_values (conversation_id, account_id, dimension, value, weight, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
+            args![f.conversation_id.0, account.0, dim, value, weight, now],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Columns of a report row after the conversation id and key.
+const ROW_COLS: &str = "f.opened_day, f.resolved_day, f.started_with_bot, f.handed_off, f.bot_contained, \
+     f.reopen_count, f.agent_replies, f.first_responder_id, f.assignee_id, f.first_response_secs, \
+     f.first_response_business_secs, f.next_response_secs, f.next_response_business_secs, f.resolution_secs, \
+     f.resolution_business_secs, f.csat";
+
+fn insight_row(r: &Row) -> StorageResult<InsightRow> {
+    Ok(InsightRow {
+        conversation_id: r.int(0)?,
+        key: match r.0.get(1) {
+            Some(crate::db::Cell::Int(v)) => Some(v.to_string()),
+            _ => r.opt_text(1)?,
+        },
+        weight: r.opt_int(2)?.unwrap_or(1),
+        opened_day: r.int(3)?,
+        resolved_day: r.opt_int(4)?,
+        started_with_bot: r.flag(5)?,
+        handed_off: r.flag(6)?,
+        bot_contained: r.flag(7)?,
+        reopen_count: r.int(8)?,
+        agent_replies: r.int(9)?,
+        first_responder: r.opt_int(10)?,
+        assignee: r.opt_int(11)?,
+        first_response_secs: r.opt_int(12)?,
+        first_response_business_secs: r.opt_int(13)?,
+        next_response_secs: r.opt_int(14)?,
+        next_response_business_secs: r.opt_int(15)?,
+        resolution_secs: r.opt_int(16)?,
+        resolution_business_secs: r.opt_int(17)?,
+        csat: r.opt_int(18)?,
+    })
+}
+
+/// The key and weight columns and the join for a dimension.
+fn key_of(by: Option<Dimension>) -> (&'static str, &'static str) {
+    let multi = "LEFT JOIN conversation_fact_values v ON v.conversation_id = f.conversation_id AND v.dimension = $4";
+    match by {
+        None => ("NULL, NULL", ""),
+        Some(Dimension::Channel) => ("f.channel, NULL", ""),
+        Some(Dimension::Inbox) => ("f.inbox_id, NULL", ""),
+        Some(Dimension::Country) => ("f.country, NULL", ""),
+        Some(Dimension::Language) => ("f.language, NULL", ""),
+        Some(Dimension::Intent) => ("f.intent, NULL", ""),
+        Some(Dimension::Team) => ("f.team_id, NULL", ""),
+        Some(Dimension::Agent) => ("f.assignee_id, NULL", ""),
+        Some(Dimension::HandoffReason) => ("f.handoff_reason, NULL", ""),
+        Some(Dimension::Tag | Dimension::Sku | Dimension::Replier) => ("v.value, v.weight", multi),
+    }
+}
+
+fn facts_of(r: &Row, values: &[Row]) -> StorageResult<ConversationFacts> {
+    let mut tags = Vec::new();
+    let mut skus = Vec::new();
+    let mut replies_by = Vec::new();
+    for v in values {
+        let (dim, value) = (v.text(0)?, v.text(1)?);
+        match dim.as_str() {
+            "tag" => tags.push(value),
+            "sku" => skus.push(value),
+            "replier" => replies_by.push((UserId(value.parse().unwrap_or_default()), v.int(2)?)),
+            _ => {}
+        }
+    }
+    tags.sort();
+    skus.sort();
+    replies_by.sort_by_key(|(u, _)| u.0);
+    Ok(ConversationFacts {
+        conversation_id: ConversationId(r.int(0)?),
+        inbox_id: r.int(1)?,
+        channel: r.text(2)?,
+        country: r.opt_text(3)?,
+        language: r.opt_text(4)?,
+        intent: r.opt_text(5)?,
+        team_id: r.opt_int(6)?,
+        assignee_id: r.opt_int(7)?,
+        status: r
+            .text(8)?
+            .parse()
+            .map_err(|e: ferry_core::conversation::UnknownStatus| crate::StorageError::Corrupt(e.to_string()))?,
+        opened_at: r.time(9)?,
+        opened_day: r.int(10)?,
+        resolved_at: r.opt_time(11)?,
+        resolved_day: r.opt_int(12)?,
+        started_with_bot: r.flag(13)?,
+        handed_off: r.flag(14)?,
+        handoff_reason: r.opt_text(15)?,
+        bot_contained: r.flag(16)?,
+        reopen_count: r.int(17)?,
+        agent_replies: r.int(18)?,
+        bot_replies: r.int(19)?,
+        buyer_messages: r.int(20)?,
+        replies_by,
+        first_responder: r.opt_int(21)?.map(UserId),
+        first_response_secs: r.opt_int(22)?,
+        first_response_business_secs: r.opt_int(23)?,
+        next_response_count: r.int(24)?,
+        next_response_secs: r.opt_int(25)?,
+        next_response_business_secs: r.opt_int(26)?,
+        resolution_secs: r.opt_int(27)?,
+        resolution_business_secs: r.opt_int(28)?,
+        tags,
+        skus,
+    })
+}
+
+#[async_trait]
+impl<B: Backend> InsightsRepo for B {
+    async fn account_timezone(&self, account: AccountId) -> StorageResult<Option<String>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                db.row("SELECT timezone FROM accounts WHERE id = $1", args![account.0])
+                    .await?
+                    .map(|r| r.text(0))
+                    .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn set_account_timezone(&self, account: AccountId, timezone: &str, now: DateTime<Utc>) -> StorageResult<()> {
+        let timezone = timezone.to_owned();
+        self.write(move |db| {
+            Box::pin(async move {
+                let n = db
+                    .exec(
+                        "UPDATE accounts SET timezone = $2, updated_at = $3 WHERE id = $1",
+                        args![account.0, timezone, now],
+                    )
+                    .await?;
+                crate::db::found(n)
+            })
+        })
+        .await
+    }
+
+    async fn insight_rows(&self, account: AccountId, query: InsightQuery) -> StorageResult<Vec<InsightRow>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let (key, join) = key_of(query.by);
+                let sql = format!(
+                    "SELECT f.conversation_id, {key}, {ROW_COLS} FROM conversation_facts f {join} \
+                     WHERE f.account_id = $1 AND f.opened_day <= $3 \
+                     AND (f.resolved_day IS NULL OR f.resolved_day >= $2)"
+                );
+                let mut args = args![account.0, query.from, query.until];
+                if !join.is_empty() {
+                    args.push(Arg::from(query.by.map_or("", Dimension::as_str)));
+                }
+                db.rows(&sql, args).await?.iter().map(insight_row).collect()
+            })
+        })
+        .await
+    }
+
+    async fn conversation_facts(
+        &self,
+        account: AccountId,
+        id: ConversationId,
+    ) -> StorageResult<Option<ConversationFacts>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let Some(r) = db
+                    .row(
+                        "SELECT conversation_id, inbox_id, channel, country, language, intent, team_id, \
+                         assignee_id, status, opened_at, opened_day, resolved_at, resolved_day, started_with_bot, \
+                         handed_off, handoff_reason, bot_contained, reopen_count, agent_replies, bot_replies, \
+                         buyer_messages, first_responder_id, first_response_secs, first_response_business_secs, \
+                         next_response_count, next_response_secs, next_response_business_secs, resolution_secs, \
+                         resolution_business_secs FROM conversation_facts WHERE account_id = $1 \
+                         AND conversation_id = $2",
+                        args![account.0, id.0],
+                    )
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let values = db
+                    .rows(
+                        "SELECT dimension, value, weight FROM conversation_fact_values WHERE conversation_id = $1",
+                        args![id.0],
+                    )
+                    .await?;
+                facts_of(&r, &values).map(Some)
+            })
+        })
+        .await
+    }
+
+    async fn conversation_ids(
+        &self,
+        account: AccountId,
+        after: Option<ConversationId>,
+        limit: u32,
+    ) -> StorageResult<Vec<ConversationId>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let rows = db
+                    .rows(
+                        "SELECT id FROM conversations WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                        args![account.0, after.map_or(0, |a| a.0), limit.clamp(1, 10_000)],
+                    )
+                    .await?;
+                rows.iter().map(|r| Ok(ConversationId(r.int(0)?))).collect()
+            })
+        })
+        .await
+    }
+
+    async fn refresh_facts(
+        &self,
+        account: AccountId,
+        ids: Vec<ConversationId>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        self.write(move |db| {
+            Box::pin(async move {
+                for id in ids {
+                    refresh(db, account, id, None, now).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn clear_facts(&self, account: AccountId) -> StorageResult<u64> {
+        self.write(move |db| {
+            Box::pin(async move {
+                db.exec("DELETE FROM conversation_fact_values WHERE account_id = $1", args![account.0]).await?;
+                db.exec("DELETE FROM conversation_facts WHERE account_id = $1", args![account.0]).await
+            })
+        })
+        .await
+    }
+
+    async fn account_ids(&self) -> StorageResult<Vec<AccountId>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let rows = db.rows("SELECT id FROM accounts ORDER BY id", Vec::new()).await?;
+                rows.iter().map(|r| Ok(AccountId(r.int(0)?))).collect()
+            })
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_main_intent_is_the_most_answered() {
+        let s = serde_json::json!({"answered": {"where_is_my_order": 2, "returns": 3, "faq:7": 3}});
+        assert_eq!(main_intent(&s).as_deref(), Some("faq:7"));
+        assert_eq!(main_intent(&serde_json::json!({})), None);
+    }
+
+    #[test]
+    fn skus_come_from_line_items() {
+        let mut out = Vec::new();
+        skus_of(&serde_json::json!({"line_items": [{"sku": "A-1"}, {"sku": " "}, {"title": "x"}]}), &mut out);
+        assert_eq!(out, vec!["A-1".to_owned()]);
+    }
+}
