@@ -115,6 +115,12 @@ async fn a_resolution_sends_one_survey_answered_on_its_page(b: Backend) {
     let csat = app.get(&format!("{}/conversations/{conv}/csat", acct(&t)), &t.agent_token).await;
     assert_eq!((csat.json["rating"].clone(), csat.json["comment"].clone()), (json!(4), json!("Schnell, danke — 谢谢")));
     assert_eq!(csat.json["agent_id"], json!(t.agent_id));
+    // The agents report counts it for the agent who resolved it.
+    let r = app.get(&format!("{}/reports/agents", acct(&t)), &t.owner_token).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let lines = r.json["lines"].as_array().cloned().unwrap_or_default();
+    let mine = lines.iter().find(|l| l["agent_id"] == json!(t.agent_id)).unwrap_or_else(|| panic!("{}", r.json));
+    assert_eq!(mine["csat"], json!(4.0), "{mine}");
     // The answer is written on the conversation.
     let msgs = app.get(&format!("{}/conversations/{conv}/messages", acct(&t)), &t.agent_token).await;
     assert!(msgs.json.to_string().contains("Buyer rated the help 4/5"), "{}", msgs.json);

@@ -302,7 +302,8 @@ pub struct AgentLine {
     pub resolved: u64,
     /// Their resolution times.
     pub resolution: Percentiles,
-    /// Mean satisfaction score (not collected yet).
+    /// Mean satisfaction rating (1–5) of the conversations resolved in
+    /// the range that were rated.
     pub csat: Option<f64>,
 }
 
@@ -545,6 +546,7 @@ pub fn agents(replied: &[InsightRow], assigned: &[InsightRow], range: &Range) ->
         first: Vec<i64>,
         first_business: Vec<i64>,
         resolution: Vec<i64>,
+        ratings: Vec<i64>,
     }
     fn entry(lines: &mut BTreeMap<i64, AgentAcc>, a: i64) -> &mut AgentAcc {
         lines.entry(a).or_insert_with(|| AgentAcc {
@@ -575,6 +577,7 @@ pub fn agents(replied: &[InsightRow], assigned: &[InsightRow], range: &Range) ->
         let l = entry(&mut lines, a);
         l.line.resolved += 1;
         l.resolution.extend(r.resolution_secs);
+        l.ratings.extend(r.csat);
     }
     lines
         .into_values()
@@ -582,6 +585,8 @@ pub fn agents(replied: &[InsightRow], assigned: &[InsightRow], range: &Range) ->
             l.line.first_response = Percentiles::of(l.first);
             l.line.first_response_business = Percentiles::of(l.first_business);
             l.line.resolution = Percentiles::of(l.resolution);
+            l.line.csat =
+                (!l.ratings.is_empty()).then(|| l.ratings.iter().sum::<i64>() as f64 / l.ratings.len() as f64);
             l.line
         })
         .collect()

@@ -191,8 +191,9 @@ async fn store_facts<D: Db>(
          handed_off, handoff_reason, bot_contained, reopen_count, agent_replies, bot_replies, buyer_messages, \
          first_responder_id, first_response_secs, first_response_business_secs, next_response_count, \
          next_response_secs, next_response_business_secs, resolution_secs, resolution_business_secs, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $31) \
+         created_at, updated_at, csat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $31, \
+         (SELECT rating FROM csat_surveys WHERE conversation_id = $1)) \
          ON CONFLICT (conversation_id) DO UPDATE SET inbox_id = excluded.inbox_id, channel = excluded.channel, \
          country = excluded.country, language = excluded.language, intent = excluded.intent, \
          team_id = excluded.team_id, assignee_id = excluded.assignee_id, status = excluded.status, \
@@ -207,7 +208,7 @@ async fn store_facts<D: Db>(
          next_response_count = excluded.next_response_count, next_response_secs = excluded.next_response_secs, \
          next_response_business_secs = excluded.next_response_business_secs, \
          resolution_secs = excluded.resolution_secs, resolution_business_secs = excluded.resolution_business_secs, \
-         updated_at = excluded.updated_at",
+         updated_at = excluded.updated_at, csat = excluded.csat",
         vec![
             Arg::from(f.conversation_id.0),
             Arg::from(account.0),
