@@ -128,15 +128,8 @@ impl App {
     ) -> AppResult<BotDocumentView> {
         actor.in_account(account)?;
         actor.can_manage_bot()?;
-        let questions = self.storage.answered_questions(account, adopt.since, adopt.until, MAX_QUESTIONS).await?;
-        let engine = self.bot_engine(account).await?;
-        let now = self.clock.now();
-        let (questions, found) = tokio::task::spawn_blocking(move || {
-            let found = cluster_questions(&questions, &engine, now).into_iter().find(|c| c.summary.id == cluster);
-            (questions, found)
-        })
-        .await
-        .map_err(|e| AppError::internal("clustering questions", e))?;
+        let (questions, clusters) = self.clustered(account, adopt.since, adopt.until).await?;
+        let found = clusters.into_iter().find(|c| c.summary.id == cluster);
         let found = found.ok_or(AppError::NotFound("question cluster"))?;
         let view = self.stored_bot_document(account).await?;
         let fallback = view.document.default_language.clone();
@@ -161,7 +154,6 @@ impl App {
             }
             replies.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(r, _)| r.clone())
         };
-        let mut doc_version = None;
         match adopt.kind {
             AdoptAs::Faq => {
                 for (language, (texts, replies)) in &per_language {
@@ -173,7 +165,7 @@ impl App {
                     })?;
                     let faq =
                         BotFaq { id: adopt.name.clone(), language: language.clone(), questions: texts.clone(), answer };
-                    doc_version = self.edit_bot(actor, account, BotEdit::PutFaq(faq), None).await?.version;
+                    self.edit_bot(actor, account, BotEdit::PutFaq(faq), None).await?;
                 }
             }
             AdoptAs::Intent => {
@@ -188,15 +180,11 @@ impl App {
                     requires: None,
                     small_talk: false,
                 };
-                doc_version = self.edit_bot(actor, account, BotEdit::PutIntent(intent), None).await?.version;
+                self.edit_bot(actor, account, BotEdit::PutIntent(intent), None).await?;
             }
         }
         self.train_bot(actor, account).await?;
-        let view = self.stored_bot_document(account).await?;
-        if doc_version.is_some() && view.version < doc_version {
-            return Err(AppError::internal("adopting a question", "the bot document went back a version"));
-        }
-        Ok(view)
+        self.stored_bot_document(account).await
     }
 
     /// [`App::frequent_questions`] without a caller (the command line).
@@ -210,11 +198,24 @@ impl App {
             return Err(AppError::invalid("since", "since must be before until"));
         }
         self.storage.get_account(account).await?.ok_or(AppError::NotFound("account"))?;
+        Ok(self.clustered(account, since, until).await?.1)
+    }
+
+    /// The answered questions of `[since, until)` and their clusters.
+    async fn clustered(
+        &self,
+        account: AccountId,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> AppResult<(Vec<AnsweredQuestion>, Vec<QuestionCluster>)> {
         let questions = self.storage.answered_questions(account, since, until, MAX_QUESTIONS).await?;
         let engine = self.bot_engine(account).await?;
         let now = self.clock.now();
-        tokio::task::spawn_blocking(move || cluster_questions(&questions, &engine, now))
-            .await
-            .map_err(|e| AppError::internal("clustering questions", e))
+        tokio::task::spawn_blocking(move || {
+            let clusters = cluster_questions(&questions, &engine, now);
+            (questions, clusters)
+        })
+        .await
+        .map_err(|e| AppError::internal("clustering questions", e))
     }
 }

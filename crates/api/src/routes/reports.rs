@@ -270,7 +270,7 @@ pub async fn report_overview(
 
 /// Per agent: conversations handled (replied in), replies, first
 /// response (median, p90), conversations resolved and resolution time;
-/// `csat` stays empty until satisfaction is collected. Owners and admins.
+/// `csat` is the mean rating of the rated ones. Owners and admins.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/reports/agents", tag = "reports",
     params(("account_id" = i64, Path), ReportQuery),
     responses((status = 200, body = ReportView<AgentLine>, description = "JSON, or CSV with `format=csv`"),

@@ -1006,7 +1006,7 @@ export interface paths {
         /**
          * Per agent: conversations handled (replied in), replies, first
          *     response (median, p90), conversations resolved and resolution time;
-         *     `csat` stays empty until satisfaction is collected. Owners and admins.
+         *     `csat` is the mean rating of the rated ones. Owners and admins.
          */
         get: operations["report_agents"];
         put?: never;
@@ -1523,7 +1523,8 @@ export interface components {
             conversations_handled: number;
             /**
              * Format: double
-             * @description Mean satisfaction score (not collected yet).
+             * @description Mean satisfaction rating (1–5) of the conversations resolved in
+             *     the range that were rated.
              */
             csat?: number | null;
             /** @description First responses by this agent. */
@@ -3436,7 +3437,8 @@ export interface components {
                 conversations_handled: number;
                 /**
                  * Format: double
-                 * @description Mean satisfaction score (not collected yet).
+                 * @description Mean satisfaction rating (1–5) of the conversations resolved in
+                 *     the range that were rated.
                  */
                 csat?: number | null;
                 /** @description First responses by this agent. */
