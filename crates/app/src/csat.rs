@@ -202,9 +202,18 @@ impl App {
     }
 
     /// Stores the buyer's answer (a later one replaces it) and writes it on
-    /// the conversation.
-    pub async fn answer_survey(&self, token: &str, rating: u8, comment: Option<&str>) -> AppResult<Survey> {
+    /// the conversation; with `inbox`, only a survey sent through it.
+    pub async fn answer_survey(
+        &self,
+        token: &str,
+        inbox: Option<ferry_core::InboxId>,
+        rating: u8,
+        comment: Option<&str>,
+    ) -> AppResult<Survey> {
         let (survey, _) = self.survey_for_token(token).await?;
+        if inbox.is_some_and(|i| i != survey.inbox_id) {
+            return Err(AppError::NotFound("survey"));
+        }
         let answer =
             Answer::check(survey.scale, rating, comment).map_err(|e| AppError::invalid("rating", e.to_string()))?;
         let now = self.clock.now();

@@ -88,11 +88,7 @@ pub async fn widget_answer(
     AppPath((inbox, token)): AppPath<(i64, String)>,
     AppJson(req): AppJson<SurveyAnswer>,
 ) -> Result<Json<SurveyView>, ApiError> {
-    let (survey, _) = s.app.survey_for_token(&token).await?;
-    if survey.inbox_id != InboxId(inbox) {
-        return Err(ApiError(AppError::NotFound("survey")));
-    }
-    let answered = s.app.answer_survey(&token, req.rating, req.comment.as_deref()).await?;
+    let answered = s.app.answer_survey(&token, Some(InboxId(inbox)), req.rating, req.comment.as_deref()).await?;
     Ok(Json(answered.into()))
 }
 
@@ -122,7 +118,7 @@ async fn answer_form(
         Err(e) => return missing(e),
     };
     let rating = f.rating.as_deref().and_then(|r| r.trim().parse::<u8>().ok()).unwrap_or(0);
-    match s.app.answer_survey(&token, rating, f.comment.as_deref()).await {
+    match s.app.answer_survey(&token, None, rating, f.comment.as_deref()).await {
         Ok(answered) => Html(page(&answered, texts, None, true)).into_response(),
         Err(AppError::Invalid { message, .. }) => {
             (StatusCode::UNPROCESSABLE_ENTITY, Html(page(&survey, texts, Some(&message), false))).into_response()
