@@ -385,6 +385,10 @@ try {
   });
 
   await check('order lookup in the search box opens the order', async () => {
+    // Found by a part of its tracking number, the match marked.
+    await agent.locator('.search').fill('JJD0040001');
+    const hit = agent.locator('[data-testid=search-results] [data-order-hit="#1001"]');
+    await hit.locator('mark').first().waitFor({ timeout: 3000 });
     await agent.locator('.search').fill('1001');
     await agent.locator('[data-testid=search-results] [data-order-hit="#1001"]').click({ timeout: 3000 });
     await agent.locator('[data-testid=order-dialog] [data-order="#1001"] a[data-tracking]').waitFor({ timeout: 3000 });

@@ -33,7 +33,8 @@ pub struct Node {
 /// What background loops to run with the HTTP server.
 #[derive(Debug, Clone, Copy)]
 pub struct Background {
-    /// Publish outbox events.
+    /// Publish outbox events, and refresh the reports' facts of the
+    /// conversations they changed.
     pub dispatcher: bool,
     /// Run jobs (tests drain the worker themselves instead).
     pub worker: bool,
@@ -131,6 +132,8 @@ impl Node {
         if bg.dispatcher {
             let d = self.app.dispatcher();
             tokio::spawn(d.run(Duration::from_secs(2)));
+            // Reports' facts follow the same events.
+            tokio::spawn(self.app.clone().run_facts_refresher(Duration::from_secs(5)));
         }
         if bg.worker {
             tokio::spawn(self.worker.clone().run(Duration::from_secs(1)));

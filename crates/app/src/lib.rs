@@ -18,6 +18,7 @@ pub mod delivery;
 mod directory;
 pub mod email;
 mod error;
+mod facts;
 pub mod housekeeping;
 mod inbox_cache;
 pub mod insights;

@@ -1,4 +1,4 @@
-//! One search box over contacts and messages for the console, through the
+//! One search box over contacts, messages and orders for the console, through the
 //! [`SearchIndex`] of the store (tantivy beside SQLite, full text in
 //! PostgreSQL), with highlighted snippets and filters; and the indexer that
 //! keeps the embedded index current.
@@ -34,6 +34,16 @@ pub struct FoundContact {
     pub snippet: Snippet,
 }
 
+/// An order found, with where it matched.
+#[derive(Debug, Clone)]
+pub struct FoundOrder {
+    /// The order with its shipments and refunds.
+    pub order: ferry_storage::StoredOrder,
+    /// Its name, number, buyer, SKUs, titles and tracking numbers, matches
+    /// marked.
+    pub snippet: Snippet,
+}
+
 /// What the search box found.
 #[derive(Debug, Clone, Default)]
 pub struct SearchHits {
@@ -41,6 +51,9 @@ pub struct SearchHits {
     pub contacts: Vec<FoundContact>,
     /// Messages and notes whose text matches, newest first.
     pub messages: Vec<FoundMessage>,
+    /// Orders whose name, number, buyer, SKUs, titles or tracking numbers
+    /// match, newest first.
+    pub orders: Vec<FoundOrder>,
 }
 
 impl From<SearchError> for AppError {
@@ -53,8 +66,8 @@ impl From<SearchError> for AppError {
 }
 
 impl App {
-    /// Searches contacts and messages of the account; the filters apply to
-    /// messages.
+    /// Searches contacts, messages and orders of the account; the filters
+    /// apply to messages.
     #[tracing::instrument(skip_all, fields(account_id = account.0))]
     pub async fn search(
         &self,
@@ -80,6 +93,7 @@ impl App {
         let query = MessageQuery { account, q: q.to_owned(), filter, limit };
         let message_hits = self.search_index.messages(&query).await?;
         let contact_hits = self.search_index.contacts(account, q, limit).await?;
+        let order_hits = self.search_index.orders(account, q, limit).await?;
 
         let ids = message_hits.iter().map(|h| h.id.0).collect();
         let mut docs: HashMap<_, _> = self
@@ -107,7 +121,20 @@ impl App {
             .into_iter()
             .filter_map(|h| people.remove(&h.id).map(|contact| FoundContact { contact, snippet: h.snippet }))
             .collect();
-        Ok(SearchHits { contacts, messages })
+        let ids = order_hits.iter().map(|h| h.id.0).collect();
+        let mut found: HashMap<_, _> = self
+            .storage
+            .order_docs(ids)
+            .await?
+            .into_iter()
+            .filter(|d| d.account_id == account)
+            .map(|d| (d.order.id, d.order))
+            .collect();
+        let orders = order_hits
+            .into_iter()
+            .filter_map(|h| found.remove(&h.id).map(|order| FoundOrder { order, snippet: h.snippet }))
+            .collect();
+        Ok(SearchHits { contacts, messages, orders })
     }
 
     /// Rebuilds the search index from the store; returns how many

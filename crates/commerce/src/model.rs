@@ -296,4 +296,31 @@ impl OrderDetails {
     pub fn latest_fulfillment(&self) -> Option<&Fulfillment> {
         self.fulfillments.iter().filter(|f| f.is_live()).max_by_key(|f| f.updated_at)
     }
+
+    /// What the order is found by: see [`order_search_text`].
+    pub fn search_text(&self) -> String {
+        order_search_text(&self.order, &self.fulfillments)
+    }
+}
+
+/// What an order is found by, as shown in a search hit: its name and
+/// number, the buyer's e-mail, phone and name, each line's SKU and title,
+/// and every shipment's tracking number.
+pub fn order_search_text(o: &Order, fulfillments: &[Fulfillment]) -> String {
+    let mut parts: Vec<&str> = vec![o.name.as_str(), o.number.as_str()];
+    parts.extend(o.email.as_deref());
+    parts.extend(o.phone.as_deref());
+    parts.extend(o.customer_name.as_deref());
+    for l in &o.line_items {
+        parts.extend(l.sku.as_deref());
+        parts.push(l.title.as_str());
+    }
+    parts.extend(fulfillments.iter().filter_map(|f| f.tracking_number.as_deref()));
+    let mut out: Vec<&str> = Vec::with_capacity(parts.len());
+    for p in parts.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out.join(" · ")
 }

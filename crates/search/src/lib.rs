@@ -1,4 +1,4 @@
-//! Search over an account's messages and contacts.
+//! Search over an account's messages, contacts and orders.
 //!
 //! [`SearchIndex`] is what the use cases call. Two implementations:
 //! [`TantivyIndex`], an index on disk beside the embedded SQLite database,
@@ -18,7 +18,7 @@ pub use store_search::StoreSearch;
 pub use tantivy_index::TantivyIndex;
 
 use async_trait::async_trait;
-use ferry_core::{AccountId, ContactId, ConversationId, MessageId};
+use ferry_core::{AccountId, ContactId, ConversationId, MessageId, OrderId};
 pub use ferry_storage::search::MessageFilter;
 use ferry_storage::{Storage, StorageError};
 use std::sync::Arc;
@@ -73,7 +73,16 @@ pub struct ContactHit {
     pub snippet: Snippet,
 }
 
-/// An account-scoped search over messages and contacts.
+/// An order found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderHit {
+    /// The order.
+    pub id: OrderId,
+    /// Where it matched (name, number, buyer, SKUs, titles, tracking).
+    pub snippet: Snippet,
+}
+
+/// An account-scoped search over messages, contacts and orders.
 #[async_trait]
 pub trait SearchIndex: Send + Sync {
     /// Messages (not activity lines) with every word of the query, newest
@@ -82,6 +91,10 @@ pub trait SearchIndex: Send + Sync {
     /// Contacts whose name, e-mail, phone or identities have every word of
     /// `q`, newest first.
     async fn contacts(&self, account: AccountId, q: &str, limit: u32) -> Result<Vec<ContactHit>, SearchError>;
+    /// Orders of the shop mirror whose name, number, buyer, SKUs, product
+    /// titles or tracking numbers have every word (or part of a word) of
+    /// `q`, newest first.
+    async fn orders(&self, account: AccountId, q: &str, limit: u32) -> Result<Vec<OrderHit>, SearchError>;
     /// Brings the index up to date with the store; returns how many
     /// changes it applied. Searches right after a commit call this first.
     async fn catch_up(&self) -> Result<u64, SearchError>;

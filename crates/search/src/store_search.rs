@@ -2,7 +2,7 @@
 //! snippets are cut here. Always current: there is nothing to catch up.
 
 use crate::highlight::{QueryWords, snippet};
-use crate::{ContactHit, MessageHit, MessageQuery, SearchError, SearchIndex};
+use crate::{ContactHit, MessageHit, MessageQuery, OrderHit, SearchError, SearchIndex};
 use async_trait::async_trait;
 use ferry_core::AccountId;
 use ferry_core::contact::Contact;
@@ -49,6 +49,15 @@ impl SearchIndex for StoreSearch {
                     snippet: snippet(&d.message.text(), &words, lang),
                 }
             })
+            .collect())
+    }
+
+    async fn orders(&self, account: AccountId, q: &str, limit: u32) -> Result<Vec<OrderHit>, SearchError> {
+        let docs = self.storage.full_text_orders(account, q, limit).await?;
+        let words = QueryWords::new(q);
+        Ok(docs
+            .into_iter()
+            .map(|d| OrderHit { id: d.order.id, snippet: snippet(&d.order.details.search_text(), &words, None) })
             .collect())
     }
 

@@ -1,6 +1,6 @@
 //! The embedded index: tantivy, on disk beside the SQLite database.
 //!
-//! One index holds every account's messages and contacts; every query is
+//! One index holds every account's messages, contacts and orders; every query is
 //! restricted to one account. The index catches up from the store's change
 //! journal: it reads the entries after its checkpoint, re-reads the rows
 //! they name, replaces their documents and commits together with the new
@@ -12,12 +12,12 @@
 use crate::analysis::{self, NEUTRAL, STEMMED, stemmed_name};
 use crate::highlight::{QueryWords, snippet};
 use crate::store_search::contact_text;
-use crate::{ContactHit, MessageFilter, MessageHit, MessageQuery, SearchError, SearchIndex};
+use crate::{ContactHit, MessageFilter, MessageHit, MessageQuery, OrderHit, SearchError, SearchIndex};
 use async_trait::async_trait;
 use ferry_core::contact::Contact;
-use ferry_core::{AccountId, ContactId, ConversationId, MessageId};
+use ferry_core::{AccountId, ContactId, ConversationId, MessageId, OrderId};
 use ferry_storage::Storage;
-use ferry_storage::search::{ChangedKind, MessageDoc};
+use ferry_storage::search::{ChangedKind, MessageDoc, OrderDoc};
 use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::PathBuf;
@@ -32,7 +32,7 @@ use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocum
 
 /// Bumped whenever the schema or the analysis changes: an index of another
 /// version is rebuilt.
-const SCHEMA_VERSION: u64 = 2;
+const SCHEMA_VERSION: u64 = 3;
 /// Journal entries applied per commit.
 const BATCH: u32 = 5_000;
 /// Rows read per page while rebuilding.
@@ -47,6 +47,7 @@ const GRAMS: &str = "ferry_grams";
 /// A gram's length in characters.
 const GRAM: usize = 3;
 const KIND_CONTACT: &str = "contact";
+const KIND_ORDER: &str = "order";
 
 #[derive(Clone)]
 struct Fields {
@@ -111,6 +112,10 @@ fn message_key(id: i64) -> String {
 
 fn contact_key(id: i64) -> String {
     format!("c{id}")
+}
+
+fn order_key(id: i64) -> String {
+    format!("o{id}")
 }
 
 /// What the index's last commit says.
@@ -220,16 +225,36 @@ fn phone_digits(s: &str) -> Option<String> {
 }
 
 fn contact_doc(f: &Fields, c: &Contact) -> TantivyDocument {
+    let phones = c.phone.iter().chain(c.identities.iter().map(|i| &i.value));
+    record_doc(f, KIND_CONTACT, contact_key(c.id.0), c.id.0, c.account_id, contact_text(c), phones)
+}
+
+fn order_doc(f: &Fields, d: &OrderDoc) -> TantivyDocument {
+    let o = &d.order;
+    let text = o.details.search_text();
+    record_doc(f, KIND_ORDER, order_key(o.id.0), o.id.0, d.account_id, text, o.details.order.phone.iter())
+}
+
+/// A contact or an order: found by its words, by parts of words (grams)
+/// and by the endings of its phone numbers.
+fn record_doc<'a>(
+    f: &Fields,
+    kind: &str,
+    key: String,
+    id: i64,
+    account: AccountId,
+    text: String,
+    phone_values: impl Iterator<Item = &'a String>,
+) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
-    doc.add_text(f.kind, KIND_CONTACT);
-    doc.add_text(f.key, contact_key(c.id.0));
-    doc.add_u64(f.id, u(c.id.0));
-    doc.add_u64(f.account, u(c.account_id.0));
-    let text = contact_text(c);
+    doc.add_text(f.kind, kind);
+    doc.add_text(f.key, key);
+    doc.add_u64(f.id, u(id));
+    doc.add_u64(f.account, u(account.0));
     doc.add_text(f.grams, text.to_lowercase());
     doc.add_text(f.body, text);
     let mut phones = BTreeSet::new();
-    for p in c.phone.iter().chain(c.identities.iter().map(|i| &i.value)) {
+    for p in phone_values {
         if let Some(d) = phone_digits(p) {
             // Every ending of 4 digits or more: a number is typed with or
             // without its country code.
@@ -285,7 +310,7 @@ fn message_query(f: &Fields, account: AccountId, words: &QueryWords, filter: &Me
     BooleanQuery::new(must)
 }
 
-fn contact_query(f: &Fields, account: AccountId, words: &QueryWords, q: &str) -> BooleanQuery {
+fn record_query(f: &Fields, kind: &str, account: AccountId, words: &QueryWords, q: &str) -> BooleanQuery {
     let all_words: Vec<(Occur, Box<dyn Query>)> =
         words.neutral.iter().map(|w| (Occur::Must, term(f.body, w))).collect();
     let mut matches: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, Box::new(BooleanQuery::new(all_words)))];
@@ -294,7 +319,7 @@ fn contact_query(f: &Fields, account: AccountId, words: &QueryWords, q: &str) ->
     }
     BooleanQuery::new(vec![
         (Occur::Must, u64_term(f.account, account.0)),
-        (Occur::Must, term(f.kind, KIND_CONTACT)),
+        (Occur::Must, term(f.kind, kind)),
         (Occur::Must, Box::new(BooleanQuery::new(matches))),
     ])
 }
@@ -304,18 +329,18 @@ fn grams_analyzer() -> Result<tantivy::tokenizer::TextAnalyzer, SearchError> {
     Ok(tantivy::tokenizer::TextAnalyzer::builder(grams).filter(tantivy::tokenizer::LowerCaser).build())
 }
 
-/// The lower-cased words of a contact search, when each is long enough to
+/// The lower-cased words of a contact or order search, when each is long enough to
 /// be looked up by its parts.
 fn part_words(q: &str) -> Option<Vec<String>> {
     let words: Vec<String> = q.to_lowercase().split_whitespace().take(16).map(str::to_owned).collect();
     (!words.is_empty() && words.iter().all(|w| w.chars().count() >= GRAM)).then_some(words)
 }
 
-/// Contacts having every gram of every word: candidates for a search by
-/// parts of words, checked against the text afterwards.
-fn contact_parts_query(f: &Fields, account: AccountId, words: &[String]) -> BooleanQuery {
+/// Contacts or orders having every gram of every word: candidates for a
+/// search by parts of words, checked against the text afterwards.
+fn parts_query(f: &Fields, kind: &str, account: AccountId, words: &[String]) -> BooleanQuery {
     let mut must: Vec<(Occur, Box<dyn Query>)> =
-        vec![(Occur::Must, u64_term(f.account, account.0)), (Occur::Must, term(f.kind, KIND_CONTACT))];
+        vec![(Occur::Must, u64_term(f.account, account.0)), (Occur::Must, term(f.kind, kind))];
     let mut grams = BTreeSet::new();
     for w in words {
         let chars: Vec<char> = w.chars().collect();
@@ -416,6 +441,20 @@ impl TantivyIndex {
             })
             .await?;
         }
+        let mut after = 0;
+        loop {
+            let orders = self.storage.order_docs_after(after, PAGE).await?;
+            let Some(last) = orders.last() else { break };
+            after = last.order.id.0;
+            let f = open.fields.clone();
+            count += Self::with_writer(open, move |w| {
+                for o in &orders {
+                    w.add_document(order_doc(&f, o))?;
+                }
+                Ok(orders.len() as u64)
+            })
+            .await?;
+        }
         Self::commit(open, head).await?;
         open.needs_rebuild.store(false, Ordering::SeqCst);
         self.storage.prune_search_changes(head).await?;
@@ -432,6 +471,7 @@ impl TantivyIndex {
             let seq = last.seq;
             let mut messages = BTreeSet::new();
             let mut contacts = BTreeSet::new();
+            let mut orders = BTreeSet::new();
             let mut conversations = Vec::new();
             for c in &changes {
                 match c.kind {
@@ -442,6 +482,9 @@ impl TantivyIndex {
                         contacts.insert(c.row_id);
                     }
                     ChangedKind::Conversation => conversations.push(c.row_id),
+                    ChangedKind::Order => {
+                        orders.insert(c.row_id);
+                    }
                 }
             }
             messages.extend(self.storage.conversation_message_ids(conversations).await?);
@@ -455,8 +498,19 @@ impl TantivyIndex {
             for chunk in contacts.chunks(1000) {
                 people.extend(self.storage.contacts_by_ids(chunk.to_vec()).await?);
             }
+            let orders: Vec<i64> = orders.into_iter().collect();
+            let mut order_docs = Vec::new();
+            for chunk in orders.chunks(1000) {
+                order_docs.extend(self.storage.order_docs(chunk.to_vec()).await?);
+            }
             let f = open.fields.clone();
             Self::with_writer(open, move |w| {
+                for id in &orders {
+                    w.delete_term(Term::from_field_text(f.key, &order_key(*id)));
+                }
+                for o in &order_docs {
+                    w.add_document(order_doc(&f, o))?;
+                }
                 for id in &messages {
                     w.delete_term(Term::from_field_text(f.key, &message_key(*id)));
                 }
@@ -477,6 +531,57 @@ impl TantivyIndex {
             applied += changes.len() as u64;
         }
         Ok(applied)
+    }
+
+    /// Contacts or orders (`kind`) with every word of `q`, whole or as a
+    /// part, or with a phone number ending in its digits; newest first.
+    async fn records(
+        &self,
+        kind: &'static str,
+        account: AccountId,
+        q: &str,
+        limit: u32,
+    ) -> Result<Vec<(i64, crate::Snippet)>, SearchError> {
+        let q = q.to_owned();
+        self.search_blocking(move |open| {
+            let words = QueryWords::new(&q);
+            if words.neutral.is_empty() && phone_digits(&q).is_none() && part_words(&q).is_none() {
+                return Ok(Vec::new());
+            }
+            let f = &open.fields;
+            let query = record_query(f, kind, account, &words, &q);
+            let searcher = open.reader.searcher();
+            let limit = usize::try_from(limit.clamp(1, 200)).unwrap_or(200);
+            let newest_first = |n: usize| TopDocs::with_limit(n).order_by_fast_field::<u64>("id", Order::Desc);
+            let mut found: Vec<(i64, String)> = Vec::new();
+            for (_, addr) in searcher.search(&query, &newest_first(limit))? {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                found.push((stored_u64(&doc, f.id), stored_text(&doc, f.body)));
+            }
+            // Parts of words: the records with all their grams, kept when
+            // the text really holds every word.
+            if let Some(parts) = part_words(&q) {
+                let candidates = searcher.search(&parts_query(f, kind, account, &parts), &newest_first(limit * 8))?;
+                let mut kept = 0;
+                for (_, addr) in candidates {
+                    let doc: TantivyDocument = searcher.doc(addr)?;
+                    let text = stored_text(&doc, f.body);
+                    let lower = text.to_lowercase();
+                    if parts.iter().all(|w| lower.contains(w.as_str())) {
+                        found.push((stored_u64(&doc, f.id), text));
+                        kept += 1;
+                        if kept == limit {
+                            break;
+                        }
+                    }
+                }
+            }
+            found.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+            found.dedup_by_key(|(id, _)| *id);
+            found.truncate(limit);
+            Ok(found.into_iter().map(|(id, text)| (id, snippet(&text, &words, None))).collect())
+        })
+        .await
     }
 
     async fn search_blocking<T: Send + 'static>(
@@ -522,50 +627,13 @@ impl SearchIndex for TantivyIndex {
     }
 
     async fn contacts(&self, account: AccountId, q: &str, limit: u32) -> Result<Vec<ContactHit>, SearchError> {
-        let q = q.to_owned();
-        self.search_blocking(move |open| {
-            let words = QueryWords::new(&q);
-            if words.neutral.is_empty() && phone_digits(&q).is_none() && part_words(&q).is_none() {
-                return Ok(Vec::new());
-            }
-            let f = &open.fields;
-            let query = contact_query(f, account, &words, &q);
-            let searcher = open.reader.searcher();
-            let limit = usize::try_from(limit.clamp(1, 200)).unwrap_or(200);
-            let newest_first = |n: usize| TopDocs::with_limit(n).order_by_fast_field::<u64>("id", Order::Desc);
-            let mut found: Vec<(i64, String)> = Vec::new();
-            for (_, addr) in searcher.search(&query, &newest_first(limit))? {
-                let doc: TantivyDocument = searcher.doc(addr)?;
-                found.push((stored_u64(&doc, f.id), stored_text(&doc, f.body)));
-            }
-            // Parts of words: the contacts with all their grams, kept when
-            // the text really holds every word.
-            if let Some(parts) = part_words(&q) {
-                let candidates = searcher.search(&contact_parts_query(f, account, &parts), &newest_first(limit * 8))?;
-                let mut kept = 0;
-                for (_, addr) in candidates {
-                    let doc: TantivyDocument = searcher.doc(addr)?;
-                    let text = stored_text(&doc, f.body);
-                    let lower = text.to_lowercase();
-                    if parts.iter().all(|w| lower.contains(w.as_str())) {
-                        found.push((stored_u64(&doc, f.id), text));
-                        kept += 1;
-                        if kept == limit {
-                            break;
-                        }
-                    }
-                }
-            }
-            found.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
-            found.dedup_by_key(|(id, _)| *id);
-            found.truncate(limit);
-            let hits = found
-                .into_iter()
-                .map(|(id, text)| ContactHit { id: ContactId(id), snippet: snippet(&text, &words, None) })
-                .collect();
-            Ok(hits)
-        })
-        .await
+        let found = self.records(KIND_CONTACT, account, q, limit).await?;
+        Ok(found.into_iter().map(|(id, snippet)| ContactHit { id: ContactId(id), snippet }).collect())
+    }
+
+    async fn orders(&self, account: AccountId, q: &str, limit: u32) -> Result<Vec<OrderHit>, SearchError> {
+        let found = self.records(KIND_ORDER, account, q, limit).await?;
+        Ok(found.into_iter().map(|(id, snippet)| OrderHit { id: OrderId(id), snippet }).collect())
     }
 
     async fn catch_up(&self) -> Result<u64, SearchError> {

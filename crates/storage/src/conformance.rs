@@ -57,8 +57,42 @@ where
     compliance_rules_per_account(fresh().await).await;
     leases_go_to_one_taker_until_they_run_out(fresh().await).await;
     surveys_once_per_conversation_answered_by_token(fresh().await).await;
+    facts_are_marked_by_writes_and_refreshed_once(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
     crate::conformance_insights::run_all(&fresh).await;
+}
+
+/// Writes only mark a conversation's facts; one refresh counts a burst
+/// of messages, and reads of facts refresh what is still marked first.
+async fn facts_are_marked_by_writes_and_refreshed_once(s: Arc<dyn Storage>) {
+    let w = world(&*s, "Facts").await;
+    let mut conv = None;
+    for i in 0..5 {
+        let at = t0() + Duration::minutes(i);
+        let o = s.ingest(inbound(&w, &format!("f{i}"), "u", "where is it", at), opts(at)).await.unwrap();
+        conv = Some(o.conversation.id);
+    }
+    let other = s.ingest(inbound(&w, "g0", "v", "hello", t0()), opts(t0())).await.unwrap();
+    let conv = conv.unwrap();
+    // Two conversations marked, five messages: two refreshes.
+    assert_eq!(s.refresh_pending_facts(100).await.unwrap(), 2);
+    assert_eq!(s.refresh_pending_facts(100).await.unwrap(), 0);
+    let facts = s.conversation_facts(w.account, conv).await.unwrap().unwrap();
+    assert_eq!(facts.buyer_messages, 5);
+    // A new message marks it again; a read refreshes it by itself.
+    let at = t0() + Duration::minutes(10);
+    s.ingest(inbound(&w, "f9", "u", "any news?", at), opts(at)).await.unwrap();
+    assert_eq!(s.conversation_facts(w.account, conv).await.unwrap().unwrap().buyer_messages, 6);
+    assert_eq!(s.refresh_pending_facts(100).await.unwrap(), 0);
+    // Batches are bounded.
+    let at = t0() + Duration::minutes(20);
+    s.ingest(inbound(&w, "f10", "u", "hello?", at), opts(at)).await.unwrap();
+    s.ingest(inbound(&w, "g1", "v", "hello?", at), opts(at)).await.unwrap();
+    assert_eq!(s.refresh_pending_facts(1).await.unwrap(), 1);
+    assert_eq!(s.refresh_pending_facts(1).await.unwrap(), 1);
+    assert_eq!(s.refresh_pending_facts(1).await.unwrap(), 0);
+    let facts = s.conversation_facts(w.account, other.conversation.id).await.unwrap().unwrap();
+    assert_eq!(facts.buyer_messages, 2);
 }
 
 /// A conversation gets one survey; the buyer's last survey is found; an

@@ -172,7 +172,10 @@ impl<B: Backend> CsatRepo for B {
                 );
                 let row = db.row(&sql, args![hash, i64::from(answer.rating), answer.comment, now]).await?;
                 let answered = row.as_ref().map(survey).transpose()?.ok_or(StorageError::NotFound)?;
-                // What the reports count, in the same write.
+                // What the reports count, in the same write; the mark comes
+                // first, so a refresher holding it finishes before the
+                // rating is written (and the conversation is refreshed again).
+                crate::store::insights::mark_pending(db, answered.account_id, answered.conversation_id, now).await?;
                 db.exec(
                     "UPDATE conversation_facts SET csat = $2 WHERE conversation_id = $1",
                     args![answered.conversation_id.0, i64::from(answer.rating)],

@@ -21,6 +21,9 @@ pub struct InsightQuery {
     pub by: Option<Dimension>,
 }
 
+/// Conversations refreshed per unit of work by the facts refresher.
+pub const FACTS_BATCH: u32 = 100;
+
 /// Facts of conversations and the rows of reports.
 #[async_trait]
 pub trait InsightsRepo {
@@ -56,4 +59,8 @@ pub trait InsightsRepo {
     async fn clear_facts(&self, account: AccountId) -> StorageResult<u64>;
     /// Every account's id (for rebuilding them all).
     async fn account_ids(&self) -> StorageResult<Vec<AccountId>>;
+    /// Recomputes the facts of up to `limit` conversations marked by
+    /// writes since their last refresh, in one transaction; returns how
+    /// many. Report reads do this first for whatever is still marked.
+    async fn refresh_pending_facts(&self, limit: u32) -> StorageResult<u64>;
 }

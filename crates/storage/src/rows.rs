@@ -379,19 +379,6 @@ pub fn contact_search_text(name: &str, email: Option<&str>, phone: Option<&str>,
     s
 }
 
-/// What order search matches: name, number, e-mail, phone and the buyer's
-/// name, lower-cased.
-pub fn order_search_text(o: &ferry_commerce::Order) -> String {
-    let parts = [
-        Some(o.name.as_str()),
-        Some(o.number.as_str()),
-        o.email.as_deref(),
-        o.phone.as_deref(),
-        o.customer_name.as_deref(),
-    ];
-    parts.into_iter().flatten().collect::<Vec<_>>().join(" ").to_lowercase()
-}
-
 /// An order number as buyers write it (`#1001`, ` 1001 `) → `1001`.
 pub fn clean_order_number(s: &str) -> String {
     s.trim().trim_start_matches('#').trim().to_owned()

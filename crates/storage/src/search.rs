@@ -3,6 +3,7 @@
 //! full-text queries of the PostgreSQL backend.
 
 use crate::error::StorageResult;
+use crate::model::StoredOrder;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ferry_core::contact::Contact;
@@ -20,6 +21,8 @@ pub enum ChangedKind {
     Contact,
     /// A conversation's status changed (its messages' filter value).
     Conversation,
+    /// An order of the shop mirror was written or deleted.
+    Order,
 }
 
 /// One entry of the change journal.
@@ -46,6 +49,15 @@ pub struct MessageDoc {
     pub channel: ChannelKind,
     /// Its language where known: the conversation's, else the account's.
     pub language: Option<String>,
+}
+
+/// An order of the shop mirror as search indexes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderDoc {
+    /// Whose.
+    pub account_id: AccountId,
+    /// The order with its shipments.
+    pub order: StoredOrder,
 }
 
 /// Filters of a message search; every one set must hold.
@@ -110,6 +122,14 @@ pub trait SearchRepo {
     async fn contacts_by_ids(&self, ids: Vec<i64>) -> StorageResult<Vec<Contact>>;
     /// Contacts with ids above `after`, by id, of every account.
     async fn contacts_after(&self, after: i64, limit: u32) -> StorageResult<Vec<Contact>>;
+    /// Orders by id, of any account; missing ids are left out.
+    async fn order_docs(&self, ids: Vec<i64>) -> StorageResult<Vec<OrderDoc>>;
+    /// Orders with ids above `after`, by id, of every account.
+    async fn order_docs_after(&self, after: i64, limit: u32) -> StorageResult<Vec<OrderDoc>>;
+    /// PostgreSQL only: orders of the account whose search text (name,
+    /// number, buyer, SKUs, titles, tracking numbers) has every word of
+    /// `q`, newest first.
+    async fn full_text_orders(&self, account: AccountId, q: &str, limit: u32) -> StorageResult<Vec<OrderDoc>>;
     /// PostgreSQL only: messages of the account whose text has every word
     /// of `q` (or contains `q`), newest first.
     async fn full_text_messages(

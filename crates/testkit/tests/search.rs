@@ -16,6 +16,7 @@ on_both!(
     accounts_only_find_their_own,
     edits_deletes_and_contact_changes_are_reflected,
     a_rebuild_finds_the_same,
+    orders_are_found_by_number_buyer_sku_and_tracking,
 );
 
 fn acct(t: &Tenant) -> String {
@@ -210,4 +211,112 @@ async fn a_rebuild_finds_the_same(b: Backend) {
     for (query, before) in queries.iter().zip(before) {
         assert_eq!(search(&app, &t, &q(query)).await, before, "{query}");
     }
+}
+
+fn order_ids(found: &Value) -> Vec<i64> {
+    found["orders"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect()
+}
+
+const SHOP_SECRET: &str = "shpss_search_0123456789abcdef";
+
+/// A connected shop of the tenant; returns the connection id.
+async fn shop(app: &TestApp, t: &Tenant, slug: &str) -> i64 {
+    let r = app
+        .post(
+            &format!("{}/shop_connections", acct(t)),
+            &t.owner_token,
+            json!({"name": slug, "shop_domain": format!("{slug}.myshopify.com"), "secret": SHOP_SECRET}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    r.json["id"].as_i64().unwrap()
+}
+
+async fn hook(app: &TestApp, conn: i64, topic: &str, id: &str, body: Value) {
+    let r = app.shopify_webhook(conn, SHOP_SECRET, topic, id, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{topic}: {:?}", r.json);
+}
+
+fn shop_order(id: i64, number: i64, email: &str, customer: &str, sku: &str, title: &str, updated: &str) -> Value {
+    json!({
+        "id": id, "name": format!("#{number}"), "order_number": number, "email": email,
+        "phone": "+34 612 345 678",
+        "customer": {"id": id + 7, "first_name": customer, "last_name": "Ruiz", "email": email},
+        "currency": "EUR", "total_price": "59.00", "financial_status": "paid", "fulfillment_status": null,
+        "created_at": "2026-11-02T10:00:00Z", "updated_at": updated,
+        "line_items": [{"id": id * 10, "product_id": 5, "variant_id": 51, "sku": sku, "title": title,
+            "variant_title": "Red", "quantity": 1, "price": "59.00"}]
+    })
+}
+
+async fn orders_are_found_by_number_buyer_sku_and_tracking(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Orders found").await;
+    let other = app.tenant("Other shop").await;
+    let conn = shop(&app, &t, "ordersfound").await;
+    let other_conn = shop(&app, &other, "othershop").await;
+    let first =
+        shop_order(9001, 4417, "lucia@example.es", "Lucía", "KET-RED-1L", "Retro Kettle", "2026-11-02T10:00:00Z");
+    hook(&app, conn, "orders/create", "o1", first.clone()).await;
+    hook(
+        &app,
+        conn,
+        "orders/create",
+        "o2",
+        shop_order(9002, 4418, "max@example.de", "Max", "LAMP-7", "Desk Lamp", "2026-11-02T11:00:00Z"),
+    )
+    .await;
+    // The other account's order has the same SKU and is never found here.
+    hook(
+        &app,
+        other_conn,
+        "orders/create",
+        "o3",
+        shop_order(9003, 4419, "x@example.fr", "Xavier", "KET-RED-1L", "Retro Kettle", "2026-11-02T12:00:00Z"),
+    )
+    .await;
+
+    let by = |q_: &'static str| {
+        let (app, t) = (&app, &t);
+        async move { search(app, t, &q(q_)).await }
+    };
+    let kettle = by("ket-red").await;
+    assert_eq!(kettle["orders"].as_array().unwrap().len(), 1, "{kettle:?}");
+    let order_id = order_ids(&kettle)[0];
+    assert_eq!(kettle["orders"][0]["name"], "#4417");
+    let marked: Vec<&str> =
+        kettle["orders"][0]["highlight"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap()).collect();
+    assert!(marked.concat().contains("KET-RED-1L"), "{marked:?}");
+    assert_eq!(order_ids(&by("4417").await), [order_id]);
+    assert_eq!(order_ids(&by("lucia@example").await), [order_id]);
+    assert_eq!(order_ids(&by("Retro kettle").await), [order_id]);
+    assert_eq!(order_ids(&by("345678").await).len(), 2, "both orders carry the phone");
+    assert!(order_ids(&by("1Z999AA10123456784").await).is_empty());
+    assert!(order_ids(&search(&app, &other, &q("4417")).await).is_empty());
+
+    // A shipment arrives on its own: the order is found by its tracking
+    // number, and an update of the order keeps it findable so.
+    hook(
+        &app,
+        conn,
+        "fulfillments/create",
+        "f1",
+        json!({"id": 77001, "order_id": 9001, "status": "success", "shipment_status": "in_transit",
+            "tracking_company": "UPS", "tracking_number": "1Z999AA10123456784",
+            "created_at": "2026-11-03T09:00:00Z", "updated_at": "2026-11-03T09:00:00Z"}),
+    )
+    .await;
+    assert_eq!(order_ids(&by("1Z999AA10123456784").await), [order_id]);
+    assert_eq!(order_ids(&by("10123456").await), [order_id], "a part of the tracking number");
+    let mut renamed = first;
+    renamed["email"] = json!("lucia.new@example.es");
+    renamed["updated_at"] = json!("2026-11-04T10:00:00Z");
+    hook(&app, conn, "orders/updated", "o4", renamed).await;
+    assert_eq!(order_ids(&by("lucia.new").await), [order_id]);
+    assert_eq!(order_ids(&by("1Z999AA10123456784").await), [order_id]);
+
+    // The same after a rebuild.
+    let before = by("kettle").await;
+    app.app.rebuild_search_index().await.unwrap();
+    assert_eq!(by("kettle").await, before);
 }

@@ -1,7 +1,8 @@
-//! The console's search box: contacts and messages in one answer, with the
+//! The console's search box: contacts, messages and orders in one answer, with the
 //! matches marked, and messages filtered by inbox, conversation, status,
 //! channel and time.
 
+use super::commerce::OrderView;
 use crate::extract::{AppPath, AppQuery, Auth};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
@@ -74,6 +75,17 @@ pub struct ContactFound {
     pub highlight: Vec<HighlightPart>,
 }
 
+/// An order found, with where it matched.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderFound {
+    /// The order.
+    #[serde(flatten)]
+    pub order: OrderView,
+    /// Its name, number, buyer, SKUs, product titles and tracking numbers,
+    /// in pieces.
+    pub highlight: Vec<HighlightPart>,
+}
+
 /// What the search found.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SearchResults {
@@ -81,11 +93,14 @@ pub struct SearchResults {
     pub contacts: Vec<ContactFound>,
     /// Matching messages and notes, newest first.
     pub messages: Vec<MessageFound>,
+    /// Matching orders of the shop mirror (by name, number, buyer, SKU,
+    /// product title or tracking number), newest first.
+    pub orders: Vec<OrderFound>,
 }
 
 /// Documents the search types.
 #[derive(utoipa::OpenApi)]
-#[openapi(components(schemas(SearchResults, MessageFound, ContactFound, HighlightPart)))]
+#[openapi(components(schemas(SearchResults, MessageFound, ContactFound, OrderFound, HighlightPart)))]
 pub struct SearchDoc;
 
 fn highlight(s: Snippet) -> Vec<HighlightPart> {
@@ -131,6 +146,11 @@ async fn search(
             .messages
             .into_iter()
             .map(|f| MessageFound { message: f.message.into(), highlight: highlight(f.snippet) })
+            .collect(),
+        orders: hits
+            .orders
+            .into_iter()
+            .map(|f| OrderFound { order: f.order.into(), highlight: highlight(f.snippet) })
             .collect(),
     }))
 }

@@ -8,7 +8,7 @@ use crate::db::{Arg, Backend, Db, Lock, Row, found};
 use crate::error::{StorageError, StorageResult};
 use crate::model::*;
 use crate::repo::CommerceRepo;
-use crate::rows::{clean_order_number, contains_pattern, order_search_text};
+use crate::rows::{clean_order_number, contains_pattern};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ferry_commerce::{Fulfillment, MirrorWrite, Order, OrderDetails, Product, Refund};
@@ -95,7 +95,7 @@ async fn apply<D: Db>(
                 clean_order_number(&o.number),
                 &o.email,
                 &o.phone,
-                order_search_text(o),
+                ferry_commerce::order_search_text(o, &[]).to_lowercase(),
                 o.updated_at,
                 o.created_at,
                 Arg::json(&**o),
@@ -149,7 +149,34 @@ async fn apply<D: Db>(
             args![conn.0, &cu.external_id, &cu.email, &cu.phone, cu.updated_at, Arg::json(cu)],
         ),
     };
-    Ok(db.exec(sql, args).await? > 0)
+    let changed = db.exec(sql, args).await? > 0;
+    // An order is also found by its shipments' tracking numbers, which
+    // arrive on their own.
+    match w {
+        MirrorWrite::Order(o) if changed => refresh_order_search(db, conn, &o.external_id).await?,
+        MirrorWrite::Fulfillment(f) if changed => refresh_order_search(db, conn, &f.order_external_id).await?,
+        _ => {}
+    }
+    Ok(changed)
+}
+
+/// Rewrites an order's search text from its document and shipments.
+pub(super) async fn refresh_order_search<D: Db>(
+    db: &mut D,
+    conn: ShopConnectionId,
+    order_external_id: &str,
+) -> StorageResult<()> {
+    let rows = db
+        .rows(
+            "SELECT id, connection_id, document FROM shop_orders WHERE connection_id = $1 AND external_id = $2",
+            args![conn.0, order_external_id],
+        )
+        .await?;
+    let Some(order) = with_details(db, rows).await?.pop() else { return Ok(()) };
+    let text = order.details.search_text().to_lowercase();
+    db.exec("UPDATE shop_orders SET search_text = $1 WHERE id = $2 AND search_text <> $1", args![text, order.id.0])
+        .await?;
+    Ok(())
 }
 
 /// Orders (rows of `id, connection_id, document`) with their fulfilments

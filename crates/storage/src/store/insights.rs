@@ -5,7 +5,7 @@ use super::conversations::get_conversation;
 use crate::args;
 use crate::db::{Arg, Backend, Db, Lock, Row};
 use crate::error::StorageResult;
-use crate::insights::{InsightQuery, InsightsRepo};
+use crate::insights::{FACTS_BATCH, InsightQuery, InsightsRepo};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ferry_core::conversation::{Change, Conversation, Status};
@@ -21,7 +21,8 @@ use ferry_core::{AccountId, ConversationId, UserId};
 const ORDERS_PER_BUYER: i64 = 20;
 
 /// Keeps insights current with an event appended in this unit of work:
-/// records status changes, then recomputes the conversation's facts.
+/// records status changes, then marks the conversation's facts for a
+/// refresh (see [`refresh_pending`]).
 pub(super) async fn on_event<D: Db>(
     db: &mut D,
     account: AccountId,
@@ -31,13 +32,67 @@ pub(super) async fn on_event<D: Db>(
     match event {
         Event::MessageReceived { conversation, changes, .. } | Event::ConversationUpdated { conversation, changes } => {
             record_changes(db, account, conversation, changes, now).await?;
-            refresh(db, account, conversation.id, Some(conversation), now).await
+            mark_pending(db, account, conversation.id, now).await
         }
         Event::MessageCreated { message } if matches!(message.kind, MessageKind::Incoming | MessageKind::Outgoing) => {
-            refresh(db, account, message.conversation_id, None, now).await
+            mark_pending(db, account, message.conversation_id, now).await
         }
         _ => Ok(()),
     }
+}
+
+/// Marks a conversation's facts as out of date: one cheap insert in the
+/// write itself, whatever the conversation's size. An existing mark is
+/// touched, not skipped: the row lock this takes makes a refresher that
+/// claimed the mark finish first (and this write then marks it again), and
+/// makes refreshers skip the mark until this write commits.
+pub(crate) async fn mark_pending<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    id: ConversationId,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    db.exec(
+        "INSERT INTO conversation_facts_pending (conversation_id, account_id, queued_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (conversation_id) DO UPDATE SET queued_at = conversation_facts_pending.queued_at",
+        args![id.0, account.0, now],
+    )
+    .await
+    .map(drop)
+}
+
+/// Recomputes the facts of up to `limit` marked conversations and unmarks
+/// them, in this unit of work; returns how many. Marks another node is
+/// refreshing, or an uncommitted write holds, are skipped; a write that
+/// comes after a mark was claimed waits for this unit of work and marks
+/// the conversation again, so no change is ever missed.
+pub(super) async fn refresh_pending<D: Db>(db: &mut D, limit: u32) -> StorageResult<u64> {
+    // The conversation is locked with its mark: a write holding it (which
+    // will mark it before it commits) is skipped rather than waited for,
+    // and a write that comes later waits for this batch; so this unit of
+    // work never waits for a writer that waits for it.
+    let sql = format!(
+        "SELECT p.conversation_id, p.account_id, p.queued_at FROM conversation_facts_pending p \
+         JOIN conversations c ON c.id = p.conversation_id ORDER BY p.queued_at LIMIT $1{}",
+        db.lock(Lock::SkipLocked)
+    );
+    let rows = db.rows(&sql, args![limit.clamp(1, 10_000)]).await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for r in &rows {
+        claimed.push((ConversationId(r.int(0)?), AccountId(r.int(1)?), r.time(2)?));
+    }
+    for (id, account, queued_at) in &claimed {
+        refresh(db, *account, *id, None, *queued_at).await?;
+    }
+    let ids: Vec<i64> = claimed.iter().map(|(id, _, _)| id.0).collect();
+    if !ids.is_empty() {
+        let sql = format!(
+            "DELETE FROM conversation_facts_pending WHERE conversation_id IN (SELECT value FROM {})",
+            db.list("$1")
+        );
+        db.exec(&sql, args![ids]).await?;
+    }
+    Ok(claimed.len() as u64)
 }
 
 async fn record_changes<D: Db>(
@@ -177,6 +232,15 @@ pub(super) async fn refresh<D: Db>(
         skus,
     });
     store_facts(db, account, &facts, now).await
+}
+
+/// Refreshes every marked conversation, batch by batch: what reads of
+/// facts do first, so they count every committed write.
+async fn flush_pending<B: Backend>(b: &B) -> StorageResult<()> {
+    while b.write(|db| Box::pin(async move { refresh_pending(db, FACTS_BATCH).await })).await? >= u64::from(FACTS_BATCH)
+    {
+    }
+    Ok(())
 }
 
 async fn store_facts<D: Db>(
@@ -412,6 +476,7 @@ impl<B: Backend> InsightsRepo for B {
     }
 
     async fn insight_rows(&self, account: AccountId, query: InsightQuery) -> StorageResult<Vec<InsightRow>> {
+        flush_pending(self).await?;
         self.read(move |db| {
             Box::pin(async move {
                 let (key, join) = key_of(query.by);
@@ -435,6 +500,7 @@ impl<B: Backend> InsightsRepo for B {
         account: AccountId,
         id: ConversationId,
     ) -> StorageResult<Option<ConversationFacts>> {
+        flush_pending(self).await?;
         self.read(move |db| {
             Box::pin(async move {
                 let Some(r) = db
@@ -509,6 +575,10 @@ impl<B: Backend> InsightsRepo for B {
             })
         })
         .await
+    }
+
+    async fn refresh_pending_facts(&self, limit: u32) -> StorageResult<u64> {
+        self.write(move |db| Box::pin(async move { refresh_pending(db, limit).await })).await
     }
 
     async fn account_ids(&self) -> StorageResult<Vec<AccountId>> {

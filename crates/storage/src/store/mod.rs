@@ -13,7 +13,7 @@ mod commerce;
 mod contacts;
 mod conversations;
 mod inboxes;
-mod insights;
+pub(crate) mod insights;
 mod intake;
 mod jobs;
 mod messages;

@@ -2,13 +2,14 @@
 //! embedded index, and PostgreSQL's full-text queries.
 
 use super::Query;
+use super::commerce::with_details;
 use super::contacts::{CONTACT_COLS, with_identities};
 use super::messages::{MSG_COLS, message};
 use crate::args;
 use crate::db::{Backend, Db, Row};
 use crate::error::{StorageError, StorageResult};
 use crate::rows::escape_like;
-use crate::search::{ChangedKind, MessageDoc, MessageFilter, SearchChange, SearchRepo};
+use crate::search::{ChangedKind, MessageDoc, MessageFilter, OrderDoc, SearchChange, SearchRepo};
 use async_trait::async_trait;
 use ferry_core::contact::Contact;
 use ferry_core::{AccountId, InboxId};
@@ -39,6 +40,7 @@ fn change(r: &Row) -> StorageResult<SearchChange> {
         "message" => ChangedKind::Message,
         "contact" => ChangedKind::Contact,
         "conversation" => ChangedKind::Conversation,
+        "order" => ChangedKind::Order,
         other => return Err(StorageError::Corrupt(format!("search change kind {other}"))),
     };
     Ok(SearchChange { seq: r.int(0)?, kind, account_id: AccountId(r.int(2)?), row_id: r.int(3)? })
@@ -111,6 +113,20 @@ fn message_search(account: AccountId, q: &str, filter: &MessageFilter, limit: u3
     };
     query.bind(limit);
     query
+}
+
+/// Orders (rows of `id, connection_id, document, account_id`) as
+/// documents, in the rows' order.
+async fn order_docs<D: Db>(db: &mut D, rows: Vec<Row>) -> StorageResult<Vec<OrderDoc>> {
+    let accounts = rows.iter().map(|r| Ok((r.int(0)?, AccountId(r.int(3)?)))).collect::<StorageResult<Vec<_>>>()?;
+    let orders = with_details(db, rows).await?;
+    Ok(orders
+        .into_iter()
+        .filter_map(|order| {
+            let account_id = accounts.iter().find(|(id, _)| *id == order.id.0)?.1;
+            Some(OrderDoc { account_id, order })
+        })
+        .collect())
 }
 
 fn postgres_only<B: Backend>() -> StorageResult<()> {
@@ -225,6 +241,65 @@ impl<B: Backend> SearchRepo for B {
                 let sql = format!("SELECT {CONTACT_COLS} FROM contacts WHERE id > $1 ORDER BY id LIMIT $2");
                 let rows = db.rows(&sql, args![after, limit.clamp(1, 100_000)]).await?;
                 with_identities(db, rows).await
+            })
+        })
+        .await
+    }
+
+    async fn order_docs(&self, ids: Vec<i64>) -> StorageResult<Vec<OrderDoc>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(move |db| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT id, connection_id, document, account_id FROM shop_orders \
+                     WHERE id IN (SELECT value FROM {}) ORDER BY id",
+                    db.list("$1")
+                );
+                let rows = db.rows(&sql, args![ids]).await?;
+                order_docs(db, rows).await
+            })
+        })
+        .await
+    }
+
+    async fn order_docs_after(&self, after: i64, limit: u32) -> StorageResult<Vec<OrderDoc>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let rows = db
+                    .rows(
+                        "SELECT id, connection_id, document, account_id FROM shop_orders WHERE id > $1 \
+                         ORDER BY id LIMIT $2",
+                        args![after, limit.clamp(1, 100_000)],
+                    )
+                    .await?;
+                order_docs(db, rows).await
+            })
+        })
+        .await
+    }
+
+    async fn full_text_orders(&self, account: AccountId, q: &str, limit: u32) -> StorageResult<Vec<OrderDoc>> {
+        postgres_only::<B>()?;
+        let words = word_patterns(q);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query =
+            Query::new("SELECT id, connection_id, document, account_id FROM shop_orders WHERE account_id = ");
+        query.bind(account.0);
+        for w in words {
+            query.push(" AND search_text LIKE ").bind(w).push(" ESCAPE '\\'");
+        }
+        // Newest first (as the embedded index: by id), sorted after the
+        // trigram index found the rows.
+        query.push(" ORDER BY id + 0 DESC LIMIT ").bind(limit.clamp(1, 200));
+        let Query { sql, args } = query;
+        self.read(move |db| {
+            Box::pin(async move {
+                let rows = db.rows(&sql, args).await?;
+                order_docs(db, rows).await
             })
         })
         .await

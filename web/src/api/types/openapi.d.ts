@@ -3034,6 +3034,14 @@ export interface components {
             /** @description The order. */
             order: components["schemas"]["OrderView"];
         };
+        /** @description An order found, with where it matched. */
+        OrderFound: components["schemas"]["OrderView"] & {
+            /**
+             * @description Its name, number, buyer, SKUs, product titles and tracking numbers,
+             *     in pieces.
+             */
+            highlight: components["schemas"]["HighlightPart"][];
+        };
         /** @description One line of an order. */
         OrderLineView: {
             /** @description The shop's id of the line (refunds by line name it). */
@@ -3606,6 +3614,11 @@ export interface components {
             contacts: components["schemas"]["ContactFound"][];
             /** @description Matching messages and notes, newest first. */
             messages: components["schemas"]["MessageFound"][];
+            /**
+             * @description Matching orders of the shop mirror (by name, number, buyer, SKU,
+             *     product title or tracking number), newest first.
+             */
+            orders: components["schemas"]["OrderFound"][];
         };
         /** @description `POST …/orders/{amazon_order_id}/messages`. */
         SendAmazonMessage: {
