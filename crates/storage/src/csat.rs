@@ -173,9 +173,12 @@ impl<B: Backend> CsatRepo for B {
                 let row = db.row(&sql, args![hash, i64::from(answer.rating), answer.comment, now]).await?;
                 let answered = row.as_ref().map(survey).transpose()?.ok_or(StorageError::NotFound)?;
                 // What the reports count, in the same write.
-                db.exec(
-                    "UPDATE conversation_facts SET csat = $2 WHERE conversation_id = $1",
-                    args![answered.conversation_id.0, i64::from(answer.rating)],
+                crate::store::record_rating(
+                    db,
+                    answered.account_id,
+                    answered.conversation_id,
+                    i64::from(answer.rating),
+                    now,
                 )
                 .await?;
                 Ok(answered)
