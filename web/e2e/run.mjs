@@ -747,6 +747,39 @@ try {
     await agent.locator('[data-testid=questions]').waitFor({ state: 'detached', timeout: 2000 });
   });
 
+  await check('Reports: the overview charts the demo\'s conversations; by tag, a number opens its conversations and one of them', async () => {
+    await agent.locator('[data-testid=reports-nav]').click();
+    const volume = agent.locator('[data-testid=chart-volume]');
+    await volume.locator('canvas').first().waitFor({ timeout: 10000 });
+    const total = Number(await volume.getAttribute('data-total'));
+    if (!(total > 0)) throw new Error(`the volume chart draws nothing (total ${total})`);
+    const opened = Number(await agent.locator('[data-testid=figures] button[data-metric=opened]').textContent());
+    if (!(opened > 0)) throw new Error(`the overview counts ${opened} opened conversations`);
+    await agent.locator('[data-testid=csat]').waitFor({ timeout: 2000 });
+    await agent.screenshot({ path: join(out, 'console-reports.png') });
+    await agent.locator('[data-report-tab=breakdown]').click();
+    await agent.locator('[data-testid=breakdown][data-dimension=channel]').waitFor({ timeout: 5000 });
+    await agent.locator('[data-testid=dimension]').selectOption('tag');
+    const table = agent.locator('[data-testid=breakdown][data-dimension=tag]');
+    await table.waitFor({ timeout: 5000 });
+    await agent.locator('[data-testid=chart-breakdown] canvas').first().waitFor({ timeout: 5000 });
+    const row = table.locator('tr[data-key]:not([data-key=""])').first();
+    await row.waitFor({ timeout: 5000 });
+    const number = row.locator('button[data-metric=opened]');
+    const count = Number(await number.textContent());
+    await number.click();
+    const drill = agent.locator('[data-testid=drill]');
+    await drill.waitFor({ timeout: 5000 });
+    const ids = drill.locator('[data-drill-conversation]');
+    await ids.first().waitFor({ timeout: 5000 });
+    if ((await ids.count()) !== count) throw new Error(`the number says ${count}, its list has ${await ids.count()}`);
+    const id = await ids.first().getAttribute('data-drill-conversation');
+    await ids.first().click();
+    await agent.locator(`.row.selected[data-conversation="${id}"]`).waitFor({ timeout: 5000 });
+    await agent.waitForFunction((id) => location.hash.endsWith(`/${id}`), id, { timeout: 2000 });
+    await agent.screenshot({ path: join(out, 'console-conversation-from-report.png') });
+  });
+
   await check('switch the console to Chinese, remembered after reload', async () => {
     await agent.locator('[data-testid=locale]').selectOption('zh');
     await agent.locator('[data-view=mine]', { hasText: '我的' }).waitFor({ timeout: 2000 });

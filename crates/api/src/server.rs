@@ -155,6 +155,12 @@ impl Node {
                 app.prune_published_events().await.map(drop)
             });
         }
+        if bg.housekeeping {
+            // Accounts from before the daily rollups: rebuilt once.
+            scheduled(&self.app, "fill_rollups", Duration::from_secs(3600), |app| async move {
+                app.fill_pending_rollups().await.map(drop)
+            });
+        }
         if bg.search_indexer {
             tokio::spawn(self.app.clone().run_search_indexer(Duration::from_secs(30)));
         }

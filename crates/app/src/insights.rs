@@ -1,7 +1,10 @@
 //! Reports: figures over conversations for a range of local days, grouped
 //! by day, week or month and broken down by a dimension, each number
-//! traceable to the conversations behind it; and the rebuild that
-//! recomputes every conversation's facts from its messages and history.
+//! traceable to the conversations behind it. Figures are added up from
+//! daily rollups (a row per day and value, however many conversations);
+//! the conversations behind a number are read from their facts. The
+//! rebuild recomputes every conversation's facts and the rollups from its
+//! messages and history.
 //!
 //! Business hours also drive the out-of-office reply: a buyer writing to
 //! an inbox while it is closed gets the inbox's text in their language,
@@ -16,12 +19,12 @@ use ferry_core::AccountId;
 use ferry_core::conversation::Status;
 use ferry_core::inbox::Inbox;
 use ferry_core::insights::{
-    AgentLine, Dimension, Granularity, HandoffLine, InsightRow, Metric, OverviewLine, Range, agents, day_date,
-    day_number, drill_down, handoffs, local_day, overview, parse_timezone,
+    AgentLine, Dimension, Granularity, HandoffLine, Metric, OverviewLine, Range, agents_of_rollups, day_date,
+    day_number, drill_down, handoffs_of_rollups, local_day, overview_of_rollups, parse_timezone,
 };
 use ferry_core::message::{ContentPart, MessageKind, Sender};
 use ferry_storage::{InsightQuery, IntakeOutcome};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Longest range a report covers, in days.
 pub const MAX_RANGE_DAYS: i64 = 1100;
@@ -154,11 +157,9 @@ impl App {
     ) -> AppResult<Report<OverviewLine>> {
         can_read_reports(actor, account)?;
         let (range, timezone) = self.report_range(account, &params).await?;
-        let rows = self
-            .storage
-            .insight_rows(account, InsightQuery { from: range.from, until: range.until, by: params.by })
-            .await?;
-        let mut lines = overview(&rows, &range);
+        let q = InsightQuery { from: range.from, until: range.until, by: params.by };
+        let rows = self.storage.rollup_rows(account, q, true).await?;
+        let mut lines = overview_of_rollups(&rows, &range);
         let labels = self.labels(account, params.by).await?;
         for l in &mut lines {
             l.label = l.key.as_ref().and_then(|k| labels.get(k).cloned());
@@ -177,17 +178,10 @@ impl App {
     ) -> AppResult<Report<AgentLine>> {
         can_read_reports(actor, account)?;
         let (range, timezone) = self.report_range(account, &params).await?;
-        let q = InsightQuery { from: range.from, until: range.until, by: Some(Dimension::Replier) };
-        let replied = self.storage.insight_rows(account, q).await?;
-        // Every conversation is among them at least once (with no replier
-        // when nobody replied), with its assignee: one read serves both.
-        let mut seen = HashSet::new();
-        let assigned: Vec<InsightRow> = replied
-            .iter()
-            .filter(|r| seen.insert(r.conversation_id))
-            .map(|r| InsightRow { key: r.assignee.map(|a| a.to_string()), ..r.clone() })
-            .collect();
-        let mut lines = agents(&replied, &assigned, &range);
+        let q = |by| InsightQuery { from: range.from, until: range.until, by: Some(by) };
+        let replied = self.storage.rollup_rows(account, q(Dimension::Replier), false).await?;
+        let assigned = self.storage.rollup_rows(account, q(Dimension::Agent), false).await?;
+        let mut lines = agents_of_rollups(&replied, &assigned, &range);
         let labels = self.labels(account, Some(Dimension::Agent)).await?;
         for l in &mut lines {
             l.name = labels.get(&l.agent_id.to_string()).cloned();
@@ -206,7 +200,7 @@ impl App {
         can_read_reports(actor, account)?;
         let (range, timezone) = self.report_range(account, &params).await?;
         let q = InsightQuery { from: range.from, until: range.until, by: Some(Dimension::HandoffReason) };
-        let lines = handoffs(&self.storage.insight_rows(account, q).await?, &range);
+        let lines = handoffs_of_rollups(&self.storage.rollup_rows(account, q, false).await?, &range);
         Ok(report(&range, timezone, lines))
     }
 
@@ -274,7 +268,23 @@ impl App {
         for a in accounts {
             self.storage.clear_facts(a).await?;
             out.conversations += self.rebuild_account_insights(a).await?;
+            self.storage.rollups_built(a, self.clock.now()).await?;
             out.accounts += 1;
+        }
+        Ok(out)
+    }
+
+    /// Rebuilds the insights of the accounts whose facts were written
+    /// before the daily rollups existed (once, in the background of
+    /// `ferry serve`); live writes meanwhile stay consistent, since each
+    /// moves the rollups by the change of its own facts.
+    #[tracing::instrument(skip_all)]
+    pub async fn fill_pending_rollups(&self) -> AppResult<RebuildSummary> {
+        let mut out = RebuildSummary::default();
+        for a in self.storage.accounts_pending_rollups().await? {
+            let done = self.rebuild_insights(Some(a)).await?;
+            out.accounts += done.accounts;
+            out.conversations += done.conversations;
         }
         Ok(out)
     }

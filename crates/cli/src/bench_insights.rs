@@ -2,9 +2,12 @@
 //! messages through the use cases (buyers' messages through intake,
 //! agents' replies, bot answers, hand-offs, tags, resolutions and
 //! reopenings), spread over D days at the times they happen, keeping the
-//! facts current as it goes; then times every report p50/p95 over the
-//! whole range, rebuilds the facts from the messages and checks the
-//! figures are unchanged. SQLite by default; PostgreSQL with `--database
+//! facts and daily rollups current as it goes; then times every report
+//! p50/p95 over the whole range, the overview's p95 over the last 30 and
+//! the last 365 days (from the rollups, and from one facts row per
+//! conversation for comparison; seed with `--days 365` to fill the year),
+//! rebuilds the facts from the messages and checks the figures are
+//! unchanged. SQLite by default; PostgreSQL with `--database
 //! postgres://…` (a fresh database is made on that server).
 
 use anyhow::Context;
@@ -518,6 +521,46 @@ pub async fn run(a: InsightsArgs) -> anyhow::Result<()> {
         }
         lat.sort();
         println!("{name:<48} {:>9.1} {:>9.1} {:>9.1}", pct(&lat, 0.5), pct(&lat, 0.95), pct(&lat, 1.0));
+    }
+
+    // The same overview over the last 30 and the last 365 days: read from
+    // the daily rollups, then (for comparison) from one facts row per
+    // conversation.
+    println!("overview p95 by range (ending {until}), {} calls each:", a.queries);
+    println!("{:<48} {:>9} {:>9}", "report", "30 days", "365 days");
+    for (name, g, by) in [
+        ("overview", None, None),
+        ("overview group_by=day", Some(Granularity::Day), None),
+        ("overview group_by=week by=channel", Some(Granularity::Week), Some(Dimension::Channel)),
+        ("overview by=tag", None, Some(Dimension::Tag)),
+    ] {
+        let mut p95 = Vec::new();
+        for (source, days) in [("rollups", 30), ("rollups", 365), ("facts", 30), ("facts", 365)] {
+            let params =
+                ReportParams { from: Some(until - Duration::days(days - 1)), until: Some(until), group_by: g, by };
+            let range = ferry_core::insights::Range {
+                from: ferry_core::insights::day_number(until) - (days - 1),
+                until: ferry_core::insights::day_number(until),
+                group_by: g,
+            };
+            let mut lat = Vec::with_capacity(a.queries);
+            for i in 0..=a.queries.max(1) {
+                let t = Instant::now();
+                if source == "rollups" {
+                    app.report_overview(&owner, account, params).await?;
+                } else {
+                    let q = ferry_storage::InsightQuery { from: range.from, until: range.until, by };
+                    ferry_core::insights::overview(&storage.insight_rows(account, q).await?, &range);
+                }
+                if i > 0 {
+                    lat.push(t.elapsed());
+                }
+            }
+            lat.sort();
+            p95.push(pct(&lat, 0.95));
+        }
+        println!("{:<48} {:>9.1} {:>9.1}", format!("{name} (rollups)"), p95[0], p95[1]);
+        println!("{:<48} {:>9.1} {:>9.1}", format!("{name} (one facts row per conversation)"), p95[2], p95[3]);
     }
 
     let totals = app.report_overview(&owner, account, whole(None, None)).await?;

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "search_vector", include_str!("../migrations/0016_search_vector.sql")),
     (17, "insights", include_str!("../migrations/0017_insights.sql")),
     (18, "csat", include_str!("../migrations/0018_csat.sql")),
+    (19, "insight_rollups", include_str!("../migrations/0019_insight_rollups.sql")),
     (22, "order_search", include_str!("../migrations/0022_order_search.sql")),
     (23, "facts_pending", include_str!("../migrations/0023_facts_pending.sql")),
 ];

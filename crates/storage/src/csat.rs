@@ -176,9 +176,12 @@ impl<B: Backend> CsatRepo for B {
                 // first, so a refresher holding it finishes before the
                 // rating is written (and the conversation is refreshed again).
                 crate::store::insights::mark_pending(db, answered.account_id, answered.conversation_id, now).await?;
-                db.exec(
-                    "UPDATE conversation_facts SET csat = $2 WHERE conversation_id = $1",
-                    args![answered.conversation_id.0, i64::from(answer.rating)],
+                crate::store::record_rating(
+                    db,
+                    answered.account_id,
+                    answered.conversation_id,
+                    i64::from(answer.rating),
+                    now,
                 )
                 .await?;
                 Ok(answered)

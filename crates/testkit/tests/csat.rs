@@ -121,6 +121,17 @@ async fn a_resolution_sends_one_survey_answered_on_its_page(b: Backend) {
     let lines = r.json["lines"].as_array().cloned().unwrap_or_default();
     let mine = lines.iter().find(|l| l["agent_id"] == json!(t.agent_id)).unwrap_or_else(|| panic!("{}", r.json));
     assert_eq!(mine["csat"], json!(4.0), "{mine}");
+    // So does the overview, in every breakdown, and the rated number opens
+    // the conversation.
+    let r = app.get(&format!("{}/reports/overview?by=channel", acct(&t)), &t.owner_token).await;
+    let line = &r.json["lines"][0];
+    assert_eq!(
+        (line["rated"].clone(), line["csat"].clone(), line["satisfied_rate"].clone()),
+        (json!(1), json!(4.0), json!(1.0)),
+        "{line}"
+    );
+    let r = app.get(&format!("{}/reports/conversations?metric=rated", acct(&t)), &t.owner_token).await;
+    assert_eq!(r.json["conversation_ids"], json!([conv]));
     // The answer is written on the conversation.
     let msgs = app.get(&format!("{}/conversations/{conv}/messages", acct(&t)), &t.agent_token).await;
     assert!(msgs.json.to_string().contains("Buyer rated the help 4/5"), "{}", msgs.json);

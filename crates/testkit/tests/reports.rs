@@ -99,6 +99,11 @@ async fn reports_count_drill_down_and_export(b: Backend) {
     assert!(lines[1].starts_with(",退货,,1,1,"), "{}", lines[1]);
     assert!(lines[2].starts_with(",,,1,0,"), "{}", lines[2]);
     assert_eq!(lines.len(), 3);
+    // Satisfaction columns last: nobody rated yet.
+    assert!(lines[0].ends_with(",backlog,rated,csat,satisfied,satisfied_rate"), "{}", lines[0]);
+    assert!(lines[1].ends_with(",0,0,,0,"), "{}", lines[1]);
+    let r = app.get(&format!("{ap}/reports/conversations?{range}&metric=rated"), &t.owner_token).await;
+    assert_eq!(r.json, json!({"total": 0, "conversation_ids": []}));
 
     // Agents and hand-offs answer too.
     let r = app.get(&format!("{ap}/reports/agents?{range}"), &t.owner_token).await;

@@ -8,6 +8,7 @@ describe('console routes', () => {
       { page: 'inbox', status: 'bot', id: null },
       { page: 'alerts', status: 'open', id: null },
       { page: 'bot', status: 'open', id: null },
+      { page: 'reports', status: 'open', id: null },
     ] as const) {
       expect(parseRoute(formatRoute(r))).toEqual(r);
     }

@@ -49,7 +49,7 @@ pub struct ReportQuery {
 pub struct DrillQuery {
     /// `opened`, `resolved`, `reopened`, `bot_started`, `bot_contained`,
     /// `handed_off`, `agent_replies`, `first_response`, `next_response`,
-    /// `resolution` or `backlog`.
+    /// `resolution`, `backlog` or `rated`.
     pub metric: String,
     /// The bucket's label as the report gave it (all buckets when absent).
     #[serde(default)]
@@ -212,6 +212,10 @@ const OVERVIEW_COLUMNS: &[&str] = &[
     "resolution_business_median_secs",
     "resolution_business_p90_secs",
     "backlog",
+    "rated",
+    "csat",
+    "satisfied",
+    "satisfied_rate",
 ];
 
 fn overview_row(l: &OverviewLine) -> Vec<String> {
@@ -241,14 +245,17 @@ fn overview_row(l: &OverviewLine) -> Vec<String> {
         r.extend(pct(p));
     }
     r.push(l.backlog.to_string());
+    r.extend([l.rated.to_string(), opt(l.csat), l.satisfied.to_string(), opt(l.satisfied_rate)]);
     r
 }
 
 /// Conversations opened, resolved and reopened; bot containment and
 /// hand-offs; agent replies per conversation; first-response,
 /// next-response and resolution times (median and p90, wall time and in
-/// the inbox's business hours); backlog at the end of each bucket. Per
-/// bucket of `group_by` and value of `by`. Owners and admins.
+/// the inbox's business hours); backlog at the end of each bucket;
+/// satisfaction of the conversations resolved in the bucket (rated, mean
+/// rating 1–5, share rated 4–5). Per bucket of `group_by` and value of
+/// `by`, from daily rollups. Owners and admins.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/reports/overview", tag = "reports",
     params(("account_id" = i64, Path), ReportQuery),
     responses((status = 200, body = ReportView<OverviewLine>, description = "JSON, or CSV with `format=csv`"),
@@ -367,7 +374,7 @@ pub async fn report_conversations(
         AppError::invalid(
             "metric",
             "metric must be one of opened, resolved, reopened, bot_started, bot_contained, handed_off, \
-             agent_replies, first_response, next_response, resolution, backlog",
+             agent_replies, first_response, next_response, resolution, backlog, rated",
         )
     })?;
     if q.limit.is_some_and(|l| l == 0 || l > 5000) {

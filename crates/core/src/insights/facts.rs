@@ -57,6 +57,8 @@ pub struct FactInput<'a> {
     pub changes: &'a [StatusTrace],
     /// SKUs of the buyer's linked orders.
     pub skus: Vec<String>,
+    /// The buyer's satisfaction rating (1–5), once given.
+    pub csat: Option<i64>,
 }
 
 /// The facts row of one conversation.
@@ -128,6 +130,8 @@ pub struct ConversationFacts {
     pub tags: Vec<String>,
     /// SKUs of linked orders.
     pub skus: Vec<String>,
+    /// The buyer's satisfaction rating (1–5), once given.
+    pub csat: Option<i64>,
 }
 
 /// Days since 1970-01-01 of a local date.
@@ -267,5 +271,6 @@ pub fn compute_facts(input: &FactInput<'_>) -> ConversationFacts {
         resolution_business_secs,
         tags: c.tags.clone(),
         skus,
+        csat: input.csat,
     }
 }

@@ -1,11 +1,13 @@
 //! Insights: what reports count about conversations. [`facts`] turns one
 //! conversation's history into its facts row; [`report`] turns facts rows
-//! into figures; [`hours`] measures time in an inbox's business hours.
+//! into figures; [`rollup`] adds them up per day and value; [`hours`] measures time in an inbox's business hours.
 
 pub mod facts;
 pub mod hours;
 pub mod report;
+pub mod rollup;
 
 pub use facts::*;
 pub use hours::*;
 pub use report::*;
+pub use rollup::*;

@@ -4,9 +4,9 @@
 //! so both stores give the same figures from the same rows.
 
 use super::facts::day_date;
+use super::rollup::{agents_of_rollups, handoffs_of_rollups, overview_of_rollups, rollup_rows};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -229,13 +229,6 @@ pub fn nearest_rank(sorted: &[i64], p: f64) -> Option<i64> {
     sorted.get(rank - 1).copied()
 }
 
-impl Percentiles {
-    fn of(mut v: Vec<i64>) -> Self {
-        v.sort_unstable();
-        Percentiles { count: v.len() as u64, median: nearest_rank(&v, 0.5), p90: nearest_rank(&v, 0.9) }
-    }
-}
-
 /// One line of the overview: one bucket, one value of the dimension.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -280,6 +273,14 @@ pub struct OverviewLine {
     pub resolution_business: Percentiles,
     /// Conversations not resolved at the end of the bucket.
     pub backlog: u64,
+    /// Conversations resolved in the bucket that the buyer rated.
+    pub rated: u64,
+    /// Their mean rating (1–5).
+    pub csat: Option<f64>,
+    /// Of those, rated 4 or 5.
+    pub satisfied: u64,
+    /// `satisfied / rated`.
+    pub satisfied_rate: Option<f64>,
 }
 
 /// One agent's line.
@@ -363,6 +364,8 @@ pub enum Metric {
     Resolution,
     /// Conversations not resolved at the end of the bucket.
     Backlog,
+    /// Conversations resolved and rated by the buyer.
+    Rated,
 }
 
 impl FromStr for Metric {
@@ -380,13 +383,14 @@ impl FromStr for Metric {
             "next_response" => Metric::NextResponse,
             "resolution" => Metric::Resolution,
             "backlog" => Metric::Backlog,
+            "rated" => Metric::Rated,
             _ => return Err(UnknownName { what: "metric", name: s.to_owned() }),
         })
     }
 }
 
 /// The buckets of the range, with their first and last day.
-fn buckets(range: &Range) -> Vec<(i64, i64, Option<String>)> {
+pub(crate) fn buckets(range: &Range) -> Vec<(i64, i64, Option<String>)> {
     if range.group_by.is_none() {
         return vec![(range.from, range.until, None)];
     }
@@ -417,195 +421,30 @@ fn counts(r: &InsightRow, metric: Metric, range: &Range, start: i64, end: i64) -
         Metric::NextResponse => opened_here && r.next_response_secs.is_some(),
         Metric::Resolution => resolved_here && r.resolution_secs.is_some(),
         Metric::Backlog => r.opened_day <= end && r.resolved_day.is_none_or(|d| d > end),
+        Metric::Rated => resolved_here && r.csat.is_some(),
     }
-}
-
-fn rate(n: u64, of: u64) -> Option<f64> {
-    (of > 0).then(|| n as f64 / of as f64)
-}
-
-#[derive(Default)]
-struct Acc {
-    opened: u64,
-    resolved: u64,
-    reopened: u64,
-    bot_started: u64,
-    bot_contained: u64,
-    handed_off: u64,
-    agent_replies: u64,
-    first: Vec<i64>,
-    first_business: Vec<i64>,
-    next: Vec<i64>,
-    next_business: Vec<i64>,
-    resolution: Vec<i64>,
-    resolution_business: Vec<i64>,
-    /// Opened minus resolved at this bucket (summed up to give the backlog).
-    backlog_delta: i64,
 }
 
 /// The overview: one line per bucket and value, buckets in order, values
-/// by name (unset last). One pass over the rows.
+/// by name (unset last), from report rows (see [`overview_of_rollups`]).
 pub fn overview(rows: &[InsightRow], range: &Range) -> Vec<OverviewLine> {
-    let bs = buckets(range);
-    let ends: Vec<i64> = bs.iter().map(|b| b.1).collect();
-    // The first bucket whose end is on or after `day` (past the end: none).
-    let at = |day: i64| {
-        let i = ends.partition_point(|e| *e < day);
-        (i < ends.len()).then_some(i)
-    };
-    let mut keys: BTreeMap<(bool, Option<&str>), Vec<Acc>> = BTreeMap::new();
-    for r in rows {
-        // Unset values sort last.
-        let accs = keys
-            .entry((r.key.is_none(), r.key.as_deref()))
-            .or_insert_with(|| (0..bs.len()).map(|_| Acc::default()).collect());
-        if let Some(i) = at(r.opened_day) {
-            accs[i].backlog_delta += 1;
-            if range.has(r.opened_day) {
-                let a = &mut accs[i];
-                a.opened += 1;
-                a.reopened += u64::from(r.reopen_count > 0);
-                a.bot_started += u64::from(r.started_with_bot);
-                a.bot_contained += u64::from(r.bot_contained);
-                a.handed_off += u64::from(r.started_with_bot && r.handed_off);
-                a.agent_replies += u64::try_from(r.agent_replies).unwrap_or(0);
-                a.first.extend(r.first_response_secs);
-                a.first_business.extend(r.first_response_business_secs);
-                a.next.extend(r.next_response_secs);
-                a.next_business.extend(r.next_response_business_secs);
-            }
-        }
-        if let Some(d) = r.resolved_day
-            && let Some(i) = at(d)
-        {
-            // Opened and resolved before the range: +1 and -1 in the
-            // first bucket, never in its backlog.
-            accs[i].backlog_delta -= 1;
-            if range.has(d) {
-                let a = &mut accs[i];
-                a.resolved += 1;
-                if let Some(v) = r.resolution_secs {
-                    a.resolution.push(v);
-                }
-                a.resolution_business.extend(r.resolution_business_secs);
-            }
-        }
-    }
-    if keys.is_empty() {
-        keys.insert((true, None), (0..bs.len()).map(|_| Acc::default()).collect());
-    }
-    let mut per_key: Vec<(Option<String>, Vec<OverviewLine>)> = Vec::new();
-    for ((_, key), accs) in keys {
-        let mut backlog = 0i64;
-        let mut lines = Vec::with_capacity(accs.len());
-        for (a, (_, _, bucket)) in accs.into_iter().zip(&bs) {
-            backlog += a.backlog_delta;
-            lines.push(OverviewLine {
-                bucket: bucket.clone(),
-                key: key.map(str::to_owned),
-                label: None,
-                opened: a.opened,
-                resolved: a.resolved,
-                reopened: a.reopened,
-                bot_started: a.bot_started,
-                bot_contained: a.bot_contained,
-                containment_rate: rate(a.bot_contained, a.bot_started),
-                handed_off: a.handed_off,
-                handoff_rate: rate(a.handed_off, a.bot_started),
-                agent_replies: a.agent_replies,
-                replies_per_conversation: rate(a.agent_replies, a.opened),
-                first_response: Percentiles::of(a.first),
-                first_response_business: Percentiles::of(a.first_business),
-                next_response: Percentiles::of(a.next),
-                next_response_business: Percentiles::of(a.next_business),
-                resolution: Percentiles::of(a.resolution),
-                resolution_business: Percentiles::of(a.resolution_business),
-                backlog: u64::try_from(backlog).unwrap_or(0),
-            });
-        }
-        per_key.push((key.map(str::to_owned), lines));
-    }
-    // Bucket-major order: every value of the first bucket, then the next.
-    let n = bs.len();
-    let mut out = Vec::with_capacity(n * per_key.len());
-    let mut iters: Vec<_> = per_key.into_iter().map(|(_, l)| l.into_iter()).collect();
-    for _ in 0..n {
-        for it in &mut iters {
-            out.extend(it.next());
-        }
-    }
-    out
+    overview_of_rollups(&rollup_rows(rows, None), range)
 }
 
 /// Per agent, from rows by [`Dimension::Replier`] (`replied`) and by
 /// [`Dimension::Agent`] (`assigned`); agents by id.
 pub fn agents(replied: &[InsightRow], assigned: &[InsightRow], range: &Range) -> Vec<AgentLine> {
-    #[derive(Default)]
-    struct AgentAcc {
-        line: AgentLine,
-        first: Vec<i64>,
-        first_business: Vec<i64>,
-        resolution: Vec<i64>,
-        ratings: Vec<i64>,
-    }
-    fn entry(lines: &mut BTreeMap<i64, AgentAcc>, a: i64) -> &mut AgentAcc {
-        lines.entry(a).or_insert_with(|| AgentAcc {
-            line: AgentLine { agent_id: a, ..AgentLine::default() },
-            ..AgentAcc::default()
-        })
-    }
-    let mut lines: BTreeMap<i64, AgentAcc> = BTreeMap::new();
-    let id = |k: &Option<String>| k.as_deref().and_then(|k| k.parse::<i64>().ok());
-    for r in replied {
-        let Some(a) = id(&r.key) else { continue };
-        if !range.has(r.opened_day) {
-            continue;
-        }
-        let l = entry(&mut lines, a);
-        l.line.conversations_handled += 1;
-        l.line.replies += u64::try_from(r.weight).unwrap_or(0);
-        if r.first_responder == Some(a) {
-            l.first.extend(r.first_response_secs);
-            l.first_business.extend(r.first_response_business_secs);
-        }
-    }
-    for r in assigned {
-        let Some(a) = id(&r.key) else { continue };
-        if !r.resolved_day.is_some_and(|d| range.has(d)) {
-            continue;
-        }
-        let l = entry(&mut lines, a);
-        l.line.resolved += 1;
-        l.resolution.extend(r.resolution_secs);
-        l.ratings.extend(r.csat);
-    }
-    lines
-        .into_values()
-        .map(|mut l| {
-            l.line.first_response = Percentiles::of(l.first);
-            l.line.first_response_business = Percentiles::of(l.first_business);
-            l.line.resolution = Percentiles::of(l.resolution);
-            l.line.csat =
-                (!l.ratings.is_empty()).then(|| l.ratings.iter().sum::<i64>() as f64 / l.ratings.len() as f64);
-            l.line
-        })
-        .collect()
+    agents_of_rollups(
+        &rollup_rows(replied, Some(Dimension::Replier)),
+        &rollup_rows(assigned, Some(Dimension::Agent)),
+        range,
+    )
 }
 
 /// Hand-offs of conversations opened in the range, by reason (most first),
 /// from rows by [`Dimension::HandoffReason`].
 pub fn handoffs(rows: &[InsightRow], range: &Range) -> Vec<HandoffLine> {
-    let mut by: BTreeMap<Option<String>, u64> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.handed_off && r.started_with_bot && range.has(r.opened_day)) {
-        *by.entry(r.key.clone()).or_default() += 1;
-    }
-    let total: u64 = by.values().sum();
-    let mut out: Vec<HandoffLine> = by
-        .into_iter()
-        .map(|(reason, n)| HandoffLine { reason, conversations: n, share: rate(n, total).unwrap_or(0.0) })
-        .collect();
-    out.sort_by(|a, b| b.conversations.cmp(&a.conversations).then_with(|| a.reason.cmp(&b.reason)));
-    out
+    handoffs_of_rollups(&rollup_rows(rows, Some(Dimension::HandoffReason)), range)
 }
 
 /// The conversations behind one number of the overview: `metric` in the

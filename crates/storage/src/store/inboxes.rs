@@ -112,6 +112,9 @@ impl<B: Backend> InboxRepo for B {
     async fn delete_inbox(&self, account: AccountId, id: InboxId) -> StorageResult<()> {
         self.write(move |db| {
             Box::pin(async move {
+                // Its conversations' facts go with it: take them out of the
+                // rollups first.
+                super::insights::forget_inbox(db, account, id.0, Utc::now()).await?;
                 found(db.exec("DELETE FROM inboxes WHERE account_id = $1 AND id = $2", args![account.0, id.0]).await?)
             })
         })

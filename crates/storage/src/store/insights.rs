@@ -1,9 +1,10 @@
-//! Insights: the status history and facts rows written beside each event
-//! that concerns a conversation, and the reads of reports.
+//! Insights: the status history, facts rows and daily rollups written
+//! beside each event that concerns a conversation, and the reads of
+//! reports.
 
 use super::conversations::get_conversation;
 use crate::args;
-use crate::db::{Arg, Backend, Db, Lock, Row};
+use crate::db::{Arg, Backend, Db, Lock, Row, lock_key};
 use crate::error::StorageResult;
 use crate::insights::{FACTS_BATCH, InsightQuery, InsightsRepo};
 use async_trait::async_trait;
@@ -12,10 +13,12 @@ use ferry_core::conversation::{Change, Conversation, Status};
 use ferry_core::event::Event;
 use ferry_core::inbox::InboxConfig;
 use ferry_core::insights::{
-    ConversationFacts, Dimension, FactInput, InsightRow, MessageTrace, StatusTrace, compute_facts, parse_timezone,
+    ConversationFacts, Dimension, FactInput, InsightRow, MessageTrace, RollupCell, RollupKey, RollupRow, StatusTrace,
+    compute_facts, contributions, count, decode_multiset, delta, duration, encode_multiset, parse_timezone,
 };
 use ferry_core::message::{MessageKind, Sender};
 use ferry_core::{AccountId, ConversationId, UserId};
+use std::collections::BTreeMap;
 
 /// Orders of a buyer read for their SKUs, per e-mail and per phone.
 const ORDERS_PER_BUYER: i64 = 20;
@@ -67,6 +70,10 @@ pub(crate) async fn mark_pending<D: Db>(
 /// comes after a mark was claimed waits for this unit of work and marks
 /// the conversation again, so no change is ever missed.
 pub(super) async fn refresh_pending<D: Db>(db: &mut D, limit: u32) -> StorageResult<u64> {
+    // Refreshes take turns (on the lock writers of rollups share): a report
+    // read that refreshes first waits for a batch under way, so it never
+    // misses a committed write that batch had claimed.
+    db.serialize_on(vec![lock_key(&["ferry", "insight_rollups"])]).await?;
     // The conversation is locked with its mark: a write holding it (which
     // will mark it before it commits) is skipped rather than waited for,
     // and a write that comes later waits for this batch; so this unit of
@@ -162,9 +169,10 @@ pub(super) async fn refresh<D: Db>(
     };
     let Some(ctx) = db
         .row(
-            "SELECT a.timezone, i.channel, i.config, c.country, c.language, c.email, c.phone \
+            "SELECT a.timezone, i.channel, i.config, c.country, c.language, c.email, c.phone, \
+             (SELECT rating FROM csat_surveys WHERE conversation_id = $4) \
              FROM accounts a, inboxes i, contacts c WHERE a.id = $1 AND i.id = $2 AND c.id = $3",
-            args![account.0, conv.inbox_id.0, conv.contact_id.0],
+            args![account.0, conv.inbox_id.0, conv.contact_id.0, id.0],
         )
         .await?
     else {
@@ -230,8 +238,220 @@ pub(super) async fn refresh<D: Db>(
         messages: &messages,
         changes: &changes,
         skus,
+        csat: ctx.opt_int(7)?,
     });
-    store_facts(db, account, &facts, now).await
+    // As stored (times to the microsecond, tags in order), so an unchanged
+    // row compares equal.
+    let mut facts = facts;
+    facts.opened_at = micros(facts.opened_at);
+    facts.resolved_at = facts.resolved_at.map(micros);
+    facts.tags.sort();
+    let old = load_facts(db, account, id).await?;
+    store_facts(db, account, &facts, old.as_ref(), now).await
+}
+
+fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// Records the buyer's rating in the conversation's facts and the
+/// rollups, in the answer's write.
+pub(crate) async fn record_rating<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    id: ConversationId,
+    rating: i64,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    let Some(old) = load_facts(db, account, id).await? else { return Ok(()) };
+    let new = ConversationFacts { csat: Some(rating), ..old.clone() };
+    if new == old {
+        return Ok(());
+    }
+    db.exec(
+        "UPDATE conversation_facts SET csat = $2, updated_at = $3 WHERE conversation_id = $1",
+        args![id.0, rating, now],
+    )
+    .await?;
+    apply_rollups(db, account, delta(Some(&old), Some(&new)), now).await
+}
+
+/// Takes the conversations of an inbox about to be deleted out of the
+/// rollups (their facts go with them).
+pub(crate) async fn forget_inbox<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    inbox: i64,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    let sql = format!(
+        "SELECT {FACT_COLS_F}, v.dimension, v.value, v.weight FROM conversation_facts f \
+         LEFT JOIN conversation_fact_values v ON v.conversation_id = f.conversation_id \
+         WHERE f.account_id = $1 AND f.inbox_id = $2 ORDER BY f.conversation_id"
+    );
+    let rows = db.rows(&sql, args![account.0, inbox]).await?;
+    let mut total: BTreeMap<RollupKey, RollupCell> = BTreeMap::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let id = rows[i].int(0)?;
+        let j = i + rows[i..].iter().take_while(|r| r.int(0).is_ok_and(|x| x == id)).count();
+        let facts = facts_with_values(&rows[i..j])?;
+        for (k, c) in contributions(&facts) {
+            total.entry(k).or_default().add(&c, -1);
+        }
+        i = j;
+    }
+    total.retain(|_, c| !c.is_empty());
+    apply_rollups(db, account, total, now).await
+}
+
+/// The stored facts of a conversation, with their values.
+async fn load_facts<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    id: ConversationId,
+) -> StorageResult<Option<ConversationFacts>> {
+    let sql = format!(
+        "SELECT {FACT_COLS_F}, v.dimension, v.value, v.weight FROM conversation_facts f \
+         LEFT JOIN conversation_fact_values v ON v.conversation_id = f.conversation_id \
+         WHERE f.conversation_id = $1 AND f.account_id = $2"
+    );
+    let rows = db.rows(&sql, args![id.0, account.0]).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    facts_with_values(&rows).map(Some)
+}
+
+/// Facts from rows of [`FACT_COLS_F`] followed by a value's dimension,
+/// value and weight (NULL when it has none).
+fn facts_with_values(rows: &[Row]) -> StorageResult<ConversationFacts> {
+    let Some(first) = rows.first() else { return Err(crate::StorageError::NotFound) };
+    let mut values = Vec::new();
+    for r in rows {
+        if let Some(dim) = r.opt_text(FACT_COUNT)? {
+            values.push((dim, r.text(FACT_COUNT + 1)?, r.int(FACT_COUNT + 2)?));
+        }
+    }
+    facts_of(first, values)
+}
+
+/// Rollup rows are written in chunks of this many (bound parameters stay
+/// well under either database's limit).
+const ROLLUP_CHUNK: usize = 400;
+
+const TOTAL: &str = "all";
+
+fn dimension_name(d: Option<Dimension>) -> &'static str {
+    d.map_or(TOTAL, Dimension::as_str)
+}
+
+fn rollup_cols() -> String {
+    count::NAMES.iter().chain(duration::NAMES.iter()).copied().collect::<Vec<_>>().join(", ")
+}
+
+fn rollup_cell(r: &Row, from: usize) -> StorageResult<RollupCell> {
+    let mut cell = RollupCell::default();
+    for (i, c) in cell.counts.iter_mut().enumerate() {
+        *c = r.int(from + i)?;
+    }
+    let from = from + cell.counts.len();
+    for (i, d) in cell.durations.iter_mut().enumerate() {
+        *d = decode_multiset(&r.text(from + i)?).map_err(crate::StorageError::Corrupt)?;
+    }
+    Ok(cell)
+}
+
+/// Adds `delta` to the rollups: the cells are created if missing and
+/// locked and read in one statement (in key order, so concurrent writes
+/// take their locks in the same order), then written back in another;
+/// cells left empty are deleted.
+async fn apply_rollups<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    delta: BTreeMap<RollupKey, RollupCell>,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    if delta.is_empty() {
+        return Ok(());
+    }
+    // Rollup rows are shared by many conversations (today's, for one), and
+    // a unit of work may change those of several: writers of rollups take
+    // turns, so two of them never hold rows the other waits for. (A no-op
+    // where writes are serial anyway.)
+    db.serialize_on(vec![lock_key(&["ferry", "insight_rollups"])]).await?;
+    let cols = rollup_cols();
+    let delta: Vec<(RollupKey, RollupCell)> = delta.into_iter().collect();
+    for chunk in delta.chunks(ROLLUP_CHUNK) {
+        let mut args = args![account.0, now];
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for ((dim, key, day), _) in chunk {
+            let n = args.len();
+            tuples.push(format!("($1, ${}, ${}, ${}, ${}, $2, $2)", n + 1, n + 2, n + 3, n + 4));
+            args.extend([
+                Arg::from(dimension_name(*dim)),
+                Arg::from(key.is_some()),
+                Arg::from(key.clone().unwrap_or_default()),
+                Arg::from(*day),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO insight_rollups (account_id, dimension, keyed, value, day, created_at, updated_at) \
+             VALUES {} ON CONFLICT (account_id, dimension, day, keyed, value) \
+             DO UPDATE SET updated_at = excluded.updated_at RETURNING dimension, keyed, value, day, {cols}",
+            tuples.join(", ")
+        );
+        let mut current: BTreeMap<(String, bool, String, i64), RollupCell> = BTreeMap::new();
+        for r in db.rows(&sql, args).await? {
+            current.insert((r.text(0)?, r.flag(1)?, r.text(2)?, r.int(3)?), rollup_cell(&r, 4)?);
+        }
+        let mut args = args![account.0, now];
+        let mut tuples = Vec::with_capacity(chunk.len());
+        let mut empty = Vec::new();
+        for ((dim, key, day), d) in chunk {
+            let k = (dimension_name(*dim).to_owned(), key.is_some(), key.clone().unwrap_or_default(), *day);
+            let mut cell = current.remove(&k).unwrap_or_default();
+            cell.add(d, 1);
+            let n = args.len();
+            let width = 4 + cell.counts.len() + cell.durations.len();
+            let params: Vec<String> = (1..=width).map(|i| format!("${}", n + i)).collect();
+            tuples.push(format!("($1, {}, $2, $2)", params.join(", ")));
+            if cell.is_empty() {
+                empty.push(k.clone());
+            }
+            args.extend([Arg::from(k.0), Arg::from(k.1), Arg::from(k.2), Arg::from(k.3)]);
+            args.extend(cell.counts.iter().map(|c| Arg::from(*c)));
+            args.extend(cell.durations.iter().map(|m| Arg::from(encode_multiset(m))));
+        }
+        let set: Vec<String> =
+            count::NAMES.iter().chain(duration::NAMES.iter()).map(|c| format!("{c} = excluded.{c}")).collect();
+        let sql = format!(
+            "INSERT INTO insight_rollups (account_id, dimension, keyed, value, day, {cols}, created_at, updated_at) \
+             VALUES {} ON CONFLICT (account_id, dimension, day, keyed, value) DO UPDATE SET {}, \
+             updated_at = excluded.updated_at",
+            tuples.join(", "),
+            set.join(", ")
+        );
+        db.exec(&sql, args).await?;
+        if !empty.is_empty() {
+            let mut args = args![account.0];
+            let mut conds = Vec::with_capacity(empty.len());
+            for (dim, keyed, value, day) in empty {
+                let n = args.len();
+                conds.push(format!(
+                    "(dimension = ${} AND day = ${} AND keyed = ${} AND value = ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4
+                ));
+                args.extend([Arg::from(dim), Arg::from(day), Arg::from(keyed), Arg::from(value)]);
+            }
+            let sql = format!("DELETE FROM insight_rollups WHERE account_id = $1 AND ({})", conds.join(" OR "));
+            db.exec(&sql, args).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Refreshes every marked conversation, batch by batch: what reads of
@@ -247,8 +467,13 @@ async fn store_facts<D: Db>(
     db: &mut D,
     account: AccountId,
     f: &ConversationFacts,
+    old: Option<&ConversationFacts>,
     now: DateTime<Utc>,
 ) -> StorageResult<()> {
+    // Most messages change no figure: nothing to write.
+    if old == Some(f) {
+        return Ok(());
+    }
     db.exec(
         "INSERT INTO conversation_facts (conversation_id, account_id, inbox_id, channel, country, language, intent, \
          team_id, assignee_id, status, opened_at, opened_day, resolved_at, resolved_day, started_with_bot, \
@@ -256,8 +481,7 @@ async fn store_facts<D: Db>(
          first_responder_id, first_response_secs, first_response_business_secs, next_response_count, \
          next_response_secs, next_response_business_secs, resolution_secs, resolution_business_secs, \
          created_at, updated_at, csat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $31, \
-         (SELECT rating FROM csat_surveys WHERE conversation_id = $1)) \
+         $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $31, $32) \
          ON CONFLICT (conversation_id) DO UPDATE SET inbox_id = excluded.inbox_id, channel = excluded.channel, \
          country = excluded.country, language = excluded.language, intent = excluded.intent, \
          team_id = excluded.team_id, assignee_id = excluded.assignee_id, status = excluded.status, \
@@ -305,27 +529,17 @@ async fn store_facts<D: Db>(
             Arg::from(f.resolution_secs),
             Arg::from(f.resolution_business_secs),
             Arg::from(now),
+            Arg::from(f.csat),
         ],
     )
     .await?;
+    apply_rollups(db, account, delta(old, Some(f)), now).await?;
     let mut values: Vec<(&str, String, i64)> = Vec::new();
     values.extend(f.tags.iter().map(|t| (Dimension::Tag.as_str(), t.clone(), 1)));
     values.extend(f.skus.iter().map(|s| (Dimension::Sku.as_str(), s.clone(), 1)));
     values.extend(f.replies_by.iter().map(|(u, n)| (Dimension::Replier.as_str(), u.0.to_string(), *n)));
-    // Unchanged values (the common case: one more message) are left alone.
-    let current = db
-        .rows(
-            "SELECT dimension, value, weight FROM conversation_fact_values WHERE conversation_id = $1",
-            args![f.conversation_id.0],
-        )
-        .await?;
-    let mut stored = Vec::with_capacity(current.len());
-    for r in &current {
-        stored.push((r.text(0)?, r.text(1)?, r.int(2)?));
-    }
-    let same = stored.len() == values.len()
-        && values.iter().all(|(d, v, w)| stored.iter().any(|(sd, sv, sw)| sd == d && sv == v && sw == w));
-    if same {
+    // Unchanged values (the common case) are left alone.
+    if old.is_some_and(|o| o.tags == f.tags && o.skus == f.skus && o.replies_by == f.replies_by) {
         return Ok(());
     }
     db.exec("DELETE FROM conversation_fact_values WHERE conversation_id = $1", args![f.conversation_id.0]).await?;
@@ -390,16 +604,26 @@ fn key_of(by: Option<Dimension>) -> (&'static str, &'static str) {
     }
 }
 
-fn facts_of(r: &Row, values: &[Row]) -> StorageResult<ConversationFacts> {
+/// The columns of a facts row, in [`facts_of`]'s order (`f` is the table).
+const FACT_COLS_F: &str = "f.conversation_id, f.inbox_id, f.channel, f.country, f.language, f.intent, \
+     f.team_id, f.assignee_id, f.status, f.opened_at, f.opened_day, f.resolved_at, f.resolved_day, \
+     f.started_with_bot, f.handed_off, f.handoff_reason, f.bot_contained, f.reopen_count, f.agent_replies, \
+     f.bot_replies, f.buyer_messages, f.first_responder_id, f.first_response_secs, \
+     f.first_response_business_secs, f.next_response_count, f.next_response_secs, \
+     f.next_response_business_secs, f.resolution_secs, f.resolution_business_secs, f.csat";
+
+/// How many columns [`FACT_COLS_F`] has.
+const FACT_COUNT: usize = 30;
+
+fn facts_of(r: &Row, values: Vec<(String, String, i64)>) -> StorageResult<ConversationFacts> {
     let mut tags = Vec::new();
     let mut skus = Vec::new();
     let mut replies_by = Vec::new();
-    for v in values {
-        let (dim, value) = (v.text(0)?, v.text(1)?);
+    for (dim, value, weight) in values {
         match dim.as_str() {
             "tag" => tags.push(value),
             "sku" => skus.push(value),
-            "replier" => replies_by.push((UserId(value.parse().unwrap_or_default()), v.int(2)?)),
+            "replier" => replies_by.push((UserId(value.parse().unwrap_or_default()), weight)),
             _ => {}
         }
     }
@@ -442,6 +666,7 @@ fn facts_of(r: &Row, values: &[Row]) -> StorageResult<ConversationFacts> {
         resolution_business_secs: r.opt_int(28)?,
         tags,
         skus,
+        csat: r.opt_int(29)?,
     })
 }
 
@@ -495,39 +720,50 @@ impl<B: Backend> InsightsRepo for B {
         .await
     }
 
+    async fn rollup_rows(
+        &self,
+        account: AccountId,
+        query: InsightQuery,
+        before: bool,
+    ) -> StorageResult<Vec<RollupRow>> {
+        flush_pending(self).await?;
+        self.read(move |db| {
+            Box::pin(async move {
+                let dim = dimension_name(query.by);
+                let cols = rollup_cols();
+                let sql = format!(
+                    "SELECT keyed, value, day, {cols} FROM insight_rollups WHERE account_id = $1 \
+                     AND dimension = $2 AND day >= $3 AND day <= $4"
+                );
+                let mut out = Vec::new();
+                for r in db.rows(&sql, args![account.0, dim, query.from, query.until]).await? {
+                    let key = if r.flag(0)? { Some(r.text(1)?) } else { None };
+                    out.push(RollupRow { key, day: r.int(2)?, cell: rollup_cell(&r, 3)? });
+                }
+                if before {
+                    let sql = "SELECT keyed, value, CAST(SUM(opened - resolved) AS BIGINT) FROM insight_rollups \
+                               WHERE account_id = $1 AND dimension = $2 AND day < $3 GROUP BY keyed, value \
+                               HAVING SUM(opened - resolved) <> 0";
+                    for r in db.rows(sql, args![account.0, dim, query.from]).await? {
+                        let key = if r.flag(0)? { Some(r.text(1)?) } else { None };
+                        let mut cell = RollupCell::default();
+                        cell.counts[count::OPENED] = r.int(2)?;
+                        out.push(RollupRow { key, day: query.from - 1, cell });
+                    }
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
     async fn conversation_facts(
         &self,
         account: AccountId,
         id: ConversationId,
     ) -> StorageResult<Option<ConversationFacts>> {
         flush_pending(self).await?;
-        self.read(move |db| {
-            Box::pin(async move {
-                let Some(r) = db
-                    .row(
-                        "SELECT conversation_id, inbox_id, channel, country, language, intent, team_id, \
-                         assignee_id, status, opened_at, opened_day, resolved_at, resolved_day, started_with_bot, \
-                         handed_off, handoff_reason, bot_contained, reopen_count, agent_replies, bot_replies, \
-                         buyer_messages, first_responder_id, first_response_secs, first_response_business_secs, \
-                         next_response_count, next_response_secs, next_response_business_secs, resolution_secs, \
-                         resolution_business_secs FROM conversation_facts WHERE account_id = $1 \
-                         AND conversation_id = $2",
-                        args![account.0, id.0],
-                    )
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let values = db
-                    .rows(
-                        "SELECT dimension, value, weight FROM conversation_fact_values WHERE conversation_id = $1",
-                        args![id.0],
-                    )
-                    .await?;
-                facts_of(&r, &values).map(Some)
-            })
-        })
-        .await
+        self.read(move |db| Box::pin(async move { load_facts(db, account, id).await })).await
     }
 
     async fn conversation_ids(
@@ -571,6 +807,7 @@ impl<B: Backend> InsightsRepo for B {
         self.write(move |db| {
             Box::pin(async move {
                 db.exec("DELETE FROM conversation_fact_values WHERE account_id = $1", args![account.0]).await?;
+                db.exec("DELETE FROM insight_rollups WHERE account_id = $1", args![account.0]).await?;
                 db.exec("DELETE FROM conversation_facts WHERE account_id = $1", args![account.0]).await
             })
         })
@@ -579,6 +816,31 @@ impl<B: Backend> InsightsRepo for B {
 
     async fn refresh_pending_facts(&self, limit: u32) -> StorageResult<u64> {
         self.write(move |db| Box::pin(async move { refresh_pending(db, limit).await })).await
+    }
+
+    async fn accounts_pending_rollups(&self) -> StorageResult<Vec<AccountId>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let rows =
+                    db.rows("SELECT id FROM accounts WHERE rollups_pending = $1 ORDER BY id", args![true]).await?;
+                rows.iter().map(|r| Ok(AccountId(r.int(0)?))).collect()
+            })
+        })
+        .await
+    }
+
+    async fn rollups_built(&self, account: AccountId, now: DateTime<Utc>) -> StorageResult<()> {
+        self.write(move |db| {
+            Box::pin(async move {
+                db.exec(
+                    "UPDATE accounts SET rollups_pending = $2, updated_at = $3 WHERE id = $1 AND rollups_pending = $4",
+                    args![account.0, false, now, true],
+                )
+                .await
+                .map(drop)
+            })
+        })
+        .await
     }
 
     async fn account_ids(&self) -> StorageResult<Vec<AccountId>> {

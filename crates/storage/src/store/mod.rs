@@ -20,6 +20,8 @@ mod messages;
 mod outbox;
 mod search;
 
+pub(crate) use insights::record_rating;
+
 use crate::db::{Arg, Backend, Db};
 use crate::error::{StorageError, StorageResult};
 use crate::repo::Storage;

@@ -1069,8 +1069,10 @@ export interface paths {
          * Conversations opened, resolved and reopened; bot containment and
          *     hand-offs; agent replies per conversation; first-response,
          *     next-response and resolution times (median and p90, wall time and in
-         *     the inbox's business hours); backlog at the end of each bucket. Per
-         *     bucket of `group_by` and value of `by`. Owners and admins.
+         *     the inbox's business hours); backlog at the end of each bucket;
+         *     satisfaction of the conversations resolved in the bucket (rated, mean
+         *     rating 1–5, share rated 4–5). Per bucket of `group_by` and value of
+         *     `by`, from daily rollups. Owners and admins.
          */
         get: operations["report_overview"];
         put?: never;
@@ -3165,6 +3167,11 @@ export interface components {
              * @description `bot_contained / bot_started`.
              */
             containment_rate?: number | null;
+            /**
+             * Format: double
+             * @description Their mean rating (1–5).
+             */
+            csat?: number | null;
             /** @description First response (conversations opened). */
             first_response: components["schemas"]["Percentiles"];
             /** @description First response in business hours. */
@@ -3194,6 +3201,11 @@ export interface components {
             opened: number;
             /**
              * Format: int64
+             * @description Conversations resolved in the bucket that the buyer rated.
+             */
+            rated: number;
+            /**
+             * Format: int64
              * @description Conversations opened that were reopened at least once.
              */
             reopened: number;
@@ -3211,6 +3223,16 @@ export interface components {
              * @description Conversations resolved (and still resolved).
              */
             resolved: number;
+            /**
+             * Format: int64
+             * @description Of those, rated 4 or 5.
+             */
+            satisfied: number;
+            /**
+             * Format: double
+             * @description `satisfied / rated`.
+             */
+            satisfied_rate?: number | null;
         };
         /**
          * @description Median and 90th percentile of durations, seconds (nearest rank: the
@@ -3542,6 +3564,11 @@ export interface components {
                  * @description `bot_contained / bot_started`.
                  */
                 containment_rate?: number | null;
+                /**
+                 * Format: double
+                 * @description Their mean rating (1–5).
+                 */
+                csat?: number | null;
                 /** @description First response (conversations opened). */
                 first_response: components["schemas"]["Percentiles"];
                 /** @description First response in business hours. */
@@ -3571,6 +3598,11 @@ export interface components {
                 opened: number;
                 /**
                  * Format: int64
+                 * @description Conversations resolved in the bucket that the buyer rated.
+                 */
+                rated: number;
+                /**
+                 * Format: int64
                  * @description Conversations opened that were reopened at least once.
                  */
                 reopened: number;
@@ -3588,6 +3620,16 @@ export interface components {
                  * @description Conversations resolved (and still resolved).
                  */
                 resolved: number;
+                /**
+                 * Format: int64
+                 * @description Of those, rated 4 or 5.
+                 */
+                satisfied: number;
+                /**
+                 * Format: double
+                 * @description `satisfied / rated`.
+                 */
+                satisfied_rate?: number | null;
             }[];
             /** @description The account's time zone the days are in. */
             timezone: string;
@@ -7192,7 +7234,7 @@ export interface operations {
                 /**
                  * @description `opened`, `resolved`, `reopened`, `bot_started`, `bot_contained`,
                  *     `handed_off`, `agent_replies`, `first_response`, `next_response`,
-                 *     `resolution` or `backlog`.
+                 *     `resolution`, `backlog` or `rated`.
                  */
                 metric: string;
                 /** @description The bucket's label as the report gave it (all buckets when absent). */
