@@ -84,6 +84,8 @@ pub struct RebuildSummary {
     pub accounts: u64,
     /// Conversations whose facts were recomputed.
     pub conversations: u64,
+    /// Contacts whose profiles were recomputed.
+    pub contacts: u64,
 }
 
 fn report<T>(range: &Range, timezone: String, lines: Vec<T>) -> Report<T> {
@@ -274,6 +276,7 @@ impl App {
         for a in accounts {
             self.storage.clear_facts(a).await?;
             out.conversations += self.rebuild_account_insights(a).await?;
+            out.contacts += self.rebuild_account_profiles(a).await?;
             out.accounts += 1;
         }
         Ok(out)

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "search_vector", include_str!("../migrations/0016_search_vector.sql")),
     (17, "insights", include_str!("../migrations/0017_insights.sql")),
     (18, "csat", include_str!("../migrations/0018_csat.sql")),
+    (20, "contact_profiles", include_str!("../migrations/0020_contact_profiles.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

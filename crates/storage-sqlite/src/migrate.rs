@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "search_vector", include_str!("../migrations/0016_search_vector.sql")),
     (17, "insights", include_str!("../migrations/0017_insights.sql")),
     (18, "csat", include_str!("../migrations/0018_csat.sql")),
+    (20, "contact_profiles", include_str!("../migrations/0020_contact_profiles.sql")),
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

@@ -178,6 +178,8 @@ impl<B: Backend> CsatRepo for B {
                     args![answered.conversation_id.0, i64::from(answer.rating)],
                 )
                 .await?;
+                // And the buyer's last rating on their profile.
+                crate::store::profiles::refresh_profile(db, answered.account_id, answered.contact_id, now).await?;
                 Ok(answered)
             })
         })

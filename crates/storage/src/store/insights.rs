@@ -176,7 +176,9 @@ pub(super) async fn refresh<D: Db>(
         changes: &changes,
         skus,
     });
-    store_facts(db, account, &facts, now).await
+    store_facts(db, account, &facts, now).await?;
+    // The buyer's topics and language follow their conversations.
+    super::profiles::refresh_profile(db, account, conv.contact_id, now).await
 }
 
 async fn store_facts<D: Db>(

@@ -18,6 +18,7 @@ mod intake;
 mod jobs;
 mod messages;
 mod outbox;
+pub(crate) mod profiles;
 mod search;
 
 use crate::db::{Arg, Backend, Db};
