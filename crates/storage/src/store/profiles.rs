@@ -554,11 +554,11 @@ impl<B: Backend> ProfileRepo for B {
                     out.total += n;
                     out.by_language.push((r.opt_text(0)?, n));
                 }
-                let mut q = Query::new(format!(
+                let mut q = Query::new(
                     "SELECT i.kind, COUNT(DISTINCT c.id) FROM contacts c \
                      LEFT JOIN contact_profiles p ON p.contact_id = c.id \
-                     JOIN contact_identities i ON i.contact_id = c.id WHERE c.account_id = "
-                ));
+                     JOIN contact_identities i ON i.contact_id = c.id WHERE c.account_id = ",
+                );
                 q.bind(account.0);
                 push_filter(db, &mut q, &filter);
                 q.push(" GROUP BY i.kind");
