@@ -780,6 +780,20 @@ try {
     await agent.screenshot({ path: join(out, 'console-conversation-from-report.png') });
   });
 
+  await check('Segments: a filter by channel shows its audience live, is saved and lists its members with profile chips', async () => {
+    await agent.locator('[data-testid=segments-nav]').click();
+    const page = agent.locator('[data-testid=segments-page]');
+    await page.waitFor({ timeout: 5000 });
+    await page.locator('[data-field=channel]').fill('email');
+    await page.locator('[data-testid=audience-total]', { hasText: /^[1-9]/ }).waitFor({ timeout: 5000 });
+    await page.locator('[data-testid=segment-name]').fill(`Reachable by e-mail ${run}`);
+    await page.locator('[data-testid=segment-save]').click();
+    await page.locator(`[data-segment="Reachable by e-mail ${run}"]`).waitFor({ timeout: 5000 });
+    await page.locator('[data-testid=segment-members] li strong').first().waitFor({ timeout: 5000 });
+    await agent.locator('[data-testid=segments-nav]').click();
+    await page.waitFor({ state: 'detached', timeout: 2000 });
+  });
+
   await check('switch the console to Chinese, remembered after reload', async () => {
     await agent.locator('[data-testid=locale]').selectOption('zh');
     await agent.locator('[data-view=mine]', { hasText: '我的' }).waitFor({ timeout: 2000 });

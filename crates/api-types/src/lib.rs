@@ -9,6 +9,8 @@ use ferry_core::contact::{Contact, Identity, IdentityKind};
 use ferry_core::conversation::{Conversation, Priority, Status};
 use ferry_core::inbox::{ChannelKind, Inbox, InboxConfig};
 use ferry_core::message::{ContentPart, DeliveryStatus, Message, MessageKind, MessageMeta, Sender};
+use ferry_core::profile::ContactProfile;
+use ferry_core::segment::SegmentFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -348,6 +350,136 @@ pub struct ContactView {
     pub created_at: DateTime<Utc>,
     /// Updated.
     pub updated_at: DateTime<Utc>,
+    /// What Ferry derives about the contact (in the contact API's answers;
+    /// absent in live events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ContactProfileView>,
+}
+
+/// A contact's derived attributes and automatic tags.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContactProfileView {
+    /// Country: the contact's own, else the latest order's shipping country.
+    pub country: Option<String>,
+    /// Language: the contact's own, else the one of most of their conversations.
+    pub language: Option<String>,
+    /// VIP by hand or by the account's order thresholds.
+    pub vip: bool,
+    /// Whether the orders make them a VIP.
+    pub vip_by_orders: bool,
+    /// Orders in the shop mirror.
+    pub order_count: i64,
+    /// Their total in minor units.
+    pub spent_minor: i64,
+    /// The latest order's date.
+    pub last_order_at: Option<DateTime<Utc>>,
+    /// SKUs ordered.
+    pub skus: Vec<String>,
+    /// Most frequent intents of their conversations, most first.
+    pub topics: Vec<String>,
+    /// Their last satisfaction rating.
+    pub last_csat: Option<u8>,
+    /// When they gave it.
+    pub last_csat_at: Option<DateTime<Utc>>,
+    /// Automatic tags (`vip`, `repeat-buyer`, `country:DE`, `topic:returns` …).
+    pub auto_tags: Vec<String>,
+}
+
+impl From<ContactProfile> for ContactProfileView {
+    fn from(p: ContactProfile) -> Self {
+        Self {
+            auto_tags: p.auto_tags(),
+            country: p.country,
+            language: p.language,
+            vip: p.vip,
+            vip_by_orders: p.vip_by_orders,
+            order_count: p.order_count,
+            spent_minor: p.spent_minor,
+            last_order_at: p.last_order_at,
+            skus: p.skus,
+            topics: p.topics,
+            last_csat: p.last_csat,
+            last_csat_at: p.last_csat_at,
+        }
+    }
+}
+
+/// A saved segment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SegmentView {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Who belongs to it.
+    pub filter: SegmentFilter,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /segments`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSegment {
+    /// 1 to 100 characters, unique in the account.
+    pub name: String,
+    /// Who belongs to it.
+    #[serde(default)]
+    pub filter: SegmentFilter,
+}
+
+/// `PATCH /segments/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSegment {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New filter.
+    #[serde(default)]
+    pub filter: Option<SegmentFilter>,
+}
+
+/// `POST /segments/preview`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewSegment {
+    /// The filter to size.
+    #[serde(default)]
+    pub filter: SegmentFilter,
+}
+
+/// One group of an audience.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AudienceGroup {
+    /// Language or identity kind (`null`: language unknown).
+    pub key: Option<String>,
+    /// Contacts.
+    pub contacts: u64,
+}
+
+/// How many contacts a filter reaches.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AudienceView {
+    /// Contacts matched.
+    pub total: u64,
+    /// By language, most first.
+    pub by_language: Vec<AudienceGroup>,
+    /// By identity kind they can be reached on, most first (a contact
+    /// with several counts in each).
+    pub by_channel: Vec<AudienceGroup>,
+}
+
+/// The account's VIP thresholds (0 turns a rule off).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VipRulesView {
+    /// Orders that make a buyer a VIP.
+    pub min_orders: i64,
+    /// Total spend (minor units) that makes a buyer a VIP.
+    pub min_spent_minor: i64,
 }
 
 impl From<Contact> for ContactView {
@@ -366,6 +498,7 @@ impl From<Contact> for ContactView {
             identities: c.identities,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            profile: None,
         }
     }
 }

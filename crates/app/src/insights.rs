@@ -87,6 +87,8 @@ pub struct RebuildSummary {
     pub accounts: u64,
     /// Conversations whose facts were recomputed.
     pub conversations: u64,
+    /// Contacts whose profiles were recomputed.
+    pub contacts: u64,
 }
 
 fn report<T>(range: &Range, timezone: String, lines: Vec<T>) -> Report<T> {
@@ -269,6 +271,7 @@ impl App {
             self.storage.clear_facts(a).await?;
             out.conversations += self.rebuild_account_insights(a).await?;
             self.storage.rollups_built(a, self.clock.now()).await?;
+            out.contacts += self.rebuild_account_profiles(a).await?;
             out.accounts += 1;
         }
         Ok(out)

@@ -27,6 +27,7 @@ pub mod limits;
 pub mod monitoring;
 pub mod order_actions;
 pub mod outgoing;
+pub mod profiles;
 pub mod questions;
 pub mod search;
 pub mod shop_import;

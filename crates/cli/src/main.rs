@@ -82,7 +82,8 @@ enum InsightsCommand {
     /// languages, largest first, with the replies agents gave most.
     Questions(ferry_cli::questions::QuestionsArgs),
     /// Recomputes every conversation's facts (what reports count) from its
-    /// messages and status history, and prints the figures of the last
+    /// messages and status history and every contact's profile (orders,
+    /// topics, VIP standing, last rating), and prints the figures of the last
     /// 30 days: the same as kept current by every write.
     Rebuild {
         /// Only this account (default: all).
@@ -198,8 +199,9 @@ fn main() -> anyhow::Result<()> {
                 let started = std::time::Instant::now();
                 let done = node.app.rebuild_insights(account.map(ferry_core::AccountId)).await?;
                 println!(
-                    "insights rebuilt: {} conversations of {} accounts in {:.1} s",
+                    "insights rebuilt: {} conversations and {} contact profiles of {} accounts in {:.1} s",
                     done.conversations,
+                    done.contacts,
                     done.accounts,
                     started.elapsed().as_secs_f64()
                 );

@@ -19,7 +19,9 @@ pub mod inbound;
 pub mod inbox;
 pub mod insights;
 pub mod message;
+pub mod profile;
 pub mod secret;
+pub mod segment;
 pub mod signature;
 
 pub use ids::*;

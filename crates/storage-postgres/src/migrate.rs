@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "insights", include_str!("../migrations/0017_insights.sql")),
     (18, "csat", include_str!("../migrations/0018_csat.sql")),
     (19, "insight_rollups", include_str!("../migrations/0019_insight_rollups.sql")),
+    (20, "contact_profiles", include_str!("../migrations/0020_contact_profiles.sql")),
     (22, "order_search", include_str!("../migrations/0022_order_search.sql")),
     (23, "facts_pending", include_str!("../migrations/0023_facts_pending.sql")),
 ];

@@ -184,6 +184,8 @@ impl<B: Backend> CsatRepo for B {
                     now,
                 )
                 .await?;
+                // And the buyer's last rating on their profile.
+                crate::store::profiles::refresh_profile(db, answered.account_id, answered.contact_id, now).await?;
                 Ok(answered)
             })
         })

@@ -526,6 +526,7 @@ pub trait Storage:
     + crate::replay::ReplayRepo
     + crate::search::SearchRepo
     + crate::insights::InsightsRepo
+    + crate::profiles::ProfileRepo
     + Send
     + Sync
 {

@@ -17,6 +17,7 @@ pub mod order_actions;
 pub mod questions;
 pub mod reports;
 pub mod search;
+pub mod segments;
 pub mod shop_import;
 pub mod webhooks;
 pub mod whatsapp;
@@ -92,5 +93,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(whatsapp::routes())
         .merge(csat::routes())
         .merge(questions::routes())
+        .merge(segments::routes())
         .fallback(crate::assets::fallback)
 }

@@ -2,6 +2,7 @@
 //! only replace an older or different-but-as-new version, so re-deliveries
 //! and late arrivals change nothing.
 
+use super::profiles::{contacts_reached_by, refresh_profile, write_order_lines};
 use super::{Query, insert};
 use crate::args;
 use crate::db::{Arg, Backend, Db, Lock, Row, found};
@@ -342,10 +343,53 @@ impl<B: Backend> CommerceRepo for B {
                 }
                 writes.sort_by(|a, b| mirror_write_key(a).cmp(&mirror_write_key(b)));
                 let mut changed = 0;
+                let (mut emails, mut phones) = (Vec::new(), Vec::new());
                 for w in &writes {
-                    if apply(db, account, connection, w, now).await? {
-                        changed += 1;
+                    if !apply(db, account, connection, w, now).await? {
+                        continue;
                     }
+                    changed += 1;
+                    match w {
+                        MirrorWrite::Order(o) => {
+                            let id = db
+                                .row(
+                                    "SELECT id FROM shop_orders WHERE connection_id = $1 AND external_id = $2",
+                                    args![connection.0, &o.external_id],
+                                )
+                                .await?
+                                .ok_or(StorageError::NotFound)?
+                                .int(0)?;
+                            write_order_lines(db, account, id, o).await?;
+                            emails.extend(o.email.clone());
+                            phones.extend(o.phone.clone());
+                            if let Some(cu) = &o.customer_external_id {
+                                let r = db
+                                    .row(
+                                        "SELECT email, phone FROM shop_customers WHERE connection_id = $1 \
+                                         AND external_id = $2",
+                                        args![connection.0, cu],
+                                    )
+                                    .await?;
+                                if let Some(r) = r {
+                                    emails.extend(r.opt_text(0)?);
+                                    phones.extend(r.opt_text(1)?);
+                                }
+                            }
+                        }
+                        MirrorWrite::Customer(cu) => {
+                            emails.extend(cu.email.clone());
+                            phones.extend(cu.phone.clone());
+                        }
+                        _ => {}
+                    }
+                }
+                // The buyers' profiles (orders, spend, VIP) in the same write.
+                emails.sort();
+                emails.dedup();
+                phones.sort();
+                phones.dedup();
+                for contact in contacts_reached_by(db, account, emails, phones).await? {
+                    refresh_profile(db, account, contact, now).await?;
                 }
                 Ok(MirrorOutcome { duplicate: false, changed })
             })

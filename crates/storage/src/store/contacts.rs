@@ -166,6 +166,7 @@ pub(super) async fn insert_contact<D: Db>(
             return Err(StorageError::Conflict { constraint: "contact_identities".into() });
         }
     }
+    super::profiles::refresh_profile(db, account, id, now).await?;
     Ok(id)
 }
 
@@ -249,6 +250,7 @@ impl<B: Backend> ContactRepo for B {
                 )
                 .await?;
                 refresh_contact_search(db, id).await?;
+                super::profiles::refresh_profile(db, account, id, now).await?;
                 get_contact(db, account, id, Lock::None).await?.ok_or(StorageError::NotFound)
             })
         })

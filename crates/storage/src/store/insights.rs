@@ -247,7 +247,9 @@ pub(super) async fn refresh<D: Db>(
     facts.resolved_at = facts.resolved_at.map(micros);
     facts.tags.sort();
     let old = load_facts(db, account, id).await?;
-    store_facts(db, account, &facts, old.as_ref(), now).await
+    store_facts(db, account, &facts, old.as_ref(), now).await?;
+    // The buyer's topics and language follow their conversations.
+    super::profiles::refresh_profile(db, account, conv.contact_id, now).await
 }
 
 fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -456,7 +458,7 @@ async fn apply_rollups<D: Db>(
 
 /// Refreshes every marked conversation, batch by batch: what reads of
 /// facts do first, so they count every committed write.
-async fn flush_pending<B: Backend>(b: &B) -> StorageResult<()> {
+pub(super) async fn flush_pending<B: Backend>(b: &B) -> StorageResult<()> {
     while b.write(|db| Box::pin(async move { refresh_pending(db, FACTS_BATCH).await })).await? >= u64::from(FACTS_BATCH)
     {
     }

@@ -18,6 +18,7 @@ mod intake;
 mod jobs;
 mod messages;
 mod outbox;
+pub(crate) mod profiles;
 mod search;
 
 pub(crate) use insights::record_rating;

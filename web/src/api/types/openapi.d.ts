@@ -431,7 +431,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists or searches contacts, newest first. */
+        /**
+         * Lists or searches contacts, newest first, optionally filtered by their
+         *     profile (country, language, VIP, topic, tags, last rating, channel).
+         */
         get: operations["list_contacts"];
         put?: never;
         /** Creates a contact. */
@@ -1104,6 +1107,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's segments, by name. */
+        get: operations["list_segments"];
+        put?: never;
+        /** Saves a segment. */
+        post: operations["create_segment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/segments/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** How many contacts an unsaved filter reaches, by language and channel. */
+        post: operations["preview_segment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/segments/{segment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One segment. */
+        get: operations["get_segment"];
+        put?: never;
+        post?: never;
+        /** Deletes a segment. */
+        delete: operations["delete_segment"];
+        options?: never;
+        head?: never;
+        /** Renames and/or refilters a segment. */
+        patch: operations["update_segment"];
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/segments/{segment_id}/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The segment's members, newest contacts first, with their profiles. */
+        get: operations["segment_contacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/shop_connections": {
         parameters: {
             query?: never;
@@ -1228,6 +1302,24 @@ export interface paths {
         get?: never;
         /** Replaces a team's members (owners and admins). */
         put: operations["set_team_members"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/vip_rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's VIP thresholds. */
+        get: operations["get_vip_rules"];
+        /** Sets the VIP thresholds; every contact's VIP standing follows at once. */
+        put: operations["set_vip_rules"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1806,6 +1898,31 @@ export interface components {
              */
             size?: number | null;
         };
+        /** @description One group of an audience. */
+        AudienceGroup: {
+            /**
+             * Format: int64
+             * @description Contacts.
+             */
+            contacts: number;
+            /** @description Language or identity kind (`null`: language unknown). */
+            key?: string | null;
+        };
+        /** @description How many contacts a filter reaches. */
+        AudienceView: {
+            /**
+             * @description By identity kind they can be reached on, most first (a contact
+             *     with several counts in each).
+             */
+            by_channel: components["schemas"]["AudienceGroup"][];
+            /** @description By language, most first. */
+            by_language: components["schemas"]["AudienceGroup"][];
+            /**
+             * Format: int64
+             * @description Contacts matched.
+             */
+            total: number;
+        };
         /** @description An entry of the audit log. */
         AuditEntryView: {
             /** @description `order.cancel`, `order.refund`, `order.update_shipping_address`. */
@@ -2080,6 +2197,48 @@ export interface components {
              */
             next_before?: number | null;
         };
+        /** @description A contact's derived attributes and automatic tags. */
+        ContactProfileView: {
+            /** @description Automatic tags (`vip`, `repeat-buyer`, `country:DE`, `topic:returns` …). */
+            auto_tags: string[];
+            /** @description Country: the contact's own, else the latest order's shipping country. */
+            country?: string | null;
+            /** @description Language: the contact's own, else the one of most of their conversations. */
+            language?: string | null;
+            /**
+             * Format: int32
+             * @description Their last satisfaction rating.
+             */
+            last_csat?: number | null;
+            /**
+             * Format: date-time
+             * @description When they gave it.
+             */
+            last_csat_at?: string | null;
+            /**
+             * Format: date-time
+             * @description The latest order's date.
+             */
+            last_order_at?: string | null;
+            /**
+             * Format: int64
+             * @description Orders in the shop mirror.
+             */
+            order_count: number;
+            /** @description SKUs ordered. */
+            skus: string[];
+            /**
+             * Format: int64
+             * @description Their total in minor units.
+             */
+            spent_minor: number;
+            /** @description Most frequent intents of their conversations, most first. */
+            topics: string[];
+            /** @description VIP by hand or by the account's order thresholds. */
+            vip: boolean;
+            /** @description Whether the orders make them a VIP. */
+            vip_by_orders: boolean;
+        };
         /** @description A contact. */
         ContactView: {
             /** @description Country (ISO 3166 alpha-2). */
@@ -2106,6 +2265,7 @@ export interface components {
             name: string;
             /** @description Primary phone (E.164). */
             phone?: string | null;
+            profile?: components["schemas"]["ContactProfileView"] | null;
             /** @description Tags. */
             tags: string[];
             /** @description Time zone (IANA). */
@@ -2392,6 +2552,13 @@ export interface components {
             /** @description A private note for agents instead of a reply. */
             private?: boolean;
             template?: components["schemas"]["TemplateRequest"] | null;
+        };
+        /** @description `POST /segments`. */
+        CreateSegment: {
+            /** @description Who belongs to it. */
+            filter?: components["schemas"]["SegmentFilter"];
+            /** @description 1 to 100 characters, unique in the account. */
+            name: string;
         };
         /** @description `POST /shop_connections`. */
         CreateShopConnection: {
@@ -3256,6 +3423,11 @@ export interface components {
              */
             p90?: number | null;
         };
+        /** @description `POST /segments/preview`. */
+        PreviewSegment: {
+            /** @description The filter to size. */
+            filter?: components["schemas"]["SegmentFilter"];
+        };
         /** @description What a channel bills for a message (WhatsApp conversation pricing). */
         Pricing: {
             /** @description Whether the message is billed. */
@@ -3662,6 +3834,137 @@ export interface components {
              */
             orders: components["schemas"]["OrderFound"][];
         };
+        /** @description One condition on a contact, named by its `field`. */
+        SegmentCondition: {
+            /** @description ISO 3166 alpha-2 codes. */
+            any_of: string[];
+            /** @enum {string} */
+            field: "country";
+        } | {
+            /** @description BCP 47 tags (`de`, `zh-CN`). */
+            any_of: string[];
+            /** @enum {string} */
+            field: "language";
+        } | {
+            /** @enum {string} */
+            field: "vip";
+            /** @description The wanted standing. */
+            is: boolean;
+        } | {
+            /** @description Tags. */
+            any_of: string[];
+            /** @enum {string} */
+            field: "tag";
+        } | {
+            /** @description Automatic tags. */
+            any_of: string[];
+            /** @enum {string} */
+            field: "auto_tag";
+        } | {
+            /** @description Intent names. */
+            any_of: string[];
+            /** @enum {string} */
+            field: "topic";
+        } | {
+            /** @description Its value as text (`true`, `42`, `gold`). */
+            equals: string;
+            /** @enum {string} */
+            field: "attribute";
+            /** @description The attribute's key. */
+            key: string;
+        } | {
+            /** @description Identity kinds. */
+            any_of: string[];
+            /** @enum {string} */
+            field: "channel";
+        } | {
+            /** @description SKUs. */
+            any_of: string[];
+            /** @enum {string} */
+            field: "bought_sku";
+        } | {
+            /**
+             * Format: int64
+             * @description At least this much.
+             */
+            at_least?: number | null;
+            /**
+             * Format: int64
+             * @description At most this much.
+             */
+            at_most?: number | null;
+            /** @enum {string} */
+            field: "spent";
+        } | {
+            /**
+             * Format: int64
+             * @description At least this many.
+             */
+            at_least?: number | null;
+            /**
+             * Format: int64
+             * @description At most this many.
+             */
+            at_most?: number | null;
+            /** @enum {string} */
+            field: "order_count";
+        } | {
+            /**
+             * Format: date-time
+             * @description At or after.
+             */
+            after?: string | null;
+            /**
+             * Format: date-time
+             * @description Strictly before.
+             */
+            before?: string | null;
+            /** @enum {string} */
+            field: "last_order";
+        } | {
+            /** @enum {string} */
+            field: "csat";
+            /**
+             * Format: int32
+             * @description At most.
+             */
+            max?: number | null;
+            /**
+             * Format: int32
+             * @description At least.
+             */
+            min?: number | null;
+        };
+        /**
+         * @description A filter over contacts: every condition must hold. The empty filter
+         *     matches everyone.
+         */
+        SegmentFilter: {
+            /** @description The conditions, all of which must hold. */
+            all?: components["schemas"]["SegmentCondition"][];
+        };
+        /** @description A saved segment. */
+        SegmentView: {
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /** @description Who belongs to it. */
+            filter: components["schemas"]["SegmentFilter"];
+            /**
+             * Format: int64
+             * @description Id.
+             */
+            id: number;
+            /** @description Name. */
+            name: string;
+            /**
+             * Format: date-time
+             * @description Last changed.
+             */
+            updated_at: string;
+        };
         /** @description `POST …/orders/{amazon_order_id}/messages`. */
         SendAmazonMessage: {
             /**
@@ -4053,6 +4356,12 @@ export interface components {
             /** @description New name. */
             name?: string | null;
         };
+        /** @description `PATCH /segments/{id}`. */
+        UpdateSegment: {
+            filter?: components["schemas"]["SegmentFilter"] | null;
+            /** @description New name. */
+            name?: string | null;
+        };
         /** @description `PUT /orders/{order_id}/shipping_address`. */
         UpdateShippingAddress: components["schemas"]["AddressView"] & {
             /**
@@ -4083,6 +4392,19 @@ export interface components {
          * @enum {string}
          */
         Verdict: "allow" | "allow_with_warnings" | "block";
+        /** @description The account's VIP thresholds (0 turns a rule off). */
+        VipRulesView: {
+            /**
+             * Format: int64
+             * @description Orders that make a buyer a VIP.
+             */
+            min_orders: number;
+            /**
+             * Format: int64
+             * @description Total spend (minor units) that makes a buyer a VIP.
+             */
+            min_spent_minor: number;
+        };
         /** @description A message as the visitor sees it. */
         VisitorMessageView: {
             /** @description Author: `agent`, `bot` or `visitor`. */
@@ -5697,6 +6019,24 @@ export interface operations {
                 before: number | null;
                 /** @description Page size, 1–100. */
                 limit: number | null;
+                /** @description Only these countries (comma-separated ISO codes). */
+                country: string | null;
+                /** @description Only these languages (comma-separated). */
+                language: string | null;
+                /** @description Only VIPs (`true`) or only others (`false`). */
+                vip: boolean | null;
+                /** @description Only contacts with one of these frequent topics (comma-separated intents). */
+                topic: string | null;
+                /** @description Only contacts with one of these tags (comma-separated). */
+                tag: string | null;
+                /** @description Only contacts with one of these automatic tags (comma-separated). */
+                auto_tag: string | null;
+                /** @description Only contacts whose last rating is at least this. */
+                csat_min: number | null;
+                /** @description Only contacts whose last rating is at most this. */
+                csat_max: number | null;
+                /** @description Only contacts reachable on one of these identity kinds (comma-separated: `email`, `whatsapp` …). */
+                channel: string | null;
             };
             cookie?: never;
         };
@@ -5708,6 +6048,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContactList"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7509,6 +7857,251 @@ export interface operations {
             };
         };
     };
+    list_segments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentView"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_segment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSegment"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentView"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_segment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewSegment"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudienceView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_segment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_segment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_segment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSegment"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    segment_contacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                segment_id: number;
+                /** @description Contacts older than this id (the previous page's `next_before`). */
+                before: number | null;
+                /** @description Page size, 1–100. */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactList"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_shop_connections: {
         parameters: {
             query?: never;
@@ -7821,6 +8414,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TeamView"];
+                };
+            };
+        };
+    };
+    get_vip_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VipRulesView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_vip_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VipRulesView"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VipRulesView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
