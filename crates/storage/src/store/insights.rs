@@ -89,7 +89,7 @@ pub(super) async fn refresh_pending<D: Db>(db: &mut D, limit: u32) -> StorageRes
         claimed.push((ConversationId(r.int(0)?), AccountId(r.int(1)?), r.time(2)?));
     }
     for (id, account, queued_at) in &claimed {
-        refresh(db, *account, *id, None, *queued_at).await?;
+        refresh(db, *account, *id, *queued_at).await?;
     }
     let ids: Vec<i64> = claimed.iter().map(|(id, _, _)| id.0).collect();
     if !ids.is_empty() {
@@ -147,26 +147,15 @@ fn skus_of(doc: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
-/// Recomputes and stores the facts of one conversation (`conv` when the
-/// caller holds it as stored).
+/// Recomputes and stores the facts of one conversation.
 pub(super) async fn refresh<D: Db>(
     db: &mut D,
     account: AccountId,
     id: ConversationId,
-    conv: Option<&Conversation>,
     now: DateTime<Utc>,
 ) -> StorageResult<()> {
-    let owned;
-    let conv = match conv {
-        Some(c) => c,
-        None => match get_conversation(db, account, id, Lock::None).await? {
-            Some(c) => {
-                owned = c;
-                &owned
-            }
-            None => return Ok(()),
-        },
-    };
+    let Some(conv) = get_conversation(db, account, id, Lock::None).await? else { return Ok(()) };
+    let conv = &conv;
     let Some(ctx) = db
         .row(
             "SELECT a.timezone, i.channel, i.config, c.country, c.language, c.email, c.phone, \
@@ -248,8 +237,12 @@ pub(super) async fn refresh<D: Db>(
     facts.tags.sort();
     let old = load_facts(db, account, id).await?;
     store_facts(db, account, &facts, old.as_ref(), now).await?;
-    // The buyer's topics and language follow their conversations.
-    super::profiles::refresh_profile(db, account, conv.contact_id, now).await
+    // The buyer's topics and language follow their conversations' intents
+    // and languages: only a change of those moves the profile.
+    if old.as_ref().is_none_or(|o| o.intent != facts.intent || o.language != facts.language) {
+        super::profiles::refresh_profile(db, account, conv.contact_id, now).await?;
+    }
+    Ok(())
 }
 
 fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -797,7 +790,7 @@ impl<B: Backend> InsightsRepo for B {
         self.write(move |db| {
             Box::pin(async move {
                 for id in ids {
-                    refresh(db, account, id, None, now).await?;
+                    refresh(db, account, id, now).await?;
                 }
                 Ok(())
             })
