@@ -133,7 +133,7 @@ impl Node {
             let d = self.app.dispatcher();
             tokio::spawn(d.run(Duration::from_secs(2)));
             // Reports' facts follow the same events.
-            tokio::spawn(self.app.clone().run_facts_refresher(Duration::from_secs(5)));
+            tokio::spawn(self.app.clone().run_facts_refresher(Duration::from_secs(5), Duration::from_secs(1)));
         }
         if bg.worker {
             tokio::spawn(self.worker.clone().run(Duration::from_secs(1)));

@@ -26,12 +26,19 @@ impl App {
         }
     }
 
-    /// Keeps facts current, forever: refreshes when an event that marks a
-    /// conversation is published, and at least every `poll` (writes of
-    /// other nodes, missed events).
-    pub async fn run_facts_refresher(self: Arc<Self>, poll: Duration) {
+    /// Keeps facts current, forever: refreshes `settle` after an event that
+    /// marks a conversation is published, and at least every `poll`
+    /// (writes of other nodes, missed events). The settling time lets the
+    /// marks of a busy conversation gather, so under load each one is
+    /// recomputed about once per `settle` instead of once per message;
+    /// report reads refresh what is still marked first, so they never see
+    /// the lag.
+    pub async fn run_facts_refresher(self: Arc<Self>, poll: Duration, settle: Duration) {
         let mut events = self.bus.subscribe();
         loop {
+            // Events already queued are covered by this refresh, which
+            // starts after them; only later ones wake the next.
+            events = events.resubscribe();
             if let Err(e) = self.refresh_pending_facts().await {
                 tracing::error!(error = %e, "refreshing conversation facts failed");
             }
@@ -41,7 +48,10 @@ impl App {
                 tokio::select! {
                     _ = &mut deadline => break,
                     e = events.recv() => match e {
-                        Ok(e) if marks_facts(&e.event) => break,
+                        Ok(e) if marks_facts(&e.event) => {
+                            tokio::time::sleep(settle).await;
+                            break;
+                        }
                         Ok(_) => {}
                         Err(RecvError::Lagged(_)) => break,
                         Err(RecvError::Closed) => return,

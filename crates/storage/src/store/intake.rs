@@ -43,19 +43,23 @@ async fn resolve_contact<D: Db>(
     let all: Vec<Identity> = std::iter::once(&sender.identity).chain(sender.extra_identities.iter()).cloned().collect();
     db.serialize_on(all.iter().map(|i| identity_lock(account, i)).collect()).await?;
     let mut found = None;
-    for i in &all {
+    for (n, i) in all.iter().enumerate() {
         if let Some(id) = find_identity(db, account, i).await? {
-            found = Some(id);
+            found = Some((id, n));
             break;
         }
     }
     let (email, phone) = primary_contacts(&all);
     match found {
-        Some(id) => {
-            let sql = format!("SELECT id FROM contacts WHERE id = $1{}", db.lock(Lock::NoKeyUpdate));
-            db.rows(&sql, args![id.0]).await?;
+        Some((id, known)) => {
+            let lock = db.lock(Lock::NoKeyUpdate);
+            // Only a backend with row locks needs the statement.
+            if !lock.is_empty() {
+                db.rows(&format!("SELECT id FROM contacts WHERE id = $1{lock}"), args![id.0]).await?;
+            }
             let mut added = false;
-            for i in &all {
+            // The identity it was found by is the contact's already.
+            for (_, i) in all.iter().enumerate().filter(|(n, _)| *n != known) {
                 added |= attach_identity(db, account, id, i, now).await?;
             }
             if added {
