@@ -400,7 +400,14 @@ impl<B: Backend> CommerceRepo for B {
     async fn search_orders(&self, account: AccountId, query: OrderQuery) -> StorageResult<Vec<StoredOrder>> {
         self.read(move |db| {
             Box::pin(async move {
-                let mut q = Query::new("SELECT id, connection_id, document FROM shop_orders WHERE account_id = ");
+                let by_buyer = !query.emails.is_empty() || !query.phones.is_empty();
+                // A buyer's orders are found through their own indexes (see
+                // `buyer_orders`); the account's index, which also gives the
+                // order by date, would walk every order of the account.
+                let account_cond = if by_buyer { "+account_id" } else { "account_id" };
+                let mut q = Query::new(&format!(
+                    "SELECT id, connection_id, document FROM shop_orders WHERE {account_cond} = "
+                ));
                 q.bind(account.0);
                 if let Some(text) = query.q.as_deref().map(clean_order_number).filter(|t| !t.is_empty()) {
                     q.push(" AND search_text LIKE ").bind(contains_pattern(&text)).push(" ESCAPE '\\'");
@@ -408,21 +415,15 @@ impl<B: Backend> CommerceRepo for B {
                 if let Some(n) = query.number.as_deref().map(clean_order_number) {
                     q.push(" AND number = ").bind(n);
                 }
-                if !query.emails.is_empty() || !query.phones.is_empty() {
+                if by_buyer {
                     // Also the orders of the shop customers with these
                     // e-mails or phones, whatever the order's own.
-                    q.push(" AND (email IN (SELECT value FROM ");
                     let emails = format!("${}", q.args.len() + 1);
                     let phones = format!("${}", q.args.len() + 2);
                     q.args.push(Arg::Texts(query.emails.clone()));
                     q.args.push(Arg::Texts(query.phones.clone()));
-                    let (e, p) = (db.list(&emails), db.list(&phones));
-                    q.push(&format!(
-                        "{e}) OR phone IN (SELECT value FROM {p}) \
-                         OR (customer_external_id IS NOT NULL AND (connection_id, customer_external_id) IN \
-                         (SELECT connection_id, external_id FROM shop_customers \
-                         WHERE email IN (SELECT value FROM {e}) OR phone IN (SELECT value FROM {p}))))"
-                    ));
+                    let orders = super::profiles::buyer_orders(&db.list(&emails), &db.list(&phones));
+                    q.push(&format!(" AND id IN ({orders})"));
                 }
                 let limit = if query.limit == 0 { 50 } else { query.limit.clamp(1, 200) };
                 q.push(" ORDER BY placed_at DESC, id DESC LIMIT ").bind(limit);
