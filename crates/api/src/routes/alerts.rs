@@ -23,7 +23,7 @@ pub struct AlertView {
     pub id: i64,
     /// The shop it is about.
     pub connection_id: Option<i64>,
-    /// `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`.
+    /// `out_of_stock`, `low_stock`, `late_order`, `carrier_delay` or `defect_rate`.
     pub kind: String,
     /// Stable identity within the shop (`out_of_stock:SKU`,
     /// `late_order:ORDER`, `carrier_delay:carrier:COUNTRY`).
@@ -83,7 +83,7 @@ pub struct AlertQuery {
     /// `open`, `acknowledged` or `resolved`.
     #[serde(default)]
     pub status: Option<String>,
-    /// `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`.
+    /// `out_of_stock`, `low_stock`, `late_order`, `carrier_delay` or `defect_rate`.
     #[serde(default)]
     pub kind: Option<String>,
     /// Page size (1–500, default 100).

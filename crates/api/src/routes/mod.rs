@@ -15,6 +15,7 @@ pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
 pub mod questions;
+pub mod products;
 pub mod reports;
 pub mod search;
 pub mod segments;
@@ -87,6 +88,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(shop_import::routes())
         .merge(alerts::routes())
         .merge(reports::routes())
+        .merge(products::routes())
         .merge(compliance::routes())
         .merge(amazon::routes())
         .merge(deliveries::routes())
