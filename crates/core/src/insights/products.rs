@@ -95,7 +95,7 @@ impl DefectRules {
         if tags.is_empty() && intents.is_empty() {
             return Err(InvalidDefectRules {
                 field: "tags",
-                message: "name at least one defect tag or intent".into(),
+                message: "tags and intents cannot both be empty".into(),
             });
         }
         Ok(Self { tags, intents })
