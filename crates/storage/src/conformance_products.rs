@@ -37,10 +37,10 @@ use ferry_core::conversation::Transition;
 use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::insights::{
-    DefectRules, SkuSale, ValueCount, day_number, defect_rate, local_day, parse_timezone, product_lines,
+    DefectRules, ProductLine, SkuSale, ValueCount, day_number, defect_rate, local_day, parse_timezone, product_lines,
 };
 use ferry_core::message::{Attachment, ContentPart};
-use ferry_core::{AccountId, ConversationId, InboxId};
+use ferry_core::{AccountId, ConversationId, InboxId, ShopConnectionId};
 use std::sync::Arc;
 
 /// Runs every product feedback case, each on its own fresh store.
@@ -197,7 +197,7 @@ async fn lines(s: &dyn Storage, account: AccountId, from: i64, until: i64) -> Ve
     skus.dedup();
     let start = |d: i64| {
         let date = ferry_core::insights::day_date(d).and_hms_opt(0, 0, 0).unwrap();
-        chrono::TimeZone::from_local_datetime(&tz, &date).single().unwrap().with_timezone(&Utc)
+        tz.from_local_datetime(&date).single().unwrap().with_timezone(&Utc)
     };
     let sales: Vec<SkuSale> = s
         .sku_order_lines(account, skus, start(from), start(until + 1))
@@ -209,7 +209,6 @@ async fn lines(s: &dyn Storage, account: AccountId, from: i64, until: i64) -> Ve
     product_lines(&rules, &convs, &sales, from, until)
 }
 
-use ferry_core::insights::ProductLine;
 
 /// The figures of the data set, by hand; another account's are apart; a
 /// change of the rules moves them.
