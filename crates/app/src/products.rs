@@ -110,13 +110,13 @@ fn attachments_of(parts: &[ContentPart]) -> Vec<ExampleAttachment> {
     parts
         .iter()
         .filter_map(|p| match p {
-            ContentPart::Image { attachment } | ContentPart::File { attachment } | ContentPart::Audio { attachment } => {
-                Some(ExampleAttachment {
-                    url: attachment.url.clone(),
-                    content_type: attachment.content_type.clone(),
-                    filename: attachment.filename.clone(),
-                })
-            }
+            ContentPart::Image { attachment }
+            | ContentPart::File { attachment }
+            | ContentPart::Audio { attachment } => Some(ExampleAttachment {
+                url: attachment.url.clone(),
+                content_type: attachment.content_type.clone(),
+                filename: attachment.filename.clone(),
+            }),
             _ => None,
         })
         .collect()
@@ -171,8 +171,7 @@ impl App {
                 v
             }
         };
-        let lines =
-            self.storage.sku_order_lines(account, skus, day_start(from, tz), day_start(until + 1, tz)).await?;
+        let lines = self.storage.sku_order_lines(account, skus, day_start(from, tz), day_start(until + 1, tz)).await?;
         let sales = lines
             .into_iter()
             .map(|l| SkuSale { day: local_day(l.placed_at, tz), sku: l.sku, quantity: l.quantity })

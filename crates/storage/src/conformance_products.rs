@@ -70,7 +70,8 @@ struct Shop {
 async fn shop(s: &dyn Storage, name: &str) -> Shop {
     let a = s.create_account(NewAccount { name: name.into(), default_language: "en".into() }, t0()).await.unwrap();
     s.set_account_timezone(a.id, "Asia/Shanghai", t0()).await.unwrap();
-    let inbox = NewInbox { name: "Desk".into(), channel: ChannelKind::Api, config: InboxConfig::default(), secret: "s".into() };
+    let inbox =
+        NewInbox { name: "Desk".into(), channel: ChannelKind::Api, config: InboxConfig::default(), secret: "s".into() };
     let inbox = s.create_inbox(a.id, inbox, t0()).await.unwrap();
     let conn = NewShopConnection {
         platform: ShopPlatform::Shopify,
@@ -119,7 +120,14 @@ fn order(id: &str, email: &str, lines: &[(&str, i64)], at: DateTime<Utc>) -> Ord
     }
 }
 
-async fn write(s: &dyn Storage, w: &Shop, ext: &str, handle: &str, parts: Vec<ContentPart>, at: DateTime<Utc>) -> ConversationId {
+async fn write(
+    s: &dyn Storage,
+    w: &Shop,
+    ext: &str,
+    handle: &str,
+    parts: Vec<ContentPart>,
+    at: DateTime<Utc>,
+) -> ConversationId {
     let inbound = Inbound {
         account_id: w.account,
         inbox_id: w.inbox,
@@ -208,7 +216,6 @@ async fn lines(s: &dyn Storage, account: AccountId, from: i64, until: i64) -> Ve
         .collect();
     product_lines(&rules, &convs, &sales, from, until)
 }
-
 
 /// The figures of the data set, by hand; another account's are apart; a
 /// change of the rules moves them.

@@ -38,8 +38,7 @@ pub trait ProductFeedbackRepo {
     /// The account's defect rules. `NotFound` for no such account.
     async fn defect_rules(&self, account: AccountId) -> StorageResult<DefectRules>;
     /// Sets them (already normalised). `NotFound` for no such account.
-    async fn set_defect_rules(&self, account: AccountId, rules: DefectRules, now: DateTime<Utc>)
-    -> StorageResult<()>;
+    async fn set_defect_rules(&self, account: AccountId, rules: DefectRules, now: DateTime<Utc>) -> StorageResult<()>;
     /// Conversations opened on local days `from..=until` whose facts carry
     /// a SKU (only `sku`, when given), with their tags and SKUs, by id.
     /// Refreshes marked facts first.

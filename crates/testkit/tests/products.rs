@@ -75,7 +75,8 @@ impl Shop {
                 "tracking_company": "DHL", "tracking_number": format!("T{number}"),
                 "created_at": placed.to_rfc3339(), "updated_at": placed.to_rfc3339()}]
         });
-        let r = self.app.shopify_webhook(self.conn, SECRET, "orders/create", &format!("wh-{}", self.hooks), &body).await;
+        let r =
+            self.app.shopify_webhook(self.conn, SECRET, "orders/create", &format!("wh-{}", self.hooks), &body).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     }
 
@@ -107,7 +108,8 @@ async fn product_feedback_counts_exports_and_checks(b: Backend) {
 
     // Sunday 8 March 17:00 UTC is Monday 9 March in Shanghai: week two.
     s.set_clock(at("2026-03-08T17:00:00Z"));
-    let photo = json!([{"url": "https://cdn.example/crack.jpg", "content_type": "image/jpeg", "filename": "crack.jpg"}]);
+    let photo =
+        json!([{"url": "https://cdn.example/crack.jpg", "content_type": "image/jpeg", "filename": "crack.jpg"}]);
     let bob = s.write("b-1", "bob@buyer.example", "The mug came cracked", photo, &["Damaged"]).await;
     s.set_clock(at("2026-03-04T02:00:00Z"));
     let ann = s.write("a-1", "ann@buyer.example", "Wrong colour and no lid", json!([]), &["wrong_item"]).await;
@@ -134,7 +136,9 @@ async fn product_feedback_counts_exports_and_checks(b: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|w| (w["week"].as_str().unwrap(), w["defect_conversations"].as_u64().unwrap(), w["orders"].as_u64().unwrap()))
+        .map(|w| {
+            (w["week"].as_str().unwrap(), w["defect_conversations"].as_u64().unwrap(), w["orders"].as_u64().unwrap())
+        })
         .collect();
     // Order 1002 (8 March 17:00 UTC) is placed on Monday 9 March too.
     assert_eq!(weeks, vec![("2026-03-02", 1, 1), ("2026-03-09", 1, 3)]);
@@ -145,7 +149,8 @@ async fn product_feedback_counts_exports_and_checks(b: Backend) {
     assert_eq!(r.json["lines"].as_array().unwrap().len(), 1);
 
     // One SKU: the newest defect conversation's first message and file.
-    let r = s.app.get(&format!("{ap}/insights/products/MUG-RED?from=2026-03-02&until=2026-03-15"), &s.t.owner_token).await;
+    let r =
+        s.app.get(&format!("{ap}/insights/products/MUG-RED?from=2026-03-02&until=2026-03-15"), &s.t.owner_token).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     assert_eq!(r.json["line"]["defect_conversations"], 2);
     let ex = r.json["examples"].as_array().unwrap();
@@ -184,7 +189,10 @@ async fn product_feedback_counts_exports_and_checks(b: Backend) {
     // The rules: defaults, checked, per account, and the figures follow.
     let rules = format!("{ap}/insights/defect_rules");
     let r = s.app.get(&rules, &s.t.owner_token).await;
-    assert_eq!(r.json, json!({"tags": ["broken", "damaged", "defect", "not_as_described", "wrong_item"], "intents": []}));
+    assert_eq!(
+        r.json,
+        json!({"tags": ["broken", "damaged", "defect", "not_as_described", "wrong_item"], "intents": []})
+    );
     for (body, field) in [
         (json!({"tags": [], "intents": []}), "tags"),
         (json!({"tags": ["ok", " "], "intents": []}), "tags"),
@@ -249,7 +257,10 @@ async fn defect_rate_jumps_raise_an_alert(b: Backend) {
     let alerts = r.json.as_array().unwrap();
     assert_eq!(alerts.len(), 1, "only the jump: {alerts:#?}");
     let a = &alerts[0];
-    assert_eq!((a["key"].as_str(), a["status"].as_str(), a["severity"].as_str()), (Some("defect_rate:JUMP"), Some("open"), Some("warning")));
+    assert_eq!(
+        (a["key"].as_str(), a["status"].as_str(), a["severity"].as_str()),
+        (Some("defect_rate:JUMP"), Some("open"), Some("warning"))
+    );
     assert_eq!(a["connection_id"], Value::Null);
     assert_eq!(
         (&a["details"]["recent_defects"], &a["details"]["recent_orders"], &a["details"]["baseline_orders"]),

@@ -129,7 +129,10 @@ fn filter(q: AlertQuery) -> Result<AlertFilter, ApiError> {
     let kind = match q.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(k) => Some(k.parse::<AlertKind>().map_err(|_| {
-            AppError::invalid("kind", "kind must be one of out_of_stock, low_stock, late_order, carrier_delay, defect_rate")
+            AppError::invalid(
+                "kind",
+                "kind must be one of out_of_stock, low_stock, late_order, carrier_delay, defect_rate",
+            )
         })?),
     };
     if q.limit.is_some_and(|l| l == 0 || l > 500) {

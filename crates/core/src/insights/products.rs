@@ -93,10 +93,7 @@ impl DefectRules {
         let tags = clean("tags", tags)?;
         let intents = clean("intents", intents)?;
         if tags.is_empty() && intents.is_empty() {
-            return Err(InvalidDefectRules {
-                field: "tags",
-                message: "tags and intents cannot both be empty".into(),
-            });
+            return Err(InvalidDefectRules { field: "tags", message: "tags and intents cannot both be empty".into() });
         }
         Ok(Self { tags, intents })
     }
@@ -546,7 +543,8 @@ mod tests {
     fn windows_count_defects_and_their_orders() {
         let rules = DefectRules::default();
         let convs = vec![conv(1, 10, &["damaged"], None, &["A"]), conv(2, 12, &["vip"], None, &["A"])];
-        let sales = vec![SkuSale { sku: "A".into(), day: 11, quantity: 1 }, SkuSale { sku: "A".into(), day: 20, quantity: 1 }];
+        let sales =
+            vec![SkuSale { sku: "A".into(), day: 11, quantity: 1 }, SkuSale { sku: "A".into(), day: 20, quantity: 1 }];
         let w = defect_windows(&rules, &convs, &sales, 10, 14);
         assert_eq!(w.get("A"), Some(&DefectWindow { defects: 1, orders: 1 }));
     }

@@ -32,12 +32,7 @@ impl<B: Backend> ProductFeedbackRepo for B {
         self.read(move |db| Box::pin(defect_rules(db, account))).await
     }
 
-    async fn set_defect_rules(
-        &self,
-        account: AccountId,
-        rules: DefectRules,
-        now: DateTime<Utc>,
-    ) -> StorageResult<()> {
+    async fn set_defect_rules(&self, account: AccountId, rules: DefectRules, now: DateTime<Utc>) -> StorageResult<()> {
         self.write(move |db| {
             Box::pin(async move {
                 let n = db
