@@ -780,6 +780,21 @@ try {
     await agent.screenshot({ path: join(out, 'console-conversation-from-report.png') });
   });
 
+  await check('Product feedback: the demo\'s damaged sneakers are among the SKUs; the SKU charts its weeks and quotes its buyers', async () => {
+    await agent.locator('[data-testid=products-nav]').click();
+    const row = agent.locator('[data-testid=products-table] tr[data-sku="SNKR-42"]');
+    await row.waitFor({ timeout: 10000 });
+    const defects = Number(await row.locator('[data-defects]').textContent());
+    if (!(defects >= 3)) throw new Error(`SNKR-42 counts ${defects} defect conversations`);
+    await row.locator('th button').click();
+    const detail = agent.locator('[data-testid=product-detail][data-sku="SNKR-42"]');
+    await detail.locator('[data-example]').first().waitFor({ timeout: 5000 });
+    await detail.locator('[data-testid=chart-product] canvas').first().waitFor({ timeout: 5000 });
+    await agent.screenshot({ path: join(out, 'console-products.png') });
+    await agent.locator('[data-testid=products-nav]').click();
+    await agent.locator('[data-testid=products]').waitFor({ state: 'detached', timeout: 2000 });
+  });
+
   await check('Segments: a filter by channel shows its audience live, is saved and lists its members with profile chips', async () => {
     await agent.locator('[data-testid=segments-nav]').click();
     const page = agent.locator('[data-testid=segments-page]');

@@ -1052,7 +1052,7 @@ pub enum WsPayload {
 pub struct AlertRaisedView {
     /// Id.
     pub id: i64,
-    /// `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`.
+    /// `out_of_stock`, `low_stock`, `late_order`, `carrier_delay` or `defect_rate`.
     pub kind: String,
     /// `warning` or `critical`.
     pub severity: String,

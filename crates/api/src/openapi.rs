@@ -55,6 +55,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::shop_import::ShopImportDoc::openapi());
     doc.merge(crate::routes::alerts::AlertsDoc::openapi());
     doc.merge(crate::routes::reports::ReportsDoc::openapi());
+    doc.merge(crate::routes::products::ProductsDoc::openapi());
     doc.merge(crate::routes::compliance::ComplianceDoc::openapi());
     doc.merge(crate::routes::amazon::AmazonDoc::openapi());
     doc.merge(crate::routes::deliveries::DeliveriesDoc::openapi());

@@ -107,7 +107,7 @@ impl App {
         });
         let found = u32::try_from(findings.len()).unwrap_or(u32::MAX);
         let new: Vec<NewAlert> = findings.into_iter().map(NewAlert::from).collect();
-        let out = self.storage.record_alerts(account, connection, &AlertKind::ALL, new, now).await?;
+        let out = self.storage.record_alerts(account, connection, &AlertKind::SHOP, new, now).await?;
         if !out.raised.is_empty() {
             tracing::info!(raised = out.raised.len(), resolved = out.resolved, "detectors raised alerts");
         }
@@ -120,23 +120,32 @@ impl App {
         })
     }
 
-    /// Runs the detectors on every shop of the account.
+    /// Runs the detectors on every shop of the account, and the
+    /// account-wide defect-rate detector.
     pub async fn run_detectors(&self, account: AccountId) -> AppResult<DetectorSummary> {
         let mut sum = DetectorSummary::default();
         for c in self.storage.list_shop_connections(account).await? {
             sum.add(&self.run_detectors_on(account, c.id).await?);
         }
+        sum.add(&self.run_defect_detector(account).await?);
         Ok(sum)
     }
 
-    /// Runs the detectors on every shop of every account (the scheduled
-    /// run). A shop that fails is logged and the others still run.
+    /// Runs the detectors on every shop of every account, then the
+    /// defect-rate detector on every account (the scheduled run). A shop
+    /// or account that fails is logged and the others still run.
     pub async fn run_all_detectors(&self) -> AppResult<DetectorSummary> {
         let mut sum = DetectorSummary::default();
         for (account, connection) in self.storage.detector_targets().await? {
             match self.run_detectors_on(account, connection).await {
                 Ok(s) => sum.add(&s),
                 Err(e) => tracing::error!(error = %e, %account, %connection, "detectors failed on a shop"),
+            }
+        }
+        for account in self.storage.account_ids().await? {
+            match self.run_defect_detector(account).await {
+                Ok(s) => sum.add(&s),
+                Err(e) => tracing::error!(error = %e, %account, "defect-rate detector failed"),
             }
         }
         Ok(sum)

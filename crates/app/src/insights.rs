@@ -95,7 +95,7 @@ fn report<T>(range: &Range, timezone: String, lines: Vec<T>) -> Report<T> {
     Report { from: day_date(range.from), until: day_date(range.until), timezone, lines }
 }
 
-fn can_read_reports(actor: &Actor, account: AccountId) -> AppResult<()> {
+pub(crate) fn can_read_reports(actor: &Actor, account: AccountId) -> AppResult<()> {
     actor.in_account(account)?;
     if actor.user.role.can_read_reports() {
         Ok(())
@@ -106,13 +106,13 @@ fn can_read_reports(actor: &Actor, account: AccountId) -> AppResult<()> {
 
 impl App {
     /// The account's time zone for reports.
-    async fn report_timezone(&self, account: AccountId) -> AppResult<chrono_tz::Tz> {
+    pub(crate) async fn report_timezone(&self, account: AccountId) -> AppResult<chrono_tz::Tz> {
         let name = self.storage.account_timezone(account).await?.ok_or(AppError::NotFound("account"))?;
         Ok(parse_timezone(&name).unwrap_or(chrono_tz::UTC))
     }
 
     /// The local days a report covers, and their time zone.
-    async fn report_range(&self, account: AccountId, p: &ReportParams) -> AppResult<(Range, String)> {
+    pub(crate) async fn report_range(&self, account: AccountId, p: &ReportParams) -> AppResult<(Range, String)> {
         let tz = self.report_timezone(account).await?;
         let until = match p.until {
             Some(d) => day_number(d),

@@ -50,11 +50,23 @@ pub enum AlertKind {
     LateOrder,
     /// A carrier late to one destination country.
     CarrierDelay,
+    /// A SKU whose defect rate jumped (account-wide, not per shop: see
+    /// `ferry_core::insights::products`).
+    DefectRate,
 }
 
 impl AlertKind {
     /// Every kind, in the order the detectors run.
-    pub const ALL: [AlertKind; 4] =
+    pub const ALL: [AlertKind; 5] = [
+        AlertKind::OutOfStock,
+        AlertKind::LowStock,
+        AlertKind::LateOrder,
+        AlertKind::CarrierDelay,
+        AlertKind::DefectRate,
+    ];
+
+    /// The kinds [`detect`] finds on one shop.
+    pub const SHOP: [AlertKind; 4] =
         [AlertKind::OutOfStock, AlertKind::LowStock, AlertKind::LateOrder, AlertKind::CarrierDelay];
 
     /// Stable name.
@@ -64,6 +76,7 @@ impl AlertKind {
             AlertKind::LowStock => "low_stock",
             AlertKind::LateOrder => "late_order",
             AlertKind::CarrierDelay => "carrier_delay",
+            AlertKind::DefectRate => "defect_rate",
         }
     }
 }
@@ -922,6 +935,7 @@ mod tests {
                         let n = f.details["shipments"].as_u64().unwrap() as usize;
                         prop_assert!(n >= w.t.carrier_min_shipments && late >= w.t.carrier_min_late && late <= n);
                     }
+                    AlertKind::DefectRate => prop_assert!(false, "shop detectors never find defect rates"),
                 }
             }
             // Every variant out of stock is found, none in stock is.

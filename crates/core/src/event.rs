@@ -58,7 +58,7 @@ pub enum Event {
     AlertRaised {
         /// The alert.
         alert_id: AlertId,
-        /// `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`.
+        /// `out_of_stock`, `low_stock`, `late_order`, `carrier_delay` or `defect_rate`.
         kind: String,
         /// `warning` or `critical`.
         severity: String,

@@ -79,6 +79,12 @@ const ORDERS: &[DemoOrder] = &[
     (1006, 6, (2, 0), 1, 3, "paid"),
     (1007, 10, (0, 0), 1, 2, "paid"),
     (1008, 7, (3, 0), 1, 25, "delivered"),
+    // Trail Sneakers bought this week by three buyers who write back about
+    // a defect (see DEFECT_CHATS): the product feedback page leads with
+    // SNKR-42 and its defect rate jumps.
+    (1009, 5, (2, 0), 1, 5, "delivered"),
+    (1010, 8, (2, 0), 1, 5, "delivered"),
+    (1011, 9, (2, 0), 1, 4, "delivered"),
 ];
 
 fn demo_shopify_order(
@@ -358,6 +364,14 @@ const CHATS: &[(usize, &[&str])] = &[
     (10, &["Can I change the delivery address for order #1007?"]),
 ];
 
+/// (buyer index, message, tags) of defect conversations about the Trail
+/// Sneakers (orders 1009–1011), answered and resolved.
+const DEFECT_CHATS: &[(usize, &str, &[&str])] = &[
+    (5, "운동화 밑창이 하루 만에 떨어졌어요. 교환 가능한가요?", &["damaged"]),
+    (8, "Ik heb maat 44 gekregen in plaats van 42.", &["wrong_item"]),
+    (9, "The left shoe arrived with a torn seam.", &["damaged", "return"]),
+];
+
 async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo> {
     let now = app.clock.now();
     let account = app
@@ -480,6 +494,25 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
             }
         }
     }
+    let mut defects = Vec::new();
+    for (n, (idx, text, _)) in DEFECT_CHATS.iter().enumerate() {
+        let b = &BUYERS[*idx];
+        let inbound = Inbound {
+            account_id: a,
+            inbox_id: inbox.id,
+            external_id: format!("demo-defect-{n}"),
+            sender: InboundSender {
+                identity: Identity::new(IdentityKind::ApiHandle, &format!("shop-customer-{idx}"), Some(inbox.id))?,
+                extra_identities: vec![Identity::new(IdentityKind::Email, b.email, None)?],
+                name: Some(b.name.into()),
+                language: Some(b.language.into()),
+            },
+            parts: vec![ContentPart::Text { text: (*text).into() }],
+            sent_at: now - Duration::hours(30 - n as i64 * 6),
+            meta: Default::default(),
+        };
+        defects.push(app.ingest(&inbox, inbound).await?.conversation.id);
+    }
     // From now on the bot answers new API conversations first and hands
     // off to After-sales (the seeded ones above stay with people).
     let bot_config =
@@ -540,6 +573,11 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
     app.set_tags(&anna_actor, a, convs[3], &["damaged".into(), "return".into()]).await?;
     app.set_status(&li_actor, a, convs[5], Status::Pending, None).await?;
     app.set_status(&li_actor, a, convs[6], Status::Snoozed, Some(Utc::now() + Duration::hours(20))).await?;
+    for (id, (_, _, tags)) in defects.iter().zip(DEFECT_CHATS) {
+        let tags: Vec<String> = tags.iter().map(|t| (*t).to_owned()).collect();
+        app.set_tags(&anna_actor, a, *id, &tags).await?;
+        app.set_status(&anna_actor, a, *id, Status::Resolved, None).await?;
+    }
     let mail = crate::mail::seed(app, &owner_actor, a, sink).await?;
 
     Ok(DemoInfo {

@@ -149,6 +149,15 @@ pub trait AlertRepo {
         found: Vec<NewAlert>,
         now: DateTime<Utc>,
     ) -> StorageResult<AlertRunOutcome>;
+    /// Records the findings of one run of account-wide detectors `kinds`
+    /// (alerts on no connection), like [`AlertRepo::record_alerts`].
+    async fn record_account_alerts(
+        &self,
+        account: AccountId,
+        kinds: &[AlertKind],
+        found: Vec<NewAlert>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<AlertRunOutcome>;
     /// Alerts of the account, newest first.
     async fn list_alerts(&self, account: AccountId, filter: AlertFilter) -> StorageResult<Vec<Alert>>;
     /// Reads an alert of the account.

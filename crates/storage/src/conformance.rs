@@ -60,6 +60,7 @@ where
     facts_are_marked_by_writes_and_refreshed_once(fresh().await).await;
     crate::conformance_alerts::run_all(&fresh).await;
     crate::conformance_insights::run_all(&fresh).await;
+    crate::conformance_products::run_all(&fresh).await;
 }
 
 /// Writes only mark a conversation's facts; one refresh counts a burst

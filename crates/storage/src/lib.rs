@@ -13,6 +13,7 @@ mod error;
 mod insights;
 mod leases;
 mod model;
+mod products;
 mod profiles;
 mod questions;
 mod replay;
@@ -27,6 +28,8 @@ pub mod conformance;
 pub mod conformance_alerts;
 #[cfg(feature = "conformance")]
 pub mod conformance_insights;
+#[cfg(feature = "conformance")]
+pub mod conformance_products;
 
 pub use alerts::*;
 pub use amazon::*;
@@ -35,6 +38,7 @@ pub use error::{StorageError, StorageResult};
 pub use insights::*;
 pub use leases::*;
 pub use model::*;
+pub use products::*;
 pub use profiles::*;
 pub use questions::*;
 pub use replay::*;

@@ -527,6 +527,7 @@ pub trait Storage:
     + crate::search::SearchRepo
     + crate::insights::InsightsRepo
     + crate::profiles::ProfileRepo
+    + crate::products::ProductFeedbackRepo
     + Send
     + Sync
 {

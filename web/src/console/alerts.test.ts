@@ -3,7 +3,7 @@ import type { Alert } from '../api/types';
 import { translate } from '../lib/i18n';
 import { alertMessages } from './alert-messages';
 import { messages } from './messages';
-import { ALERT_KINDS, ALERT_STATUSES, alertActions, alertFacts, alertOrder, alertQuery, alertTitle, openCount, percent, sortAlerts } from './alerts';
+import { ALERT_KINDS, ALERT_STATUSES, alertActions, alertFacts, alertOrder, alertQuery, alertSku, alertTitle, openCount, percent, sortAlerts } from './alerts';
 
 function alert(over: Partial<Alert> = {}): Alert {
   return {
@@ -107,5 +107,28 @@ describe('alertTitle', () => {
     const stock = alertTitle(alert({ kind: 'out_of_stock', details: { sku: 'DRESS-BLU-M', product_title: 'Linen Summer Dress', variant_title: 'Blue / M' } }))!;
     expect(translate(messages, 'zh', stock.key, stock.vars)).toBe('Linen Summer Dress · Blue / M 已缺货，但仍在售');
     expect(alertTitle(alert({ kind: 'carrier_delay', details: {} }))).toBeNull();
+  });
+});
+
+describe('defect rate alerts', () => {
+  const jump = alert({
+    kind: 'defect_rate', key: 'defect_rate:SNKR-42', connection_id: null,
+    details: { sku: 'SNKR-42', recent_days: 7, baseline_days: 28, recent_defects: 3, recent_orders: 3, recent_rate: 1, baseline_defects: 0, baseline_orders: 5, baseline_rate: 0 },
+  });
+
+  it('explains the jump in both languages and links to the product', () => {
+    expect(alertFacts(jump).map(en)).toEqual([
+      'SKU SNKR-42',
+      'Last 7 days: 3 defect conversations for 3 orders (100%)',
+      '28 days before: 0 for 5 orders (0%)',
+    ]);
+    const h = alertTitle(jump)!;
+    expect(translate(messages, 'en', h.key, h.vars)).toBe('Defect rate of SNKR-42 jumped to 100% of orders');
+    expect(translate(messages, 'zh', h.key, h.vars)).toBe('SNKR-42 的质量问题率升至订单的 100%');
+    expect(alertSku(jump)).toBe('SNKR-42');
+    expect(alertSku(alert())).toBeNull();
+    expect(alertTitle(alert({ kind: 'defect_rate', details: {} }))).toBeNull();
+    expect(ALERT_KINDS).toContain('defect_rate');
+    expect(alertMessages.zh['alerts.kind.defect_rate']).toBeTruthy();
   });
 });

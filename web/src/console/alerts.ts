@@ -4,7 +4,7 @@
 // the `{ key, vars }` these return.
 import type { Alert } from '../api/types';
 
-export const ALERT_KINDS = ['out_of_stock', 'low_stock', 'late_order', 'carrier_delay'] as const;
+export const ALERT_KINDS = ['out_of_stock', 'low_stock', 'late_order', 'carrier_delay', 'defect_rate'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 
@@ -67,6 +67,20 @@ export function alertFacts(a: Pick<Alert, 'kind' | 'details'>): Fact[] {
       push('alerts.fact.transit', { days: num(d.median_transit_days) });
       break;
     }
+    case 'defect_rate': {
+      const recent = num(d.recent_rate);
+      const before = num(d.baseline_rate);
+      push('alerts.fact.sku', { sku: str(d.sku) ?? '—' });
+      push('alerts.fact.defects', {
+        defects: num(d.recent_defects), orders: num(d.recent_orders), days: num(d.recent_days),
+        rate: recent === null ? null : percent(recent),
+      });
+      push('alerts.fact.defects_before', {
+        defects: num(d.baseline_defects), orders: num(d.baseline_orders), days: num(d.baseline_days),
+        rate: before === null ? null : percent(before),
+      });
+      break;
+    }
   }
   return facts;
 }
@@ -89,8 +103,18 @@ export function alertTitle(a: Pick<Alert, 'kind' | 'details'>): Fact | null {
       });
     case 'carrier_delay':
       return fact('alerts.headline.carrier_delay', { carrier: str(d.carrier), country: str(d.country) });
+    case 'defect_rate': {
+      const rate = num(d.recent_rate);
+      return fact('alerts.headline.defect_rate', { sku: str(d.sku), rate: rate === null ? null : percent(rate) });
+    }
   }
   return null;
+}
+
+/** The SKU whose product feedback a defect-rate alert links to, if any. */
+export function alertSku(a: Pick<Alert, 'kind' | 'details'>): string | null {
+  if (a.kind !== 'defect_rate') return null;
+  return str(((a.details ?? {}) as Details).sku);
 }
 
 /** The order number an alert is about (for opening the order), if any. */

@@ -22,6 +22,8 @@ export const ui = $state({
   /** The sidebar is open over the page (small screens). */
   nav: false,
   now: Date.now(),
+  /** The SKU the Products page opens on (set by a defect-rate alert). */
+  productSku: null as string | null,
 });
 
 export function t(key: string, vars: Record<string, string | number> = {}): string {

@@ -23,7 +23,7 @@ pub struct AlertView {
     pub id: i64,
     /// The shop it is about.
     pub connection_id: Option<i64>,
-    /// `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`.
+    /// `out_of_stock`, `low_stock`, `late_order`, `carrier_delay` or `defect_rate`.
     pub kind: String,
     /// Stable identity within the shop (`out_of_stock:SKU`,
     /// `late_order:ORDER`, `carrier_delay:carrier:COUNTRY`).
@@ -83,7 +83,7 @@ pub struct AlertQuery {
     /// `open`, `acknowledged` or `resolved`.
     #[serde(default)]
     pub status: Option<String>,
-    /// `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`.
+    /// `out_of_stock`, `low_stock`, `late_order`, `carrier_delay` or `defect_rate`.
     #[serde(default)]
     pub kind: Option<String>,
     /// Page size (1–500, default 100).
@@ -129,7 +129,10 @@ fn filter(q: AlertQuery) -> Result<AlertFilter, ApiError> {
     let kind = match q.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(k) => Some(k.parse::<AlertKind>().map_err(|_| {
-            AppError::invalid("kind", "kind must be one of out_of_stock, low_stock, late_order, carrier_delay")
+            AppError::invalid(
+                "kind",
+                "kind must be one of out_of_stock, low_stock, late_order, carrier_delay, defect_rate",
+            )
         })?),
     };
     if q.limit.is_some_and(|l| l == 0 || l > 500) {

@@ -14,6 +14,7 @@ pub mod csat;
 pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
+pub mod products;
 pub mod questions;
 pub mod reports;
 pub mod search;
@@ -87,6 +88,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(shop_import::routes())
         .merge(alerts::routes())
         .merge(reports::routes())
+        .merge(products::routes())
         .merge(compliance::routes())
         .merge(amazon::routes())
         .merge(deliveries::routes())

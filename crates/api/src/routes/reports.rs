@@ -112,7 +112,7 @@ pub struct ReportSettings {
     pub timezone: String,
 }
 
-fn day(field: &'static str, v: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+pub(crate) fn day(field: &'static str, v: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     match v.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -145,7 +145,7 @@ fn params(
 }
 
 /// Whether CSV was asked for.
-fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
+pub(crate) fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
     match format.map(str::trim).filter(|s| !s.is_empty()) {
         None | Some("json") => Ok(false),
         Some("csv") => Ok(true),
@@ -159,7 +159,7 @@ fn field(v: &str) -> String {
 }
 
 /// A CSV document: byte-order mark, header, rows, CRLF line ends.
-fn csv(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Response {
+pub(crate) fn csv(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Response {
     let mut out = String::from("\u{feff}");
     out.push_str(&header.join(","));
     out.push_str("\r\n");
@@ -177,7 +177,7 @@ fn csv(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Response {
         .into_response()
 }
 
-fn opt<T: ToString>(v: Option<T>) -> String {
+pub(crate) fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 

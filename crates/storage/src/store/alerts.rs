@@ -6,7 +6,7 @@ use super::insert;
 use super::outbox::append_event;
 use crate::alerts::*;
 use crate::args;
-use crate::db::{Arg, Backend, Db, Lock, Row, found};
+use crate::db::{Arg, Backend, Db, Lock, Row, found, lock_key};
 use crate::error::{StorageError, StorageResult};
 use crate::rows::contains_pattern;
 use async_trait::async_trait;
@@ -35,6 +35,86 @@ fn alert(r: &Row) -> StorageResult<Alert> {
     })
 }
 
+/// Records one run's findings on a connection, or on the account as a
+/// whole (`None`), in the caller's unit of work.
+async fn record<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    connection: Option<ShopConnectionId>,
+    kinds: Vec<String>,
+    found: Vec<NewAlert>,
+    now: DateTime<Utc>,
+) -> StorageResult<AlertRunOutcome> {
+    // The same connection, or none on both sides.
+    const SAME: &str = "(connection_id = $2 OR ($2 IS NULL AND connection_id IS NULL))";
+    let connection = connection.map(|c| c.0);
+    let mut out = AlertRunOutcome::default();
+    let mut seen: Vec<i64> = Vec::new();
+    let mut keys = HashSet::new();
+    for a in found {
+        if !keys.insert((a.kind, a.key.clone())) {
+            continue;
+        }
+        let sql = format!("SELECT id, status FROM alerts WHERE account_id = $1 AND {SAME} AND kind = $3 AND key = $4");
+        let existing = db.row(&sql, args![account.0, connection, a.kind.as_str(), &a.key]).await?;
+        let reopen = match &existing {
+            None => true,
+            Some(r) => r.text(1)? == AlertStatus::Resolved.as_str(),
+        };
+        let id = match existing {
+            None => {
+                insert(
+                    db,
+                    "INSERT INTO alerts (account_id, connection_id, kind, key, severity, title, details, \
+                     status, first_seen_at, last_seen_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8, $8, $8) RETURNING id",
+                    args![
+                        account.0,
+                        connection,
+                        a.kind.as_str(),
+                        &a.key,
+                        a.severity.as_str(),
+                        &a.title,
+                        Arg::json(&a.details),
+                        now
+                    ],
+                )
+                .await?
+            }
+            Some(r) => {
+                let sql = if reopen {
+                    "UPDATE alerts SET status = 'open', severity = $2, title = $3, details = $4, \
+                     first_seen_at = $5, last_seen_at = $5, resolved_at = NULL, acknowledged_by = NULL, \
+                     resolved_by = NULL, updated_at = $5 WHERE id = $1"
+                } else {
+                    "UPDATE alerts SET severity = $2, title = $3, details = $4, last_seen_at = $5, \
+                     updated_at = $5 WHERE id = $1"
+                };
+                let id = r.int(0)?;
+                db.exec(sql, args![id, a.severity.as_str(), &a.title, Arg::json(&a.details), now]).await?;
+                id
+            }
+        };
+        seen.push(id);
+        if reopen {
+            out.raised.push(AlertId(id));
+            append_event(db, account, &a.raised_event(AlertId(id)), now).await?;
+        } else {
+            out.refreshed += 1;
+        }
+    }
+    let sql = format!(
+        "UPDATE alerts SET status = 'resolved', resolved_at = $3, resolved_by = NULL, updated_at = $3 \
+         WHERE account_id = $1 AND {SAME} AND status <> 'resolved' \
+         AND kind IN (SELECT value FROM {}) AND id NOT IN (SELECT value FROM {})",
+        db.list("$4"),
+        db.list("$5")
+    );
+    let resolved = db.exec(&sql, args![account.0, connection, now, kinds, seen]).await?;
+    out.resolved = u32::try_from(resolved).unwrap_or(u32::MAX);
+    Ok(out)
+}
+
 #[async_trait]
 impl<B: Backend> AlertRepo for B {
     async fn record_alerts(
@@ -53,76 +133,25 @@ impl<B: Backend> AlertRepo for B {
                 if !owns_connection(db, account, connection, Lock::NoKeyUpdate).await? {
                     return Err(StorageError::NotFound);
                 }
-                let mut out = AlertRunOutcome::default();
-                let mut seen: Vec<i64> = Vec::new();
-                let mut keys = HashSet::new();
-                for a in found {
-                    if !keys.insert((a.kind, a.key.clone())) {
-                        continue;
-                    }
-                    let existing = db
-                        .row(
-                            "SELECT id, status FROM alerts WHERE account_id = $1 AND connection_id = $2 \
-                             AND kind = $3 AND key = $4",
-                            args![account.0, connection.0, a.kind.as_str(), &a.key],
-                        )
-                        .await?;
-                    let reopen = match &existing {
-                        None => true,
-                        Some(r) => r.text(1)? == AlertStatus::Resolved.as_str(),
-                    };
-                    let id = match existing {
-                        None => {
-                            insert(
-                                db,
-                                "INSERT INTO alerts (account_id, connection_id, kind, key, severity, title, details, \
-                                 status, first_seen_at, last_seen_at, created_at, updated_at) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8, $8, $8) RETURNING id",
-                                args![
-                                    account.0,
-                                    connection.0,
-                                    a.kind.as_str(),
-                                    &a.key,
-                                    a.severity.as_str(),
-                                    &a.title,
-                                    Arg::json(&a.details),
-                                    now
-                                ],
-                            )
-                            .await?
-                        }
-                        Some(r) => {
-                            let sql = if reopen {
-                                "UPDATE alerts SET status = 'open', severity = $2, title = $3, details = $4, \
-                                 first_seen_at = $5, last_seen_at = $5, resolved_at = NULL, acknowledged_by = NULL, \
-                                 resolved_by = NULL, updated_at = $5 WHERE id = $1"
-                            } else {
-                                "UPDATE alerts SET severity = $2, title = $3, details = $4, last_seen_at = $5, \
-                                 updated_at = $5 WHERE id = $1"
-                            };
-                            let id = r.int(0)?;
-                            db.exec(sql, args![id, a.severity.as_str(), &a.title, Arg::json(&a.details), now]).await?;
-                            id
-                        }
-                    };
-                    seen.push(id);
-                    if reopen {
-                        out.raised.push(AlertId(id));
-                        append_event(db, account, &a.raised_event(AlertId(id)), now).await?;
-                    } else {
-                        out.refreshed += 1;
-                    }
-                }
-                let sql = format!(
-                    "UPDATE alerts SET status = 'resolved', resolved_at = $3, resolved_by = NULL, updated_at = $3 \
-                     WHERE account_id = $1 AND connection_id = $2 AND status <> 'resolved' \
-                     AND kind IN (SELECT value FROM {}) AND id NOT IN (SELECT value FROM {})",
-                    db.list("$4"),
-                    db.list("$5")
-                );
-                let resolved = db.exec(&sql, args![account.0, connection.0, now, kinds, seen]).await?;
-                out.resolved = u32::try_from(resolved).unwrap_or(u32::MAX);
-                Ok(out)
+                record(db, account, Some(connection), kinds, found, now).await
+            })
+        })
+        .await
+    }
+
+    async fn record_account_alerts(
+        &self,
+        account: AccountId,
+        kinds: &[AlertKind],
+        found: Vec<NewAlert>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<AlertRunOutcome> {
+        let kinds: Vec<String> = kinds.iter().map(|k| k.as_str().to_owned()).collect();
+        self.write(move |db| {
+            Box::pin(async move {
+                // One run per account at a time (no shop row to lock).
+                db.serialize_on(vec![lock_key(&["ferry", "account_alerts", &account.0.to_string()])]).await?;
+                record(db, account, None, kinds, found, now).await
             })
         })
         .await
