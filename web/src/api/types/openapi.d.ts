@@ -810,6 +810,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/insights/defect_rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's defect rules: the tags and intents that make a
+         *     conversation a defect conversation (compared without regard to case).
+         *     Owners and admins.
+         */
+        get: operations["get_defect_rules"];
+        /**
+         * Sets the defect rules: names are trimmed, lower-cased and de-duplicated;
+         *     at least one tag or intent, at most 50 of each, 64 characters each.
+         *     Owners and admins.
+         */
+        put: operations["put_defect_rules"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/insights/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The SKUs that conversations opened in the range mention (the SKUs of
+         *     the buyer's orders), most defect conversations first: defect
+         *     conversations (a defect tag or intent, see the defect rules),
+         *     conversations, orders and units of the SKU placed in the range, defect
+         *     rate (defect conversations / orders; null without orders), reasons,
+         *     countries and every ISO week. Owners and admins.
+         */
+        get: operations["list_products"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/insights/products/{sku}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One SKU in the range: its figures, every ISO week, and the first buyer
+         *     messages of its newest defect conversations with their files (CSV: the
+         *     weeks). Owners and admins.
+         */
+        get: operations["get_product"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/insights/questions": {
         parameters: {
             query?: never;
@@ -1671,7 +1742,7 @@ export interface components {
              * @description Id.
              */
             id: number;
-            /** @description `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`. */
+            /** @description `out_of_stock`, `low_stock`, `late_order`, `carrier_delay` or `defect_rate`. */
             kind: string;
             /** @description `warning` or `critical`. */
             severity: string;
@@ -1716,7 +1787,7 @@ export interface components {
              *     `late_order:ORDER`, `carrier_delay:carrier:COUNTRY`).
              */
             key: string;
-            /** @description `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`. */
+            /** @description `out_of_stock`, `low_stock`, `late_order`, `carrier_delay` or `defect_rate`. */
             kind: string;
             /**
              * Format: date-time
@@ -2627,6 +2698,39 @@ export interface components {
             /** @description Why. */
             reason: components["schemas"]["HandoffReason"];
         };
+        /** @description The first buyer message of a defect conversation. */
+        DefectExampleView: {
+            /** @description Its files. */
+            attachments: components["schemas"]["ExampleAttachmentView"][];
+            /**
+             * Format: int64
+             * @description Conversation.
+             */
+            conversation_id: number;
+            /** @description Its language. */
+            language?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was opened.
+             */
+            opened_at: string;
+            /** @description The defect tags or intent it matched. */
+            reasons: string[];
+            /** @description The message's text. */
+            text: string;
+        };
+        /**
+         * @description Which conversations are about a defect: any tag of `tags`, or an
+         *     intent of `intents`, compared without regard to case. No intent is a
+         *     defect intent by default: the intent pack's `complaint` also covers
+         *     late parcels and service, so an account opts in to it.
+         */
+        DefectRules: {
+            /** @description Intents that mark one (lower case, sorted). */
+            intents: string[];
+            /** @description Tags that mark a defect conversation (lower case, sorted). */
+            tags: string[];
+        };
         /** @description A page of outgoing messages waiting for delivery or failed. */
         DeliveryPage: {
             /** @description The messages, newest first. */
@@ -2748,6 +2852,15 @@ export interface components {
             findings?: components["schemas"]["Finding"][] | null;
             /** @description A sentence for people. */
             message: string;
+        };
+        /** @description A file of an example message. */
+        ExampleAttachmentView: {
+            /** @description MIME type. */
+            content_type: string;
+            /** @description Original name. */
+            filename?: string | null;
+            /** @description Where it is fetched (as in the conversation's message). */
+            url: string;
         };
         /** @description The best FAQ entry and its score. */
         FaqGuess: {
@@ -3448,6 +3561,116 @@ export interface components {
         PriorityRequest: {
             /** @description New priority. */
             priority: components["schemas"]["Priority"];
+        };
+        /** @description One SKU: figures, weeks and examples. */
+        ProductDetailView: {
+            /** @description First buyer messages of its newest defect conversations (up to 5). */
+            examples: components["schemas"]["DefectExampleView"][];
+            /**
+             * Format: date
+             * @description First local day.
+             */
+            from: string;
+            /** @description The SKU's figures and weeks. */
+            line: components["schemas"]["ProductLine"];
+            /** @description The account's time zone. */
+            timezone: string;
+            /**
+             * Format: date
+             * @description Last local day.
+             */
+            until: string;
+        };
+        /** @description The product feedback of one SKU over a range of days. */
+        ProductLine: {
+            /**
+             * Format: int64
+             * @description Conversations whose buyer ordered the SKU.
+             */
+            conversations: number;
+            /** @description Defect conversations by the buyer's country, most first. */
+            countries: components["schemas"]["ValueCount"][];
+            /**
+             * Format: int64
+             * @description Defect conversations.
+             */
+            defect_conversations: number;
+            /**
+             * Format: double
+             * @description `defect_conversations / orders`; `None` without orders.
+             */
+            defect_rate?: number | null;
+            /**
+             * Format: int64
+             * @description Orders with the SKU.
+             */
+            orders: number;
+            /** @description Defect conversations by reason (a defect tag or intent), most first. */
+            reasons: components["schemas"]["ValueCount"][];
+            /** @description SKU. */
+            sku: string;
+            /**
+             * Format: int64
+             * @description Units of the SKU ordered.
+             */
+            units: number;
+            /** @description Every week of the range, oldest first. */
+            weeks: components["schemas"]["ProductWeek"][];
+        };
+        /** @description A page of SKUs, most defect conversations first. */
+        ProductPageView: {
+            /**
+             * Format: date
+             * @description First local day.
+             */
+            from: string;
+            /** @description This page's SKUs. */
+            lines: components["schemas"]["ProductLine"][];
+            /** @description The account's time zone the days are in. */
+            timezone: string;
+            /**
+             * Format: int64
+             * @description SKUs in all.
+             */
+            total: number;
+            /**
+             * Format: date
+             * @description Last local day.
+             */
+            until: string;
+        };
+        /** @description One week of a SKU. */
+        ProductWeek: {
+            /**
+             * Format: int64
+             * @description Conversations opened that week whose buyer ordered the SKU.
+             */
+            conversations: number;
+            /**
+             * Format: int64
+             * @description Defect conversations opened that week.
+             */
+            defect_conversations: number;
+            /**
+             * Format: double
+             * @description `defect_conversations / orders`; `None` without orders.
+             */
+            defect_rate?: number | null;
+            /**
+             * Format: int64
+             * @description Orders with the SKU placed that week.
+             */
+            orders: number;
+            /**
+             * Format: int64
+             * @description Units of the SKU in them.
+             */
+            units: number;
+            /**
+             * Format: date
+             * @description The week's Monday.
+             */
+            week: string;
         };
         /** @description The logged-in user. */
         ProfileView: {
@@ -4387,6 +4610,16 @@ export interface components {
          * @description A person who logs in to the console (owner, admin or agent).
          */
         UserId: number;
+        /** @description A value and how many conversations have it. */
+        ValueCount: {
+            /**
+             * Format: int64
+             * @description Conversations.
+             */
+            count: number;
+            /** @description The value (`unknown` for a country not known). */
+            value: string;
+        };
         /**
          * @description The outcome of a check.
          * @enum {string}
@@ -4728,7 +4961,7 @@ export interface operations {
             query?: {
                 /** @description `open`, `acknowledged` or `resolved`. */
                 status?: string;
-                /** @description `out_of_stock`, `low_stock`, `late_order` or `carrier_delay`. */
+                /** @description `out_of_stock`, `low_stock`, `late_order`, `carrier_delay` or `defect_rate`. */
                 kind?: string;
                 /** @description Page size (1–500, default 100). */
                 limit?: number;
@@ -6993,6 +7226,213 @@ export interface operations {
                 };
             };
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_defect_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefectRules"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_defect_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DefectRules"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefectRules"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_products: {
+        parameters: {
+            query?: {
+                /** @description First local day, `YYYY-MM-DD` (default: 29 days before `until`). */
+                from?: string;
+                /**
+                 * @description Last local day, `YYYY-MM-DD` (default: today in the account's time
+                 *     zone).
+                 */
+                until?: string;
+                /** @description Most SKUs returned (1–500, default 50; the list only). */
+                limit?: number;
+                /** @description SKUs skipped (the list only). */
+                offset?: number;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV with `format=csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductPageView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_product: {
+        parameters: {
+            query?: {
+                /** @description First local day, `YYYY-MM-DD` (default: 29 days before `until`). */
+                from?: string;
+                /**
+                 * @description Last local day, `YYYY-MM-DD` (default: today in the account's time
+                 *     zone).
+                 */
+                until?: string;
+                /** @description Most SKUs returned (1–500, default 50; the list only). */
+                limit?: number;
+                /** @description SKUs skipped (the list only). */
+                offset?: number;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+                sku: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV of the weeks with `format=csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductDetailView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
