@@ -405,9 +405,8 @@ impl<B: Backend> CommerceRepo for B {
                 // `buyer_orders`); the account's index, which also gives the
                 // order by date, would walk every order of the account.
                 let account_cond = if by_buyer { "+account_id" } else { "account_id" };
-                let mut q = Query::new(&format!(
-                    "SELECT id, connection_id, document FROM shop_orders WHERE {account_cond} = "
-                ));
+                let mut q =
+                    Query::new(format!("SELECT id, connection_id, document FROM shop_orders WHERE {account_cond} = "));
                 q.bind(account.0);
                 if let Some(text) = query.q.as_deref().map(clean_order_number).filter(|t| !t.is_empty()) {
                     q.push(" AND search_text LIKE ").bind(contains_pattern(&text)).push(" ESCAPE '\\'");
