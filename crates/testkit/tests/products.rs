@@ -214,7 +214,7 @@ async fn product_feedback_counts_exports_and_checks(b: Backend) {
     let r = s.app.get(&format!("{}/insights/products", acct(&other)), &other.owner_token).await;
     assert_eq!((r.status, r.json["total"].as_u64()), (StatusCode::OK, Some(0)));
     let r = s.app.get(&format!("{}/insights/defect_rules", acct(&other)), &s.t.owner_token).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "another account's rules");
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "another account's rules are not found");
 }
 
 async fn defect_rate_jumps_raise_an_alert(b: Backend) {

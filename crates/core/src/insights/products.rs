@@ -429,9 +429,7 @@ pub fn defect_windows(
         }
     }
     for s in sales.iter().filter(|s| (from..=until).contains(&s.day)) {
-        if let Some(w) = out.get_mut(&s.sku) {
-            w.orders += 1;
-        }
+        out.entry(s.sku.clone()).or_default().orders += 1;
     }
     out
 }
