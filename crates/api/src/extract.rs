@@ -152,6 +152,23 @@ pub fn session_of(headers: &axum::http::HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE)
 }
 
+/// A WebSocket upgrade; a plain HTTP request to a socket's path answers
+/// 400 in our format (axum's own rejection is plain text).
+pub struct AppWs(pub axum::extract::ws::WebSocketUpgrade);
+
+impl<S: Send + Sync> FromRequestParts<S> for AppWs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, state).await {
+            Ok(ws) => Ok(AppWs(ws)),
+            Err(_) => Err(ApiError::malformed(
+                "this is a WebSocket endpoint: connect with a GET request carrying Upgrade: websocket",
+            )),
+        }
+    }
+}
+
 /// Path parameters; a malformed one is a 404 in our format (an id that is
 /// not a number names nothing).
 pub struct AppPath<T>(pub T);

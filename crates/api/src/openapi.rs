@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations and
 //! the API types.
 
-use crate::routes::{admin, auth, canned, contacts, conversations, meta, webhooks};
+use crate::routes::{admin, auth, canned, contacts, conversations, meta, webhooks, ws};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Ferry API", description = "Omnichannel customer service for cross-border e-commerce."),
     paths(
-        meta::healthz,
+        meta::healthz, meta::metrics, meta::openapi, ws::agent_socket,
         auth::login, auth::logout, auth::profile,
         admin::list_inboxes, admin::get_inbox, admin::create_inbox, admin::update_inbox, admin::delete_inbox,
         admin::check_inbox_connection,
@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         conversations::list_conversations, conversations::conversation_counts, conversations::get_conversation,
         conversations::list_messages, conversations::create_message, conversations::forward_conversation, conversations::assign_conversation,
         conversations::set_status, conversations::set_priority, conversations::get_tags, conversations::set_tags,
-        conversations::upload_attachment,
+        conversations::upload_attachment, conversations::get_attachment,
         webhooks::api_webhook, webhooks::channel_webhook,
     ),
     components(schemas(ferry_api_types::WsEvent)),
@@ -63,5 +63,61 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::csat::CsatDoc::openapi());
     doc.merge(crate::routes::questions::QuestionsDoc::openapi());
     doc.merge(crate::routes::segments::SegmentsDoc::openapi());
+    add_common_errors(&mut doc);
     doc
+}
+
+/// Whether callers of `path` must be signed in (API token or session).
+fn authenticated(path: &str) -> bool {
+    path.starts_with("/api/v1/accounts/") || path.starts_with("/api/v1/profile") || path == "/api/v1/auth/logout"
+}
+
+/// Adds to every operation the errors any request can meet before (or
+/// besides) what its handler documents: a body that is not JSON or too
+/// large (400, 413), a path id that names nothing (404), bad parameters or
+/// body fields (422), and, for signed-in routes, a missing or wrong
+/// credential (401), a role that may not (403) and too many attempts
+/// (429). Handlers list the errors particular to them; these are added
+/// only where missing.
+fn add_common_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let signed_in = authenticated(path);
+        let has_path_params = path.contains('{');
+        let ops = [item.get.as_mut(), item.post.as_mut(), item.put.as_mut(), item.patch.as_mut(), item.delete.as_mut()];
+        for op in ops.into_iter().flatten() {
+            let has_body = op.request_body.is_some();
+            let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut wanted: Vec<(&str, &str)> = Vec::new();
+            if has_body {
+                wanted.push(("400", "The body is not valid JSON (or not the declared type)."));
+                wanted.push(("413", "The body is larger than the server accepts."));
+            }
+            if has_body || has_params {
+                wanted.push(("422", "A parameter or a field of the body is not acceptable; `field` names it."));
+            }
+            if has_path_params {
+                wanted.push(("404", "Nothing with this id here (or in another account)."));
+            }
+            if signed_in {
+                wanted.push(("401", "No valid API token or session."));
+                wanted.push(("403", "The caller's role may not do this."));
+                wanted.push(("429", "Too many requests or failed attempts; retry later."));
+            }
+            for (status, description) in wanted {
+                op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description));
+            }
+        }
+    }
 }

@@ -104,7 +104,7 @@ impl App {
     }
 }
 
-fn channel_error(e: ChannelError) -> AppError {
+pub(crate) fn channel_error(e: ChannelError) -> AppError {
     match e {
         ChannelError::Unauthorized(m) => AppError::Unauthorized(m),
         ChannelError::Malformed(m) => AppError::Malformed(m),

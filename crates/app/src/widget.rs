@@ -8,14 +8,12 @@ use crate::auth::{new_secret, secret_hash};
 use crate::{App, AppError, AppResult};
 use ferry_core::contact::{Contact, Identity, IdentityKind};
 use ferry_core::conversation::Conversation;
-use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, Inbox};
 use ferry_core::message::{Attachment, ContentPart, Message, MessageKind};
 use ferry_core::{ContactId, ConversationId, InboxId};
 use ferry_storage::{AssigneeFilter, ContactPatch, ContactQuery, ConversationFilter, IntakeOutcome};
 
-/// Longest text a visitor may send, in bytes.
-pub const MAX_TEXT: usize = 16 * 1024;
+pub use ferry_channels::widget::MAX_TEXT;
 /// New visitor sessions per address in ten minutes.
 const SESSIONS_PER_ADDRESS: u32 = 20;
 /// Messages and uploads per visitor in a minute.
@@ -40,34 +38,12 @@ pub struct Visitor {
 impl Visitor {
     /// The visitor's identity in the inbox.
     pub fn identity(&self) -> AppResult<Identity> {
-        Identity::new(IdentityKind::WebVisitor, &self.hash, Some(self.inbox.id))
+        ferry_channels::widget::visitor_identity(&self.inbox, &self.hash)
             .map_err(|e| AppError::internal("the visitor's identity", e))
     }
 }
 
-/// A visitor's message from the widget.
-#[derive(Debug, Clone, Default)]
-pub struct VisitorMessage {
-    /// The client's id for the message; a resend with the same id is the
-    /// same message.
-    pub client_id: String,
-    /// Text.
-    pub text: Option<String>,
-    /// Files already stored, as parts.
-    pub parts: Vec<ContentPart>,
-    /// Name the visitor gave.
-    pub name: Option<String>,
-    /// Browser language.
-    pub language: Option<String>,
-}
-
-fn clean_client_id(id: &str) -> AppResult<String> {
-    let id = id.trim();
-    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(AppError::invalid("client_id", "client_id must be 1 to 64 letters, digits, - or _"));
-    }
-    Ok(id.to_owned())
-}
+pub use ferry_channels::widget::{AgentCommand, VisitorCommand, VisitorMessage};
 
 fn clean_token(token: &str) -> AppResult<&str> {
     let t = token.trim();
@@ -148,38 +124,8 @@ impl App {
     /// Commits a visitor's message through intake.
     #[tracing::instrument(skip_all, fields(inbox_id = %v.inbox.id))]
     pub async fn visitor_post(&self, v: &Visitor, m: VisitorMessage) -> AppResult<IntakeOutcome> {
-        let client_id = clean_client_id(&m.client_id)?;
-        let mut parts = Vec::new();
-        if let Some(t) = m.text.as_deref() {
-            if t.len() > MAX_TEXT {
-                return Err(AppError::invalid("text", format!("text is longer than {MAX_TEXT} bytes")));
-            }
-            if !t.trim().is_empty() {
-                parts.push(ContentPart::Text { text: t.to_owned() });
-            }
-        }
-        parts.extend(m.parts);
-        if parts.is_empty() {
-            return Err(AppError::invalid("text", "a message needs text or a file"));
-        }
-        let now = self.clock.now();
-        let inbound = Inbound {
-            account_id: v.inbox.account_id,
-            inbox_id: v.inbox.id,
-            // Scoped by the visitor so two browsers' ids never collide.
-            external_id: format!("web:{}:{client_id}", &v.hash[..16]),
-            sender: InboundSender {
-                identity: v.identity()?,
-                extra_identities: Vec::new(),
-                name: m.name.map(|n| n.trim().chars().take(120).collect()).filter(|n: &String| !n.is_empty()),
-                language: m.language.filter(|l| {
-                    !l.is_empty() && l.len() <= 35 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                }),
-            },
-            parts,
-            sent_at: now,
-            meta: Default::default(),
-        };
+        let inbound = ferry_channels::widget::visitor_inbound(&v.inbox, &v.hash, m, self.clock.now())
+            .map_err(crate::intake::channel_error)?;
         self.ingest(&v.inbox, inbound).await
     }
 

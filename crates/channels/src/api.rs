@@ -5,7 +5,10 @@
 //! signed the same way. A 2xx answer means sent; 408, 429, 5xx and network
 //! errors are worth retrying; any other 4xx fails at once.
 
-use crate::{Channel, ChannelError, Outbound, Outgoing, Parsed, SendError, SendResult, Sent, Upload, WebhookRequest};
+use crate::{Channel, ChannelError, Parsed, Upload, WebhookRequest};
+#[cfg(feature = "net")]
+use crate::{Outbound, Outgoing, SendError, SendResult, Sent};
+#[cfg(feature = "net")]
 use async_trait::async_trait;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -163,11 +166,13 @@ impl Channel for ApiChannel {
 }
 
 /// The outbound side of API inboxes: the callback POST.
+#[cfg(feature = "net")]
 #[derive(Debug, Clone)]
 pub struct ApiOutbound {
     http: reqwest::Client,
 }
 
+#[cfg(feature = "net")]
 impl ApiOutbound {
     /// Sends with `http` (its timeouts apply).
     pub fn new(http: reqwest::Client) -> Self {
@@ -176,6 +181,7 @@ impl ApiOutbound {
 }
 
 /// The callback's JSON body.
+#[cfg(feature = "net")]
 pub fn callback_body(o: &Outgoing<'_>) -> serde_json::Value {
     let (inbox, conv, message) = (o.inbox, o.conversation, o.message);
     let handle = o.contact.and_then(|c| {
@@ -204,6 +210,7 @@ pub fn callback_body(o: &Outgoing<'_>) -> serde_json::Value {
     })
 }
 
+#[cfg(feature = "net")]
 fn without_url(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "timed out".into()
@@ -214,6 +221,7 @@ fn without_url(e: &reqwest::Error) -> String {
     }
 }
 
+#[cfg(feature = "net")]
 #[async_trait]
 impl Outbound for ApiOutbound {
     async fn send(&self, o: Outgoing<'_>) -> SendResult {

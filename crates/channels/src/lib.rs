@@ -8,7 +8,6 @@
 //! SMTP replies); [`whatsapp`] the WhatsApp Business (Cloud API) channel;
 //! [`mail`] and [`sms`] send Ferry's own e-mails and texts.
 
-#[cfg(feature = "net")]
 pub mod api;
 pub mod email;
 #[cfg(feature = "net")]
@@ -17,6 +16,7 @@ pub mod mail;
 pub mod sms;
 pub mod update;
 pub mod whatsapp;
+pub mod widget;
 
 #[cfg(feature = "net")]
 use async_trait::async_trait;

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 /// Query of the contact list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContactListQuery {
     /// Name, e-mail or phone (any format).
     pub q: Option<String>,

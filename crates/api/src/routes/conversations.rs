@@ -20,6 +20,7 @@ use serde::Deserialize;
 
 /// Filters of the conversation list.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConversationListQuery {
     /// `open`, `pending`, `snoozed`, `resolved`, `bot`; all when absent.
     pub status: Option<String>,
@@ -139,6 +140,7 @@ pub async fn get_conversation(
 
 /// Paging of messages.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageListQuery {
     /// Messages older than this id.
     pub before: Option<i64>,
@@ -325,6 +327,12 @@ pub async fn upload_attachment(
 }
 
 /// A stored attachment's bytes, streamed.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/attachments/{key}", tag = "conversations",
+    params(("account_id" = i64, Path), ("key" = String, Path, description = "The key in the file's URL")),
+    responses(
+        (status = 200, description = "The file, with its stored content type", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn get_attachment(
     State(s): State<ApiState>,
     Auth(a): Auth,

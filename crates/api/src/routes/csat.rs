@@ -92,7 +92,13 @@ pub async fn widget_answer(
     Ok(Json(answered.into()))
 }
 
-/// The answer form behind a survey link.
+/// The answer form behind a survey link (an HTML page).
+#[utoipa::path(get, path = "/csat/{token}", tag = "csat", security(()),
+    params(("token" = String, Path, description = "The token in the survey link")),
+    responses(
+        (status = 200, description = "The survey's page", body = String, content_type = "text/html"),
+        (status = 404, description = "The link is not valid (any more)", body = String, content_type = "text/html"),
+    ))]
 async fn answer_page(State(s): State<ApiState>, AppPath(token): AppPath<String>) -> Response {
     match s.app.survey_for_token(&token).await {
         Ok((survey, texts)) => Html(page(&survey, texts, None, survey.rating.is_some())).into_response(),
@@ -101,18 +107,31 @@ async fn answer_page(State(s): State<ApiState>, AppPath(token): AppPath<String>)
 }
 
 /// The form's answer, posted without script.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 struct FormAnswer {
     rating: Option<String>,
     #[serde(default)]
     comment: Option<String>,
 }
 
+/// The survey page's form, posted without script; answers with the page.
+#[utoipa::path(post, path = "/csat/{token}", tag = "csat", security(()),
+    params(("token" = String, Path, description = "The token in the survey link")),
+    request_body(content = FormAnswer, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Thanked, with the answer", body = String, content_type = "text/html"),
+        (status = 404, description = "The link is not valid (any more)", body = String, content_type = "text/html"),
+        (status = 409, description = "The survey can no longer be answered", body = ErrorBody),
+        (status = 422, description = "The page again, saying what to fix", body = String, content_type = "text/html"),
+    ))]
 async fn answer_form(
     State(s): State<ApiState>,
     AppPath(token): AppPath<String>,
-    Form(f): Form<FormAnswer>,
+    form: Result<Form<FormAnswer>, axum::extract::rejection::FormRejection>,
 ) -> Response {
+    // A body that is not a form is an answer without a rating: the page
+    // comes back saying what is missing.
+    let f = form.map(|Form(f)| f).unwrap_or_default();
     let (survey, texts) = match s.app.survey_for_token(&token).await {
         Ok(found) => found,
         Err(e) => return missing(e),
@@ -201,7 +220,10 @@ fn page(survey: &Survey, texts: SurveyTexts, error: Option<&str>, answered: bool
 
 /// Documents the survey routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(conversation_survey, widget_answer), components(schemas(SurveyView, SurveyAnswer)))]
+#[openapi(
+    paths(conversation_survey, widget_answer, answer_page, answer_form),
+    components(schemas(SurveyView, SurveyAnswer))
+)]
 pub struct CsatDoc;
 
 /// The survey routes but the widget's (see [`crate::routes::widget`]).

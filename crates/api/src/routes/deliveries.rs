@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 /// Which deliveries to list.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// `failed` (default) or `queued`.
     pub state: Option<String>,

@@ -10,7 +10,7 @@ use ferry_api_types::Health;
 use ferry_app::AppError;
 
 /// Liveness and storage check.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "meta", security(()), responses((status = 200, body = Health)))]
 pub async fn healthz(State(s): State<ApiState>) -> Result<Json<Health>, ApiError> {
     s.app.storage.ping().await?;
     Ok(Json(Health {
@@ -22,6 +22,12 @@ pub async fn healthz(State(s): State<ApiState>) -> Result<Json<Health>, ApiError
 
 /// Prometheus metrics (text format). With `metrics_token` configured the
 /// caller must send `Authorization: Bearer <token>`.
+#[utoipa::path(get, path = "/metrics", tag = "meta", security(()),
+    responses(
+        (status = 200, description = "Metrics in Prometheus' text format", body = String, content_type = "text/plain"),
+        (status = 401, description = "A metrics token is configured and this is not it", body = ferry_api_types::ErrorBody),
+        (status = 404, description = "Metrics are not collected by this process", body = ferry_api_types::ErrorBody),
+    ))]
 pub async fn metrics(State(s): State<ApiState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(expected) = &s.config.metrics_token {
         let given = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
@@ -45,6 +51,8 @@ fn same_secret(given: &str, expected: &str) -> bool {
 }
 
 /// The OpenAPI 3 document of this API.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "This document", body = Object)))]
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::document())
 }

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use ferry_api_types::ErrorBody;
 use ferry_api_types::{ContactView, MessageView};
 use ferry_app::AppError;
 use ferry_app::search::{MessageFilter, Snippet};
@@ -19,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Query of `GET /api/v1/accounts/{id}/search`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// What to look for.
     pub q: String,
@@ -100,7 +102,7 @@ pub struct SearchResults {
 
 /// Documents the search types.
 #[derive(utoipa::OpenApi)]
-#[openapi(components(schemas(SearchResults, MessageFound, ContactFound, OrderFound, HighlightPart)))]
+#[openapi(paths(search), components(schemas(SearchResults, MessageFound, ContactFound, OrderFound, HighlightPart)))]
 pub struct SearchDoc;
 
 fn highlight(s: Snippet) -> Vec<HighlightPart> {
@@ -128,6 +130,10 @@ fn filter(q: &SearchQuery) -> Result<MessageFilter, ApiError> {
     })
 }
 
+/// Searches the account's messages, contacts and orders, with highlights.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/search", tag = "search",
+    params(("account_id" = i64, Path), SearchQuery),
+    responses((status = 200, body = SearchResults), (status = 422, body = ErrorBody)))]
 async fn search(
     State(s): State<ApiState>,
     Auth(a): Auth,

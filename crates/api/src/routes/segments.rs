@@ -92,6 +92,7 @@ pub async fn delete_segment(
 
 /// A page of members.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MembersQuery {
     /// Contacts older than this id (the previous page's `next_before`).
     #[param(minimum = 1)]

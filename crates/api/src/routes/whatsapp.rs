@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 /// Meta's subscription handshake.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Challenge {
     /// `subscribe`.
     #[serde(rename = "hub.mode")]

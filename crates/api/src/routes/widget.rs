@@ -9,17 +9,18 @@
 //! presence are ephemeral: they go through the node's signal hub (and to
 //! the other nodes when scaled out) and are never stored.
 
-use crate::extract::{AppJson, AppPath, Auth, ClientAddr};
+use crate::extract::{AppJson, AppPath, AppQuery, AppWs, Auth, ClientAddr};
 use crate::{ApiError, ApiState};
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::State;
+use axum::extract::ws::{Message as WsMessage, WebSocket};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ferry_api_types::ErrorBody;
 use ferry_app::AppError;
 use ferry_app::signals::SignalBody;
-use ferry_app::widget::{Visitor, VisitorMessage, visible_to_visitor};
+use ferry_app::widget::{AgentCommand, Visitor, VisitorCommand, VisitorMessage, visible_to_visitor};
 use ferry_core::event::{Event, EventEnvelope};
 use ferry_core::message::{ContentPart, Message, MessageKind, Sender};
 use ferry_core::{AccountId, ConversationId, InboxId};
@@ -193,16 +194,30 @@ pub struct LeaveEmail {
 
 /// Documents the widget's endpoints and types.
 #[derive(utoipa::OpenApi)]
-#[openapi(components(schemas(
-    WidgetConfig,
-    SessionRequest,
-    SessionView,
-    VisitorMessageView,
-    VisitorPost,
-    LeaveEmail,
-    TypingEvent,
-    Typist
-)))]
+#[openapi(
+    paths(
+        config,
+        session,
+        list_messages,
+        post_message,
+        upload,
+        attachment,
+        leave_email,
+        visitor_socket,
+        demo_shop,
+        agent_live
+    ),
+    components(schemas(
+        WidgetConfig,
+        SessionRequest,
+        SessionView,
+        VisitorMessageView,
+        VisitorPost,
+        LeaveEmail,
+        TypingEvent,
+        Typist
+    ))
+)]
 pub struct WidgetDoc;
 
 fn token_of(headers: &HeaderMap) -> Result<&str, ApiError> {
@@ -212,6 +227,10 @@ fn token_of(headers: &HeaderMap) -> Result<&str, ApiError> {
         .ok_or(ApiError(AppError::Unauthorized("send the visitor token as x-visitor-token")))
 }
 
+/// The widget's settings and whether an agent is online.
+#[utoipa::path(get, path = "/widget/{inbox_id}/config", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path)),
+    responses((status = 200, body = WidgetConfig), (status = 403, description = "The calling page's origin is not allowed", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn config(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> Result<Json<WidgetConfig>, ApiError> {
     let i = s.app.widget_inbox(InboxId(inbox)).await?;
     let text = |k: &str| i.config.extra.get(k).and_then(|v| v.as_str()).map(str::to_owned);
@@ -225,6 +244,11 @@ async fn config(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> Resu
     }))
 }
 
+/// Starts a visitor session, or confirms the one the token names.
+#[utoipa::path(post, path = "/widget/{inbox_id}/sessions", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path)), request_body = SessionRequest,
+    responses((status = 200, body = SessionView), (status = 403, description = "The calling page's origin is not allowed", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, description = "Too many new sessions from this address", body = ErrorBody)))]
 async fn session(
     State(s): State<ApiState>,
     AppPath(inbox): AppPath<i64>,
@@ -241,6 +265,11 @@ async fn session(
     Ok(Json(SessionView { token, has_email: false }))
 }
 
+/// The visitor's messages and the replies to them, oldest first.
+#[utoipa::path(get, path = "/widget/{inbox_id}/messages", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path), ("x-visitor-token" = String, Header, description = "The token `POST /widget/{inbox_id}/sessions` gave")),
+    responses((status = 200, body = [VisitorMessageView]), (status = 401, description = "No valid visitor token", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_messages(
     State(s): State<ApiState>,
     AppPath(inbox): AppPath<i64>,
@@ -251,6 +280,13 @@ async fn list_messages(
     Ok(Json(list.into_iter().map(|m| visitor_view(v.inbox.id, m)).collect()))
 }
 
+/// Sends the visitor's message; a resend with the same `client_id` answers
+/// 200 with the stored one.
+#[utoipa::path(post, path = "/widget/{inbox_id}/messages", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path), ("x-visitor-token" = String, Header, description = "The token `POST /widget/{inbox_id}/sessions` gave")), request_body = VisitorPost,
+    responses((status = 201, body = VisitorMessageView), (status = 200, description = "Sent before with this client id", body = VisitorMessageView),
+        (status = 401, description = "No valid visitor token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, description = "Too many messages from this visitor or address", body = ErrorBody)))]
 async fn post_message(
     State(s): State<ApiState>,
     AppPath(inbox): AppPath<i64>,
@@ -276,17 +312,25 @@ async fn post_message(
 }
 
 /// Query of an upload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
     client_id: String,
     #[serde(default)]
     filename: Option<String>,
 }
 
+/// Sends a file as the visitor's message (the body is the file).
+#[utoipa::path(post, path = "/widget/{inbox_id}/attachments", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path), UploadQuery, ("x-visitor-token" = String, Header, description = "The token `POST /widget/{inbox_id}/sessions` gave")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes; its type in Content-Type"),
+    responses((status = 201, body = VisitorMessageView), (status = 401, description = "No valid visitor token", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "Too many messages from this visitor or address", body = ErrorBody)))]
 async fn upload(
     State(s): State<ApiState>,
     AppPath(inbox): AppPath<i64>,
-    Query(q): Query<UploadQuery>,
+    AppQuery(q): AppQuery<UploadQuery>,
     ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -299,15 +343,21 @@ async fn upload(
 }
 
 /// Query carrying the token where headers cannot (links, sockets).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TokenQuery {
     token: String,
 }
 
+/// A file of the visitor's conversation.
+#[utoipa::path(get, path = "/widget/{inbox_id}/attachments/{key}", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path), ("key" = String, Path), TokenQuery),
+    responses((status = 200, description = "The file", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 401, description = "No valid visitor token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn attachment(
     State(s): State<ApiState>,
     AppPath((inbox, key)): AppPath<(i64, String)>,
-    Query(q): Query<TokenQuery>,
+    AppQuery(q): AppQuery<TokenQuery>,
 ) -> Result<Response, ApiError> {
     let v = s.app.visitor(InboxId(inbox), &q.token).await?;
     if !s.app.visitor_owns_attachment(&v, &key).await? {
@@ -323,6 +373,11 @@ async fn attachment(
     Ok(crate::files::file_response(download).await?)
 }
 
+/// The visitor leaves an e-mail address where agents can answer.
+#[utoipa::path(post, path = "/widget/{inbox_id}/email", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path), ("x-visitor-token" = String, Header, description = "The token `POST /widget/{inbox_id}/sessions` gave")), request_body = LeaveEmail,
+    responses((status = 204, description = "Kept"), (status = 401, description = "No valid visitor token", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn leave_email(
     State(s): State<ApiState>,
     AppPath(inbox): AppPath<i64>,
@@ -334,11 +389,16 @@ async fn leave_email(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The visitor's socket: their messages, replies and agents' typing.
+#[utoipa::path(get, path = "/widget/{inbox_id}/ws", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path), TokenQuery),
+    responses((status = 101, description = "Switched to the WebSocket"), (status = 400, description = "Not a WebSocket upgrade", body = ErrorBody),
+        (status = 401, description = "No valid visitor token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn visitor_socket(
     State(s): State<ApiState>,
     AppPath(inbox): AppPath<i64>,
-    Query(q): Query<TokenQuery>,
-    ws: WebSocketUpgrade,
+    AppQuery(q): AppQuery<TokenQuery>,
+    AppWs(ws): AppWs,
 ) -> Result<Response, ApiError> {
     let v = s.app.visitor(InboxId(inbox), &q.token).await?;
     // Subscribe before the upgrade so nothing committed after it is missed.
@@ -446,14 +506,13 @@ async fn visitor_pump(
             msg = socket.recv() => match msg {
                 Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(WsMessage::Text(t))) => {
-                    let Ok(cmd) = serde_json::from_str::<serde_json::Value>(t.as_str()) else { continue };
-                    match cmd.get("type").and_then(|t| t.as_str()) {
-                        Some("ping")
+                    match VisitorCommand::parse(t.as_str()) {
+                        Some(VisitorCommand::Ping)
                             if socket.send(WsMessage::Text(r#"{"event":"pong"}"#.into())).await.is_err() =>
                         {
                             return;
                         }
-                        Some("typing") => {
+                        Some(VisitorCommand::Typing { typing: on }) => {
                             if v.contact.is_none()
                                 && let Ok(Some(found)) = refresh_contact(&s, &v).await
                             {
@@ -463,7 +522,6 @@ async fn visitor_pump(
                             let Ok(list) = s.app.visitor_conversations(&v).await else { continue };
                             let Some(conv) = list.first() else { continue };
                             own.mine.insert(conv.id);
-                            let on = cmd.get("typing").and_then(|t| t.as_bool()).unwrap_or(true);
                             send_typing(&s, v.inbox.account_id, &TypingEvent {
                                 conversation_id: conv.id.0,
                                 who: Typist::Contact { id: contact.0 },
@@ -479,11 +537,16 @@ async fn visitor_pump(
     }
 }
 
+/// The agents' live socket: typing and presence of the account.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/live", tag = "widget",
+    params(("account_id" = i64, Path)),
+    responses((status = 101, description = "Switched to the WebSocket"), (status = 400, description = "Not a WebSocket upgrade", body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 async fn agent_live(
     State(s): State<ApiState>,
     Auth(actor): Auth,
     AppPath(account): AppPath<i64>,
-    ws: WebSocketUpgrade,
+    AppWs(ws): AppWs,
 ) -> Result<Response, ApiError> {
     actor.in_account(AccountId(account))?;
     let typing = s.app.signals.subscribe();
@@ -517,11 +580,9 @@ async fn agent_pump(
                 msg = socket.recv() => match msg {
                     Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(WsMessage::Text(t))) => {
-                        let Ok(cmd) = serde_json::from_str::<serde_json::Value>(t.as_str()) else { continue };
-                        if cmd.get("type").and_then(|t| t.as_str()) == Some("typing")
-                            && let Some(conv) = cmd.get("conversation_id").and_then(|c| c.as_i64())
+                        if let Some(AgentCommand::Typing { conversation_id: conv, typing: on }) =
+                            AgentCommand::parse(t.as_str())
                         {
-                            let on = cmd.get("typing").and_then(|t| t.as_bool()).unwrap_or(true);
                             let event = TypingEvent { conversation_id: conv, who: me.clone(), typing: on };
                             send_typing(&s, account, &event);
                         }
@@ -538,6 +599,10 @@ pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// A demo shop page with the widget on it.
+#[utoipa::path(get, path = "/widget/{inbox_id}/demo", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path)),
+    responses((status = 200, description = "The page", body = String, content_type = "text/html"), (status = 404, body = ErrorBody)))]
 async fn demo_shop(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> Result<Html<String>, ApiError> {
     let i = s.app.widget_inbox(InboxId(inbox)).await?;
     let name = escape(&i.name);

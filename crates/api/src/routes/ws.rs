@@ -11,9 +11,9 @@
 //! apply a repeated one as they applied it the first time.
 
 use crate::ApiState;
-use crate::extract::Auth;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use crate::extract::{AppQuery, AppWs, Auth};
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket};
 use axum::response::Response;
 use ferry_api_types::WsEvent;
 use ferry_core::event::EventEnvelope;
@@ -26,19 +26,29 @@ use tokio::sync::broadcast::error::RecvError;
 const REPLAY_MAX: usize = 5_000;
 
 /// Query of the agents' socket.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SocketQuery {
     /// The last event id the client saw before it reconnected.
+    #[param(minimum = 0)]
     after: Option<i64>,
 }
 
 /// Upgrades to the event stream (API token header or `api_access_token`
 /// query parameter, or the session cookie).
+#[utoipa::path(get, path = "/ws", tag = "events", params(SocketQuery),
+    responses(
+        (status = 101, description = "Switched to the WebSocket; text frames carry `WsEvent`s", body = WsEvent),
+        (status = 400, description = "Not a WebSocket upgrade", body = ferry_api_types::ErrorBody),
+        (status = 401, description = "No valid API token or session", body = ferry_api_types::ErrorBody),
+        (status = 422, description = "A bad `after`", body = ferry_api_types::ErrorBody),
+        (status = 429, description = "Too many attempts", body = ferry_api_types::ErrorBody),
+    ))]
 pub async fn agent_socket(
     State(s): State<ApiState>,
     Auth(actor): Auth,
-    Query(q): Query<SocketQuery>,
-    ws: WebSocketUpgrade,
+    AppQuery(q): AppQuery<SocketQuery>,
+    AppWs(ws): AppWs,
 ) -> Response {
     let account = actor.account();
     // Subscribe before the upgrade completes so no event committed after
