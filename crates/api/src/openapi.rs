@@ -118,6 +118,24 @@ fn add_common_errors(doc: &mut utoipa::openapi::OpenApi) {
             for (status, description) in wanted {
                 op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description));
             }
+            // OpenAPI requires a description on every response.
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = response
+                    && r.description.trim().is_empty()
+                {
+                    r.description = status_text(status).to_owned();
+                }
+            }
         }
     }
+}
+
+/// The standard reason phrase of a status, as a response's description.
+fn status_text(status: &str) -> &'static str {
+    status
+        .parse::<u16>()
+        .ok()
+        .and_then(|c| axum::http::StatusCode::from_u16(c).ok())
+        .and_then(|c| c.canonical_reason())
+        .unwrap_or("Response")
 }

@@ -158,7 +158,9 @@ pub async fn create_agent(
 
 /// Changes an agent.
 #[utoipa::path(patch, path = "/api/v1/accounts/{account_id}/agents/{user_id}", tag = "agents", request_body = UpdateAgent,
-    params(("account_id" = i64, Path), ("user_id" = i64, Path)), responses((status = 200, body = AgentView), (status = 403, body = ErrorBody)))]
+    params(("account_id" = i64, Path), ("user_id" = i64, Path)),
+    responses((status = 200, body = AgentView), (status = 403, body = ErrorBody),
+        (status = 409, description = "The e-mail is taken, or the change would leave the account without an owner", body = ErrorBody)))]
 pub async fn update_agent(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -171,7 +173,9 @@ pub async fn update_agent(
 
 /// Removes an agent (owners and admins).
 #[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/agents/{user_id}", tag = "agents",
-    params(("account_id" = i64, Path), ("user_id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody)))]
+    params(("account_id" = i64, Path), ("user_id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody),
+        (status = 409, description = "The account's last owner cannot be removed", body = ErrorBody)))]
 pub async fn delete_agent(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -194,7 +198,8 @@ pub async fn list_teams(
 
 /// Creates a team (owners and admins).
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/teams", tag = "teams", request_body = CreateTeam,
-    params(("account_id" = i64, Path)), responses((status = 201, body = TeamView), (status = 403, body = ErrorBody)))]
+    params(("account_id" = i64, Path)),
+    responses((status = 201, body = TeamView), (status = 403, body = ErrorBody), (status = 409, description = "A team has this name", body = ErrorBody)))]
 pub async fn create_team(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -209,7 +214,8 @@ pub async fn create_team(
 
 /// Replaces a team's members (owners and admins).
 #[utoipa::path(put, path = "/api/v1/accounts/{account_id}/teams/{team_id}/members", tag = "teams", request_body = TeamMembers,
-    params(("account_id" = i64, Path), ("team_id" = i64, Path)), responses((status = 200, body = TeamView)))]
+    params(("account_id" = i64, Path), ("team_id" = i64, Path)),
+    responses((status = 200, body = TeamView), (status = 409, description = "A member is not an agent of the account", body = ErrorBody)))]
 pub async fn set_team_members(
     State(s): State<ApiState>,
     Auth(a): Auth,

@@ -161,7 +161,9 @@ pub async fn get_contact(
 
 /// Edits a contact.
 #[utoipa::path(patch, path = "/api/v1/accounts/{account_id}/contacts/{contact_id}", tag = "contacts", request_body = UpdateContact,
-    params(("account_id" = i64, Path), ("contact_id" = i64, Path)), responses((status = 200, body = ContactView), (status = 404, body = ErrorBody)))]
+    params(("account_id" = i64, Path), ("contact_id" = i64, Path)),
+    responses((status = 200, body = ContactView), (status = 404, body = ErrorBody),
+        (status = 409, description = "Another contact has this e-mail or phone", body = ErrorBody)))]
 pub async fn update_contact(
     State(s): State<ApiState>,
     Auth(a): Auth,
