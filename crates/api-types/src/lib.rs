@@ -139,7 +139,7 @@ pub struct DisableTwoFactorRequest {
 
 /// A console session of the caller.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SessionView {
+pub struct LoginSessionView {
     /// Id.
     pub id: i64,
     /// Logged in.

@@ -81,12 +81,12 @@ pub async fn disable_two_factor(
 
 /// The caller's console sessions, newest first.
 #[utoipa::path(get, path = "/api/v1/profile/sessions", tag = "auth",
-    responses((status = 200, body = [SessionView]), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn list_sessions(State(s): State<ApiState>, c: Caller) -> Result<Json<Vec<SessionView>>, ApiError> {
+    responses((status = 200, body = [LoginSessionView]), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn list_sessions(State(s): State<ApiState>, c: Caller) -> Result<Json<Vec<LoginSessionView>>, ApiError> {
     let list = s.app.list_sessions(&c.actor).await?;
     Ok(Json(
         list.into_iter()
-            .map(|r| SessionView {
+            .map(|r| LoginSessionView {
                 current: Some(r.id) == c.session_id,
                 id: r.id,
                 created_at: r.created_at,
