@@ -43,7 +43,8 @@ impl IntoResponse for ApiError {
             AppError::RateLimited(m) => body(StatusCode::TOO_MANY_REQUESTS, "rate_limited", (*m).to_owned(), None),
             AppError::Locked { retry_after_secs } => {
                 let mut r = body(StatusCode::TOO_MANY_REQUESTS, "login_locked", e.to_string(), None);
-                r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
+                r.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
                 r
             }
             AppError::TwoFactorRequired => body(StatusCode::FORBIDDEN, "two_factor_required", e.to_string(), None),

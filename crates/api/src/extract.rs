@@ -100,10 +100,7 @@ impl FromRequestParts<ApiState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
         let token = match parts.headers.get("api_access_token").or_else(|| parts.headers.get("api-access-token")) {
             Some(t) => Some(
-                t.to_str()
-                    .map_err(|_| ApiError(AppError::Unauthorized("invalid API access token")))?
-                    .trim()
-                    .to_owned(),
+                t.to_str().map_err(|_| ApiError(AppError::Unauthorized("invalid API access token")))?.trim().to_owned(),
             ),
             // Browsers cannot set headers on WebSocket upgrades; allow the
             // token as a query parameter there.

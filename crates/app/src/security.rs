@@ -107,7 +107,7 @@ fn key(scope: &str, value: &str) -> String {
 
 fn locked(d: Duration) -> AppError {
     // Whole seconds, rounded up, at least one.
-    let secs = (d.num_milliseconds().max(0) as u64).div_ceil(1000).max(1);
+    let secs = u64::try_from(d.num_milliseconds()).unwrap_or(0).div_ceil(1000).max(1);
     AppError::Locked { retry_after_secs: secs }
 }
 
@@ -181,7 +181,9 @@ impl App {
         tracing::warn!(scope, action, "repeated failed sign-in attempts");
         let Some(user) = user else { return };
         let details = match outcome {
-            FailureOutcome::Locked => json!({ "scope": scope, "locked_until": state.locked_until, "locks": state.locks }),
+            FailureOutcome::Locked => {
+                json!({ "scope": scope, "locked_until": state.locked_until, "locks": state.locks })
+            }
             _ => json!({ "scope": scope, "failures": state.failures }),
         };
         let entry = NewAuditEntry {
@@ -430,20 +432,15 @@ impl App {
         let t = totp(&secret, &actor.user.email)?;
         let uri = t.to_url().map_err(|e| AppError::internal("the otpauth URI", e.to_string()))?;
         let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| AppError::internal("the QR code", e.to_string()))?;
-        let svg = qr
-            .render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(200, 200)
-            .quiet_zone(true)
-            .build();
-        self.storage
-            .set_up_two_factor(actor.account(), actor.user.id, &secret, self.clock.now())
-            .await
-            .map_err(|e| match e {
+        let svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build();
+        self.storage.set_up_two_factor(actor.account(), actor.user.id, &secret, self.clock.now()).await.map_err(
+            |e| match e {
                 ferry_storage::StorageError::Conflict { .. } => {
                     AppError::Conflict("two-factor authentication is already on; turn it off first".into())
                 }
                 other => other.into(),
-            })?;
+            },
+        )?;
         Ok(TwoFactorSetup { secret, otpauth_uri: uri, qr_svg: svg })
     }
 
@@ -469,7 +466,8 @@ impl App {
         if rec.enabled_at.is_some() {
             return Err(AppError::Conflict("two-factor authentication is already on".into()));
         }
-        let step = totp_digits(code).and_then(|d| totp(&rec.secret, &user.email).ok()?.check(&d, unix_seconds(self.clock.now())));
+        let step = totp_digits(code)
+            .and_then(|d| totp(&rec.secret, &user.email).ok()?.check(&d, unix_seconds(self.clock.now())));
         let Some(step) = step else {
             self.count_failure(SCOPE_TWO_FACTOR, &user_key, ThrottlePolicy::TWO_FACTOR, Some(user)).await;
             return Err(AppError::invalid("code", "the code is not right; enter the current code of your app"));
@@ -477,7 +475,13 @@ impl App {
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         let hashes: Vec<String> = codes.iter().map(|c| secret_hash(&normalize_recovery(c))).collect();
         self.storage
-            .enable_two_factor(actor.account(), user.id, i64::try_from(step).unwrap_or(i64::MAX), &hashes, self.clock.now())
+            .enable_two_factor(
+                actor.account(),
+                user.id,
+                i64::try_from(step).unwrap_or(i64::MAX),
+                &hashes,
+                self.clock.now(),
+            )
             .await?;
         self.storage.clear_failures(SCOPE_TWO_FACTOR, &user_key).await?;
         self.audit_user(user, "auth.two_factor_enabled", json!({})).await?;

@@ -184,7 +184,10 @@ pub async fn login_challenges_expire_and_end(s: Arc<dyn Storage>) {
     let end = t0() + Duration::minutes(5);
     s.create_login_challenge("ch", &u, Some("192.0.2.1".into()), Some("UA".into()), t0(), end).await.unwrap();
     let c = s.get_login_challenge("ch", t0()).await.unwrap().unwrap();
-    assert_eq!((c.user.id, c.ip.as_deref(), c.user_agent.as_deref(), c.expires_at), (u.id, Some("192.0.2.1"), Some("UA"), end));
+    assert_eq!(
+        (c.user.id, c.ip.as_deref(), c.user_agent.as_deref(), c.expires_at),
+        (u.id, Some("192.0.2.1"), Some("UA"), end)
+    );
     assert!(s.get_login_challenge("ch", end).await.unwrap().is_none());
     assert!(s.get_login_challenge("other", t0()).await.unwrap().is_none());
     s.delete_login_challenge("ch").await.unwrap();

@@ -135,8 +135,7 @@ pub trait SecurityRepo {
         expires_at: DateTime<Utc>,
     ) -> StorageResult<()>;
     /// A live pending login.
-    async fn get_login_challenge(&self, token_hash: &str, now: DateTime<Utc>)
-    -> StorageResult<Option<LoginChallenge>>;
+    async fn get_login_challenge(&self, token_hash: &str, now: DateTime<Utc>) -> StorageResult<Option<LoginChallenge>>;
     /// Ends a pending login.
     async fn delete_login_challenge(&self, token_hash: &str) -> StorageResult<()>;
 

@@ -185,7 +185,8 @@ async fn two_factor_enrol_login_and_disable(b: Backend) {
     let c = code_at(&secret, clock.now());
     let r = web.post("/api/v1/profile/two_factor/disable", json!({ "password": "wrong-password", "code": c })).await;
     assert_eq!((r.status, &r.json["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("password")));
-    let r = web.post("/api/v1/profile/two_factor/disable", json!({ "password": "owner-password", "code": "999x" })).await;
+    let r =
+        web.post("/api/v1/profile/two_factor/disable", json!({ "password": "owner-password", "code": "999x" })).await;
     assert_eq!((r.status, &r.json["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("code")));
     let r = web.post("/api/v1/profile/two_factor/disable", json!({ "password": "owner-password", "code": c })).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.json);
@@ -227,7 +228,10 @@ async fn recovery_codes_work_once_and_codes_never_twice(b: Backend) {
     let code = code_at(&secret, clock.now());
     let mut c = Browser::new(&app, "C");
     let ch = challenge(&c.login("agent@recover.example", "agent-password").await);
-    assert_eq!(c.post("/api/v1/auth/login/two_factor", json!({ "challenge": ch, "code": code })).await.status, StatusCode::OK);
+    assert_eq!(
+        c.post("/api/v1/auth/login/two_factor", json!({ "challenge": ch, "code": code })).await.status,
+        StatusCode::OK
+    );
     let mut d = Browser::new(&app, "D");
     let ch = challenge(&d.login("agent@recover.example", "agent-password").await);
     let r = d.post("/api/v1/auth/login/two_factor", json!({ "challenge": ch, "code": code })).await;
@@ -238,13 +242,17 @@ async fn recovery_codes_work_once_and_codes_never_twice(b: Backend) {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // The next step's code is fine.
     clock.advance(Duration::seconds(30));
-    let r = d.post("/api/v1/auth/login/two_factor", json!({ "challenge": ch, "code": code_at(&secret, clock.now()) })).await;
+    let r = d
+        .post("/api/v1/auth/login/two_factor", json!({ "challenge": ch, "code": code_at(&secret, clock.now()) }))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     // A challenge ends after five minutes.
     let mut e = Browser::new(&app, "E");
     let ch = challenge(&e.login("agent@recover.example", "agent-password").await);
     clock.advance(Duration::minutes(6));
-    let r = e.post("/api/v1/auth/login/two_factor", json!({ "challenge": ch, "code": code_at(&secret, clock.now()) })).await;
+    let r = e
+        .post("/api/v1/auth/login/two_factor", json!({ "challenge": ch, "code": code_at(&secret, clock.now()) }))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 

@@ -61,11 +61,10 @@ pub async fn login(
     let previous = session_of(&headers);
     match s.app.sign_in(&req.email, &req.password, &client, previous.as_deref()).await? {
         LoginOutcome::Session { user, secret } => signed_in(&s, user, &secret).await,
-        LoginOutcome::TwoFactor { challenge, expires_at } => Ok((
-            StatusCode::ACCEPTED,
-            Json(LoginChallengeView { two_factor_required: true, challenge, expires_at }),
-        )
-            .into_response()),
+        LoginOutcome::TwoFactor { challenge, expires_at } => {
+            Ok((StatusCode::ACCEPTED, Json(LoginChallengeView { two_factor_required: true, challenge, expires_at }))
+                .into_response())
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::accounts::user;
 use crate::args;
-use crate::db::{Arg, Backend, Db, Lock, Row, found, lock_key};
+use crate::db::{Backend, Db, Lock, Row, found, lock_key};
 use crate::error::{StorageError, StorageResult};
 use crate::security::*;
 use async_trait::async_trait;
@@ -65,8 +65,10 @@ impl<B: Backend> SecurityRepo for B {
                         args![account.0, user.0],
                     )
                     .await?;
-                r.map(|r| Ok(TwoFactorRecord { secret: r.text(0)?, enabled_at: r.opt_time(1)?, last_step: r.opt_int(2)? }))
-                    .transpose()
+                r.map(|r| {
+                    Ok(TwoFactorRecord { secret: r.text(0)?, enabled_at: r.opt_time(1)?, last_step: r.opt_int(2)? })
+                })
+                .transpose()
             })
         })
         .await
@@ -82,15 +84,19 @@ impl<B: Backend> SecurityRepo for B {
         let secret = secret.to_owned();
         self.write(move |db| {
             Box::pin(async move {
-                let sql = format!(
-                    "SELECT enabled_at FROM users u LEFT JOIN two_factor f ON f.user_id = u.id \
-                     WHERE u.account_id = $1 AND u.id = $2{}",
-                    db.lock(Lock::NoKeyUpdate)
-                );
-                let Some(r) = db.row(&sql, args![account.0, user.0]).await? else {
+                // The user's row is locked so two set-ups at once cannot
+                // both insert.
+                let sql = format!("SELECT id FROM users WHERE account_id = $1 AND id = $2{}", db.lock(Lock::NoKeyUpdate));
+                if db.row(&sql, args![account.0, user.0]).await?.is_none() {
                     return Err(StorageError::NotFound);
-                };
-                if r.opt_time(0)?.is_some() {
+                }
+                let r = db
+                    .row(
+                        "SELECT enabled_at FROM two_factor WHERE account_id = $1 AND user_id = $2",
+                        args![account.0, user.0],
+                    )
+                    .await?;
+                if r.map(|r| r.opt_time(0)).transpose()?.flatten().is_some() {
                     return Err(StorageError::Conflict { constraint: "two_factor.enabled".into() });
                 }
                 db.exec("DELETE FROM two_factor WHERE account_id = $1 AND user_id = $2", args![account.0, user.0])
@@ -243,11 +249,7 @@ impl<B: Backend> SecurityRepo for B {
         .await
     }
 
-    async fn get_login_challenge(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> StorageResult<Option<LoginChallenge>> {
+    async fn get_login_challenge(&self, token_hash: &str, now: DateTime<Utc>) -> StorageResult<Option<LoginChallenge>> {
         let hash = token_hash.to_owned();
         self.read(move |db| {
             Box::pin(async move {
@@ -316,13 +318,13 @@ impl<B: Backend> SecurityRepo for B {
                     Box::pin(async move {
                         let sql = format!(
                             "SELECT {USER_COLS}, s.id, COALESCE(s.last_seen_at, s.created_at), \
-                             CASE WHEN a.require_two_factor THEN 1 ELSE 0 END, f.enabled_at \
+                             COALESCE(a.require_two_factor, $3), f.enabled_at \
                              FROM sessions s JOIN users ON users.id = s.user_id AND users.account_id = s.account_id \
                              LEFT JOIN account_security a ON a.account_id = s.account_id \
                              LEFT JOIN two_factor f ON f.user_id = s.user_id AND f.account_id = s.account_id \
                              WHERE s.token_hash = $1 AND s.expires_at > $2"
                         );
-                        let Some(r) = db.row(&sql, args![hash, now]).await? else { return Ok(None) };
+                        let Some(r) = db.row(&sql, args![hash, now, false]).await? else { return Ok(None) };
                         Ok(Some(SessionAuth {
                             user: user(&r)?,
                             session_id: r.opt_int(7)?.unwrap_or(0),
@@ -439,7 +441,7 @@ impl<B: Backend> SecurityRepo for B {
             Box::pin(async move {
                 // The row may not exist yet: serialise the nodes counting
                 // the same key so no failure is lost.
-                db.serialize_on(vec![lock_key(&["auth_throttles", &scope, &key])]).await?;
+                db.serialize_on(vec![lock_key(&["auth_throttles", scope.as_str(), key.as_str()])]).await?;
                 let prev = throttle_of(db, &scope, &key, Lock::Update).await?;
                 let (next, outcome) = ThrottleState::after_failure(prev, &policy, now);
                 db.exec(
