@@ -503,7 +503,7 @@ impl App {
     ) -> AppResult<Option<String>> {
         let user = &actor.user;
         let rec = self.storage.get_two_factor(actor.account(), user.id).await?;
-        if !rec.is_some_and(|r| r.enabled_at.is_some()) {
+        if rec.is_none_or(|r| r.enabled_at.is_none()) {
             return Err(AppError::Conflict("two-factor authentication is not on".into()));
         }
         let user_key = key(SCOPE_TWO_FACTOR, &user.id.0.to_string());
