@@ -852,6 +852,9 @@ try {
       // accepted (one step of clock drift is allowed).
       await page.fill('input[name=code]', totp(secret, Date.now() + 30000));
       await page.click('[data-testid=login-code-form] button[type=submit]');
+      // Signed in: the console opens where it was, on the security page.
+      await page.locator('[data-testid=two-factor-state]', { hasText: 'On' }).waitFor({ timeout: 10000 });
+      await page.locator('[data-testid=security-nav]').click();
       await page.locator('[data-conversation]').first().waitFor({ timeout: 10000 });
     } finally {
       await ctx.close();
