@@ -63,6 +63,21 @@ async function startDemo() {
   return { base: `http://127.0.0.1:${port}`, shop, proc, dataDir, bin };
 }
 
+// RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s steps) of a base32 secret at
+// `at` milliseconds: the code an authenticator app shows.
+function totp(secret, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
+  return String(n).padStart(6, '0');
+}
+
 const results = [];
 async function check(name, f) {
   const t0 = Date.now();
@@ -807,6 +822,43 @@ try {
     await page.locator('[data-testid=segment-members] li strong').first().waitFor({ timeout: 5000 });
     await agent.locator('[data-testid=segments-nav]').click();
     await page.waitFor({ state: 'detached', timeout: 2000 });
+  });
+
+  await check('an agent turns on two-factor authentication and signs in with a code of the app', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(demo.base + '/');
+      await page.fill('input[name=email]', 'anna@demo.ferry.test');
+      await page.fill('input[name=password]', 'ferry-demo');
+      await page.click('button[type=submit]');
+      await page.locator('[data-testid=security-nav]').click();
+      await page.locator('[data-testid=two-factor-setup]').click();
+      const secret = (await page.locator('[data-testid=two-factor-secret]').textContent()).trim();
+      await page.fill('input[name=totp]', totp(secret));
+      await page.locator('[data-testid=two-factor-enable]').click();
+      const codes = page.locator('[data-testid=recovery-codes] li');
+      await codes.first().waitFor({ timeout: 5000 });
+      if ((await codes.count()) !== 10) throw new Error(`${await codes.count()} recovery codes shown`);
+      await page.screenshot({ path: join(out, 'console-two-factor.png') });
+      await page.locator('[data-testid=recovery-done]').click();
+      await page.locator('[data-testid=two-factor-state]', { hasText: 'On' }).waitFor({ timeout: 5000 });
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.fill('input[name=email]', 'anna@demo.ferry.test');
+      await page.fill('input[name=password]', 'ferry-demo');
+      await page.click('button[type=submit]');
+      await page.locator('[data-testid=login-code-form]').waitFor({ timeout: 5000 });
+      // The code that turned it on was used; the next step's code is
+      // accepted (one step of clock drift is allowed).
+      await page.fill('input[name=code]', totp(secret, Date.now() + 30000));
+      await page.click('[data-testid=login-code-form] button[type=submit]');
+      // Signed in: the console opens where it was, on the security page.
+      await page.locator('[data-testid=two-factor-state]', { hasText: 'On' }).waitFor({ timeout: 10000 });
+      await page.locator('[data-testid=security-nav]').click();
+      await page.locator('[data-conversation]').first().waitFor({ timeout: 10000 });
+    } finally {
+      await ctx.close();
+    }
   });
 
   await check('switch the console to Chinese, remembered after reload', async () => {

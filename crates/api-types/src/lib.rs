@@ -26,7 +26,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable snake_case code the console translates (`not_found`,
     /// `unauthorized`, `forbidden`, `invalid`, `malformed_request`,
-    /// `conflict`, `invalid_transition`, `payload_too_large`, `internal`).
+    /// `conflict`, `invalid_transition`, `payload_too_large`, `internal`,
+    /// `login_locked` (with `Retry-After`), `two_factor_required`).
     pub code: String,
     /// A sentence for people.
     pub message: String,
@@ -58,6 +59,117 @@ pub struct ProfileView {
     pub account_id: i64,
     /// The account's name.
     pub account_name: String,
+    /// The account requires two-factor authentication and the user has
+    /// not set it up: until they do, only the profile's two-factor and
+    /// session routes answer (the others say `two_factor_required`).
+    #[serde(default)]
+    pub two_factor_setup_required: bool,
+}
+
+/// `POST /api/v1/auth/login` for a user with two-factor authentication:
+/// the password was right; send a code with the challenge to
+/// `POST /api/v1/auth/login/two_factor`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginChallengeView {
+    /// Always true: a code is due.
+    pub two_factor_required: bool,
+    /// The challenge, valid for a few minutes.
+    pub challenge: String,
+    /// When it ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/auth/login/two_factor`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorLoginRequest {
+    /// The challenge of the first step.
+    pub challenge: String,
+    /// A 6-digit code of the authenticator app, or a recovery code.
+    pub code: String,
+}
+
+/// Where the caller's two-factor authentication stands.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TwoFactorStatusView {
+    /// On.
+    pub enabled: bool,
+    /// Unused recovery codes.
+    pub recovery_codes_left: u32,
+    /// The account requires it.
+    pub required: bool,
+}
+
+/// A new secret to add to an authenticator app (not active until enabled
+/// with a code).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TwoFactorSetupView {
+    /// The secret in base32, to type in by hand.
+    pub secret: String,
+    /// The `otpauth://totp/…` URI.
+    pub otpauth_uri: String,
+    /// The URI as a QR code, an SVG document.
+    pub qr_svg: String,
+}
+
+/// `POST /api/v1/profile/two_factor/enable`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnableTwoFactorRequest {
+    /// The current 6-digit code of the app.
+    pub code: String,
+}
+
+/// Recovery codes, shown this once: each signs in once instead of a code.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryCodesView {
+    /// The codes.
+    pub recovery_codes: Vec<String>,
+}
+
+/// `POST /api/v1/profile/two_factor/disable`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableTwoFactorRequest {
+    /// The user's password.
+    pub password: String,
+    /// A current code or a recovery code.
+    pub code: String,
+}
+
+/// A console session of the caller.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginSessionView {
+    /// Id.
+    pub id: i64,
+    /// Logged in.
+    pub created_at: DateTime<Utc>,
+    /// Last request (to the minute).
+    pub last_seen_at: DateTime<Utc>,
+    /// Ends.
+    pub expires_at: DateTime<Utc>,
+    /// Address at login.
+    pub ip: Option<String>,
+    /// Browser at login.
+    pub user_agent: Option<String>,
+    /// The session of this request.
+    pub current: bool,
+}
+
+/// How many sessions ended.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RevokedSessionsView {
+    /// Sessions ended.
+    pub revoked: u64,
+}
+
+/// The account's sign-in rules.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSecurityView {
+    /// Every user must use two-factor authentication; users without it
+    /// can only set it up.
+    pub require_two_factor: bool,
 }
 
 /// A console user.

@@ -41,6 +41,13 @@ impl IntoResponse for ApiError {
             AppError::Unauthorized(m) => body(StatusCode::UNAUTHORIZED, "unauthorized", (*m).to_owned(), None),
             AppError::Forbidden(m) => body(StatusCode::FORBIDDEN, "forbidden", (*m).to_owned(), None),
             AppError::RateLimited(m) => body(StatusCode::TOO_MANY_REQUESTS, "rate_limited", (*m).to_owned(), None),
+            AppError::Locked { retry_after_secs } => {
+                let mut r = body(StatusCode::TOO_MANY_REQUESTS, "login_locked", e.to_string(), None);
+                r.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_secs));
+                r
+            }
+            AppError::TwoFactorRequired => body(StatusCode::FORBIDDEN, "two_factor_required", e.to_string(), None),
             AppError::Invalid { field, message } => {
                 body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone(), *field)
             }

@@ -65,23 +65,51 @@ fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// The authenticated caller.
+/// The authenticated caller. A session limited to setting up two-factor
+/// authentication (the account requires it) is refused with
+/// `two_factor_required`; see [`Caller`] for the routes it may use.
 pub struct Auth(pub Actor);
 
 impl FromRequestParts<ApiState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
-        if let Some(token) = parts.headers.get("api_access_token").or_else(|| parts.headers.get("api-access-token")) {
-            let token = token.to_str().map_err(|_| ApiError(AppError::Unauthorized("invalid API access token")))?;
-            return Ok(Auth(state.app.actor_from_token(token.trim()).await?));
+        let c = Caller::from_request_parts(parts, state).await?;
+        if c.two_factor_missing {
+            return Err(ApiError(AppError::TwoFactorRequired));
         }
-        // Browsers cannot set headers on WebSocket upgrades; allow the
-        // token as a query parameter there.
-        if let Some(q) = parts.uri.query()
-            && let Some(token) = url_param(q, "api_access_token")
-        {
-            return Ok(Auth(state.app.actor_from_token(&token).await?));
+        Ok(Auth(c.actor))
+    }
+}
+
+/// The authenticated caller, with the session it came with (`None` for an
+/// API token). Accepts sessions limited to setting up two-factor
+/// authentication: only for the profile's own routes.
+pub struct Caller {
+    /// Who.
+    pub actor: Actor,
+    /// The session's public id.
+    pub session_id: Option<i64>,
+    /// The session may only set up two-factor authentication.
+    pub two_factor_missing: bool,
+}
+
+impl FromRequestParts<ApiState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        let token = match parts.headers.get("api_access_token").or_else(|| parts.headers.get("api-access-token")) {
+            Some(t) => Some(
+                t.to_str().map_err(|_| ApiError(AppError::Unauthorized("invalid API access token")))?.trim().to_owned(),
+            ),
+            // Browsers cannot set headers on WebSocket upgrades; allow the
+            // token as a query parameter there.
+            None => parts.uri.query().and_then(|q| url_param(q, "api_access_token")),
+        };
+        if let Some(token) = token {
+            let ClientAddr(ip) = ClientAddr::from_request_parts(parts, state).await?;
+            let actor = state.app.token_actor(&token, ip).await?;
+            return Ok(Caller { actor, session_id: None, two_factor_missing: false });
         }
         if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
             // Browsers send the cookie with a WebSocket from any page, and
@@ -90,9 +118,32 @@ impl FromRequestParts<ApiState> for Auth {
             if is_websocket(&parts.headers) && !own_origin(&parts.headers, &state.app.config.public_url) {
                 return Err(ApiError(AppError::Forbidden("this page may not open Ferry's live connection")));
             }
-            return Ok(Auth(state.app.actor_from_session(&session).await?));
+            let s = state.app.session_actor(&session).await?;
+            return Ok(Caller {
+                actor: s.actor,
+                session_id: Some(s.session_id),
+                two_factor_missing: s.two_factor_missing,
+            });
         }
         Err(ApiError(AppError::Unauthorized("log in or send an api_access_token header")))
+    }
+}
+
+/// Where the request comes from, for sign-in limits and the session list.
+pub struct Client(pub ferry_app::security::ClientInfo);
+
+impl FromRequestParts<ApiState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        let ClientAddr(ip) = ClientAddr::from_request_parts(parts, state).await?;
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        Ok(Client(ferry_app::security::ClientInfo { ip, user_agent }))
     }
 }
 

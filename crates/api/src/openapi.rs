@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "Ferry API", description = "Omnichannel customer service for cross-border e-commerce."),
     paths(
         meta::healthz, meta::metrics, meta::openapi, ws::agent_socket,
-        auth::login, auth::logout, auth::profile,
+        auth::login, auth::login_two_factor, auth::logout, auth::profile,
         admin::list_inboxes, admin::get_inbox, admin::create_inbox, admin::update_inbox, admin::delete_inbox,
         admin::check_inbox_connection,
         admin::list_agents, admin::create_agent, admin::update_agent, admin::delete_agent,
@@ -63,6 +63,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::csat::CsatDoc::openapi());
     doc.merge(crate::routes::questions::QuestionsDoc::openapi());
     doc.merge(crate::routes::segments::SegmentsDoc::openapi());
+    doc.merge(crate::routes::security::SecurityDoc::openapi());
     add_common_errors(&mut doc);
     doc
 }

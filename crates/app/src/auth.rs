@@ -37,6 +37,14 @@ pub fn check_password(password: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Spends the time of a real password check, so timing does not reveal
+/// which e-mails exist.
+pub fn spend_a_password_check(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash_password("no such user here").unwrap_or_default());
+    let _ = verify_password(password, dummy);
+}
+
 /// A new random secret, URL-safe.
 pub fn new_secret() -> String {
     let mut b = [0u8; 32];
@@ -122,11 +130,7 @@ impl App {
         let bad = AppError::Unauthorized("wrong e-mail or password");
         let email = normalize_email(email).ok_or(AppError::Unauthorized("wrong e-mail or password"))?;
         let Some((user, hash)) = self.storage.find_login(&email).await? else {
-            // Spend the same time as a real check so timing does not reveal
-            // which e-mails exist.
-            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-            let dummy = DUMMY.get_or_init(|| hash_password("no such user here").unwrap_or_default());
-            let _ = verify_password(password, dummy);
+            spend_a_password_check(password);
             return Err(bad);
         };
         if !verify_password(password, &hash) {

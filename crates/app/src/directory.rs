@@ -224,7 +224,14 @@ impl App {
             patch.name = Some(clean_name("name", &n)?);
         }
         patch.password_hash = None;
-        self.storage.update_user(account, id, patch).await.map_err(not_found("agent"))
+        let role_changes = patch.role.is_some_and(|r| r != target.role);
+        let user = self.storage.update_user(account, id, patch).await.map_err(not_found("agent"))?;
+        if role_changes {
+            // Sessions opened under the old role end: the user logs in
+            // again with a new session secret.
+            self.revoke_sessions_of(account, id).await?;
+        }
+        Ok(user)
     }
 
     /// Removes an agent (owners and admins; never the last owner).

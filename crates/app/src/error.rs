@@ -25,6 +25,15 @@ pub enum AppError {
     /// Too many requests from one visitor or address; try again later.
     #[error("{0}")]
     RateLimited(&'static str),
+    /// Too many failed sign-in attempts: locked for a while.
+    #[error("too many failed attempts; try again later")]
+    Locked {
+        /// Seconds until the lock ends.
+        retry_after_secs: u64,
+    },
+    /// The account requires a second factor the user has not set up yet.
+    #[error("this account requires two-factor authentication; set it up first")]
+    TwoFactorRequired,
     /// The request is well-formed but its values are not acceptable.
     #[error("{message}")]
     Invalid {

@@ -31,6 +31,7 @@ pub mod products;
 pub mod profiles;
 pub mod questions;
 pub mod search;
+pub mod security;
 pub mod shop_import;
 pub mod signals;
 pub mod updates;

@@ -23,5 +23,6 @@ pub mod profile;
 pub mod secret;
 pub mod segment;
 pub mod signature;
+pub mod throttle;
 
 pub use ids::*;

@@ -10,6 +10,8 @@ export class ApiFailure extends Error {
     message: string,
     public field: string | null = null,
     public findings: Finding[] | null = null,
+    /** Seconds to wait, when the server said (`Retry-After`). */
+    public retryAfter: number | null = null,
   ) {
     super(message);
   }
@@ -42,7 +44,11 @@ async function answer<T>(res: Response): Promise<T> {
   const data = text ? JSON.parse(text) : undefined;
   if (!res.ok) {
     const e = (data as ErrorBody | undefined)?.error;
-    throw new ApiFailure(res.status, e?.code ?? 'internal', e?.message ?? res.statusText, e?.field ?? null, e?.findings ?? null);
+    const retry = Number(res.headers?.get?.('retry-after') ?? NaN);
+    throw new ApiFailure(
+      res.status, e?.code ?? 'internal', e?.message ?? res.statusText, e?.field ?? null, e?.findings ?? null,
+      Number.isFinite(retry) ? retry : null,
+    );
   }
   return data as T;
 }

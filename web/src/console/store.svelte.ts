@@ -7,6 +7,9 @@ import { translate } from '../lib/i18n';
 import { messages } from './messages';
 import { describeError, matchesFilter, previewOf, tagsChanged, upsertSorted, type Filter, type Sort } from './logic';
 import { parseRoute, type Page, type Route } from './route';
+import type { LoginChallenge } from '../api/types';
+import { isChallenge } from './security';
+import './security-messages';
 
 const LOCALE_KEY = 'ferry.locale';
 
@@ -97,7 +100,9 @@ function query(f: Filter, extra: Record<string, string> = {}): string {
 export async function checkSession() {
   try {
     session.profile = await api<Profile>('GET', '/api/v1/profile');
-    await boot();
+    // A session limited to setting up two-factor authentication loads
+    // nothing else: every other route refuses it.
+    if (!session.profile.two_factor_setup_required) await boot();
   } catch {
     session.profile = null;
   } finally {
@@ -105,9 +110,30 @@ export async function checkSession() {
   }
 }
 
-export async function login(email: string, password: string) {
-  session.profile = await api<Profile>('POST', '/api/v1/auth/login', { email, password });
-  await boot();
+/** Signs in; answers the challenge when a code is due next. */
+export async function login(email: string, password: string): Promise<LoginChallenge | null> {
+  const r = await api<Profile | LoginChallenge>('POST', '/api/v1/auth/login', { email, password });
+  if (isChallenge(r)) return r;
+  await signedIn(r);
+  return null;
+}
+
+/** The login's second step: a code of the app or a recovery code. */
+export async function loginWithCode(challenge: string, code: string) {
+  await signedIn(await api<Profile>('POST', '/api/v1/auth/login/two_factor', { challenge, code }));
+}
+
+async function signedIn(p: Profile) {
+  session.profile = p;
+  if (!p.two_factor_setup_required) await boot();
+}
+
+/** After setting up two-factor authentication in a limited session: the
+ * whole console opens. */
+export async function refreshProfile() {
+  const was = session.profile?.two_factor_setup_required;
+  session.profile = await api<Profile>('GET', '/api/v1/profile');
+  if (was && !session.profile.two_factor_setup_required) await boot();
 }
 
 export async function logout() {

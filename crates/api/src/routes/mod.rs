@@ -18,6 +18,7 @@ pub mod products;
 pub mod questions;
 pub mod reports;
 pub mod search;
+pub mod security;
 pub mod segments;
 pub mod shop_import;
 pub mod webhooks;
@@ -74,6 +75,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .route("/metrics", get(meta::metrics))
         .route("/api/openapi.json", get(meta::openapi))
         .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/login/two_factor", post(auth::login_two_factor))
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/profile", get(auth::profile))
         .nest("/api/v1/accounts/{account_id}", account)
@@ -96,5 +98,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(csat::routes())
         .merge(questions::routes())
         .merge(segments::routes())
+        .merge(security::routes())
         .fallback(crate::assets::fallback)
 }

@@ -14,7 +14,7 @@ use ferry_core::{AccountId, TeamId, UserId};
 
 const USER_COLS: &str = "id, account_id, name, email, role, languages, created_at";
 
-fn user(r: &Row) -> StorageResult<User> {
+pub(crate) fn user(r: &Row) -> StorageResult<User> {
     User::try_from(UserRow {
         id: r.int(0)?,
         account_id: r.int(1)?,
@@ -214,10 +214,11 @@ impl<B: Backend> UserRepo for B {
         let (hash, account, user) = (token_hash.to_owned(), user.account_id, user.id);
         self.write(move |db| {
             Box::pin(async move {
+                let id = super::security::session_id(&hash);
                 db.exec(
-                    "INSERT INTO sessions (token_hash, account_id, user_id, expires_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5)",
-                    args![hash, account.0, user.0, expires_at, now],
+                    "INSERT INTO sessions (token_hash, account_id, user_id, expires_at, created_at, updated_at, id, \
+                     last_seen_at) VALUES ($1, $2, $3, $4, $5, $5, $6, $5)",
+                    args![hash, account.0, user.0, expires_at, now, id],
                 )
                 .await?;
                 // Sessions past their time are removed as new ones are made.

@@ -21,6 +21,7 @@ mod outbox;
 mod products;
 pub(crate) mod profiles;
 mod search;
+pub(crate) mod security;
 
 pub(crate) use insights::record_rating;
 

@@ -1178,6 +1178,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/security": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's sign-in rules. */
+        get: operations["get_account_security"];
+        /** Changes the account's sign-in rules (owners). */
+        put: operations["set_account_security"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/segments": {
         parameters: {
             query?: never;
@@ -1407,8 +1425,35 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logs in; sets the `ferry_session` cookie. */
+        /**
+         * Logs in; sets the `ferry_session` cookie (a new session every time).
+         *     A user with two-factor authentication gets 202 and a challenge instead,
+         *     to finish at `/api/v1/auth/login/two_factor`. Failures are limited per
+         *     e-mail and per address: past the limit the answer is 429
+         *     `login_locked` with `Retry-After`, whatever the password.
+         */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login/two_factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finishes a login with a code of the authenticator app or a recovery
+         *     code; sets the `ferry_session` cookie. A code is accepted once; a
+         *     recovery code never again.
+         */
+        post: operations["login_two_factor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1439,10 +1484,146 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller. */
+        /**
+         * The caller (also for a session limited to setting up two-factor
+         *     authentication: see `two_factor_setup_required`).
+         */
         get: operations["profile"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profile/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's console sessions, newest first. */
+        get: operations["list_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profile/sessions/revoke_others": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ends every session of the caller but this one ("log out everywhere
+         *     else").
+         */
+        post: operations["revoke_other_sessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profile/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Ends one of the caller's sessions. */
+        delete: operations["revoke_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profile/two_factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the caller's two-factor authentication stands. */
+        get: operations["two_factor_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profile/two_factor/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turns two-factor authentication off (password and a current or
+         *     recovery code). Every other session of the user ends and this one gets
+         *     a new secret (a new cookie).
+         */
+        post: operations["disable_two_factor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profile/two_factor/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turns two-factor authentication on with a current code; answers the
+         *     recovery codes, shown this once. Every other session of the user ends
+         *     and this one gets a new secret (a new cookie).
+         */
+        post: operations["enable_two_factor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profile/two_factor/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes a new secret for an authenticator app (replacing one not yet
+         *     enabled); it is not active until enabled with a code.
+         */
+        post: operations["set_up_two_factor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1626,6 +1807,14 @@ export interface components {
              * @default []
              */
             phrases: components["schemas"]["AccountPhrase"][];
+        };
+        /** @description The account's sign-in rules. */
+        AccountSecurityView: {
+            /**
+             * @description Every user must use two-factor authentication; users without it
+             *     can only set it up.
+             */
+            require_two_factor: boolean;
         };
         /** @description A postal address. */
         AddressView: {
@@ -2788,6 +2977,13 @@ export interface components {
              */
             resolved: number;
         };
+        /** @description `POST /api/v1/profile/two_factor/disable`. */
+        DisableTwoFactorRequest: {
+            /** @description A current code or a recovery code. */
+            code: string;
+            /** @description The user's password. */
+            password: string;
+        };
         /** @description The conversations behind a number. */
         DrillDownView: {
             /** @description Their ids, ascending (the first `limit`). */
@@ -2830,6 +3026,11 @@ export interface components {
             /** @description Recipients. */
             to?: components["schemas"]["MailAddress"][];
         };
+        /** @description `POST /api/v1/profile/two_factor/enable`. */
+        EnableTwoFactorRequest: {
+            /** @description The current 6-digit code of the app. */
+            code: string;
+        };
         /** @description An error answer: `{"error": {"code", "message"}}`. */
         ErrorBody: {
             /** @description The error. */
@@ -2840,7 +3041,8 @@ export interface components {
             /**
              * @description Stable snake_case code the console translates (`not_found`,
              *     `unauthorized`, `forbidden`, `invalid`, `malformed_request`,
-             *     `conflict`, `invalid_transition`, `payload_too_large`, `internal`).
+             *     `conflict`, `invalid_transition`, `payload_too_large`, `internal`,
+             *     `login_locked` (with `Retry-After`), `two_factor_required`).
              */
             code: string;
             /** @description The field at fault, when one. */
@@ -3169,12 +3371,57 @@ export interface components {
             /** @enum {string} */
             type: "message";
         };
+        /**
+         * @description `POST /api/v1/auth/login` for a user with two-factor authentication:
+         *     the password was right; send a code with the challenge to
+         *     `POST /api/v1/auth/login/two_factor`.
+         */
+        LoginChallengeView: {
+            /** @description The challenge, valid for a few minutes. */
+            challenge: string;
+            /**
+             * Format: date-time
+             * @description When it ends.
+             */
+            expires_at: string;
+            /** @description Always true: a code is due. */
+            two_factor_required: boolean;
+        };
         /** @description `POST /api/v1/auth/login`. */
         LoginRequest: {
             /** @description Login e-mail. */
             email: string;
             /** @description Password. */
             password: string;
+        };
+        /** @description A console session of the caller. */
+        LoginSessionView: {
+            /**
+             * Format: date-time
+             * @description Logged in.
+             */
+            created_at: string;
+            /** @description The session of this request. */
+            current: boolean;
+            /**
+             * Format: date-time
+             * @description Ends.
+             */
+            expires_at: string;
+            /**
+             * Format: int64
+             * @description Id.
+             */
+            id: number;
+            /** @description Address at login. */
+            ip?: string | null;
+            /**
+             * Format: date-time
+             * @description Last request (to the minute).
+             */
+            last_seen_at: string;
+            /** @description Browser at login. */
+            user_agent?: string | null;
         };
         /** @description A name and e-mail address. */
         MailAddress: {
@@ -3681,6 +3928,12 @@ export interface components {
             account_id: number;
             /** @description The account's name. */
             account_name: string;
+            /**
+             * @description The account requires two-factor authentication and the user has
+             *     not set it up: until they do, only the profile's two-factor and
+             *     session routes answer (the others say `two_factor_required`).
+             */
+            two_factor_setup_required?: boolean;
             /** @description The user. */
             user: components["schemas"]["AgentView"];
         };
@@ -3730,6 +3983,11 @@ export interface components {
         ReadReceipt: {
             /** @description False on channels without read receipts, or with nothing to mark. */
             read: boolean;
+        };
+        /** @description Recovery codes, shown this once: each signs in once instead of a code. */
+        RecoveryCodesView: {
+            /** @description The codes. */
+            recovery_codes: string[];
         };
         /** @description Where a buyer came from before writing (a click-to-WhatsApp ad, a post). */
         Referral: {
@@ -4033,6 +4291,14 @@ export interface components {
              * @description Last local day.
              */
             until: string;
+        };
+        /** @description How many sessions ended. */
+        RevokedSessionsView: {
+            /**
+             * Format: int64
+             * @description Sessions ended.
+             */
+            revoked: number;
         };
         /**
          * @description What a user may do in an account.
@@ -4483,6 +4749,37 @@ export interface components {
             state: components["schemas"]["BotState"];
             /** @description What the NLU understood. */
             understanding: components["schemas"]["Understanding"];
+        };
+        /** @description `POST /api/v1/auth/login/two_factor`. */
+        TwoFactorLoginRequest: {
+            /** @description The challenge of the first step. */
+            challenge: string;
+            /** @description A 6-digit code of the authenticator app, or a recovery code. */
+            code: string;
+        };
+        /**
+         * @description A new secret to add to an authenticator app (not active until enabled
+         *     with a code).
+         */
+        TwoFactorSetupView: {
+            /** @description The `otpauth://totp/…` URI. */
+            otpauth_uri: string;
+            /** @description The URI as a QR code, an SVG document. */
+            qr_svg: string;
+            /** @description The secret in base32, to type in by hand. */
+            secret: string;
+        };
+        /** @description Where the caller's two-factor authentication stands. */
+        TwoFactorStatusView: {
+            /** @description On. */
+            enabled: boolean;
+            /**
+             * Format: int32
+             * @description Unused recovery codes.
+             */
+            recovery_codes_left: number;
+            /** @description The account requires it. */
+            required: boolean;
         };
         /**
          * @description A typing signal, pushed to agents (`/api/v1/accounts/{id}/live`) and to
@@ -8297,6 +8594,133 @@ export interface operations {
             };
         };
     };
+    get_account_security: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountSecurityView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description two_factor_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_account_security: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountSecurityView"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountSecurityView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_segments: {
         parameters: {
             query?: never;
@@ -8941,6 +9365,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description signed in */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8949,8 +9374,101 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileView"];
                 };
             };
+            /** @description the second factor is due */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginChallengeView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description locked after repeated failures */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    login_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TwoFactorLoginRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description wrong, used or expired code or challenge */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description locked after repeated failures */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8994,6 +9512,338 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginSessionView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_other_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedSessionsView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    two_factor_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorStatusView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    disable_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisableTwoFactorRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description wrong password or code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description locked after repeated failures */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enable_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnableTwoFactorRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not set up, or already on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description wrong code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description locked after repeated failures */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_up_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorSetupView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description already on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
