@@ -8,12 +8,14 @@ use libfuzzer_sys::fuzz_target;
 
 include!("common.rs");
 
+// The number most of the seeds (../shared/data/payloads/whatsapp_cloud_pywa)
+// were sent to, so their messages are read rather than ignored.
 fn config() -> InboxConfig {
     let mut config = InboxConfig::default();
     config.extra.insert(
         "whatsapp".into(),
         serde_json::json!({
-            "phone_number_id": "106540352242922",
+            "phone_number_id": "1122334455667",
             "business_account_id": "102290129340398",
             "access_token": "token",
             "verify_token": "verify",
