@@ -72,6 +72,17 @@ impl FromRequestParts<ApiState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        let actor = Self::actor(parts, state).await?;
+        // The answer's buyers' data is masked unless the actor may see it.
+        if let Some(flag) = parts.extensions.get::<crate::masking::MaskFlag>() {
+            flag.set(!actor.0.sees_unmasked());
+        }
+        Ok(actor)
+    }
+}
+
+impl Auth {
+    async fn actor(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
         if let Some(token) = parts.headers.get("api_access_token").or_else(|| parts.headers.get("api-access-token")) {
             let token = token.to_str().map_err(|_| ApiError(AppError::Unauthorized("invalid API access token")))?;
             return Ok(Auth(state.app.actor_from_token(token.trim()).await?));
