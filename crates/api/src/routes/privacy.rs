@@ -7,7 +7,7 @@ use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::get;
 use axum::{Json, Router};
 use ferry_api_types::*;
 use ferry_app::privacy::{RoleChange, RoleInput};

@@ -91,6 +91,12 @@ fn like_escape(s: &str) -> String {
 /// Blanks every string in `v` that contains one of `needles`
 /// (lower-cased), and the values of keys that name a person's details.
 fn scrub(v: &mut Value, needles: &[String]) {
+    scrub_at(v, needles, 0);
+}
+
+/// [`scrub`] at a depth: a document's own `name` (an order's `#1001`)
+/// stays, a nested one (an address's) goes.
+fn scrub_at(v: &mut Value, needles: &[String], depth: usize) {
     const PERSONAL: [&str; 15] = [
         "customer_name",
         "email",
@@ -109,12 +115,12 @@ fn scrub(v: &mut Value, needles: &[String]) {
         "buyer_email",
     ];
     match v {
-        Value::Array(a) => a.iter_mut().for_each(|x| scrub(x, needles)),
+        Value::Array(a) => a.iter_mut().for_each(|x| scrub_at(x, needles, depth + 1)),
         Value::Object(m) => {
             for (k, x) in m.iter_mut() {
                 match x {
-                    Value::String(s) if PERSONAL.contains(&k.as_str()) => s.clear(),
-                    other => scrub(other, needles),
+                    Value::String(s) if PERSONAL.contains(&k.as_str()) && (depth > 0 || k != "name") => s.clear(),
+                    other => scrub_at(other, needles, depth + 1),
                 }
             }
         }
