@@ -215,9 +215,12 @@ impl JobHandler for Jobs {
             JobKind::DeliverMessage { message_id } => self.deliver(job, message_id).await,
             JobKind::BotReply { conversation_id, message_id } => self.bot_reply(job, conversation_id, message_id).await,
             JobKind::SendSurvey { conversation_id } => self.send_survey(job, conversation_id).await,
-            JobKind::EraseContact { contact_id } => {
-                self.app.erase_contact_now(job.account_id, contact_id).await.map(drop).map_err(|e| JobError::Retry(e.report()))
-            }
+            JobKind::EraseContact { contact_id } => self
+                .app
+                .erase_contact_now(job.account_id, contact_id)
+                .await
+                .map(drop)
+                .map_err(|e| JobError::Retry(e.report())),
         }
     }
 

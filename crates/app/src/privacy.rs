@@ -78,7 +78,15 @@ impl Actor {
 }
 
 impl App {
-    async fn audit(&self, account: AccountId, actor: Option<&Actor>, action: &str, kind: &str, id: String, details: Value) {
+    async fn audit(
+        &self,
+        account: AccountId,
+        actor: Option<&Actor>,
+        action: &str,
+        kind: &str,
+        id: String,
+        details: Value,
+    ) {
         let entry = NewAuditEntry {
             actor_id: actor.map(|a| a.user.id),
             actor_name: actor.map_or_else(|| "Ferry".to_owned(), |a| a.user.name.clone()),
@@ -107,7 +115,8 @@ impl App {
         actor.in_account(account)?;
         actor.can_manage_roles()?;
         let name = check_role_name(&input.name).map_err(|m| AppError::invalid("name", m))?;
-        let limit = check_refund_limit(input.refund_limit_minor).map_err(|m| AppError::invalid("refund_limit_minor", m))?;
+        let limit =
+            check_refund_limit(input.refund_limit_minor).map_err(|m| AppError::invalid("refund_limit_minor", m))?;
         let new = NewCustomRole { name, permissions: input.permissions, refund_limit_minor: limit };
         let role = self.storage.create_custom_role(account, new, self.clock.now()).await.map_err(roles_error)?;
         self.audit(account, Some(actor), "role.create", "role", role.id.to_string(), role_details(&role)).await;
@@ -125,10 +134,7 @@ impl App {
     ) -> AppResult<CustomRole> {
         actor.in_account(account)?;
         actor.can_manage_roles()?;
-        let name = change
-            .name
-            .map(|n| check_role_name(&n).map_err(|m| AppError::invalid("name", m)))
-            .transpose()?;
+        let name = change.name.map(|n| check_role_name(&n).map_err(|m| AppError::invalid("name", m))).transpose()?;
         let refund_limit_minor = change
             .refund_limit_minor
             .map(|l| check_refund_limit(l).map_err(|m| AppError::invalid("refund_limit_minor", m)))
@@ -166,9 +172,12 @@ impl App {
             actor.can_grant(Role::Owner)?;
         }
         let held = match role {
-            Some(r) => Some(self.storage.get_custom_role(account, r).await?.ok_or_else(|| {
-                AppError::invalid("custom_role_id", "no such role in this account")
-            })?),
+            Some(r) => Some(
+                self.storage
+                    .get_custom_role(account, r)
+                    .await?
+                    .ok_or_else(|| AppError::invalid("custom_role_id", "no such role in this account"))?,
+            ),
             None => None,
         };
         self.storage.set_user_custom_role(account, user, role, self.clock.now()).await.map_err(roles_error)?;
@@ -371,7 +380,10 @@ impl App {
         actor.can_manage_roles()?;
         for (field, v) in [("conversation_days", r.conversation_days), ("attachment_days", r.attachment_days)] {
             if v.is_some_and(|d| d == 0 || d > MAX_DAYS) {
-                return Err(AppError::invalid(field, format!("keep for 1 to {MAX_DAYS} days, or null to keep for ever")));
+                return Err(AppError::invalid(
+                    field,
+                    format!("keep for 1 to {MAX_DAYS} days, or null to keep for ever"),
+                ));
             }
         }
         self.storage.set_retention(account, r, self.clock.now()).await?;
@@ -427,9 +439,9 @@ fn attachment_urls(m: &Message) -> Vec<String> {
     m.parts
         .iter()
         .filter_map(|p| match p {
-            ContentPart::Image { attachment } | ContentPart::File { attachment } | ContentPart::Audio { attachment } => {
-                Some(attachment.url.clone())
-            }
+            ContentPart::Image { attachment }
+            | ContentPart::File { attachment }
+            | ContentPart::Audio { attachment } => Some(attachment.url.clone()),
             _ => None,
         })
         .collect()

@@ -147,7 +147,10 @@ mod tests {
 
     #[test]
     fn masks_words_of_a_text() {
-        assert_eq!(mask_text("write to ana@example.com, or +34 612-345-678 now"), "write to a•••@example.com, or +34••••••678 now");
+        assert_eq!(
+            mask_text("write to ana@example.com, or +34 612-345-678 now"),
+            "write to a•••@example.com, or +34••••••678 now"
+        );
         assert_eq!(mask_text("order 1001 of 2 items"), "order 1001 of 2 items");
     }
 }

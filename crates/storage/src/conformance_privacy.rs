@@ -52,8 +52,14 @@ pub async fn custom_roles_per_account(s: Arc<dyn Storage>) {
     s.set_user_custom_role(a.account, a.agent, Some(r.id), t1).await.unwrap();
     assert_eq!(s.user_custom_role(a.account, a.agent).await.unwrap(), Some(changed));
     // Not another account's role, nor another account's user.
-    assert!(matches!(s.set_user_custom_role(a.account, a.agent, Some(theirs.id), t1).await, Err(StorageError::NotFound)));
-    assert!(matches!(s.set_user_custom_role(b.account, a.agent, Some(theirs.id), t1).await, Err(StorageError::NotFound)));
+    assert!(matches!(
+        s.set_user_custom_role(a.account, a.agent, Some(theirs.id), t1).await,
+        Err(StorageError::NotFound)
+    ));
+    assert!(matches!(
+        s.set_user_custom_role(b.account, a.agent, Some(theirs.id), t1).await,
+        Err(StorageError::NotFound)
+    ));
     assert!(matches!(
         s.set_user_custom_role(a.account, a.agent, Some(CustomRoleId(987_654)), t1).await,
         Err(StorageError::NotFound)
@@ -152,7 +158,10 @@ pub async fn erasing_a_contact_leaves_no_trace(s: Arc<dyn Storage>) {
     }
     // The skeleton stays.
     let after = s.get_conversation(w.account, o1.conversation.id).await.unwrap().unwrap();
-    assert_eq!((after.contact_id, after.inbox_id, after.created_at), (before.contact_id, before.inbox_id, before.created_at));
+    assert_eq!(
+        (after.contact_id, after.inbox_id, after.created_at),
+        (before.contact_id, before.inbox_id, before.created_at)
+    );
     assert_eq!(after.last_activity_at, before.last_activity_at);
     let msgs = s.list_messages(w.account, o1.conversation.id, None, 50).await.unwrap();
     assert_eq!(msgs.len(), 2);
@@ -179,23 +188,28 @@ pub async fn retention_sweeps_old_conversations_and_attachments(s: Arc<dyn Stora
     s.set_retention(w.account, keep, t0()).await.unwrap();
     assert_eq!(s.retention(w.account).await.unwrap(), keep);
     assert_eq!(s.accounts_with_retention().await.unwrap(), vec![(w.account, keep)]);
-    assert!(matches!(
-        s.set_retention(ferry_core::AccountId(987_654), keep, t0()).await,
-        Err(StorageError::NotFound)
-    ));
+    assert!(matches!(s.set_retention(ferry_core::AccountId(987_654), keep, t0()).await, Err(StorageError::NotFound)));
 
     let url = |k: &str| format!("/api/v1/accounts/{}/attachments/{k}", w.account);
     let with_file = |ext: &str, handle: &str, key: &str, at| {
         let mut i = inbound(&w, ext, handle, "see file", at);
         i.parts.push(ContentPart::File {
-            attachment: Attachment { url: url(key), content_type: "application/pdf".into(), filename: None, size: None },
+            attachment: Attachment {
+                url: url(key),
+                content_type: "application/pdf".into(),
+                filename: None,
+                size: None,
+            },
         });
         i
     };
     let old = t0();
     let recent = t0() + Duration::days(40);
     let o_old = s.ingest(with_file("r1", "old", "k-old", old), opts(old)).await.unwrap();
-    let o_mid = s.ingest(with_file("r2", "mid", "k-mid", old + Duration::days(20)), opts(old + Duration::days(20))).await.unwrap();
+    let o_mid = s
+        .ingest(with_file("r2", "mid", "k-mid", old + Duration::days(20)), opts(old + Duration::days(20)))
+        .await
+        .unwrap();
     // The same file in a recent message too: kept in the store.
     s.ingest(with_file("r3", "new", "k-mid", recent), opts(recent)).await.unwrap();
     let o_other = s.ingest(inbound(&other, "x1", "x", "old but kept", old), opts(old)).await.unwrap();

@@ -119,7 +119,8 @@ pub trait PrivacyRepo {
     /// fields of their shop orders and customers; pending events, jobs and
     /// audit details that name them. Conversations stay as skeletons
     /// (times, counts, channel, tags) so statistics stay right.
-    async fn erase_contact(&self, account: AccountId, contact: ContactId, now: DateTime<Utc>) -> StorageResult<Erasure>;
+    async fn erase_contact(&self, account: AccountId, contact: ContactId, now: DateTime<Utc>)
+    -> StorageResult<Erasure>;
 
     /// `table.column` of every column, in every table, whose text contains
     /// `needle` (case-insensitive): the check that an erasure left nothing.

@@ -54,7 +54,9 @@ async fn zelda_writes(app: &TestApp, t: &Tenant, ext: &str) -> (i64, i64) {
 
 /// Creates a role and gives it to the tenant's agent; returns its id.
 async fn agent_gets_role(app: &TestApp, t: &Tenant, name: &str, permissions: Value) -> i64 {
-    let r = app.post(&format!("{}/roles", acct(t)), &t.owner_token, json!({ "name": name, "permissions": permissions })).await;
+    let r = app
+        .post(&format!("{}/roles", acct(t)), &t.owner_token, json!({ "name": name, "permissions": permissions }))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
     let id = r.json["id"].as_i64().unwrap();
     let path = format!("{}/agents/{}/custom_role", acct(t), t.agent_id);
@@ -83,23 +85,36 @@ async fn custom_roles_limit_what_agents_do(b: Backend) {
     // Built-in agents reply but do not manage inboxes or roles.
     assert_eq!(reply(&t.agent_token).await, StatusCode::CREATED);
     let inbox = json!({ "name": "More", "channel": "api" });
-    assert_eq!(app.post(&format!("{}/inboxes", acct(&t)), &t.agent_token, inbox.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post(&format!("{}/inboxes", acct(&t)), &t.agent_token, inbox.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(app.get(&format!("{}/roles", acct(&t)), &t.agent_token).await.status, StatusCode::FORBIDDEN);
 
     // A role that only looks.
     let viewer = agent_gets_role(&app, &t, "Viewer", json!(["view"])).await;
     assert_eq!(reply(&t.agent_token).await, StatusCode::FORBIDDEN);
-    let r = app.post(&format!("{}/conversations/{conv}/status", acct(&t)), &t.agent_token, json!({ "status": "resolved" })).await;
+    let r = app
+        .post(&format!("{}/conversations/{conv}/status", acct(&t)), &t.agent_token, json!({ "status": "resolved" }))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.json);
     assert_eq!(app.get(&format!("{}/conversations/{conv}", acct(&t)), &t.agent_token).await.status, StatusCode::OK);
     let mine = app.get(&format!("{}/permissions", acct(&t)), &t.agent_token).await;
-    assert_eq!((mine.json["permissions"].clone(), mine.json["custom_role_id"].clone()), (json!(["view"]), json!(viewer)));
+    assert_eq!(
+        (mine.json["permissions"].clone(), mine.json["custom_role_id"].clone()),
+        (json!(["view"]), json!(viewer))
+    );
 
     // Widened to inboxes: the agent may create one now.
     let path = format!("{}/roles/{viewer}", acct(&t));
-    let r = app.call(Method::PATCH, &path, Some(&t.owner_token), Some(json!({ "permissions": ["view", "manage_inboxes"] }))).await;
+    let r = app
+        .call(Method::PATCH, &path, Some(&t.owner_token), Some(json!({ "permissions": ["view", "manage_inboxes"] })))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
-    assert_eq!(app.post(&format!("{}/inboxes", acct(&t)), &t.agent_token, inbox.clone()).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.post(&format!("{}/inboxes", acct(&t)), &t.agent_token, inbox.clone()).await.status,
+        StatusCode::CREATED
+    );
     // Without view, conversations are closed to them.
     app.call(Method::PATCH, &path, Some(&t.owner_token), Some(json!({ "permissions": ["reply"] }))).await;
     assert_eq!(app.get(&format!("{}/conversations", acct(&t)), &t.agent_token).await.status, StatusCode::FORBIDDEN);
@@ -108,8 +123,14 @@ async fn custom_roles_limit_what_agents_do(b: Backend) {
     let r = app.post(&format!("{}/roles", acct(&t)), &t.owner_token, json!({ "name": "Viewer" })).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     let r = app.post(&format!("{}/roles", acct(&t)), &t.owner_token, json!({ "name": "admin" })).await;
-    assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name")), "{:?}", r.json);
-    let r = app.post(&format!("{}/roles", acct(&t)), &t.owner_token, json!({ "name": "X", "permissions": ["fly"] })).await;
+    assert_eq!(
+        (r.status, r.json["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name")),
+        "{:?}",
+        r.json
+    );
+    let r =
+        app.post(&format!("{}/roles", acct(&t)), &t.owner_token, json!({ "name": "X", "permissions": ["fly"] })).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = app.call(Method::PATCH, &path, Some(&other.owner_token), Some(json!({ "name": "Mine" }))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -220,7 +241,8 @@ async fn a_contact_exports_as_a_zip_with_their_files(b: Backend) {
     assert!(messages[0].to_string().contains("where is my parcel"));
     assert!(audit_actions(&app, &t).await.iter().any(|a| a.0 == "contact.export"));
     let other = app.tenant("Not theirs").await;
-    let (status, _, _) = download(&app, &format!("{}/contacts/{contact}/export", acct(&other)), &other.owner_token).await;
+    let (status, _, _) =
+        download(&app, &format!("{}/contacts/{contact}/export", acct(&other)), &other.owner_token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -228,7 +250,13 @@ async fn erasing_a_contact_leaves_nothing_of_them(b: Backend) {
     let Some(app) = spawn_app(b).await else { return };
     let t = app.tenant("Erase").await;
     let (conv, contact) = zelda_writes(&app, &t, "m1").await;
-    let r = app.post(&format!("{}/conversations/{conv}/messages", acct(&t)), &t.agent_token, json!({ "content": format!("Dear {NAME}, we will call {PHONE} or write to {EMAIL}") })).await;
+    let r = app
+        .post(
+            &format!("{}/conversations/{conv}/messages", acct(&t)),
+            &t.agent_token,
+            json!({ "content": format!("Dear {NAME}, we will call {PHONE} or write to {EMAIL}") }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
     let msgs = app.get(&format!("{}/conversations/{conv}/messages", acct(&t)), &t.owner_token).await;
     let photo = msgs.json.to_string();
@@ -261,7 +289,8 @@ async fn erasing_a_contact_leaves_nothing_of_them(b: Backend) {
     let actions: Vec<String> = audit_actions(&app, &t).await.into_iter().map(|a| a.0).collect();
     assert!(actions.contains(&"contact.erase_requested".to_owned()) && actions.contains(&"contact.erased".to_owned()));
     let other = app.tenant("Not theirs").await;
-    let r = app.call(Method::DELETE, &format!("{}/contacts/{contact}", acct(&other)), Some(&other.owner_token), None).await;
+    let r =
+        app.call(Method::DELETE, &format!("{}/contacts/{contact}", acct(&other)), Some(&other.owner_token), None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
@@ -277,11 +306,24 @@ async fn retention_deletes_old_conversations(b: Backend) {
     let newer = r.json["conversation_id"].as_i64().unwrap();
 
     let path = format!("{}/retention", acct(&t));
-    assert_eq!(app.get(&path, &t.owner_token).await.json, json!({ "conversation_days": null, "attachment_days": null }));
-    let bad = app.call(Method::PUT, &path, Some(&t.owner_token), Some(json!({ "conversation_days": 0, "attachment_days": null }))).await;
+    assert_eq!(
+        app.get(&path, &t.owner_token).await.json,
+        json!({ "conversation_days": null, "attachment_days": null })
+    );
+    let bad = app
+        .call(
+            Method::PUT,
+            &path,
+            Some(&t.owner_token),
+            Some(json!({ "conversation_days": 0, "attachment_days": null })),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let set = json!({ "conversation_days": 30, "attachment_days": null });
-    assert_eq!(app.call(Method::PUT, &path, Some(&t.agent_token), Some(set.clone())).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(Method::PUT, &path, Some(&t.agent_token), Some(set.clone())).await.status,
+        StatusCode::FORBIDDEN
+    );
     let r = app.call(Method::PUT, &path, Some(&t.owner_token), Some(set.clone())).await;
     assert_eq!((r.status, r.json.clone()), (StatusCode::OK, set));
 
@@ -291,7 +333,10 @@ async fn retention_deletes_old_conversations(b: Backend) {
     clock.advance(Duration::days(15));
     let pruned = app.app.housekeeping().await.unwrap();
     assert_eq!(pruned.retention.conversations, 1);
-    assert_eq!(app.get(&format!("{}/conversations/{old}", acct(&t)), &t.owner_token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("{}/conversations/{old}", acct(&t)), &t.owner_token).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(app.get(&format!("{}/conversations/{newer}", acct(&t)), &t.owner_token).await.status, StatusCode::OK);
     let actions: Vec<String> = audit_actions(&app, &t).await.into_iter().map(|a| a.0).collect();
     assert!(actions.contains(&"retention.sweep".to_owned()) && actions.contains(&"retention.update".to_owned()));

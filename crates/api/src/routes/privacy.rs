@@ -110,10 +110,7 @@ pub async fn assign_agent_role(
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/permissions", tag = "roles",
     params(("account_id" = i64, Path)),
     responses((status = 200, body = PermissionsView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn my_permissions(
-    Auth(a): Auth,
-    AppPath(account): AppPath<i64>,
-) -> Result<Json<PermissionsView>, ApiError> {
+pub async fn my_permissions(Auth(a): Auth, AppPath(account): AppPath<i64>) -> Result<Json<PermissionsView>, ApiError> {
     a.in_account(AccountId(account))?;
     Ok(Json(PermissionsView {
         role: a.user.role,
@@ -209,8 +206,18 @@ pub async fn put_retention(
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    list_roles, create_role, update_role, delete_role, get_agent_role, assign_agent_role, my_permissions,
-    unmask_contact, export_contact, erase_contact, get_retention, put_retention
+    list_roles,
+    create_role,
+    update_role,
+    delete_role,
+    get_agent_role,
+    assign_agent_role,
+    my_permissions,
+    unmask_contact,
+    export_contact,
+    erase_contact,
+    get_retention,
+    put_retention
 ))]
 pub struct PrivacyDoc;
 

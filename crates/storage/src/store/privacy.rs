@@ -247,7 +247,10 @@ impl<B: Backend> PrivacyRepo for B {
                     args![account.0, id.0],
                 )
                 .await?;
-                found(db.exec("DELETE FROM custom_roles WHERE account_id = $1 AND id = $2", args![account.0, id.0]).await?)
+                found(
+                    db.exec("DELETE FROM custom_roles WHERE account_id = $1 AND id = $2", args![account.0, id.0])
+                        .await?,
+                )
             })
         })
         .await
@@ -421,7 +424,12 @@ impl<B: Backend> PrivacyRepo for B {
         .await
     }
 
-    async fn erase_contact(&self, account: AccountId, contact: ContactId, now: DateTime<Utc>) -> StorageResult<Erasure> {
+    async fn erase_contact(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Erasure> {
         self.write(move |db| {
             Box::pin(async move {
                 let c = db
