@@ -40,6 +40,27 @@ export interface paths {
         patch: operations["update_agent"];
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/agents/{user_id}/custom_role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The custom role an agent holds (owners and admins). */
+        get: operations["get_agent_role"];
+        /**
+         * Gives an agent a custom role, or takes it away (owners and admins;
+         *     audited).
+         */
+        put: operations["assign_agent_role"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/alerts": {
         parameters: {
             query?: never;
@@ -456,7 +477,13 @@ export interface paths {
         get: operations["get_contact"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erases a buyer (owners and admins; audited): a job replaces their
+         *     messages' text, deletes their attachments, removes their name, e-mail,
+         *     phone, identities and attributes and anonymises their orders; the
+         *     conversations stay as skeletons for the statistics.
+         */
+        delete: operations["erase_contact"];
         options?: never;
         head?: never;
         /** Edits a contact. */
@@ -480,6 +507,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A buyer's data as a ZIP: JSON files (contact and identities, profile,
+         *     conversations with messages, orders, satisfaction answers, audit
+         *     entries) and the attachment files (owners, admins and roles with
+         *     `export`; audited).
+         */
+        get: operations["export_contact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/contacts/{contact_id}/orders": {
         parameters: {
             query?: never;
@@ -491,6 +540,27 @@ export interface paths {
         get: operations["contact_orders"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/unmask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact with its phone numbers and e-mail addresses in clear, for
+         *     callers who may reveal them (`see_unmasked` or `unmask`); every reveal
+         *     is audited.
+         */
+        post: operations["unmask_contact"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1070,6 +1140,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the caller may do in the account. */
+        get: operations["my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/reports/agents": {
         parameters: {
             query?: never;
@@ -1176,6 +1263,69 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How long the account keeps conversations and attachments (owners and
+         *     admins).
+         */
+        get: operations["get_retention"];
+        /**
+         * Sets how long the account keeps conversations and attachments (owners
+         *     and admins; audited); housekeeping deletes what is older.
+         */
+        put: operations["put_retention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's custom roles (owners and admins). */
+        get: operations["list_roles"];
+        put?: never;
+        /** Defines a custom role (owners and admins; audited). */
+        post: operations["create_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/roles/{role_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a custom role; its holders fall back to their built-in role
+         *     (owners and admins; audited).
+         */
+        delete: operations["delete_role"];
+        options?: never;
+        head?: never;
+        /** Changes a custom role (owners and admins; audited). */
+        patch: operations["update_role"];
         trace?: never;
     };
     "/api/v1/accounts/{account_id}/segments": {
@@ -1711,6 +1861,15 @@ export interface components {
              */
             resolved: number;
         };
+        /** @description The custom role an agent holds. */
+        AgentRoleView: {
+            custom_role?: components["schemas"]["RoleView"] | null;
+            /**
+             * Format: int64
+             * @description The agent.
+             */
+            user_id: number;
+        };
         /** @description A console user. */
         AgentView: {
             /**
@@ -1939,6 +2098,14 @@ export interface components {
              * @description Team.
              */
             team_id?: number | null;
+        };
+        /** @description `PUT /agents/{id}/custom_role`. */
+        AssignRole: {
+            /**
+             * Format: int64
+             * @description The custom role (`null`: back to the built-in role).
+             */
+            custom_role_id?: number | null;
         };
         /**
          * @description A file attached to a message. The bytes live in object storage; this is
@@ -2624,6 +2791,18 @@ export interface components {
             private?: boolean;
             template?: components["schemas"]["TemplateRequest"] | null;
         };
+        /** @description `POST /roles`. */
+        CreateRole: {
+            /** @description 1 to 64 characters, not `owner`, `admin` or `agent`. */
+            name: string;
+            /** @description What it may do. */
+            permissions?: components["schemas"]["Permission"][];
+            /**
+             * Format: int64
+             * @description The largest refund in minor units (absent or `null`: no limit).
+             */
+            refund_limit_minor?: number | null;
+        };
         /** @description `POST /segments`. */
         CreateSegment: {
             /** @description Who belongs to it. */
@@ -2829,6 +3008,16 @@ export interface components {
             subject?: string;
             /** @description Recipients. */
             to?: components["schemas"]["MailAddress"][];
+        };
+        /** @description An erasure was queued. */
+        ErasureView: {
+            /**
+             * Format: int64
+             * @description The contact.
+             */
+            contact_id: number;
+            /** @description `queued`: a job erases the contact shortly. */
+            state: string;
         };
         /** @description An error answer: `{"error": {"code", "message"}}`. */
         ErrorBody: {
@@ -3536,6 +3725,29 @@ export interface components {
              */
             p90?: number | null;
         };
+        /**
+         * @description One thing a role may do. The built-in roles hold fixed sets
+         *     ([`Role::permissions`]); an account's custom roles hold any subset.
+         * @enum {string}
+         */
+        Permission: "view" | "assign" | "reply" | "manage_inboxes" | "manage_bot" | "manage_agents" | "manage_canned_responses" | "order_actions" | "see_unmasked" | "unmask" | "reports" | "export" | "audit_log";
+        /** @description What the caller may do in the account. */
+        PermissionsView: {
+            /**
+             * Format: int64
+             * @description Custom role held, if any.
+             */
+            custom_role_id?: number | null;
+            /** @description Permissions. */
+            permissions: components["schemas"]["Permission"][];
+            /**
+             * Format: int64
+             * @description The largest refund in minor units (`null`: no limit).
+             */
+            refund_limit_minor?: number | null;
+            /** @description Built-in role. */
+            role: components["schemas"]["Role"];
+        };
         /** @description `POST /segments/preview`. */
         PreviewSegment: {
             /** @description The filter to size. */
@@ -4034,11 +4246,51 @@ export interface components {
              */
             until: string;
         };
+        /** @description How long the account keeps conversations and attachments. */
+        RetentionView: {
+            /**
+             * Format: int32
+             * @description Attachments of messages older than this many days are deleted (`null`: kept).
+             */
+            attachment_days?: number | null;
+            /**
+             * Format: int32
+             * @description Conversations idle longer than this many days are deleted (`null`: kept).
+             */
+            conversation_days?: number | null;
+        };
         /**
          * @description What a user may do in an account.
          * @enum {string}
          */
         Role: "owner" | "admin" | "agent";
+        /** @description A custom role: a name and what its holders may do. */
+        RoleView: {
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Id.
+             */
+            id: number;
+            /** @description Name, unique in the account. */
+            name: string;
+            /** @description What it may do. */
+            permissions: components["schemas"]["Permission"][];
+            /**
+             * Format: int64
+             * @description The largest refund in minor units (`null`: no limit; 0: none).
+             */
+            refund_limit_minor?: number | null;
+            /**
+             * Format: date-time
+             * @description Last changed.
+             */
+            updated_at: string;
+        };
         /**
          * @description A stable rule identifier. The API and the console use its string form
          *     (`amazon.external_link`) as the key to translate and filter by.
@@ -4579,6 +4831,18 @@ export interface components {
             /** @description New name. */
             name?: string | null;
         };
+        /** @description `PATCH /roles/{id}`; absent fields stay. */
+        UpdateRole: {
+            /** @description New name. */
+            name?: string | null;
+            /** @description New permissions. */
+            permissions?: components["schemas"]["Permission"][] | null;
+            /**
+             * Format: int64
+             * @description New refund limit (`null`: no limit).
+             */
+            refund_limit_minor?: number | null;
+        };
         /** @description `PATCH /segments/{id}`. */
         UpdateSegment: {
             filter?: components["schemas"]["SegmentFilter"] | null;
@@ -4947,6 +5211,118 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_agent_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentRoleView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assign_agent_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignRole"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentRoleView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6283,6 +6659,15 @@ export interface operations {
                     "application/json": components["schemas"]["ContactList"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6354,6 +6739,61 @@ export interface operations {
                     "application/json": components["schemas"]["ContactView"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    erase_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6418,6 +6858,62 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationView"][];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A ZIP archive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     contact_orders: {
@@ -6438,6 +6934,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrderView"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unmask_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
@@ -6485,6 +7027,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationList"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     conversation_counts: {
@@ -6522,6 +7073,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationCounts"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_conversation: {
@@ -6542,6 +7102,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
@@ -6576,6 +7145,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6676,6 +7254,15 @@ export interface operations {
                     "application/json": components["schemas"]["MessageView"][];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_message: {
@@ -6700,6 +7287,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Invalid, or refused by the compliance gate (`compliance_blocked`; `whatsapp_window_closed` for free text 24 hours after the buyer's last WhatsApp message: send a template) */
@@ -6735,6 +7331,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6817,6 +7422,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationView"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6847,6 +7461,15 @@ export interface operations {
                     "application/json": components["schemas"]["TagsRequest"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     set_tags: {
@@ -6871,6 +7494,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7953,6 +8585,43 @@ export interface operations {
             };
         };
     };
+    my_permissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionsView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     report_agents: {
         parameters: {
             query?: {
@@ -8280,6 +8949,352 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_retention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_retention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionView"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_roles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                role_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                role_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRole"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
