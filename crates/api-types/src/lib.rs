@@ -1265,3 +1265,112 @@ pub struct ApiAttachment {
     #[serde(default)]
     pub filename: Option<String>,
 }
+
+/// A custom role: a name and what its holders may do.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RoleView {
+    /// Id.
+    pub id: i64,
+    /// Name, unique in the account.
+    pub name: String,
+    /// What it may do.
+    pub permissions: Vec<ferry_core::account::Permission>,
+    /// The largest refund in minor units (`null`: no limit; 0: none).
+    pub refund_limit_minor: Option<i64>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ferry_core::account::CustomRole> for RoleView {
+    fn from(r: ferry_core::account::CustomRole) -> Self {
+        Self {
+            id: r.id.0,
+            name: r.name,
+            permissions: r.permissions.allowed,
+            refund_limit_minor: r.permissions.refund_limit_minor,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// `POST /roles`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRole {
+    /// 1 to 64 characters, not `owner`, `admin` or `agent`.
+    pub name: String,
+    /// What it may do.
+    #[serde(default)]
+    pub permissions: Vec<ferry_core::account::Permission>,
+    /// The largest refund in minor units (absent or `null`: no limit).
+    #[serde(default)]
+    pub refund_limit_minor: Option<i64>,
+}
+
+/// `PATCH /roles/{id}`; absent fields stay.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRole {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New permissions.
+    #[serde(default)]
+    pub permissions: Option<Vec<ferry_core::account::Permission>>,
+    /// New refund limit (`null`: no limit).
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub refund_limit_minor: Option<Option<i64>>,
+}
+
+/// `PUT /agents/{id}/custom_role`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRole {
+    /// The custom role (`null`: back to the built-in role).
+    pub custom_role_id: Option<i64>,
+}
+
+/// The custom role an agent holds.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AgentRoleView {
+    /// The agent.
+    pub user_id: i64,
+    /// Their custom role, if any.
+    pub custom_role: Option<RoleView>,
+}
+
+/// What the caller may do in the account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PermissionsView {
+    /// Built-in role.
+    pub role: Role,
+    /// Custom role held, if any.
+    pub custom_role_id: Option<i64>,
+    /// Permissions.
+    pub permissions: Vec<ferry_core::account::Permission>,
+    /// The largest refund in minor units (`null`: no limit).
+    pub refund_limit_minor: Option<i64>,
+}
+
+/// How long the account keeps conversations and attachments.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionView {
+    /// Conversations idle longer than this many days are deleted (`null`: kept).
+    pub conversation_days: Option<u32>,
+    /// Attachments of messages older than this many days are deleted (`null`: kept).
+    pub attachment_days: Option<u32>,
+}
+
+/// An erasure was queued.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErasureView {
+    /// The contact.
+    pub contact_id: i64,
+    /// `queued`: a job erases the contact shortly.
+    pub state: String,
+}

@@ -78,6 +78,10 @@ impl FromRequestParts<ApiState> for Auth {
         if c.two_factor_missing {
             return Err(ApiError(AppError::TwoFactorRequired));
         }
+        // The answer's buyers' data is masked unless the actor may see it.
+        if let Some(flag) = parts.extensions.get::<crate::masking::MaskFlag>() {
+            flag.set(!c.actor.sees_unmasked());
+        }
         Ok(Auth(c.actor))
     }
 }

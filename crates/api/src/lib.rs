@@ -7,6 +7,7 @@ mod assets;
 mod error;
 mod extract;
 mod files;
+mod masking;
 pub mod monitoring;
 mod openapi;
 mod routes;
@@ -65,6 +66,7 @@ pub fn router(app: Arc<App>, config: ApiConfig) -> Router {
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .merge(routes::streamed())
         .route_layer(axum::middleware::from_fn(monitoring::tag_route))
+        .layer(axum::middleware::from_fn(masking::mask_responses))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max))
         .layer(CatchPanicLayer::custom(error::panic_response))

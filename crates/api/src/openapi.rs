@@ -58,6 +58,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::products::ProductsDoc::openapi());
     doc.merge(crate::routes::compliance::ComplianceDoc::openapi());
     doc.merge(crate::routes::amazon::AmazonDoc::openapi());
+    doc.merge(crate::routes::privacy::PrivacyDoc::openapi());
     doc.merge(crate::routes::deliveries::DeliveriesDoc::openapi());
     doc.merge(crate::routes::whatsapp::WhatsAppDoc::openapi());
     doc.merge(crate::routes::csat::CsatDoc::openapi());

@@ -11,7 +11,6 @@ use crate::auth::Actor;
 use crate::{App, AppError, AppResult};
 use chrono::Duration;
 use ferry_commerce::detect::{self, AlertKind, Input, Thresholds};
-use ferry_core::account::Role;
 use ferry_core::{AccountId, AlertId, ShopConnectionId};
 use ferry_storage::{Alert, AlertFilter, AlertStatus, NewAlert};
 use std::collections::HashMap;
@@ -67,7 +66,7 @@ impl DetectorSummary {
 }
 
 fn can_manage_alerts(actor: &Actor) -> AppResult<()> {
-    if matches!(actor.user.role, Role::Owner | Role::Admin) {
+    if actor.may(ferry_core::account::Permission::ManageInboxes) {
         Ok(())
     } else {
         Err(AppError::Forbidden("only owners and admins can run the detectors and resolve alerts"))

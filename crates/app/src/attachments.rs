@@ -94,6 +94,9 @@ pub trait AttachmentStore: Send + Sync {
         Ok(Stored { key: self.put(account, bytes, content_type).await?, size })
     }
 
+    /// Deletes a stored file (nothing when there is none).
+    async fn delete(&self, account: AccountId, key: &str) -> Result<(), AttachmentError>;
+
     /// Opens a stored file to read it in chunks.
     async fn open(&self, account: AccountId, key: &str) -> Result<Option<Download>, AttachmentError> {
         Ok(self.get(account, key).await?.map(|(bytes, content_type)| Download {
@@ -102,6 +105,13 @@ pub trait AttachmentStore: Send + Sync {
             body: futures::stream::once(async move { Ok(Bytes::from(bytes)) }).boxed(),
         }))
     }
+}
+
+/// The key of a stored attachment from the URL the API serves it under
+/// (`None` for a channel's own URL).
+pub fn key_of_url(account: AccountId, url: &str) -> Option<&str> {
+    let prefix = format!("/api/v1/accounts/{account}/attachments/");
+    url.strip_prefix(prefix.as_str()).filter(|k| !k.is_empty() && !k.contains('/'))
 }
 
 /// The URL under which the API serves a stored attachment.
@@ -495,6 +505,19 @@ impl AttachmentStore for ObjectAttachments {
             return Err(e);
         }
         Ok(Stored { key, size })
+    }
+
+    async fn delete(&self, account: AccountId, key: &str) -> Result<(), AttachmentError> {
+        if !valid_key(key) {
+            return Ok(());
+        }
+        for path in [Self::data(account, key), Self::type_of(account, key)] {
+            match self.store.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(AttachmentError::store(e)),
+            }
+        }
+        Ok(())
     }
 
     async fn open(&self, account: AccountId, key: &str) -> Result<Option<Download>, AttachmentError> {

@@ -8,7 +8,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use ferry_core::AccountId;
-use ferry_core::account::{Role, User, normalize_email};
+use ferry_core::account::{CustomRole, CustomRoleId, Permission, Permissions, Role, User, normalize_email};
 use sha2::{Digest, Sha256};
 
 /// Hashes a password with Argon2id.
@@ -57,14 +57,34 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Who is calling, and in which account.
+/// Who is calling, and in which account, and what they may do: their
+/// custom role's permissions when they hold one, else their built-in
+/// role's. Every permission check goes through here.
 #[derive(Debug, Clone)]
 pub struct Actor {
     /// The user.
     pub user: User,
+    /// What they may do.
+    pub permissions: Permissions,
+    /// The custom role they hold, if any.
+    pub custom_role: Option<CustomRoleId>,
 }
 
 impl Actor {
+    /// An actor with the user's built-in role.
+    pub fn new(user: User) -> Self {
+        let permissions = user.role.permissions();
+        Self { user, permissions, custom_role: None }
+    }
+
+    /// An actor holding a custom role (or the built-in one when `None`).
+    pub fn with_role(user: User, role: Option<CustomRole>) -> Self {
+        match role {
+            Some(r) => Self { user, permissions: r.permissions, custom_role: Some(r.id) },
+            None => Self::new(user),
+        }
+    }
+
     /// The account the actor works in.
     pub fn account(&self) -> AccountId {
         self.user.account_id
@@ -76,49 +96,96 @@ impl Actor {
         if self.user.account_id == account { Ok(()) } else { Err(AppError::NotFound("account")) }
     }
 
+    /// Whether the actor holds `p`.
+    pub fn may(&self, p: Permission) -> bool {
+        self.permissions.has(p)
+    }
+
+    fn require(&self, p: Permission, message: &'static str) -> AppResult<()> {
+        if self.may(p) { Ok(()) } else { Err(AppError::Forbidden(message)) }
+    }
+
     /// Fails unless the role may manage inboxes.
     pub fn can_manage_inboxes(&self) -> AppResult<()> {
-        if self.user.role.can_manage_inboxes() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden("only owners and admins can manage inboxes"))
-        }
+        self.require(Permission::ManageInboxes, "only owners and admins can manage inboxes")
     }
 
     /// Fails unless the role may change the bot.
     pub fn can_manage_bot(&self) -> AppResult<()> {
-        if self.user.role.can_manage_bot() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden("only owners and admins can change the bot"))
-        }
+        self.require(Permission::ManageBot, "only owners and admins can change the bot")
     }
 
     /// Fails unless the role may manage agents and teams.
     pub fn can_manage_agents(&self) -> AppResult<()> {
-        if self.user.role.can_manage_agents() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden("only owners and admins can manage agents and teams"))
-        }
+        self.require(Permission::ManageAgents, "only owners and admins can manage agents and teams")
     }
 
     /// Fails unless the role may manage the account's canned responses.
     pub fn can_manage_canned_responses(&self) -> AppResult<()> {
-        if self.user.role.can_manage_canned_responses() {
+        self.require(Permission::ManageCannedResponses, "only owners and admins can manage canned responses")
+    }
+
+    /// Fails unless the actor may read conversations and contacts.
+    pub fn can_view(&self) -> AppResult<()> {
+        self.require(Permission::View, "your role cannot see conversations and contacts")
+    }
+
+    /// Fails unless the actor may reply and write notes.
+    pub fn can_reply(&self) -> AppResult<()> {
+        self.require(Permission::Reply, "your role cannot reply to buyers")
+    }
+
+    /// Fails unless the actor may assign conversations and change their
+    /// state.
+    pub fn can_assign(&self) -> AppResult<()> {
+        self.require(Permission::Assign, "your role cannot assign or change conversations")
+    }
+
+    /// Fails unless the actor may read reports.
+    pub fn can_read_reports(&self) -> AppResult<()> {
+        self.require(Permission::Reports, "only owners and admins can read reports")
+    }
+
+    /// Fails unless the actor may export a contact's data.
+    pub fn can_export(&self) -> AppResult<()> {
+        self.require(Permission::Export, "your role cannot export contacts' data")
+    }
+
+    /// Whether the actor sees buyers' phone numbers and e-mail addresses
+    /// in clear.
+    pub fn sees_unmasked(&self) -> bool {
+        self.may(Permission::SeeUnmasked)
+    }
+
+    /// Fails unless the actor may reveal one contact's data on demand.
+    pub fn can_unmask(&self) -> AppResult<()> {
+        if self.may(Permission::SeeUnmasked) || self.may(Permission::Unmask) {
             Ok(())
         } else {
-            Err(AppError::Forbidden("only owners and admins can manage canned responses"))
+            Err(AppError::Forbidden("your role cannot reveal buyers' phone numbers and e-mail addresses"))
         }
     }
 
-    /// Fails unless the actor may give `role` to somebody.
-    pub fn can_grant(&self, role: Role) -> AppResult<()> {
-        if self.user.role.can_grant(role) {
+    /// Fails unless the actor may refund `amount_minor` (`None`: an amount
+    /// not known yet).
+    pub fn can_refund(&self, amount_minor: Option<i64>) -> AppResult<()> {
+        if self.permissions.may_refund(amount_minor) {
             Ok(())
+        } else if self.custom_role.is_none() {
+            Err(AppError::Forbidden("only owners and admins can refund orders"))
         } else {
-            Err(AppError::Forbidden("your role cannot grant this role"))
+            Err(AppError::Forbidden("the refund is above your role's limit"))
         }
+    }
+
+    /// Fails unless the actor may give `role` to somebody: owners only by
+    /// owners, other roles by whoever manages agents.
+    pub fn can_grant(&self, role: Role) -> AppResult<()> {
+        let ok = match role {
+            Role::Owner => self.user.role == Role::Owner,
+            Role::Admin | Role::Agent => self.may(Permission::ManageAgents),
+        };
+        if ok { Ok(()) } else { Err(AppError::Forbidden("your role cannot grant this role")) }
     }
 }
 
@@ -147,16 +214,17 @@ impl App {
         Ok(self.storage.delete_session(&secret_hash(session_secret)).await?)
     }
 
-    /// The actor of a session cookie.
-    pub async fn actor_from_session(&self, session_secret: &str) -> AppResult<Actor> {
-        let user = self.storage.session_user(&secret_hash(session_secret), self.clock.now()).await?;
-        user.map(|user| Actor { user }).ok_or(AppError::Unauthorized("the session has ended; log in again"))
-    }
-
     /// The actor of an API access token.
     pub async fn actor_from_token(&self, token: &str) -> AppResult<Actor> {
         let user = self.storage.token_user(&secret_hash(token)).await?;
-        user.map(|user| Actor { user }).ok_or(AppError::Unauthorized("invalid API access token"))
+        let user = user.ok_or(AppError::Unauthorized("invalid API access token"))?;
+        self.actor_of(user).await
+    }
+
+    /// The actor of a user, with the custom role they hold.
+    pub async fn actor_of(&self, user: User) -> AppResult<Actor> {
+        let role = self.storage.user_custom_role(user.account_id, user.id).await?;
+        Ok(Actor::with_role(user, role))
     }
 
     /// Issues a new API access token acting as `user`; returns the secret,

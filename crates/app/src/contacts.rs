@@ -64,6 +64,7 @@ impl App {
     /// One contact.
     pub async fn get_contact(&self, actor: &Actor, account: AccountId, id: ContactId) -> AppResult<Contact> {
         actor.in_account(account)?;
+        actor.can_view()?;
         self.storage.get_contact(account, id).await?.ok_or(AppError::NotFound("contact"))
     }
 
@@ -77,6 +78,7 @@ impl App {
         limit: Option<u32>,
     ) -> AppResult<Vec<Contact>> {
         actor.in_account(account)?;
+        actor.can_view()?;
         let q = q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
         // A phone typed in any format also finds its E.164 form.
         let q = q.map(|q| ferry_core::contact::normalize_phone(&q, None).unwrap_or(q));

@@ -48,6 +48,7 @@ impl App {
         q: ConversationQuery,
     ) -> AppResult<ConversationPage> {
         actor.in_account(account)?;
+        actor.can_view()?;
         let limit = q.limit.unwrap_or(25).clamp(1, 100);
         Ok(self.storage.list_conversations(account, &q.filter, q.after, limit).await?)
     }
@@ -60,6 +61,7 @@ impl App {
         filter: &ConversationFilter,
     ) -> AppResult<Vec<(Status, u64)>> {
         actor.in_account(account)?;
+        actor.can_view()?;
         Ok(self.storage.count_conversations(account, filter).await?)
     }
 
@@ -71,6 +73,7 @@ impl App {
         id: ConversationId,
     ) -> AppResult<Conversation> {
         actor.in_account(account)?;
+        actor.can_view()?;
         self.storage.get_conversation(account, id).await?.ok_or(AppError::NotFound("conversation"))
     }
 
@@ -98,6 +101,7 @@ impl App {
         team: Option<Option<TeamId>>,
     ) -> AppResult<Conversation> {
         actor.in_account(account)?;
+        actor.can_assign()?;
         if let Some(Some(u)) = assignee {
             self.storage
                 .get_user(account, u)
@@ -209,6 +213,7 @@ impl App {
         jobs: Vec<ferry_storage::NewJob>,
     ) -> AppResult<UpdatedConversation> {
         actor.in_account(account)?;
+        actor.can_assign()?;
         let describe = self.describer(account, Some(actor.user.name.clone())).await?;
         let update = ConversationUpdate { jobs, transition: t, describe, now: self.clock.now() };
         let out = self.storage.update_conversation(account, id, update).await.map_err(|e| match e {
@@ -261,6 +266,7 @@ impl App {
         r: NewReply,
     ) -> AppResult<PostedMessage> {
         let conv = self.get_conversation(actor, account, id).await?;
+        actor.can_reply()?;
         let mut parts = Vec::new();
         if let Some(t) = r.text.as_deref() {
             if t.len() > 64 * 1024 {

@@ -215,6 +215,12 @@ impl JobHandler for Jobs {
             JobKind::DeliverMessage { message_id } => self.deliver(job, message_id).await,
             JobKind::BotReply { conversation_id, message_id } => self.bot_reply(job, conversation_id, message_id).await,
             JobKind::SendSurvey { conversation_id } => self.send_survey(job, conversation_id).await,
+            JobKind::EraseContact { contact_id } => self
+                .app
+                .erase_contact_now(job.account_id, contact_id)
+                .await
+                .map(drop)
+                .map_err(|e| JobError::Retry(e.report())),
         }
     }
 
@@ -224,6 +230,9 @@ impl JobHandler for Jobs {
             JobKind::BotReply { conversation_id, .. } => self.bot_gave_up(job, conversation_id, error).await,
             JobKind::SendSurvey { conversation_id } => {
                 tracing::warn!(error, conversation_id = %conversation_id, "gave up sending a satisfaction survey");
+            }
+            JobKind::EraseContact { contact_id } => {
+                tracing::error!(error, contact_id = %contact_id, "gave up erasing a contact");
             }
             JobKind::DeliverMessage { message_id: id } => {
                 let now = self.app.clock.now();

@@ -1,6 +1,7 @@
 //! Keeping the store from growing without end: published outbox events are
 //! deleted within seconds, in batches off the path of the writes that made
-//! them; finished jobs once they are older than the retention.
+//! them; finished jobs once they are older than the retention; and each
+//! account's conversations and attachments older than it keeps them.
 
 use crate::{App, AppResult};
 
@@ -14,6 +15,8 @@ pub struct Pruned {
     pub events: u64,
     /// Jobs done.
     pub jobs: u64,
+    /// What the accounts' retention settings removed.
+    pub retention: crate::privacy::RetentionSummary,
 }
 
 impl App {
@@ -39,7 +42,7 @@ impl App {
     /// stay.
     pub async fn housekeeping(&self) -> AppResult<Pruned> {
         let before = self.clock.now() - self.config.retention;
-        let mut pruned = Pruned { events: self.prune_published_events().await?, jobs: 0 };
+        let mut pruned = Pruned { events: self.prune_published_events().await?, ..Pruned::default() };
         loop {
             let n = self.storage.prune_done_jobs(before, BATCH).await?;
             pruned.jobs += n;
@@ -47,6 +50,7 @@ impl App {
                 break;
             }
         }
+        pruned.retention = self.apply_retention().await?;
         if pruned != Pruned::default() {
             tracing::info!(events = pruned.events, jobs = pruned.jobs, "pruned old events and jobs");
         }

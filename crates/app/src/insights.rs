@@ -97,11 +97,7 @@ fn report<T>(range: &Range, timezone: String, lines: Vec<T>) -> Report<T> {
 
 pub(crate) fn can_read_reports(actor: &Actor, account: AccountId) -> AppResult<()> {
     actor.in_account(account)?;
-    if actor.user.role.can_read_reports() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("only owners and admins can read reports"))
-    }
+    actor.can_read_reports()
 }
 
 impl App {

@@ -27,6 +27,7 @@ pub mod limits;
 pub mod monitoring;
 pub mod order_actions;
 pub mod outgoing;
+pub mod privacy;
 pub mod products;
 pub mod profiles;
 pub mod questions;

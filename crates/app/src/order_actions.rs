@@ -18,6 +18,7 @@ use ferry_commerce::actions::{
 use ferry_commerce::money::{format_minor, parse_minor};
 use ferry_commerce::{Address, OrderDetails};
 use ferry_connectors::connector_for;
+use ferry_core::account::Permission;
 use ferry_core::{AccountId, ConversationId, OrderId};
 use ferry_storage::{AuditEntry, AuditOutcome, AuditQuery, NewAuditEntry, StoredOrder};
 use serde_json::{Value, json};
@@ -79,18 +80,28 @@ pub struct ActionAvailability {
 impl Actor {
     /// Fails unless the role may take `action` on orders.
     pub fn can_act_on_orders(&self, action: OrderAction) -> AppResult<()> {
-        let role = self.user.role;
-        let (ok, msg) = match action {
-            OrderAction::Cancel => (role.can_cancel_orders(), "your role cannot cancel orders"),
-            OrderAction::Refund => (role.can_refund_orders(), "only owners and admins can refund orders"),
-            OrderAction::UpdateShippingAddress => (role.can_edit_orders(), "your role cannot change orders"),
-        };
-        if ok { Ok(()) } else { Err(AppError::Forbidden(msg)) }
+        match action {
+            OrderAction::Cancel => {
+                if self.may(Permission::OrderActions) {
+                    Ok(())
+                } else {
+                    Err(AppError::Forbidden("your role cannot cancel orders"))
+                }
+            }
+            OrderAction::Refund => self.can_refund(None),
+            OrderAction::UpdateShippingAddress => {
+                if self.may(Permission::OrderActions) {
+                    Ok(())
+                } else {
+                    Err(AppError::Forbidden("your role cannot change orders"))
+                }
+            }
+        }
     }
 
     /// Fails unless the role may read the audit log.
     pub fn can_read_audit_log(&self) -> AppResult<()> {
-        if self.user.role.can_read_audit_log() {
+        if self.may(Permission::AuditLog) {
             Ok(())
         } else {
             Err(AppError::Forbidden("only owners and admins can read the audit log"))
@@ -322,6 +333,7 @@ impl App {
             let req =
                 RefundRequest { amount, currency, note: input.note.clone(), notify_customer: input.notify_customer };
             let checked = actions::check_refund(&order.details, &req).map_err(rule_error)?;
+            actor.can_refund(Some(checked.amount_minor))?;
             let writes = connector.refund(&o.external_id, &checked).await.map_err(connector_error)?;
             let updated = self.apply_answer(account, &order, writes).await;
             let line = format!(

@@ -78,6 +78,7 @@ impl App {
         filter: MessageFilter,
     ) -> AppResult<SearchHits> {
         actor.in_account(account)?;
+        actor.can_view()?;
         let q = q.trim();
         if q.is_empty() || q.chars().count() > 200 {
             return Err(AppError::invalid("q", "search for 1 to 200 characters"));

@@ -373,7 +373,7 @@ impl App {
             .await?
             .ok_or(AppError::Unauthorized("the session has ended; log in again"))?;
         Ok(SessionActor {
-            actor: Actor { user: a.user },
+            actor: self.actor_of(a.user).await?,
             session_id: a.session_id,
             two_factor_missing: a.two_factor_missing,
         })

@@ -160,6 +160,8 @@ impl AgentCommand {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
     use ferry_core::inbox::{ChannelKind, InboxConfig};
     use ferry_core::{AccountId, InboxId};

@@ -228,7 +228,7 @@ async fn intake(a: IntakeArgs) -> anyhow::Result<()> {
         .await?;
     let inbox = app
         .create_inbox(
-            &ferry_app::auth::Actor { user: owner },
+            &ferry_app::auth::Actor::new(owner),
             account.id,
             NewInboxInput { name: "Bench".into(), channel: ChannelKind::Api, config: InboxConfig::default() },
         )

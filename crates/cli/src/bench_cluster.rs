@@ -89,7 +89,7 @@ async fn measure(a: &ClusterArgs, url: &str, storage: Arc<dyn ferry_storage::Sto
         .await?;
     let token = app.issue_token(&owner, "bench").await?;
     let config: InboxConfig = serde_json::from_value(serde_json::json!({"bot_enabled": false}))?;
-    let actor = ferry_app::auth::Actor { user: owner };
+    let actor = ferry_app::auth::Actor::new(owner);
     let new = ferry_app::NewInboxInput { name: "Shop API".into(), channel: ChannelKind::Api, config };
     let inbox = app.create_inbox(&actor, account.id, new).await?;
 

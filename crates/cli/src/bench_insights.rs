@@ -218,8 +218,8 @@ async fn world(storage: Arc<dyn Storage>, buyers_with_orders: usize) -> anyhow::
     if !writes.is_empty() {
         storage.apply_mirror_writes(account.id, shop.id, None, writes, now).await?;
     }
-    let owner = Actor { user: users[0].clone() };
-    let agents = users[1..].iter().map(|u| Actor { user: u.clone() }).collect();
+    let owner = Actor::new(users[0].clone());
+    let agents = users[1..].iter().map(|u| Actor::new(u.clone())).collect();
     Ok(World { app, account: account.id, inboxes, agents, owner })
 }
 

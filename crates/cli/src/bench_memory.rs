@@ -79,7 +79,7 @@ async fn seed(path: &Path, messages: usize) -> anyhow::Result<()> {
         .await?;
     let created = app
         .create_inbox(
-            &ferry_app::auth::Actor { user: owner },
+            &ferry_app::auth::Actor::new(owner),
             account.id,
             NewInboxInput { name: "API".into(), channel: ChannelKind::Api, config: InboxConfig::default() },
         )

@@ -111,7 +111,7 @@ async fn seed(cfg: &Config, fake: &FakeGraph) -> Seeded {
     let config: InboxConfig =
         serde_json::from_value(json!({"bot_enabled": false, "whatsapp": settings, "send_rate_per_second": 100}))
             .unwrap();
-    let actor = ferry_app::auth::Actor { user: owner };
+    let actor = ferry_app::auth::Actor::new(owner);
     let new = ferry_app::NewInboxInput { name: "WhatsApp".into(), channel: ChannelKind::Whatsapp, config };
     let inbox = app.create_inbox(&actor, account.id, new).await.unwrap();
     Seeded { account: account.id.0, inbox: inbox.id.0, token }

@@ -19,6 +19,7 @@ pub mod inbound;
 pub mod inbox;
 pub mod insights;
 pub mod message;
+pub mod privacy;
 pub mod profile;
 pub mod secret;
 pub mod segment;

@@ -121,7 +121,7 @@ async fn setup(a: &DeliveryArgs) -> anyhow::Result<(Bench, tempfile::TempDir)> {
             },
         )
         .await?;
-    let actor = Actor { user: owner };
+    let actor = Actor::new(owner);
     let fake = FakeGraph::start().await?;
     let mut settings = fake.settings("bench-verify");
     settings["app_secret"] = serde_json::json!(APP_SECRET);

@@ -417,7 +417,7 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
         )
         .await?;
     let token = app.issue_token(&owner, "demo").await?;
-    let owner_actor = Actor { user: owner.clone() };
+    let owner_actor = Actor::new(owner.clone());
     let team = app.create_team(&owner_actor, a, "After-sales", "Returns, refunds and damaged parcels").await?;
     app.set_team_members(&owner_actor, a, team.id, &[li.id, anna.id]).await?;
     let inbox = app
@@ -530,8 +530,8 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
     bot.document.shop.insert("returns_url".into(), format!("{}/returns", app.config.public_url));
     app.edit_bot(&owner_actor, a, ferry_app::bot::BotEdit::Replace(bot.document), bot.version).await?;
     let (shopify_connection_id, shopify_secret) = seed_shop(app, &owner_actor, a).await?;
-    let li_actor = Actor { user: li.clone() };
-    let anna_actor = Actor { user: anna.clone() };
+    let li_actor = Actor::new(li.clone());
+    let anna_actor = Actor::new(anna.clone());
     app.assign_conversation(&owner_actor, a, convs[0], Some(Some(li.id)), Some(Some(team.id))).await?;
     app.set_tags(&li_actor, a, convs[0], &["where-is-my-order".into(), "late-delivery".into()]).await?;
     app.reply(

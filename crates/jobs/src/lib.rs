@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 use chrono::{DateTime, Utc};
 use ferry_core::clock::Clock;
-use ferry_core::{AccountId, ConversationId, MessageId};
+use ferry_core::{AccountId, ContactId, ConversationId, MessageId};
 use ferry_storage::{Job, NewJob, Storage, StorageResult};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -42,6 +42,11 @@ pub enum JobKind {
         /// The conversation.
         conversation_id: ConversationId,
     },
+    /// Erases a buyer's personal data (asked for by an owner or admin).
+    EraseContact {
+        /// The contact.
+        contact_id: ContactId,
+    },
 }
 
 /// A stored job that is not a [`JobKind`]: an unknown kind or a payload
@@ -62,6 +67,8 @@ impl JobKind {
     pub const BOT_REPLY: &'static str = "bot_reply";
     /// Stored kind of [`JobKind::SendSurvey`].
     pub const SEND_SURVEY: &'static str = "send_survey";
+    /// Stored kind of [`JobKind::EraseContact`].
+    pub const ERASE_CONTACT: &'static str = "erase_contact";
 
     /// The stored kind.
     pub fn name(&self) -> &'static str {
@@ -69,6 +76,7 @@ impl JobKind {
             JobKind::DeliverMessage { .. } => Self::DELIVER_MESSAGE,
             JobKind::BotReply { .. } => Self::BOT_REPLY,
             JobKind::SendSurvey { .. } => Self::SEND_SURVEY,
+            JobKind::EraseContact { .. } => Self::ERASE_CONTACT,
         }
     }
 
@@ -78,6 +86,7 @@ impl JobKind {
             JobKind::DeliverMessage { .. } => 8,
             JobKind::BotReply { .. } => 5,
             JobKind::SendSurvey { .. } => 5,
+            JobKind::EraseContact { .. } => 10,
         }
     }
 
@@ -89,12 +98,14 @@ impl JobKind {
                 json!({ "message_id": message_id, "conversation_id": conversation_id })
             }
             JobKind::SendSurvey { conversation_id } => json!({ "conversation_id": conversation_id }),
+            JobKind::EraseContact { contact_id } => json!({ "contact_id": contact_id }),
         };
         let lane = match self {
             JobKind::DeliverMessage { .. } => None,
             JobKind::BotReply { conversation_id, .. } => Some(format!("bot:{conversation_id}")),
             // After the conversation's other deliveries.
             JobKind::SendSurvey { conversation_id } => Some(format!("deliver:{conversation_id}")),
+            JobKind::EraseContact { contact_id } => Some(format!("erase:{contact_id}")),
         };
         NewJob {
             account_id: account,
@@ -109,7 +120,7 @@ impl JobKind {
     /// Reads a stored job's kind and payload.
     pub fn parse(kind: &str, payload: &serde_json::Value) -> Result<Self, MalformedJob> {
         let malformed = |reason: String| MalformedJob { kind: kind.to_owned(), reason };
-        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY, Self::SEND_SURVEY].contains(&kind) {
+        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY, Self::SEND_SURVEY, Self::ERASE_CONTACT].contains(&kind) {
             return Err(malformed("unknown job kind".to_owned()));
         }
         serde_json::from_value(json!({ "kind": kind, "payload": payload })).map_err(|e| malformed(e.to_string()))

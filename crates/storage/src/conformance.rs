@@ -18,6 +18,8 @@ use std::sync::Arc;
 #[path = "conformance_audit.rs"]
 mod audit;
 pub use audit::*;
+#[path = "conformance_privacy.rs"]
+pub mod privacy;
 
 /// A fixed instant the suite counts from.
 pub fn t0() -> DateTime<Utc> {
@@ -62,6 +64,7 @@ where
     crate::conformance_insights::run_all(&fresh).await;
     crate::conformance_products::run_all(&fresh).await;
     crate::conformance_security::run_all(&fresh).await;
+    privacy::run_all(&fresh).await;
 }
 
 /// Writes only mark a conversation's facts; one refresh counts a burst

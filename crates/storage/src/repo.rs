@@ -529,6 +529,7 @@ pub trait Storage:
     + crate::profiles::ProfileRepo
     + crate::products::ProductFeedbackRepo
     + crate::security::SecurityRepo
+    + crate::privacy::PrivacyRepo
     + Send
     + Sync
 {

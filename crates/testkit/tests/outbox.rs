@@ -88,7 +88,7 @@ async fn setup(b: Backend, bus: Arc<dyn EventBus>) -> Option<Setup> {
         .unwrap();
     let created = app
         .create_inbox(
-            &ferry_app::auth::Actor { user: owner },
+            &ferry_app::auth::Actor::new(owner),
             account.id,
             NewInboxInput { name: "API".into(), channel: ChannelKind::Api, config: InboxConfig::default() },
         )

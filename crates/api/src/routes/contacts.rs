@@ -107,7 +107,7 @@ pub(crate) async fn with_profiles(
 /// Lists or searches contacts, newest first, optionally filtered by their
 /// profile (country, language, VIP, topic, tags, last rating, channel).
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/contacts", tag = "contacts",
-    params(("account_id" = i64, Path), ContactListQuery), responses((status = 200, body = ContactList), (status = 422, body = ErrorBody)))]
+    params(("account_id" = i64, Path), ContactListQuery), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = ContactList), (status = 422, body = ErrorBody)))]
 pub async fn list_contacts(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -147,7 +147,7 @@ pub async fn create_contact(
 
 /// One contact.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/contacts/{contact_id}", tag = "contacts",
-    params(("account_id" = i64, Path), ("contact_id" = i64, Path)), responses((status = 200, body = ContactView), (status = 404, body = ErrorBody)))]
+    params(("account_id" = i64, Path), ("contact_id" = i64, Path)), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = ContactView), (status = 404, body = ErrorBody)))]
 pub async fn get_contact(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -189,7 +189,7 @@ pub async fn update_contact(
 
 /// The contact's conversations, most recent first.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/contacts/{contact_id}/conversations", tag = "contacts",
-    params(("account_id" = i64, Path), ("contact_id" = i64, Path)), responses((status = 200, body = [ConversationView])))]
+    params(("account_id" = i64, Path), ("contact_id" = i64, Path)), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = [ConversationView])))]
 pub async fn contact_conversations(
     State(s): State<ApiState>,
     Auth(a): Auth,

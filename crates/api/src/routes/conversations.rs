@@ -85,7 +85,7 @@ fn filter_of(a: &ferry_app::auth::Actor, q: &ConversationListQuery) -> Result<Co
 
 /// Lists conversations, most recent activity first, with cursor paging.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations", tag = "conversations",
-    params(("account_id" = i64, Path), ConversationListQuery), responses((status = 200, body = ConversationList)))]
+    params(("account_id" = i64, Path), ConversationListQuery), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = ConversationList)))]
 pub async fn list_conversations(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -104,7 +104,7 @@ pub async fn list_conversations(
 
 /// Counts per status for the same filters (the status filter ignored).
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/meta", tag = "conversations",
-    params(("account_id" = i64, Path), ConversationListQuery), responses((status = 200, body = ConversationCounts)))]
+    params(("account_id" = i64, Path), ConversationListQuery), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = ConversationCounts)))]
 pub async fn conversation_counts(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -129,7 +129,7 @@ pub async fn conversation_counts(
 
 /// One conversation.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}", tag = "conversations",
-    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)))]
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = ConversationView), (status = 404, body = ErrorBody)))]
 pub async fn get_conversation(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -150,7 +150,7 @@ pub struct MessageListQuery {
 
 /// Messages of a conversation, oldest first.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages", tag = "conversations",
-    params(("account_id" = i64, Path), ("conversation_id" = i64, Path), MessageListQuery), responses((status = 200, body = [MessageView])))]
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path), MessageListQuery), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = [MessageView])))]
 pub async fn list_messages(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -164,7 +164,7 @@ pub async fn list_messages(
 
 /// Sends a reply to the buyer, or adds a private note.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages", tag = "conversations", request_body = CreateMessage,
-    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 201, body = MessageView),
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 201, body = MessageView),
         (status = 422, description = "Invalid, or refused by the compliance gate (`compliance_blocked`; `whatsapp_window_closed` for free text 24 hours after the buyer's last WhatsApp message: send a template)", body = ErrorBody)))]
 pub async fn create_message(
     State(s): State<ApiState>,
@@ -207,7 +207,7 @@ pub async fn forward_conversation(
 
 /// Assigns to an agent and/or a team.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/assignments", tag = "conversations", request_body = AssignRequest,
-    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 200, body = ConversationView)))]
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = ConversationView)))]
 pub async fn assign_conversation(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -230,7 +230,7 @@ pub async fn assign_conversation(
 /// Changes the status: open, pending, snoozed (with `snoozed_until`),
 /// resolved, or back to the bot.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/status", tag = "conversations", request_body = StatusRequest,
-    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 200, body = ConversationView), (status = 409, body = ErrorBody)))]
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = ConversationView), (status = 409, body = ErrorBody)))]
 pub async fn set_status(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -242,7 +242,7 @@ pub async fn set_status(
 
 /// Changes the priority.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/priority", tag = "conversations", request_body = PriorityRequest,
-    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 200, body = ConversationView)))]
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = ConversationView)))]
 pub async fn set_priority(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -254,7 +254,7 @@ pub async fn set_priority(
 
 /// The conversation's tags.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/tags", tag = "conversations",
-    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 200, body = TagsRequest)))]
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = TagsRequest)))]
 pub async fn get_tags(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -266,7 +266,7 @@ pub async fn get_tags(
 
 /// Replaces the conversation's tags.
 #[utoipa::path(put, path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/tags", tag = "conversations", request_body = TagsRequest,
-    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 200, body = ConversationView)))]
+    params(("account_id" = i64, Path), ("conversation_id" = i64, Path)), responses((status = 403, description = "The role does not allow it", body = ErrorBody), (status = 200, body = ConversationView)))]
 pub async fn set_tags(
     State(s): State<ApiState>,
     Auth(a): Auth,

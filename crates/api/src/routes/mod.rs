@@ -14,6 +14,7 @@ pub mod csat;
 pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
+pub mod privacy;
 pub mod products;
 pub mod questions;
 pub mod reports;
@@ -55,7 +56,10 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
             axum::routing::patch(canned::update_canned_response).delete(canned::delete_canned_response),
         )
         .route("/contacts", get(contacts::list_contacts).post(contacts::create_contact))
-        .route("/contacts/{contact_id}", get(contacts::get_contact).patch(contacts::update_contact))
+        .route(
+            "/contacts/{contact_id}",
+            get(contacts::get_contact).patch(contacts::update_contact).delete(privacy::erase_contact),
+        )
         .route("/contacts/{contact_id}/conversations", get(contacts::contact_conversations))
         .route("/conversations", get(conversations::list_conversations))
         .route("/conversations/meta", get(conversations::conversation_counts))
@@ -99,5 +103,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(questions::routes())
         .merge(segments::routes())
         .merge(security::routes())
+        .merge(privacy::routes())
         .fallback(crate::assets::fallback)
 }

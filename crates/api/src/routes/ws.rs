@@ -51,15 +51,22 @@ pub async fn agent_socket(
     AppWs(ws): AppWs,
 ) -> Response {
     let account = actor.account();
+    let mask = !actor.sees_unmasked();
     // Subscribe before the upgrade completes so no event committed after
     // the 101 is missed.
     let rx = s.app.bus.subscribe();
-    ws.on_upgrade(move |socket| pump(socket, s, account, rx, q.after.map(EventId)))
+    ws.on_upgrade(move |socket| pump(socket, s, account, mask, rx, q.after.map(EventId)))
 }
 
-async fn send_event(socket: &mut WebSocket, e: EventEnvelope) -> bool {
+/// Sends an event's frames; buyers' phone numbers and e-mail addresses
+/// masked when `mask` (the agent may not see them in clear).
+async fn send_event(socket: &mut WebSocket, e: EventEnvelope, mask: bool) -> bool {
     for frame in WsEvent::frames(e) {
-        let Ok(text) = serde_json::to_string(&frame) else { continue };
+        let Ok(mut v) = serde_json::to_value(&frame) else { continue };
+        if mask {
+            ferry_core::privacy::mask_json(&mut v);
+        }
+        let text = v.to_string();
         if socket.send(Message::Text(text.into())).await.is_err() {
             return false;
         }
@@ -69,7 +76,13 @@ async fn send_event(socket: &mut WebSocket, e: EventEnvelope) -> bool {
 
 /// Sends the event `after` and the ones after it; returns their ids, or
 /// `None` when the socket closed.
-async fn replay(socket: &mut WebSocket, s: &ApiState, account: AccountId, after: EventId) -> Option<HashSet<EventId>> {
+async fn replay(
+    socket: &mut WebSocket,
+    s: &ApiState,
+    account: AccountId,
+    mask: bool,
+    after: EventId,
+) -> Option<HashSet<EventId>> {
     let mut sent = HashSet::new();
     let storage = &s.app.storage;
     let gone = match storage.oldest_event(account).await {
@@ -83,7 +96,7 @@ async fn replay(socket: &mut WebSocket, s: &ApiState, account: AccountId, after:
         for e in batch {
             last = e.id;
             sent.insert(e.id);
-            if !send_event(socket, e).await {
+            if !send_event(socket, e, mask).await {
                 return None;
             }
         }
@@ -99,6 +112,7 @@ async fn pump(
     mut socket: WebSocket,
     s: ApiState,
     account: AccountId,
+    mask: bool,
     mut rx: tokio::sync::broadcast::Receiver<Arc<EventEnvelope>>,
     after: Option<EventId>,
 ) {
@@ -109,7 +123,7 @@ async fn pump(
     }
     let mut replayed = HashSet::new();
     if let Some(after) = after {
-        match replay(&mut socket, &s, account, after).await {
+        match replay(&mut socket, &s, account, mask, after).await {
             Some(ids) => replayed = ids,
             None => return,
         }
@@ -118,7 +132,7 @@ async fn pump(
         tokio::select! {
             ev = rx.recv() => match ev {
                 Ok(e) if e.account_id == account && !replayed.contains(&e.id) => {
-                    if !send_event(&mut socket, (*e).clone()).await {
+                    if !send_event(&mut socket, (*e).clone(), mask).await {
                         return;
                     }
                 }

@@ -128,7 +128,7 @@ impl Cluster {
         let agent_token = app.issue_token(&agent, "scale test").await.unwrap();
         let config: InboxConfig =
             serde_json::from_value(json!({"bot_enabled": false, "callback_url": callback})).unwrap();
-        let actor = ferry_app::auth::Actor { user: owner };
+        let actor = ferry_app::auth::Actor::new(owner);
         let new = ferry_app::NewInboxInput { name: "Shop API".into(), channel: ChannelKind::Api, config };
         let inbox = app.create_inbox(&actor, account.id, new).await.unwrap();
         Seeded { account: account.id.0, inbox: inbox.id.0, secret: inbox.secret, token, agent_token }

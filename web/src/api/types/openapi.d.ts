@@ -40,6 +40,27 @@ export interface paths {
         patch: operations["update_agent"];
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/agents/{user_id}/custom_role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The custom role an agent holds (owners and admins). */
+        get: operations["get_agent_role"];
+        /**
+         * Gives an agent a custom role, or takes it away (owners and admins;
+         *     audited).
+         */
+        put: operations["assign_agent_role"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/alerts": {
         parameters: {
             query?: never;
@@ -456,7 +477,13 @@ export interface paths {
         get: operations["get_contact"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erases a buyer (owners and admins; audited): a job replaces their
+         *     messages' text, deletes their attachments, removes their name, e-mail,
+         *     phone, identities and attributes and anonymises their orders; the
+         *     conversations stay as skeletons for the statistics.
+         */
+        delete: operations["erase_contact"];
         options?: never;
         head?: never;
         /** Edits a contact. */
@@ -480,6 +507,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A buyer's data as a ZIP: JSON files (contact and identities, profile,
+         *     conversations with messages, orders, satisfaction answers, audit
+         *     entries) and the attachment files (owners, admins and roles with
+         *     `export`; audited).
+         */
+        get: operations["export_contact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/contacts/{contact_id}/orders": {
         parameters: {
             query?: never;
@@ -491,6 +540,27 @@ export interface paths {
         get: operations["contact_orders"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/unmask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact with its phone numbers and e-mail addresses in clear, for
+         *     callers who may reveal them (`see_unmasked` or `unmask`); every reveal
+         *     is audited.
+         */
+        post: operations["unmask_contact"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1070,6 +1140,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the caller may do in the account. */
+        get: operations["my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/reports/agents": {
         parameters: {
             query?: never;
@@ -1178,22 +1265,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/accounts/{account_id}/security": {
+    "/api/v1/accounts/{account_id}/retention": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The account's sign-in rules. */
-        get: operations["get_account_security"];
-        /** Changes the account's sign-in rules (owners). */
-        put: operations["set_account_security"];
+        /**
+         * How long the account keeps conversations and attachments (owners and
+         *     admins).
+         */
+        get: operations["get_retention"];
+        /**
+         * Sets how long the account keeps conversations and attachments (owners
+         *     and admins; audited); housekeeping deletes what is older.
+         */
+        put: operations["put_retention"];
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's custom roles (owners and admins). */
+        get: operations["list_roles"];
+        put?: never;
+        /** Defines a custom role (owners and admins; audited). */
+        post: operations["create_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/roles/{role_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a custom role; its holders fall back to their built-in role
+         *     (owners and admins; audited).
+         */
+        delete: operations["delete_role"];
+        options?: never;
+        head?: never;
+        /** Changes a custom role (owners and admins; audited). */
+        patch: operations["update_role"];
         trace?: never;
     };
     "/api/v1/accounts/{account_id}/segments": {
@@ -1425,35 +1557,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Logs in; sets the `ferry_session` cookie (a new session every time).
-         *     A user with two-factor authentication gets 202 and a challenge instead,
-         *     to finish at `/api/v1/auth/login/two_factor`. Failures are limited per
-         *     e-mail and per address: past the limit the answer is 429
-         *     `login_locked` with `Retry-After`, whatever the password.
-         */
+        /** Logs in; sets the `ferry_session` cookie. */
         post: operations["login"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/login/two_factor": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Finishes a login with a code of the authenticator app or a recovery
-         *     code; sets the `ferry_session` cookie. A code is accepted once; a
-         *     recovery code never again.
-         */
-        post: operations["login_two_factor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1484,146 +1589,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The caller (also for a session limited to setting up two-factor
-         *     authentication: see `two_factor_setup_required`).
-         */
+        /** The caller. */
         get: operations["profile"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/profile/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The caller's console sessions, newest first. */
-        get: operations["list_sessions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/profile/sessions/revoke_others": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Ends every session of the caller but this one ("log out everywhere
-         *     else").
-         */
-        post: operations["revoke_other_sessions"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/profile/sessions/{session_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Ends one of the caller's sessions. */
-        delete: operations["revoke_session"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/profile/two_factor": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Where the caller's two-factor authentication stands. */
-        get: operations["two_factor_status"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/profile/two_factor/disable": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Turns two-factor authentication off (password and a current or
-         *     recovery code). Every other session of the user ends and this one gets
-         *     a new secret (a new cookie).
-         */
-        post: operations["disable_two_factor"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/profile/two_factor/enable": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Turns two-factor authentication on with a current code; answers the
-         *     recovery codes, shown this once. Every other session of the user ends
-         *     and this one gets a new secret (a new cookie).
-         */
-        post: operations["enable_two_factor"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/profile/two_factor/setup": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Makes a new secret for an authenticator app (replacing one not yet
-         *     enabled); it is not active until enabled with a code.
-         */
-        post: operations["set_up_two_factor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1808,14 +1777,6 @@ export interface components {
              */
             phrases: components["schemas"]["AccountPhrase"][];
         };
-        /** @description The account's sign-in rules. */
-        AccountSecurityView: {
-            /**
-             * @description Every user must use two-factor authentication; users without it
-             *     can only set it up.
-             */
-            require_two_factor: boolean;
-        };
         /** @description A postal address. */
         AddressView: {
             /** @description Street and number. */
@@ -1899,6 +1860,15 @@ export interface components {
              * @description Conversations assigned to the agent resolved in the range.
              */
             resolved: number;
+        };
+        /** @description The custom role an agent holds. */
+        AgentRoleView: {
+            custom_role?: components["schemas"]["RoleView"] | null;
+            /**
+             * Format: int64
+             * @description The agent.
+             */
+            user_id: number;
         };
         /** @description A console user. */
         AgentView: {
@@ -2128,6 +2098,14 @@ export interface components {
              * @description Team.
              */
             team_id?: number | null;
+        };
+        /** @description `PUT /agents/{id}/custom_role`. */
+        AssignRole: {
+            /**
+             * Format: int64
+             * @description The custom role (`null`: back to the built-in role).
+             */
+            custom_role_id?: number | null;
         };
         /**
          * @description A file attached to a message. The bytes live in object storage; this is
@@ -2813,6 +2791,18 @@ export interface components {
             private?: boolean;
             template?: components["schemas"]["TemplateRequest"] | null;
         };
+        /** @description `POST /roles`. */
+        CreateRole: {
+            /** @description 1 to 64 characters, not `owner`, `admin` or `agent`. */
+            name: string;
+            /** @description What it may do. */
+            permissions?: components["schemas"]["Permission"][];
+            /**
+             * Format: int64
+             * @description The largest refund in minor units (absent or `null`: no limit).
+             */
+            refund_limit_minor?: number | null;
+        };
         /** @description `POST /segments`. */
         CreateSegment: {
             /** @description Who belongs to it. */
@@ -2977,13 +2967,6 @@ export interface components {
              */
             resolved: number;
         };
-        /** @description `POST /api/v1/profile/two_factor/disable`. */
-        DisableTwoFactorRequest: {
-            /** @description A current code or a recovery code. */
-            code: string;
-            /** @description The user's password. */
-            password: string;
-        };
         /** @description The conversations behind a number. */
         DrillDownView: {
             /** @description Their ids, ascending (the first `limit`). */
@@ -3026,10 +3009,15 @@ export interface components {
             /** @description Recipients. */
             to?: components["schemas"]["MailAddress"][];
         };
-        /** @description `POST /api/v1/profile/two_factor/enable`. */
-        EnableTwoFactorRequest: {
-            /** @description The current 6-digit code of the app. */
-            code: string;
+        /** @description An erasure was queued. */
+        ErasureView: {
+            /**
+             * Format: int64
+             * @description The contact.
+             */
+            contact_id: number;
+            /** @description `queued`: a job erases the contact shortly. */
+            state: string;
         };
         /** @description An error answer: `{"error": {"code", "message"}}`. */
         ErrorBody: {
@@ -3041,8 +3029,7 @@ export interface components {
             /**
              * @description Stable snake_case code the console translates (`not_found`,
              *     `unauthorized`, `forbidden`, `invalid`, `malformed_request`,
-             *     `conflict`, `invalid_transition`, `payload_too_large`, `internal`,
-             *     `login_locked` (with `Retry-After`), `two_factor_required`).
+             *     `conflict`, `invalid_transition`, `payload_too_large`, `internal`).
              */
             code: string;
             /** @description The field at fault, when one. */
@@ -3371,57 +3358,12 @@ export interface components {
             /** @enum {string} */
             type: "message";
         };
-        /**
-         * @description `POST /api/v1/auth/login` for a user with two-factor authentication:
-         *     the password was right; send a code with the challenge to
-         *     `POST /api/v1/auth/login/two_factor`.
-         */
-        LoginChallengeView: {
-            /** @description The challenge, valid for a few minutes. */
-            challenge: string;
-            /**
-             * Format: date-time
-             * @description When it ends.
-             */
-            expires_at: string;
-            /** @description Always true: a code is due. */
-            two_factor_required: boolean;
-        };
         /** @description `POST /api/v1/auth/login`. */
         LoginRequest: {
             /** @description Login e-mail. */
             email: string;
             /** @description Password. */
             password: string;
-        };
-        /** @description A console session of the caller. */
-        LoginSessionView: {
-            /**
-             * Format: date-time
-             * @description Logged in.
-             */
-            created_at: string;
-            /** @description The session of this request. */
-            current: boolean;
-            /**
-             * Format: date-time
-             * @description Ends.
-             */
-            expires_at: string;
-            /**
-             * Format: int64
-             * @description Id.
-             */
-            id: number;
-            /** @description Address at login. */
-            ip?: string | null;
-            /**
-             * Format: date-time
-             * @description Last request (to the minute).
-             */
-            last_seen_at: string;
-            /** @description Browser at login. */
-            user_agent?: string | null;
         };
         /** @description A name and e-mail address. */
         MailAddress: {
@@ -3783,6 +3725,29 @@ export interface components {
              */
             p90?: number | null;
         };
+        /**
+         * @description One thing a role may do. The built-in roles hold fixed sets
+         *     ([`Role::permissions`]); an account's custom roles hold any subset.
+         * @enum {string}
+         */
+        Permission: "view" | "assign" | "reply" | "manage_inboxes" | "manage_bot" | "manage_agents" | "manage_canned_responses" | "order_actions" | "see_unmasked" | "unmask" | "reports" | "export" | "audit_log";
+        /** @description What the caller may do in the account. */
+        PermissionsView: {
+            /**
+             * Format: int64
+             * @description Custom role held, if any.
+             */
+            custom_role_id?: number | null;
+            /** @description Permissions. */
+            permissions: components["schemas"]["Permission"][];
+            /**
+             * Format: int64
+             * @description The largest refund in minor units (`null`: no limit).
+             */
+            refund_limit_minor?: number | null;
+            /** @description Built-in role. */
+            role: components["schemas"]["Role"];
+        };
         /** @description `POST /segments/preview`. */
         PreviewSegment: {
             /** @description The filter to size. */
@@ -3928,12 +3893,6 @@ export interface components {
             account_id: number;
             /** @description The account's name. */
             account_name: string;
-            /**
-             * @description The account requires two-factor authentication and the user has
-             *     not set it up: until they do, only the profile's two-factor and
-             *     session routes answer (the others say `two_factor_required`).
-             */
-            two_factor_setup_required?: boolean;
             /** @description The user. */
             user: components["schemas"]["AgentView"];
         };
@@ -3983,11 +3942,6 @@ export interface components {
         ReadReceipt: {
             /** @description False on channels without read receipts, or with nothing to mark. */
             read: boolean;
-        };
-        /** @description Recovery codes, shown this once: each signs in once instead of a code. */
-        RecoveryCodesView: {
-            /** @description The codes. */
-            recovery_codes: string[];
         };
         /** @description Where a buyer came from before writing (a click-to-WhatsApp ad, a post). */
         Referral: {
@@ -4292,19 +4246,51 @@ export interface components {
              */
             until: string;
         };
-        /** @description How many sessions ended. */
-        RevokedSessionsView: {
+        /** @description How long the account keeps conversations and attachments. */
+        RetentionView: {
             /**
-             * Format: int64
-             * @description Sessions ended.
+             * Format: int32
+             * @description Attachments of messages older than this many days are deleted (`null`: kept).
              */
-            revoked: number;
+            attachment_days?: number | null;
+            /**
+             * Format: int32
+             * @description Conversations idle longer than this many days are deleted (`null`: kept).
+             */
+            conversation_days?: number | null;
         };
         /**
          * @description What a user may do in an account.
          * @enum {string}
          */
         Role: "owner" | "admin" | "agent";
+        /** @description A custom role: a name and what its holders may do. */
+        RoleView: {
+            /**
+             * Format: date-time
+             * @description Created.
+             */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Id.
+             */
+            id: number;
+            /** @description Name, unique in the account. */
+            name: string;
+            /** @description What it may do. */
+            permissions: components["schemas"]["Permission"][];
+            /**
+             * Format: int64
+             * @description The largest refund in minor units (`null`: no limit; 0: none).
+             */
+            refund_limit_minor?: number | null;
+            /**
+             * Format: date-time
+             * @description Last changed.
+             */
+            updated_at: string;
+        };
         /**
          * @description A stable rule identifier. The API and the console use its string form
          *     (`amazon.external_link`) as the key to translate and filter by.
@@ -4750,37 +4736,6 @@ export interface components {
             /** @description What the NLU understood. */
             understanding: components["schemas"]["Understanding"];
         };
-        /** @description `POST /api/v1/auth/login/two_factor`. */
-        TwoFactorLoginRequest: {
-            /** @description The challenge of the first step. */
-            challenge: string;
-            /** @description A 6-digit code of the authenticator app, or a recovery code. */
-            code: string;
-        };
-        /**
-         * @description A new secret to add to an authenticator app (not active until enabled
-         *     with a code).
-         */
-        TwoFactorSetupView: {
-            /** @description The `otpauth://totp/…` URI. */
-            otpauth_uri: string;
-            /** @description The URI as a QR code, an SVG document. */
-            qr_svg: string;
-            /** @description The secret in base32, to type in by hand. */
-            secret: string;
-        };
-        /** @description Where the caller's two-factor authentication stands. */
-        TwoFactorStatusView: {
-            /** @description On. */
-            enabled: boolean;
-            /**
-             * Format: int32
-             * @description Unused recovery codes.
-             */
-            recovery_codes_left: number;
-            /** @description The account requires it. */
-            required: boolean;
-        };
         /**
          * @description A typing signal, pushed to agents (`/api/v1/accounts/{id}/live`) and to
          *     the visitor of the conversation.
@@ -4875,6 +4830,18 @@ export interface components {
             config?: components["schemas"]["InboxConfig"] | null;
             /** @description New name. */
             name?: string | null;
+        };
+        /** @description `PATCH /roles/{id}`; absent fields stay. */
+        UpdateRole: {
+            /** @description New name. */
+            name?: string | null;
+            /** @description New permissions. */
+            permissions?: components["schemas"]["Permission"][] | null;
+            /**
+             * Format: int64
+             * @description New refund limit (`null`: no limit).
+             */
+            refund_limit_minor?: number | null;
         };
         /** @description `PATCH /segments/{id}`. */
         UpdateSegment: {
@@ -5244,6 +5211,118 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_agent_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentRoleView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assign_agent_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignRole"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentRoleView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6580,6 +6659,15 @@ export interface operations {
                     "application/json": components["schemas"]["ContactList"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6651,6 +6739,61 @@ export interface operations {
                     "application/json": components["schemas"]["ContactView"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    erase_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6715,6 +6858,62 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationView"][];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A ZIP archive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     contact_orders: {
@@ -6735,6 +6934,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrderView"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unmask_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
@@ -6782,6 +7027,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationList"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     conversation_counts: {
@@ -6819,6 +7073,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationCounts"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_conversation: {
@@ -6839,6 +7102,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
@@ -6873,6 +7145,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6973,6 +7254,15 @@ export interface operations {
                     "application/json": components["schemas"]["MessageView"][];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_message: {
@@ -6997,6 +7287,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Invalid, or refused by the compliance gate (`compliance_blocked`; `whatsapp_window_closed` for free text 24 hours after the buyer's last WhatsApp message: send a template) */
@@ -7032,6 +7331,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7114,6 +7422,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationView"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7144,6 +7461,15 @@ export interface operations {
                     "application/json": components["schemas"]["TagsRequest"];
                 };
             };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     set_tags: {
@@ -7168,6 +7494,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationView"];
+                };
+            };
+            /** @description The role does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8250,6 +8585,43 @@ export interface operations {
             };
         };
     };
+    my_permissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionsView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     report_agents: {
         parameters: {
             query?: {
@@ -8594,7 +8966,7 @@ export interface operations {
             };
         };
     };
-    get_account_security: {
+    get_retention: {
         parameters: {
             query?: never;
             header?: never;
@@ -8610,7 +8982,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountSecurityView"];
+                    "application/json": components["schemas"]["RetentionView"];
                 };
             };
             401: {
@@ -8621,7 +8993,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description two_factor_required */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8638,17 +9009,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
         };
     };
-    set_account_security: {
+    put_retention: {
         parameters: {
             query?: never;
             header?: never;
@@ -8659,7 +9022,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AccountSecurityView"];
+                "application/json": components["schemas"]["RetentionView"];
             };
         };
         responses: {
@@ -8668,7 +9031,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountSecurityView"];
+                    "application/json": components["schemas"]["RetentionView"];
                 };
             };
             400: {
@@ -8711,7 +9074,235 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            429: {
+        };
+    };
+    list_roles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                role_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                role_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRole"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9365,7 +9956,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description signed in */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9374,101 +9964,8 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileView"];
                 };
             };
-            /** @description the second factor is due */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LoginChallengeView"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             401: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description locked after repeated failures */
-            429: {
-                headers: {
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    login_two_factor: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TwoFactorLoginRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProfileView"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description wrong, used or expired code or challenge */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description locked after repeated failures */
-            429: {
-                headers: {
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9512,338 +10009,6 @@ export interface operations {
                 };
             };
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    list_sessions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LoginSessionView"][];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    revoke_other_sessions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RevokedSessionsView"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    revoke_session: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                session_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    two_factor_status: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TwoFactorStatusView"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    disable_two_factor: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DisableTwoFactorRequest"];
-            };
-        };
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description not on */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description wrong password or code */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description locked after repeated failures */
-            429: {
-                headers: {
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    enable_two_factor: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EnableTwoFactorRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RecoveryCodesView"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description not set up, or already on */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description wrong code */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description locked after repeated failures */
-            429: {
-                headers: {
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    set_up_two_factor: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TwoFactorSetupView"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description already on */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
