@@ -17,6 +17,7 @@ pub mod filetype;
 pub mod ids;
 pub mod inbound;
 pub mod inbox;
+pub mod invitation;
 pub mod insights;
 pub mod message;
 pub mod profile;

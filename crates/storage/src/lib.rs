@@ -18,6 +18,7 @@ mod profiles;
 mod questions;
 mod replay;
 mod repo;
+mod security;
 pub mod rows;
 pub mod search;
 mod store;
@@ -30,6 +31,8 @@ pub mod conformance_alerts;
 pub mod conformance_insights;
 #[cfg(feature = "conformance")]
 pub mod conformance_products;
+#[cfg(feature = "conformance")]
+pub mod conformance_security;
 
 pub use alerts::*;
 pub use amazon::*;
@@ -43,3 +46,4 @@ pub use profiles::*;
 pub use questions::*;
 pub use replay::*;
 pub use repo::*;
+pub use security::*;

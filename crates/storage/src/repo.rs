@@ -528,6 +528,7 @@ pub trait Storage:
     + crate::insights::InsightsRepo
     + crate::profiles::ProfileRepo
     + crate::products::ProductFeedbackRepo
+    + crate::security::CredentialRepo
     + Send
     + Sync
 {

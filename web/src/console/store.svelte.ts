@@ -7,6 +7,7 @@ import { translate } from '../lib/i18n';
 import { messages } from './messages';
 import { describeError, matchesFilter, previewOf, tagsChanged, upsertSorted, type Filter, type Sort } from './logic';
 import { parseRoute, type Page, type Route } from './route';
+import { publicPage, type PublicPage } from './security';
 
 const LOCALE_KEY = 'ferry.locale';
 
@@ -42,7 +43,12 @@ export function setLocale(l: string) {
   document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
 }
 
-export const session = $state({ profile: null as Profile | null, checked: false });
+export const session = $state({
+  profile: null as Profile | null,
+  checked: false,
+  /** A page an e-mailed link opened (reset, invitation), shown instead. */
+  publicPage: publicPage(location.pathname) as PublicPage | null,
+});
 
 export const dir = $state({
   inboxes: [] as Inbox[],
@@ -106,7 +112,13 @@ export async function checkSession() {
 }
 
 export async function login(email: string, password: string) {
-  session.profile = await api<Profile>('POST', '/api/v1/auth/login', { email, password });
+  await enter(await api<Profile>('POST', '/api/v1/auth/login', { email, password }));
+}
+
+/** Opens the console for a user who just got a session. */
+export async function enter(profile: Profile) {
+  session.profile = profile;
+  session.publicPage = null;
   await boot();
 }
 

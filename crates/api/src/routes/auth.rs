@@ -21,10 +21,15 @@ async fn profile_of(s: &ApiState, user: User) -> Result<ProfileView, ApiError> {
     responses((status = 200, body = ProfileView), (status = 401, body = ErrorBody)))]
 pub async fn login(State(s): State<ApiState>, AppJson(req): AppJson<LoginRequest>) -> Result<Response, ApiError> {
     let (user, secret) = s.app.login(&req.email, &req.password).await?;
+    logged_in(&s, user, &secret).await
+}
+
+/// The profile of a user who just got a session, with its cookie.
+pub(crate) async fn logged_in(s: &ApiState, user: User, secret: &str) -> Result<Response, ApiError> {
     let max_age = s.app.config.session_ttl.num_seconds();
     let secure = if s.config.secure_cookies { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
-    let profile = profile_of(&s, user).await?;
+    let profile = profile_of(s, user).await?;
     let mut resp = Json(profile).into_response();
     resp.headers_mut()
         .insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::internal("the session cookie", e))?);

@@ -9,6 +9,7 @@ pub mod canned;
 pub mod commerce;
 pub mod compliance;
 pub mod contacts;
+pub mod credentials;
 pub mod conversations;
 pub mod csat;
 pub mod deliveries;
@@ -96,5 +97,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(csat::routes())
         .merge(questions::routes())
         .merge(segments::routes())
+        .merge(credentials::routes())
         .fallback(crate::assets::fallback)
 }
