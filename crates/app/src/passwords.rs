@@ -12,6 +12,7 @@ use crate::auth::{Actor, new_secret, secret_hash, verify_password};
 use crate::{App, AppError, AppResult};
 use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
+use argon2::password_hash::phc::PasswordHash;
 use chrono::Duration;
 use ferry_core::account::{User, normalize_email};
 use ferry_storage::{AuditOutcome, NewAuditEntry, StorageError};
@@ -105,7 +106,7 @@ pub(crate) fn hash(password: &str) -> AppResult<String> {
     rand::fill(&mut salt);
     Argon2::default()
         .hash_password_with_salt(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
+        .map(|h: PasswordHash| h.to_string())
         .map_err(|e| AppError::internal("hashing a password", e.to_string()))
 }
 
