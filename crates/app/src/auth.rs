@@ -5,8 +5,8 @@
 
 use crate::{App, AppError, AppResult};
 use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::PasswordVerifier;
+use argon2::password_hash::phc::PasswordHash;
 use ferry_core::AccountId;
 use ferry_core::account::{Role, User, normalize_email};
 use sha2::{Digest, Sha256};

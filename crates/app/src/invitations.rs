@@ -182,10 +182,8 @@ fn usable(inv: &Invitation, now: chrono::DateTime<chrono::Utc>) -> AppResult<()>
         InvitationState::Revoked => {
             Err(AppError::rejected(codes::TOKEN_REVOKED, "token", "this invitation was withdrawn"))
         }
-        InvitationState::Expired => Err(AppError::rejected(
-            codes::TOKEN_EXPIRED,
-            "token",
-            "this invitation has expired; ask for a new one",
-        )),
+        InvitationState::Expired => {
+            Err(AppError::rejected(codes::TOKEN_EXPIRED, "token", "this invitation has expired; ask for a new one"))
+        }
     }
 }

@@ -69,7 +69,8 @@ async fn invitations_are_used_once_within_their_account(s: Arc<dyn Storage>) {
     assert_eq!((i.account_id, i.email.as_str(), i.role), (a, "nina@x.example", Role::Admin));
     assert_eq!(i.state(t0()), InvitationState::Pending);
     assert_eq!(i.invited_by, Some(owner.id));
-    let later = s.create_invitation(a, invite("omar@x.example", "h2", &owner), t0() + Duration::minutes(1)).await.unwrap();
+    let later =
+        s.create_invitation(a, invite("omar@x.example", "h2", &owner), t0() + Duration::minutes(1)).await.unwrap();
     s.create_invitation(b, invite("pia@x.example", "h3", &other), t0()).await.unwrap();
     let dup = s.create_invitation(a, invite("dup@x.example", "h1", &owner), t0()).await;
     assert!(matches!(dup, Err(StorageError::Conflict { .. })), "{dup:?}");
@@ -88,7 +89,10 @@ async fn invitations_are_used_once_within_their_account(s: Arc<dyn Storage>) {
     assert_eq!((done.state(at), done.user_id), (InvitationState::Accepted, Some(user.id)));
     assert_eq!(s.find_login("nina@x.example").await.unwrap().map(|(_, h)| h).as_deref(), Some("nina-hash"));
     let again = s.accept_invitation("h1", joiner("nina2@x.example"), at).await;
-    assert!(matches!(&again, Err(StorageError::Conflict { constraint }) if constraint == "invitations.token"), "{again:?}");
+    assert!(
+        matches!(&again, Err(StorageError::Conflict { constraint }) if constraint == "invitations.token"),
+        "{again:?}"
+    );
     assert!(s.find_login("nina2@x.example").await.unwrap().is_none(), "nothing is created by a used invitation");
     // Revoking an accepted one changes nothing.
     assert_eq!(s.revoke_invitation(a, i.id, at).await.unwrap().state(at), InvitationState::Accepted);
@@ -96,9 +100,15 @@ async fn invitations_are_used_once_within_their_account(s: Arc<dyn Storage>) {
     // Revoked and expired ones cannot be accepted.
     let r = s.revoke_invitation(a, later.id, at).await.unwrap();
     assert_eq!(r.state(at), InvitationState::Revoked);
-    assert!(matches!(s.accept_invitation("h2", joiner("omar@x.example"), at).await, Err(StorageError::Conflict { .. })));
+    assert!(matches!(
+        s.accept_invitation("h2", joiner("omar@x.example"), at).await,
+        Err(StorageError::Conflict { .. })
+    ));
     let late = t0() + Duration::days(8);
-    assert!(matches!(s.accept_invitation("h3", joiner("pia@x.example"), late).await, Err(StorageError::Conflict { .. })));
+    assert!(matches!(
+        s.accept_invitation("h3", joiner("pia@x.example"), late).await,
+        Err(StorageError::Conflict { .. })
+    ));
     assert!(matches!(s.accept_invitation("h9", joiner("q@x.example"), at).await, Err(StorageError::NotFound)));
 
     // A taken e-mail: no user, and the invitation stays pending.

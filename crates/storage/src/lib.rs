@@ -18,9 +18,9 @@ mod profiles;
 mod questions;
 mod replay;
 mod repo;
-mod security;
 pub mod rows;
 pub mod search;
+mod security;
 mod store;
 
 #[cfg(feature = "conformance")]

@@ -313,7 +313,10 @@ impl<B: Backend> CredentialRepo for B {
                      SELECT $1, u.id, $3, $4, $5, $5 FROM users u WHERE u.account_id = $1 AND u.id = $2 \
                      RETURNING {RESET_COLS}"
                 );
-                let row = conflict_as(db.row(&sql, args![account.0, user.0, hash, expires_at, now]).await, "password_resets.token")?;
+                let row = conflict_as(
+                    db.row(&sql, args![account.0, user.0, hash, expires_at, now]).await,
+                    "password_resets.token",
+                )?;
                 row.as_ref().map(reset).transpose()?.ok_or(StorageError::NotFound)
             })
         })
@@ -340,8 +343,10 @@ impl<B: Backend> CredentialRepo for B {
         let (hash, password) = (token_hash.to_owned(), password_hash.to_owned());
         self.write(move |db| {
             Box::pin(async move {
-                let sql = format!("SELECT {RESET_COLS} FROM password_resets WHERE token_hash = $1{}", db.lock(Lock::Update));
-                let r = db.row(&sql, args![&hash]).await?.as_ref().map(reset).transpose()?.ok_or(StorageError::NotFound)?;
+                let sql =
+                    format!("SELECT {RESET_COLS} FROM password_resets WHERE token_hash = $1{}", db.lock(Lock::Update));
+                let r =
+                    db.row(&sql, args![&hash]).await?.as_ref().map(reset).transpose()?.ok_or(StorageError::NotFound)?;
                 if r.used_at.is_some() || r.expires_at <= now {
                     return Err(StorageError::Conflict { constraint: "password_resets.token".into() });
                 }
@@ -354,7 +359,12 @@ impl<B: Backend> CredentialRepo for B {
                 )?;
                 end_sessions(db, r.account_id, r.user_id, None, now).await?;
                 let sql = format!("SELECT {USER_COLS} FROM users WHERE account_id = $1 AND id = $2");
-                db.row(&sql, args![r.account_id.0, r.user_id.0]).await?.as_ref().map(user).transpose()?.ok_or(StorageError::NotFound)
+                db.row(&sql, args![r.account_id.0, r.user_id.0])
+                    .await?
+                    .as_ref()
+                    .map(user)
+                    .transpose()?
+                    .ok_or(StorageError::NotFound)
             })
         })
         .await

@@ -94,8 +94,7 @@ async fn cookie_writes_come_only_from_ferrys_own_pages(b: Backend) {
     assert_eq!(canned_count(&app, &t).await, 0, "nothing was created");
     // Logging out is a write too.
     let (status, _, _) =
-        with_cookie(&app, Method::POST, "/api/v1/auth/logout", &cookie, Some("https://evil.example"), None, None)
-            .await;
+        with_cookie(&app, Method::POST, "/api/v1/auth/logout", &cookie, Some("https://evil.example"), None, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Reads are not refused (the same-origin policy keeps their answers).
     let (status, _, _) =
@@ -339,12 +338,8 @@ async fn changing_the_password_ends_the_other_sessions(b: Backend) {
 /// The mails the sink got for `to`, once at least `n` arrived.
 async fn mails_to(sink: &SmtpSink, to: &str, n: usize) -> Vec<String> {
     for _ in 0..200 {
-        let got: Vec<String> = sink
-            .received()
-            .into_iter()
-            .filter(|m| m.envelope_to.iter().any(|r| r == to))
-            .map(|m| m.raw)
-            .collect();
+        let got: Vec<String> =
+            sink.received().into_iter().filter(|m| m.envelope_to.iter().any(|r| r == to)).map(|m| m.raw).collect();
         if got.len() >= n {
             return got;
         }
@@ -438,10 +433,7 @@ async fn accept(app: &TestApp, token: &str, password: &str) -> (StatusCode, Valu
         .await
         .unwrap();
     let status = r.status();
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
+    let cookie = r.headers().get("set-cookie").map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
     (status, r.json().await.unwrap_or(Value::Null), cookie)
 }
 
@@ -526,4 +518,21 @@ async fn invitations_make_agents_once_within_a_week(b: Backend) {
         assert!(actions.contains(&a.to_owned()), "{a}: {actions:?}");
     }
     assert!(!audit_actions(&app, &other).await.iter().any(|a| a.starts_with("invitation.")));
+
+    // Every route is documented with its answers.
+    let doc = app.call(Method::GET, "/api/openapi.json", None, None).await.json;
+    for (path, method, statuses) in [
+        ("/api/v1/profile/password", "post", &["200", "401", "403", "422"][..]),
+        ("/api/v1/auth/password_reset", "post", &["202", "422"]),
+        ("/api/v1/auth/password_reset/confirm", "post", &["204", "422"]),
+        ("/api/v1/accounts/{account_id}/invitations", "get", &["200", "403", "404"]),
+        ("/api/v1/accounts/{account_id}/invitations", "post", &["201", "403", "409", "422"]),
+        ("/api/v1/accounts/{account_id}/invitations/{invitation_id}", "delete", &["200", "404", "409"]),
+        ("/api/v1/invitations/accept", "post", &["200", "409", "422"]),
+    ] {
+        let answers = &doc["paths"][path][method]["responses"];
+        for st in statuses {
+            assert!(answers.get(*st).is_some(), "{method} {path}: {st} is not documented");
+        }
+    }
 }

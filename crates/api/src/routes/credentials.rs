@@ -215,7 +215,10 @@ pub async fn create_invitation(
     let new = NewInvite { email: req.email, name: req.name, role: req.role.unwrap_or(Role::Agent) };
     let Invited { invitation, url, email_sent } = s.app.invite(&a, AccountId(account), new).await?;
     let now = s.app.clock.now();
-    Ok((StatusCode::CREATED, Json(InvitationCreated { invitation: InvitationView::of(invitation, now), url, email_sent })))
+    Ok((
+        StatusCode::CREATED,
+        Json(InvitationCreated { invitation: InvitationView::of(invitation, now), url, email_sent }),
+    ))
 }
 
 /// Revokes a pending invitation (owners and admins).
