@@ -20,7 +20,7 @@ mod replay;
 mod repo;
 pub mod rows;
 pub mod search;
-mod security;
+mod credentials;
 mod store;
 
 #[cfg(feature = "conformance")]
@@ -32,7 +32,7 @@ pub mod conformance_insights;
 #[cfg(feature = "conformance")]
 pub mod conformance_products;
 #[cfg(feature = "conformance")]
-pub mod conformance_security;
+pub mod conformance_credentials;
 
 pub use alerts::*;
 pub use amazon::*;
@@ -46,4 +46,4 @@ pub use profiles::*;
 pub use questions::*;
 pub use replay::*;
 pub use repo::*;
-pub use security::*;
+pub use credentials::*;

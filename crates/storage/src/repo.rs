@@ -528,7 +528,7 @@ pub trait Storage:
     + crate::insights::InsightsRepo
     + crate::profiles::ProfileRepo
     + crate::products::ProductFeedbackRepo
-    + crate::security::CredentialRepo
+    + crate::credentials::CredentialRepo
     + Send
     + Sync
 {

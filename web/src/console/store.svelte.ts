@@ -7,7 +7,7 @@ import { translate } from '../lib/i18n';
 import { messages } from './messages';
 import { describeError, matchesFilter, previewOf, tagsChanged, upsertSorted, type Filter, type Sort } from './logic';
 import { parseRoute, type Page, type Route } from './route';
-import { publicPage, type PublicPage } from './security';
+import { publicPage, type PublicPage } from './credentials';
 
 const LOCALE_KEY = 'ferry.locale';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { linkToken, passwordProblem, publicPage, revocable, stateKey } from './security';
-import { securityMessages } from './security-messages';
+import { linkToken, passwordProblem, publicPage, revocable, stateKey } from './credentials';
+import { credentialsMessages } from './credentials-messages';
 import { describeError } from './logic';
 import { translate } from '../lib/i18n';
 import { messages } from './messages';
@@ -44,7 +44,7 @@ describe('invitations', () => {
 
 describe('the strings', () => {
   it('exist in both languages and reach the catalog', () => {
-    expect(Object.keys(securityMessages.zh).sort()).toEqual(Object.keys(securityMessages.en).sort());
+    expect(Object.keys(credentialsMessages.zh).sort()).toEqual(Object.keys(credentialsMessages.en).sort());
     expect(translate(messages, 'zh', 'invite.state.pending')).toBe('待接受');
   });
 

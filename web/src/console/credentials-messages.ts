@@ -3,7 +3,7 @@
 import type { Catalog } from '../lib/i18n';
 import { messages } from './messages';
 
-export const securityMessages: Catalog = {
+export const credentialsMessages: Catalog = {
   en: {
     'login.forgot': 'Forgot your password?',
     'forgot.title': 'Reset your password', 'forgot.intro': 'Enter your login e-mail: we send you a link to choose a new password.',
@@ -60,4 +60,4 @@ export const securityMessages: Catalog = {
   },
 };
 
-for (const [locale, dict] of Object.entries(securityMessages)) Object.assign((messages[locale] ??= {}), dict);
+for (const [locale, dict] of Object.entries(credentialsMessages)) Object.assign((messages[locale] ??= {}), dict);
