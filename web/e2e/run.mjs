@@ -123,6 +123,20 @@ try {
   const buyer = await buyerCtx.newPage();
   watchSockets(agent, 'agent');
   watchSockets(buyer, 'buyer');
+  // Whatever the Content-Security-Policy blocks on either side: Chromium
+  // tells the page (the event) and the console (a message).
+  const violations = [];
+  for (const [ctx, who] of [[agentCtx, 'agent'], [buyerCtx, 'buyer']]) {
+    await ctx.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
+      });
+    });
+    ctx.on('console', (m) => {
+      const text = m.text();
+      if (/CSP violation|Content Security Policy/i.test(text)) violations.push(`${who}: ${text}`);
+    });
+  }
   const first = `Hello, where is my parcel? ${run}`;
   // The buyer's row shows their message until the bot answers; then it is
   // found by its id.
@@ -879,6 +893,47 @@ try {
     await agent.locator('body').press('?');
     await agent.locator('[role=dialog]', { hasText: '键盘快捷键' }).waitFor({ timeout: 2000 });
     await agent.keyboard.press('Escape');
+  });
+
+  await check('an invitation link opens the accept page, which logs the new agent in', async () => {
+    await agent.locator('[data-testid=settings]').click();
+    await agent.locator('[data-tab=agents]').click();
+    const form = agent.locator('[data-testid=invite-form]');
+    await form.locator('input[name=invite_name]').fill(`Invitee ${run}`);
+    await form.locator('input[name=invite_email]').fill(`invitee-${run}@demo.ferry.test`);
+    await form.locator('button').click();
+    // The demo sends no e-mail: the console shows the link once.
+    const link = await agent.locator('[data-testid=invite-link]').textContent({ timeout: 5000 });
+    await agent.locator(`[data-testid=invitations] tr[data-state=pending]`, { hasText: `invitee-${run}` }).waitFor({ timeout: 5000 });
+    const invitee = await buyerCtx.browser().newContext({ viewport: { width: 1440, height: 860 }, locale: 'en-US' });
+    await invitee.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
+    });
+    invitee.on('console', (m) => { if (/CSP violation|Content Security Policy/i.test(m.text())) violations.push(`invitee: ${m.text()}`); });
+    const page = await invitee.newPage();
+    await page.goto(link.replace(/^https?:\/\/[^/]+/, demo.base));
+    await page.locator('[data-testid=public-accept]').waitFor({ timeout: 5000 });
+    if (page.url().includes('token=')) throw new Error('the token stays in the address bar');
+    await page.fill('input[name=new_password]', 'tulip-harbour-magnet');
+    await page.fill('input[name=repeat_password]', 'tulip-harbour-magnet');
+    await page.locator('button[type=submit]').click();
+    await page.locator('[data-testid=change-password]').waitFor({ timeout: 10000 });
+    await invitee.close();
+  });
+
+  await check('the login page sends a reset link for a forgotten password', async () => {
+    const ctx = await buyerCtx.browser().newContext({ locale: 'en-US' });
+    const page = await ctx.newPage();
+    await page.goto(demo.base + '/');
+    await page.locator('[data-testid=forgot]').click();
+    await page.locator('[data-testid=forgot-form] input[name=email]').fill('nobody@demo.ferry.test');
+    await page.locator('[data-testid=forgot-form] button[type=submit]').click();
+    await page.locator('[data-testid=forgot-form] [role=status]').waitFor({ timeout: 5000 });
+    await ctx.close();
+  });
+
+  await check('the Content-Security-Policy blocked nothing in the console or the widget', async () => {
+    if (violations.length) throw new Error(violations.slice(0, 5).join('\n'));
   });
 } finally {
   await browser.close();

@@ -6,6 +6,7 @@
 //! page saying how to build it.
 
 use crate::ApiError;
+use crate::security::{Page, page_headers};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use ferry_app::AppError;
@@ -70,9 +71,8 @@ fn serve(path: &str, bytes: Cow<'static, [u8]>, mime: &str) -> Response {
     // Vite names files under assets/ by content hash: cache them forever.
     let cache = if path.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if path == "widget.js" {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    }
+    let page = if path == "widget.js" { Page::Widget } else { Page::Console };
+    page_headers(h, page);
     resp
 }
 
@@ -95,6 +95,10 @@ pub async fn fallback(method: Method, uri: Uri) -> Response {
     }
     match file("index.html") {
         Some((bytes, mime)) => serve("index.html", bytes, &mime),
-        None => (StatusCode::OK, Html(NOT_BUILT)).into_response(),
+        None => {
+            let mut resp = (StatusCode::OK, Html(NOT_BUILT)).into_response();
+            page_headers(resp.headers_mut(), Page::Console);
+            resp
+        }
     }
 }

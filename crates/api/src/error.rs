@@ -51,6 +51,9 @@ impl IntoResponse for ApiError {
             AppError::Invalid { field, message } => {
                 body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone(), *field)
             }
+            AppError::Rejected { code, field, message } => {
+                body(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone(), Some(field))
+            }
             AppError::Malformed(m) => body(StatusCode::BAD_REQUEST, "malformed_request", m.clone(), None),
             AppError::TooLarge(_) => {
                 // The rest of the body is not read: the connection cannot

@@ -11,6 +11,7 @@ mod masking;
 pub mod monitoring;
 mod openapi;
 mod routes;
+pub mod security;
 pub mod server;
 
 pub use error::ApiError;
@@ -65,6 +66,8 @@ pub fn router(app: Arc<App>, config: ApiConfig) -> Router {
     routes::routes(state.clone())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .merge(routes::streamed())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::refuse_cross_origin))
+        .layer(axum::middleware::from_fn(security::baseline_headers))
         .route_layer(axum::middleware::from_fn(monitoring::tag_route))
         .layer(axum::middleware::from_fn(masking::mask_responses))
         .with_state(state)

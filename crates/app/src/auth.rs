@@ -5,22 +5,17 @@
 
 use crate::{App, AppError, AppResult};
 use argon2::Argon2;
+use argon2::password_hash::PasswordVerifier;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use ferry_core::AccountId;
 use ferry_core::account::{CustomRole, CustomRoleId, Permission, Permissions, Role, User, normalize_email};
 use sha2::{Digest, Sha256};
 
-/// Hashes a password with Argon2id.
+/// Hashes a new password with Argon2id (checking its length; the whole
+/// policy is [`crate::passwords::check_new_password`]).
 pub fn hash_password(password: &str) -> AppResult<String> {
     check_password(password)?;
-    let mut salt = [0u8; 16];
-    rand::fill(&mut salt);
-    Argon2::default()
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map(|h: PasswordHash| h)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::internal("hashing a password", e.to_string()))
+    crate::passwords::hash(password)
 }
 
 /// Whether `password` matches the stored hash.
@@ -28,13 +23,9 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// Password rules: 8 to 128 characters.
+/// The length rule of new passwords: 10 to 128 characters.
 pub fn check_password(password: &str) -> AppResult<()> {
-    let n = password.chars().count();
-    if !(8..=128).contains(&n) {
-        return Err(AppError::invalid("password", "the password must have 8 to 128 characters"));
-    }
-    Ok(())
+    crate::passwords::check_length("password", password)
 }
 
 /// Spends the time of a real password check, so timing does not reveal

@@ -33,7 +33,7 @@ pub struct NewAgent {
     pub languages: Vec<String>,
 }
 
-fn clean_name(field: &'static str, name: &str) -> AppResult<String> {
+pub(crate) fn clean_name(field: &'static str, name: &str) -> AppResult<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 120 {
         return Err(AppError::invalid(field, format!("{field} must have 1 to 120 characters")));
@@ -182,6 +182,7 @@ impl App {
         actor.in_account(account)?;
         actor.can_manage_agents()?;
         actor.can_grant(new.role)?;
+        crate::passwords::check_new_password("password", &new.password, &new.email, &new.name)?;
         self.create_user(account, new).await
     }
 

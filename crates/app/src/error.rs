@@ -42,6 +42,17 @@ pub enum AppError {
         /// What is wrong, for the user.
         message: String,
     },
+    /// A value breaks a named rule (a weak password, a used link): a 422
+    /// with the rule's own code, which the console translates.
+    #[error("{message}")]
+    Rejected {
+        /// Stable snake_case code of the rule.
+        code: &'static str,
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong, for the user.
+        message: String,
+    },
     /// The request body could not be read (not JSON, not UTF-8, wrong
     /// shape).
     #[error("{0}")]
@@ -84,6 +95,11 @@ impl AppError {
     /// An invalid value of `field`.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         AppError::Invalid { field: Some(field), message: message.into() }
+    }
+
+    /// A value of `field` breaking the rule `code`.
+    pub fn rejected(code: &'static str, field: &'static str, message: impl Into<String>) -> Self {
+        AppError::Rejected { code, field, message: message.into() }
     }
 
     /// An internal failure while doing `context`, caused by `source`.

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod inbound;
 pub mod inbox;
 pub mod insights;
+pub mod invitation;
 pub mod message;
 pub mod privacy;
 pub mod profile;

@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "facts_pending", include_str!("../migrations/0023_facts_pending.sql")),
     (24, "product_feedback", include_str!("../migrations/0024_product_feedback.sql")),
     (25, "two_factor", include_str!("../migrations/0025_two_factor.sql")),
+    (26, "invitations", include_str!("../migrations/0026_invitations.sql")),
     (27, "roles_privacy", include_str!("../migrations/0027_roles_privacy.sql")),
 ];
 

@@ -7,6 +7,7 @@
 
 mod alerts;
 mod amazon;
+mod credentials;
 mod csat;
 pub mod db;
 mod error;
@@ -28,6 +29,7 @@ mod store;
 pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance_alerts;
+pub mod conformance_credentials;
 #[cfg(feature = "conformance")]
 pub mod conformance_insights;
 #[cfg(feature = "conformance")]
@@ -37,6 +39,7 @@ pub mod conformance_security;
 
 pub use alerts::*;
 pub use amazon::*;
+pub use credentials::*;
 pub use csat::*;
 pub use error::{StorageError, StorageResult};
 pub use insights::*;

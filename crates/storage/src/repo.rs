@@ -530,6 +530,7 @@ pub trait Storage:
     + crate::products::ProductFeedbackRepo
     + crate::security::SecurityRepo
     + crate::privacy::PrivacyRepo
+    + crate::credentials::CredentialRepo
     + Send
     + Sync
 {

@@ -10,6 +10,7 @@ import { parseRoute, type Page, type Route } from './route';
 import type { LoginChallenge } from '../api/types';
 import { isChallenge } from './security';
 import './security-messages';
+import { publicPage, type PublicPage } from './credentials';
 
 const LOCALE_KEY = 'ferry.locale';
 
@@ -45,7 +46,12 @@ export function setLocale(l: string) {
   document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
 }
 
-export const session = $state({ profile: null as Profile | null, checked: false });
+export const session = $state({
+  profile: null as Profile | null,
+  checked: false,
+  /** A page an e-mailed link opened (reset, invitation), shown instead. */
+  publicPage: publicPage(location.pathname) as PublicPage | null,
+});
 
 export const dir = $state({
   inboxes: [] as Inbox[],
@@ -134,6 +140,13 @@ export async function refreshProfile() {
   const was = session.profile?.two_factor_setup_required;
   session.profile = await api<Profile>('GET', '/api/v1/profile');
   if (was && !session.profile.two_factor_setup_required) await boot();
+}
+
+/** Opens the console for a user who just got a session (after accepting
+ * an invitation or resetting the password). */
+export async function enter(profile: Profile) {
+  session.publicPage = null;
+  await signedIn(profile);
 }
 
 export async function logout() {

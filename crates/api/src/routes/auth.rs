@@ -34,7 +34,8 @@ pub(crate) fn set_session_cookie(s: &ApiState, resp: &mut Response, secret: &str
     Ok(())
 }
 
-async fn signed_in(s: &ApiState, user: User, secret: &str) -> Result<Response, ApiError> {
+/// The profile of a user who just got a session, with its cookie.
+pub(crate) async fn signed_in(s: &ApiState, user: User, secret: &str) -> Result<Response, ApiError> {
     let missing = s.app.session_actor(secret).await?.two_factor_missing;
     let profile = profile_of(s, user, missing).await?;
     let mut resp = Json(profile).into_response();

@@ -10,6 +10,7 @@ pub mod commerce;
 pub mod compliance;
 pub mod contacts;
 pub mod conversations;
+pub mod credentials;
 pub mod csat;
 pub mod deliveries;
 pub mod meta;
@@ -104,5 +105,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(segments::routes())
         .merge(security::routes())
         .merge(privacy::routes())
+        .merge(credentials::routes())
         .fallback(crate::assets::fallback)
 }

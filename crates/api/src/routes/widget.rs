@@ -13,8 +13,9 @@ use crate::extract::{AppJson, AppPath, AppQuery, AppWs, Auth, ClientAddr};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, WebSocket};
+use axum::http::HeaderValue;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ferry_api_types::ErrorBody;
@@ -29,7 +30,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use utoipa::ToSchema;
 
 /// Who is typing.
@@ -603,7 +604,7 @@ pub(crate) fn escape(s: &str) -> String {
 #[utoipa::path(get, path = "/widget/{inbox_id}/demo", tag = "widget", security(()),
     params(("inbox_id" = i64, Path)),
     responses((status = 200, description = "The page", body = String, content_type = "text/html"), (status = 404, body = ErrorBody)))]
-async fn demo_shop(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> Result<Html<String>, ApiError> {
+async fn demo_shop(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> Result<Response, ApiError> {
     let i = s.app.widget_inbox(InboxId(inbox)).await?;
     let name = escape(&i.name);
     // The products the shop's orders are made of, so a visitor asking about
@@ -625,7 +626,7 @@ async fn demo_shop(State(s): State<ApiState>, AppPath(inbox): AppPath<i64>) -> R
         .join("\n");
     let cards =
         if cards.is_empty() { "<p>No products yet: connect a shop to show them here.</p>".to_owned() } else { cards };
-    Ok(Html(format!(
+    let mut resp = Html(format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{name} · demo shop</title>
@@ -644,7 +645,15 @@ main{{max-width:60rem;margin:2rem auto;padding:0 1rem;display:grid;grid-template
 <script src="/widget.js" data-ferry-inbox="{id}" async></script>
 </body></html>"#,
         id = i.id.0
-    )))
+    ))
+    .into_response();
+    crate::security::page_headers(resp.headers_mut(), crate::security::Page::Widget);
+    Ok(resp)
+}
+
+/// The inbox of a `/widget/{inbox_id}/…` path.
+fn inbox_of(path: &str) -> Option<i64> {
+    path.strip_prefix("/widget/").and_then(|r| r.split('/').next()?.parse::<i64>().ok())
 }
 
 /// Refuses widget calls from pages the inbox does not allow
@@ -656,7 +665,7 @@ async fn allowed_page(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Result<Response, ApiError> {
-    let inbox = req.uri().path().strip_prefix("/widget/").and_then(|r| r.split('/').next()?.parse::<i64>().ok());
+    let inbox = inbox_of(req.uri().path());
     if let (Some(inbox), Some(origin)) = (inbox, req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()))
         && !crate::extract::own_origin(req.headers(), &s.app.config.public_url)
     {
@@ -670,8 +679,23 @@ async fn allowed_page(
 
 /// The widget's routes and the agents' live socket.
 pub fn routes(state: ApiState) -> Router<ApiState> {
+    // Cross-origin calls only from the pages the inbox allows: the answer
+    // (preflight included) names the page's origin, or carries no CORS
+    // headers at all.
+    let app = state.app.clone();
+    let origins = AllowOrigin::async_predicate(move |origin: HeaderValue, parts: &axum::http::request::Parts| {
+        let inbox = inbox_of(parts.uri.path());
+        let app = app.clone();
+        async move {
+            let (Some(inbox), Ok(origin)) = (inbox, origin.to_str()) else { return false };
+            match app.widget_inbox(InboxId(inbox)).await {
+                Ok(i) => i.config.allows_origin(origin),
+                Err(_) => false,
+            }
+        }
+    });
     let cors = CorsLayer::new()
-        .allow_origin(Any)
+        .allow_origin(origins)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(Any)
         .max_age(std::time::Duration::from_secs(3600));

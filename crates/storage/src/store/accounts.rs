@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use ferry_core::account::{Account, Team, User};
 use ferry_core::{AccountId, TeamId, UserId};
 
-const USER_COLS: &str = "id, account_id, name, email, role, languages, created_at";
+pub(crate) const USER_COLS: &str = "id, account_id, name, email, role, languages, created_at";
 
 pub(crate) fn user(r: &Row) -> StorageResult<User> {
     User::try_from(UserRow {
@@ -26,7 +26,12 @@ pub(crate) fn user(r: &Row) -> StorageResult<User> {
     })
 }
 
-async fn user_by_id<D: Db>(db: &mut D, account: AccountId, id: UserId, lock: Lock) -> StorageResult<Option<User>> {
+pub(crate) async fn user_by_id<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    id: UserId,
+    lock: Lock,
+) -> StorageResult<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE account_id = $1 AND id = $2{}", db.lock(lock));
     db.row(&sql, args![account.0, id.0]).await?.as_ref().map(user).transpose()
 }

@@ -2,7 +2,7 @@
 //! [`Storage`]. Each module holds one feature's queries, row mapping and
 //! transaction scripts.
 
-mod accounts;
+pub(crate) mod accounts;
 mod alerts;
 mod amazon;
 mod audit;
@@ -43,7 +43,7 @@ impl<B: Backend> Storage for B {
 }
 
 /// Runs an `INSERT … RETURNING id`.
-async fn insert<D: Db>(db: &mut D, sql: &str, args: Vec<Arg>) -> StorageResult<i64> {
+pub(crate) async fn insert<D: Db>(db: &mut D, sql: &str, args: Vec<Arg>) -> StorageResult<i64> {
     db.row(sql, args).await?.ok_or(StorageError::NotFound)?.int(0)
 }
 
