@@ -29,6 +29,7 @@ mod store;
 pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance_alerts;
+#[cfg(feature = "conformance")]
 pub mod conformance_credentials;
 #[cfg(feature = "conformance")]
 pub mod conformance_insights;
