@@ -288,8 +288,14 @@ async fn login_sessions_and_profile(b: Backend) {
         .await
         .unwrap();
     assert_eq!(convs.status(), StatusCode::OK);
-    let out =
-        app.http.post(format!("{}/api/v1/auth/logout", app.base)).header("cookie", &session).send().await.unwrap();
+    let out = app
+        .http
+        .post(format!("{}/api/v1/auth/logout", app.base))
+        .header("cookie", &session)
+        .header("origin", &app.base)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     let me = app.http.get(format!("{}/api/v1/profile", app.base)).header("cookie", &session).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);

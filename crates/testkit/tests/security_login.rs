@@ -51,7 +51,8 @@ impl<'a> Browser<'a> {
         let mut req =
             self.app.http.request(method, format!("{}{path}", self.app.base)).header("user-agent", self.agent);
         if let Some(c) = &self.cookie {
-            req = req.header("cookie", c);
+            // A browser on Ferry's own pages names them as the origin.
+            req = req.header("cookie", c).header("origin", &self.app.base);
         }
         if let Some(b) = body {
             req = req.json(&b);
