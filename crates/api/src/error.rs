@@ -40,6 +40,7 @@ impl IntoResponse for ApiError {
             AppError::NotFound(what) => body(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
             AppError::Unauthorized(m) => body(StatusCode::UNAUTHORIZED, "unauthorized", (*m).to_owned(), None),
             AppError::Forbidden(m) => body(StatusCode::FORBIDDEN, "forbidden", (*m).to_owned(), None),
+            AppError::Suspended => body(StatusCode::FORBIDDEN, "account_suspended", e.to_string(), None),
             AppError::RateLimited(m) => body(StatusCode::TOO_MANY_REQUESTS, "rate_limited", (*m).to_owned(), None),
             AppError::Invalid { field, message } => {
                 body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone(), *field)

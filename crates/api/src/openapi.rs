@@ -63,5 +63,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::csat::CsatDoc::openapi());
     doc.merge(crate::routes::questions::QuestionsDoc::openapi());
     doc.merge(crate::routes::segments::SegmentsDoc::openapi());
+    doc.merge(crate::routes::platform::PlatformDoc::openapi());
     doc
 }

@@ -132,6 +132,7 @@ impl App {
         if !verify_password(password, &hash) {
             return Err(bad);
         }
+        self.ensure_active(user.account_id).await?;
         let secret = new_secret();
         let now = self.clock.now();
         self.storage.create_session(&secret_hash(&secret), &user, now, now + self.config.session_ttl).await?;
@@ -146,13 +147,17 @@ impl App {
     /// The actor of a session cookie.
     pub async fn actor_from_session(&self, session_secret: &str) -> AppResult<Actor> {
         let user = self.storage.session_user(&secret_hash(session_secret), self.clock.now()).await?;
-        user.map(|user| Actor { user }).ok_or(AppError::Unauthorized("the session has ended; log in again"))
+        let user = user.ok_or(AppError::Unauthorized("the session has ended; log in again"))?;
+        self.ensure_active(user.account_id).await?;
+        Ok(Actor { user })
     }
 
     /// The actor of an API access token.
     pub async fn actor_from_token(&self, token: &str) -> AppResult<Actor> {
         let user = self.storage.token_user(&secret_hash(token)).await?;
-        user.map(|user| Actor { user }).ok_or(AppError::Unauthorized("invalid API access token"))
+        let user = user.ok_or(AppError::Unauthorized("invalid API access token"))?;
+        self.ensure_active(user.account_id).await?;
+        Ok(Actor { user })
     }
 
     /// Issues a new API access token acting as `user`; returns the secret,

@@ -215,6 +215,7 @@ impl JobHandler for Jobs {
             JobKind::DeliverMessage { message_id } => self.deliver(job, message_id).await,
             JobKind::BotReply { conversation_id, message_id } => self.bot_reply(job, conversation_id, message_id).await,
             JobKind::SendSurvey { conversation_id } => self.send_survey(job, conversation_id).await,
+            JobKind::DeliverWebhook { delivery_id } => self.app.deliver_webhook(job, delivery_id).await,
         }
     }
 
@@ -224,6 +225,10 @@ impl JobHandler for Jobs {
             JobKind::BotReply { conversation_id, .. } => self.bot_gave_up(job, conversation_id, error).await,
             JobKind::SendSurvey { conversation_id } => {
                 tracing::warn!(error, conversation_id = %conversation_id, "gave up sending a satisfaction survey");
+            }
+            // The delivery's last attempt already marked it failed.
+            JobKind::DeliverWebhook { delivery_id } => {
+                tracing::warn!(error, delivery_id = %delivery_id, "gave up sending a webhook delivery");
             }
             JobKind::DeliverMessage { message_id: id } => {
                 let now = self.app.clock.now();

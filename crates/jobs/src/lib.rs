@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 use chrono::{DateTime, Utc};
 use ferry_core::clock::Clock;
-use ferry_core::{AccountId, ConversationId, MessageId};
+use ferry_core::{AccountId, ConversationId, MessageId, WebhookDeliveryId};
 use ferry_storage::{Job, NewJob, Storage, StorageResult};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -42,6 +42,12 @@ pub enum JobKind {
         /// The conversation.
         conversation_id: ConversationId,
     },
+    /// Sends one event to an account's outgoing webhook; queued by the
+    /// webhook feed with its delivery row.
+    DeliverWebhook {
+        /// The delivery.
+        delivery_id: WebhookDeliveryId,
+    },
 }
 
 /// A stored job that is not a [`JobKind`]: an unknown kind or a payload
@@ -62,6 +68,12 @@ impl JobKind {
     pub const BOT_REPLY: &'static str = "bot_reply";
     /// Stored kind of [`JobKind::SendSurvey`].
     pub const SEND_SURVEY: &'static str = "send_survey";
+    /// Stored kind of [`JobKind::DeliverWebhook`] (the store queues it by
+    /// name with its delivery).
+    pub const DELIVER_WEBHOOK: &'static str = "deliver_webhook";
+    /// Attempts of a webhook delivery: with the default back-off, about
+    /// seven hours of retries.
+    pub const WEBHOOK_ATTEMPTS: u32 = 15;
 
     /// The stored kind.
     pub fn name(&self) -> &'static str {
@@ -69,6 +81,7 @@ impl JobKind {
             JobKind::DeliverMessage { .. } => Self::DELIVER_MESSAGE,
             JobKind::BotReply { .. } => Self::BOT_REPLY,
             JobKind::SendSurvey { .. } => Self::SEND_SURVEY,
+            JobKind::DeliverWebhook { .. } => Self::DELIVER_WEBHOOK,
         }
     }
 
@@ -78,6 +91,7 @@ impl JobKind {
             JobKind::DeliverMessage { .. } => 8,
             JobKind::BotReply { .. } => 5,
             JobKind::SendSurvey { .. } => 5,
+            JobKind::DeliverWebhook { .. } => Self::WEBHOOK_ATTEMPTS,
         }
     }
 
@@ -89,12 +103,14 @@ impl JobKind {
                 json!({ "message_id": message_id, "conversation_id": conversation_id })
             }
             JobKind::SendSurvey { conversation_id } => json!({ "conversation_id": conversation_id }),
+            JobKind::DeliverWebhook { delivery_id } => json!({ "delivery_id": delivery_id }),
         };
         let lane = match self {
             JobKind::DeliverMessage { .. } => None,
             JobKind::BotReply { conversation_id, .. } => Some(format!("bot:{conversation_id}")),
             // After the conversation's other deliveries.
             JobKind::SendSurvey { conversation_id } => Some(format!("deliver:{conversation_id}")),
+            JobKind::DeliverWebhook { .. } => None,
         };
         NewJob {
             account_id: account,
@@ -109,7 +125,7 @@ impl JobKind {
     /// Reads a stored job's kind and payload.
     pub fn parse(kind: &str, payload: &serde_json::Value) -> Result<Self, MalformedJob> {
         let malformed = |reason: String| MalformedJob { kind: kind.to_owned(), reason };
-        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY, Self::SEND_SURVEY].contains(&kind) {
+        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY, Self::SEND_SURVEY, Self::DELIVER_WEBHOOK].contains(&kind) {
             return Err(malformed("unknown job kind".to_owned()));
         }
         serde_json::from_value(json!({ "kind": kind, "payload": payload })).map_err(|e| malformed(e.to_string()))

@@ -61,6 +61,7 @@ where
     crate::conformance_alerts::run_all(&fresh).await;
     crate::conformance_insights::run_all(&fresh).await;
     crate::conformance_products::run_all(&fresh).await;
+    crate::conformance_platform::run_all(&fresh).await;
 }
 
 /// Writes only mark a conversation's facts; one refresh counts a burst

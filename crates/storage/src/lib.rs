@@ -13,6 +13,7 @@ mod error;
 mod insights;
 mod leases;
 mod model;
+mod platform;
 mod products;
 mod profiles;
 mod questions;
@@ -29,6 +30,8 @@ pub mod conformance_alerts;
 #[cfg(feature = "conformance")]
 pub mod conformance_insights;
 #[cfg(feature = "conformance")]
+pub mod conformance_platform;
+#[cfg(feature = "conformance")]
 pub mod conformance_products;
 
 pub use alerts::*;
@@ -38,6 +41,7 @@ pub use error::{StorageError, StorageResult};
 pub use insights::*;
 pub use leases::*;
 pub use model::*;
+pub use platform::*;
 pub use products::*;
 pub use profiles::*;
 pub use questions::*;

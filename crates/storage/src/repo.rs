@@ -528,6 +528,9 @@ pub trait Storage:
     + crate::insights::InsightsRepo
     + crate::profiles::ProfileRepo
     + crate::products::ProductFeedbackRepo
+    + crate::platform::PlatformRepo
+    + crate::platform::WebhookRepo
+    + crate::platform::UsageRepo
     + Send
     + Sync
 {

@@ -14,6 +14,7 @@ pub mod csat;
 pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
+pub mod platform;
 pub mod products;
 pub mod questions;
 pub mod reports;
@@ -96,5 +97,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(csat::routes())
         .merge(questions::routes())
         .merge(segments::routes())
+        .merge(platform::routes())
         .fallback(crate::assets::fallback)
 }
