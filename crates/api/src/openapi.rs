@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         conversations::list_conversations, conversations::conversation_counts, conversations::get_conversation,
         conversations::list_messages, conversations::create_message, conversations::forward_conversation, conversations::assign_conversation,
         conversations::set_status, conversations::set_priority, conversations::get_tags, conversations::set_tags,
-        conversations::upload_attachment,
+        conversations::upload_attachment, conversations::get_attachment,
         webhooks::api_webhook, webhooks::channel_webhook,
     ),
     components(schemas(ferry_api_types::WsEvent)),

@@ -325,6 +325,10 @@ pub async fn upload_attachment(
 }
 
 /// A stored attachment's bytes, streamed.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/attachments/{key}", tag = "conversations",
+    params(("account_id" = i64, Path), ("key" = String, Path)),
+    responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_attachment(
     State(s): State<ApiState>,
     Auth(a): Auth,

@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Query of `GET /api/v1/accounts/{id}/search`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// What to look for.
     pub q: String,
@@ -100,7 +101,7 @@ pub struct SearchResults {
 
 /// Documents the search types.
 #[derive(utoipa::OpenApi)]
-#[openapi(components(schemas(SearchResults, MessageFound, ContactFound, OrderFound, HighlightPart)))]
+#[openapi(paths(search), components(schemas(SearchResults, MessageFound, ContactFound, OrderFound, HighlightPart)))]
 pub struct SearchDoc;
 
 fn highlight(s: Snippet) -> Vec<HighlightPart> {
@@ -128,7 +129,12 @@ fn filter(q: &SearchQuery) -> Result<MessageFilter, ApiError> {
     })
 }
 
-async fn search(
+/// Searches the account's contacts, messages and orders.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/search", tag = "search",
+    params(("account_id" = i64, Path), SearchQuery),
+    responses((status = 200, body = SearchResults), (status = 401, body = ferry_api_types::ErrorBody),
+        (status = 404, body = ferry_api_types::ErrorBody), (status = 422, body = ferry_api_types::ErrorBody)))]
+pub async fn search(
     State(s): State<ApiState>,
     Auth(a): Auth,
     AppPath(account): AppPath<i64>,
