@@ -68,8 +68,16 @@ fn line(a: &PlatformAccount) -> String {
 
 /// Runs an account command.
 pub async fn run(cfg: &Config, storage: Arc<dyn Storage>, command: AccountCommand) -> anyhow::Result<()> {
-    let node = crate::node(cfg, storage).await?;
-    let app = node.app;
+    // Only the store is needed: no attachments, bus or background work.
+    let _ = cfg;
+    let app = ferry_app::App::new(
+        storage,
+        Arc::new(ferry_core::clock::SystemClock),
+        ferry_app::bus::LocalBus::new(16),
+        Arc::new(ferry_app::attachments::MemoryAttachments::default()),
+        ferry_app::AppConfig::default(),
+        Arc::new(tokio::sync::Notify::new()),
+    );
     let fail = |e: ferry_app::AppError| anyhow::anyhow!("{e}");
     match command {
         AccountCommand::Create { name, time_zone, languages, owner_email, owner_name, owner_password } => {

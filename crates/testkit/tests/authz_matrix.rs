@@ -49,30 +49,26 @@ fn is_account_route(path: &str) -> bool {
     !["/healthz", "/metrics", "/webhooks", "/ws", "/widget", "/csat"].iter().any(|p| path.starts_with(p))
 }
 
-/// `let name = "…";` and `let name = format!("…");` bindings of a file.
-fn bindings(src: &str) -> HashMap<String, String> {
+/// `let name = "…";` (literal) and `let name = format!("…");` (to
+/// expand) bindings of a file.
+fn bindings(src: &str) -> HashMap<String, (String, bool)> {
     let mut out = HashMap::new();
     for line in src.lines() {
         let l = line.trim();
         let Some(rest) = l.strip_prefix("let ") else { continue };
         let Some((name, value)) = rest.split_once(" = ") else { continue };
         let value = value.trim_end_matches(';');
-        let text = value
-            .strip_prefix("format!(\"")
-            .and_then(|v| v.strip_suffix("\")"))
-            .or_else(|| value.strip_prefix('"').and_then(|v| v.strip_suffix('"')));
-        if let Some(t) = text {
-            out.insert(name.trim().to_owned(), t.to_owned());
+        if let Some(f) = value.strip_prefix("format!(\"").and_then(|v| v.strip_suffix("\")")) {
+            out.insert(name.trim().to_owned(), (f.to_owned(), true));
+        } else if let Some(t) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            out.insert(name.trim().to_owned(), (t.to_owned(), false));
         }
     }
     out
 }
 
-/// Expands `{name}` bindings and `{{`/`}}` of a `format!` string.
-fn expand(s: &str, binds: &HashMap<String, String>, formatted: bool) -> String {
-    if !formatted {
-        return s.to_owned();
-    }
+/// Expands a `format!` string: `{name}` bindings, `{{` and `}}`.
+fn expand(s: &str, binds: &HashMap<String, (String, bool)>) -> String {
     let mut out = String::new();
     let mut rest = s;
     while let Some(i) = rest.find('{') {
@@ -87,14 +83,21 @@ fn expand(s: &str, binds: &HashMap<String, String>, formatted: bool) -> String {
         } else {
             let end = after.find('}').unwrap();
             let name = &after[1..end];
-            let bound = binds.get(name).unwrap_or_else(|| panic!("unknown binding {name} in {s}"));
-            let formatted = bound.contains("{{") || bound.contains('{');
-            out.push_str(&expand(bound, binds, formatted));
+            out.push_str(&bound(name, binds));
             rest = &after[end + 1..];
         }
     }
     out.push_str(rest);
     out
+}
+
+/// The text a binding stands for.
+fn bound(name: &str, binds: &HashMap<String, (String, bool)>) -> String {
+    match binds.get(name) {
+        Some((f, true)) => expand(f, binds),
+        Some((t, false)) => t.clone(),
+        None => panic!("unknown binding `{name}`"),
+    }
 }
 
 /// The routes `.route(path, handlers)` of one file, with their methods.
@@ -131,12 +134,11 @@ fn routes_in(src: &str) -> Vec<(String, Vec<String>)> {
         }
         let (first, rest) = (inner[..cut].trim(), &inner[cut..]);
         let path = if let Some(f) = first.trim_start_matches('&').strip_prefix("format!(\"") {
-            expand(f.trim_end_matches("\")"), &binds, true)
+            expand(f.trim_end_matches("\")"), &binds)
         } else if let Some(l) = first.strip_prefix('"') {
             l.trim_end_matches('"').to_owned()
         } else {
-            let b = binds.get(first).unwrap_or_else(|| panic!("unknown route path `{first}`"));
-            expand(b, &binds, b.contains('{'))
+            bound(first, &binds)
         };
         let mut methods = Vec::new();
         for m in METHODS {
@@ -231,10 +233,15 @@ async fn call(app: &TestApp, doc: &Value, op: &Value, method: &str, path: &str, 
         }
     }
     let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-    let mut req = app.http.request(method, format!("{}{path}", app.base)).header("api_access_token", token);
+    let mut url = format!("{}{path}", app.base);
     if !query.is_empty() {
-        req = req.query(&query);
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &query {
+            q.append_pair(k, v);
+        }
+        url = format!("{url}?{}", q.finish());
     }
+    let mut req = app.http.request(method, url).header("api_access_token", token);
     if let Some(content) = op["requestBody"]["content"].as_object() {
         if let Some(json_body) = content.get("application/json") {
             req = req.json(&sample(doc, &json_body["schema"], 0));
