@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "order_search", include_str!("../migrations/0022_order_search.sql")),
     (23, "facts_pending", include_str!("../migrations/0023_facts_pending.sql")),
     (24, "product_feedback", include_str!("../migrations/0024_product_feedback.sql")),
+    (28, "platform", include_str!("../migrations/0028_platform.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.
