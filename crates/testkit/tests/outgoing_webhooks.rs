@@ -170,12 +170,12 @@ async fn a_conversation_flow_reaches_the_receiver_once_each_signed(b: Backend) {
     assert_eq!((count("contact_created"), count("conversation_created"), count("conversation_resolved")), (1, 1, 1));
     assert_eq!(count("message_created"), 2, "{names:?}");
     assert!(count("conversation_updated") >= 1, "{names:?}");
-    let texts: Vec<String> = got
-        .iter()
-        .map(Received::json)
-        .filter(|b| b["event"] == "message_created")
-        .map(|b| b["payload"]["message"]["text"].as_str().unwrap_or("").to_owned())
-        .collect();
+    // Deliveries run side by side, so they may arrive in any order; the
+    // body's id starts with the event's position.
+    let mut created: Vec<Value> = got.iter().map(Received::json).filter(|b| b["event"] == "message_created").collect();
+    let position = |b: &Value| b["id"].as_str().and_then(|i| i.split(':').next()?.parse::<i64>().ok()).unwrap();
+    created.sort_by_key(position);
+    let texts: Vec<&str> = created.iter().map(|b| b["payload"]["message"]["text"].as_str().unwrap_or("")).collect();
     assert_eq!(texts, ["Where is my parcel?", "On its way."]);
     let resolved = got.iter().map(Received::json).find(|b| b["event"] == "conversation_resolved").unwrap();
     assert_eq!(resolved["payload"]["conversation"]["id"].as_i64(), Some(conv));
