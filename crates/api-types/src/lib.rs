@@ -14,6 +14,9 @@ use ferry_core::segment::SegmentFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+mod platform;
+pub use platform::*;
+
 /// An error answer: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {

@@ -40,6 +40,7 @@ impl IntoResponse for ApiError {
             AppError::NotFound(what) => body(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
             AppError::Unauthorized(m) => body(StatusCode::UNAUTHORIZED, "unauthorized", (*m).to_owned(), None),
             AppError::Forbidden(m) => body(StatusCode::FORBIDDEN, "forbidden", (*m).to_owned(), None),
+            AppError::Suspended => body(StatusCode::FORBIDDEN, "account_suspended", e.to_string(), None),
             AppError::RateLimited(m) => body(StatusCode::TOO_MANY_REQUESTS, "rate_limited", (*m).to_owned(), None),
             AppError::Locked { retry_after_secs } => {
                 let mut r = body(StatusCode::TOO_MANY_REQUESTS, "login_locked", e.to_string(), None);

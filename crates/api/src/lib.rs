@@ -40,11 +40,20 @@ pub struct ApiConfig {
     pub behind_proxy: bool,
     /// When set, `/metrics` requires `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret<String>>,
+    /// The server-wide token of the platform API (`/platform/api/v1/…`);
+    /// `None`: the platform API answers 404.
+    pub platform_token: Option<Secret<String>>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 1024 * 1024, secure_cookies: false, behind_proxy: false, metrics_token: None }
+        Self {
+            max_body_bytes: 1024 * 1024,
+            secure_cookies: false,
+            behind_proxy: false,
+            metrics_token: None,
+            platform_token: None,
+        }
     }
 }
 

@@ -66,6 +66,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::segments::SegmentsDoc::openapi());
     doc.merge(crate::routes::security::SecurityDoc::openapi());
     doc.merge(crate::routes::credentials::CredentialsDoc::openapi());
+    doc.merge(crate::routes::platform::PlatformDoc::openapi());
     add_common_errors(&mut doc);
     doc
 }

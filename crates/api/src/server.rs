@@ -134,6 +134,8 @@ impl Node {
             tokio::spawn(d.run(Duration::from_secs(2)));
             // Reports' facts follow the same events.
             tokio::spawn(self.app.clone().run_facts_refresher(Duration::from_secs(5), Duration::from_secs(1)));
+            // So do outgoing webhooks.
+            tokio::spawn(self.app.clone().run_webhook_feed());
         }
         if bg.worker {
             tokio::spawn(self.worker.clone().run(Duration::from_secs(1)));

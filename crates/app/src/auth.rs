@@ -194,6 +194,7 @@ impl App {
         if !verify_password(password, &hash) {
             return Err(bad);
         }
+        self.ensure_active(user.account_id).await?;
         let secret = new_secret();
         let now = self.clock.now();
         self.storage.create_session(&secret_hash(&secret), &user, now, now + self.config.session_ttl).await?;
@@ -212,8 +213,10 @@ impl App {
         self.actor_of(user).await
     }
 
-    /// The actor of a user, with the custom role they hold.
+    /// The actor of a user, with the custom role they hold; a suspended
+    /// account's users are refused.
     pub async fn actor_of(&self, user: User) -> AppResult<Actor> {
+        self.ensure_active(user.account_id).await?;
         let role = self.storage.user_custom_role(user.account_id, user.id).await?;
         Ok(Actor::with_role(user, role))
     }

@@ -221,6 +221,7 @@ impl JobHandler for Jobs {
                 .await
                 .map(drop)
                 .map_err(|e| JobError::Retry(e.report())),
+            JobKind::DeliverWebhook { delivery_id } => self.app.deliver_webhook(job, delivery_id).await,
         }
     }
 
@@ -233,6 +234,10 @@ impl JobHandler for Jobs {
             }
             JobKind::EraseContact { contact_id } => {
                 tracing::error!(error, contact_id = %contact_id, "gave up erasing a contact");
+            }
+            // The delivery's last attempt already marked it failed.
+            JobKind::DeliverWebhook { delivery_id } => {
+                tracing::warn!(error, delivery_id = %delivery_id, "gave up sending a webhook delivery");
             }
             JobKind::DeliverMessage { message_id: id } => {
                 let now = self.app.clock.now();

@@ -22,6 +22,10 @@ pub enum AppError {
     /// Authenticated, but the role does not allow it.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The account is suspended by the server's operator: its users and
+    /// tokens can do nothing until it is reactivated.
+    #[error("this account is suspended")]
+    Suspended,
     /// Too many requests from one visitor or address; try again later.
     #[error("{0}")]
     RateLimited(&'static str),

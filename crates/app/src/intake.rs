@@ -32,6 +32,8 @@ impl App {
         threading: Threading,
         automatic: bool,
     ) -> AppResult<IntakeOutcome> {
+        // Nothing of a suspended account is stored.
+        self.ensure_active(inbox.account_id).await?;
         let options = IntakeOptions {
             bot_enabled: inbox.config.bot_enabled && !automatic,
             reopen_window: self.config.reopen_window,

@@ -29,6 +29,7 @@ pub mod monitoring;
 pub mod order_actions;
 pub mod outgoing;
 pub mod passwords;
+pub mod platform;
 pub mod privacy;
 pub mod products;
 pub mod profiles;
@@ -38,6 +39,8 @@ pub mod security;
 pub mod shop_import;
 pub mod signals;
 pub mod updates;
+pub mod usage;
+pub mod webhooks;
 pub mod whatsapp;
 pub mod widget;
 
@@ -83,6 +86,8 @@ pub struct AppConfig {
     /// Where the embedded (SQLite) store's search index lives; in memory,
     /// rebuilt at start, when `None`.
     pub search_dir: Option<std::path::PathBuf>,
+    /// Outgoing webhooks.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 /// How a node runs background jobs.
@@ -118,6 +123,7 @@ impl Default for AppConfig {
             jobs: JobSettings::default(),
             max_attachment_bytes: 25 * 1024 * 1024,
             search_dir: None,
+            webhooks: webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -147,6 +153,8 @@ pub struct App {
     pub signals: Arc<signals::Signals>,
     /// Search over messages and contacts.
     pub search_index: Arc<dyn ferry_search::SearchIndex>,
+    /// Events the webhook feed has handled.
+    webhook_fed: tokio::sync::watch::Sender<u64>,
 }
 
 impl App {
@@ -194,6 +202,7 @@ impl App {
                 .unwrap_or_default(),
             limits: limits::Limits::default(),
             signals,
+            webhook_fed: tokio::sync::watch::channel(0).0,
         })
     }
 

@@ -391,11 +391,12 @@ impl App {
     ) -> AppResult<ferry_core::message::Message> {
         use ferry_core::message::{MessageChange, MessageKind, Sender};
         actor.in_account(account)?;
+        // Another account's message is not found, whatever the emoji.
+        let m = self.storage.get_message(account, id).await?.ok_or(AppError::NotFound("message"))?;
         let emoji = emoji.trim();
         if emoji.chars().count() > 8 || emoji.chars().any(|c| c.is_ascii_alphanumeric() || c.is_control()) {
             return Err(AppError::invalid("emoji", "one emoji, or nothing to take the reaction back"));
         }
-        let m = self.storage.get_message(account, id).await?.ok_or(AppError::NotFound("message"))?;
         if !matches!(m.kind, MessageKind::Incoming | MessageKind::Outgoing) {
             return Err(AppError::invalid("message_id", "only buyers' messages and replies take reactions"));
         }

@@ -70,6 +70,47 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Where attachment bytes are kept.
     pub attachments: AttachmentsConfig,
+    /// The token of the platform API (`/platform/api/v1/…`: create, list
+    /// and suspend accounts), sent as `Authorization: Bearer <token>`.
+    /// Empty: the platform API is off (404).
+    pub platform_token: Secret,
+    /// Outgoing webhooks.
+    pub webhooks: WebhooksConfig,
+}
+
+/// Outgoing webhooks (`[webhooks]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Allow receivers on private, loopback and link-local addresses.
+    pub allow_private_targets: bool,
+    /// Disable a webhook after this many failed attempts in a row.
+    pub disable_after_failures: u32,
+    /// Disable a webhook failing for this many hours without a success.
+    pub disable_after_hours: u32,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        let d = ferry_app::webhooks::WebhookSettings::default();
+        Self {
+            allow_private_targets: d.allow_private_targets,
+            disable_after_failures: d.disable_after_failures,
+            disable_after_hours: u32::try_from(d.disable_after.num_hours()).unwrap_or(24),
+        }
+    }
+}
+
+impl WebhooksConfig {
+    /// The use cases' settings.
+    pub fn to_app(&self) -> ferry_app::webhooks::WebhookSettings {
+        ferry_app::webhooks::WebhookSettings {
+            allow_private_targets: self.allow_private_targets,
+            disable_after_failures: self.disable_after_failures,
+            disable_after: chrono::Duration::hours(i64::from(self.disable_after_hours)),
+            ..ferry_app::webhooks::WebhookSettings::default()
+        }
+    }
 }
 
 /// Where attachment bytes are kept (`[attachments]`): files under
@@ -267,6 +308,8 @@ impl Default for Config {
             detectors: DetectorsConfig::default(),
             jobs: JobsConfig::default(),
             attachments: AttachmentsConfig::default(),
+            platform_token: Secret::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -338,6 +381,14 @@ sms_url = ""            # e.g. "https://api.twilio.com"
 sms_account_sid = ""
 sms_auth_token = ""
 sms_from = ""           # e.g. "+15005550006"
+
+# The platform API for the server's operator: POST/GET
+# /platform/api/v1/accounts (create an account with its first owner, list
+# accounts) and POST /platform/api/v1/accounts/{id}/suspend and /unsuspend,
+# authenticated with "Authorization: Bearer <platform_token>". Use a long
+# random value. Empty: the platform API is off (404). The command line
+# (`ferry account create|list|suspend|unsuspend`) needs no token.
+platform_token = ""
 # The commerce detectors raise alerts in the console: variants out of stock
 # but still listed, low stock by sell-through, orders past their promised
 # ship or delivery date, carriers late to one destination country.
@@ -390,6 +441,17 @@ s3_allow_http = false
 # Address objects as endpoint/bucket/key (MinIO and most self-hosted
 # servers) rather than bucket.endpoint/key (AWS).
 s3_path_style = false
+
+# Outgoing webhooks that accounts subscribe to their events.
+[webhooks]
+# Receivers on private, loopback or link-local addresses (10.x, 192.168.x,
+# 127.0.0.1, 169.254.x, fc00::/7, ...) are refused unless this is true: set
+# it only when the integrations run on Ferry's own trusted network.
+allow_private_targets = false
+# A webhook is disabled (and an alert raised) after this many failed
+# attempts in a row, or after failing this many hours without a success.
+disable_after_failures = 50
+disable_after_hours = 24
 "#;
 
 impl Config {
@@ -419,7 +481,7 @@ impl Config {
         ];
         // Values figment would read as numbers (`+15005550006`, an
         // all-digit token) are taken as the text they are.
-        const TEXT: [&str; 3] = ["sms_from", "sms_account_sid", "sms_auth_token"];
+        const TEXT: [&str; 4] = ["sms_from", "sms_account_sid", "sms_auth_token", "platform_token"];
         let skip: Vec<&str> =
             NOT_SETTINGS.iter().chain(TEXT.iter()).chain(NESTED_TEXT.iter().map(|(var, _)| var)).copied().collect();
         fig = fig.merge(Env::prefixed("FERRY_").ignore(&skip).split("__"));
@@ -456,6 +518,15 @@ impl Config {
         anyhow::ensure!(matches!(self.log_format.as_str(), "text" | "json"), "log_format must be \"text\" or \"json\"");
         anyhow::ensure!(self.max_body_bytes >= 1024, "max_body_bytes must be at least 1024");
         self.attachments.check()?;
+        anyhow::ensure!(
+            self.webhooks.disable_after_failures >= 1 && (1..=720).contains(&self.webhooks.disable_after_hours),
+            "webhooks: disable_after_failures must be at least 1 and disable_after_hours from 1 to 720"
+        );
+        let token = self.platform_token.expose().trim();
+        anyhow::ensure!(
+            token.is_empty() || token.len() >= 16,
+            "platform_token must have at least 16 characters (or be empty to turn the platform API off)"
+        );
         self.listen
             .parse::<std::net::SocketAddr>()
             .with_context(|| format!("listen `{}` is not host:port", self.listen))?;
@@ -579,6 +650,25 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)]
+    fn the_platform_token_and_webhook_settings_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("FERRY_PLATFORM_TOKEN", "operator-token-0123456789");
+            jail.set_env("FERRY_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true");
+            jail.set_env("FERRY_WEBHOOKS__DISABLE_AFTER_FAILURES", "3");
+            let c = Config::load(None).map_err(|e| figment::Error::from(format!("{e:#}")))?;
+            assert_eq!(c.platform_token.expose(), "operator-token-0123456789");
+            let w = c.webhooks.to_app();
+            assert!(w.allow_private_targets);
+            assert_eq!((w.disable_after_failures, w.disable_after), (3, chrono::Duration::hours(24)));
+            jail.set_env("FERRY_PLATFORM_TOKEN", "short");
+            assert!(Config::load(None).is_err(), "a guessable token");
+            Ok(())
+        });
+        assert_eq!(Config::default().webhooks.to_app(), ferry_app::webhooks::WebhookSettings::default());
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
     fn the_metrics_token_comes_from_the_environment() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("FERRY_METRICS_TOKEN", "scrape-me");
@@ -595,6 +685,7 @@ mod tests {
             smtp_url: Secret::from("smtps://codes:hunter3@mail.example:465"),
             sms_auth_token: Secret::from("hunter4"),
             metrics_token: Secret::from("hunter5"),
+            platform_token: Secret::from("hunter7-platform-token"),
             attachments: AttachmentsConfig {
                 s3_bucket: "files".into(),
                 s3_access_key_id: "AKIAFERRY".into(),
@@ -604,7 +695,7 @@ mod tests {
             ..Config::default()
         };
         let printed = format!("{c:?}");
-        for secret in ["hunter2", "hunter3", "hunter4", "hunter5", "hunter6"] {
+        for secret in ["hunter2", "hunter3", "hunter4", "hunter5", "hunter6", "hunter7"] {
             assert!(!printed.contains(secret), "{printed}");
         }
     }

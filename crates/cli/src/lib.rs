@@ -3,6 +3,7 @@
 //! `ferry` binary and the `ferry-demo` binary (which adds the sandbox's
 //! stand-ins) share it.
 
+pub mod accounts;
 pub mod bench;
 mod bench_bot;
 mod bench_cluster;
@@ -176,6 +177,7 @@ fn settings(cfg: &Config) -> (AppConfig, ApiConfig) {
             jobs: cfg.jobs.to_app(),
             max_attachment_bytes: cfg.attachments.max_upload_bytes,
             search_dir: search_dir(cfg),
+            webhooks: cfg.webhooks.to_app(),
             ..AppConfig::default()
         },
         ApiConfig {
@@ -183,6 +185,8 @@ fn settings(cfg: &Config) -> (AppConfig, ApiConfig) {
             secure_cookies: cfg.secure_cookies,
             behind_proxy: cfg.behind_proxy,
             metrics_token: (!cfg.metrics_token.is_blank()).then(|| cfg.metrics_token.expose().trim().to_owned().into()),
+            platform_token: (!cfg.platform_token.is_blank())
+                .then(|| cfg.platform_token.expose().trim().to_owned().into()),
         },
     )
 }

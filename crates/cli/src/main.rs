@@ -64,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         which: nlu::NluCommand,
     },
+    /// Accounts: create one with its first owner, list, suspend, reactivate.
+    Account {
+        #[command(subcommand)]
+        which: ferry_cli::accounts::AccountCommand,
+    },
     /// Prints a documented example configuration.
     DefaultConfig,
 }
@@ -206,6 +211,11 @@ fn main() -> anyhow::Result<()> {
                     started.elapsed().as_secs_f64()
                 );
                 Ok(())
+            }
+            Command::Account { which } => {
+                init_tracing(&Config { log: "warn".into(), ..cfg.clone() });
+                let storage = open_storage(&cfg).await?;
+                ferry_cli::accounts::run(&cfg, storage, which).await
             }
             Command::Bench { which } => bench::run(which).await,
             Command::Demo { .. } | Command::DefaultConfig | Command::Nlu { .. } => Ok(()),

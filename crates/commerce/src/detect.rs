@@ -53,16 +53,20 @@ pub enum AlertKind {
     /// A SKU whose defect rate jumped (account-wide, not per shop: see
     /// `ferry_core::insights::products`).
     DefectRate,
+    /// An outgoing webhook Ferry disabled after its receiver kept failing
+    /// (account-wide, raised by the webhook deliveries, not a detector).
+    WebhookDisabled,
 }
 
 impl AlertKind {
-    /// Every kind, in the order the detectors run.
-    pub const ALL: [AlertKind; 5] = [
+    /// Every kind, in the order the detectors run (the webhooks' last).
+    pub const ALL: [AlertKind; 6] = [
         AlertKind::OutOfStock,
         AlertKind::LowStock,
         AlertKind::LateOrder,
         AlertKind::CarrierDelay,
         AlertKind::DefectRate,
+        AlertKind::WebhookDisabled,
     ];
 
     /// The kinds [`detect`] finds on one shop.
@@ -77,6 +81,7 @@ impl AlertKind {
             AlertKind::LateOrder => "late_order",
             AlertKind::CarrierDelay => "carrier_delay",
             AlertKind::DefectRate => "defect_rate",
+            AlertKind::WebhookDisabled => "webhook_disabled",
         }
     }
 }
@@ -935,7 +940,9 @@ mod tests {
                         let n = f.details["shipments"].as_u64().unwrap() as usize;
                         prop_assert!(n >= w.t.carrier_min_shipments && late >= w.t.carrier_min_late && late <= n);
                     }
-                    AlertKind::DefectRate => prop_assert!(false, "shop detectors never find defect rates"),
+                    AlertKind::DefectRate | AlertKind::WebhookDisabled => {
+                        prop_assert!(false, "shop detectors find neither defect rates nor webhook failures")
+                    }
                 }
             }
             // Every variant out of stock is found, none in stock is.

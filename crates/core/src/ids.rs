@@ -56,4 +56,8 @@ id_type!(
     OrderId,
     /// An alert a detector raised in the console.
     AlertId,
+    /// An account's subscription to its events at an outside URL.
+    WebhookId,
+    /// One event sent (or being sent) to one webhook.
+    WebhookDeliveryId,
 );

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 use chrono::{DateTime, Utc};
 use ferry_core::clock::Clock;
-use ferry_core::{AccountId, ContactId, ConversationId, MessageId};
+use ferry_core::{AccountId, ContactId, ConversationId, MessageId, WebhookDeliveryId};
 use ferry_storage::{Job, NewJob, Storage, StorageResult};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -47,6 +47,12 @@ pub enum JobKind {
         /// The contact.
         contact_id: ContactId,
     },
+    /// Sends one event to an account's outgoing webhook; queued by the
+    /// webhook feed with its delivery row.
+    DeliverWebhook {
+        /// The delivery.
+        delivery_id: WebhookDeliveryId,
+    },
 }
 
 /// A stored job that is not a [`JobKind`]: an unknown kind or a payload
@@ -69,6 +75,12 @@ impl JobKind {
     pub const SEND_SURVEY: &'static str = "send_survey";
     /// Stored kind of [`JobKind::EraseContact`].
     pub const ERASE_CONTACT: &'static str = "erase_contact";
+    /// Stored kind of [`JobKind::DeliverWebhook`] (the store queues it by
+    /// name with its delivery).
+    pub const DELIVER_WEBHOOK: &'static str = "deliver_webhook";
+    /// Attempts of a webhook delivery: with the default back-off, about
+    /// seven hours of retries.
+    pub const WEBHOOK_ATTEMPTS: u32 = 15;
 
     /// The stored kind.
     pub fn name(&self) -> &'static str {
@@ -77,6 +89,7 @@ impl JobKind {
             JobKind::BotReply { .. } => Self::BOT_REPLY,
             JobKind::SendSurvey { .. } => Self::SEND_SURVEY,
             JobKind::EraseContact { .. } => Self::ERASE_CONTACT,
+            JobKind::DeliverWebhook { .. } => Self::DELIVER_WEBHOOK,
         }
     }
 
@@ -87,6 +100,7 @@ impl JobKind {
             JobKind::BotReply { .. } => 5,
             JobKind::SendSurvey { .. } => 5,
             JobKind::EraseContact { .. } => 10,
+            JobKind::DeliverWebhook { .. } => Self::WEBHOOK_ATTEMPTS,
         }
     }
 
@@ -99,6 +113,7 @@ impl JobKind {
             }
             JobKind::SendSurvey { conversation_id } => json!({ "conversation_id": conversation_id }),
             JobKind::EraseContact { contact_id } => json!({ "contact_id": contact_id }),
+            JobKind::DeliverWebhook { delivery_id } => json!({ "delivery_id": delivery_id }),
         };
         let lane = match self {
             JobKind::DeliverMessage { .. } => None,
@@ -106,6 +121,7 @@ impl JobKind {
             // After the conversation's other deliveries.
             JobKind::SendSurvey { conversation_id } => Some(format!("deliver:{conversation_id}")),
             JobKind::EraseContact { contact_id } => Some(format!("erase:{contact_id}")),
+            JobKind::DeliverWebhook { .. } => None,
         };
         NewJob {
             account_id: account,
@@ -120,7 +136,9 @@ impl JobKind {
     /// Reads a stored job's kind and payload.
     pub fn parse(kind: &str, payload: &serde_json::Value) -> Result<Self, MalformedJob> {
         let malformed = |reason: String| MalformedJob { kind: kind.to_owned(), reason };
-        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY, Self::SEND_SURVEY, Self::ERASE_CONTACT].contains(&kind) {
+        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY, Self::SEND_SURVEY, Self::ERASE_CONTACT, Self::DELIVER_WEBHOOK]
+            .contains(&kind)
+        {
             return Err(malformed("unknown job kind".to_owned()));
         }
         serde_json::from_value(json!({ "kind": kind, "payload": payload })).map_err(|e| malformed(e.to_string()))

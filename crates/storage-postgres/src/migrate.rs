@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (25, "two_factor", include_str!("../migrations/0025_two_factor.sql")),
     (26, "invitations", include_str!("../migrations/0026_invitations.sql")),
     (27, "roles_privacy", include_str!("../migrations/0027_roles_privacy.sql")),
+    (28, "platform", include_str!("../migrations/0028_platform.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

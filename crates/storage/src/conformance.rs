@@ -66,6 +66,7 @@ where
     crate::conformance_security::run_all(&fresh).await;
     privacy::run_all(&fresh).await;
     crate::conformance_credentials::run_all(&fresh).await;
+    crate::conformance_platform::run_all(&fresh).await;
 }
 
 /// Writes only mark a conversation's facts; one refresh counts a burst

@@ -14,6 +14,7 @@ mod error;
 mod insights;
 mod leases;
 mod model;
+mod platform;
 mod privacy;
 mod products;
 mod profiles;
@@ -34,6 +35,8 @@ pub mod conformance_credentials;
 #[cfg(feature = "conformance")]
 pub mod conformance_insights;
 #[cfg(feature = "conformance")]
+pub mod conformance_platform;
+#[cfg(feature = "conformance")]
 pub mod conformance_products;
 #[cfg(feature = "conformance")]
 pub mod conformance_security;
@@ -46,6 +49,7 @@ pub use error::{StorageError, StorageResult};
 pub use insights::*;
 pub use leases::*;
 pub use model::*;
+pub use platform::*;
 pub use privacy::*;
 pub use products::*;
 pub use profiles::*;

@@ -531,6 +531,9 @@ pub trait Storage:
     + crate::security::SecurityRepo
     + crate::privacy::PrivacyRepo
     + crate::credentials::CredentialRepo
+    + crate::platform::PlatformRepo
+    + crate::platform::WebhookRepo
+    + crate::platform::UsageRepo
     + Send
     + Sync
 {

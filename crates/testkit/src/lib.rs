@@ -139,6 +139,11 @@ pub struct SpawnOptions {
     /// Join this PostgreSQL database instead of making a fresh one (a
     /// second node of the same deployment; see [`TestApp::spawn_peer`]).
     pub join_database: Option<String>,
+    /// The platform API's token (`None`: the platform API is off).
+    pub platform_token: Option<String>,
+    /// Outgoing webhooks (receivers on loopback allowed by default: the
+    /// tests' receivers run there).
+    pub webhooks: ferry_app::webhooks::WebhookSettings,
 }
 
 impl SpawnOptions {
@@ -155,6 +160,11 @@ impl SpawnOptions {
             // As small as the body limit, so tests reach it cheaply.
             max_attachment_bytes: 1024 * 1024,
             join_database: None,
+            platform_token: None,
+            webhooks: ferry_app::webhooks::WebhookSettings {
+                allow_private_targets: true,
+                ..ferry_app::webhooks::WebhookSettings::default()
+            },
         }
     }
 }
@@ -184,6 +194,7 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
             smtp: o.smtp.clone(),
             sms: o.sms.clone(),
             max_attachment_bytes: o.max_attachment_bytes,
+            webhooks: o.webhooks,
             ..AppConfig::default()
         },
         ApiConfig {
@@ -191,6 +202,7 @@ pub async fn spawn_with(o: SpawnOptions) -> Option<TestApp> {
             secure_cookies: false,
             behind_proxy: false,
             metrics_token: o.metrics_token.map(Into::into),
+            platform_token: o.platform_token.map(Into::into),
         },
     );
     node.spawn_background(Background {

@@ -132,3 +132,13 @@ describe('defect rate alerts', () => {
     expect(alertMessages.zh['alerts.kind.defect_rate']).toBeTruthy();
   });
 });
+
+describe('webhook alerts', () => {
+  it('explain which receiver kept failing', () => {
+    const a = alert({ kind: 'webhook_disabled', connection_id: null, details: { webhook_id: 4, url: 'https://hooks.example/in', consecutive_failures: 50 } });
+    expect(alertFacts(a).map(en)).toEqual(['Receiver: https://hooks.example/in', '50 failed attempts in a row']);
+    const title = alertTitle(a);
+    expect(title && en(title)).toBe('Webhook 4 was disabled: its receiver kept failing');
+    expect(alertMessages.zh['alerts.kind.webhook_disabled']).toBeTruthy();
+  });
+});

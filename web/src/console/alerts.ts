@@ -4,7 +4,7 @@
 // the `{ key, vars }` these return.
 import type { Alert } from '../api/types';
 
-export const ALERT_KINDS = ['out_of_stock', 'low_stock', 'late_order', 'carrier_delay', 'defect_rate'] as const;
+export const ALERT_KINDS = ['out_of_stock', 'low_stock', 'late_order', 'carrier_delay', 'defect_rate', 'webhook_disabled'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 
@@ -81,6 +81,10 @@ export function alertFacts(a: Pick<Alert, 'kind' | 'details'>): Fact[] {
       });
       break;
     }
+    case 'webhook_disabled':
+      push('alerts.fact.webhook_url', { url: str(d.url) });
+      push('alerts.fact.webhook_failures', { failures: num(d.consecutive_failures) });
+      break;
   }
   return facts;
 }
@@ -107,6 +111,8 @@ export function alertTitle(a: Pick<Alert, 'kind' | 'details'>): Fact | null {
       const rate = num(d.recent_rate);
       return fact('alerts.headline.defect_rate', { sku: str(d.sku), rate: rate === null ? null : percent(rate) });
     }
+    case 'webhook_disabled':
+      return fact('alerts.headline.webhook_disabled', { id: num(d.webhook_id) });
   }
   return null;
 }

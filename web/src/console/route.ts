@@ -2,6 +2,7 @@
 // status tab and the open conversation, so a reload or a shared link opens
 // the same place (`#/inbox/open/42`, `#/inbox/bot`, `#/alerts`).
 export type Page = 'inbox' | 'admin' | 'bot' | 'alerts' | 'deliveries' | 'questions' | 'reports' | 'segments' | 'products' | 'security';
+export type Page = 'inbox' | 'admin' | 'bot' | 'alerts' | 'deliveries' | 'questions' | 'reports' | 'segments' | 'products' | 'usage';
 
 export interface Route {
   page: Page;
@@ -12,6 +13,7 @@ export interface Route {
 }
 
 const PAGES: Page[] = ['inbox', 'admin', 'bot', 'alerts', 'deliveries', 'questions', 'reports', 'segments', 'products', 'security'];
+const PAGES: Page[] = ['inbox', 'admin', 'bot', 'alerts', 'deliveries', 'questions', 'reports', 'segments', 'products', 'usage'];
 export const STATUSES = ['open', 'bot', 'pending', 'snoozed', 'resolved'] as const;
 
 export function formatRoute(r: Route): string {

@@ -15,6 +15,7 @@ pub mod csat;
 pub mod deliveries;
 pub mod meta;
 pub mod order_actions;
+pub mod platform;
 pub mod privacy;
 pub mod products;
 pub mod questions;
@@ -106,5 +107,6 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(security::routes())
         .merge(privacy::routes())
         .merge(credentials::routes())
+        .merge(platform::routes())
         .fallback(crate::assets::fallback)
 }

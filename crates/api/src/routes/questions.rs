@@ -174,6 +174,8 @@ pub async fn adopt_question(
     AppPath((account, cluster)): AppPath<(i64, i64)>,
     AppJson(req): AppJson<AdoptQuestion>,
 ) -> Result<Json<BotDocumentResponse>, ApiError> {
+    // Another account is not found before its input is judged.
+    a.in_account(AccountId(account))?;
     let kind = match req.kind.as_str() {
         "faq" => AdoptAs::Faq,
         "intent" => AdoptAs::Intent,

@@ -368,6 +368,8 @@ pub async fn report_conversations(
     AppPath(account): AppPath<i64>,
     AppQuery(q): AppQuery<DrillQuery>,
 ) -> Result<Response, ApiError> {
+    // Another account is not found before its input is judged.
+    a.in_account(AccountId(account))?;
     let csv_out = wants_csv(q.format.as_deref())?;
     let p = params(q.from.as_deref(), q.until.as_deref(), q.group_by.as_deref(), q.by.as_deref())?;
     let metric = q.metric.trim().parse::<Metric>().map_err(|_| {

@@ -125,6 +125,8 @@ pub async fn import_file(
     AppQuery(q): AppQuery<ImportQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReportView>, ApiError> {
+    // Another account is not found before its input is judged.
+    a.in_account(AccountId(account))?;
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use ferry_api_types::{ErrorBody, WebhookAck};
+use ferry_app::AppError;
 use ferry_app::email::MailOutcome;
 use ferry_app::intake::WebhookRequest;
 use ferry_core::InboxId;
@@ -62,26 +63,47 @@ async fn receive(
     if matches!(channel, "email" | "amazon") {
         // A raw RFC 5322 message; a bounce answers with the message it
         // returns (ids 0 when Ferry did not send it).
-        return match s.app.ingest_email_webhook(InboxId(inbox_id), &request).await? {
-            MailOutcome::Stored(out) => Ok(Json(WebhookAck {
-                message_id: out.message.id.0,
-                conversation_id: out.conversation.id.0,
-                contact_id: out.conversation.contact_id.0,
-                duplicate: out.duplicate,
-            })),
-            MailOutcome::Bounced { message } => Ok(Json(WebhookAck {
-                message_id: message.as_ref().map_or(0, |m| m.id.0),
-                conversation_id: message.as_ref().map_or(0, |m| m.conversation_id.0),
-                contact_id: 0,
-                duplicate: false,
-            })),
+        return match dropped_if_suspended(s.app.ingest_email_webhook(InboxId(inbox_id), &request).await)? {
+            None => Ok(Json(ignored())),
+            Some(stored) => match stored {
+                MailOutcome::Stored(out) => Ok(Json(WebhookAck {
+                    message_id: out.message.id.0,
+                    conversation_id: out.conversation.id.0,
+                    contact_id: out.conversation.contact_id.0,
+                    duplicate: out.duplicate,
+                })),
+                MailOutcome::Bounced { message } => Ok(Json(WebhookAck {
+                    message_id: message.as_ref().map_or(0, |m| m.id.0),
+                    conversation_id: message.as_ref().map_or(0, |m| m.conversation_id.0),
+                    contact_id: 0,
+                    duplicate: false,
+                })),
+            },
         };
     }
-    let out = s.app.ingest_webhook(channel, InboxId(inbox_id), &request).await?;
+    let Some(out) = dropped_if_suspended(s.app.ingest_webhook(channel, InboxId(inbox_id), &request).await)? else {
+        return Ok(Json(ignored()));
+    };
     Ok(Json(WebhookAck {
         message_id: out.message.id.0,
         conversation_id: out.conversation.id.0,
         contact_id: out.conversation.contact_id.0,
         duplicate: out.duplicate,
     }))
+}
+
+/// A suspended account's deliveries are accepted and dropped (`None`):
+/// answered 200 so the provider neither retries nor disables the
+/// subscription, and nothing is stored.
+fn dropped_if_suspended<T>(r: Result<T, AppError>) -> Result<Option<T>, ApiError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(AppError::Suspended) => Ok(None),
+        Err(e) => Err(ApiError(e)),
+    }
+}
+
+/// The answer to a delivery that was dropped: no ids.
+fn ignored() -> WebhookAck {
+    WebhookAck { message_id: 0, conversation_id: 0, contact_id: 0, duplicate: false }
 }

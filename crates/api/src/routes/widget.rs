@@ -538,18 +538,22 @@ async fn visitor_pump(
     }
 }
 
-/// The agents' live socket: typing and presence of the account.
-#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/live", tag = "widget",
+/// The account's live updates for an agent's console, as a WebSocket
+/// (the same events as `/ws`, for one account).
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/live", tag = "conversations",
     params(("account_id" = i64, Path)),
-    responses((status = 101, description = "Switched to the WebSocket"), (status = 400, description = "Not a WebSocket upgrade", body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
-async fn agent_live(
+    responses((status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, body = ferry_api_types::ErrorBody), (status = 401, body = ferry_api_types::ErrorBody),
+        (status = 403, body = ferry_api_types::ErrorBody), (status = 404, body = ferry_api_types::ErrorBody)))]
+pub async fn agent_live(
     State(s): State<ApiState>,
     Auth(actor): Auth,
     AppPath(account): AppPath<i64>,
-    AppWs(ws): AppWs,
+    ws: Result<axum::extract::ws::WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    // Another account's socket is not found, upgrade or not.
     actor.in_account(AccountId(account))?;
+    let ws = ws.map_err(|e| ApiError::malformed(e.body_text()))?;
     let typing = s.app.signals.subscribe();
     Ok(ws.on_upgrade(move |socket| agent_pump(socket, s, actor, typing)))
 }

@@ -18,6 +18,7 @@ mod intake;
 mod jobs;
 mod messages;
 mod outbox;
+mod platform;
 mod privacy;
 mod products;
 pub(crate) mod profiles;
