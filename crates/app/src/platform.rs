@@ -79,6 +79,7 @@ impl App {
         }
         let password_hash = hash_password(&input.owner_password).map_err(|e| match e {
             AppError::Invalid { message, .. } => AppError::invalid("owner_password", message),
+            AppError::Rejected { code, message, .. } => AppError::Rejected { code, field: "owner_password", message },
             other => other,
         })?;
         let now = self.clock.now();

@@ -471,9 +471,10 @@ impl Config {
             }
         }
         // Variables of the same prefix that are not settings: the config
-        // file's path (read by the command line) and the test and tool
-        // settings.
-        const NOT_SETTINGS: [&str; 5] = ["config", "test_postgres_url", "minilm_dir", "shared_data", "bin"];
+        // file's path and `ferry account create`'s owner password (read by
+        // the command line) and the test and tool settings.
+        const NOT_SETTINGS: [&str; 6] =
+            ["config", "test_postgres_url", "minilm_dir", "shared_data", "bin", "owner_password"];
         // The same for nested settings: variable name, then setting path.
         const NESTED_TEXT: [(&str, &str); 2] = [
             ("attachments__s3_access_key_id", "attachments.s3_access_key_id"),
