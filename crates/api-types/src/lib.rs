@@ -14,7 +14,9 @@ use ferry_core::segment::SegmentFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+mod merges;
 mod platform;
+pub use merges::*;
 pub use platform::*;
 
 /// An error answer: `{"error": {"code", "message"}}`.
@@ -1157,6 +1159,8 @@ pub enum WsPayload {
     ConversationUpdated(ConversationView),
     /// A contact was created.
     ContactCreated(ContactView),
+    /// A contact changed (edited, or merged with another).
+    ContactUpdated(ContactView),
     /// A commerce detector raised an alert.
     AlertRaised(AlertRaisedView),
 }
@@ -1193,6 +1197,7 @@ impl WsEvent {
                 vec![frame(WsPayload::ConversationUpdated(conversation.into()))]
             }
             Event::ContactCreated { contact } => vec![frame(WsPayload::ContactCreated(contact.into()))],
+            Event::ContactUpdated { contact } => vec![frame(WsPayload::ContactUpdated(contact.into()))],
             Event::MessageReceived { message, conversation, new_conversation, .. } => {
                 let mut out = Vec::with_capacity(2);
                 // Even without a status change the conversation moved: its
@@ -1209,6 +1214,9 @@ impl WsEvent {
             Event::AlertRaised { alert_id, kind, severity, title } => {
                 vec![frame(WsPayload::AlertRaised(AlertRaisedView { id: alert_id.0, kind, severity, title }))]
             }
+            // For integrations (outgoing webhooks); the console reads
+            // ratings from the conversation.
+            Event::CsatReceived { .. } => Vec::new(),
         }
     }
 }

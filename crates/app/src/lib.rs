@@ -25,6 +25,7 @@ pub mod insights;
 pub mod intake;
 pub mod invitations;
 pub mod limits;
+pub mod merges;
 pub mod monitoring;
 pub mod order_actions;
 pub mod outgoing;

@@ -179,5 +179,6 @@ fn changes_search(e: &Event) -> bool {
             | Event::ConversationUpdated { .. }
             | Event::ConversationCreated { .. }
             | Event::ContactCreated { .. }
+            | Event::ContactUpdated { .. }
     )
 }

@@ -227,6 +227,16 @@ fn webhook_events(e: &Event, contact: Option<Value>) -> Vec<(&'static str, Value
         Event::ContactCreated { contact } => {
             vec![("contact_created", json!({ "contact": ContactView::from(contact.clone()) }))]
         }
+        Event::CsatReceived { conversation_id, contact_id, agent_id, rating, comment } => vec![(
+            "csat_received",
+            json!({
+                "conversation_id": conversation_id, "contact_id": contact_id, "agent_id": agent_id,
+                "rating": rating, "comment": comment,
+            }),
+        )],
+        Event::ContactUpdated { contact } => {
+            vec![("contact_updated", json!({ "contact": ContactView::from(contact.clone()) }))]
+        }
         Event::MessageReceived { message, conversation, new_conversation, new_contact, changes } => {
             let mut out = Vec::new();
             if *new_contact && let Some(c) = contact {

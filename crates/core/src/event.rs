@@ -39,6 +39,25 @@ pub enum Event {
         /// The contact.
         contact: Contact,
     },
+    /// A buyer answered a satisfaction survey.
+    CsatReceived {
+        /// The survey's conversation.
+        conversation_id: crate::ConversationId,
+        /// The buyer.
+        contact_id: crate::ContactId,
+        /// The agent the rating is about, if any.
+        agent_id: Option<crate::UserId>,
+        /// The rating (1–5; 1–2 on a two-point scale).
+        rating: u8,
+        /// The buyer's comment.
+        comment: Option<String>,
+    },
+    /// A contact changed: edited, or merged with another (then its
+    /// identities and conversations changed too).
+    ContactUpdated {
+        /// The contact after the change.
+        contact: Contact,
+    },
     /// A buyer's message came in through intake: one event per message,
     /// carrying what it did to its conversation.
     MessageReceived {
@@ -76,6 +95,8 @@ impl Event {
             Event::ConversationCreated { .. } => "conversation_created",
             Event::ConversationUpdated { .. } => "conversation_updated",
             Event::ContactCreated { .. } => "contact_created",
+            Event::ContactUpdated { .. } => "contact_updated",
+            Event::CsatReceived { .. } => "csat_received",
             Event::MessageReceived { .. } => "message_received",
             Event::AlertRaised { .. } => "alert_raised",
         }

@@ -67,6 +67,7 @@ where
     privacy::run_all(&fresh).await;
     crate::conformance_credentials::run_all(&fresh).await;
     crate::conformance_platform::run_all(&fresh).await;
+    crate::conformance_merges::run_all(&fresh).await;
 }
 
 /// Writes only mark a conversation's facts; one refresh counts a burst

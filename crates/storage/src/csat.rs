@@ -186,6 +186,14 @@ impl<B: Backend> CsatRepo for B {
                 .await?;
                 // And the buyer's last rating on their profile.
                 crate::store::profiles::refresh_profile(db, answered.account_id, answered.contact_id, now).await?;
+                let event = ferry_core::event::Event::CsatReceived {
+                    conversation_id: answered.conversation_id,
+                    contact_id: answered.contact_id,
+                    agent_id: answered.agent_id,
+                    rating: answer.rating,
+                    comment: answered.comment.clone(),
+                };
+                crate::store::outbox::append_event(db, answered.account_id, &event, now).await?;
                 Ok(answered)
             })
         })

@@ -13,6 +13,7 @@ pub mod db;
 mod error;
 mod insights;
 mod leases;
+mod merges;
 mod model;
 mod platform;
 mod privacy;
@@ -35,6 +36,8 @@ pub mod conformance_credentials;
 #[cfg(feature = "conformance")]
 pub mod conformance_insights;
 #[cfg(feature = "conformance")]
+pub mod conformance_merges;
+#[cfg(feature = "conformance")]
 pub mod conformance_platform;
 #[cfg(feature = "conformance")]
 pub mod conformance_products;
@@ -48,6 +51,7 @@ pub use csat::*;
 pub use error::{StorageError, StorageResult};
 pub use insights::*;
 pub use leases::*;
+pub use merges::*;
 pub use model::*;
 pub use platform::*;
 pub use privacy::*;

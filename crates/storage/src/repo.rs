@@ -532,6 +532,7 @@ pub trait Storage:
     + crate::privacy::PrivacyRepo
     + crate::credentials::CredentialRepo
     + crate::platform::PlatformRepo
+    + crate::merges::MergeRepo
     + crate::platform::WebhookRepo
     + crate::platform::UsageRepo
     + Send

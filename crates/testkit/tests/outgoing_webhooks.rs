@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 on_both!(
     a_conversation_flow_reaches_the_receiver_once_each_signed,
     failures_are_retried_then_the_webhook_is_disabled_with_an_alert,
-    private_receivers_are_refused_unless_allowed
+    private_receivers_are_refused_unless_allowed,
+    contact_changes_and_ratings_reach_their_subscribers,
 );
 
 /// One request the receiver got.
@@ -341,4 +342,84 @@ async fn private_receivers_are_refused_unless_allowed(b: Backend) {
     let Some(open) = spawn_app(b).await else { return };
     let t = open.tenant("Shop").await;
     assert_eq!(create_hook(&open, &t, &url, json!(["message_created"])).await.status, StatusCode::CREATED);
+}
+
+/// An edited contact, a merge and a survey answer each reach a receiver
+/// subscribed to `contact_updated` and `csat_received`, with the contact
+/// and the rating.
+async fn contact_changes_and_ratings_reach_their_subscribers(b: Backend) {
+    let clock = Arc::new(FixedClock::new(start()));
+    let Some(app) = spawn(b, clock.clone(), 50).await else { return };
+    let shop = app.tenant("Shop").await;
+    let (receiver, url) = Receiver::start().await;
+    let acct = format!("/api/v1/accounts/{}", shop.account);
+    let r = create_hook(&app, &shop, &url, json!(["contact_updated", "csat_received"])).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+
+    let conv =
+        app.webhook(&shop, &buyer_message("w-1", "ana", "Hello")).await.json["conversation_id"].as_i64().unwrap();
+    let contact =
+        app.get(&format!("{acct}/conversations/{conv}"), &shop.owner_token).await.json["contact_id"].as_i64().unwrap();
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("{acct}/contacts/{contact}"),
+            Some(&shop.owner_token),
+            Some(json!({"country": "PT"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    settle(&app, &receiver, 1).await;
+
+    // Surveys on; the agent answers and resolves; the buyer rates.
+    let inbox = format!("{acct}/inboxes/{}", shop.inbox.0);
+    let r = app
+        .call(Method::PATCH, &inbox, Some(&shop.owner_token), Some(json!({"config": {"csat": {"enabled": true}}})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let cp = format!("{acct}/conversations/{conv}");
+    assert!(
+        app.post(&format!("{cp}/messages"), &shop.agent_token, json!({"content": "Done."})).await.status.is_success()
+    );
+    assert!(
+        app.post(&format!("{cp}/status"), &shop.agent_token, json!({"status": "resolved"})).await.status.is_success()
+    );
+    app.drain_jobs().await;
+    let msgs = app.get(&format!("{cp}/messages"), &shop.agent_token).await;
+    let url_of_survey = msgs
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["parts"].as_array().cloned().unwrap_or_default())
+        .find(|p| p["type"] == "survey")
+        .and_then(|p| p["survey"]["url"].as_str().map(String::from))
+        .expect("a survey was sent");
+    let token = url_of_survey.rsplit('/').next().unwrap().to_owned();
+    let answered = app
+        .http
+        .post(format!("{}/csat/{token}", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("rating=5&comment=Great")
+        .send()
+        .await
+        .unwrap();
+    assert!(answered.status().is_success(), "{}", answered.status());
+    settle(&app, &receiver, 2).await;
+
+    let got: Vec<Value> = receiver.all().iter().map(Received::json).collect();
+    let updated = got.iter().find(|b| b["event"] == "contact_updated").expect("contact_updated");
+    assert_eq!(
+        (updated["payload"]["contact"]["id"].as_i64(), updated["payload"]["contact"]["country"].as_str()),
+        (Some(contact), Some("PT"))
+    );
+    let rated = got.iter().find(|b| b["event"] == "csat_received").expect("csat_received");
+    assert_eq!(rated["payload"]["rating"], 5);
+    assert_eq!(rated["payload"]["comment"], "Great");
+    assert_eq!(rated["payload"]["conversation_id"].as_i64(), Some(conv));
+    assert_eq!(rated["payload"]["contact_id"].as_i64(), Some(contact));
+    assert!(
+        got.iter().all(|b| b["event"] == "contact_updated" || b["event"] == "csat_received"),
+        "only what was subscribed: {got:?}"
+    );
 }

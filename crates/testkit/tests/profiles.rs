@@ -6,18 +6,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use ferry_commerce::{Address, LineItem, MirrorWrite, Order};
 use ferry_core::ShopConnectionId;
+use ferry_core::clock::{Clock, FixedClock};
 use ferry_storage::{NewShopConnection, ShopPlatform};
 use ferry_testkit::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 on_both!(
     a_profile_follows_orders_and_survey_answers,
     segments_select_the_expected_buyers,
     segments_are_validated_paged_and_private,
+    contacts_merge_through_the_api_and_an_admin_undoes_it,
 );
 
 fn acct(t: &Tenant) -> String {
@@ -364,4 +367,101 @@ async fn segments_are_validated_paged_and_private(b: Backend) {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = app.get(&format!("{base}/{id}/contacts"), &t.agent_token).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// Two contacts of one buyer: suggested as duplicates, merged by an agent
+/// (the survivor lists both conversations, the other is gone, the merge is
+/// in the audit log), refused where it must be, and undone by the owner
+/// (not the agent) within 30 days, after which undoing is refused.
+async fn contacts_merge_through_the_api_and_an_admin_undoes_it(b: Backend) {
+    let clock = Arc::new(FixedClock::new(day(2026, 3, 2)));
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let Some(app) = spawn_with(SpawnOptions { clock: dyn_clock, ..SpawnOptions::new(b) }).await else { return };
+    let t = app.tenant("Merge").await;
+    let other_tenant = app.tenant("Elsewhere").await;
+    let write = |ext: &'static str, sender: Value| {
+        let app = &app;
+        let t = &t;
+        async move {
+            let body = json!({ "external_id": ext, "sender": sender, "text": format!("message {ext}") });
+            let r = app.webhook(t, &body).await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+            let conv = r.json["conversation_id"].as_i64().unwrap();
+            let c = app.get(&format!("{}/conversations/{conv}", acct(t)), &t.owner_token).await;
+            (conv, c.json["contact_id"].as_i64().unwrap())
+        }
+    };
+    let (conv_a, ann) =
+        write("m1", json!({ "handle": "ann-mail", "name": "Ann Lee", "email": "ann@example.com" })).await;
+    clock.advance(Duration::minutes(5));
+    let (conv_b, twin) =
+        write("m2", json!({ "handle": "ann-phone", "name": "Ann Lee", "phone": "+4915112345678" })).await;
+    assert_ne!(ann, twin);
+    for id in [ann, twin] {
+        let r = app
+            .call(
+                Method::PATCH,
+                &format!("{}/contacts/{id}", acct(&t)),
+                Some(&t.owner_token),
+                Some(json!({ "country": "DE" })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    }
+
+    let dupes = app.get(&format!("{}/contacts/{ann}/duplicates", acct(&t)), &t.agent_token).await;
+    assert_eq!(dupes.status, StatusCode::OK, "{:?}", dupes.json);
+    assert_eq!(dupes.json[0]["contact"]["id"], twin);
+    assert_eq!(dupes.json[0]["reasons"], json!(["same_name_and_country"]));
+
+    let merge = |token: &str, survivor: i64, other: i64| {
+        let path = format!("{}/contacts/{survivor}/merge", acct(&t));
+        let token = token.to_owned();
+        let app = &app;
+        async move { app.post(&path, &token, json!({ "other_id": other })).await }
+    };
+    assert_eq!(merge(&t.agent_token, ann, ann).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(merge(&t.agent_token, ann, 987_654).await.status, StatusCode::NOT_FOUND);
+    // Another account's token or contact: not found.
+    assert_eq!(merge(&other_tenant.owner_token, ann, twin).await.status, StatusCode::NOT_FOUND);
+    let bad = app.post(&format!("{}/contacts/{ann}/merge", acct(&t)), &t.agent_token, json!({ "other": twin })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown field is refused: {:?}", bad.json);
+
+    let r = merge(&t.agent_token, ann, twin).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["contact"]["phone"], "+4915112345678", "the survivor takes the phone it lacked");
+    assert_eq!(r.json["merge"]["conversations"], 1);
+    let merge_id = r.json["merge"]["id"].as_i64().unwrap();
+    assert_eq!(app.get(&format!("{}/contacts/{twin}", acct(&t)), &t.agent_token).await.status, StatusCode::NOT_FOUND);
+    let convs = app.get(&format!("{}/contacts/{ann}/conversations", acct(&t)), &t.agent_token).await;
+    let ids: Vec<i64> = convs.json.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![conv_b, conv_a], "both conversations, most recent first");
+    let list = app.get(&format!("{}/contacts/{ann}/merges", acct(&t)), &t.agent_token).await;
+    assert_eq!(list.json[0]["id"], merge_id);
+    assert_eq!(list.json[0]["merged_name"], "Ann Lee");
+    let audit = app.get(&format!("{}/audit_log?action=contact.merge", acct(&t)), &t.owner_token).await;
+    assert_eq!(audit.status, StatusCode::OK, "{:?}", audit.json);
+    let entries = audit.json["data"].as_array().or(audit.json.as_array()).cloned().unwrap_or_default();
+    assert!(entries.iter().any(|e| e["target_id"] == ann.to_string()), "the merge is audited: {:?}", audit.json);
+
+    // A later message from the merged contact's phone finds the survivor.
+    let (conv_c, who) = write("m3", json!({ "handle": "ann-phone", "name": "Ann Lee" })).await;
+    assert_eq!((conv_c, who), (conv_b, ann));
+
+    let undo = format!("{}/contact_merges/{merge_id}/undo", acct(&t));
+    assert_eq!(app.post(&undo, &t.agent_token, json!({})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post(&undo, &other_tenant.owner_token, json!({})).await.status, StatusCode::NOT_FOUND);
+    let r = app.post(&undo, &t.owner_token, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!((r.json["survivor"]["id"].as_i64(), r.json["restored"]["id"].as_i64()), (Some(ann), Some(twin)));
+    assert_eq!(r.json["survivor"]["phone"], Value::Null, "the phone goes back with its contact");
+    assert_eq!(app.post(&undo, &t.owner_token, json!({})).await.status, StatusCode::CONFLICT);
+    let convs = app.get(&format!("{}/contacts/{twin}/conversations", acct(&t)), &t.agent_token).await;
+    assert_eq!(convs.json.as_array().unwrap().len(), 1);
+
+    // Merged again, and 31 days later the merge can no longer be undone.
+    let again = merge(&t.agent_token, ann, twin).await.json["merge"]["id"].as_i64().unwrap();
+    clock.advance(Duration::days(31));
+    let r = app.post(&format!("{}/contact_merges/{again}/undo", acct(&t)), &t.owner_token, json!({})).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "merge_too_old"), "{:?}", r.json);
 }

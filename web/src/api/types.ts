@@ -79,3 +79,7 @@ export type RecoveryCodes = S['RecoveryCodesView'];
 export type LoginSession = S['LoginSessionView'];
 export type RevokedSessions = S['RevokedSessionsView'];
 export type AccountSecurity = S['AccountSecurityView'];
+export type DuplicateContact = S['DuplicateContactView'];
+export type ContactMerge = S['ContactMergeView'];
+export type MergedContact = S['MergedContact'];
+export type UnmergedContacts = S['UnmergedContacts'];

@@ -424,7 +424,8 @@ function onEvent(f: { id?: number; event: string; data?: any }) {
       }
       break;
     }
-    case 'contact_created': {
+    case 'contact_created':
+    case 'contact_updated': {
       const c = f.data as Contact;
       list.contacts[c.id] = c;
       break;

@@ -8,6 +8,7 @@ pub mod bot;
 pub mod canned;
 pub mod commerce;
 pub mod compliance;
+pub mod contact_merges;
 pub mod contacts;
 pub mod conversations;
 pub mod credentials;
@@ -106,6 +107,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(segments::routes())
         .merge(security::routes())
         .merge(privacy::routes())
+        .merge(contact_merges::routes())
         .merge(credentials::routes())
         .merge(platform::routes())
         .fallback(crate::assets::fallback)

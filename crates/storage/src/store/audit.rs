@@ -31,6 +31,38 @@ fn entry(r: &Row) -> StorageResult<AuditEntry> {
     })
 }
 
+/// Appends an entry in the caller's unit of work.
+pub(super) async fn append<D: Db>(
+    db: &mut D,
+    account: AccountId,
+    new: NewAuditEntry,
+    now: DateTime<Utc>,
+) -> StorageResult<AuditEntry> {
+    let sql = format!(
+        "INSERT INTO audit_log (account_id, actor_id, actor_name, action, target_kind, target_id, details, \
+         outcome, error, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {COLS}"
+    );
+    let r = db
+        .row(
+            &sql,
+            args![
+                account.0,
+                new.actor_id.map(|u| u.0),
+                new.actor_name,
+                new.action,
+                new.target_kind,
+                new.target_id,
+                Arg::json(&new.details),
+                new.outcome.as_str(),
+                new.error,
+                now
+            ],
+        )
+        .await?;
+    entry(&r.ok_or(StorageError::NotFound)?)
+}
+
 #[async_trait]
 impl<B: Backend> AuditRepo for B {
     async fn append_audit(
@@ -39,34 +71,7 @@ impl<B: Backend> AuditRepo for B {
         new: NewAuditEntry,
         now: DateTime<Utc>,
     ) -> StorageResult<AuditEntry> {
-        self.write(move |db| {
-            Box::pin(async move {
-                let sql = format!(
-                    "INSERT INTO audit_log (account_id, actor_id, actor_name, action, target_kind, target_id, details, \
-                     outcome, error, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {COLS}"
-                );
-                let r = db
-                    .row(
-                        &sql,
-                        args![
-                            account.0,
-                            new.actor_id.map(|u| u.0),
-                            new.actor_name,
-                            new.action,
-                            new.target_kind,
-                            new.target_id,
-                            Arg::json(&new.details),
-                            new.outcome.as_str(),
-                            new.error,
-                            now
-                        ],
-                    )
-                    .await?;
-                entry(&r.ok_or(StorageError::NotFound)?)
-            })
-        })
-        .await
+        self.write(move |db| Box::pin(append(db, account, new, now))).await
     }
 
     async fn list_audit(&self, account: AccountId, query: AuditQuery) -> StorageResult<Vec<AuditEntry>> {

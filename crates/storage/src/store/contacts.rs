@@ -78,7 +78,10 @@ pub(super) async fn get_contact<D: Db>(
     id: ContactId,
     lock: Lock,
 ) -> StorageResult<Option<Contact>> {
-    let sql = format!("SELECT {CONTACT_COLS} FROM contacts WHERE account_id = $1 AND id = $2{}", db.lock(lock));
+    let sql = format!(
+        "SELECT {CONTACT_COLS} FROM contacts WHERE account_id = $1 AND id = $2 AND merged_into IS NULL{}",
+        db.lock(lock)
+    );
     let rows = db.rows(&sql, args![account.0, id.0]).await?;
     Ok(with_identities(db, rows).await?.pop())
 }
@@ -193,7 +196,7 @@ impl<B: Backend> ContactRepo for B {
                 let pattern = query.q.as_deref().map(contains_pattern);
                 let before = query.before.map_or(i64::MAX, |b| b.0);
                 let sql = format!(
-                    "SELECT {CONTACT_COLS} FROM contacts WHERE account_id = $1 AND id < $2 \
+                    "SELECT {CONTACT_COLS} FROM contacts WHERE account_id = $1 AND id < $2 AND merged_into IS NULL \
                      AND ($3 IS NULL OR search LIKE $3 ESCAPE '\\') ORDER BY id DESC LIMIT $4"
                 );
                 let rows = db.rows(&sql, args![account.0, before, pattern, query.limit.clamp(1, 500)]).await?;
@@ -251,7 +254,10 @@ impl<B: Backend> ContactRepo for B {
                 .await?;
                 refresh_contact_search(db, id).await?;
                 super::profiles::refresh_profile(db, account, id, now).await?;
-                get_contact(db, account, id, Lock::None).await?.ok_or(StorageError::NotFound)
+                let contact = get_contact(db, account, id, Lock::None).await?.ok_or(StorageError::NotFound)?;
+                let event = ferry_core::event::Event::ContactUpdated { contact: contact.clone() };
+                super::outbox::append_event(db, account, &event, now).await?;
+                Ok(contact)
             })
         })
         .await

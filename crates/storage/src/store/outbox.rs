@@ -32,6 +32,8 @@ enum Slim {
     ConversationCreated { conversation: ConversationId },
     ConversationUpdated { conversation: ConversationId, changes: Vec<Change> },
     ContactCreated { contact: ContactId },
+    ContactUpdated { contact: ContactId },
+    CsatReceived { conversation: ConversationId },
     MessageReceived { message: MessageId, new_conversation: bool, new_contact: bool, changes: Vec<Change> },
     AlertRaised { alert_id: AlertId, kind: String, severity: String, title: String },
 }
@@ -46,6 +48,9 @@ impl Slim {
                 Slim::ConversationUpdated { conversation: conversation.id, changes: changes.clone() }
             }
             Event::ContactCreated { contact } => Slim::ContactCreated { contact: contact.id },
+            Event::ContactUpdated { contact } => Slim::ContactUpdated { contact: contact.id },
+            // The comment is read back rather than kept twice.
+            Event::CsatReceived { conversation_id, .. } => Slim::CsatReceived { conversation: *conversation_id },
             Event::MessageReceived { message, new_conversation, new_contact, changes, .. } => Slim::MessageReceived {
                 message: message.id,
                 new_conversation: *new_conversation,
@@ -82,6 +87,28 @@ impl Slim {
             Slim::ContactCreated { contact } => {
                 get_contact(db, account, contact, Lock::None).await?.map(|contact| Event::ContactCreated { contact })
             }
+            Slim::CsatReceived { conversation } => {
+                let row = db
+                    .row(
+                        "SELECT contact_id, agent_id, rating, comment FROM csat_surveys \
+                         WHERE account_id = $1 AND conversation_id = $2 AND rating IS NOT NULL",
+                        args![account.0, conversation.0],
+                    )
+                    .await?;
+                match row {
+                    Some(r) => Some(Event::CsatReceived {
+                        conversation_id: conversation,
+                        contact_id: ContactId(r.int(0)?),
+                        agent_id: r.opt_int(1)?.map(ferry_core::UserId),
+                        rating: r.int(2)?.clamp(0, 5) as u8,
+                        comment: r.opt_text(3)?,
+                    }),
+                    None => None,
+                }
+            }
+            Slim::ContactUpdated { contact } => {
+                get_contact(db, account, contact, Lock::None).await?.map(|contact| Event::ContactUpdated { contact })
+            }
             Slim::MessageReceived { message, new_conversation, new_contact, changes } => {
                 let Some(message) = get_message(db, account, message, Lock::None).await? else { return Ok(None) };
                 get_conversation(db, account, message.conversation_id, Lock::None).await?.map(|conversation| {
@@ -101,7 +128,7 @@ fn stored_time(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
 
-pub(super) async fn append_event<D: Db>(
+pub(crate) async fn append_event<D: Db>(
     db: &mut D,
     account: AccountId,
     event: &Event,

@@ -458,12 +458,38 @@ impl<B: Backend> PrivacyRepo for B {
                     }
                     needles.push(value);
                 }
+                // Contacts merged into this one are the same person: their
+                // rows go with it, and so do the records of those merges.
+                let group = super::merges::merged_group(db, account, contact).await?;
+                let mut names = vec![name.clone()];
+                for m in group.iter().filter(|m| **m != contact.0) {
+                    let r = db
+                        .row("SELECT name, email, phone FROM contacts WHERE id = $1", args![*m])
+                        .await?
+                        .ok_or(StorageError::NotFound)?;
+                    names.push(r.text(0)?);
+                    emails.extend(r.opt_text(1)?);
+                    phones.extend(r.opt_text(2)?);
+                    db.exec(
+                        "UPDATE contacts SET name = $2, email = NULL, phone = NULL, custom_attributes = $3, tags = $4, \
+                         search = '', updated_at = $5 WHERE id = $1",
+                        args![*m, format!("Erased contact {m}"), Arg::json(&json!({})), Arg::json(&json!([])), now],
+                    )
+                    .await?;
+                }
+                let list = db.list("$2");
+                db.exec(
+                    &format!(
+                        "DELETE FROM contact_merges WHERE account_id = $1 AND (survivor_id IN (SELECT value FROM {list}) \
+                         OR merged_id IN (SELECT value FROM {list}))"
+                    ),
+                    args![account.0, group],
+                )
+                .await?;
                 needles.extend(emails.iter().cloned());
                 needles.extend(phones.iter().cloned());
                 // A short name would match unrelated text.
-                if name.chars().count() >= 5 {
-                    needles.push(name.clone());
-                }
+                needles.extend(names.into_iter().filter(|n| n.chars().count() >= 5));
                 let mut needles: Vec<String> =
                     needles.into_iter().map(|n| n.to_lowercase()).filter(|n| n.len() >= 4).collect();
                 needles.sort();

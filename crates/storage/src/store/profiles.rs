@@ -107,7 +107,8 @@ pub(crate) async fn refresh_profile<D: Db>(
 ) -> StorageResult<()> {
     let Some(c) = db
         .row(
-            "SELECT country, language, vip, tags, custom_attributes FROM contacts WHERE account_id = $1 AND id = $2",
+            "SELECT country, language, vip, tags, custom_attributes FROM contacts WHERE account_id = $1 AND id = $2 \
+             AND merged_into IS NULL",
             args![account.0, contact.0],
         )
         .await?
@@ -369,8 +370,7 @@ fn range(q: &mut Query, expr: &str, lo: Option<i64>, hi: Option<i64>) {
     }
 }
 
-const FROM_CONTACTS: &str =
-    " FROM contacts c LEFT JOIN contact_profiles p ON p.contact_id = c.id WHERE c.account_id = ";
+const FROM_CONTACTS: &str = " FROM contacts c LEFT JOIN contact_profiles p ON p.contact_id = c.id WHERE c.merged_into IS NULL AND c.account_id = ";
 
 fn segment_of(r: &Row) -> StorageResult<Segment> {
     Ok(Segment {
@@ -489,7 +489,7 @@ impl<B: Backend> ProfileRepo for B {
             Box::pin(async move {
                 let rows = db
                     .rows(
-                        "SELECT id FROM contacts WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                        "SELECT id FROM contacts WHERE account_id = $1 AND id > $2 AND merged_into IS NULL ORDER BY id LIMIT $3",
                         args![account.0, after.map_or(0, |a| a.0), limit.clamp(1, 10_000)],
                     )
                     .await?;
@@ -574,7 +574,7 @@ impl<B: Backend> ProfileRepo for B {
                 let mut q = Query::new(
                     "SELECT i.kind, COUNT(DISTINCT c.id) FROM contacts c \
                      LEFT JOIN contact_profiles p ON p.contact_id = c.id \
-                     JOIN contact_identities i ON i.contact_id = c.id WHERE c.account_id = ",
+                     JOIN contact_identities i ON i.contact_id = c.id WHERE c.merged_into IS NULL AND c.account_id = ",
                 );
                 q.bind(account.0);
                 push_filter(db, &mut q, &filter);

@@ -225,7 +225,7 @@ impl<B: Backend> SearchRepo for B {
         self.read(move |db| {
             Box::pin(async move {
                 let sql = format!(
-                    "SELECT {CONTACT_COLS} FROM contacts WHERE id IN (SELECT value FROM {}) ORDER BY id",
+                    "SELECT {CONTACT_COLS} FROM contacts WHERE id IN (SELECT value FROM {}) AND merged_into IS NULL ORDER BY id",
                     db.list("$1")
                 );
                 let rows = db.rows(&sql, args![ids]).await?;
@@ -238,7 +238,9 @@ impl<B: Backend> SearchRepo for B {
     async fn contacts_after(&self, after: i64, limit: u32) -> StorageResult<Vec<Contact>> {
         self.read(move |db| {
             Box::pin(async move {
-                let sql = format!("SELECT {CONTACT_COLS} FROM contacts WHERE id > $1 ORDER BY id LIMIT $2");
+                let sql = format!(
+                    "SELECT {CONTACT_COLS} FROM contacts WHERE id > $1 AND merged_into IS NULL ORDER BY id LIMIT $2"
+                );
                 let rows = db.rows(&sql, args![after, limit.clamp(1, 100_000)]).await?;
                 with_identities(db, rows).await
             })

@@ -479,6 +479,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/contact_merges/{merge_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undoes a merge (owners and admins, within 30 days): the merged contact
+         *     comes back with its identities, conversations and surveys, and this
+         *     contact loses what the merge gave it unless changed since. Audited.
+         */
+        post: operations["undo_merge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/contacts": {
         parameters: {
             query?: never;
@@ -541,6 +562,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Contacts that look like the same buyer as this one (same phone, same
+         *     e-mail, or same name and country), to merge.
+         */
+        get: operations["list_duplicates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/contacts/{contact_id}/export": {
         parameters: {
             query?: never;
@@ -555,6 +596,45 @@ export interface paths {
          *     `export`; audited).
          */
         get: operations["export_contact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merges another contact into this one: its identities, conversations,
+         *     satisfaction surveys, tags and attributes move here (this contact's own
+         *     values win; the other's fill what is missing), and it disappears from
+         *     lists and search. Audited; an owner or admin can undo it for 30 days.
+         */
+        post: operations["merge_contact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/merges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The merges into this contact, newest first. */
+        get: operations["list_merges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3203,6 +3283,55 @@ export interface components {
              */
             next_before?: number | null;
         };
+        /** @description One merge of a contact into another. */
+        ContactMergeView: {
+            /** @description Conversations that moved. */
+            conversations: number;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Id (for undoing).
+             */
+            id: number;
+            /** @description Channel identities that moved. */
+            identities: number;
+            /**
+             * Format: int64
+             * @description Who merged them.
+             */
+            merged_by?: number | null;
+            /**
+             * Format: int64
+             * @description The contact merged into it.
+             */
+            merged_id: number;
+            /** @description The merged contact's name. */
+            merged_name: string;
+            /**
+             * Format: int64
+             * @description The contact that stayed.
+             */
+            survivor_id: number;
+            /**
+             * Format: date-time
+             * @description Until when an owner or admin can undo it.
+             */
+            undo_until: string;
+            /**
+             * Format: date-time
+             * @description When it was undone.
+             */
+            undone_at?: string | null;
+            /**
+             * Format: int64
+             * @description Who undid it.
+             */
+            undone_by?: number | null;
+        };
         /** @description A contact's derived attributes and automatic tags. */
         ContactProfileView: {
             /** @description Automatic tags (`vip`, `repeat-buyer`, `country:DE`, `topic:returns` …). */
@@ -3796,6 +3925,18 @@ export interface components {
              */
             total: number;
         };
+        /** @description A likely duplicate of a contact. */
+        DuplicateContactView: {
+            /** @description The other contact. */
+            contact: components["schemas"]["ContactView"];
+            /** @description What they share. */
+            reasons: components["schemas"]["DuplicateReasonView"][];
+        };
+        /**
+         * @description Why a contact looks like the same buyer.
+         * @enum {string}
+         */
+        DuplicateReasonView: "same_phone" | "same_email" | "same_name_and_country";
         /** @description What an e-mail says about itself beyond its text. */
         EmailHeader: {
             /**
@@ -4306,6 +4447,23 @@ export interface components {
             address: string;
             /** @description Display name. */
             name?: string | null;
+        };
+        /** @description Merge another contact into this one. */
+        MergeContactRequest: {
+            /**
+             * Format: int64
+             * @description The contact that goes into this one (its identities,
+             *     conversations, surveys, tags and attributes move; it disappears
+             *     until the merge is undone).
+             */
+            other_id: number;
+        };
+        /** @description The result of a merge. */
+        MergedContact: {
+            /** @description The contact that stayed, with what it took in. */
+            contact: components["schemas"]["ContactView"];
+            /** @description The merge. */
+            merge: components["schemas"]["ContactMergeView"];
         };
         /** @description A message found, with where it matched. */
         MessageFound: components["schemas"]["MessageView"] & {
@@ -5874,6 +6032,15 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** @description The result of undoing a merge. */
+        UnmergedContacts: {
+            /** @description The merge, now undone. */
+            merge: components["schemas"]["ContactMergeView"];
+            /** @description The contact given back. */
+            restored: components["schemas"]["ContactView"];
+            /** @description The contact that had stayed. */
+            survivor: components["schemas"]["ContactView"];
+        };
         /** @description `PATCH /agents/{id}`. */
         UpdateAgent: {
             /** @description New languages. */
@@ -6256,6 +6423,11 @@ export interface components {
             data: components["schemas"]["ContactView"];
             /** @enum {string} */
             event: "contact_created";
+        } | {
+            /** @description A contact changed (edited, or merged with another). */
+            data: components["schemas"]["ContactView"];
+            /** @enum {string} */
+            event: "contact_updated";
         } | {
             /** @description A commerce detector raised an alert. */
             data: components["schemas"]["AlertRaisedView"];
@@ -9072,6 +9244,83 @@ export interface operations {
             };
         };
     };
+    undo_merge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                merge_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnmergedContacts"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Already undone, or the survivor was merged since */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Older than 30 days (`merge_too_old`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_contacts: {
         parameters: {
             query?: {
@@ -9565,6 +9814,74 @@ export interface operations {
             };
         };
     };
+    list_duplicates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateContactView"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     export_contact: {
         parameters: {
             query?: never;
@@ -9584,6 +9901,164 @@ export interface operations {
                 };
                 content: {
                     "application/zip": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    merge_contact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeContactRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergedContact"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The other contact is this one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_merges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactMergeView"][];
                 };
             };
             /** @description Unauthorized */
