@@ -1216,7 +1216,7 @@ impl WsEvent {
             }
             // For integrations (outgoing webhooks); the console reads
             // ratings from the conversation.
-            Event::CsatReceived { .. } => Vec::new(),
+            Event::CsatReceived { .. } | Event::OrderLinked { .. } => Vec::new(),
         }
     }
 }

@@ -234,6 +234,10 @@ fn webhook_events(e: &Event, contact: Option<Value>) -> Vec<(&'static str, Value
                 "rating": rating, "comment": comment,
             }),
         )],
+        Event::OrderLinked { order_id, order_number, contact_id } => vec![(
+            "order_linked",
+            json!({ "order_id": order_id, "order_number": order_number, "contact_id": contact_id }),
+        )],
         Event::ContactUpdated { contact } => {
             vec![("contact_updated", json!({ "contact": ContactView::from(contact.clone()) }))]
         }

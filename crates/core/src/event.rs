@@ -39,6 +39,15 @@ pub enum Event {
         /// The contact.
         contact: Contact,
     },
+    /// A new order from the shop belongs to a known buyer.
+    OrderLinked {
+        /// The stored order's id.
+        order_id: i64,
+        /// The order's number as the shop shows it.
+        order_number: String,
+        /// The buyer's contact.
+        contact_id: crate::ContactId,
+    },
     /// A buyer answered a satisfaction survey.
     CsatReceived {
         /// The survey's conversation.
@@ -97,6 +106,7 @@ impl Event {
             Event::ContactCreated { .. } => "contact_created",
             Event::ContactUpdated { .. } => "contact_updated",
             Event::CsatReceived { .. } => "csat_received",
+            Event::OrderLinked { .. } => "order_linked",
             Event::MessageReceived { .. } => "message_received",
             Event::AlertRaised { .. } => "alert_raised",
         }

@@ -353,11 +353,12 @@ async fn contact_changes_and_ratings_reach_their_subscribers(b: Backend) {
     let shop = app.tenant("Shop").await;
     let (receiver, url) = Receiver::start().await;
     let acct = format!("/api/v1/accounts/{}", shop.account);
-    let r = create_hook(&app, &shop, &url, json!(["contact_updated", "csat_received"])).await;
+    let r = create_hook(&app, &shop, &url, json!(["contact_updated", "csat_received", "order_linked"])).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
 
-    let conv =
-        app.webhook(&shop, &buyer_message("w-1", "ana", "Hello")).await.json["conversation_id"].as_i64().unwrap();
+    let mut hello = buyer_message("w-1", "ana", "Hello");
+    hello["sender"]["email"] = json!("ana@example.com");
+    let conv = app.webhook(&shop, &hello).await.json["conversation_id"].as_i64().unwrap();
     let contact =
         app.get(&format!("{acct}/conversations/{conv}"), &shop.owner_token).await.json["contact_id"].as_i64().unwrap();
     let r = app
@@ -370,6 +371,34 @@ async fn contact_changes_and_ratings_reach_their_subscribers(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     settle(&app, &receiver, 1).await;
+
+    // A new order with her e-mail comes from the shop (once, though the
+    // shop sends it again updated).
+    let conn = ferry_storage::NewShopConnection {
+        platform: ferry_storage::ShopPlatform::Import,
+        name: "Shop".into(),
+        shop_domain: "shop.example".into(),
+        secret: "webhook-secret-0123456789".into(),
+        api_url: None,
+        access_token: None,
+    };
+    let conn = app.app.storage.create_shop_connection(shop.account, conn, start()).await.unwrap().id;
+    let order = |updated: &str| -> ferry_commerce::Order {
+        serde_json::from_value(json!({
+            "external_id": "9001", "number": "1042", "name": "#1042", "email": "ana@example.com", "phone": null,
+            "customer_external_id": null, "customer_name": "Ana", "financial_status": "paid",
+            "fulfillment_status": null, "cancelled_at": null, "cancel_reason": null, "currency": "EUR",
+            "total_minor": 4200, "line_items": [], "shipping_address": null,
+            "created_at": "2026-11-20T11:00:00Z", "updated_at": updated,
+        }))
+        .unwrap()
+    };
+    for updated in ["2026-11-20T11:00:00Z", "2026-11-20T11:30:00Z"] {
+        let writes = vec![ferry_commerce::MirrorWrite::Order(Box::new(order(updated)))];
+        let out = app.app.storage.apply_mirror_writes(shop.account, conn, None, writes, start()).await.unwrap();
+        assert_eq!(out.changed, 1);
+    }
+    settle(&app, &receiver, 2).await;
 
     // Surveys on; the agent answers and resolves; the buyer rates.
     let inbox = format!("{acct}/inboxes/{}", shop.inbox.0);
@@ -405,7 +434,7 @@ async fn contact_changes_and_ratings_reach_their_subscribers(b: Backend) {
         .await
         .unwrap();
     assert!(answered.status().is_success(), "{}", answered.status());
-    settle(&app, &receiver, 2).await;
+    settle(&app, &receiver, 3).await;
 
     let got: Vec<Value> = receiver.all().iter().map(Received::json).collect();
     let updated = got.iter().find(|b| b["event"] == "contact_updated").expect("contact_updated");
@@ -418,8 +447,11 @@ async fn contact_changes_and_ratings_reach_their_subscribers(b: Backend) {
     assert_eq!(rated["payload"]["comment"], "Great");
     assert_eq!(rated["payload"]["conversation_id"].as_i64(), Some(conv));
     assert_eq!(rated["payload"]["contact_id"].as_i64(), Some(contact));
-    assert!(
-        got.iter().all(|b| b["event"] == "contact_updated" || b["event"] == "csat_received"),
-        "only what was subscribed: {got:?}"
+    let linked: Vec<&Value> = got.iter().filter(|b| b["event"] == "order_linked").collect();
+    assert_eq!(linked.len(), 1, "a new order once, not its updates: {got:?}");
+    assert_eq!(
+        (linked[0]["payload"]["order_number"].as_str(), linked[0]["payload"]["contact_id"].as_i64()),
+        (Some("1042"), Some(contact))
     );
+    assert_eq!(got.len(), 3, "only what was subscribed: {got:?}");
 }

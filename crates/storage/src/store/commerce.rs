@@ -345,6 +345,17 @@ impl<B: Backend> CommerceRepo for B {
                 let mut changed = 0;
                 let (mut emails, mut phones) = (Vec::new(), Vec::new());
                 for w in &writes {
+                    // A new order is announced to its buyers' contacts.
+                    let new_order = match w {
+                        MirrorWrite::Order(o) => db
+                            .row(
+                                "SELECT id FROM shop_orders WHERE connection_id = $1 AND external_id = $2",
+                                args![connection.0, &o.external_id],
+                            )
+                            .await?
+                            .is_none(),
+                        _ => false,
+                    };
                     if !apply(db, account, connection, w, now).await? {
                         continue;
                     }
@@ -360,8 +371,9 @@ impl<B: Backend> CommerceRepo for B {
                                 .ok_or(StorageError::NotFound)?
                                 .int(0)?;
                             write_order_lines(db, account, id, o).await?;
-                            emails.extend(o.email.clone());
-                            phones.extend(o.phone.clone());
+                            let (mut order_emails, mut order_phones) = (Vec::new(), Vec::new());
+                            order_emails.extend(o.email.clone());
+                            order_phones.extend(o.phone.clone());
                             if let Some(cu) = &o.customer_external_id {
                                 let r = db
                                     .row(
@@ -371,10 +383,25 @@ impl<B: Backend> CommerceRepo for B {
                                     )
                                     .await?;
                                 if let Some(r) = r {
-                                    emails.extend(r.opt_text(0)?);
-                                    phones.extend(r.opt_text(1)?);
+                                    order_emails.extend(r.opt_text(0)?);
+                                    order_phones.extend(r.opt_text(1)?);
                                 }
                             }
+                            if new_order {
+                                let reached =
+                                    contacts_reached_by(db, account, order_emails.clone(), order_phones.clone())
+                                        .await?;
+                                for contact_id in reached {
+                                    let event = ferry_core::event::Event::OrderLinked {
+                                        order_id: id,
+                                        order_number: o.number.clone(),
+                                        contact_id,
+                                    };
+                                    super::outbox::append_event(db, account, &event, now).await?;
+                                }
+                            }
+                            emails.extend(order_emails);
+                            phones.extend(order_phones);
                         }
                         MirrorWrite::Customer(cu) => {
                             emails.extend(cu.email.clone());

@@ -34,6 +34,7 @@ enum Slim {
     ContactCreated { contact: ContactId },
     ContactUpdated { contact: ContactId },
     CsatReceived { conversation: ConversationId },
+    OrderLinked { order_id: i64, order_number: String, contact_id: ContactId },
     MessageReceived { message: MessageId, new_conversation: bool, new_contact: bool, changes: Vec<Change> },
     AlertRaised { alert_id: AlertId, kind: String, severity: String, title: String },
 }
@@ -51,6 +52,9 @@ impl Slim {
             Event::ContactUpdated { contact } => Slim::ContactUpdated { contact: contact.id },
             // The comment is read back rather than kept twice.
             Event::CsatReceived { conversation_id, .. } => Slim::CsatReceived { conversation: *conversation_id },
+            Event::OrderLinked { order_id, order_number, contact_id } => {
+                Slim::OrderLinked { order_id: *order_id, order_number: order_number.clone(), contact_id: *contact_id }
+            }
             Event::MessageReceived { message, new_conversation, new_contact, changes, .. } => Slim::MessageReceived {
                 message: message.id,
                 new_conversation: *new_conversation,
@@ -86,6 +90,9 @@ impl Slim {
             }
             Slim::ContactCreated { contact } => {
                 get_contact(db, account, contact, Lock::None).await?.map(|contact| Event::ContactCreated { contact })
+            }
+            Slim::OrderLinked { order_id, order_number, contact_id } => {
+                Some(Event::OrderLinked { order_id, order_number, contact_id })
             }
             Slim::CsatReceived { conversation } => {
                 let row = db
