@@ -16,8 +16,10 @@ use utoipa::ToSchema;
 
 mod merges;
 mod platform;
+mod translation;
 pub use merges::*;
 pub use platform::*;
+pub use translation::*;
 
 /// An error answer: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -953,6 +955,10 @@ pub struct CreateMessage {
     /// kind of message WhatsApp takes 24 hours after the buyer's last one).
     #[serde(default)]
     pub template: Option<TemplateRequest>,
+    /// When `content` is a translation: what the agent wrote, in their
+    /// language (kept on the message beside what was sent).
+    #[serde(default)]
+    pub written_as: Option<WrittenAs>,
 }
 
 /// A WhatsApp template to send, with its parameter values; values may

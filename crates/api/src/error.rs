@@ -66,6 +66,7 @@ impl IntoResponse for ApiError {
             AppError::Conflict(m) => body(StatusCode::CONFLICT, "conflict", m.clone(), None),
             AppError::Unsupported(m) => body(StatusCode::CONFLICT, "not_supported", m.clone(), None),
             AppError::Upstream(m) => body(StatusCode::BAD_GATEWAY, "shop_error", m.clone(), None),
+            AppError::Provider { code, message } => body(StatusCode::BAD_GATEWAY, code, message.clone(), None),
             AppError::Transition(t) => body(StatusCode::CONFLICT, "invalid_transition", t.to_string(), Some("status")),
             AppError::Blocked(report) => {
                 let blocking: Vec<_> = report.findings.iter().filter(|f| f.severity == Severity::Block).collect();

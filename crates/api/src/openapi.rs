@@ -68,6 +68,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::credentials::CredentialsDoc::openapi());
     doc.merge(crate::routes::platform::PlatformDoc::openapi());
     doc.merge(crate::routes::contact_merges::ContactMergesDoc::openapi());
+    doc.merge(crate::routes::translation::TranslationDoc::openapi());
     add_common_errors(&mut doc);
     doc
 }

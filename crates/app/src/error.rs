@@ -73,6 +73,15 @@ pub enum AppError {
     /// The shop refused or failed (its message, safe to show).
     #[error("{0}")]
     Upstream(String),
+    /// A provider the account configured (translation) refused, failed or
+    /// did not answer in time: `code` names it for clients.
+    #[error("{message}")]
+    Provider {
+        /// Stable snake_case code (`translation_failed`).
+        code: &'static str,
+        /// What happened, safe to show.
+        message: String,
+    },
     /// The conversation's state does not allow it.
     #[error(transparent)]
     Transition(#[from] TransitionError),

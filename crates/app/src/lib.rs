@@ -39,6 +39,7 @@ pub mod search;
 pub mod security;
 pub mod shop_import;
 pub mod signals;
+pub mod translation;
 pub mod updates;
 pub mod usage;
 pub mod webhooks;

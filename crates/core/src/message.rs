@@ -419,6 +419,31 @@ pub struct MessageMeta {
     /// What the channel bills for it (outgoing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
+    /// Its text in other languages, for agents (one per language).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub translations: Vec<Translation>,
+    /// What the agent wrote, in their own language, when the message went
+    /// out translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_as: Option<Translation>,
+}
+
+/// A message's text in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Translation {
+    /// The language of `text` (BCP 47 primary tag: `es`, `zh`).
+    pub language: String,
+    /// The text.
+    pub text: String,
+    /// The language it was translated from (as the provider detected it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_language: Option<String>,
+    /// Who translated it (`libretranslate`, `deepl`; `agent` for the
+    /// agent's own words).
+    pub provider: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 impl MessageMeta {
@@ -502,6 +527,10 @@ pub enum MessageChange {
     },
     /// The channel reported what it bills.
     Pricing(Pricing),
+    /// A translation was made (replaces one in the same language).
+    Translate(Translation),
+    /// The agent's own words behind a translated reply.
+    WrittenAs(Translation),
 }
 
 impl Message {
@@ -529,6 +558,12 @@ impl Message {
                 }
             }
             MessageChange::Pricing(p) => self.meta.pricing = Some(p),
+            MessageChange::Translate(t) => match self.meta.translations.iter_mut().find(|x| x.language == t.language) {
+                Some(x) if x.text == t.text => {}
+                Some(x) => *x = t,
+                None => self.meta.translations.push(t),
+            },
+            MessageChange::WrittenAs(t) => self.meta.written_as = Some(t),
         }
         (self.parts.clone(), self.meta.clone()) != before
     }

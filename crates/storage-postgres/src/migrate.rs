@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (27, "roles_privacy", include_str!("../migrations/0027_roles_privacy.sql")),
     (28, "platform", include_str!("../migrations/0028_platform.sql")),
     (31, "contact_merges", include_str!("../migrations/0031_contact_merges.sql")),
+    (32, "translation", include_str!("../migrations/0032_translation.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

@@ -26,6 +26,7 @@ pub mod rows;
 pub mod search;
 mod security;
 mod store;
+mod translation;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -61,3 +62,4 @@ pub use questions::*;
 pub use replay::*;
 pub use repo::*;
 pub use security::*;
+pub use translation::*;

@@ -533,6 +533,7 @@ pub trait Storage:
     + crate::credentials::CredentialRepo
     + crate::platform::PlatformRepo
     + crate::merges::MergeRepo
+    + crate::translation::TranslationRepo
     + crate::platform::WebhookRepo
     + crate::platform::UsageRepo
     + Send

@@ -184,9 +184,19 @@ pub async fn create_message(
         let template = s.app.template_message(&a, AccountId(account), ConversationId(id), input).await?;
         parts.push(ferry_core::message::ContentPart::Template { template: Box::new(template) });
     }
+    let written_as = match req.written_as {
+        Some(w) => Some((ferry_app::translation::check_language("written_as.language", &w.language)?, w.text)),
+        None => None,
+    };
     let reply = NewReply { text: req.content, parts, private: req.private, email: req.email };
     let posted = s.app.reply(&a, AccountId(account), ConversationId(id), reply).await?;
-    Ok((StatusCode::CREATED, Json(posted.message.into())))
+    let mut message = posted.message;
+    if let Some((language, text)) = written_as
+        && let Some(m) = s.app.keep_written_as(AccountId(account), message.id, &language, &text).await?
+    {
+        message = m;
+    }
+    Ok((StatusCode::CREATED, Json(message.into())))
 }
 
 /// Sends the conversation by e-mail to someone outside (a supplier, a

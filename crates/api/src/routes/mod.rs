@@ -25,6 +25,7 @@ pub mod search;
 pub mod security;
 pub mod segments;
 pub mod shop_import;
+pub mod translation;
 pub mod webhooks;
 pub mod whatsapp;
 pub mod widget;
@@ -108,6 +109,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(security::routes())
         .merge(privacy::routes())
         .merge(contact_merges::routes())
+        .merge(translation::routes())
         .merge(credentials::routes())
         .merge(platform::routes())
         .fallback(crate::assets::fallback)

@@ -805,6 +805,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages/{message_id}/translate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message in another language (default: the caller's first language),
+         *     kept on the message (`meta.translations`) so it is translated once;
+         *     watchers get the message again with it.
+         */
+        post: operations["translate_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/priority": {
         parameters: {
             query?: never;
@@ -875,6 +896,26 @@ export interface paths {
         /** Replaces the conversation's tags. */
         put: operations["set_tags"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/translate_draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A reply in the buyer's language, to check before sending it (with
+         *     `written_as` holding what the agent wrote).
+         */
+        post: operations["translate_draft"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1727,6 +1768,45 @@ export interface paths {
         get?: never;
         /** Replaces a team's members (owners and admins). */
         put: operations["set_team_members"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/translation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's translation provider (owners and admins); 404 when none
+         *     is set up.
+         */
+        get: operations["get_settings"];
+        /** Sets the account's translation provider (owners and admins; audited). */
+        put: operations["put_settings"];
+        post?: never;
+        /** Turns translation off (owners and admins; audited). */
+        delete: operations["delete_settings"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/translation/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether agents of the account can translate. */
+        get: operations["status"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -3706,6 +3786,7 @@ export interface components {
             /** @description A private note for agents instead of a reply. */
             private?: boolean;
             template?: components["schemas"]["TemplateRequest"] | null;
+            written_as?: components["schemas"]["WrittenAs"] | null;
         };
         /** @description `POST /roles`. */
         CreateRole: {
@@ -3914,6 +3995,18 @@ export interface components {
             code: string;
             /** @description The user's password. */
             password: string;
+        };
+        /**
+         * @description A reply in the buyer's language, to check (and edit) before sending it
+         *     with `written_as`.
+         */
+        DraftTranslationView: {
+            /** @description Its language. */
+            language: string;
+            /** @description The language the agent wrote in. */
+            source_language?: string | null;
+            /** @description The text to send. */
+            text: string;
         };
         /** @description The conversations behind a number. */
         DrillDownView: {
@@ -4496,6 +4589,9 @@ export interface components {
              * @description The message this one answers (the buyer quoted it).
              */
             reply_to?: number | null;
+            /** @description Its text in other languages, for agents (one per language). */
+            translations?: components["schemas"]["Translation"][];
+            written_as?: components["schemas"]["Translation"] | null;
         };
         /** @description A reaction to a message. */
         MessageReaction: {
@@ -5941,6 +6037,73 @@ export interface components {
              */
             version?: number | null;
         };
+        /** @description Translate a reply before sending it. */
+        TranslateDraftRequest: {
+            /** @description What the agent wrote. */
+            text: string;
+            /** @description The language to send it in (default: the conversation's, else the buyer's). */
+            to?: string | null;
+        };
+        /** @description Translate a message. */
+        TranslateMessageRequest: {
+            /** @description The language to translate into (default: the caller's first language). */
+            to?: string | null;
+        };
+        /** @description A message's text in one language. */
+        Translation: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description The language of `text` (BCP 47 primary tag: `es`, `zh`). */
+            language: string;
+            /**
+             * @description Who translated it (`libretranslate`, `deepl`; `agent` for the
+             *     agent's own words).
+             */
+            provider: string;
+            /** @description The language it was translated from (as the provider detected it). */
+            source_language?: string | null;
+            /** @description The text. */
+            text: string;
+        };
+        /** @description Sets the account's translation provider. */
+        TranslationSettingsRequest: {
+            /** @description The key; leave out to keep the current one, empty for none. */
+            api_key?: string | null;
+            /** @description Base URL (`https://libretranslate.example`, `https://api-free.deepl.com`). */
+            base_url: string;
+            /**
+             * @description `libretranslate` (any LibreTranslate-compatible server) or `deepl`
+             *     (DeepL's API or a compatible one).
+             */
+            provider: string;
+            /**
+             * Format: int64
+             * @description How long to wait for an answer, 100–60,000 ms (default 10,000).
+             */
+            timeout_ms?: number | null;
+        };
+        /** @description The account's translation provider as shown (the key only by its end). */
+        TranslationSettingsView: {
+            /** @description The key's last four characters (`…f:fx`), if there is a key. */
+            api_key_hint?: string | null;
+            /** @description Base URL. */
+            base_url: string;
+            /** @description `libretranslate` or `deepl`. */
+            provider: string;
+            /**
+             * Format: int64
+             * @description How long to wait for an answer, in milliseconds.
+             */
+            timeout_ms: number;
+        };
+        /** @description Whether agents can translate. */
+        TranslationStatus: {
+            /** @description A provider is set up. */
+            enabled: boolean;
+        };
         /** @description The bot's reading of a message and its decision. */
         Turn: {
             /** @description What to do. */
@@ -6378,6 +6541,16 @@ export interface components {
             name: string;
             /** @description Office hours in words (`office_hours` in the inbox settings). */
             office_hours?: string | null;
+        };
+        /**
+         * @description What the agent wrote in their own language, when the reply's text is a
+         *     translation; stored on the message beside what was sent.
+         */
+        WrittenAs: {
+            /** @description The agent's language. */
+            language: string;
+            /** @description The agent's text. */
+            text: string;
         };
         /** @description An event pushed on `/ws`. */
         WsEvent: components["schemas"]["WsPayload"] & {
@@ -10891,6 +11064,106 @@ export interface operations {
             };
         };
     };
+    translate_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                conversation_id: number;
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranslateMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not set up (`translation_not_configured`), no text, or a bad language */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider refused, failed or timed out (`translation_failed`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     set_priority: {
         parameters: {
             query?: never;
@@ -11306,6 +11579,105 @@ export interface operations {
             };
             /** @description Too many requests or failed attempts; retry later. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    translate_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranslateDraftRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftTranslationView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not set up, empty, or the buyer's language unknown */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider refused, failed or timed out (`translation_failed`) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16090,6 +16462,294 @@ export interface operations {
             };
             /** @description The body is larger than the server accepts. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranslationSettingsView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No provider is set up */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranslationSettingsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranslationSettingsView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Turned off */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranslationStatus"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
