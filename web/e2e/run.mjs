@@ -875,6 +875,34 @@ try {
     }
   });
 
+  await check('translation: a Chinese agent reads the Spanish buyer in Chinese and answers her in Spanish', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(demo.base + '/');
+      await page.fill('input[name=email]', 'li.wei@demo.ferry.test');
+      await page.fill('input[name=password]', 'ferry-demo');
+      await page.click('button[type=submit]');
+      await page.locator('[data-conversation]').first().waitFor({ timeout: 10000 });
+      await page.locator('[data-view=all]').click();
+      await page.locator('[data-conversation]', { hasText: 'Sofía García' }).first().click();
+      const original = page.locator('[data-kind=incoming]', { hasText: '¿Cuándo llegará mi pedido?' }).first();
+      await original.locator('[data-testid=translate]').click();
+      await original.locator('[data-testid=translation]', { hasText: '我的订单什么时候到？我十天前买的。' }).waitFor({ timeout: 5000 });
+      await page.fill('[data-testid=composer]', '您的订单已经发货了。');
+      await page.locator('[data-testid=translate-reply]').click();
+      const drafted = page.locator('[data-testid=translated-text]');
+      await drafted.waitFor({ timeout: 5000 });
+      if ((await drafted.inputValue()) !== 'Su pedido ya ha sido enviado.') throw new Error(`draft ${JSON.stringify(await drafted.inputValue())}`);
+      await page.screenshot({ path: join(out, 'console-translation.png') });
+      await page.locator('[data-testid=composer]').press('Enter');
+      const sent = page.locator('[data-kind=outgoing]', { hasText: 'Su pedido ya ha sido enviado.' }).last();
+      await sent.locator('[data-testid=written-as]', { hasText: '您的订单已经发货了。' }).waitFor({ timeout: 5000 });
+    } finally {
+      await ctx.close();
+    }
+  });
+
   await check('switch the console to Chinese, remembered after reload', async () => {
     await agent.locator('[data-testid=locale]').selectOption('zh');
     await agent.locator('[data-view=mine]', { hasText: '我的' }).waitFor({ timeout: 2000 });

@@ -704,6 +704,8 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
             .await
             .context("pointing the WhatsApp inbox at the local Graph API")?;
     }
+    // Kept for the whole run: the account's translation provider.
+    let _translation = crate::translation::use_sandbox(&node.app, &owner, account).await?;
     let mail_inboxes: Vec<i64> = [&info.email_inbox, &info.amazon_inbox].into_iter().flatten().map(|i| i.0).collect();
     crate::mail::use_sink(&node.app, &owner, account, &mail_inboxes, sink.addr)
         .await

@@ -8,6 +8,7 @@ mod bench_delivery;
 mod demo;
 mod mail;
 mod mail_page;
+mod translation;
 mod whatsapp;
 mod whatsapp_page;
 

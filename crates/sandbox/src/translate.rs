@@ -29,7 +29,13 @@ pub const API_KEY: &str = "translate-key-for-tests";
 pub const LANGUAGES: [&str; 8] = ["en", "es", "zh", "de", "fr", "ar", "ja", "pt"];
 
 /// Sentences that mean the same, by language (en, es, zh, de).
-const PHRASES: [[&str; 4]; 8] = [
+const PHRASES: [[&str; 4]; 9] = [
+    [
+        "When will my order arrive? I bought it ten days ago.",
+        "¿Cuándo llegará mi pedido? Lo compré hace diez días.",
+        "我的订单什么时候到？我十天前买的。",
+        "Wann kommt meine Bestellung an? Ich habe sie vor zehn Tagen gekauft.",
+    ],
     ["Where is my order?", "¿Dónde está mi pedido?", "我的订单在哪里？", "Wo ist meine Bestellung?"],
     [
         "Your order has been shipped.",
