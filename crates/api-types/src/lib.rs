@@ -14,9 +14,11 @@ use ferry_core::segment::SegmentFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+mod access_tokens;
 mod merges;
 mod platform;
 mod translation;
+pub use access_tokens::*;
 pub use merges::*;
 pub use platform::*;
 pub use translation::*;

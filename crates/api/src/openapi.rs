@@ -69,6 +69,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::platform::PlatformDoc::openapi());
     doc.merge(crate::routes::contact_merges::ContactMergesDoc::openapi());
     doc.merge(crate::routes::translation::TranslationDoc::openapi());
+    doc.merge(crate::routes::access_tokens::AccessTokensDoc::openapi());
     add_common_errors(&mut doc);
     doc
 }

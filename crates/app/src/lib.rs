@@ -2,6 +2,7 @@
 //! these services alike; this is the one place that orchestrates storage,
 //! the event bus, jobs and outside calls.
 
+pub mod access_tokens;
 pub mod alerts;
 pub mod amazon;
 pub mod attachments;

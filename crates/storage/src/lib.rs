@@ -5,6 +5,7 @@
 //! Backends own their SQL and migrations; everything above them sees only
 //! these traits, used as `Arc<dyn Storage>`.
 
+mod access_tokens;
 mod alerts;
 mod amazon;
 mod credentials;
@@ -45,6 +46,7 @@ pub mod conformance_products;
 #[cfg(feature = "conformance")]
 pub mod conformance_security;
 
+pub use access_tokens::*;
 pub use alerts::*;
 pub use amazon::*;
 pub use credentials::*;

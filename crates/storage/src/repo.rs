@@ -534,6 +534,7 @@ pub trait Storage:
     + crate::platform::PlatformRepo
     + crate::merges::MergeRepo
     + crate::translation::TranslationRepo
+    + crate::access_tokens::AccessTokenRepo
     + crate::platform::WebhookRepo
     + crate::platform::UsageRepo
     + Send

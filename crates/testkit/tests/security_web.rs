@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 on_both!(
+    access_tokens_are_made_listed_and_revoked_by_their_owner,
     cookie_writes_come_only_from_ferrys_own_pages,
     console_and_widget_pages_carry_security_headers,
     cors_only_for_a_widgets_allowed_pages,
@@ -535,4 +536,39 @@ async fn invitations_make_agents_once_within_a_week(b: Backend) {
             assert!(answers.get(*st).is_some(), "{method} {path}: {st} is not documented");
         }
     }
+}
+
+/// An agent makes a token for an integration (its secret shown once),
+/// the integration calls the API with it, and once revoked it is refused;
+/// nobody else sees or revokes it. Audited.
+async fn access_tokens_are_made_listed_and_revoked_by_their_owner(b: Backend) {
+    let Some(app) = spawn_app(b).await else { return };
+    let t = app.tenant("Tokens").await;
+    let path = "/api/v1/profile/access_tokens";
+    let r = app.post(path, &t.agent_token, json!({ "name": "  " })).await;
+    assert_eq!((r.status, r.json["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name")));
+    let r = app.post(path, &t.agent_token, json!({ "name": "Shop sync" })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let secret = r.json["secret"].as_str().unwrap().to_owned();
+    let id = r.json["token"]["id"].as_i64().unwrap();
+
+    // It works as the agent.
+    let me = app.get("/api/v1/profile", &secret).await;
+    assert_eq!((me.status, me.json["user"]["id"].as_i64()), (StatusCode::OK, Some(t.agent_id)), "{:?}", me.json);
+    // Listed by name, never with the secret; the owner's list is their own.
+    let list = app.get(path, &t.agent_token).await;
+    assert!(list.json.as_array().unwrap().iter().any(|x| x["id"] == id && x["name"] == "Shop sync"));
+    assert!(!list.json.to_string().contains(&secret));
+    let owners = app.get(path, &t.owner_token).await;
+    assert!(owners.json.as_array().unwrap().iter().all(|x| x["id"] != id));
+    // Nobody else revokes it.
+    let r = app.call(Method::DELETE, &format!("{path}/{id}"), Some(&t.owner_token), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app.call(Method::DELETE, &format!("{path}/{id}"), Some(&t.agent_token), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/profile", &secret).await.status, StatusCode::UNAUTHORIZED);
+    let q = AuditQuery { limit: 50, ..AuditQuery::default() };
+    let actions: Vec<String> =
+        app.app.storage.list_audit(t.account, q).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert!(actions.contains(&"access_token.create".to_owned()) && actions.contains(&"access_token.revoke".to_owned()));
 }

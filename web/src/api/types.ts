@@ -83,3 +83,5 @@ export type DuplicateContact = S['DuplicateContactView'];
 export type ContactMerge = S['ContactMergeView'];
 export type MergedContact = S['MergedContact'];
 export type UnmergedContacts = S['UnmergedContacts'];
+export type AccessToken = S['AccessTokenView'];
+export type CreatedAccessToken = S['CreatedAccessToken'];

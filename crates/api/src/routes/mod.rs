@@ -1,5 +1,6 @@
 //! The routes, grouped by feature.
 
+pub mod access_tokens;
 pub mod admin;
 pub mod alerts;
 pub mod amazon;
@@ -110,6 +111,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(privacy::routes())
         .merge(contact_merges::routes())
         .merge(translation::routes())
+        .merge(access_tokens::routes())
         .merge(credentials::routes())
         .merge(platform::routes())
         .fallback(crate::assets::fallback)
