@@ -16,8 +16,10 @@ use utoipa::ToSchema;
 
 mod merges;
 mod platform;
+mod sms_telegram;
 pub use merges::*;
 pub use platform::*;
+pub use sms_telegram::*;
 
 /// An error answer: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -332,6 +334,12 @@ pub struct ConnectionCheckView {
     /// The WhatsApp number and templates (WhatsApp inboxes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whatsapp: Option<WhatsAppCheckView>,
+    /// The bot and its webhook (Telegram inboxes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegram: Option<TelegramCheckView>,
+    /// The provider's account (SMS inboxes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<SmsCheckView>,
 }
 
 /// Connecting, logging in and opening each folder.

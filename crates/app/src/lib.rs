@@ -39,6 +39,8 @@ pub mod search;
 pub mod security;
 pub mod shop_import;
 pub mod signals;
+pub mod sms_inbox;
+pub mod telegram;
 pub mod updates;
 pub mod usage;
 pub mod webhooks;

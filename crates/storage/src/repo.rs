@@ -533,6 +533,7 @@ pub trait Storage:
     + crate::credentials::CredentialRepo
     + crate::platform::PlatformRepo
     + crate::merges::MergeRepo
+    + crate::opt_outs::OptOutRepo
     + crate::platform::WebhookRepo
     + crate::platform::UsageRepo
     + Send
