@@ -17,10 +17,12 @@ use utoipa::ToSchema;
 mod access_tokens;
 mod merges;
 mod platform;
+mod sms_telegram;
 mod translation;
 pub use access_tokens::*;
 pub use merges::*;
 pub use platform::*;
+pub use sms_telegram::*;
 pub use translation::*;
 
 /// An error answer: `{"error": {"code", "message"}}`.
@@ -336,6 +338,12 @@ pub struct ConnectionCheckView {
     /// The WhatsApp number and templates (WhatsApp inboxes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whatsapp: Option<WhatsAppCheckView>,
+    /// The bot and its webhook (Telegram inboxes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegram: Option<TelegramCheckView>,
+    /// The provider's account (SMS inboxes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<SmsCheckView>,
 }
 
 /// Connecting, logging in and opening each folder.

@@ -79,7 +79,15 @@ impl IntoResponse for ApiError {
                 // template instead) gets its own code.
                 let window_closed = blocking.len() == 1
                     && blocking.iter().all(|f| f.rule == ferry_core::compliance::RuleId::WhatsappWindowClosed);
-                let code = if window_closed { "whatsapp_window_closed" } else { "compliance_blocked" };
+                // A buyer who opted out is refused whatever the text says.
+                let opted_out = blocking.iter().any(|f| f.rule == ferry_core::compliance::RuleId::ContactOptedOut);
+                let code = if opted_out {
+                    "contact_opted_out"
+                } else if window_closed {
+                    "whatsapp_window_closed"
+                } else {
+                    "compliance_blocked"
+                };
                 let b = ErrorBody {
                     error: ErrorDetail {
                         code: code.to_owned(),

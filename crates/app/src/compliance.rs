@@ -81,6 +81,8 @@ impl App {
         });
         draft.proactive = proactive;
         draft.last_buyer_message_at = conv.last_buyer_message_at;
+        // A buyer's STOP on this channel holds for every sender.
+        draft.opted_out = self.storage.is_opted_out(inbox.account_id, conv.contact_id, inbox.channel).await?;
         Ok(draft)
     }
 

@@ -87,7 +87,15 @@ impl Jobs {
         let files = Arc::new(crate::whatsapp::StoredFiles { app: app.clone() });
         outbounds.register(
             ferry_core::inbox::ChannelKind::Whatsapp,
-            Arc::new(ferry_channels::whatsapp::WhatsAppOutbound::new(http.clone(), files)),
+            Arc::new(ferry_channels::whatsapp::WhatsAppOutbound::new(http.clone(), files.clone())),
+        );
+        outbounds.register(
+            ferry_core::inbox::ChannelKind::Telegram,
+            Arc::new(ferry_channels::telegram::TelegramOutbound::new(http.clone(), files.clone())),
+        );
+        outbounds.register(
+            ferry_core::inbox::ChannelKind::Sms,
+            Arc::new(ferry_channels::sms_inbox::SmsOutbound::new(http.clone(), files, &app.config.public_url)),
         );
         Self::with_outbounds(app, outbounds)
     }

@@ -68,6 +68,12 @@ fn check_config(channel: ChannelKind, config: &InboxConfig) -> AppResult<()> {
     if channel == ChannelKind::Whatsapp {
         crate::whatsapp::check_settings(config)?;
     }
+    if channel == ChannelKind::Telegram {
+        crate::telegram::check_settings(config)?;
+    }
+    if channel == ChannelKind::Sms {
+        crate::sms_inbox::check_settings(config)?;
+    }
     if channel == ChannelKind::Email {
         let probe = Inbox {
             id: ferry_core::InboxId(0),

@@ -40,6 +40,8 @@ pub mod search;
 pub mod security;
 pub mod shop_import;
 pub mod signals;
+pub mod sms_inbox;
+pub mod telegram;
 pub mod translation;
 pub mod updates;
 pub mod usage;

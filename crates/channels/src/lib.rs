@@ -14,6 +14,8 @@ pub mod email;
 pub mod mail;
 #[cfg(feature = "net")]
 pub mod sms;
+pub mod sms_inbox;
+pub mod telegram;
 pub mod update;
 pub mod whatsapp;
 pub mod widget;

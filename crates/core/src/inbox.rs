@@ -147,7 +147,13 @@ const PASSWORD_SECTIONS: [&str; 2] = ["imap", "smtp"];
 
 /// Secrets kept directly in a channel's section: (section, key). Shown as
 /// `"{key}_set": true|false`, kept when sent back without a value.
-const SECTION_SECRETS: [(&str, &str); 2] = [("whatsapp", "access_token"), ("whatsapp", "app_secret")];
+const SECTION_SECRETS: [(&str, &str); 5] = [
+    ("whatsapp", "access_token"),
+    ("whatsapp", "app_secret"),
+    ("telegram", "bot_token"),
+    ("telegram", "secret_token"),
+    ("sms", "auth_token"),
+];
 
 impl InboxConfig {
     /// The web pages allowed to embed a web-chat inbox's widget

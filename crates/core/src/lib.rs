@@ -25,6 +25,7 @@ pub mod profile;
 pub mod secret;
 pub mod segment;
 pub mod signature;
+pub mod sms_signature;
 pub mod throttle;
 
 pub use ids::*;

@@ -8,6 +8,7 @@ pub mod amazon;
 pub mod shopify;
 pub mod sms;
 pub mod smtp;
+pub mod telegram;
 pub mod translate;
 pub mod whatsapp;
 

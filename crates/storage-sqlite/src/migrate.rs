@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (26, "invitations", include_str!("../migrations/0026_invitations.sql")),
     (27, "roles_privacy", include_str!("../migrations/0027_roles_privacy.sql")),
     (28, "platform", include_str!("../migrations/0028_platform.sql")),
+    (30, "contact_channel_opt_outs", include_str!("../migrations/0030_contact_channel_opt_outs.sql")),
     (31, "contact_merges", include_str!("../migrations/0031_contact_merges.sql")),
     (32, "translation", include_str!("../migrations/0032_translation.sql")),
 ];

@@ -535,6 +535,7 @@ pub trait Storage:
     + crate::merges::MergeRepo
     + crate::translation::TranslationRepo
     + crate::access_tokens::AccessTokenRepo
+    + crate::opt_outs::OptOutRepo
     + crate::platform::WebhookRepo
     + crate::platform::UsageRepo
     + Send

@@ -88,7 +88,7 @@ pub async fn delete_inbox(
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/inboxes/{inbox_id}/check", tag = "inboxes",
     params(("account_id" = i64, Path), ("inbox_id" = i64, Path)),
     responses((status = 200, body = ConnectionCheckView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "Not an e-mail inbox, or its settings are not valid", body = ErrorBody)))]
+        (status = 422, description = "Not an inbox with a connection to check, or its settings are not valid", body = ErrorBody)))]
 pub async fn check_inbox_connection(
     State(s): State<ApiState>,
     Auth(a): Auth,
@@ -113,6 +113,41 @@ pub async fn check_inbox_connection(
                 quality_rating: phone.and_then(|p| p.quality_rating),
                 templates: c.templates,
             }),
+            telegram: None,
+            sms: None,
+        }));
+    }
+    if inbox.channel == ferry_core::inbox::ChannelKind::Telegram {
+        a.can_manage_inboxes()?;
+        let c = s.app.check_telegram(&inbox).await?;
+        let error = c.bot.as_ref().err().or(c.webhook.as_ref().err()).cloned();
+        return Ok(Json(ConnectionCheckView {
+            imap: None,
+            smtp: None,
+            whatsapp: None,
+            telegram: Some(TelegramCheckView {
+                ok: error.is_none(),
+                error,
+                username: c.bot.ok().and_then(|b| b.username),
+                webhook_url: c.webhook.ok(),
+            }),
+            sms: None,
+        }));
+    }
+    if inbox.channel == ferry_core::inbox::ChannelKind::Sms {
+        a.can_manage_inboxes()?;
+        let c = s.app.check_sms(&inbox).await?;
+        return Ok(Json(ConnectionCheckView {
+            imap: None,
+            smtp: None,
+            whatsapp: None,
+            telegram: None,
+            sms: Some(SmsCheckView {
+                ok: c.account.is_ok(),
+                error: c.account.as_ref().err().cloned(),
+                account_name: c.account.ok(),
+                webhook_url: c.webhook_url,
+            }),
         }));
     }
     let c = s.app.check_inbox_connection(&a, AccountId(account), InboxId(id)).await?;
@@ -123,6 +158,8 @@ pub async fn check_inbox_connection(
         }),
         smtp: c.smtp.map(|r| SmtpCheckView { ok: r.is_ok(), error: r.err().map(|e| e.to_string()) }),
         whatsapp: None,
+        telegram: None,
+        sms: None,
     }))
 }
 

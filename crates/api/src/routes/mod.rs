@@ -26,6 +26,8 @@ pub mod search;
 pub mod security;
 pub mod segments;
 pub mod shop_import;
+pub mod sms_inbox;
+pub mod telegram;
 pub mod translation;
 pub mod webhooks;
 pub mod whatsapp;
@@ -104,6 +106,8 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(amazon::routes())
         .merge(deliveries::routes())
         .merge(whatsapp::routes())
+        .merge(telegram::routes())
+        .merge(sms_inbox::routes())
         .merge(csat::routes())
         .merge(questions::routes())
         .merge(segments::routes())

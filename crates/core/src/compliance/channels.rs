@@ -150,6 +150,33 @@ pub fn sms_segments(text: &str) -> usize {
     if units <= single { 1 } else { units.div_ceil(part) }
 }
 
+/// How an SMS text is sent, for the composer to show before sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsSegmentInfo {
+    /// UCS-2 (some character is outside GSM-7 and its extension table).
+    pub unicode: bool,
+    /// Length in the encoding's units: septets (extension characters
+    /// count two) or UTF-16 units.
+    pub units: usize,
+    /// Segments it is sent (and billed) as.
+    pub segments: usize,
+    /// Units one segment holds for this text: 160 or 153 (GSM-7), 70 or
+    /// 67 (UCS-2) once split.
+    pub per_segment: usize,
+    /// Units left in the last segment.
+    pub remaining: usize,
+}
+
+/// The encoding, length and segments of an SMS text.
+pub fn sms_segment_info(text: &str) -> SmsSegmentInfo {
+    let len = sms_length(text);
+    let units = len.cumulative.last().map_or(0, |&(_, u)| u);
+    let (single, part) = if len.unicode { (70, 67) } else { (160, 153) };
+    let segments = sms_segments(text);
+    let per_segment = if segments == 1 { single } else { part };
+    SmsSegmentInfo { unicode: len.unicode, units, segments, per_segment, remaining: per_segment * segments - units }
+}
+
 /// A warning when an SMS needs more than [`SMS_MAX_SEGMENTS`] segments;
 /// the span is the part beyond them.
 pub fn check_sms_segments(text: &str, lang: Lang) -> Vec<Finding> {
@@ -250,6 +277,19 @@ mod tests {
         let found = check_email_attachments(&big, Lang::En);
         assert_eq!(found[0].rule, RuleId::EmailAttachmentSize);
         assert!(found[0].explanation.contains("25.0 MB"));
+    }
+
+    #[test]
+    fn sms_segment_info_counts_units_and_room() {
+        let i = sms_segment_info("Hello");
+        assert_eq!((i.unicode, i.units, i.segments, i.per_segment, i.remaining), (false, 5, 1, 160, 155));
+        // The extension table's characters take two septets.
+        let i = sms_segment_info(&"€".repeat(80));
+        assert_eq!((i.unicode, i.units, i.segments), (false, 160, 1));
+        let i = sms_segment_info(&"a".repeat(161));
+        assert_eq!((i.segments, i.per_segment, i.remaining), (2, 153, 145));
+        let i = sms_segment_info(&"好".repeat(71));
+        assert_eq!((i.unicode, i.units, i.segments, i.per_segment), (true, 71, 2, 67));
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub(super) fn plain(rule: RuleId, lang: Lang) -> String {
             "More than 24 hours have passed since the buyer's last message: WhatsApp only accepts an approved template now.",
             "距买家最后一条消息已超过 24 小时：WhatsApp 现在只接受已审核的消息模板。",
         ),
+        RuleId::ContactOptedOut => (
+            "The buyer asked this channel to stop (they sent STOP): nothing can be sent to them here until they send START.",
+            "买家已要求此渠道停止发送（发送了 STOP）：在买家发送 START 之前，无法通过此渠道向其发送任何消息。",
+        ),
         RuleId::EmailAttachmentType => (
             "Executable files and scripts cannot be sent by e-mail: mail servers reject them and buyers must not run them.",
             "不能通过电子邮件发送可执行文件或脚本：邮件服务器会拒收，买家也不应运行它们。",

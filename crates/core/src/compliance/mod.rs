@@ -108,6 +108,10 @@ pub struct Draft {
     /// extends the reply window to 7 days for replies written by a person.
     #[serde(default)]
     pub human_agent: bool,
+    /// The buyer asked this channel to stop (an SMS STOP) and has not
+    /// opted back in.
+    #[serde(default)]
+    pub opted_out: bool,
 }
 
 impl Draft {
@@ -124,6 +128,7 @@ impl Draft {
             last_buyer_message_at: None,
             template: None,
             human_agent: false,
+            opted_out: false,
         }
     }
 }
@@ -303,11 +308,15 @@ pub enum RuleId {
     /// A phrase the account never wants sent.
     #[serde(rename = "account.phrase")]
     AccountPhrase,
+    /// The buyer asked this channel to stop (an SMS STOP): nothing may be
+    /// sent to them on it until they opt back in.
+    #[serde(rename = "contact.opted_out")]
+    ContactOptedOut,
 }
 
 impl RuleId {
     /// Every rule.
-    pub const ALL: [RuleId; 19] = [
+    pub const ALL: [RuleId; 20] = [
         RuleId::AmazonExternalLink,
         RuleId::AmazonEmailAddress,
         RuleId::AmazonPhoneNumber,
@@ -327,6 +336,7 @@ impl RuleId {
         RuleId::EmailAttachmentSize,
         RuleId::SmsSegments,
         RuleId::AccountPhrase,
+        RuleId::ContactOptedOut,
     ];
 
     /// The stable identifier.
@@ -350,6 +360,7 @@ impl RuleId {
             RuleId::EmailAttachmentType => "email.attachment_type",
             RuleId::EmailAttachmentSize => "email.attachment_size",
             RuleId::SmsSegments => "sms.segments",
+            RuleId::ContactOptedOut => "contact.opted_out",
             RuleId::AccountPhrase => "account.phrase",
         }
     }
@@ -485,6 +496,14 @@ pub fn check(draft: &Draft, account: &AccountRules, now: DateTime<Utc>, lang: La
         ChannelKind::Email => findings.extend(channels::check_email_attachments(&draft.attachments, lang)),
         ChannelKind::Sms => findings.extend(channels::check_sms_segments(&draft.text, lang)),
         ChannelKind::Api | ChannelKind::WebWidget | ChannelKind::Telegram | ChannelKind::Phone => {}
+    }
+    if draft.opted_out {
+        findings.push(finding(
+            RuleId::ContactOptedOut,
+            Location::Message,
+            None,
+            explain::plain(RuleId::ContactOptedOut, lang),
+        ));
     }
     findings.extend(check_account_phrases(&draft.text, &text, Location::Text, account, lang));
     if let Some((raw, folded)) = &subject {

@@ -18,6 +18,7 @@ mod intake;
 mod jobs;
 mod merges;
 mod messages;
+mod opt_outs;
 pub(crate) mod outbox;
 mod platform;
 mod privacy;
