@@ -101,12 +101,10 @@ fn expect(name: &str) -> Option<Expect> {
         "contact" => Message(&["text"]),
         "dice" | "game" | "giveaway" | "invoice" | "checklist" | "message_poll" | "passport_data" | "story"
         | "web_app_data" => Activity,
-        "callback_query"
-        | "callback_query_complex"
-        | "callback_query_inaccessible_message"
-        | "callback_query_without_message" => Press("thedata"),
+        "callback_query" | "callback_query_inaccessible_message" | "callback_query_without_message" => Press("thedata"),
+        "callback_query_complex" => Press("c=uud&pid=1&bid=1"),
         "edited_message" | "edited_business_message" => Edited(&["text"]),
-        "deleted_business_messages" => Deleted(1),
+        "deleted_business_messages" => Deleted(2),
         "channel_chat_created"
         | "channel_post"
         | "chat_join_request"

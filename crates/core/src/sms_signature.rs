@@ -55,9 +55,9 @@ mod tests {
             ("From", "+12349013030"),
             ("To", "+18005551212"),
         ]);
-        let url = "https://example.com/myapp.php?foo=1&bar=2";
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
         let sig = sign("12345", url, &params);
-        assert_eq!(sig, "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+        assert_eq!(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
         assert!(verify("12345", url, &params, &sig));
         let mut tampered = params.clone();
         tampered[2].1 = "1235".into();

@@ -371,6 +371,11 @@ impl FakeBotApi {
         self.shared.lock().blocked.insert(chat_id.to_string());
     }
 
+    /// The chat unblocked the bot.
+    pub fn unblock(&self, chat_id: i64) {
+        self.shared.lock().blocked.remove(&chat_id.to_string());
+    }
+
     /// The next send is refused with `429` and `retry_after` seconds.
     pub fn rate_limit_once(&self, retry_after: u64) {
         let e = error(429, &format!("Too Many Requests: retry after {retry_after}"), Some(retry_after));

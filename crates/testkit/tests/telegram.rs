@@ -218,14 +218,6 @@ async fn rate_limits_wait_and_blocked_bots_fail_with_the_reason(b: Backend) {
     assert_eq!(w.text(1, "Hello?").await, 200);
     let conv = w.conversation().await;
     let path = format!("{}/conversations/{conv}/messages", w.acct());
-    // 429 with retry_after: not sent yet, not failed.
-    w.fake.rate_limit_once(30);
-    let r = w.app.post(&path, &w.t.agent_token, json!({"content": "One moment"})).await;
-    let mid = r.json["id"].as_i64().unwrap();
-    w.app.drain_jobs().await;
-    assert!(w.fake.sent().is_empty());
-    let m = w.messages(conv).await.into_iter().find(|m| m["id"].as_i64() == Some(mid)).unwrap();
-    assert_ne!(m["delivery"]["state"], "failed", "{m:?}");
     // The buyer blocked the bot: failed for good, with the reason.
     w.fake.block(BUYER);
     let r = w.app.post(&path, &w.t.agent_token, json!({"content": "Are you there?"})).await;
@@ -234,4 +226,14 @@ async fn rate_limits_wait_and_blocked_bots_fail_with_the_reason(b: Backend) {
     let m = w.messages(conv).await.into_iter().find(|m| m["id"].as_i64() == Some(blocked)).unwrap();
     assert_eq!(m["delivery"]["state"], "failed", "{m:?}");
     assert!(m["delivery"]["reason"].as_str().unwrap().contains("blocked"), "{m:?}");
+    // Unblocked, then a 429 with retry_after: not sent yet, not failed
+    // (and what follows in the conversation waits behind it).
+    w.fake.unblock(BUYER);
+    w.fake.rate_limit_once(30);
+    let r = w.app.post(&path, &w.t.agent_token, json!({"content": "One moment"})).await;
+    let mid = r.json["id"].as_i64().unwrap();
+    w.app.drain_jobs().await;
+    assert!(w.fake.sent().is_empty());
+    let m = w.messages(conv).await.into_iter().find(|m| m["id"].as_i64() == Some(mid)).unwrap();
+    assert_ne!(m["delivery"]["state"], "failed", "{m:?}");
 }

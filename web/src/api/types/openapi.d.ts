@@ -1706,6 +1706,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/sms/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How many SMS segments a text is sent as (GSM-7: 160 characters, 153
+         *     each once split, the extension table's characters counting twice;
+         *     UCS-2 for anything else: 70, 67 each once split), for the composer to
+         *     show before sending.
+         */
+        post: operations["count_sms_segments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/tags": {
         parameters: {
             query?: never;
@@ -2444,6 +2466,53 @@ export interface paths {
          *     ignored.
          */
         post: operations["shopify_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/sms/{inbox_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receives a buyer's SMS or MMS, or a status callback of a message Ferry
+         *     sent: refused with `401` unless `X-Twilio-Signature` signs the inbox's
+         *     webhook URL and the parameters; committed before the `200` (an empty
+         *     TwiML `<Response/>`); a re-delivery (same `MessageSid`) changes
+         *     nothing. STOP, STOPALL, UNSUBSCRIBE, CANCEL, END and QUIT opt the buyer
+         *     out of SMS; START, YES and UNSTOP opt them back in.
+         */
+        post: operations["sms_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/telegram/{inbox_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receives an update from Telegram: refused with `401` unless
+         *     `X-Telegram-Bot-Api-Secret-Token` is the inbox's secret token; the
+         *     message, button press, edit or deletion in it is committed before the
+         *     `200`, and a re-delivery (same `update_id`) changes nothing. Updates
+         *     Ferry does not keep are acknowledged and counted as ignored.
+         */
+        post: operations["telegram_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3393,7 +3462,9 @@ export interface components {
         /** @description What `POST /inboxes/{id}/check` found for an e-mail inbox's servers. */
         ConnectionCheckView: {
             imap?: components["schemas"]["ImapCheckView"] | null;
+            sms?: components["schemas"]["SmsCheckView"] | null;
             smtp?: components["schemas"]["SmtpCheckView"] | null;
+            telegram?: components["schemas"]["TelegramCheckView"] | null;
             whatsapp?: components["schemas"]["WhatsAppCheckView"] | null;
         };
         /** @description A contact found, with where it matched. */
@@ -5671,7 +5742,7 @@ export interface components {
          *     (`amazon.external_link`) as the key to translate and filter by.
          * @enum {string}
          */
-        RuleId: "amazon.external_link" | "amazon.email_address" | "amazon.phone_number" | "amazon.promotion" | "amazon.discount_mention" | "amazon.review_request" | "amazon.review_manipulation" | "amazon.opt_out" | "amazon.important_subject" | "amazon.attachment_type" | "amazon.attachment_size" | "amazon.proactive_window" | "whatsapp.window_closed" | "messenger.window_closed" | "instagram.window_closed" | "email.attachment_type" | "email.attachment_size" | "sms.segments" | "account.phrase";
+        RuleId: "amazon.external_link" | "amazon.email_address" | "amazon.phone_number" | "amazon.promotion" | "amazon.discount_mention" | "amazon.review_request" | "amazon.review_manipulation" | "amazon.opt_out" | "amazon.important_subject" | "amazon.attachment_type" | "amazon.attachment_size" | "amazon.proactive_window" | "whatsapp.window_closed" | "messenger.window_closed" | "instagram.window_closed" | "email.attachment_type" | "email.attachment_size" | "sms.segments" | "account.phrase" | "contact.opted_out";
         /** @description What the search found. */
         SearchResults: {
             /** @description Matching contacts, newest first. */
@@ -5904,6 +5975,42 @@ export interface components {
          * @enum {string}
          */
         Slot: "order_number" | "email" | "phone" | "tracking_number" | "verification_code";
+        /** @description The SMS part of a connection check: the account at the provider. */
+        SmsCheckView: {
+            /** @description The account's name at the provider. */
+            account_name?: string | null;
+            /** @description What failed. */
+            error?: string | null;
+            /** @description Whether the provider accepted the account sid and token. */
+            ok: boolean;
+            /**
+             * @description The URL to give the provider for incoming messages and status
+             *     callbacks (what the signature is computed over).
+             */
+            webhook_url: string;
+        };
+        /** @description Ask how many SMS segments a text takes. */
+        SmsSegmentsRequest: {
+            /** @description The text as it would be sent. */
+            text: string;
+        };
+        /**
+         * @description How an SMS is split: GSM-7 (160 characters in one segment, 153 each
+         *     when split; the extension table's characters count twice) or UCS-2
+         *     (70, or 67 each when split).
+         */
+        SmsSegmentsView: {
+            /** @description `gsm7` or `ucs2`. */
+            encoding: string;
+            /** @description Units one segment holds for this text (160/153 or 70/67). */
+            per_segment: number;
+            /** @description Units left in the last segment. */
+            remaining: number;
+            /** @description How many segments the text is sent as (billed per segment). */
+            segments: number;
+            /** @description Its length in the encoding's units (septets or UTF-16 units). */
+            units: number;
+        };
         /** @description Connecting and logging in to the outgoing server. */
         SmtpCheckView: {
             /** @description What failed, in words a seller can act on. */
@@ -6030,6 +6137,21 @@ export interface components {
             member_ids: number[];
             /** @description Name. */
             name: string;
+        };
+        /**
+         * @description The Telegram part of a connection check: the bot (`getMe`) and the
+         *     webhook Ferry pointed it at (`setWebhook`, with the inbox's secret
+         *     token).
+         */
+        TelegramCheckView: {
+            /** @description What failed. */
+            error?: string | null;
+            /** @description Whether Telegram accepted the bot token and the webhook. */
+            ok: boolean;
+            /** @description The bot's `@username`. */
+            username?: string | null;
+            /** @description The URL Telegram now posts updates to, once set. */
+            webhook_url?: string | null;
         };
         /** @description The parameter of one template button. */
         TemplateButtonValue: {
@@ -12254,7 +12376,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not an e-mail inbox, or its settings are not valid */
+            /** @description Not an inbox with a connection to check, or its settings are not valid */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -16157,6 +16279,95 @@ export interface operations {
             };
         };
     };
+    count_sms_segments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SmsSegmentsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmsSegmentsView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid API token or session. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_tags: {
         parameters: {
             query?: never;
@@ -19330,6 +19541,172 @@ export interface operations {
             };
             /** @description A parameter or a field of the body is not acceptable; `field` names it. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sms_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Twilio-Signature": string;
+            };
+            path: {
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The provider's form-encoded parameters (`MessageSid`, `From`, `To`, `Body`, `NumMedia`, `MediaUrl0`…, or `MessageStatus`) */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An MMS file could not be fetched; deliver again */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    telegram_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Telegram-Bot-Api-Secret-Token": string;
+            };
+            path: {
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description A Telegram `Update` object */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAck"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A buyer's file could not be fetched from Telegram; deliver again */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
