@@ -344,6 +344,9 @@ pub struct ConnectionCheckView {
     /// The provider's account (SMS inboxes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms: Option<SmsCheckView>,
+    /// The page and its subscription (Messenger and Instagram inboxes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<MetaCheckView>,
 }
 
 /// Connecting, logging in and opening each folder.

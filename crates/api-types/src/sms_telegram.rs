@@ -19,6 +19,23 @@ pub struct TelegramCheckView {
     pub webhook_url: Option<String>,
 }
 
+/// The Messenger or Instagram part of a connection check: the page (its
+/// name, which proves the page access token) and the subscription of
+/// Ferry's app to its messages.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MetaCheckView {
+    /// Whether Meta accepted the token and the subscription.
+    pub ok: bool,
+    /// What failed.
+    pub error: Option<String>,
+    /// The page's name, or the Instagram account's `@username`.
+    pub name: Option<String>,
+    /// The callback URL to give Meta, with the inbox's verify token.
+    pub webhook_url: String,
+    /// Whether Ferry's app is subscribed to the page's messages.
+    pub subscribed: bool,
+}
+
 /// The SMS part of a connection check: the account at the provider.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SmsCheckView {

@@ -10,7 +10,7 @@ use ferry_core::compliance::{self, AccountRules, AttachmentMeta, Draft, Lang, Re
 use ferry_core::contact::IdentityKind;
 use ferry_core::conversation::Conversation;
 use ferry_core::inbox::{ChannelKind, Inbox};
-use ferry_core::message::{ContentPart, text_of};
+use ferry_core::message::{ContentPart, Sender, text_of};
 use ferry_core::{AccountId, ConversationId};
 
 /// What an agent asks the gate about before sending.
@@ -28,6 +28,12 @@ pub struct ComplianceQuery {
     pub attachments: Vec<AttachmentMeta>,
     /// Sent without a buyer's message to answer (a notice, a campaign).
     pub proactive: bool,
+}
+
+/// Whether the inbox is a Messenger or Instagram page allowed to answer
+/// with Meta's `HUMAN_AGENT` tag.
+pub(crate) fn human_agent_tag(inbox: &Inbox) -> bool {
+    ferry_channels::meta::MetaSettings::of(inbox).ok().flatten().is_some_and(|s| s.human_agent)
 }
 
 impl App {
@@ -95,8 +101,11 @@ impl App {
         conv: &Conversation,
         parts: &[ContentPart],
         rules: Option<ChannelKind>,
+        sender: &Sender,
     ) -> AppResult<Report> {
         let mut draft = self.draft_for(inbox, conv, parts, false).await?;
+        // Meta's human agent tag is for people's replies only.
+        draft.human_agent = matches!(sender, Sender::User(_)) && human_agent_tag(inbox);
         if let Some(channel) = rules {
             draft.channel = channel;
         }
@@ -124,7 +133,10 @@ impl App {
                 let conv =
                     self.storage.get_conversation(account, id).await?.ok_or(AppError::NotFound("conversation"))?;
                 let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
-                self.draft_for(&inbox, &conv, &[], q.proactive).await?
+                let mut draft = self.draft_for(&inbox, &conv, &[], q.proactive).await?;
+                // The one asking is a person.
+                draft.human_agent = human_agent_tag(&inbox);
+                draft
             }
             None => {
                 let channel = q.channel.ok_or_else(|| {

@@ -89,6 +89,10 @@ impl Jobs {
             ferry_core::inbox::ChannelKind::Whatsapp,
             Arc::new(ferry_channels::whatsapp::WhatsAppOutbound::new(http.clone(), files.clone())),
         );
+        let meta: Arc<dyn ferry_channels::Outbound> =
+            Arc::new(ferry_channels::meta::MetaOutbound::new(http.clone(), files.clone()));
+        outbounds.register(ferry_core::inbox::ChannelKind::Messenger, meta.clone());
+        outbounds.register(ferry_core::inbox::ChannelKind::Instagram, meta);
         outbounds.register(
             ferry_core::inbox::ChannelKind::Telegram,
             Arc::new(ferry_channels::telegram::TelegramOutbound::new(http.clone(), files.clone())),

@@ -68,6 +68,9 @@ fn check_config(channel: ChannelKind, config: &InboxConfig) -> AppResult<()> {
     if channel == ChannelKind::Whatsapp {
         crate::whatsapp::check_settings(config)?;
     }
+    if matches!(channel, ChannelKind::Messenger | ChannelKind::Instagram) {
+        crate::meta_inbox::check_settings(channel, config)?;
+    }
     if channel == ChannelKind::Telegram {
         crate::telegram::check_settings(config)?;
     }

@@ -27,6 +27,7 @@ pub mod intake;
 pub mod invitations;
 pub mod limits;
 pub mod merges;
+pub mod meta_inbox;
 pub mod monitoring;
 pub mod order_actions;
 pub mod outgoing;

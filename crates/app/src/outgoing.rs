@@ -40,7 +40,7 @@ impl App {
     pub async fn send_outgoing(&self, account: AccountId, out: OutgoingMessage<'_>) -> AppResult<PostedMessage> {
         let conv = out.conversation;
         let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
-        self.gate(account, &inbox, conv, &out.parts, out.rules).await?;
+        self.gate(account, &inbox, conv, &out.parts, out.rules, &out.sender).await?;
         let now = self.clock.now();
         let (delivery, job) = delivery_plan(&inbox, now);
         let needs_job = job.is_some();
@@ -151,7 +151,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("conversation"))?;
         let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
-        self.gate(account, &inbox, &conv, &m.parts, None).await?;
+        self.gate(account, &inbox, &conv, &m.parts, None, &m.sender).await?;
         let now = self.clock.now();
         let job = JobKind::DeliverMessage { message_id: id }
             .new_job(account, now)

@@ -10,7 +10,9 @@
 use crate::{App, AppError, AppResult};
 use async_trait::async_trait;
 use ferry_channels::SendError;
-use ferry_channels::update::{Batch, Edit, IncomingMessage, MediaRef, Reaction, StatusReport, Update};
+use ferry_channels::update::{
+    Batch, Echo, Edit, IncomingMessage, MediaRef, OursMarker, Reaction, StatusReport, Update,
+};
 use ferry_core::MessageId;
 use ferry_core::filetype::Intake;
 use ferry_core::inbox::Inbox;
@@ -87,6 +89,24 @@ impl App {
                         out.changes += 1;
                     } else {
                         out.ignored += 1;
+                    }
+                }
+                Update::Echo(e) => {
+                    if self.echo(inbox, *e, media).await? {
+                        out.changes += 1;
+                    } else {
+                        out.ignored += 1;
+                    }
+                }
+                Update::Watermark(w) => {
+                    let changed = self
+                        .storage
+                        .apply_watermark(inbox.account_id, inbox.id, w.buyer, w.status, w.up_to, self.clock.now())
+                        .await?;
+                    if changed.is_empty() {
+                        out.ignored += 1;
+                    } else {
+                        out.statuses += changed.len();
                     }
                 }
                 Update::Template(t) => {
@@ -211,6 +231,34 @@ impl App {
             priced = self.change(inbox, m.id, MessageChange::Pricing(p)).await?;
         }
         Ok(changed || priced)
+    }
+
+    /// A message the business sent: Ferry's own (then only a report that it
+    /// was sent) or one sent from elsewhere, kept in the buyer's
+    /// conversation.
+    async fn echo(&self, inbox: &Inbox, e: Echo, media: &dyn MediaFetch) -> AppResult<bool> {
+        if let Some(ours) = e.ours {
+            let reference = match ours {
+                OursMarker::Message(id) => Some(id.to_string()),
+                OursMarker::App => None,
+            };
+            let report = StatusReport {
+                external_id: e.external_id,
+                status: ferry_core::message::DeliveryStatus::Sent,
+                at: e.at,
+                reference,
+                error: None,
+                pricing: None,
+            };
+            return self.status_report(inbox, report).await;
+        }
+        if self.storage.find_sent_message(inbox.account_id, inbox.id, &e.external_id).await?.is_some() {
+            return Ok(false);
+        }
+        let mut parts = e.parts;
+        self.store_media(inbox, &mut parts, &e.media, media).await?;
+        let echo = ferry_storage::EchoedMessage { to: e.to, external_id: e.external_id, parts, sent_at: e.at };
+        Ok(self.storage.record_echo(inbox.account_id, inbox.id, echo, self.clock.now()).await?.is_some())
     }
 
     async fn reaction(&self, inbox: &Inbox, r: Reaction) -> AppResult<bool> {

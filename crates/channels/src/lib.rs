@@ -12,6 +12,7 @@ pub mod api;
 pub mod email;
 #[cfg(feature = "net")]
 pub mod mail;
+pub mod meta;
 #[cfg(feature = "net")]
 pub mod sms;
 pub mod sms_inbox;

@@ -39,6 +39,13 @@ pub enum Update {
     /// A message template changed at the channel (approved, rejected,
     /// paused, its quality rating).
     Template(TemplateChange),
+    /// A message the business sent to the buyer from outside Ferry (the
+    /// page's own inbox, another app), which the channel echoes: kept as
+    /// an outgoing message of the buyer's conversation, once.
+    Echo(Box<Echo>),
+    /// Every outgoing message to a buyer up to a moment reached a status
+    /// (Messenger's delivery and read watermarks).
+    Watermark(Watermark),
     /// Read and acknowledged, but nothing Ferry keeps (account notices,
     /// calls, preferences…), with why, for the log.
     Ignored {
@@ -74,6 +81,46 @@ pub struct IncomingMessage {
     ///
     /// [`Button::payload`]: ferry_core::message::Button::payload
     pub button_payload: Option<String>,
+}
+
+/// A message the business sent from outside Ferry, as the channel echoes
+/// it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Echo {
+    /// The buyer it went to.
+    pub to: ferry_core::contact::Identity,
+    /// The channel's id of the message.
+    pub external_id: String,
+    /// Its content (media as in [`IncomingMessage`]).
+    pub parts: Vec<ferry_core::message::ContentPart>,
+    /// Media to fetch.
+    pub media: Vec<MediaRef>,
+    /// When it was sent.
+    pub at: DateTime<Utc>,
+    /// Ferry's own id of the message, when the echo shows it was sent by
+    /// Ferry (the metadata Ferry attached, or Ferry's app id): then it is
+    /// only a report that the message was sent.
+    pub ours: Option<OursMarker>,
+}
+
+/// How an echo is known as one of Ferry's own messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OursMarker {
+    /// The metadata carried Ferry's message id.
+    Message(i64),
+    /// It was sent by Ferry's app, message unknown.
+    App,
+}
+
+/// A status every outgoing message to a buyer reached up to a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watermark {
+    /// The buyer.
+    pub buyer: ferry_core::contact::Identity,
+    /// `delivered` or `read`.
+    pub status: DeliveryStatus,
+    /// Messages sent at or before this moment.
+    pub up_to: DateTime<Utc>,
 }
 
 /// A file the channel keeps, fetched by intake with the inbox's

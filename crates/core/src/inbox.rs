@@ -147,8 +147,12 @@ const PASSWORD_SECTIONS: [&str; 2] = ["imap", "smtp"];
 
 /// Secrets kept directly in a channel's section: (section, key). Shown as
 /// `"{key}_set": true|false`, kept when sent back without a value.
-const SECTION_SECRETS: [(&str, &str); 5] = [
+const SECTION_SECRETS: [(&str, &str); 9] = [
     ("whatsapp", "access_token"),
+    ("messenger", "access_token"),
+    ("messenger", "app_secret"),
+    ("instagram", "access_token"),
+    ("instagram", "app_secret"),
     ("whatsapp", "app_secret"),
     ("telegram", "bot_token"),
     ("telegram", "secret_token"),

@@ -5,6 +5,7 @@
 //! benchmarks and the demo; the `ferry` server binary never contains them.
 
 pub mod amazon;
+pub mod meta_pages;
 pub mod shopify;
 pub mod sms;
 pub mod smtp;

@@ -536,6 +536,7 @@ pub trait Storage:
     + crate::translation::TranslationRepo
     + crate::access_tokens::AccessTokenRepo
     + crate::opt_outs::OptOutRepo
+    + crate::echoes::EchoRepo
     + crate::platform::WebhookRepo
     + crate::platform::UsageRepo
     + Send

@@ -115,6 +115,7 @@ pub async fn check_inbox_connection(
             }),
             telegram: None,
             sms: None,
+            meta: None,
         }));
     }
     if inbox.channel == ferry_core::inbox::ChannelKind::Telegram {
@@ -132,6 +133,26 @@ pub async fn check_inbox_connection(
                 webhook_url: c.webhook.ok(),
             }),
             sms: None,
+            meta: None,
+        }));
+    }
+    if matches!(inbox.channel, ferry_core::inbox::ChannelKind::Messenger | ferry_core::inbox::ChannelKind::Instagram) {
+        a.can_manage_inboxes()?;
+        let c = s.app.check_meta(&inbox).await?;
+        let error = c.page.as_ref().err().or(c.subscribed.as_ref().err()).cloned();
+        return Ok(Json(ConnectionCheckView {
+            imap: None,
+            smtp: None,
+            whatsapp: None,
+            telegram: None,
+            sms: None,
+            meta: Some(MetaCheckView {
+                ok: error.is_none(),
+                error,
+                name: c.page.ok(),
+                webhook_url: c.webhook_url,
+                subscribed: c.subscribed.is_ok(),
+            }),
         }));
     }
     if inbox.channel == ferry_core::inbox::ChannelKind::Sms {
@@ -148,6 +169,7 @@ pub async fn check_inbox_connection(
                 account_name: c.account.ok(),
                 webhook_url: c.webhook_url,
             }),
+            meta: None,
         }));
     }
     let c = s.app.check_inbox_connection(&a, AccountId(account), InboxId(id)).await?;
@@ -160,6 +182,7 @@ pub async fn check_inbox_connection(
         whatsapp: None,
         telegram: None,
         sms: None,
+        meta: None,
     }))
 }
 

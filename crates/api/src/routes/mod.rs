@@ -15,6 +15,7 @@ pub mod conversations;
 pub mod credentials;
 pub mod csat;
 pub mod deliveries;
+pub mod messenger;
 pub mod meta;
 pub mod order_actions;
 pub mod platform;
@@ -107,6 +108,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(deliveries::routes())
         .merge(whatsapp::routes())
         .merge(telegram::routes())
+        .merge(messenger::routes())
         .merge(sms_inbox::routes())
         .merge(csat::routes())
         .merge(questions::routes())

@@ -12,6 +12,7 @@ mod channel_state;
 mod commerce;
 mod contacts;
 mod conversations;
+mod echoes;
 mod inboxes;
 pub(crate) mod insights;
 mod intake;
