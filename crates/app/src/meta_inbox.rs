@@ -11,10 +11,13 @@ use crate::updates::{BatchOutcome, MediaFetch};
 use crate::{App, AppError, AppResult};
 use async_trait::async_trait;
 use ferry_channels::meta::{MetaClient, MetaSettings, webhook};
-use ferry_channels::update::MediaRef;
+use ferry_channels::update::{Batch, MediaRef, Update};
 use ferry_channels::{ChannelError, SendError, WebhookRequest};
 use ferry_core::InboxId;
 use ferry_core::inbox::{ChannelKind, Inbox, InboxConfig};
+
+/// Buyers' profiles read for one delivery at most.
+const MAX_PROFILE_LOOKUPS: usize = 10;
 
 /// What the connection check found.
 #[derive(Debug, Clone)]
@@ -122,7 +125,45 @@ impl App {
             ChannelError::Invalid { field, message } => AppError::invalid(field, message),
         })?;
         let client = MetaClient::new(self.http.clone(), &settings);
+        let mut batch = batch;
+        self.name_new_buyers(&inbox, &client, &mut batch).await?;
         self.apply_updates(&inbox, batch, &CdnFiles { client: &client }).await
+    }
+
+    /// Webhooks carry only a buyer's id: a buyer Ferry does not know yet is
+    /// named from the platform's profile (once; a profile that cannot be
+    /// read leaves the contact nameless rather than holding up the
+    /// message).
+    async fn name_new_buyers(&self, inbox: &Inbox, client: &MetaClient, batch: &mut Batch) -> AppResult<()> {
+        let mut asked = std::collections::HashMap::<String, Option<String>>::new();
+        for update in &mut batch.updates {
+            let Update::Message(m) = update else { continue };
+            let sender = &mut m.inbound.sender;
+            if sender.name.is_some() {
+                continue;
+            }
+            let id = sender.identity.value.clone();
+            if let Some(known) = asked.get(&id) {
+                sender.name = known.clone();
+                continue;
+            }
+            if asked.len() >= MAX_PROFILE_LOOKUPS
+                || self.storage.find_contact_by_identity(inbox.account_id, &sender.identity).await?.is_some()
+            {
+                asked.insert(id, None);
+                continue;
+            }
+            let name = match client.buyer_name(&id).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::info!(error = %e, "a buyer's profile could not be read");
+                    None
+                }
+            };
+            sender.name = name.clone();
+            asked.insert(id, name);
+        }
+        Ok(())
     }
 
     /// Checks a Messenger or Instagram inbox against the Graph API (the

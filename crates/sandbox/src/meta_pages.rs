@@ -67,6 +67,7 @@ struct Pages {
     /// When each buyer last wrote, by platform and id.
     last_from: HashMap<(String, String), DateTime<Utc>>,
     human_agent: bool,
+    names: HashMap<String, (String, String)>,
     subscribed: Vec<String>,
     next_error: Option<(u16, Value)>,
 }
@@ -199,6 +200,15 @@ async fn handle(
         (Method::GET, [PAGE_ID]) => reply(200, json!({"name": PAGE_NAME, "id": PAGE_ID})),
         (Method::GET, [INSTAGRAM_ID]) => {
             reply(200, json!({"username": INSTAGRAM_USERNAME, "name": PAGE_NAME, "id": INSTAGRAM_ID}))
+        }
+        (Method::GET, [buyer]) if shared.lock().names.contains_key(*buyer) => {
+            let (first, last) = shared.lock().names.get(*buyer).cloned().unwrap_or_default();
+            if platform_of(&shared, buyer).as_deref() == Some("instagram") {
+                let username = format!("{}.{}", first, last).to_lowercase();
+                reply(200, json!({"name": format!("{first} {last}"), "username": username, "id": buyer}))
+            } else {
+                reply(200, json!({"first_name": first, "last_name": last, "id": buyer}))
+            }
         }
         (Method::POST, [PAGE_ID, "subscribed_apps"]) => {
             let fields = query.get("subscribed_fields").cloned().unwrap_or_default();
@@ -411,6 +421,11 @@ impl FakePages {
     /// The next send is refused with this Graph error.
     pub fn fail_next(&self, status: u16, code: i64, subcode: Option<i64>, message: &str) {
         self.shared.lock().next_error = Some(graph_error(status, code, subcode, message));
+    }
+
+    /// The buyer's profile name, as the platform shows it to the page.
+    pub fn set_buyer_name(&self, buyer: &str, first: &str, last: &str) {
+        self.shared.lock().names.insert(buyer.to_owned(), (first.to_owned(), last.to_owned()));
     }
 
     /// Pretends the buyer last wrote `ago` ago (moves their window).

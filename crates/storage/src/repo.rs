@@ -117,6 +117,12 @@ pub trait ContactRepo {
     async fn create_contact(&self, account: AccountId, new: NewContact, now: DateTime<Utc>) -> StorageResult<Contact>;
     /// Reads a contact with identities and tags.
     async fn get_contact(&self, account: AccountId, id: ContactId) -> StorageResult<Option<Contact>>;
+    /// The contact known by `identity`, if any.
+    async fn find_contact_by_identity(
+        &self,
+        account: AccountId,
+        identity: &ferry_core::contact::Identity,
+    ) -> StorageResult<Option<ContactId>>;
     /// Searches contacts, newest first.
     async fn search_contacts(&self, account: AccountId, query: ContactQuery) -> StorageResult<Vec<Contact>>;
     /// Changes a contact.

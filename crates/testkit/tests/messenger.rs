@@ -120,6 +120,7 @@ fn png() -> Vec<u8> {
 
 async fn a_messenger_buyer_is_answered_by_the_bot_and_an_agent(b: Backend) {
     let Some(w) = setup(b, false, true).await else { return };
+    w.fake.set_buyer_name(BUYER, "Lucía", "Fernández");
     // The same message delivered twice is stored once.
     let (mid, _) = w.fake.buyer_message("messenger", BUYER, json!({"text": "Where is my order?"})).await;
     let again = w.fake.buyer_message("messenger", BUYER, json!({"mid": mid, "text": "Where is my order?"})).await;

@@ -236,6 +236,27 @@ impl MetaClient {
         Ok(PageInfo { name })
     }
 
+    /// A buyer's name as the platform shows it to the page: Messenger's
+    /// user profile (`first_name`, `last_name`) or Instagram's (`name`,
+    /// else `@username`). `None` when the platform does not say.
+    pub async fn buyer_name(&self, buyer_id: &str) -> Result<Option<String>, SendError> {
+        if buyer_id.is_empty() || !buyer_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Ok(None);
+        }
+        let fields = if self.channel == ChannelKind::Instagram { "name,username" } else { "first_name,last_name" };
+        let mut url = url::Url::parse(&self.url(buyer_id))
+            .map_err(|_| SendError::Permanent(format!("the {} API base is not a URL", self.name())))?;
+        url.query_pairs_mut().append_pair("fields", fields);
+        let answer = self.call(self.http.get(url)).await?;
+        let text = |k: &str| answer.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+        let full = [text("first_name"), text("last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let name = text("name")
+            .map(str::to_owned)
+            .or_else(|| (!full.is_empty()).then_some(full))
+            .or_else(|| text("username").map(|u| format!("@{u}")));
+        Ok(name.map(|n| n.chars().filter(|c| !c.is_control()).take(255).collect()))
+    }
+
     /// Subscribes Ferry's app to the page's messaging events.
     pub async fn subscribe(&self) -> Result<(), SendError> {
         let fields = if self.channel == ChannelKind::Instagram {

@@ -190,6 +190,15 @@ impl<B: Backend> ContactRepo for B {
         self.read(move |db| Box::pin(get_contact(db, account, id, Lock::None))).await
     }
 
+    async fn find_contact_by_identity(
+        &self,
+        account: AccountId,
+        identity: &Identity,
+    ) -> StorageResult<Option<ContactId>> {
+        let identity = identity.clone();
+        self.read(move |db| Box::pin(async move { find_identity(db, account, &identity).await })).await
+    }
+
     async fn search_contacts(&self, account: AccountId, query: ContactQuery) -> StorageResult<Vec<Contact>> {
         self.read(move |db| {
             Box::pin(async move {

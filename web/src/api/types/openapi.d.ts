@@ -2449,6 +2449,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/instagram/{inbox_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Answers Meta's subscription handshake for an Instagram inbox with the
+         *     challenge when the verify token is the inbox's; `403` otherwise.
+         */
+        get: operations["instagram_challenge"];
+        put?: never;
+        /**
+         * Receives a delivery from Instagram (`object: instagram`), checked and
+         *     committed like Messenger's: messages, story replies and mentions,
+         *     reactions, unsent messages, echoes and read reports.
+         */
+        post: operations["instagram_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/messenger/{inbox_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Answers Meta's subscription handshake for a Messenger inbox with the
+         *     challenge when the verify token is the inbox's; `403` otherwise.
+         */
+        get: operations["messenger_challenge"];
+        put?: never;
+        /**
+         * Receives a delivery from Messenger (`object: page`): checked with
+         *     `X-Hub-Signature-256` (HMAC-SHA256 of the body with the Meta app's
+         *     secret); every message, button press, reaction, echo of the page's own
+         *     messages and delivery or read report in it committed before the `200`;
+         *     a re-delivery changes nothing.
+         */
+        post: operations["messenger_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/shopify/{connection_id}": {
         parameters: {
             query?: never;
@@ -3462,6 +3514,7 @@ export interface components {
         /** @description What `POST /inboxes/{id}/check` found for an e-mail inbox's servers. */
         ConnectionCheckView: {
             imap?: components["schemas"]["ImapCheckView"] | null;
+            meta?: components["schemas"]["MetaCheckView"] | null;
             sms?: components["schemas"]["SmsCheckView"] | null;
             smtp?: components["schemas"]["SmtpCheckView"] | null;
             telegram?: components["schemas"]["TelegramCheckView"] | null;
@@ -4784,6 +4837,23 @@ export interface components {
             sent_at: string;
             /** @description All text. */
             text: string;
+        };
+        /**
+         * @description The Messenger or Instagram part of a connection check: the page (its
+         *     name, which proves the page access token) and the subscription of
+         *     Ferry's app to its messages.
+         */
+        MetaCheckView: {
+            /** @description What failed. */
+            error?: string | null;
+            /** @description The page's name, or the Instagram account's `@username`. */
+            name?: string | null;
+            /** @description Whether Meta accepted the token and the subscription. */
+            ok: boolean;
+            /** @description Whether Ferry's app is subscribed to the page's messages. */
+            subscribed: boolean;
+            /** @description The callback URL to give Meta, with the inbox's verify token. */
+            webhook_url: string;
         };
         /** @description One month's usage. */
         MonthUsageView: {
@@ -19466,6 +19536,284 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    instagram_challenge: {
+        parameters: {
+            query?: {
+                /** @description `subscribe`. */
+                "hub.mode"?: string;
+                /** @description The verify token set on the inbox. */
+                "hub.verify_token"?: string;
+                /** @description Echoed back when the token matches. */
+                "hub.challenge"?: string;
+            };
+            header?: never;
+            path: {
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    instagram_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Hub-Signature-256": string;
+            };
+            path: {
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description Meta's webhook body (`object: instagram`) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAck"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A buyer's file could not be fetched from Meta; deliver again */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    messenger_challenge: {
+        parameters: {
+            query?: {
+                /** @description `subscribe`. */
+                "hub.mode"?: string;
+                /** @description The verify token set on the inbox. */
+                "hub.verify_token"?: string;
+                /** @description Echoed back when the token matches. */
+                "hub.challenge"?: string;
+            };
+            header?: never;
+            path: {
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    messenger_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Hub-Signature-256": string;
+            };
+            path: {
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description Meta's webhook body (`object: page`) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAck"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A buyer's file could not be fetched from Meta; deliver again */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
