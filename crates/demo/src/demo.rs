@@ -16,6 +16,7 @@ use ferry_core::conversation::Status;
 use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, InboxConfig};
 use ferry_core::message::ContentPart;
+use ferry_sandbox::meta_pages::FakePages;
 use ferry_sandbox::smtp::SmtpSink;
 use ferry_sandbox::whatsapp::FakeGraph;
 use ferry_storage::{NewAccount, NewContact};
@@ -45,6 +46,8 @@ struct DemoInfo {
     amazon_inbox: Option<(i64, String)>,
     #[serde(default)]
     whatsapp_inbox: Option<crate::whatsapp::WhatsAppInbox>,
+    #[serde(default)]
+    meta_inboxes: Option<crate::meta::MetaInboxes>,
 }
 
 /// The demo shop's catalogue: (product id, title, [(variant id, title, sku,
@@ -592,6 +595,7 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
         email_inbox: Some(mail.email),
         amazon_inbox: Some(mail.amazon),
         whatsapp_inbox: None,
+        meta_inboxes: None,
     })
 }
 
@@ -704,6 +708,19 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
             .await
             .context("pointing the WhatsApp inbox at the local Graph API")?;
     }
+    // Messenger's and Instagram's Graph API for this run.
+    let pages = Arc::new(FakePages::start().await.context("starting the local Messenger and Instagram Graph API")?);
+    if info.meta_inboxes.is_none() {
+        let m =
+            crate::meta::seed(&node.app, &owner, account, &pages).await.context("seeding Messenger and Instagram")?;
+        info.meta_inboxes = Some(m);
+        saved.save(&info).await?;
+    }
+    if let Some(m) = &info.meta_inboxes {
+        crate::meta::use_fake(&node.app, &owner, account, m, &pages, &url)
+            .await
+            .context("pointing the Messenger and Instagram inboxes at the local Graph API")?;
+    }
     // Kept for the whole run: the account's translation provider.
     let _translation = crate::translation::use_sandbox(&node.app, &owner, account).await?;
     let mail_inboxes: Vec<i64> = [&info.email_inbox, &info.amazon_inbox].into_iter().flatten().map(|i| i.0).collect();
@@ -716,6 +733,7 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     tracing::info!(alerts = found.found, "detectors ran");
     node.router = node.router.merge(crate::mail_page::router(sink.clone()));
     node.router = node.router.merge(crate::whatsapp_page::router(graph.clone()));
+    node.router = node.router.merge(crate::meta_page::router(pages.clone()));
     println!("Ferry demo shop is running at {url}");
     println!(
         "console login: {} / {DEMO_PASSWORD}  (agents: li.wei@demo.ferry.test, anna@demo.ferry.test, same password)",
@@ -735,6 +753,11 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     if let Some(w) = &info.whatsapp_inbox {
         println!("whatsapp_inbox: {} {} {}", w.id, w.app_secret, w.verify_token);
         println!("whatsapp_phone: {url}{}", crate::whatsapp_page::PATH);
+    }
+    if let Some(m) = &info.meta_inboxes {
+        println!("messenger_inbox: {} {} {}", m.messenger, ferry_sandbox::meta_pages::APP_SECRET, m.verify_token);
+        println!("instagram_inbox: {} {} {}", m.instagram, ferry_sandbox::meta_pages::APP_SECRET, m.verify_token);
+        println!("meta_app: {url}{}", crate::meta_page::PATH);
     }
     println!(
         "try: curl -H 'api_access_token: {}' {url}/api/v1/accounts/{}/conversations",

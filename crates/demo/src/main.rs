@@ -8,6 +8,8 @@ mod bench_delivery;
 mod demo;
 mod mail;
 mod mail_page;
+mod meta;
+mod meta_page;
 mod translation;
 mod whatsapp;
 mod whatsapp_page;
