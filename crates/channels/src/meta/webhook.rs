@@ -77,6 +77,14 @@ fn non_empty(s: Option<&str>) -> Option<String> {
     s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// The longest message id Ferry keeps; Meta's are far shorter.
+const MAX_ID: usize = 512;
+
+/// A message id as given, when it is one (not empty, not absurdly long).
+fn mid_of(v: &Value) -> Option<String> {
+    non_empty(str_of(v, "mid")).filter(|m| m.len() <= MAX_ID)
+}
+
 /// An id Meta writes as a string or a number.
 fn id_of(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
@@ -159,7 +167,8 @@ const NOT_KEPT: &[(&str, &str)] = &[
 impl Ctx<'_> {
     fn time_ms(&self, ms: Option<i64>) -> DateTime<Utc> {
         match ms.filter(|s| *s > 0).and_then(DateTime::<Utc>::from_timestamp_millis) {
-            Some(t) if t <= self.now + CLOCK_SKEW => t,
+            // A clock a little ahead is taken as ours.
+            Some(t) if t <= self.now + CLOCK_SKEW => t.min(self.now),
             _ => self.now,
         }
     }
@@ -202,9 +211,7 @@ impl Ctx<'_> {
             return;
         }
         if let Some(r) = e.get("reaction") {
-            let (Some(target), Some(from)) =
-                (non_empty(str_of(r, "mid")), sender.as_deref().and_then(|s| self.identity(s)))
-            else {
+            let (Some(target), Some(from)) = (mid_of(r), sender.as_deref().and_then(|s| self.identity(s))) else {
                 return out.push(ignored("reaction", "a reaction without its message or buyer"));
             };
             let removed = str_of(r, "action") == Some("unreact");
@@ -230,6 +237,7 @@ impl Ctx<'_> {
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
+                .filter(|m| !m.is_empty() && m.len() <= MAX_ID)
                 .map(str::to_owned)
                 .collect();
             for mid in mids {
@@ -256,7 +264,7 @@ impl Ctx<'_> {
         }
         if let Some(r) = e.get("read") {
             let buyer = sender.as_deref().and_then(|s| self.identity(s));
-            if let Some(mid) = non_empty(str_of(r, "mid")) {
+            if let Some(mid) = mid_of(r) {
                 // Instagram names the message read.
                 out.push(Update::Status(StatusReport {
                     external_id: mid,
@@ -296,7 +304,7 @@ impl Ctx<'_> {
     }
 
     fn message(&self, m: &Value, event: &Value, from: Identity, at: DateTime<Utc>) -> Update {
-        let Some(mid) = non_empty(str_of(m, "mid")) else { return ignored("message", "a message without its mid") };
+        let Some(mid) = mid_of(m) else { return ignored("message", "a message without a usable mid") };
         if m.get("is_deleted").and_then(Value::as_bool) == Some(true) {
             return Update::Deleted { external_id: mid, at };
         }
@@ -321,7 +329,7 @@ impl Ctx<'_> {
         if c.parts.is_empty() {
             return ignored("message", "a message without content");
         }
-        let reply_to = m.get("reply_to").and_then(|r| non_empty(str_of(r, "mid")));
+        let reply_to = m.get("reply_to").and_then(mid_of);
         let button_payload = m.get("quick_reply").and_then(|q| non_empty(str_of(q, "payload")));
         let referral = m.get("referral").or_else(|| event.get("referral")).and_then(referral_of);
         Update::Message(Box::new(IncomingMessage {
@@ -371,7 +379,7 @@ impl Ctx<'_> {
     }
 
     fn echo(&self, m: &Value, to: Identity, at: DateTime<Utc>) -> Update {
-        let Some(mid) = non_empty(str_of(m, "mid")) else { return ignored("message_echo", "an echo without its mid") };
+        let Some(mid) = mid_of(m) else { return ignored("message_echo", "an echo without a usable mid") };
         let by_metadata = str_of(m, "metadata")
             .and_then(|s| s.strip_prefix(METADATA_PREFIX))
             .and_then(|id| id.parse::<i64>().ok())
