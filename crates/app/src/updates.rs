@@ -128,7 +128,7 @@ impl App {
         m: IncomingMessage,
         media: &dyn MediaFetch,
     ) -> AppResult<ferry_storage::IntakeOutcome> {
-        let IncomingMessage { mut inbound, uploads, media: refs, reply_to, activity, referral, button_payload: _ } = m;
+        let IncomingMessage { mut inbound, uploads, media: refs, reply_to, activity, referral, button_payload } = m;
         // A re-delivery is answered from what was stored, without fetching
         // its media again.
         if let Some(m) = self.storage.find_received_message(inbox.account_id, inbox.id, &inbound.external_id).await? {
@@ -146,6 +146,14 @@ impl App {
                 new_contact: false,
             });
         }
+        if button_payload.is_none()
+            && let Some(n) = bare_choice(&inbound.parts)
+            && let Some(title) = self.offered_choice(inbox, &inbound.sender.identity, n).await?
+        {
+            // A numbered choice answered by its number (SMS, or a list too
+            // long for the channel's buttons) is the press of that button.
+            inbound.parts = vec![ContentPart::Text { text: title }];
+        }
         let inbound_parsed = ferry_channels::Parsed { inbound, uploads };
         inbound = self.store_uploads(inbox, inbound_parsed).await?;
         self.store_media(inbox, &mut inbound.parts, &refs, media).await?;
@@ -155,6 +163,32 @@ impl App {
         inbound.meta.referral = referral;
         let threading = ferry_storage::Threading::Latest;
         self.ingest_threaded(inbox, inbound, threading, activity).await
+    }
+
+    /// The title of choice `n` (from 1) of the buttons the latest message
+    /// to this buyer in `inbox` offered, if that message offered any.
+    async fn offered_choice(
+        &self,
+        inbox: &Inbox,
+        buyer: &ferry_core::contact::Identity,
+        n: usize,
+    ) -> AppResult<Option<String>> {
+        let account = inbox.account_id;
+        let Some(contact) = self.storage.find_contact_by_identity(account, buyer).await? else { return Ok(None) };
+        let filter = ferry_storage::ConversationFilter {
+            inbox_id: Some(inbox.id),
+            contact_id: Some(contact),
+            ..ferry_storage::ConversationFilter::default()
+        };
+        let page = self.storage.list_conversations(account, &filter, None, 1).await?;
+        let Some(conv) = page.items.first() else { return Ok(None) };
+        let recent = self.storage.list_messages(account, conv.id, None, 10).await?;
+        let last_out = recent.iter().rev().find(|m| m.kind == ferry_core::message::MessageKind::Outgoing);
+        let buttons = last_out.into_iter().flat_map(|m| &m.parts).find_map(|p| match p {
+            ContentPart::Buttons { buttons, .. } => Some(buttons),
+            _ => None,
+        });
+        Ok(buttons.and_then(|b| b.get(n.checked_sub(1)?)).map(|b| b.title.clone()))
     }
 
     /// Replaces the placeholder parts of `refs` with the stored files; a
@@ -289,6 +323,17 @@ impl App {
         let changed = self.storage.change_message(inbox.account_id, id, change, self.clock.now()).await?.is_some();
         Ok(changed)
     }
+}
+
+/// The number a message is, when it is only a small number (`2`, ` 3. `):
+/// a buyer picking a numbered choice.
+fn bare_choice(parts: &[ContentPart]) -> Option<usize> {
+    let [ContentPart::Text { text }] = parts else { return None };
+    let t = text.trim().trim_end_matches(['.', ')']);
+    if t.is_empty() || t.len() > 2 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok().filter(|n| (1..=20).contains(n))
 }
 
 /// The part shown for a file the channel could not give.

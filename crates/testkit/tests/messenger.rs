@@ -21,6 +21,7 @@ on_both!(
     a_messenger_buyer_is_answered_by_the_bot_and_an_agent,
     the_window_closes_and_the_human_agent_tag_extends_it,
     instagram_story_replies_unsent_messages_and_files,
+    an_instagram_buyer_is_answered_by_the_bot_and_an_agent,
 );
 
 const BUYER: &str = "7310000000000001";
@@ -109,6 +110,14 @@ async fn setup(b: Backend, instagram: bool, bot: bool) -> Option<Page> {
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
     fake.set_webhook(platform, &hook);
+
+    // A body changed after Meta signed it is refused, and nothing is kept.
+    let object = if instagram { "instagram" } else { "page" };
+    let signed = json!({"object": object, "entry": []}).to_string();
+    let signature = ferry_core::signature::sign(meta::APP_SECRET.as_bytes(), signed.as_bytes());
+    let tampered = signed.replace("[]", r#"[{"id": "1", "messaging": []}]"#);
+    let r = app.http.post(&hook).header("x-hub-signature-256", signature).body(tampered).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     Some(Page { app, t, fake, inbox, platform })
 }
 
@@ -217,11 +226,11 @@ async fn a_messenger_buyer_is_answered_by_the_bot_and_an_agent(b: Backend) {
 
 async fn the_window_closes_and_the_human_agent_tag_extends_it(b: Backend) {
     let Some(w) = setup(b, false, false).await else { return };
-    let (_, status) = w.fake.buyer_message_ago("messenger", BUYER, "Is the blue one back?", Duration::hours(30)).await;
+    let (_, status) = w.fake.buyer_message_ago("messenger", BUYER, "Is the blue one back?", Duration::hours(25)).await;
     assert_eq!(status, 200);
     let conv = w.conversation().await;
 
-    // 30 hours later, without the human agent tag: refused by the gate,
+    // 25 hours later, without the human agent tag: refused by the gate,
     // with the rule and what would help.
     let r = w.reply(conv, json!({"content": "Yes, since this morning!"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.json);
@@ -353,4 +362,41 @@ async fn instagram_story_replies_unsent_messages_and_files(b: Backend) {
         .await
         .unwrap();
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
+}
+
+async fn an_instagram_buyer_is_answered_by_the_bot_and_an_agent(b: Backend) {
+    let Some(w) = setup(b, true, true).await else { return };
+    let (_, status) = w.fake.buyer_message("instagram", BUYER, json!({"text": "Where is my order?"})).await;
+    assert_eq!(status, 200);
+    let conv = w.conversation().await;
+    // The bot asks with quick replies (Instagram has no button template).
+    w.app.drain_jobs().await;
+    w.app.drain_jobs().await;
+    let sent = w.fake.sent();
+    let asked = sent.iter().find(|m| m.message.get("quick_replies").is_some()).unwrap_or_else(|| panic!("{sent:?}"));
+    assert_eq!(asked.platform, "instagram");
+    let first = asked.message["quick_replies"][0].clone();
+    // The buyer taps the first quick reply: a message carrying its payload.
+    let tap = json!({"text": first["title"], "quick_reply": {"payload": first["payload"]}});
+    assert_eq!(w.fake.buyer_message("instagram", BUYER, tap).await.1, 200);
+    w.app.drain_jobs().await;
+    let msgs = w.messages(conv).await;
+    let tapped = msgs.iter().rev().find(|m| m["kind"] == "incoming").unwrap();
+    assert_eq!(tapped["parts"][0]["text"], first["title"], "{tapped:?}");
+    // A photo of the parcel, fetched from the CDN.
+    let url = w.fake.add_file("label.png", png(), "image/png");
+    let photo = json!({"attachments": [{"type": "image", "payload": {"url": url}}]});
+    assert_eq!(w.fake.buyer_message("instagram", BUYER, photo).await.1, 200);
+    let msgs = w.messages(conv).await;
+    assert_eq!(msgs.iter().rev().find(|m| m["kind"] == "incoming").unwrap()["parts"][0]["type"], "image");
+    // An agent answers; Instagram reports it read by its id.
+    let r = w.reply(conv, json!({"content": "Thanks! It is with the courier."})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let id = r.json["id"].as_i64().unwrap();
+    w.app.drain_jobs().await;
+    let reply = w.fake.sent().last().unwrap().clone();
+    assert_eq!(reply.message["text"], "Thanks! It is with the courier.");
+    assert_eq!(w.message(conv, id).await["delivery"]["state"], "sent");
+    assert_eq!(w.fake.post_event("instagram", BUYER, json!({"read": {"mid": reply.mid}})).await, 200);
+    assert_eq!(w.message(conv, id).await["delivery"]["state"], "read");
 }
