@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod insights;
 pub mod invitation;
 pub mod message;
+pub mod notices;
 pub mod privacy;
 pub mod profile;
 pub mod secret;

@@ -1,0 +1,757 @@
+//! Proactive notices: what a seller tells buyers before they ask (the
+//! parcel shipped, it is late, it is out for delivery, it arrived, it is
+//! back in stock, the refund was sent, the order was cancelled), and the
+//! rules no notice ever breaks. Pure: [`plan`] decides, for one buyer and
+//! one notice, whether it goes, on which channel, when and in which
+//! language, or why not — intake, storage and sending live elsewhere.
+//!
+//! The rules: a notice that is switched off, or whose conditions the order
+//! does not meet, never goes; the channel is the first of the notice's
+//! channels the buyer can be reached on and has not stopped; WhatsApp
+//! outside its 24-hour window only as an approved template; never
+//! marketing to Amazon buyers, never marketing without consent where the
+//! account requires it, never more marketing than the frequency cap;
+//! never during the buyer's quiet hours (their time zone, else their
+//! country's): a notice due at 02:00 goes when the quiet hours end.
+
+use crate::compliance::channels::STANDARD_WINDOW;
+use crate::inbox::ChannelKind;
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum NoticeKind {
+    /// The order's parcel left, with its tracking link.
+    Shipped,
+    /// The carrier is delivering it today.
+    OutForDelivery,
+    /// It arrived.
+    Delivered,
+    /// It is late (the delay detector found it).
+    Delayed,
+}
+
+impl NoticeKind {
+    /// Every kind.
+    pub const ALL: [NoticeKind; 4] =
+        [NoticeKind::Shipped, NoticeKind::OutForDelivery, NoticeKind::Delivered, NoticeKind::Delayed];
+
+    /// Its stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Shipped => "shipped",
+            NoticeKind::OutForDelivery => "out_for_delivery",
+            NoticeKind::Delivered => "delivered",
+            NoticeKind::Delayed => "delayed",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether it is marketing (a campaign, a win-back) rather than about
+    /// the buyer's own order. Every order notice is transactional.
+    pub fn purpose(self) -> Purpose {
+        Purpose::Transactional
+    }
+
+    /// The text sent when the account wrote none, in `language` (English
+    /// unless one of the shipped translations): placeholders
+    /// `{{order.number}}`, `{{tracking.url}}`, `{{contact.name}}`.
+    pub fn default_text(self, language: &str) -> &'static str {
+        let lang = language.split(['-', '_']).next().unwrap_or_default();
+        match (self, lang) {
+            (NoticeKind::Shipped, "es") => {
+                "¡Hola {{contact.name}}! Tu pedido {{order.number}} ya está en camino. Síguelo aquí: {{tracking.url}}"
+            }
+            (NoticeKind::Shipped, "de") => {
+                "Hallo {{contact.name}}! Deine Bestellung {{order.number}} ist unterwegs. Sendungsverfolgung: {{tracking.url}}"
+            }
+            (NoticeKind::Shipped, "fr") => {
+                "Bonjour {{contact.name}} ! Votre commande {{order.number}} est en route. Suivi : {{tracking.url}}"
+            }
+            (NoticeKind::Shipped, "zh") => {
+                "{{contact.name}}您好！您的订单 {{order.number}} 已发货，物流跟踪：{{tracking.url}}"
+            }
+            (NoticeKind::Shipped, _) => {
+                "Hi {{contact.name}}! Your order {{order.number}} is on its way. Track it here: {{tracking.url}}"
+            }
+            (NoticeKind::OutForDelivery, "es") => "¡Tu pedido {{order.number}} llega hoy! {{tracking.url}}",
+            (NoticeKind::OutForDelivery, "de") => {
+                "Deine Bestellung {{order.number}} wird heute zugestellt! {{tracking.url}}"
+            }
+            (NoticeKind::OutForDelivery, "fr") => {
+                "Votre commande {{order.number}} arrive aujourd'hui ! {{tracking.url}}"
+            }
+            (NoticeKind::OutForDelivery, "zh") => "您的订单 {{order.number}} 今天派送！{{tracking.url}}",
+            (NoticeKind::OutForDelivery, _) => {
+                "Your order {{order.number}} is out for delivery today! {{tracking.url}}"
+            }
+            (NoticeKind::Delivered, "es") => "Tu pedido {{order.number}} ha sido entregado. ¡Que lo disfrutes!",
+            (NoticeKind::Delivered, "de") => "Deine Bestellung {{order.number}} wurde zugestellt. Viel Freude damit!",
+            (NoticeKind::Delivered, "fr") => "Votre commande {{order.number}} a été livrée. Profitez-en bien !",
+            (NoticeKind::Delivered, "zh") => "您的订单 {{order.number}} 已送达，祝您使用愉快！",
+            (NoticeKind::Delivered, _) => "Your order {{order.number}} was delivered. Enjoy!",
+            (NoticeKind::Delayed, "es") => {
+                "Lo sentimos: tu pedido {{order.number}} viene con retraso. Te avisaremos en cuanto avance. {{tracking.url}}"
+            }
+            (NoticeKind::Delayed, "de") => {
+                "Entschuldigung: Deine Bestellung {{order.number}} verspätet sich. Wir melden uns, sobald es weitergeht. {{tracking.url}}"
+            }
+            (NoticeKind::Delayed, "fr") => {
+                "Désolés : votre commande {{order.number}} a du retard. Nous vous tiendrons informé. {{tracking.url}}"
+            }
+            (NoticeKind::Delayed, "zh") => "抱歉，您的订单 {{order.number}} 运输延误，我们会持续跟进。{{tracking.url}}",
+            (NoticeKind::Delayed, _) => {
+                "Sorry: your order {{order.number}} is running late. We'll keep you posted. {{tracking.url}}"
+            }
+        }
+    }
+}
+
+/// Why a message goes to a buyer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// About the buyer's own order: allowed without marketing consent.
+    Transactional,
+    /// Promotion: consent, caps and the Amazon ban apply.
+    Marketing,
+}
+
+/// An approved WhatsApp template a notice goes as outside the 24-hour
+/// window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoticeTemplate {
+    /// The template's name.
+    pub name: String,
+    /// Its language code per buyer language (`es` → `es_MX`); the first
+    /// entry when the buyer's language has none.
+    pub languages: BTreeMap<String, String>,
+    /// Body parameter values, with the notice's placeholders.
+    #[serde(default)]
+    pub body: Vec<String>,
+}
+
+/// One notice as the account set it up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoticeRule {
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// Switched on.
+    pub enabled: bool,
+    /// Minutes to wait after the event before sending.
+    #[serde(default)]
+    pub delay_minutes: u32,
+    /// Channels in order of preference; the buyer's last-used channel
+    /// comes first when it is one of them.
+    pub channels: Vec<ChannelKind>,
+    /// The text per language (`en`, `es`…), with placeholders; a language
+    /// without one uses the shipped text.
+    #[serde(default)]
+    pub texts: BTreeMap<String, String>,
+    /// The WhatsApp template for buyers outside the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp_template: Option<NoticeTemplate>,
+    /// Only to buyers in these countries (ISO codes); empty: all.
+    #[serde(default)]
+    pub countries: Vec<String>,
+}
+
+impl NoticeRule {
+    /// The rule of a kind until the account sets its own: off, on WhatsApp
+    /// then e-mail then SMS.
+    pub fn default_for(kind: NoticeKind) -> Self {
+        Self {
+            kind,
+            enabled: false,
+            delay_minutes: 0,
+            channels: vec![ChannelKind::Whatsapp, ChannelKind::Email, ChannelKind::Sms],
+            texts: BTreeMap::new(),
+            whatsapp_template: None,
+            countries: Vec::new(),
+        }
+    }
+
+    /// Checks what a person set: at least one channel that can carry a
+    /// notice, texts of sane length, a template with a name and language.
+    pub fn check(&self) -> Result<(), String> {
+        if self.channels.is_empty() {
+            return Err("a notice needs at least one channel".into());
+        }
+        if let Some(c) = self.channels.iter().find(|c| !NOTICE_CHANNELS.contains(c)) {
+            return Err(format!("notices cannot go on {c}"));
+        }
+        if self.delay_minutes > 7 * 24 * 60 {
+            return Err("a notice may wait at most 7 days".into());
+        }
+        for (lang, text) in &self.texts {
+            if lang.is_empty() || lang.len() > 35 || text.trim().is_empty() || text.chars().count() > 2000 {
+                return Err(format!("the {lang:?} text must have 1 to 2000 characters"));
+            }
+        }
+        if let Some(t) = &self.whatsapp_template
+            && (t.name.trim().is_empty() || t.languages.is_empty())
+        {
+            return Err("the WhatsApp template needs its name and at least one language".into());
+        }
+        Ok(())
+    }
+
+    /// The text for a buyer speaking `language`.
+    pub fn text_for(&self, language: &str) -> String {
+        let base = language.split(['-', '_']).next().unwrap_or_default();
+        self.texts
+            .get(language)
+            .or_else(|| self.texts.get(base))
+            .cloned()
+            .unwrap_or_else(|| self.kind.default_text(language).to_owned())
+    }
+}
+
+/// Channels a notice can go on.
+pub const NOTICE_CHANNELS: [ChannelKind; 6] = [
+    ChannelKind::Whatsapp,
+    ChannelKind::Email,
+    ChannelKind::Sms,
+    ChannelKind::Messenger,
+    ChannelKind::Instagram,
+    ChannelKind::Telegram,
+];
+
+/// The account's limits on what reaches a buyer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendingPolicy {
+    /// Quiet hours start, buyer's local time (`22:00`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub quiet_start: NaiveTime,
+    /// Quiet hours end, buyer's local time (`08:00`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub quiet_end: NaiveTime,
+    /// Marketing messages a buyer gets at most per 7 days.
+    pub marketing_per_week: u32,
+    /// Marketing only to buyers who gave consent (GDPR mode).
+    pub require_consent: bool,
+}
+
+impl Default for SendingPolicy {
+    fn default() -> Self {
+        Self {
+            quiet_start: NaiveTime::from_hms_opt(21, 0, 0).unwrap_or_default(),
+            quiet_end: NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(),
+            marketing_per_week: 2,
+            require_consent: true,
+        }
+    }
+}
+
+/// A way to reach the buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reachable {
+    /// The channel.
+    pub channel: ChannelKind,
+    /// When the buyer last wrote on it (for reply windows).
+    pub last_buyer_message_at: Option<DateTime<Utc>>,
+    /// The buyer stopped this channel (an SMS STOP).
+    pub opted_out: bool,
+}
+
+/// What [`plan`] knows of the buyer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Recipient {
+    /// Where they can be reached, their last-used channel first.
+    pub channels: Vec<Reachable>,
+    /// Their language (`es`, `pt-BR`); the account's when unknown.
+    pub language: Option<String>,
+    /// Their IANA time zone, when known.
+    pub timezone: Option<String>,
+    /// Their country (ISO code), when known.
+    pub country: Option<String>,
+    /// An Amazon buyer (known by Amazon's relay address).
+    pub amazon: bool,
+    /// They consented to marketing.
+    pub marketing_consent: bool,
+    /// Marketing messages they got in the last 7 days.
+    pub marketing_last_week: u32,
+}
+
+/// What to do with one notice for one buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Send it.
+    Send {
+        /// On this channel.
+        channel: ChannelKind,
+        /// At this moment (after the delay and the quiet hours).
+        at: DateTime<Utc>,
+        /// In this language.
+        language: String,
+        /// As this WhatsApp template (the window is closed).
+        template: Option<(String, String)>,
+    },
+    /// Do not send it, for this reason.
+    Skip(Skip),
+}
+
+/// Why a notice does not go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Skip {
+    /// The notice is switched off.
+    Disabled,
+    /// The buyer is outside the notice's countries.
+    Country,
+    /// Marketing to an Amazon buyer (Amazon forbids it).
+    AmazonBuyer,
+    /// Marketing without the buyer's consent.
+    NoConsent,
+    /// The buyer already got the most marketing a week allows.
+    FrequencyCap,
+    /// The buyer stopped every channel the notice could use.
+    OptedOut,
+    /// WhatsApp's window is closed and the notice has no template, and no
+    /// other channel reaches the buyer.
+    WindowClosed,
+    /// The buyer cannot be reached on any of the notice's channels.
+    NoChannel,
+}
+
+impl Skip {
+    /// Its stored name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Skip::Disabled => "disabled",
+            Skip::Country => "country",
+            Skip::AmazonBuyer => "amazon_buyer",
+            Skip::NoConsent => "no_consent",
+            Skip::FrequencyCap => "frequency_cap",
+            Skip::OptedOut => "opted_out",
+            Skip::WindowClosed => "window_closed",
+            Skip::NoChannel => "no_channel",
+        }
+    }
+}
+
+/// A time zone for a country, for buyers whose own is unknown: the most
+/// populous zone of each country Ferry's sellers ship to most.
+pub fn country_timezone(country: &str) -> Option<Tz> {
+    let name = match country.to_ascii_uppercase().as_str() {
+        "US" => "America/New_York",
+        "CA" => "America/Toronto",
+        "MX" => "America/Mexico_City",
+        "BR" => "America/Sao_Paulo",
+        "AR" => "America/Argentina/Buenos_Aires",
+        "CL" => "America/Santiago",
+        "CO" => "America/Bogota",
+        "PE" => "America/Lima",
+        "GB" | "UK" => "Europe/London",
+        "IE" => "Europe/Dublin",
+        "PT" => "Europe/Lisbon",
+        "ES" => "Europe/Madrid",
+        "FR" => "Europe/Paris",
+        "DE" => "Europe/Berlin",
+        "IT" => "Europe/Rome",
+        "NL" => "Europe/Amsterdam",
+        "BE" => "Europe/Brussels",
+        "CH" => "Europe/Zurich",
+        "AT" => "Europe/Vienna",
+        "PL" => "Europe/Warsaw",
+        "SE" => "Europe/Stockholm",
+        "NO" => "Europe/Oslo",
+        "DK" => "Europe/Copenhagen",
+        "FI" => "Europe/Helsinki",
+        "GR" => "Europe/Athens",
+        "TR" => "Europe/Istanbul",
+        "RU" => "Europe/Moscow",
+        "UA" => "Europe/Kyiv",
+        "IL" => "Asia/Jerusalem",
+        "SA" => "Asia/Riyadh",
+        "AE" => "Asia/Dubai",
+        "EG" => "Africa/Cairo",
+        "NG" => "Africa/Lagos",
+        "ZA" => "Africa/Johannesburg",
+        "IN" => "Asia/Kolkata",
+        "PK" => "Asia/Karachi",
+        "TH" => "Asia/Bangkok",
+        "VN" => "Asia/Ho_Chi_Minh",
+        "MY" => "Asia/Kuala_Lumpur",
+        "SG" => "Asia/Singapore",
+        "ID" => "Asia/Jakarta",
+        "PH" => "Asia/Manila",
+        "CN" => "Asia/Shanghai",
+        "HK" => "Asia/Hong_Kong",
+        "TW" => "Asia/Taipei",
+        "KR" => "Asia/Seoul",
+        "JP" => "Asia/Tokyo",
+        "AU" => "Australia/Sydney",
+        "NZ" => "Pacific/Auckland",
+        _ => return None,
+    };
+    name.parse().ok()
+}
+
+/// The buyer's time zone: their own, else their country's, else UTC.
+pub fn recipient_timezone(r: &Recipient) -> Tz {
+    r.timezone
+        .as_deref()
+        .and_then(|t| t.parse::<Tz>().ok())
+        .or_else(|| r.country.as_deref().and_then(country_timezone))
+        .unwrap_or(chrono_tz::UTC)
+}
+
+/// Whether local time `t` is inside quiet hours `start..end` (which may
+/// wrap past midnight).
+pub fn is_quiet(t: NaiveTime, start: NaiveTime, end: NaiveTime) -> bool {
+    if start == end {
+        false
+    } else if start < end {
+        t >= start && t < end
+    } else {
+        t >= start || t < end
+    }
+}
+
+/// The first moment at or after `at` outside the quiet hours in `tz`.
+pub fn after_quiet_hours(at: DateTime<Utc>, tz: Tz, policy: &SendingPolicy) -> DateTime<Utc> {
+    let local = at.with_timezone(&tz);
+    if !is_quiet(local.time(), policy.quiet_start, policy.quiet_end) {
+        return at;
+    }
+    // The quiet hours end today or, when they started today, tomorrow.
+    let mut day = local.date_naive();
+    if policy.quiet_start > policy.quiet_end && local.time() >= policy.quiet_start {
+        day = day.succ_opt().unwrap_or(day);
+    }
+    let end = day.and_time(policy.quiet_end);
+    // A clock change may skip the end: take the next moment that exists.
+    let mut probe = end;
+    for _ in 0..4 {
+        if let Some(t) = tz.from_local_datetime(&probe).earliest() {
+            return t.with_timezone(&Utc).max(at);
+        }
+        probe += Duration::minutes(30);
+    }
+    at + Duration::hours(1)
+}
+
+/// Decides one notice for one buyer; see the module documentation.
+pub fn plan(
+    rule: &NoticeRule,
+    purpose: Purpose,
+    to: &Recipient,
+    policy: &SendingPolicy,
+    account_language: &str,
+    now: DateTime<Utc>,
+) -> Plan {
+    if !rule.enabled {
+        return Plan::Skip(Skip::Disabled);
+    }
+    if !rule.countries.is_empty()
+        && !to.country.as_deref().is_some_and(|c| rule.countries.iter().any(|x| x.eq_ignore_ascii_case(c)))
+    {
+        return Plan::Skip(Skip::Country);
+    }
+    if purpose == Purpose::Marketing {
+        if to.amazon {
+            return Plan::Skip(Skip::AmazonBuyer);
+        }
+        if policy.require_consent && !to.marketing_consent {
+            return Plan::Skip(Skip::NoConsent);
+        }
+        if to.marketing_last_week >= policy.marketing_per_week {
+            return Plan::Skip(Skip::FrequencyCap);
+        }
+    }
+    let language = to.language.clone().unwrap_or_else(|| account_language.to_owned());
+    let at = after_quiet_hours(now + Duration::minutes(i64::from(rule.delay_minutes)), recipient_timezone(to), policy);
+    // The buyer's channels in their order (last used first), kept to the
+    // notice's, then the notice's own order for the rest.
+    let mut candidates: Vec<&Reachable> = to.channels.iter().filter(|c| rule.channels.contains(&c.channel)).collect();
+    candidates.sort_by_key(|c| {
+        let last_used = to.channels.first().map(|f| f.channel) == Some(c.channel);
+        (!last_used, rule.channels.iter().position(|x| *x == c.channel).unwrap_or(usize::MAX))
+    });
+    if candidates.is_empty() {
+        return Plan::Skip(Skip::NoChannel);
+    }
+    let mut why = Skip::OptedOut;
+    for c in candidates {
+        if c.opted_out {
+            continue;
+        }
+        let window_open = c.last_buyer_message_at.is_some_and(|t| at - t <= STANDARD_WINDOW);
+        let template = match c.channel {
+            ChannelKind::Whatsapp if !window_open => match &rule.whatsapp_template {
+                Some(t) => {
+                    let base = language.split(['-', '_']).next().unwrap_or_default();
+                    let code = t
+                        .languages
+                        .get(&language)
+                        .or_else(|| t.languages.get(base))
+                        .or_else(|| t.languages.values().next())
+                        .cloned()
+                        .unwrap_or_default();
+                    Some((t.name.clone(), code))
+                }
+                None => {
+                    why = Skip::WindowClosed;
+                    continue;
+                }
+            },
+            // Messenger and Instagram take no proactive message outside
+            // their window, and notices have no tag that would allow it.
+            ChannelKind::Messenger | ChannelKind::Instagram if !window_open => {
+                why = Skip::WindowClosed;
+                continue;
+            }
+            _ => None,
+        };
+        return Plan::Send { channel: c.channel, at, language, template };
+    }
+    Plan::Skip(why)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rule() -> NoticeRule {
+        let mut r = NoticeRule::default_for(NoticeKind::Shipped);
+        r.enabled = true;
+        r.whatsapp_template = Some(NoticeTemplate {
+            name: "order_shipped".into(),
+            languages: BTreeMap::from([("en".into(), "en_US".into()), ("es".into(), "es_MX".into())]),
+            body: vec!["{{order.number}}".into()],
+        });
+        r
+    }
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 10, h, m, 0).unwrap()
+    }
+
+    fn buyer(channels: Vec<Reachable>) -> Recipient {
+        Recipient { channels, language: Some("es".into()), country: Some("ES".into()), ..Recipient::default() }
+    }
+
+    fn wa(last: Option<DateTime<Utc>>) -> Reachable {
+        Reachable { channel: ChannelKind::Whatsapp, last_buyer_message_at: last, opted_out: false }
+    }
+
+    #[test]
+    fn whatsapp_outside_the_window_goes_as_the_template_in_the_buyers_language() {
+        let p =
+            plan(&rule(), Purpose::Transactional, &buyer(vec![wa(None)]), &SendingPolicy::default(), "en", at(12, 0));
+        assert_eq!(
+            p,
+            Plan::Send {
+                channel: ChannelKind::Whatsapp,
+                at: at(12, 0),
+                language: "es".into(),
+                template: Some(("order_shipped".into(), "es_MX".into()))
+            }
+        );
+        let open = plan(
+            &rule(),
+            Purpose::Transactional,
+            &buyer(vec![wa(Some(at(9, 0)))]),
+            &SendingPolicy::default(),
+            "en",
+            at(12, 0),
+        );
+        assert!(matches!(open, Plan::Send { template: None, .. }), "{open:?}");
+        let mut no_template = rule();
+        no_template.whatsapp_template = None;
+        let sms = Reachable { channel: ChannelKind::Sms, last_buyer_message_at: None, opted_out: false };
+        let p = plan(
+            &no_template,
+            Purpose::Transactional,
+            &buyer(vec![wa(None), sms]),
+            &SendingPolicy::default(),
+            "en",
+            at(12, 0),
+        );
+        assert!(matches!(p, Plan::Send { channel: ChannelKind::Sms, .. }), "falls back to SMS: {p:?}");
+        let p = plan(
+            &no_template,
+            Purpose::Transactional,
+            &buyer(vec![wa(None)]),
+            &SendingPolicy::default(),
+            "en",
+            at(12, 0),
+        );
+        assert_eq!(p, Plan::Skip(Skip::WindowClosed));
+    }
+
+    #[test]
+    fn a_notice_due_at_night_waits_for_the_morning_in_the_buyers_zone() {
+        // 01:00 UTC is 02:00 in Madrid (winter): quiet until 08:00 local.
+        let p =
+            plan(&rule(), Purpose::Transactional, &buyer(vec![wa(None)]), &SendingPolicy::default(), "en", at(1, 0));
+        let Plan::Send { at: when, .. } = p else { panic!("{p:?}") };
+        assert_eq!(when, at(7, 0));
+        // 21:30 in Madrid: the next morning.
+        let Plan::Send { at: when, .. } =
+            plan(&rule(), Purpose::Transactional, &buyer(vec![wa(None)]), &SendingPolicy::default(), "en", at(20, 30))
+        else {
+            panic!()
+        };
+        assert_eq!(when, Utc.with_ymd_and_hms(2026, 3, 11, 7, 0, 0).unwrap());
+        // The buyer's own zone wins over the country's.
+        let mut tokyo = buyer(vec![wa(None)]);
+        tokyo.timezone = Some("Asia/Tokyo".into());
+        let Plan::Send { at: when, .. } =
+            plan(&rule(), Purpose::Transactional, &tokyo, &SendingPolicy::default(), "en", at(12, 0))
+        else {
+            panic!()
+        };
+        // 12:00 UTC is 21:00 in Tokyo: 08:00 there is 23:00 UTC.
+        assert_eq!(when, at(23, 0));
+    }
+
+    #[test]
+    fn off_countries_amazon_consent_caps_and_stops() {
+        let policy = SendingPolicy::default();
+        let mut off = rule();
+        off.enabled = false;
+        assert_eq!(
+            plan(&off, Purpose::Transactional, &buyer(vec![wa(None)]), &policy, "en", at(12, 0)),
+            Plan::Skip(Skip::Disabled)
+        );
+        let mut france = rule();
+        france.countries = vec!["FR".into()];
+        assert_eq!(
+            plan(&france, Purpose::Transactional, &buyer(vec![wa(None)]), &policy, "en", at(12, 0)),
+            Plan::Skip(Skip::Country)
+        );
+        let mut amazon = buyer(vec![wa(None)]);
+        amazon.amazon = true;
+        amazon.marketing_consent = true;
+        assert_eq!(plan(&rule(), Purpose::Marketing, &amazon, &policy, "en", at(12, 0)), Plan::Skip(Skip::AmazonBuyer));
+        assert!(matches!(plan(&rule(), Purpose::Transactional, &amazon, &policy, "en", at(12, 0)), Plan::Send { .. }));
+        let mut b = buyer(vec![wa(None)]);
+        assert_eq!(plan(&rule(), Purpose::Marketing, &b, &policy, "en", at(12, 0)), Plan::Skip(Skip::NoConsent));
+        b.marketing_consent = true;
+        b.marketing_last_week = 2;
+        assert_eq!(plan(&rule(), Purpose::Marketing, &b, &policy, "en", at(12, 0)), Plan::Skip(Skip::FrequencyCap));
+        let stopped = Reachable { channel: ChannelKind::Sms, last_buyer_message_at: None, opted_out: true };
+        assert_eq!(
+            plan(&rule(), Purpose::Transactional, &buyer(vec![stopped]), &policy, "en", at(12, 0)),
+            Plan::Skip(Skip::OptedOut)
+        );
+        let tg = Reachable { channel: ChannelKind::Api, last_buyer_message_at: None, opted_out: false };
+        assert_eq!(
+            plan(&rule(), Purpose::Transactional, &buyer(vec![tg]), &policy, "en", at(12, 0)),
+            Plan::Skip(Skip::NoChannel)
+        );
+    }
+
+    #[test]
+    fn the_last_used_channel_comes_first() {
+        let email = Reachable { channel: ChannelKind::Email, last_buyer_message_at: Some(at(11, 0)), opted_out: false };
+        let p = plan(
+            &rule(),
+            Purpose::Transactional,
+            &buyer(vec![email, wa(None)]),
+            &SendingPolicy::default(),
+            "en",
+            at(12, 0),
+        );
+        assert!(matches!(p, Plan::Send { channel: ChannelKind::Email, template: None, .. }), "{p:?}");
+    }
+
+    #[test]
+    fn texts_fall_back_to_the_base_language_then_the_shipped_text() {
+        let mut r = rule();
+        r.texts.insert("pt".into(), "Olá {{contact.name}}".into());
+        assert_eq!(r.text_for("pt-BR"), "Olá {{contact.name}}");
+        assert!(r.text_for("de").starts_with("Hallo"));
+        assert!(r.text_for("xx").starts_with("Hi"));
+        assert!(r.check().is_ok());
+        r.channels = vec![ChannelKind::Amazon];
+        assert!(r.check().is_err());
+    }
+
+    fn channel() -> impl Strategy<Value = Reachable> {
+        (
+            prop::sample::select(vec![
+                ChannelKind::Whatsapp,
+                ChannelKind::Email,
+                ChannelKind::Sms,
+                ChannelKind::Messenger,
+            ]),
+            prop::option::of(0i64..(10 * 24 * 60)),
+            any::<bool>(),
+        )
+            .prop_map(|(channel, ago, opted_out)| Reachable {
+                channel,
+                last_buyer_message_at: ago.map(|m| at(12, 0) - Duration::minutes(m)),
+                opted_out,
+            })
+    }
+
+    proptest! {
+        /// Whatever the buyer and the clock: never on a stopped channel,
+        /// never in quiet hours, never marketing past the cap or to Amazon
+        /// buyers, never free text outside WhatsApp's window.
+        #[test]
+        fn never_breaks_a_rule(
+            channels in prop::collection::vec(channel(), 0..4).prop_map(|mut v| {
+                // One entry per channel, as a buyer's opt-out is per channel.
+                let mut seen = Vec::new();
+                v.retain(|c| if seen.contains(&c.channel) { false } else { seen.push(c.channel); true });
+                v
+            }),
+            minutes in 0i64..(3 * 24 * 60),
+            delay in 0u32..600,
+            tz in prop::sample::select(vec!["Europe/Madrid", "Asia/Tokyo", "America/Sao_Paulo", "Pacific/Auckland", "UTC"]),
+            marketing in any::<bool>(),
+            consent in any::<bool>(),
+            sent_this_week in 0u32..4,
+            amazon in any::<bool>(),
+            template in any::<bool>(),
+        ) {
+            let mut r = rule();
+            r.delay_minutes = delay;
+            if !template { r.whatsapp_template = None; }
+            let to = Recipient {
+                channels: channels.clone(),
+                language: Some("en".into()),
+                timezone: Some(tz.into()),
+                country: None,
+                amazon,
+                marketing_consent: consent,
+                marketing_last_week: sent_this_week,
+            };
+            let policy = SendingPolicy::default();
+            let now = at(0, 0) + Duration::minutes(minutes);
+            let purpose = if marketing { Purpose::Marketing } else { Purpose::Transactional };
+            if let Plan::Send { channel, at: when, template: t, .. } = plan(&r, purpose, &to, &policy, "en", now) {
+                let used = channels.iter().find(|c| c.channel == channel).unwrap();
+                prop_assert!(!used.opted_out);
+                prop_assert!(when >= now + Duration::minutes(i64::from(delay)));
+                let local = when.with_timezone(&tz.parse::<Tz>().unwrap()).time();
+                prop_assert!(!is_quiet(local, policy.quiet_start, policy.quiet_end), "{when} is quiet in {tz}");
+                if marketing {
+                    prop_assert!(!amazon && consent && sent_this_week < policy.marketing_per_week);
+                }
+                let open = used.last_buyer_message_at.is_some_and(|l| when - l <= STANDARD_WINDOW);
+                if channel == ChannelKind::Whatsapp && !open { prop_assert!(t.is_some()); }
+                if channel == ChannelKind::Messenger { prop_assert!(open); }
+            }
+        }
+    }
+}
