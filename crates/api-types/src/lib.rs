@@ -16,11 +16,13 @@ use utoipa::ToSchema;
 
 mod access_tokens;
 mod merges;
+mod notices;
 mod platform;
 mod sms_telegram;
 mod translation;
 pub use access_tokens::*;
 pub use merges::*;
+pub use notices::*;
 pub use platform::*;
 pub use sms_telegram::*;
 pub use translation::*;

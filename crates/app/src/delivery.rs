@@ -234,6 +234,7 @@ impl JobHandler for Jobs {
                 .map(drop)
                 .map_err(|e| JobError::Retry(e.report())),
             JobKind::DeliverWebhook { delivery_id } => self.app.deliver_webhook(job, delivery_id).await,
+            JobKind::SendNotice { notice_id } => self.app.send_notice(job.account_id, notice_id).await,
         }
     }
 
@@ -250,6 +251,18 @@ impl JobHandler for Jobs {
             // The delivery's last attempt already marked it failed.
             JobKind::DeliverWebhook { delivery_id } => {
                 tracing::warn!(error, delivery_id = %delivery_id, "gave up sending a webhook delivery");
+            }
+            JobKind::SendNotice { notice_id } => {
+                let now = self.app.clock.now();
+                let reason = Some(error.to_owned());
+                if let Err(e) = self
+                    .app
+                    .storage
+                    .finish_notice_send(job.account_id, notice_id, "failed", None, reason, None, now)
+                    .await
+                {
+                    tracing::error!(error = %e, notice_id, "could not record a failed notice");
+                }
             }
             JobKind::DeliverMessage { message_id: id } => {
                 let now = self.app.clock.now();

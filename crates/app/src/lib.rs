@@ -29,6 +29,7 @@ pub mod limits;
 pub mod merges;
 pub mod meta_inbox;
 pub mod monitoring;
+pub mod notices;
 pub mod order_actions;
 pub mod outgoing;
 pub mod passwords;

@@ -214,12 +214,24 @@ impl App {
         let conv =
             self.storage.get_conversation(account, conversation).await?.ok_or(AppError::NotFound("conversation"))?;
         let inbox = self.storage.get_inbox(account, conv.inbox_id).await?.ok_or(AppError::NotFound("inbox"))?;
+        self.template_for(account, &conv, &inbox, input).await
+    }
+
+    /// [`App::template_message`] for a conversation already read (and
+    /// for Ferry's own senders, which act for no person).
+    pub(crate) async fn template_for(
+        &self,
+        account: AccountId,
+        conv: &ferry_core::conversation::Conversation,
+        inbox: &Inbox,
+        input: TemplateInput,
+    ) -> AppResult<TemplateMessage> {
         if inbox.channel != ChannelKind::Whatsapp {
             return Err(AppError::invalid("template", "templates are sent in WhatsApp conversations"));
         }
-        let templates = match self.stored_templates(&inbox).await? {
+        let templates = match self.stored_templates(inbox).await? {
             Some(t) => t,
-            None => self.fetch_templates(&inbox).await?,
+            None => self.fetch_templates(inbox).await?,
         };
         let Some(t) = templates.iter().find(|t| t.name == input.name && t.language == input.language) else {
             return Err(AppError::invalid(
@@ -230,7 +242,7 @@ impl App {
         if !t.status.eq_ignore_ascii_case("APPROVED") {
             return Err(AppError::invalid("template", format!("template {} is {}, not approved", t.name, t.status)));
         }
-        let vars = self.template_vars(account, &conv).await?;
+        let vars = self.template_vars(account, conv).await?;
         let render = |values: Vec<String>| -> AppResult<Vec<String>> {
             values
                 .into_iter()

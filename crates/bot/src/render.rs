@@ -6,7 +6,16 @@ use minijinja::Environment;
 use serde_json::Value;
 use std::sync::LazyLock;
 
-static ENV: LazyLock<Environment<'static>> = LazyLock::new(Environment::new);
+/// The work one render may do (instructions, and about one unit per 64
+/// bytes it creates): far more than any answer needs, far less than a
+/// template that repeats a string or list millions of times would take.
+const FUEL: u64 = 50_000;
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_fuel(Some(FUEL));
+    env
+});
 
 /// Checks that a template parses.
 pub(crate) fn parse(template: &str) -> Result<(), String> {
@@ -98,6 +107,21 @@ fn tidy(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_template_that_would_run_away_is_stopped() {
+        let vars = json!({"order": {"items": [1, 2, 3]}});
+        for t in [
+            "{{ ('i.', 0) * 22122224 }}",
+            "{{ 'x' * 90000000 }}",
+            "{% for i in [1, 2, 3, 4, 5] * 20000 %}{{ i }}{% endfor %}",
+        ] {
+            assert!(matches!(render(t, &vars), Err(RenderError::Broken(_))), "{t}");
+        }
+        // What answers do still renders.
+        let t = "{% for i in order.items %}{{ i }}{% if not loop.last %}, {% endif %}{% endfor %}";
+        assert_eq!(render(t, &vars).unwrap(), "1, 2, 3");
+    }
 
     #[test]
     fn renders_known_variables_and_names_the_missing_one() {

@@ -491,6 +491,26 @@ impl Conversation {
     }
 }
 
+impl Conversation {
+    /// A new conversation the business starts (a proactive notice):
+    /// resolved from the start, so it asks nothing of agents until the
+    /// buyer answers, which reopens it.
+    pub fn opened_by_business(
+        account_id: AccountId,
+        inbox_id: InboxId,
+        contact_id: ContactId,
+        tag: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut c = Self::opened_by_buyer(account_id, inbox_id, contact_id, false, now, now);
+        c.status = Status::Resolved;
+        c.resolved_at = Some(now);
+        c.last_buyer_message_at = None;
+        c.tags = vec![tag.to_owned()];
+        c
+    }
+}
+
 /// Which of a contact's conversations in an inbox a new buyer message
 /// belongs to: the latest one unless it was resolved long ago, in which case
 /// a new conversation starts.

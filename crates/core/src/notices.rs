@@ -401,6 +401,32 @@ pub fn country_timezone(country: &str) -> Option<Tz> {
     name.parse().ok()
 }
 
+/// The language most buyers of a country read, for buyers whose own is
+/// unknown (a contact made from a shop order).
+pub fn country_language(country: &str) -> Option<&'static str> {
+    Some(match country.to_ascii_uppercase().as_str() {
+        "ES" | "MX" | "AR" | "CO" | "CL" | "PE" | "VE" | "EC" | "GT" | "UY" | "PY" | "BO" | "CR" | "PA" | "DO" => "es",
+        "DE" | "AT" => "de",
+        "FR" | "BE" | "LU" | "MC" => "fr",
+        "IT" | "SM" => "it",
+        "PT" | "BR" | "AO" | "MZ" => "pt",
+        "NL" => "nl",
+        "PL" => "pl",
+        "RU" | "BY" | "KZ" => "ru",
+        "UA" => "uk",
+        "TR" => "tr",
+        "SA" | "AE" | "EG" | "MA" | "DZ" | "QA" | "KW" | "JO" => "ar",
+        "CN" | "TW" | "HK" | "SG" => "zh",
+        "JP" => "ja",
+        "KR" => "ko",
+        "TH" => "th",
+        "VN" => "vi",
+        "ID" => "id",
+        "US" | "GB" | "UK" | "IE" | "CA" | "AU" | "NZ" | "IN" | "ZA" | "NG" | "PH" => "en",
+        _ => return None,
+    })
+}
+
 /// The buyer's time zone: their own, else their country's, else UTC.
 pub fn recipient_timezone(r: &Recipient) -> Tz {
     r.timezone

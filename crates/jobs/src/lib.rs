@@ -53,6 +53,12 @@ pub enum JobKind {
         /// The delivery.
         delivery_id: WebhookDeliveryId,
     },
+    /// Sends a proactive notice decided earlier (due now: after its delay
+    /// and the buyer's quiet hours).
+    SendNotice {
+        /// The notice's row in the send log.
+        notice_id: i64,
+    },
 }
 
 /// A stored job that is not a [`JobKind`]: an unknown kind or a payload
@@ -78,6 +84,8 @@ impl JobKind {
     /// Stored kind of [`JobKind::DeliverWebhook`] (the store queues it by
     /// name with its delivery).
     pub const DELIVER_WEBHOOK: &'static str = "deliver_webhook";
+    /// Stored kind of [`JobKind::SendNotice`].
+    pub const SEND_NOTICE: &'static str = "send_notice";
     /// Attempts of a webhook delivery: with the default back-off, about
     /// seven hours of retries.
     pub const WEBHOOK_ATTEMPTS: u32 = 15;
@@ -90,6 +98,7 @@ impl JobKind {
             JobKind::SendSurvey { .. } => Self::SEND_SURVEY,
             JobKind::EraseContact { .. } => Self::ERASE_CONTACT,
             JobKind::DeliverWebhook { .. } => Self::DELIVER_WEBHOOK,
+            JobKind::SendNotice { .. } => Self::SEND_NOTICE,
         }
     }
 
@@ -101,6 +110,7 @@ impl JobKind {
             JobKind::SendSurvey { .. } => 5,
             JobKind::EraseContact { .. } => 10,
             JobKind::DeliverWebhook { .. } => Self::WEBHOOK_ATTEMPTS,
+            JobKind::SendNotice { .. } => 5,
         }
     }
 
@@ -114,6 +124,7 @@ impl JobKind {
             JobKind::SendSurvey { conversation_id } => json!({ "conversation_id": conversation_id }),
             JobKind::EraseContact { contact_id } => json!({ "contact_id": contact_id }),
             JobKind::DeliverWebhook { delivery_id } => json!({ "delivery_id": delivery_id }),
+            JobKind::SendNotice { notice_id } => json!({ "notice_id": notice_id }),
         };
         let lane = match self {
             JobKind::DeliverMessage { .. } => None,
@@ -122,6 +133,7 @@ impl JobKind {
             JobKind::SendSurvey { conversation_id } => Some(format!("deliver:{conversation_id}")),
             JobKind::EraseContact { contact_id } => Some(format!("erase:{contact_id}")),
             JobKind::DeliverWebhook { .. } => None,
+            JobKind::SendNotice { .. } => None,
         };
         NewJob {
             account_id: account,
@@ -136,9 +148,15 @@ impl JobKind {
     /// Reads a stored job's kind and payload.
     pub fn parse(kind: &str, payload: &serde_json::Value) -> Result<Self, MalformedJob> {
         let malformed = |reason: String| MalformedJob { kind: kind.to_owned(), reason };
-        if ![Self::DELIVER_MESSAGE, Self::BOT_REPLY, Self::SEND_SURVEY, Self::ERASE_CONTACT, Self::DELIVER_WEBHOOK]
-            .contains(&kind)
-        {
+        let known = [
+            Self::DELIVER_MESSAGE,
+            Self::BOT_REPLY,
+            Self::SEND_SURVEY,
+            Self::ERASE_CONTACT,
+            Self::DELIVER_WEBHOOK,
+            Self::SEND_NOTICE,
+        ];
+        if !known.contains(&kind) {
             return Err(malformed("unknown job kind".to_owned()));
         }
         serde_json::from_value(json!({ "kind": kind, "payload": payload })).map_err(|e| malformed(e.to_string()))

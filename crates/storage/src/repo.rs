@@ -543,6 +543,7 @@ pub trait Storage:
     + crate::access_tokens::AccessTokenRepo
     + crate::opt_outs::OptOutRepo
     + crate::echoes::EchoRepo
+    + crate::notices::NoticeRepo
     + crate::platform::WebhookRepo
     + crate::platform::UsageRepo
     + Send

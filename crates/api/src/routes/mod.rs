@@ -17,6 +17,7 @@ pub mod csat;
 pub mod deliveries;
 pub mod messenger;
 pub mod meta;
+pub mod notices;
 pub mod order_actions;
 pub mod platform;
 pub mod privacy;
@@ -109,6 +110,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(whatsapp::routes())
         .merge(telegram::routes())
         .merge(messenger::routes())
+        .merge(notices::routes())
         .merge(sms_inbox::routes())
         .merge(csat::routes())
         .merge(questions::routes())

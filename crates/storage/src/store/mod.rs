@@ -19,6 +19,7 @@ mod intake;
 mod jobs;
 mod merges;
 mod messages;
+mod notices;
 mod opt_outs;
 pub(crate) mod outbox;
 mod platform;

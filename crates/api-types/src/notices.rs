@@ -1,0 +1,50 @@
+//! Proactive notices: the account's notices and sending limits, and the
+//! log of every notice decided for a buyer.
+
+use chrono::{DateTime, Utc};
+use ferry_core::notices::{NoticeRule, SendingPolicy};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The account's notices (one per kind: shipped, out for delivery,
+/// delivered, delayed) and the limits every notice keeps to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeSettingsView {
+    /// Quiet hours in the buyer's time zone, marketing caps and consent.
+    pub policy: SendingPolicy,
+    /// The notices; kinds left out stay as they were set (off by default).
+    pub rules: Vec<NoticeRule>,
+}
+
+/// One notice decided for a buyer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoticeSendView {
+    /// Its id.
+    pub id: i64,
+    /// `shipped`, `out_for_delivery`, `delivered` or `delayed`.
+    pub kind: String,
+    /// What makes it happen once (`shipped:{shop}:{fulfilment}`).
+    pub dedup_key: String,
+    /// The buyer.
+    pub contact_id: Option<i64>,
+    /// The order.
+    pub order_id: Option<i64>,
+    /// The channel it goes or went on.
+    pub channel: Option<String>,
+    /// `scheduled` (waiting for its moment: a delay or the buyer's quiet
+    /// hours), `sent`, `skipped` or `failed`.
+    pub state: String,
+    /// Why it was skipped (`disabled`, `opted_out`, `window_closed`,
+    /// `no_channel`, `amazon_buyer`, `no_consent`, `frequency_cap`,
+    /// `country`) or failed.
+    pub reason: Option<String>,
+    /// The message it became.
+    pub message_id: Option<i64>,
+    /// That message's conversation.
+    pub conversation_id: Option<i64>,
+    /// When it is or was due.
+    pub scheduled_at: DateTime<Utc>,
+    /// When it was decided.
+    pub created_at: DateTime<Utc>,
+}

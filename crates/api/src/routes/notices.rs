@@ -1,0 +1,98 @@
+//! Proactive notices: the account's notices and sending limits (owners
+//! and admins change them), and the log of every notice decided.
+
+use crate::extract::{AppJson, AppPath, AppQuery, Auth};
+use crate::{ApiError, ApiState};
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use ferry_api_types::*;
+use ferry_app::notices::NoticeSettings;
+use ferry_core::AccountId;
+use serde::Deserialize;
+
+fn view(s: NoticeSettings) -> NoticeSettingsView {
+    NoticeSettingsView { policy: s.policy, rules: s.rules }
+}
+
+/// A page of the log.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoticeLogQuery {
+    /// Entries before this id (the last id of the previous page).
+    pub before: Option<i64>,
+    /// Page size (1 to 200, 50 by default).
+    pub limit: Option<u32>,
+}
+
+/// The account's notices, every kind (off until set), and the sending
+/// limits.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/notices", tag = "notices",
+    params(("account_id" = i64, Path)),
+    responses((status = 200, body = NoticeSettingsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn get_notices(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+) -> Result<Json<NoticeSettingsView>, ApiError> {
+    Ok(Json(view(s.app.notice_settings(&a, AccountId(account)).await?)))
+}
+
+/// Replaces the notices and limits (owners and admins; audited).
+#[utoipa::path(put, path = "/api/v1/accounts/{account_id}/notices", tag = "notices",
+    request_body = NoticeSettingsView, params(("account_id" = i64, Path)),
+    responses((status = 200, body = NoticeSettingsView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_notices(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+    AppJson(req): AppJson<NoticeSettingsView>,
+) -> Result<Json<NoticeSettingsView>, ApiError> {
+    let settings = NoticeSettings { policy: req.policy, rules: req.rules };
+    Ok(Json(view(s.app.set_notice_settings(&a, AccountId(account), settings).await?)))
+}
+
+/// Every notice decided for a buyer, newest first: sent, waiting for its
+/// moment, skipped with the reason, or failed.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/notices/log", tag = "notices",
+    params(("account_id" = i64, Path), NoticeLogQuery),
+    responses((status = 200, body = [NoticeSendView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn notice_log(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+    AppQuery(q): AppQuery<NoticeLogQuery>,
+) -> Result<Json<Vec<NoticeSendView>>, ApiError> {
+    let log = s.app.notice_log(&a, AccountId(account), q.before, q.limit.unwrap_or(50)).await?;
+    Ok(Json(
+        log.into_iter()
+            .map(|n| NoticeSendView {
+                id: n.id,
+                kind: n.kind,
+                dedup_key: n.dedup_key,
+                contact_id: n.contact_id.map(|c| c.0),
+                order_id: n.order_id,
+                channel: n.channel,
+                state: n.state,
+                reason: n.reason,
+                message_id: n.message_id.map(|m| m.0),
+                conversation_id: n.conversation_id.map(|c| c.0),
+                scheduled_at: n.scheduled_at,
+                created_at: n.created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// The OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_notices, put_notices, notice_log))]
+pub struct NoticesDoc;
+
+/// The routes of this module.
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/accounts/{account_id}/notices", get(get_notices).put(put_notices))
+        .route("/api/v1/accounts/{account_id}/notices/log", get(notice_log))
+}

@@ -1,0 +1,470 @@
+//! Proactive notices as the use cases see them: the account's notices and
+//! sending limits; the notices a shop's webhook gives rise to (a shipped
+//! parcel, out for delivery, delivered), each decided once per fulfilment
+//! with `ferry_core::notices::plan` and logged (scheduled for its moment,
+//! or skipped with the reason); and the job that sends a scheduled one
+//! through the same outgoing path as everything else (so the compliance
+//! gate and the delivery engine apply), as a WhatsApp template when the
+//! buyer's window is closed.
+
+use crate::auth::Actor;
+use crate::{App, AppError, AppResult};
+use ferry_commerce::{Fulfillment, MirrorWrite};
+use ferry_core::contact::{Contact, IdentityKind};
+use ferry_core::inbox::{ChannelKind, Inbox};
+use ferry_core::message::{ContentPart, Sender, TemplateMessage};
+use ferry_core::notices::{NoticeKind, NoticeRule, Plan, Reachable, Recipient, SendingPolicy, plan};
+use ferry_core::{AccountId, ContactId, ShopConnectionId};
+use ferry_jobs::{JobError, JobKind};
+use ferry_storage::{NewNoticeSend, NoticeSend, StoredOrder};
+use serde::{Deserialize, Serialize};
+
+/// The tag of conversations a notice starts.
+pub const NOTICE_TAG: &str = "notice";
+
+/// The account's notices and sending limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeSettings {
+    /// Quiet hours, frequency caps, consent.
+    #[serde(default)]
+    pub policy: SendingPolicy,
+    /// One rule per kind (every kind, switched off until set).
+    #[serde(default)]
+    pub rules: Vec<NoticeRule>,
+}
+
+impl NoticeSettings {
+    fn complete(mut self) -> Self {
+        for kind in NoticeKind::ALL {
+            if !self.rules.iter().any(|r| r.kind == kind) {
+                self.rules.push(NoticeRule::default_for(kind));
+            }
+        }
+        self.rules.sort_by_key(|r| r.kind);
+        self
+    }
+
+    fn rule(&self, kind: NoticeKind) -> NoticeRule {
+        self.rules.iter().find(|r| r.kind == kind).cloned().unwrap_or_else(|| NoticeRule::default_for(kind))
+    }
+}
+
+/// The notices a fulfilment gives rise to: shipped once it is live with a
+/// tracking number or link, and its carrier's last step.
+fn notices_of(f: &Fulfillment) -> Vec<NoticeKind> {
+    if !f.is_live() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if f.tracking_number.is_some() || f.tracking_url.is_some() || f.status == "success" {
+        out.push(NoticeKind::Shipped);
+    }
+    match f.shipment_status.as_deref() {
+        Some("out_for_delivery") => out.push(NoticeKind::OutForDelivery),
+        Some("delivered") => out.push(NoticeKind::Delivered),
+        _ => {}
+    }
+    out
+}
+
+fn channel_of(kind: IdentityKind) -> Vec<ChannelKind> {
+    match kind {
+        IdentityKind::Whatsapp => vec![ChannelKind::Whatsapp],
+        IdentityKind::Phone => vec![ChannelKind::Whatsapp, ChannelKind::Sms],
+        IdentityKind::Email => vec![ChannelKind::Email],
+        IdentityKind::Messenger => vec![ChannelKind::Messenger],
+        IdentityKind::Instagram => vec![ChannelKind::Instagram],
+        IdentityKind::Telegram => vec![ChannelKind::Telegram],
+        _ => Vec::new(),
+    }
+}
+
+impl App {
+    async fn load_notice_settings(&self, account: AccountId) -> AppResult<NoticeSettings> {
+        let stored = self.storage.notice_settings(account).await?;
+        let settings = match stored {
+            Some(v) => serde_json::from_value(v).map_err(|e| AppError::internal("reading the notice settings", e))?,
+            None => NoticeSettings { policy: SendingPolicy::default(), rules: Vec::new() },
+        };
+        Ok(settings.complete())
+    }
+
+    /// The account's notices (every kind) and sending limits.
+    pub async fn notice_settings(&self, actor: &Actor, account: AccountId) -> AppResult<NoticeSettings> {
+        actor.in_account(account)?;
+        self.load_notice_settings(account).await
+    }
+
+    /// Replaces the account's notices and limits (owners and admins),
+    /// audited.
+    pub async fn set_notice_settings(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        settings: NoticeSettings,
+    ) -> AppResult<NoticeSettings> {
+        actor.in_account(account)?;
+        actor.can_manage_inboxes()?;
+        for (i, r) in settings.rules.iter().enumerate() {
+            if settings.rules[..i].iter().any(|o| o.kind == r.kind) {
+                return Err(AppError::invalid("rules", format!("{} is set twice", r.kind.as_str())));
+            }
+            r.check().map_err(|e| AppError::invalid("rules", format!("{}: {e}", r.kind.as_str())))?;
+        }
+        if settings.policy.marketing_per_week > 50 {
+            return Err(AppError::invalid("policy", "at most 50 marketing messages a week"));
+        }
+        let settings = settings.complete();
+        let value = serde_json::to_value(&settings).map_err(|e| AppError::internal("saving the notice settings", e))?;
+        let now = self.clock.now();
+        self.storage.set_notice_settings(account, value.clone(), now).await?;
+        let entry = ferry_storage::NewAuditEntry {
+            actor_id: Some(actor.user.id),
+            actor_name: actor.user.name.clone(),
+            action: "notices.update".into(),
+            target_kind: "account".into(),
+            target_id: account.to_string(),
+            details: value,
+            outcome: ferry_storage::AuditOutcome::Ok,
+            error: None,
+        };
+        if let Err(e) = self.storage.append_audit(account, entry, now).await {
+            tracing::error!(error = %e, "could not write the audit entry");
+        }
+        Ok(settings)
+    }
+
+    /// The send log, newest first.
+    pub async fn notice_log(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> AppResult<Vec<NoticeSend>> {
+        actor.in_account(account)?;
+        actor.can_view()?;
+        Ok(self.storage.list_notice_sends(account, before, limit).await?)
+    }
+
+    /// The notices the writes of one shop webhook give rise to, each
+    /// decided once (a re-delivered webhook decides nothing again).
+    pub(crate) async fn notices_for_writes(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+        writes: &[MirrorWrite],
+    ) -> AppResult<usize> {
+        let fulfilments: Vec<&Fulfillment> = writes
+            .iter()
+            .filter_map(|w| match w {
+                MirrorWrite::Fulfillment(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        if fulfilments.is_empty() {
+            return Ok(0);
+        }
+        let settings = self.load_notice_settings(account).await?;
+        let mut decided = 0;
+        for f in fulfilments {
+            for kind in notices_of(f) {
+                let rule = settings.rule(kind);
+                if !rule.enabled {
+                    continue;
+                }
+                let key = format!("{}:{}:{}", kind.as_str(), connection.0, f.external_id);
+                let Some(order) = self.storage.order_by_external_id(account, connection, &f.order_external_id).await?
+                else {
+                    tracing::info!(kind = kind.as_str(), "a fulfilment of an order not in the mirror: no notice");
+                    continue;
+                };
+                let Some(order) = self.storage.get_order(account, order).await? else { continue };
+                if self.decide_notice(account, &settings, &rule, &key, &order).await? {
+                    decided += 1;
+                }
+            }
+        }
+        Ok(decided)
+    }
+
+    /// The buyer of an order as a contact: the one their e-mail or phone
+    /// already names, else a new one from the order.
+    async fn order_buyer(&self, account: AccountId, order: &StoredOrder) -> AppResult<Option<Contact>> {
+        let o = &order.details.order;
+        let email = o.email.as_deref().and_then(ferry_core::account::normalize_email);
+        let country = o.shipping_address.as_ref().map(|a| a.country_code.clone()).filter(|c| !c.is_empty());
+        let phone = o.phone.as_deref().and_then(|p| ferry_core::contact::normalize_phone(p, country.as_deref()).ok());
+        let known = self
+            .storage
+            .contacts_by_address(account, email.iter().cloned().collect(), phone.iter().cloned().collect())
+            .await?;
+        if let Some(id) = known.into_iter().min_by_key(|c| c.0) {
+            return Ok(self.storage.get_contact(account, id).await?);
+        }
+        let mut identities = Vec::new();
+        if let Some(e) = &email {
+            identities.extend(ferry_core::contact::Identity::new(IdentityKind::Email, e, None).ok());
+        }
+        if let Some(p) = &phone {
+            identities.extend(ferry_core::contact::Identity::new(IdentityKind::Phone, p, None).ok());
+        }
+        if identities.is_empty() {
+            return Ok(None);
+        }
+        let name = o
+            .customer_name
+            .clone()
+            .or_else(|| o.shipping_address.as_ref().map(|a| a.name.clone()))
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| email.clone().or(phone.clone()).unwrap_or_default());
+        let language = country.as_deref().and_then(ferry_core::notices::country_language).map(str::to_owned);
+        let new = ferry_storage::NewContact {
+            name,
+            country,
+            language,
+            timezone: None,
+            vip: false,
+            custom_attributes: Default::default(),
+            tags: Vec::new(),
+            identities,
+        };
+        match self.storage.create_contact(account, new, self.clock.now()).await {
+            Ok(c) => Ok(Some(c)),
+            // Created meanwhile by intake: that one.
+            Err(ferry_storage::StorageError::Conflict { .. }) => {
+                let again = self
+                    .storage
+                    .contacts_by_address(account, email.into_iter().collect(), phone.into_iter().collect())
+                    .await?;
+                match again.into_iter().min_by_key(|c| c.0) {
+                    Some(id) => Ok(self.storage.get_contact(account, id).await?),
+                    None => Ok(None),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// What the planner knows of a buyer: the channels the account has an
+    /// inbox for and the buyer an address on, their last-used first.
+    async fn recipient(&self, account: AccountId, contact: &Contact, inboxes: &[Inbox]) -> AppResult<Recipient> {
+        let mut channels: Vec<Reachable> = Vec::new();
+        for identity in &contact.identities {
+            for channel in channel_of(identity.kind) {
+                let scoped_ok = identity.inbox_id.is_none_or(|id| inboxes.iter().any(|i| i.id == id));
+                if channels.iter().any(|c| c.channel == channel)
+                    || !scoped_ok
+                    || !inboxes.iter().any(|i| i.channel == channel)
+                {
+                    continue;
+                }
+                let filter = ferry_storage::ConversationFilter {
+                    contact_id: Some(contact.id),
+                    ..ferry_storage::ConversationFilter::default()
+                };
+                let page = self.storage.list_conversations(account, &filter, None, 20).await?;
+                let last = page
+                    .items
+                    .iter()
+                    .filter(|c| inboxes.iter().any(|i| i.id == c.inbox_id && i.channel == channel))
+                    .filter_map(|c| c.last_buyer_message_at)
+                    .max();
+                let opted_out = self.storage.is_opted_out(account, contact.id, channel).await?;
+                channels.push(Reachable { channel, last_buyer_message_at: last, opted_out });
+            }
+        }
+        channels.sort_by_key(|c| std::cmp::Reverse(c.last_buyer_message_at));
+        Ok(Recipient {
+            channels,
+            language: contact.language.clone().or_else(|| {
+                contact.country.as_deref().and_then(ferry_core::notices::country_language).map(str::to_owned)
+            }),
+            timezone: contact.timezone.clone(),
+            country: contact.country.clone(),
+            amazon: contact.identities.iter().any(|i| i.kind == IdentityKind::Amazon),
+            marketing_consent: false,
+            marketing_last_week: 0,
+        })
+    }
+
+    /// Decides one notice of `order` (once per `key`) and schedules its
+    /// send or logs why not; false when it was decided before.
+    async fn decide_notice(
+        &self,
+        account: AccountId,
+        settings: &NoticeSettings,
+        rule: &NoticeRule,
+        key: &str,
+        order: &StoredOrder,
+    ) -> AppResult<bool> {
+        let now = self.clock.now();
+        let contact = self.order_buyer(account, order).await?;
+        let inboxes = self.storage.list_inboxes(account).await?;
+        let account_language =
+            self.storage.get_account(account).await?.map(|a| a.default_language).unwrap_or_else(|| "en".into());
+        let (decision, contact_id) = match &contact {
+            Some(c) => {
+                let to = self.recipient(account, c, &inboxes).await?;
+                (plan(rule, rule.kind.purpose(), &to, &settings.policy, &account_language, now), Some(c.id))
+            }
+            None => (Plan::Skip(ferry_core::notices::Skip::NoChannel), None),
+        };
+        let new = match &decision {
+            Plan::Send { channel, at, .. } => NewNoticeSend {
+                kind: rule.kind.as_str().into(),
+                dedup_key: key.to_owned(),
+                contact_id,
+                order_id: Some(order.id.0),
+                channel: Some(channel.as_str().into()),
+                state: "scheduled".into(),
+                reason: None,
+                scheduled_at: *at,
+            },
+            Plan::Skip(why) => NewNoticeSend {
+                kind: rule.kind.as_str().into(),
+                dedup_key: key.to_owned(),
+                contact_id,
+                order_id: Some(order.id.0),
+                channel: None,
+                state: "skipped".into(),
+                reason: Some(why.as_str().into()),
+                scheduled_at: now,
+            },
+        };
+        let Some(claimed) = self.storage.claim_notice_send(account, new, now).await? else { return Ok(false) };
+        if let Plan::Send { at, .. } = decision {
+            let job = JobKind::SendNotice { notice_id: claimed.id }.new_job(account, at);
+            self.storage.enqueue_job(job).await?;
+            self.job_enqueued();
+        }
+        tracing::info!(kind = %claimed.kind, state = %claimed.state, "notice decided");
+        Ok(true)
+    }
+
+    /// Sends a scheduled notice (the `send_notice` job).
+    pub(crate) async fn send_notice(&self, account: AccountId, id: i64) -> Result<(), JobError> {
+        let retry = |e: AppError| JobError::Retry(e.report());
+        let Some(n) = self.storage.get_notice_send(account, id).await.map_err(|e| retry(e.into()))? else {
+            return Err(JobError::Permanent("the notice is gone".into()));
+        };
+        if n.state != "scheduled" {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let fail = |reason: String| async move {
+            self.storage
+                .finish_notice_send(account, id, "failed", None, Some(reason.clone()), None, now)
+                .await
+                .map_err(|e| JobError::Retry(e.to_string()))?;
+            Err::<(), JobError>(JobError::Permanent(reason))
+        };
+        let (Some(contact_id), Some(channel), Some(order_id)) =
+            (n.contact_id, n.channel.as_deref().and_then(|c| c.parse::<ChannelKind>().ok()), n.order_id)
+        else {
+            return fail("the buyer, channel or order is gone".into()).await;
+        };
+        let kind = NoticeKind::parse(&n.kind).ok_or_else(|| JobError::Permanent("unknown notice kind".into()))?;
+        match self.compose_and_send_notice(account, kind, contact_id, channel, order_id, &n.dedup_key).await {
+            Ok(posted) => {
+                let message = Some((posted.message.id, posted.message.conversation_id));
+                self.storage
+                    .finish_notice_send(account, id, "sent", None, None, message, now)
+                    .await
+                    .map_err(|e| retry(e.into()))?;
+                Ok(())
+            }
+            Err(e @ (AppError::Storage(_) | AppError::Upstream(_))) => Err(retry(e)),
+            Err(e) => fail(e.to_string()).await,
+        }
+    }
+
+    async fn compose_and_send_notice(
+        &self,
+        account: AccountId,
+        kind: NoticeKind,
+        contact_id: ContactId,
+        channel: ChannelKind,
+        order_id: i64,
+        key: &str,
+    ) -> AppResult<ferry_storage::PostedMessage> {
+        let settings = self.load_notice_settings(account).await?;
+        let rule = settings.rule(kind);
+        let contact = self.storage.get_contact(account, contact_id).await?.ok_or(AppError::NotFound("contact"))?;
+        let order =
+            self.storage.get_order(account, ferry_core::OrderId(order_id)).await?.ok_or(AppError::NotFound("order"))?;
+        let inboxes = self.storage.list_inboxes(account).await?;
+        // The buyer's own inbox of the channel when they have one.
+        let filter = ferry_storage::ConversationFilter {
+            contact_id: Some(contact.id),
+            ..ferry_storage::ConversationFilter::default()
+        };
+        let convs = self.storage.list_conversations(account, &filter, None, 20).await?.items;
+        let inbox = convs
+            .iter()
+            .find_map(|c| inboxes.iter().find(|i| i.id == c.inbox_id && i.channel == channel))
+            .or_else(|| inboxes.iter().find(|i| i.channel == channel))
+            .ok_or_else(|| AppError::invalid("channel", format!("the account has no {channel} inbox")))?;
+        let conv =
+            self.storage.conversation_for_notice(account, inbox.id, contact.id, NOTICE_TAG, self.clock.now()).await?;
+        // The fulfilment this notice is about, for its tracking link.
+        let fulfilment_id = key.rsplit(':').next().unwrap_or_default();
+        let fulfilment = order.details.fulfillments.iter().find(|f| f.external_id == fulfilment_id);
+        let first_name = contact.name.split_whitespace().next().unwrap_or_default().to_owned();
+        let vars = serde_json::json!({
+            "contact": {"name": first_name},
+            "order": {"number": order.details.order.name},
+            "tracking": {
+                "url": fulfilment.and_then(|f| f.tracking_url.clone()).unwrap_or_default(),
+                "number": fulfilment.and_then(|f| f.tracking_number.clone()).unwrap_or_default(),
+            },
+        });
+        let language = contact
+            .language
+            .clone()
+            .or_else(|| contact.country.as_deref().and_then(ferry_core::notices::country_language).map(str::to_owned))
+            .unwrap_or_else(|| "en".into());
+        let window_open = conv
+            .last_buyer_message_at
+            .is_some_and(|t| self.clock.now() - t <= ferry_core::compliance::channels::STANDARD_WINDOW);
+        let parts = match (&rule.whatsapp_template, channel) {
+            (Some(t), ChannelKind::Whatsapp) if !window_open => {
+                let base = language.split(['-', '_']).next().unwrap_or_default().to_owned();
+                let code = t
+                    .languages
+                    .get(&language)
+                    .or_else(|| t.languages.get(&base))
+                    .or_else(|| t.languages.values().next())
+                    .cloned()
+                    .unwrap_or_default();
+                let body: Vec<String> = t.body.iter().map(|v| ferry_bot::render::render_or_raw(v, &vars)).collect();
+                let input = crate::whatsapp::TemplateInput {
+                    name: t.name.clone(),
+                    language: code,
+                    header: Vec::new(),
+                    body,
+                    buttons: Vec::new(),
+                };
+                let template: TemplateMessage = self.template_for(account, &conv, inbox, input).await?;
+                vec![ContentPart::Template { template: Box::new(template) }]
+            }
+            _ => {
+                let text = ferry_bot::render::render_or_raw(&rule.text_for(&language), &vars);
+                vec![ContentPart::Text { text: text.trim().to_owned() }]
+            }
+        };
+        self.send_outgoing(
+            account,
+            crate::outgoing::OutgoingMessage {
+                conversation: &conv,
+                sender: Sender::System,
+                parts,
+                transition: None,
+                describe: None,
+                bot_state: None,
+                rules: None,
+            },
+        )
+        .await
+    }
+}

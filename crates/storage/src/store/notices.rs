@@ -1,0 +1,234 @@
+//! Notice settings and the send log, in the shared SQL of both backends.
+
+use super::conversations::{CONV_COLS, conversation, insert_conversation};
+use super::outbox::append_event;
+use super::profiles::contacts_reached_by;
+use crate::args;
+use crate::db::{Arg, Backend, Db, Lock, Row};
+use crate::error::{StorageError, StorageResult};
+use crate::notices::{NewNoticeSend, NoticeRepo, NoticeSend};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ferry_core::conversation::Conversation;
+use ferry_core::event::Event;
+use ferry_core::{AccountId, ContactId, ConversationId, MessageId};
+
+const COLS: &str = "id, kind, dedup_key, contact_id, order_id, channel, state, reason, message_id, conversation_id, \
+                    scheduled_at, created_at, updated_at";
+
+fn send(r: &Row) -> StorageResult<NoticeSend> {
+    Ok(NoticeSend {
+        id: r.int(0)?,
+        kind: r.text(1)?,
+        dedup_key: r.text(2)?,
+        contact_id: r.opt_int(3)?.map(ContactId),
+        order_id: r.opt_int(4)?,
+        channel: r.opt_text(5)?,
+        state: r.text(6)?,
+        reason: r.opt_text(7)?,
+        message_id: r.opt_int(8)?.map(MessageId),
+        conversation_id: r.opt_int(9)?.map(ConversationId),
+        scheduled_at: r.time(10)?,
+        created_at: r.time(11)?,
+        updated_at: r.time(12)?,
+    })
+}
+
+#[async_trait]
+impl<B: Backend> NoticeRepo for B {
+    async fn order_by_external_id(
+        &self,
+        account: AccountId,
+        connection: ferry_core::ShopConnectionId,
+        external_id: &str,
+    ) -> StorageResult<Option<ferry_core::OrderId>> {
+        let external_id = external_id.to_owned();
+        self.read(move |db| {
+            Box::pin(async move {
+                let r = db
+                    .row(
+                        "SELECT id FROM shop_orders WHERE account_id = $1 AND connection_id = $2 AND external_id = $3",
+                        args![account.0, connection.0, external_id],
+                    )
+                    .await?;
+                r.map(|r| r.int(0).map(ferry_core::OrderId)).transpose()
+            })
+        })
+        .await
+    }
+
+    async fn conversation_for_notice(
+        &self,
+        account: AccountId,
+        inbox: ferry_core::InboxId,
+        contact: ContactId,
+        tag: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Conversation> {
+        let tag = tag.to_owned();
+        self.write(move |db| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT {CONV_COLS} FROM conversations WHERE account_id = $1 AND contact_id = $2 \
+                     AND inbox_id = $3 ORDER BY id DESC LIMIT 1{}",
+                    db.lock(Lock::Update)
+                );
+                if let Some(r) = db.row(&sql, args![account.0, contact.0, inbox.0]).await? {
+                    return conversation(&r);
+                }
+                let mut c = Conversation::opened_by_business(account, inbox, contact, &tag, now);
+                insert_conversation(db, &mut c).await?;
+                append_event(db, account, &Event::ConversationCreated { conversation: c.clone() }, now).await?;
+                Ok(c)
+            })
+        })
+        .await
+    }
+
+    async fn contacts_by_address(
+        &self,
+        account: AccountId,
+        emails: Vec<String>,
+        phones: Vec<String>,
+    ) -> StorageResult<Vec<ContactId>> {
+        self.read(move |db| Box::pin(async move { contacts_reached_by(db, account, emails, phones).await })).await
+    }
+
+    async fn notice_settings(&self, account: AccountId) -> StorageResult<Option<serde_json::Value>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let r = db
+                    .row("SELECT notices FROM accounts WHERE id = $1", args![account.0])
+                    .await?
+                    .ok_or(StorageError::NotFound)?;
+                if let Ok(None) = r.opt_text(0) {
+                    return Ok(None);
+                }
+                let v: serde_json::Value = r.json(0, "accounts.notices")?;
+                Ok(Some(v).filter(|v| !v.is_null()))
+            })
+        })
+        .await
+    }
+
+    async fn set_notice_settings(
+        &self,
+        account: AccountId,
+        settings: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        self.write(move |db| {
+            Box::pin(async move {
+                let n = db
+                    .exec(
+                        "UPDATE accounts SET notices = $2, updated_at = $3 WHERE id = $1",
+                        args![account.0, Arg::Json(settings), now],
+                    )
+                    .await?;
+                crate::db::found(n)
+            })
+        })
+        .await
+    }
+
+    async fn claim_notice_send(
+        &self,
+        account: AccountId,
+        new: NewNoticeSend,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<NoticeSend>> {
+        self.write(move |db| {
+            Box::pin(async move {
+                let sql = format!(
+                    "INSERT INTO notice_sends (account_id, kind, dedup_key, contact_id, order_id, channel, state, \
+                     reason, scheduled_at, created_at, updated_at) \
+                     SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM accounts WHERE id = $1 \
+                     ON CONFLICT (account_id, dedup_key) DO NOTHING RETURNING {COLS}"
+                );
+                let row = db
+                    .row(
+                        &sql,
+                        args![
+                            account.0,
+                            new.kind,
+                            new.dedup_key,
+                            new.contact_id.map(|c| c.0),
+                            new.order_id,
+                            new.channel,
+                            new.state,
+                            new.reason,
+                            new.scheduled_at,
+                            now
+                        ],
+                    )
+                    .await?;
+                row.as_ref().map(send).transpose()
+            })
+        })
+        .await
+    }
+
+    async fn get_notice_send(&self, account: AccountId, id: i64) -> StorageResult<Option<NoticeSend>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let sql = format!("SELECT {COLS} FROM notice_sends WHERE account_id = $1 AND id = $2");
+                db.row(&sql, args![account.0, id]).await?.as_ref().map(send).transpose()
+            })
+        })
+        .await
+    }
+
+    async fn finish_notice_send(
+        &self,
+        account: AccountId,
+        id: i64,
+        state: &str,
+        channel: Option<String>,
+        reason: Option<String>,
+        message: Option<(MessageId, ConversationId)>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let state = state.to_owned();
+        self.write(move |db| {
+            Box::pin(async move {
+                let n = db
+                    .exec(
+                        "UPDATE notice_sends SET state = $3, channel = COALESCE($4, channel), reason = $5, \
+                         message_id = $6, conversation_id = $7, updated_at = $8 WHERE account_id = $1 AND id = $2",
+                        args![
+                            account.0,
+                            id,
+                            state,
+                            channel,
+                            reason,
+                            message.map(|m| m.0.0),
+                            message.map(|m| m.1.0),
+                            now
+                        ],
+                    )
+                    .await?;
+                crate::db::found(n)
+            })
+        })
+        .await
+    }
+
+    async fn list_notice_sends(
+        &self,
+        account: AccountId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StorageResult<Vec<NoticeSend>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT {COLS} FROM notice_sends WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                );
+                let rows =
+                    db.rows(&sql, args![account.0, before.unwrap_or(i64::MAX), i64::from(limit.clamp(1, 200))]).await?;
+                rows.iter().map(send).collect()
+            })
+        })
+        .await
+    }
+}
