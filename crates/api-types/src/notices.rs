@@ -11,9 +11,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeSettingsView {
-    /// Quiet hours in the buyer's time zone, marketing caps and consent.
-    pub policy: SendingPolicy,
-    /// The notices; kinds left out stay as they were set (off by default).
+    /// Quiet hours in the buyer's time zone, marketing caps and consent;
+    /// left out, they stay as they are.
+    #[serde(default)]
+    pub policy: Option<SendingPolicy>,
+    /// The notices; kinds left out are switched off.
+    #[serde(default)]
     pub rules: Vec<NoticeRule>,
 }
 

@@ -232,11 +232,12 @@ pub const NOTICE_CHANNELS: [ChannelKind; 6] = [
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendingPolicy {
-    /// Quiet hours start, buyer's local time (`22:00`).
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    /// Quiet hours start, buyer's local time (`21:00:00`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"))]
     pub quiet_start: NaiveTime,
-    /// Quiet hours end, buyer's local time (`08:00`).
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    /// Quiet hours end, buyer's local time (`08:00:00`); before the start,
+    /// the quiet hours run past midnight.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"))]
     pub quiet_end: NaiveTime,
     /// Marketing messages a buyer gets at most per 7 days.
     pub marketing_per_week: u32,

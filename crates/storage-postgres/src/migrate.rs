@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (30, "contact_channel_opt_outs", include_str!("../migrations/0030_contact_channel_opt_outs.sql")),
     (31, "contact_merges", include_str!("../migrations/0031_contact_merges.sql")),
     (32, "translation", include_str!("../migrations/0032_translation.sql")),
+    (34, "notices", include_str!("../migrations/0034_notices.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

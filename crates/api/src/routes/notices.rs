@@ -12,7 +12,7 @@ use ferry_core::AccountId;
 use serde::Deserialize;
 
 fn view(s: NoticeSettings) -> NoticeSettingsView {
-    NoticeSettingsView { policy: s.policy, rules: s.rules }
+    NoticeSettingsView { policy: Some(s.policy), rules: s.rules }
 }
 
 /// A page of the log.
@@ -49,8 +49,13 @@ pub async fn put_notices(
     AppPath(account): AppPath<i64>,
     AppJson(req): AppJson<NoticeSettingsView>,
 ) -> Result<Json<NoticeSettingsView>, ApiError> {
-    let settings = NoticeSettings { policy: req.policy, rules: req.rules };
-    Ok(Json(view(s.app.set_notice_settings(&a, AccountId(account), settings).await?)))
+    let account = AccountId(account);
+    let policy = match req.policy {
+        Some(p) => p,
+        None => s.app.notice_settings(&a, account).await?.policy,
+    };
+    let settings = NoticeSettings { policy, rules: req.rules };
+    Ok(Json(view(s.app.set_notice_settings(&a, account, settings).await?)))
 }
 
 /// Every notice decided for a buyer, newest first: sent, waiting for its

@@ -1242,6 +1242,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's notices, every kind (off until set), and the sending
+         *     limits.
+         */
+        get: operations["get_notices"];
+        /** Replaces the notices and limits (owners and admins; audited). */
+        put: operations["put_notices"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/notices/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every notice decided for a buyer, newest first: sent, waiting for its
+         *     moment, skipped with the reason, or failed.
+         */
+        get: operations["notice_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/orders": {
         parameters: {
             query?: never;
@@ -4896,6 +4937,119 @@ export interface components {
             /** @description First password (8 to 128 characters). */
             password: string;
         };
+        /**
+         * @description What a notice is about.
+         * @enum {string}
+         */
+        NoticeKind: "shipped" | "out_for_delivery" | "delivered" | "delayed";
+        /** @description One notice as the account set it up. */
+        NoticeRule: {
+            /**
+             * @description Channels in order of preference; the buyer's last-used channel
+             *     comes first when it is one of them.
+             */
+            channels: components["schemas"]["ChannelKind"][];
+            /** @description Only to buyers in these countries (ISO codes); empty: all. */
+            countries?: string[];
+            /**
+             * Format: int32
+             * @description Minutes to wait after the event before sending.
+             */
+            delay_minutes?: number;
+            /** @description Switched on. */
+            enabled: boolean;
+            /** @description What it is about. */
+            kind: components["schemas"]["NoticeKind"];
+            /**
+             * @description The text per language (`en`, `es`…), with placeholders; a language
+             *     without one uses the shipped text.
+             */
+            texts?: {
+                [key: string]: string;
+            };
+            whatsapp_template?: components["schemas"]["NoticeTemplate"] | null;
+        };
+        /** @description One notice decided for a buyer. */
+        NoticeSendView: {
+            /** @description The channel it goes or went on. */
+            channel?: string | null;
+            /**
+             * Format: int64
+             * @description The buyer.
+             */
+            contact_id?: number | null;
+            /**
+             * Format: int64
+             * @description That message's conversation.
+             */
+            conversation_id?: number | null;
+            /**
+             * Format: date-time
+             * @description When it was decided.
+             */
+            created_at: string;
+            /** @description What makes it happen once (`shipped:{shop}:{fulfilment}`). */
+            dedup_key: string;
+            /**
+             * Format: int64
+             * @description Its id.
+             */
+            id: number;
+            /** @description `shipped`, `out_for_delivery`, `delivered` or `delayed`. */
+            kind: string;
+            /**
+             * Format: int64
+             * @description The message it became.
+             */
+            message_id?: number | null;
+            /**
+             * Format: int64
+             * @description The order.
+             */
+            order_id?: number | null;
+            /**
+             * @description Why it was skipped (`disabled`, `opted_out`, `window_closed`,
+             *     `no_channel`, `amazon_buyer`, `no_consent`, `frequency_cap`,
+             *     `country`) or failed.
+             */
+            reason?: string | null;
+            /**
+             * Format: date-time
+             * @description When it is or was due.
+             */
+            scheduled_at: string;
+            /**
+             * @description `scheduled` (waiting for its moment: a delay or the buyer's quiet
+             *     hours), `sent`, `skipped` or `failed`.
+             */
+            state: string;
+        };
+        /**
+         * @description The account's notices (one per kind: shipped, out for delivery,
+         *     delivered, delayed) and the limits every notice keeps to.
+         */
+        NoticeSettingsView: {
+            policy?: components["schemas"]["SendingPolicy"] | null;
+            /** @description The notices; kinds left out are switched off. */
+            rules?: components["schemas"]["NoticeRule"][];
+        };
+        /**
+         * @description An approved WhatsApp template a notice goes as outside the 24-hour
+         *     window.
+         */
+        NoticeTemplate: {
+            /** @description Body parameter values, with the notice's placeholders. */
+            body?: string[];
+            /**
+             * @description Its language code per buyer language (`es` → `es_MX`); the first
+             *     entry when the buyer's language has none.
+             */
+            languages: {
+                [key: string]: string;
+            };
+            /** @description The template's name. */
+            name: string;
+        };
         /** @description A one-time code sent to the e-mail of an order. Only its hash is kept. */
         OneTimeCode: {
             /**
@@ -5986,6 +6140,23 @@ export interface components {
         } | {
             /** @enum {string} */
             type: "system";
+        };
+        /** @description The account's limits on what reaches a buyer. */
+        SendingPolicy: {
+            /**
+             * Format: int32
+             * @description Marketing messages a buyer gets at most per 7 days.
+             */
+            marketing_per_week: number;
+            /**
+             * @description Quiet hours end, buyer's local time (`08:00:00`); before the start,
+             *     the quiet hours run past midnight.
+             */
+            quiet_end: string;
+            /** @description Quiet hours start, buyer's local time (`21:00:00`). */
+            quiet_start: string;
+            /** @description Marketing only to buyers who gave consent (GDPR mode). */
+            require_consent: boolean;
         };
         /** @description `POST /widget/{inbox}/sessions`: resume with a token, or start. */
         SessionRequest: {
@@ -13587,6 +13758,234 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_notices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeSettingsView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing with this id here (or in another account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_notices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeSettingsView"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeSettingsView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing with this id here (or in another account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    notice_log: {
+        parameters: {
+            query?: {
+                /** @description Entries before this id (the last id of the previous page). */
+                before?: number;
+                /** @description Page size (1 to 200, 50 by default). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeSendView"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing with this id here (or in another account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
