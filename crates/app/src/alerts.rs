@@ -104,11 +104,21 @@ impl App {
             now,
             thresholds: t,
         });
+        let late: Vec<String> = findings
+            .iter()
+            .filter(|f| f.kind == AlertKind::LateOrder)
+            .filter_map(|f| f.details.get("order_external_id").and_then(|v| v.as_str()).map(str::to_owned))
+            .collect();
         let found = u32::try_from(findings.len()).unwrap_or(u32::MAX);
         let new: Vec<NewAlert> = findings.into_iter().map(NewAlert::from).collect();
         let out = self.storage.record_alerts(account, connection, &AlertKind::SHOP, new, now).await?;
         if !out.raised.is_empty() {
             tracing::info!(raised = out.raised.len(), resolved = out.resolved, "detectors raised alerts");
+        }
+        // The buyers of late orders are told (once per order) when the
+        // delay notice is on.
+        if let Err(e) = self.notices_for_late_orders(account, connection, &late).await {
+            tracing::error!(error = %e, "deciding the delay notices failed");
         }
         Ok(DetectorSummary {
             connections: 1,

@@ -188,6 +188,36 @@ impl App {
         Ok(decided)
     }
 
+    /// The delay notices of the late orders the detectors found, each
+    /// decided once per order.
+    pub(crate) async fn notices_for_late_orders(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+        late: &[String],
+    ) -> AppResult<usize> {
+        if late.is_empty() {
+            return Ok(0);
+        }
+        let settings = self.load_notice_settings(account).await?;
+        let rule = settings.rule(NoticeKind::Delayed);
+        if !rule.enabled {
+            return Ok(0);
+        }
+        let mut decided = 0;
+        for external_id in late {
+            let Some(order) = self.storage.order_by_external_id(account, connection, external_id).await? else {
+                continue;
+            };
+            let Some(order) = self.storage.get_order(account, order).await? else { continue };
+            let key = format!("delayed:{}:{external_id}", connection.0);
+            if self.decide_notice(account, &settings, &rule, &key, &order).await? {
+                decided += 1;
+            }
+        }
+        Ok(decided)
+    }
+
     /// The buyer of an order as a contact: the one their e-mail or phone
     /// already names, else a new one from the order.
     async fn order_buyer(&self, account: AccountId, order: &StoredOrder) -> AppResult<Option<Contact>> {
@@ -409,7 +439,12 @@ impl App {
             self.storage.conversation_for_notice(account, inbox.id, contact.id, NOTICE_TAG, self.clock.now()).await?;
         // The fulfilment this notice is about, for its tracking link.
         let fulfilment_id = key.rsplit(':').next().unwrap_or_default();
-        let fulfilment = order.details.fulfillments.iter().find(|f| f.external_id == fulfilment_id);
+        let fulfilment = order
+            .details
+            .fulfillments
+            .iter()
+            .find(|f| f.external_id == fulfilment_id)
+            .or_else(|| order.details.fulfillments.iter().rev().find(|f| f.is_live()));
         let first_name = contact.name.split_whitespace().next().unwrap_or_default().to_owned();
         let vars = serde_json::json!({
             "contact": {"name": first_name},

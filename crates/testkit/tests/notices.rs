@@ -164,6 +164,49 @@ async fn a_shipment_becomes_one_notice_in_the_buyers_language(b: Backend) {
     assert!(text.contains("Tu pedido #1101 ya va en camino"), "{text}");
     let c = s.app.get(&format!("{}/conversations/{conv}", s.acct()), &s.t.agent_token).await;
     assert_eq!(c.json["status"], "resolved", "a notice asks nothing of agents: {:?}", c.json);
+
+    // The buyer answers the notice: in the same conversation, reopened,
+    // the notice above it as context.
+    let inbox = c.json["inbox_id"].as_i64().unwrap();
+    s.wa.set_webhook(&format!("{}/webhooks/whatsapp/{inbox}", s.app.base), APP_SECRET);
+    let posted = s.wa.buyer_text("34612345678", "Lucía Ruiz", "¿Cuándo llega?").await;
+    assert_eq!(posted.status, 200);
+    let c = s.app.get(&format!("{}/conversations/{conv}", s.acct()), &s.t.agent_token).await;
+    assert_eq!(c.json["status"], "open", "{:?}", c.json);
+    let msgs = s.app.get(&format!("{}/conversations/{conv}/messages", s.acct()), &s.t.agent_token).await;
+    let kinds: Vec<&str> = msgs.json.as_array().unwrap().iter().filter_map(|m| m["kind"].as_str()).collect();
+    assert_eq!(&kinds[kinds.len() - 2..], ["outgoing", "incoming"], "{kinds:?}");
+
+    // Four days later the parcel is overdue: the delay notice (on, text
+    // only) goes once, as free text since the buyer wrote within 24 hours.
+    let settings = s.app.get(&format!("{}/notices", s.acct()), &s.t.owner_token).await;
+    let mut body = settings.json.clone();
+    for r in body["rules"].as_array_mut().unwrap() {
+        if r["kind"] == "delayed" {
+            r["enabled"] = json!(true);
+            r["channels"] = json!(["whatsapp"]);
+        }
+    }
+    let r =
+        s.app.call(reqwest::Method::PUT, &format!("{}/notices", s.acct()), Some(&s.t.owner_token), Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let mut late = fulfilment(77101, 9101);
+    late["estimated_delivery_at"] = json!("2026-03-10T12:30:00Z");
+    late["updated_at"] = json!("2026-03-10T12:01:00Z");
+    s.hook("fulfillments/update", late).await;
+    s.clock.advance(Duration::hours(1));
+    for _ in 0..2 {
+        let r = s.app.post(&format!("{}/alerts/run", s.acct()), &s.t.owner_token, json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    }
+    s.app.drain_jobs().await;
+    let sent = s.wa.sent();
+    assert_eq!(sent.len(), 2, "the delay notice, once: {sent:?}");
+    assert_eq!(sent[1].kind, "text");
+    let text = sent[1].body["text"]["body"].as_str().unwrap();
+    assert!(text.contains("#1101") && text.contains("retraso"), "in Spanish: {text}");
+    let log = s.log().await;
+    assert_eq!(log[0]["kind"], "delayed", "{log:?}");
 }
 
 async fn quiet_hours_and_stopped_buyers(b: Backend) {
