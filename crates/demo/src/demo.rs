@@ -48,6 +48,8 @@ struct DemoInfo {
     whatsapp_inbox: Option<crate::whatsapp::WhatsAppInbox>,
     #[serde(default)]
     meta_inboxes: Option<crate::meta::MetaInboxes>,
+    #[serde(default)]
+    phone_inboxes: Option<crate::phone::PhoneInboxes>,
 }
 
 /// The demo shop's catalogue: (product id, title, [(variant id, title, sku,
@@ -596,6 +598,7 @@ async fn seed(app: &App, sink: std::net::SocketAddr) -> anyhow::Result<DemoInfo>
         amazon_inbox: Some(mail.amazon),
         whatsapp_inbox: None,
         meta_inboxes: None,
+        phone_inboxes: None,
     })
 }
 
@@ -721,6 +724,22 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
             .await
             .context("pointing the Messenger and Instagram inboxes at the local Graph API")?;
     }
+    // Telegram's Bot API and the SMS provider for this run.
+    let phone = Arc::new(crate::phone::Phone {
+        bot: ferry_sandbox::telegram::FakeBotApi::start().await.context("starting the local Telegram Bot API")?,
+        sms: ferry_sandbox::sms::SmsSink::start().await.context("starting the local SMS provider")?,
+    });
+    if info.phone_inboxes.is_none() {
+        let p = crate::phone::seed(&node.app, &owner, account, &phone).await.context("seeding Telegram and SMS")?;
+        info.phone_inboxes = Some(p);
+        saved.save(&info).await?;
+    }
+    let mut sms_webhook = String::new();
+    if let Some(p) = &info.phone_inboxes {
+        sms_webhook = crate::phone::use_fakes(&node.app, &owner, account, p, &phone, &url)
+            .await
+            .context("pointing the Telegram and SMS inboxes at the local stand-ins")?;
+    }
     // Kept for the whole run: the account's translation provider.
     let _translation = crate::translation::use_sandbox(&node.app, &owner, account).await?;
     let mail_inboxes: Vec<i64> = [&info.email_inbox, &info.amazon_inbox].into_iter().flatten().map(|i| i.0).collect();
@@ -734,6 +753,7 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
     node.router = node.router.merge(crate::mail_page::router(sink.clone()));
     node.router = node.router.merge(crate::whatsapp_page::router(graph.clone()));
     node.router = node.router.merge(crate::meta_page::router(pages.clone()));
+    node.router = node.router.merge(crate::phone::router(phone.clone()));
     println!("Ferry demo shop is running at {url}");
     println!(
         "console login: {} / {DEMO_PASSWORD}  (agents: li.wei@demo.ferry.test, anna@demo.ferry.test, same password)",
@@ -758,6 +778,11 @@ pub async fn run(mut cfg: Config) -> anyhow::Result<()> {
         println!("messenger_inbox: {} {} {}", m.messenger, ferry_sandbox::meta_pages::APP_SECRET, m.verify_token);
         println!("instagram_inbox: {} {} {}", m.instagram, ferry_sandbox::meta_pages::APP_SECRET, m.verify_token);
         println!("meta_app: {url}{}", crate::meta_page::PATH);
+    }
+    if let Some(p) = &info.phone_inboxes {
+        println!("telegram_inbox: {} {}", p.telegram, p.secret_token);
+        println!("sms_inbox: {} {} {sms_webhook}", p.sms, ferry_sandbox::sms::AUTH_TOKEN);
+        println!("buyer_phone: {url}{}", crate::phone::PATH);
     }
     println!(
         "try: curl -H 'api_access_token: {}' {url}/api/v1/accounts/{}/conversations",

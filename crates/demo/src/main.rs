@@ -10,6 +10,7 @@ mod mail;
 mod mail_page;
 mod meta;
 mod meta_page;
+mod phone;
 mod translation;
 mod whatsapp;
 mod whatsapp_page;
