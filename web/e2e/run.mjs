@@ -767,6 +767,32 @@ try {
     });
   }
 
+  await check('Messenger, Instagram, Telegram and SMS: Settings shows each inbox\'s form without its secrets, and the connection checks pass', async () => {
+    const inboxes = await agent.evaluate(async () => {
+      const profile = await (await fetch('/api/v1/profile')).json();
+      const list = await (await fetch(`/api/v1/accounts/${profile.account_id}/inboxes`)).json();
+      return list.map((i) => ({ id: i.id, channel: i.channel }));
+    });
+    await agent.locator('[data-testid=settings]').click();
+    for (const channel of ['messenger', 'instagram', 'telegram', 'sms']) {
+      const form = agent.locator(`[data-channel-form^="${channel}:"]`).first();
+      await form.waitFor({ timeout: 5000 });
+      const id = (await form.getAttribute('data-channel-form')).split(':')[1];
+      if (!inboxes.some((i) => String(i.id) === id && i.channel === channel)) throw new Error(`${channel} form for inbox ${id}`);
+      if (channel === 'messenger' || channel === 'instagram') {
+        const hook = (await form.locator(`[data-testid=${channel}-webhook]`).innerText()).trim();
+        if (hook !== `${demo.base}/webhooks/${channel}/${id}`) throw new Error(`${channel} webhook URL ${JSON.stringify(hook)}`);
+      }
+      const secret = { messenger: 'access_token', instagram: 'access_token', telegram: 'bot_token', sms: 'auth_token' }[channel];
+      await form.locator(`[data-secret-set=${secret}]`).waitFor({ timeout: 1000 });
+      if (await form.locator(`input[name=${secret}]`).inputValue()) throw new Error(`the ${channel} secret is shown`);
+      await form.locator(`[data-testid=${channel}-check]`).click();
+      await form.locator(`[data-testid=${channel}-check-result][data-ok=true]`).waitFor({ timeout: 10000 });
+    }
+    await agent.screenshot({ path: join(out, 'console-channels.png') });
+    await agent.locator('[data-testid=settings]').click();
+  });
+
   await check('Frequent questions: the widget buyer\'s question, answered by an agent, is grouped and shows the reply', async () => {
     await agent.locator('[data-testid=questions-nav]').click();
     const card = agent.locator('[data-cluster]', { hasText: run }).first();
