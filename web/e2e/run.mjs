@@ -793,6 +793,50 @@ try {
     await agent.locator('[data-testid=settings]').click();
   });
 
+  await check('Settings → Notices: the shipped notice is turned on; a Shopify shipment then shows in the log once', async () => {
+    await agent.locator('[data-testid=settings]').click();
+    await agent.locator('[data-tab=notices]').click();
+    const shipped = agent.locator('[data-notice=shipped]');
+    await shipped.waitFor({ timeout: 5000 });
+    await shipped.locator('input[name=enabled]').check();
+    if (!(await shipped.locator('input[data-channel=whatsapp]').isChecked())) await shipped.locator('input[data-channel=whatsapp]').check();
+    await agent.locator('[data-testid=notices-save]').click();
+    await agent.locator('[data-testid=notices] .ok').waitFor({ timeout: 3000 });
+    // A shop with a buyer's order, then its shipment, twice (a re-delivery).
+    const shop = await agent.evaluate(async (run) => {
+      const profile = await (await fetch('/api/v1/profile')).json();
+      const r = await fetch(`/api/v1/accounts/${profile.account_id}/shop_connections`, {
+        method: 'POST', headers: { 'content-type': 'application/json', origin: location.origin },
+        body: JSON.stringify({ name: `Notices ${run}`, shop_domain: `notices-${run}.myshopify.com` }),
+      });
+      return r.json();
+    }, run);
+    if (!shop.secret) throw new Error(`shop ${JSON.stringify(shop)}`);
+    const post = async (topic, id, body) => {
+      const raw = JSON.stringify(body);
+      const res = await fetch(`${demo.base}/webhooks/shopify/${shop.id}`, {
+        method: 'POST', body: raw, headers: { 'content-type': 'application/json', 'x-shopify-topic': topic,
+          'x-shopify-webhook-id': id, 'x-shopify-hmac-sha256': createHmac('sha256', shop.secret).update(raw).digest('base64') },
+      });
+      if (res.status !== 200) throw new Error(`${topic}: ${res.status} ${await res.text()}`);
+    };
+    const now = new Date().toISOString();
+    await post('orders/create', `o-${run}`, { id: 88001, name: '#8801', order_number: 8801, email: `notice-${run}@example.com`,
+      phone: '+34 611 222 333', currency: 'EUR', total_price: '20.00', financial_status: 'paid', created_at: now, updated_at: now,
+      shipping_address: { name: 'Marta Gil', address1: 'Calle 2', city: 'Sevilla', zip: '41001', country_code: 'ES' },
+      line_items: [{ id: 1, product_id: 1, variant_id: 1, sku: 'E2E', title: 'E2E', quantity: 1, price: '20.00' }] });
+    const shipment = { id: 99001, order_id: 88001, status: 'success', tracking_company: 'UPS', tracking_number: '1Z-E2E',
+      tracking_url: 'https://track.example/1Z-E2E', created_at: now, updated_at: now };
+    await post('fulfillments/create', `f-${run}`, shipment);
+    await post('fulfillments/update', `f2-${run}`, shipment);
+    await agent.locator('[data-testid=notices] h3 button').click();
+    const rows = agent.locator('[data-testid=notices-log] tr[data-state]');
+    await rows.first().waitFor({ timeout: 5000 });
+    if ((await rows.count()) !== 1) throw new Error(`${await rows.count()} notices for one shipment`);
+    await agent.screenshot({ path: join(out, 'console-notices.png') });
+    await agent.locator('[data-testid=settings]').click();
+  });
+
   await check('Frequent questions: the widget buyer\'s question, answered by an agent, is grouped and shows the reply', async () => {
     await agent.locator('[data-testid=questions-nav]').click();
     const card = agent.locator('[data-cluster]', { hasText: run }).first();

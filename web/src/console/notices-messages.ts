@@ -1,0 +1,37 @@
+// Strings of the Notices page, English and Simplified Chinese, added to
+// the console's catalog when imported.
+import type { Catalog } from '../lib/i18n';
+import { messages } from './messages';
+
+export const noticeMessages: Catalog = {
+  en: {
+    'admin.notices': 'Notices',
+    'notices.intro': 'Tell buyers before they ask: Ferry sends each notice once per shipment or late order, on the buyer’s last-used channel, never during their night, never on a channel they stopped.',
+    'notices.kind.shipped': 'Shipped', 'notices.kind.out_for_delivery': 'Out for delivery', 'notices.kind.delivered': 'Delivered', 'notices.kind.delayed': 'Delayed',
+    'notices.enabled': 'On', 'notices.channels': 'Channels, in order', 'notices.delay': 'Wait (minutes)', 'notices.countries': 'Only to countries (ISO codes, empty: all)',
+    'notices.texts': 'Texts per language', 'notices.text_hint': 'Placeholders: {{contact.name}}, {{order.number}}, {{tracking.url}}. Languages without a text get Ferry’s.',
+    'notices.add_text': 'Add a language', 'notices.lang': 'Language', 'notices.template': 'WhatsApp template outside the 24-hour window',
+    'notices.template_languages': 'Languages (es=es_MX, en=en_US)', 'notices.template_body': 'Body values, separated by |',
+    'notices.policy': 'Quiet hours (buyer’s time)', 'notices.quiet_from': 'from', 'notices.quiet_to': 'to',
+    'notices.save': 'Save notices', 'notices.saved': 'Saved', 'notices.log': 'Log',
+    'notices.none': 'No notice decided yet.', 'notices.when': 'When', 'notices.what': 'Notice', 'notices.channel': 'Channel', 'notices.state': 'State',
+    'notices.sent': 'Sent', 'notices.scheduled': 'Waiting until {at}', 'notices.skipped': 'Skipped: {reason}', 'notices.failed': 'Failed: {reason}',
+    'notices.conversation': 'Conversation #{id}', 'notices.refresh': 'Refresh',
+  },
+  zh: {
+    'admin.notices': '主动通知',
+    'notices.intro': '在买家询问之前告知：每次发货或延误，Ferry 只发送一次通知，使用买家最近使用的渠道，不在其夜间发送，不使用其已退订的渠道。',
+    'notices.kind.shipped': '已发货', 'notices.kind.out_for_delivery': '派送中', 'notices.kind.delivered': '已送达', 'notices.kind.delayed': '延误',
+    'notices.enabled': '开启', 'notices.channels': '渠道（按顺序）', 'notices.delay': '等待（分钟）', 'notices.countries': '仅限国家（ISO 代码，留空为全部）',
+    'notices.texts': '各语言文本', 'notices.text_hint': '占位符：{{contact.name}}、{{order.number}}、{{tracking.url}}。没有文本的语言使用 Ferry 自带文本。',
+    'notices.add_text': '添加语言', 'notices.lang': '语言', 'notices.template': '24 小时窗口外使用的 WhatsApp 模板',
+    'notices.template_languages': '语言（es=es_MX, en=en_US）', 'notices.template_body': '正文参数，用 | 分隔',
+    'notices.policy': '免打扰时段（买家当地时间）', 'notices.quiet_from': '从', 'notices.quiet_to': '到',
+    'notices.save': '保存通知', 'notices.saved': '已保存', 'notices.log': '记录',
+    'notices.none': '尚无通知记录。', 'notices.when': '时间', 'notices.what': '通知', 'notices.channel': '渠道', 'notices.state': '状态',
+    'notices.sent': '已发送', 'notices.scheduled': '等待至 {at}', 'notices.skipped': '已跳过：{reason}', 'notices.failed': '失败：{reason}',
+    'notices.conversation': '会话 #{id}', 'notices.refresh': '刷新',
+  },
+};
+
+for (const [locale, dict] of Object.entries(noticeMessages)) Object.assign((messages[locale] ??= {}), dict);

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { noticeForm, noticeRule, sendState, type NoticeRule, type NoticeSend } from './notices';
+
+const shipped: NoticeRule = {
+  kind: 'shipped', enabled: true, channels: ['whatsapp', 'email'], delay_minutes: 15,
+  texts: { es: 'Hola {{contact.name}}' }, countries: ['ES'],
+  whatsapp_template: { name: 'order_shipped', languages: { es: 'es_MX', en: 'en_US' }, body: ['{{contact.name}}', '{{order.number}}'] },
+};
+
+describe('notice form', () => {
+  it('round-trips a rule', () => {
+    const f = noticeForm(shipped);
+    expect(f.templateLanguages).toBe('es=es_MX, en=en_US');
+    expect(f.templateBody).toBe('{{contact.name}} | {{order.number}}');
+    expect(noticeRule('shipped', f)).toEqual(shipped);
+  });
+
+  it('drops empty texts, upper-cases countries and leaves the template out when unnamed', () => {
+    const f = noticeForm(shipped);
+    f.texts.push({ lang: 'de', text: '   ' });
+    f.countries = 'es mx';
+    f.template = '';
+    const r = noticeRule('shipped', f);
+    expect(r.texts).toEqual({ es: 'Hola {{contact.name}}' });
+    expect(r.countries).toEqual(['ES', 'MX']);
+    expect(r.whatsapp_template).toBeUndefined();
+  });
+
+  it('names a template language that is not language=code', () => {
+    const f = noticeForm(shipped);
+    f.templateLanguages = 'es=es_MX, english';
+    expect(() => noticeRule('shipped', f)).toThrow('english');
+  });
+
+  it('says why a notice did not go', () => {
+    const n = { state: 'skipped', reason: 'opted_out', scheduled_at: '2026-03-10T12:00:00Z' } as NoticeSend;
+    expect(sendState(n)).toEqual(['notices.skipped', { reason: 'opted_out' }]);
+    expect(sendState({ ...n, state: 'scheduled' })).toEqual(['notices.scheduled', { at: '2026-03-10T12:00:00Z' }]);
+    expect(sendState({ ...n, state: 'sent' })).toEqual(['notices.sent', {}]);
+  });
+});

@@ -1,0 +1,71 @@
+// Proactive notices in the console: the settings as the API holds them,
+// the form of one notice and back, and the log's lines.
+import type { components } from '../api/types/openapi';
+
+type S = components['schemas'];
+export type NoticeSettings = S['NoticeSettingsView'];
+export type NoticeRule = S['NoticeRule'];
+export type NoticeSend = S['NoticeSendView'];
+
+/** Channels a notice can go on, in the form's order. */
+export const NOTICE_CHANNELS = ['whatsapp', 'email', 'sms', 'messenger', 'instagram', 'telegram'] as const;
+
+/** The form of one notice: its texts as `lang: text` lines, the template's languages as `lang=code`. */
+export type NoticeForm = {
+  enabled: boolean;
+  channels: string[];
+  delayMinutes: string;
+  texts: { lang: string; text: string }[];
+  template: string;
+  templateLanguages: string;
+  templateBody: string;
+  countries: string;
+};
+
+export function noticeForm(r: NoticeRule): NoticeForm {
+  const t = r.whatsapp_template;
+  return {
+    enabled: r.enabled,
+    channels: [...r.channels],
+    delayMinutes: r.delay_minutes ? String(r.delay_minutes) : '',
+    texts: Object.entries(r.texts ?? {}).map(([lang, text]) => ({ lang, text })),
+    template: t?.name ?? '',
+    templateLanguages: t ? Object.entries(t.languages).map(([l, c]) => `${l}=${c}`).join(', ') : '',
+    templateBody: t?.body?.join(' | ') ?? '',
+    countries: (r.countries ?? []).join(', '),
+  };
+}
+
+const list = (s: string, sep: RegExp = /[,\s]+/) => s.split(sep).map((x) => x.trim()).filter(Boolean);
+
+/** The rule for `f`; errors name what is wrong. */
+export function noticeRule(kind: NoticeRule['kind'], f: NoticeForm): NoticeRule {
+  const texts: Record<string, string> = {};
+  for (const { lang, text } of f.texts) if (lang.trim() && text.trim()) texts[lang.trim()] = text.trim();
+  const rule: NoticeRule = {
+    kind,
+    enabled: f.enabled,
+    channels: f.channels as NoticeRule['channels'],
+    delay_minutes: Number(f.delayMinutes) || 0,
+    texts,
+    countries: list(f.countries).map((c) => c.toUpperCase()),
+  };
+  if (f.template.trim()) {
+    const languages: Record<string, string> = {};
+    for (const pair of list(f.templateLanguages, /,/)) {
+      const [lang, code] = pair.split('=').map((x) => x.trim());
+      if (!lang || !code) throw new Error(`“${pair}” is not language=code`);
+      languages[lang] = code;
+    }
+    rule.whatsapp_template = { name: f.template.trim(), languages, body: list(f.templateBody, /\|/) };
+  }
+  return rule;
+}
+
+/** The log's state with its reason, as one key and values for the catalog. */
+export function sendState(n: NoticeSend): [string, Record<string, string>] {
+  if (n.state === 'skipped') return ['notices.skipped', { reason: n.reason ?? '' }];
+  if (n.state === 'failed') return ['notices.failed', { reason: n.reason ?? '' }];
+  if (n.state === 'scheduled') return ['notices.scheduled', { at: n.scheduled_at }];
+  return [`notices.${n.state}`, {}];
+}
