@@ -51,3 +51,24 @@ pub struct NoticeSendView {
     /// When it was decided.
     pub created_at: DateTime<Utc>,
 }
+
+/// How one kind of notice fared over a period.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoticeStatsView {
+    /// The kind.
+    pub kind: String,
+    /// Sent.
+    pub sent: u64,
+    /// Of those, delivered (or read) as far as the channel reports.
+    pub delivered: u64,
+    /// Of those, read.
+    pub read: u64,
+    /// Of those, answered by the buyer in the notice's conversation.
+    pub replied: u64,
+    /// Waiting for their moment.
+    pub scheduled: u64,
+    /// Failed, by reason.
+    pub failed: std::collections::BTreeMap<String, u64>,
+    /// Skipped, by reason (`opted_out`, `window_closed`, `no_channel`…).
+    pub skipped: std::collections::BTreeMap<String, u64>,
+}

@@ -49,6 +49,27 @@ impl NoticeSettings {
     }
 }
 
+/// How one kind of notice fared.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct NoticeStats {
+    /// The kind.
+    pub kind: String,
+    /// Sent.
+    pub sent: u64,
+    /// Of those, delivered (or read).
+    pub delivered: u64,
+    /// Of those, read.
+    pub read: u64,
+    /// Of those, answered by the buyer.
+    pub replied: u64,
+    /// Waiting for their moment.
+    pub scheduled: u64,
+    /// Failed, by reason.
+    pub failed: std::collections::BTreeMap<String, u64>,
+    /// Skipped, by reason (`opted_out`, `window_closed`…).
+    pub skipped: std::collections::BTreeMap<String, u64>,
+}
+
 /// The notices a fulfilment gives rise to: shipped once it is live with a
 /// tracking number or link, and its carrier's last step.
 fn notices_of(f: &Fulfillment) -> Vec<NoticeKind> {
@@ -132,6 +153,32 @@ impl App {
             tracing::error!(error = %e, "could not write the audit entry");
         }
         Ok(settings)
+    }
+
+    /// How each kind of notice fared over the last `days` days.
+    pub async fn notice_stats(&self, actor: &Actor, account: AccountId, days: u32) -> AppResult<Vec<NoticeStats>> {
+        actor.in_account(account)?;
+        actor.can_view()?;
+        let since = self.clock.now() - chrono::Duration::days(i64::from(days.clamp(1, 366)));
+        let tallies = self.storage.notice_tallies(account, since).await?;
+        let mut out: Vec<NoticeStats> =
+            NoticeKind::ALL.iter().map(|k| NoticeStats { kind: k.as_str().into(), ..NoticeStats::default() }).collect();
+        for t in tallies {
+            let Some(s) = out.iter_mut().find(|s| s.kind == t.kind) else { continue };
+            let reason = t.reason.clone().unwrap_or_else(|| "unknown".into());
+            match t.state.as_str() {
+                "sent" => {
+                    s.sent += t.count;
+                    s.delivered += t.delivered;
+                    s.read += t.read;
+                    s.replied += t.replied;
+                }
+                "scheduled" => s.scheduled += t.count,
+                "failed" => *s.failed.entry(reason).or_default() += t.count,
+                _ => *s.skipped.entry(reason).or_default() += t.count,
+            }
+        }
+        Ok(out)
     }
 
     /// The send log, newest first.

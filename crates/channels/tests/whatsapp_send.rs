@@ -407,7 +407,18 @@ async fn templates_are_read_page_by_page() {
     let c = client(&graph);
     let templates = c.templates(fake::BUSINESS_ACCOUNT_ID).await.unwrap();
     let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["order_update", "delivery_delay", "back_in_stock", "hello_world", "summer_sale"]);
+    assert_eq!(
+        names,
+        [
+            "order_update",
+            "delivery_delay",
+            "back_in_stock",
+            "order_shipped",
+            "order_shipped",
+            "hello_world",
+            "summer_sale"
+        ]
+    );
     let order = &templates[0];
     assert_eq!(
         (order.language.as_str(), order.category.as_str(), order.status.as_str()),

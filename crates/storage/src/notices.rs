@@ -59,6 +59,26 @@ pub struct NewNoticeSend {
     pub scheduled_at: DateTime<Utc>,
 }
 
+/// How the notices decided since a moment fared, per kind, state and
+/// reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeTally {
+    /// The kind.
+    pub kind: String,
+    /// `scheduled`, `sent`, `skipped` or `failed`.
+    pub state: String,
+    /// Why skipped or failed.
+    pub reason: Option<String>,
+    /// How many.
+    pub count: u64,
+    /// Of those sent: delivered (or read).
+    pub delivered: u64,
+    /// Of those sent: read.
+    pub read: u64,
+    /// Of those sent: the buyer wrote in the conversation afterwards.
+    pub replied: u64,
+}
+
 /// Notice settings and the send log.
 #[async_trait]
 pub trait NoticeRepo {
@@ -117,6 +137,8 @@ pub trait NoticeRepo {
         tag: &str,
         now: DateTime<Utc>,
     ) -> StorageResult<ferry_core::conversation::Conversation>;
+    /// How the notices decided since `since` fared.
+    async fn notice_tallies(&self, account: AccountId, since: DateTime<Utc>) -> StorageResult<Vec<NoticeTally>>;
     /// The log, newest first, before `before`.
     async fn list_notice_sends(
         &self,

@@ -207,6 +207,20 @@ async fn a_shipment_becomes_one_notice_in_the_buyers_language(b: Backend) {
     assert!(text.contains("#1101") && text.contains("retraso"), "in Spanish: {text}");
     let log = s.log().await;
     assert_eq!(log[0]["kind"], "delayed", "{log:?}");
+
+    // The figures: the shipped notice was sent and answered; the delay
+    // notice sent.
+    let stats = s.app.get(&format!("{}/notices/stats?days=30", s.acct()), &s.t.agent_token).await;
+    assert_eq!(stats.status, StatusCode::OK, "{:?}", stats.json);
+    let of = |kind: &str| stats.json.as_array().unwrap().iter().find(|k| k["kind"] == kind).unwrap().clone();
+    assert_eq!(
+        (of("shipped")["sent"].as_u64(), of("shipped")["replied"].as_u64()),
+        (Some(1), Some(1)),
+        "{:?}",
+        stats.json
+    );
+    assert_eq!(of("delayed")["sent"], 1);
+    assert_eq!(of("delivered")["sent"], 0);
 }
 
 async fn quiet_hours_and_stopped_buyers(b: Backend) {
@@ -261,5 +275,9 @@ async fn quiet_hours_and_stopped_buyers(b: Backend) {
     let log = s.log().await;
     let stopped = log.iter().find(|n| n["dedup_key"].as_str().unwrap().ends_with(":77301")).unwrap();
     assert_eq!((stopped["state"].as_str(), stopped["reason"].as_str()), (Some("skipped"), Some("opted_out")));
+    let stats = s.app.get(&format!("{}/notices/stats", s.acct()), &s.t.agent_token).await;
+    let shipped = stats.json.as_array().unwrap().iter().find(|k| k["kind"] == "shipped").unwrap().clone();
+    assert_eq!(shipped["skipped"]["opted_out"], 1, "{shipped:?}");
+    assert_eq!(shipped["sent"], 1, "{shipped:?}");
     assert!(sms.messages().iter().all(|m| m.body != "STOP" && !m.body.contains("#1301")), "{:?}", sms.messages());
 }

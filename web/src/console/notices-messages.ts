@@ -17,6 +17,7 @@ export const noticeMessages: Catalog = {
     'notices.none': 'No notice decided yet.', 'notices.when': 'When', 'notices.what': 'Notice', 'notices.channel': 'Channel', 'notices.state': 'State',
     'notices.sent': 'Sent', 'notices.scheduled': 'Waiting until {at}', 'notices.skipped': 'Skipped: {reason}', 'notices.failed': 'Failed: {reason}',
     'notices.conversation': 'Conversation #{id}', 'notices.refresh': 'Refresh',
+    'notices.stats': 'Last 30 days: {sent} sent · {delivered} delivered · {read} read · {replied} answered · {skipped} skipped · {failed} failed',
   },
   zh: {
     'admin.notices': '主动通知',
@@ -31,6 +32,7 @@ export const noticeMessages: Catalog = {
     'notices.none': '尚无通知记录。', 'notices.when': '时间', 'notices.what': '通知', 'notices.channel': '渠道', 'notices.state': '状态',
     'notices.sent': '已发送', 'notices.scheduled': '等待至 {at}', 'notices.skipped': '已跳过：{reason}', 'notices.failed': '失败：{reason}',
     'notices.conversation': '会话 #{id}', 'notices.refresh': '刷新',
+    'notices.stats': '近 30 天：已发送 {sent} · 已送达 {delivered} · 已读 {read} · 已回复 {replied} · 已跳过 {skipped} · 失败 {failed}',
   },
 };
 

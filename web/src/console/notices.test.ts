@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { noticeForm, noticeRule, sendState, type NoticeRule, type NoticeSend } from './notices';
+import { noticeForm, noticeRule, sendState, statsLine, type NoticeRule, type NoticeSend, type NoticeStats } from './notices';
 
 const shipped: NoticeRule = {
   kind: 'shipped', enabled: true, channels: ['whatsapp', 'email'], delay_minutes: 15,
@@ -37,5 +37,14 @@ describe('notice form', () => {
     expect(sendState(n)).toEqual(['notices.skipped', { reason: 'opted_out' }]);
     expect(sendState({ ...n, state: 'scheduled' })).toEqual(['notices.scheduled', { at: '2026-03-10T12:00:00Z' }]);
     expect(sendState({ ...n, state: 'sent' })).toEqual(['notices.sent', {}]);
+  });
+});
+
+describe('notice figures', () => {
+  it('adds up skips and failures and stays quiet for a notice that never ran', () => {
+    const s = { kind: 'shipped', sent: 3, delivered: 2, read: 1, replied: 1, scheduled: 0,
+      failed: { '(#10) window': 1 }, skipped: { opted_out: 2, no_channel: 1 } } as NoticeStats;
+    expect(statsLine(s)).toEqual({ sent: 3, delivered: 2, read: 1, replied: 1, skipped: 3, failed: 1 });
+    expect(statsLine({ ...s, sent: 0, failed: {}, skipped: {} })).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ type S = components['schemas'];
 export type NoticeSettings = S['NoticeSettingsView'];
 export type NoticeRule = S['NoticeRule'];
 export type NoticeSend = S['NoticeSendView'];
+export type NoticeStats = S['NoticeStatsView'];
 
 /** Channels a notice can go on, in the form's order. */
 export const NOTICE_CHANNELS = ['whatsapp', 'email', 'sms', 'messenger', 'instagram', 'telegram'] as const;
@@ -68,4 +69,12 @@ export function sendState(n: NoticeSend): [string, Record<string, string>] {
   if (n.state === 'failed') return ['notices.failed', { reason: n.reason ?? '' }];
   if (n.state === 'scheduled') return ['notices.scheduled', { at: n.scheduled_at }];
   return [`notices.${n.state}`, {}];
+}
+
+/** The last 30 days of a notice in figures for the catalog (`null` when it never ran). */
+export function statsLine(s: NoticeStats): Record<string, number> | null {
+  const skipped = Object.values(s.skipped ?? {}).reduce((a, b) => a + b, 0);
+  const failed = Object.values(s.failed ?? {}).reduce((a, b) => a + b, 0);
+  if (!s.sent && !skipped && !failed && !s.scheduled) return null;
+  return { sent: s.sent, delivered: s.delivered, read: s.read, replied: s.replied, skipped, failed };
 }

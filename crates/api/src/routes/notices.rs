@@ -90,9 +90,46 @@ pub async fn notice_log(
     ))
 }
 
+/// A period of the figures.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoticeStatsQuery {
+    /// Days back from now (1 to 366, 30 by default).
+    pub days: Option<u32>,
+}
+
+/// How each kind of notice fared: sent, delivered, read, answered by the
+/// buyer, waiting, failed and skipped by reason.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/notices/stats", tag = "notices",
+    params(("account_id" = i64, Path), NoticeStatsQuery),
+    responses((status = 200, body = [NoticeStatsView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn notice_stats(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+    AppQuery(q): AppQuery<NoticeStatsQuery>,
+) -> Result<Json<Vec<NoticeStatsView>>, ApiError> {
+    let stats = s.app.notice_stats(&a, AccountId(account), q.days.unwrap_or(30)).await?;
+    Ok(Json(
+        stats
+            .into_iter()
+            .map(|s| NoticeStatsView {
+                kind: s.kind,
+                sent: s.sent,
+                delivered: s.delivered,
+                read: s.read,
+                replied: s.replied,
+                scheduled: s.scheduled,
+                failed: s.failed,
+                skipped: s.skipped,
+            })
+            .collect(),
+    ))
+}
+
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(get_notices, put_notices, notice_log))]
+#[openapi(paths(get_notices, put_notices, notice_log, notice_stats))]
 pub struct NoticesDoc;
 
 /// The routes of this module.
@@ -100,4 +137,5 @@ pub fn routes() -> Router<ApiState> {
     Router::new()
         .route("/api/v1/accounts/{account_id}/notices", get(get_notices).put(put_notices))
         .route("/api/v1/accounts/{account_id}/notices/log", get(notice_log))
+        .route("/api/v1/accounts/{account_id}/notices/stats", get(notice_stats))
 }

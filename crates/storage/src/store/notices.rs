@@ -6,7 +6,7 @@ use super::profiles::contacts_reached_by;
 use crate::args;
 use crate::db::{Arg, Backend, Db, Lock, Row};
 use crate::error::{StorageError, StorageResult};
-use crate::notices::{NewNoticeSend, NoticeRepo, NoticeSend};
+use crate::notices::{NewNoticeSend, NoticeRepo, NoticeSend, NoticeTally};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ferry_core::conversation::Conversation;
@@ -80,6 +80,41 @@ impl<B: Backend> NoticeRepo for B {
                 insert_conversation(db, &mut c).await?;
                 append_event(db, account, &Event::ConversationCreated { conversation: c.clone() }, now).await?;
                 Ok(c)
+            })
+        })
+        .await
+    }
+
+    async fn notice_tallies(&self, account: AccountId, since: DateTime<Utc>) -> StorageResult<Vec<NoticeTally>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let rows = db
+                    .rows(
+                        "SELECT n.kind, n.state, n.reason, COUNT(*), \
+                         SUM(CASE WHEN m.delivery_state IN ('delivered', 'read') THEN 1 ELSE 0 END), \
+                         SUM(CASE WHEN m.delivery_state = 'read' THEN 1 ELSE 0 END), \
+                         SUM(CASE WHEN EXISTS (SELECT 1 FROM messages r WHERE r.account_id = n.account_id \
+                             AND r.conversation_id = n.conversation_id AND r.kind = 'incoming' AND r.id > n.message_id) \
+                             THEN 1 ELSE 0 END) \
+                         FROM notice_sends n LEFT JOIN messages m ON m.id = n.message_id AND m.account_id = n.account_id \
+                         WHERE n.account_id = $1 AND n.created_at >= $2 \
+                         GROUP BY n.kind, n.state, n.reason ORDER BY n.kind, n.state, n.reason",
+                        args![account.0, since],
+                    )
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(NoticeTally {
+                            kind: r.text(0)?,
+                            state: r.text(1)?,
+                            reason: r.opt_text(2)?,
+                            count: r.count(3)?,
+                            delivered: u64::try_from(r.opt_int(4)?.unwrap_or(0)).unwrap_or(0),
+                            read: u64::try_from(r.opt_int(5)?.unwrap_or(0)).unwrap_or(0),
+                            replied: u64::try_from(r.opt_int(6)?.unwrap_or(0)).unwrap_or(0),
+                        })
+                    })
+                    .collect()
             })
         })
         .await

@@ -1283,6 +1283,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/notices/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How each kind of notice fared: sent, delivered, read, answered by the
+         *     buyer, waiting, failed and skipped by reason.
+         */
+        get: operations["notice_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/orders": {
         parameters: {
             query?: never;
@@ -5032,6 +5052,44 @@ export interface components {
             policy?: components["schemas"]["SendingPolicy"] | null;
             /** @description The notices; kinds left out are switched off. */
             rules?: components["schemas"]["NoticeRule"][];
+        };
+        /** @description How one kind of notice fared over a period. */
+        NoticeStatsView: {
+            /**
+             * Format: int64
+             * @description Of those, delivered (or read) as far as the channel reports.
+             */
+            delivered: number;
+            /** @description Failed, by reason. */
+            failed: {
+                [key: string]: number;
+            };
+            /** @description The kind. */
+            kind: string;
+            /**
+             * Format: int64
+             * @description Of those, read.
+             */
+            read: number;
+            /**
+             * Format: int64
+             * @description Of those, answered by the buyer in the notice's conversation.
+             */
+            replied: number;
+            /**
+             * Format: int64
+             * @description Waiting for their moment.
+             */
+            scheduled: number;
+            /**
+             * Format: int64
+             * @description Sent.
+             */
+            sent: number;
+            /** @description Skipped, by reason (`opted_out`, `window_closed`, `no_channel`…). */
+            skipped: {
+                [key: string]: number;
+            };
         };
         /**
          * @description An approved WhatsApp template a notice goes as outside the 24-hour
@@ -13956,6 +14014,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NoticeSendView"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing with this id here (or in another account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    notice_stats: {
+        parameters: {
+            query?: {
+                /** @description Days back from now (1 to 366, 30 by default). */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeStatsView"][];
                 };
             };
             /** @description Unauthorized */
