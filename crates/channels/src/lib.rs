@@ -205,6 +205,38 @@ pub trait Files: Send + Sync {
     async fn read(&self, account: ferry_core::AccountId, url: &str) -> Result<(Vec<u8>, String), SendError>;
 }
 
+/// The channel ids of the pieces already sent of messages whose send
+/// failed part-way (one Ferry message may be several requests), so a retry
+/// sends only the rest. Bounded: the oldest messages are forgotten first.
+#[derive(Debug, Default)]
+pub struct PartialSends {
+    sent: std::sync::Mutex<std::collections::BTreeMap<ferry_core::MessageId, Vec<String>>>,
+}
+
+impl PartialSends {
+    /// Messages remembered at most.
+    pub const MAX: usize = 4096;
+
+    /// The ids of the pieces of `id` already sent.
+    pub fn done(&self, id: ferry_core::MessageId) -> Vec<String> {
+        self.sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id).cloned().unwrap_or_default()
+    }
+
+    /// Remembers the pieces of `id` sent so far (none: forgets it).
+    pub fn remember(&self, id: ferry_core::MessageId, sent: Vec<String>) {
+        let mut all = self.sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if sent.is_empty() {
+            all.remove(&id);
+            return;
+        }
+        all.insert(id, sent);
+        while all.len() > Self::MAX {
+            // Ids increase: the smallest is the oldest message.
+            all.pop_first();
+        }
+    }
+}
+
 /// The outbound adapter of each connected channel kind.
 #[cfg(feature = "net")]
 #[derive(Clone, Default)]

@@ -113,50 +113,6 @@ fn fail(e: (u16, Value)) -> Response {
     reply(e.0, e.1)
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Files of a multipart body by field: bytes and declared type.
-type FileParts = HashMap<String, (Vec<u8>, String)>;
-
-/// The text fields and files of a multipart body.
-fn multipart(headers: &HeaderMap, body: &[u8]) -> (HashMap<String, String>, FileParts) {
-    let mut fields = HashMap::new();
-    let mut files = HashMap::new();
-    let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let Some(boundary) = ct.split("boundary=").nth(1) else { return (fields, files) };
-    let delimiter = format!("--{}", boundary.trim_matches('"'));
-    let mut rest = body;
-    while let Some(start) = find(rest, delimiter.as_bytes()) {
-        rest = &rest[start + delimiter.len()..];
-        if rest.starts_with(b"--") {
-            break;
-        }
-        let Some(head_end) = find(rest, b"\r\n\r\n") else { break };
-        let head = String::from_utf8_lossy(&rest[..head_end]).into_owned();
-        let content = &rest[head_end + 4..];
-        let end = find(content, format!("\r\n{delimiter}").as_bytes()).unwrap_or(content.len());
-        let value = &content[..end];
-        let attr = |key: &str| {
-            head.split(';')
-                .find_map(|s| s.trim().strip_prefix(&format!("{key}=\"")).map(|v| v.trim_end_matches('"').to_owned()))
-        };
-        let part_type = head
-            .lines()
-            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type:").map(|v| v.trim().to_owned()));
-        if let Some(name) = attr("name") {
-            if attr("filename").is_some() {
-                files.insert(name, (value.to_vec(), part_type.unwrap_or_default()));
-            } else {
-                fields.insert(name, String::from_utf8_lossy(value).into_owned());
-            }
-        }
-        rest = &content[end..];
-    }
-    (fields, files)
-}
-
 fn platform_of(shared: &Shared, to: &str) -> Option<String> {
     let s = shared.lock();
     ["messenger", "instagram"]
@@ -219,7 +175,8 @@ async fn handle(
             reply(200, json!({"success": true}))
         }
         (Method::POST, [PAGE_ID, "message_attachments"]) => {
-            let (fields, files) = multipart(&headers, &body);
+            let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let (fields, files) = crate::multipart(ct, &body);
             let Some(file) = files.get("filedata").cloned() else {
                 return fail(graph_error(400, 100, None, "(#100) Upload attachment failure."));
             };

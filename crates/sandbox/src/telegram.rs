@@ -99,11 +99,7 @@ fn reply(status: u16, body: Value) -> Response {
 #[derive(Default)]
 struct Params {
     fields: HashMap<String, Value>,
-    files: HashMap<String, (Vec<u8>, String)>,
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    files: crate::FileParts,
 }
 
 fn params(headers: &HeaderMap, uri: &Uri, body: &[u8]) -> Params {
@@ -120,36 +116,10 @@ fn params(headers: &HeaderMap, uri: &Uri, body: &[u8]) -> Params {
         for (k, v) in url::form_urlencoded::parse(body) {
             p.fields.insert(k.into_owned(), Value::String(v.into_owned()));
         }
-    } else if let Some(boundary) = ct.split("boundary=").nth(1) {
-        let delimiter = format!("--{}", boundary.trim_matches('"'));
-        let mut rest = body;
-        while let Some(start) = find(rest, delimiter.as_bytes()) {
-            rest = &rest[start + delimiter.len()..];
-            if rest.starts_with(b"--") {
-                break;
-            }
-            let Some(head_end) = find(rest, b"\r\n\r\n") else { break };
-            let head = String::from_utf8_lossy(&rest[..head_end]).into_owned();
-            let content = &rest[head_end + 4..];
-            let end = find(content, format!("\r\n{delimiter}").as_bytes()).unwrap_or(content.len());
-            let value = &content[..end];
-            let attr = |key: &str| {
-                head.split(';').find_map(|s| {
-                    s.trim().strip_prefix(&format!("{key}=\"")).map(|v| v.trim_end_matches('"').to_owned())
-                })
-            };
-            let part_type = head
-                .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type:").map(|v| v.trim().to_owned()));
-            if let Some(name) = attr("name") {
-                if attr("filename").is_some() {
-                    p.files.insert(name, (value.to_vec(), part_type.unwrap_or_default()));
-                } else {
-                    p.fields.insert(name, Value::String(String::from_utf8_lossy(value).into_owned()));
-                }
-            }
-            rest = &content[end..];
-        }
+    } else {
+        let (fields, files) = crate::multipart(ct, body);
+        p.fields.extend(fields.into_iter().map(|(k, v)| (k, Value::String(v))));
+        p.files = files;
     }
     p
 }

@@ -35,13 +35,7 @@ async fn deliver(
     let headers: Vec<(&str, &str)> =
         headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
     let out = s.app.ingest_meta(channel, InboxId(inbox_id), &WebhookRequest { headers: &headers, body }).await?;
-    Ok(Json(BatchAck {
-        messages: out.messages,
-        duplicates: out.duplicates,
-        statuses: out.statuses,
-        changes: out.changes,
-        ignored: out.ignored,
-    }))
+    Ok(Json(super::whatsapp::batch_ack(out)))
 }
 
 /// Answers Meta's subscription handshake for a Messenger inbox with the

@@ -30,13 +30,7 @@ pub async fn telegram_webhook(
     let headers: Vec<(&str, &str)> =
         headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
     let out = s.app.ingest_telegram(InboxId(inbox_id), &WebhookRequest { headers: &headers, body: &body }).await?;
-    Ok(Json(BatchAck {
-        messages: out.messages,
-        duplicates: out.duplicates,
-        statuses: out.statuses,
-        changes: out.changes,
-        ignored: out.ignored,
-    }))
+    Ok(Json(super::whatsapp::batch_ack(out)))
 }
 
 /// The OpenAPI paths of this module.

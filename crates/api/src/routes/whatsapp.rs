@@ -66,13 +66,18 @@ pub async fn whatsapp_webhook(
     let headers: Vec<(&str, &str)> =
         headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
     let out = s.app.ingest_whatsapp(InboxId(inbox_id), &WebhookRequest { headers: &headers, body: &body }).await?;
-    Ok(Json(BatchAck {
+    Ok(Json(super::whatsapp::batch_ack(out)))
+}
+
+/// What a messaging webhook's delivery changed, as its answer says.
+pub(crate) fn batch_ack(out: ferry_app::updates::BatchOutcome) -> BatchAck {
+    BatchAck {
         messages: out.messages,
         duplicates: out.duplicates,
         statuses: out.statuses,
         changes: out.changes,
         ignored: out.ignored,
-    }))
+    }
 }
 
 fn view(t: Template) -> WhatsAppTemplateView {

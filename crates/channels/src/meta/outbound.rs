@@ -18,7 +18,7 @@ use super::settings::MetaSettings;
 use super::webhook::METADATA_PREFIX;
 use crate::whatsapp::client::numbered;
 use crate::whatsapp::outbound::split_text;
-use crate::{Files, Outbound, Outgoing, SendError, SendResult, Sent};
+use crate::{Files, Outbound, Outgoing, PartialSends, SendError, SendResult, Sent};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ferry_core::compliance::channels::{HUMAN_AGENT_WINDOW, STANDARD_WINDOW};
@@ -27,11 +27,8 @@ use ferry_core::inbox::ChannelKind;
 use ferry_core::message::{Attachment, Button, ContentPart, Sender};
 use ferry_core::{InboxId, MessageId};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-/// Messages whose partial progress is remembered at most.
-const MAX_REMEMBERED: usize = 4096;
 /// Longest text of one Messenger message, in characters.
 pub const MESSENGER_MAX_TEXT: usize = 2000;
 /// Longest text of one Instagram message (1,000 bytes; counted safely).
@@ -207,29 +204,13 @@ pub struct MetaOutbound {
     http: reqwest::Client,
     files: Arc<dyn Files>,
     /// Ids of the pieces already sent of messages that failed part-way.
-    progress: Mutex<BTreeMap<MessageId, Vec<String>>>,
+    progress: PartialSends,
 }
 
 impl MetaOutbound {
     /// Sends with `http`, reading attachments from `files`.
     pub fn new(http: reqwest::Client, files: Arc<dyn Files>) -> Self {
-        Self { http, files, progress: Mutex::default() }
-    }
-
-    fn done(&self, id: MessageId) -> Vec<String> {
-        self.progress.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned().unwrap_or_default()
-    }
-
-    fn remember(&self, id: MessageId, sent: Vec<String>) {
-        let mut progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
-        if sent.is_empty() {
-            progress.remove(&id);
-            return;
-        }
-        progress.insert(id, sent);
-        while progress.len() > MAX_REMEMBERED {
-            progress.pop_first();
-        }
+        Self { http, files, progress: PartialSends::default() }
     }
 }
 
@@ -255,7 +236,7 @@ impl Outbound for MetaOutbound {
             return Err(SendError::Permanent(format!("the message has nothing {} can show", settings.name())));
         }
         let client = MetaClient::new(self.http.clone(), &settings);
-        let mut sent = self.done(o.message.id);
+        let mut sent = self.progress.done(o.message.id);
         for step in steps.into_iter().skip(sent.len()) {
             let message = match step {
                 Step::Message(m) => Ok(m),
@@ -276,12 +257,12 @@ impl Outbound for MetaOutbound {
             match result {
                 Ok(mid) => sent.push(mid),
                 Err(e) => {
-                    self.remember(o.message.id, sent);
+                    self.progress.remember(o.message.id, sent);
                     return Err(e);
                 }
             }
         }
-        self.remember(o.message.id, Vec::new());
+        self.progress.remember(o.message.id, Vec::new());
         Ok(Sent { external_id: sent.pop() })
     }
 }

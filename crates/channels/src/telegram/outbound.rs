@@ -11,16 +11,12 @@ use super::client::{FileMethod, MAX_CAPTION, MAX_TEXT, TelegramClient};
 use super::settings::TelegramSettings;
 use super::webhook::external_id;
 use crate::whatsapp::outbound::split_text;
-use crate::{Files, Outbound, Outgoing, SendError, SendResult, Sent};
+use crate::{Files, Outbound, Outgoing, PartialSends, SendError, SendResult, Sent};
 use async_trait::async_trait;
+use ferry_core::InboxId;
 use ferry_core::contact::{Contact, IdentityKind};
 use ferry_core::message::{Attachment, Button, ContentPart};
-use ferry_core::{InboxId, MessageId};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
-
-/// Messages whose partial progress is remembered at most.
-const MAX_REMEMBERED: usize = 4096;
+use std::sync::Arc;
 
 /// One request of a message's plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,29 +103,13 @@ pub struct TelegramOutbound {
     http: reqwest::Client,
     files: Arc<dyn Files>,
     /// Ids of the pieces already sent of messages that failed part-way.
-    progress: Mutex<BTreeMap<MessageId, Vec<String>>>,
+    progress: PartialSends,
 }
 
 impl TelegramOutbound {
     /// Sends with `http`, reading attachments from `files`.
     pub fn new(http: reqwest::Client, files: Arc<dyn Files>) -> Self {
-        Self { http, files, progress: Mutex::default() }
-    }
-
-    fn done(&self, id: MessageId) -> Vec<String> {
-        self.progress.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned().unwrap_or_default()
-    }
-
-    fn remember(&self, id: MessageId, sent: Vec<String>) {
-        let mut progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
-        if sent.is_empty() {
-            progress.remove(&id);
-            return;
-        }
-        progress.insert(id, sent);
-        while progress.len() > MAX_REMEMBERED {
-            progress.pop_first();
-        }
+        Self { http, files, progress: PartialSends::default() }
     }
 
     async fn step(&self, o: &Outgoing<'_>, client: &TelegramClient, chat: &str, step: Step) -> Result<i64, SendError> {
@@ -169,17 +149,17 @@ impl Outbound for TelegramOutbound {
         let client = TelegramClient::new(self.http.clone(), &settings);
         let chat_id: i64 =
             chat.parse().map_err(|_| SendError::Permanent("the buyer's chat id is not a number".into()))?;
-        let mut sent = self.done(o.message.id);
+        let mut sent = self.progress.done(o.message.id);
         for step in steps.into_iter().skip(sent.len()) {
             match self.step(&o, &client, &chat, step).await {
                 Ok(id) => sent.push(external_id(chat_id, id)),
                 Err(e) => {
-                    self.remember(o.message.id, sent);
+                    self.progress.remember(o.message.id, sent);
                     return Err(e);
                 }
             }
         }
-        self.remember(o.message.id, Vec::new());
+        self.progress.remember(o.message.id, Vec::new());
         Ok(Sent { external_id: sent.pop() })
     }
 }

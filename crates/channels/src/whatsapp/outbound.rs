@@ -23,16 +23,11 @@
 
 use super::client::{MAX_CAPTION, MAX_TEXT, MediaKind, MediaSource, OutMessage, SendRequest, WhatsAppClient};
 use super::settings::WhatsAppSettings;
-use crate::{Files, Outbound, Outgoing, SendError, SendResult, Sent};
+use crate::{Files, Outbound, Outgoing, PartialSends, SendError, SendResult, Sent};
 use async_trait::async_trait;
-use ferry_core::MessageId;
 use ferry_core::contact::{Contact, IdentityKind};
 use ferry_core::message::{Attachment, ContentPart};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
-
-/// Messages whose partial progress is remembered at most.
-const MAX_REMEMBERED: usize = 4096;
+use std::sync::Arc;
 
 /// One request of a message's plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,31 +148,14 @@ pub struct WhatsAppOutbound {
     files: Arc<dyn Files>,
     /// WhatsApp ids of the pieces already sent of messages that failed
     /// part-way.
-    progress: Mutex<BTreeMap<MessageId, Vec<String>>>,
+    progress: PartialSends,
 }
 
 impl WhatsAppOutbound {
     /// Sends with `http` (its timeouts apply), reading attachments from
     /// `files`.
     pub fn new(http: reqwest::Client, files: Arc<dyn Files>) -> Self {
-        Self { http, files, progress: Mutex::default() }
-    }
-
-    fn done(&self, id: MessageId) -> Vec<String> {
-        self.progress.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned().unwrap_or_default()
-    }
-
-    fn remember(&self, id: MessageId, sent: Vec<String>) {
-        let mut progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
-        if sent.is_empty() {
-            progress.remove(&id);
-            return;
-        }
-        progress.insert(id, sent);
-        while progress.len() > MAX_REMEMBERED {
-            // Ids increase: the smallest is the oldest message.
-            progress.pop_first();
-        }
+        Self { http, files, progress: PartialSends::default() }
     }
 
     async fn request(&self, o: &Outgoing<'_>, client: &WhatsAppClient, step: Step) -> Result<OutMessage, SendError> {
@@ -227,7 +205,7 @@ impl Outbound for WhatsAppOutbound {
             return Err(SendError::Permanent("the message has nothing WhatsApp can show".into()));
         }
         let client = WhatsAppClient::new(self.http.clone(), &settings);
-        let mut sent = self.done(o.message.id);
+        let mut sent = self.progress.done(o.message.id);
         let reference = o.message.id.to_string();
         for step in steps.into_iter().skip(sent.len()) {
             let result = match self.request(&o, &client, step).await {
@@ -241,12 +219,12 @@ impl Outbound for WhatsAppOutbound {
             match result {
                 Ok(wamid) => sent.push(wamid),
                 Err(e) => {
-                    self.remember(o.message.id, sent);
+                    self.progress.remember(o.message.id, sent);
                     return Err(e);
                 }
             }
         }
-        self.remember(o.message.id, Vec::new());
+        self.progress.remember(o.message.id, Vec::new());
         Ok(Sent { external_id: sent.pop() })
     }
 }
