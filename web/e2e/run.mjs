@@ -835,6 +835,13 @@ try {
     if ((await rows.count()) !== 1) throw new Error(`${await rows.count()} notices for one shipment`);
     await agent.screenshot({ path: join(out, 'console-notices.png') });
     await agent.locator('[data-testid=settings]').click();
+    // The buyer's marketing consent is recorded from the contact panel.
+    await agent.locator('[data-conversation]').first().click({ timeout: 5000 });
+    const consent = agent.locator('[data-testid=contact-consent]');
+    await consent.waitFor({ timeout: 5000 });
+    await consent.locator('input').fill('phone call');
+    await consent.locator('[data-testid=consent-give]').click();
+    await consent.locator('[data-consent=all][data-granted=true]', { hasText: 'phone call' }).waitFor({ timeout: 3000 });
   });
 
   await check('Frequent questions: the widget buyer\'s question, answered by an agent, is grouped and shows the reply', async () => {

@@ -72,3 +72,52 @@ pub struct NoticeStatsView {
     /// Skipped, by reason (`opted_out`, `window_closed`, `no_channel`…).
     pub skipped: std::collections::BTreeMap<String, u64>,
 }
+
+/// A buyer's consent to marketing on one channel.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConsentView {
+    /// A channel's name, or `all`.
+    pub channel: String,
+    /// Given (true) or withdrawn.
+    pub granted: bool,
+    /// Where it came from (`checkout`, `widget`, `agent`…).
+    pub source: String,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// The person who recorded it.
+    pub recorded_by: Option<i64>,
+}
+
+/// A channel the buyer stopped (an SMS STOP), until they restart it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StoppedView {
+    /// The channel.
+    pub channel: String,
+    /// The word the buyer sent (`STOP`…).
+    pub keyword: String,
+    /// Since when.
+    pub since: DateTime<Utc>,
+}
+
+/// A buyer's consents to marketing and the channels they stopped.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContactChannelsView {
+    /// Consents, by channel.
+    pub consents: Vec<ConsentView>,
+    /// Stopped channels: nothing is sent there, consent or not.
+    pub stopped: Vec<StoppedView>,
+}
+
+/// Records a buyer's consent to marketing (given or withdrawn).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// A channel's name (`whatsapp`, `email`, `sms`, `messenger`,
+    /// `instagram`, `telegram`) or `all`.
+    pub channel: String,
+    /// Given (true) or withdrawn (false).
+    pub granted: bool,
+    /// Where it came from (`checkout`, `agent`…); `agent` when left out.
+    #[serde(default)]
+    pub source: Option<String>,
+}

@@ -49,6 +49,15 @@ impl NoticeSettings {
     }
 }
 
+/// A buyer's consents and stops, channel by channel.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactChannels {
+    /// Consents to marketing, by channel (or `all`).
+    pub consents: Vec<ferry_storage::ContactConsent>,
+    /// Channels the buyer stopped (and has not restarted).
+    pub stopped: Vec<ferry_storage::ChannelOptOut>,
+}
+
 /// How one kind of notice fared.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct NoticeStats {
@@ -153,6 +162,81 @@ impl App {
             tracing::error!(error = %e, "could not write the audit entry");
         }
         Ok(settings)
+    }
+
+    /// A buyer's consents to marketing and the channels they stopped.
+    pub async fn contact_channels(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        contact: ContactId,
+    ) -> AppResult<ContactChannels> {
+        actor.in_account(account)?;
+        actor.can_view()?;
+        self.storage.get_contact(account, contact).await?.ok_or(AppError::NotFound("contact"))?;
+        let consents = self.storage.contact_consents(account, contact).await?;
+        let mut stopped = Vec::new();
+        for channel in ferry_core::notices::NOTICE_CHANNELS {
+            if let Some(o) = self.storage.get_channel_opt_out(account, contact, channel).await?
+                && o.opted_out
+            {
+                stopped.push(o);
+            }
+        }
+        Ok(ContactChannels { consents, stopped })
+    }
+
+    /// Records what a buyer said about marketing on `channel` (a channel's
+    /// name, or `all`): given or withdrawn, with where it came from.
+    /// Agents may record it (the buyer told them); audited.
+    pub async fn set_contact_consent(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        contact: ContactId,
+        channel: &str,
+        granted: bool,
+        source: &str,
+    ) -> AppResult<ContactChannels> {
+        actor.in_account(account)?;
+        actor.can_reply()?;
+        // Another account's buyer is not found, whatever was sent.
+        self.storage.get_contact(account, contact).await?.ok_or(AppError::NotFound("contact"))?;
+        let channel = channel.trim().to_ascii_lowercase();
+        if channel != "all" && !ferry_core::notices::NOTICE_CHANNELS.iter().any(|c| c.as_str() == channel) {
+            return Err(AppError::invalid("channel", "a channel notices can use (whatsapp, email, sms, …) or all"));
+        }
+        let source = source.trim();
+        if source.is_empty() || source.chars().count() > 64 || source.chars().any(char::is_control) {
+            return Err(AppError::invalid("source", "where the consent came from, in 1 to 64 characters"));
+        }
+        let now = self.clock.now();
+        let consent = ferry_storage::ContactConsent {
+            contact_id: contact,
+            channel: channel.clone(),
+            granted,
+            source: source.to_owned(),
+            recorded_by: Some(actor.user.id),
+            recorded_at: now,
+        };
+        self.storage.set_contact_consent(account, consent).await.map_err(|e| match e {
+            ferry_storage::StorageError::NotFound => AppError::NotFound("contact"),
+            other => other.into(),
+        })?;
+        let entry = ferry_storage::NewAuditEntry {
+            actor_id: Some(actor.user.id),
+            actor_name: actor.user.name.clone(),
+            action: if granted { "contact.consent_given".into() } else { "contact.consent_withdrawn".into() },
+            target_kind: "contact".into(),
+            target_id: contact.to_string(),
+            details: serde_json::json!({ "channel": channel, "source": source }),
+            outcome: ferry_storage::AuditOutcome::Ok,
+            error: None,
+        };
+        if let Err(e) = self.storage.append_audit(account, entry, now).await {
+            tracing::error!(error = %e, "could not write the audit entry");
+        }
+        self.contact_channels(actor, account, contact).await
     }
 
     /// How each kind of notice fared over the last `days` days.
@@ -327,6 +411,7 @@ impl App {
     /// inbox for and the buyer an address on, their last-used first.
     async fn recipient(&self, account: AccountId, contact: &Contact, inboxes: &[Inbox]) -> AppResult<Recipient> {
         let mut channels: Vec<Reachable> = Vec::new();
+        let consents = self.storage.contact_consents(account, contact.id).await?;
         for identity in &contact.identities {
             for channel in channel_of(identity.kind) {
                 let scoped_ok = identity.inbox_id.is_none_or(|id| inboxes.iter().any(|i| i.id == id));
@@ -348,7 +433,12 @@ impl App {
                     .filter_map(|c| c.last_buyer_message_at)
                     .max();
                 let opted_out = self.storage.is_opted_out(account, contact.id, channel).await?;
-                channels.push(Reachable { channel, last_buyer_message_at: last, opted_out });
+                let consent = consents
+                    .iter()
+                    .filter(|c| c.channel == channel.as_str() || c.channel == "all")
+                    .max_by_key(|c| c.recorded_at)
+                    .is_some_and(|c| c.granted);
+                channels.push(Reachable { channel, last_buyer_message_at: last, opted_out, consent });
             }
         }
         channels.sort_by_key(|c| std::cmp::Reverse(c.last_buyer_message_at));
@@ -360,7 +450,6 @@ impl App {
             timezone: contact.timezone.clone(),
             country: contact.country.clone(),
             amazon: contact.identities.iter().any(|i| i.kind == IdentityKind::Amazon),
-            marketing_consent: false,
             marketing_last_week: 0,
         })
     }

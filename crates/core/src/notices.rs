@@ -265,6 +265,8 @@ pub struct Reachable {
     pub last_buyer_message_at: Option<DateTime<Utc>>,
     /// The buyer stopped this channel (an SMS STOP).
     pub opted_out: bool,
+    /// The buyer consented to marketing on this channel.
+    pub consent: bool,
 }
 
 /// What [`plan`] knows of the buyer.
@@ -280,8 +282,6 @@ pub struct Recipient {
     pub country: Option<String>,
     /// An Amazon buyer (known by Amazon's relay address).
     pub amazon: bool,
-    /// They consented to marketing.
-    pub marketing_consent: bool,
     /// Marketing messages they got in the last 7 days.
     pub marketing_last_week: u32,
 }
@@ -493,7 +493,7 @@ pub fn plan(
         if to.amazon {
             return Plan::Skip(Skip::AmazonBuyer);
         }
-        if policy.require_consent && !to.marketing_consent {
+        if policy.require_consent && !to.channels.iter().any(|c| c.consent && rule.channels.contains(&c.channel)) {
             return Plan::Skip(Skip::NoConsent);
         }
         if to.marketing_last_week >= policy.marketing_per_week {
@@ -514,7 +514,7 @@ pub fn plan(
     }
     let mut why = Skip::OptedOut;
     for c in candidates {
-        if c.opted_out {
+        if c.opted_out || (purpose == Purpose::Marketing && policy.require_consent && !c.consent) {
             continue;
         }
         let window_open = c.last_buyer_message_at.is_some_and(|t| at - t <= STANDARD_WINDOW);
@@ -575,7 +575,7 @@ mod tests {
     }
 
     fn wa(last: Option<DateTime<Utc>>) -> Reachable {
-        Reachable { channel: ChannelKind::Whatsapp, last_buyer_message_at: last, opted_out: false }
+        Reachable { channel: ChannelKind::Whatsapp, last_buyer_message_at: last, opted_out: false, consent: false }
     }
 
     #[test]
@@ -602,7 +602,8 @@ mod tests {
         assert!(matches!(open, Plan::Send { template: None, .. }), "{open:?}");
         let mut no_template = rule();
         no_template.whatsapp_template = None;
-        let sms = Reachable { channel: ChannelKind::Sms, last_buyer_message_at: None, opted_out: false };
+        let sms =
+            Reachable { channel: ChannelKind::Sms, last_buyer_message_at: None, opted_out: false, consent: false };
         let p = plan(
             &no_template,
             Purpose::Transactional,
@@ -664,22 +665,31 @@ mod tests {
             plan(&france, Purpose::Transactional, &buyer(vec![wa(None)]), &policy, "en", at(12, 0)),
             Plan::Skip(Skip::Country)
         );
-        let mut amazon = buyer(vec![wa(None)]);
+        let consenting = Reachable { consent: true, ..wa(None) };
+        let mut amazon = buyer(vec![consenting.clone()]);
         amazon.amazon = true;
-        amazon.marketing_consent = true;
         assert_eq!(plan(&rule(), Purpose::Marketing, &amazon, &policy, "en", at(12, 0)), Plan::Skip(Skip::AmazonBuyer));
         assert!(matches!(plan(&rule(), Purpose::Transactional, &amazon, &policy, "en", at(12, 0)), Plan::Send { .. }));
         let mut b = buyer(vec![wa(None)]);
         assert_eq!(plan(&rule(), Purpose::Marketing, &b, &policy, "en", at(12, 0)), Plan::Skip(Skip::NoConsent));
-        b.marketing_consent = true;
+        // Consent on e-mail only: marketing goes by e-mail, not WhatsApp.
+        let email =
+            Reachable { channel: ChannelKind::Email, last_buyer_message_at: None, opted_out: false, consent: true };
+        b.channels = vec![wa(Some(at(11, 0))), email];
+        assert!(matches!(
+            plan(&rule(), Purpose::Marketing, &b, &policy, "en", at(12, 0)),
+            Plan::Send { channel: ChannelKind::Email, .. }
+        ));
+        b.channels = vec![consenting];
         b.marketing_last_week = 2;
         assert_eq!(plan(&rule(), Purpose::Marketing, &b, &policy, "en", at(12, 0)), Plan::Skip(Skip::FrequencyCap));
-        let stopped = Reachable { channel: ChannelKind::Sms, last_buyer_message_at: None, opted_out: true };
+        let stopped =
+            Reachable { channel: ChannelKind::Sms, last_buyer_message_at: None, opted_out: true, consent: true };
         assert_eq!(
             plan(&rule(), Purpose::Transactional, &buyer(vec![stopped]), &policy, "en", at(12, 0)),
             Plan::Skip(Skip::OptedOut)
         );
-        let tg = Reachable { channel: ChannelKind::Api, last_buyer_message_at: None, opted_out: false };
+        let tg = Reachable { channel: ChannelKind::Api, last_buyer_message_at: None, opted_out: false, consent: false };
         assert_eq!(
             plan(&rule(), Purpose::Transactional, &buyer(vec![tg]), &policy, "en", at(12, 0)),
             Plan::Skip(Skip::NoChannel)
@@ -688,7 +698,12 @@ mod tests {
 
     #[test]
     fn the_last_used_channel_comes_first() {
-        let email = Reachable { channel: ChannelKind::Email, last_buyer_message_at: Some(at(11, 0)), opted_out: false };
+        let email = Reachable {
+            channel: ChannelKind::Email,
+            last_buyer_message_at: Some(at(11, 0)),
+            opted_out: false,
+            consent: false,
+        };
         let p = plan(
             &rule(),
             Purpose::Transactional,
@@ -722,11 +737,13 @@ mod tests {
             ]),
             prop::option::of(0i64..(10 * 24 * 60)),
             any::<bool>(),
+            any::<bool>(),
         )
-            .prop_map(|(channel, ago, opted_out)| Reachable {
+            .prop_map(|(channel, ago, opted_out, consent)| Reachable {
                 channel,
                 last_buyer_message_at: ago.map(|m| at(12, 0) - Duration::minutes(m)),
                 opted_out,
+                consent,
             })
     }
 
@@ -746,7 +763,6 @@ mod tests {
             delay in 0u32..600,
             tz in prop::sample::select(vec!["Europe/Madrid", "Asia/Tokyo", "America/Sao_Paulo", "Pacific/Auckland", "UTC"]),
             marketing in any::<bool>(),
-            consent in any::<bool>(),
             sent_this_week in 0u32..4,
             amazon in any::<bool>(),
             template in any::<bool>(),
@@ -760,7 +776,6 @@ mod tests {
                 timezone: Some(tz.into()),
                 country: None,
                 amazon,
-                marketing_consent: consent,
                 marketing_last_week: sent_this_week,
             };
             let policy = SendingPolicy::default();
@@ -773,7 +788,7 @@ mod tests {
                 let local = when.with_timezone(&tz.parse::<Tz>().unwrap()).time();
                 prop_assert!(!is_quiet(local, policy.quiet_start, policy.quiet_end), "{when} is quiet in {tz}");
                 if marketing {
-                    prop_assert!(!amazon && consent && sent_this_week < policy.marketing_per_week);
+                    prop_assert!(!amazon && used.consent && sent_this_week < policy.marketing_per_week);
                 }
                 let open = used.last_buyer_message_at.is_some_and(|l| when - l <= STANDARD_WINDOW);
                 if channel == ChannelKind::Whatsapp && !open { prop_assert!(t.is_some()); }

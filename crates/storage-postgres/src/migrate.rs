@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (31, "contact_merges", include_str!("../migrations/0031_contact_merges.sql")),
     (32, "translation", include_str!("../migrations/0032_translation.sql")),
     (34, "notices", include_str!("../migrations/0034_notices.sql")),
+    (35, "contact_consents", include_str!("../migrations/0035_contact_consents.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

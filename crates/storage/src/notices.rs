@@ -79,6 +79,23 @@ pub struct NoticeTally {
     pub replied: u64,
 }
 
+/// A buyer's consent to marketing on one channel (or `all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactConsent {
+    /// The buyer.
+    pub contact_id: ContactId,
+    /// A channel's name, or `all`.
+    pub channel: String,
+    /// Given (true) or withdrawn.
+    pub granted: bool,
+    /// Where it came from (`checkout`, `widget`, `agent`, `import`…).
+    pub source: String,
+    /// The person who recorded it, if one did.
+    pub recorded_by: Option<ferry_core::UserId>,
+    /// When.
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// Notice settings and the send log.
 #[async_trait]
 pub trait NoticeRepo {
@@ -139,6 +156,11 @@ pub trait NoticeRepo {
     ) -> StorageResult<ferry_core::conversation::Conversation>;
     /// How the notices decided since `since` fared.
     async fn notice_tallies(&self, account: AccountId, since: DateTime<Utc>) -> StorageResult<Vec<NoticeTally>>;
+    /// Records a buyer's consent (replacing the one for its channel); the
+    /// contact must be the account's.
+    async fn set_contact_consent(&self, account: AccountId, consent: ContactConsent) -> StorageResult<()>;
+    /// A buyer's consents, by channel.
+    async fn contact_consents(&self, account: AccountId, contact: ContactId) -> StorageResult<Vec<ContactConsent>>;
     /// The log, newest first, before `before`.
     async fn list_notice_sends(
         &self,

@@ -279,5 +279,35 @@ async fn quiet_hours_and_stopped_buyers(b: Backend) {
     let shipped = stats.json.as_array().unwrap().iter().find(|k| k["kind"] == "shipped").unwrap().clone();
     assert_eq!(shipped["skipped"]["opted_out"], 1, "{shipped:?}");
     assert_eq!(shipped["sent"], 1, "{shipped:?}");
+
+    // The stopped buyer's channels show the stop; consent is recorded per
+    // channel with its source, withdrawn, and audited.
+    let contact = stopped["contact_id"].as_i64().unwrap();
+    let path = format!("{}/contacts/{contact}/consent", s.acct());
+    let c = s.app.get(&path, &s.t.agent_token).await;
+    assert_eq!(c.status, StatusCode::OK, "{:?}", c.json);
+    assert_eq!(c.json["stopped"][0]["channel"], "sms", "{:?}", c.json);
+    assert_eq!(c.json["stopped"][0]["keyword"], "STOP");
+    assert_eq!(c.json["consents"], json!([]));
+    let put = |body: Value| s.app.call(reqwest::Method::PUT, &path, Some(&s.t.agent_token), Some(body));
+    let r = put(json!({"channel": "whatsapp", "granted": true, "source": "checkout"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(
+        (r.json["consents"][0]["channel"].as_str(), r.json["consents"][0]["granted"].as_bool()),
+        (Some("whatsapp"), Some(true))
+    );
+    assert_eq!(r.json["consents"][0]["source"], "checkout");
+    let r = put(json!({"channel": "whatsapp", "granted": false})).await;
+    assert_eq!(
+        (r.json["consents"][0]["granted"].as_bool(), r.json["consents"][0]["source"].as_str()),
+        (Some(false), Some("agent"))
+    );
+    assert_eq!(put(json!({"channel": "amazon", "granted": true})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        put(json!({"channel": "all", "granted": true, "source": ""})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let audit = s.app.get(&format!("{}/audit_log?limit=20", s.acct()), &s.t.owner_token).await;
+    assert!(audit.json.to_string().contains("contact.consent_withdrawn"), "{:?}", audit.json);
     assert!(sms.messages().iter().all(|m| m.body != "STOP" && !m.body.contains("#1301")), "{:?}", sms.messages());
 }

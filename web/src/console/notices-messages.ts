@@ -17,6 +17,10 @@ export const noticeMessages: Catalog = {
     'notices.none': 'No notice decided yet.', 'notices.when': 'When', 'notices.what': 'Notice', 'notices.channel': 'Channel', 'notices.state': 'State',
     'notices.sent': 'Sent', 'notices.scheduled': 'Waiting until {at}', 'notices.skipped': 'Skipped: {reason}', 'notices.failed': 'Failed: {reason}',
     'notices.conversation': 'Conversation #{id}', 'notices.refresh': 'Refresh',
+    'consent.title': 'Marketing consent', 'consent.all': 'All channels', 'consent.channel': 'Channel', 'consent.source': 'Source (checkout…)',
+    'consent.give': 'Consent given', 'consent.withdraw': 'Withdrawn', 'consent.none': 'No consent recorded: marketing is not sent where the account requires it.',
+    'consent.given': '{channel}: consent given ({source}, {date})', 'consent.withdrawn': '{channel}: consent withdrawn ({source}, {date})',
+    'consent.stopped': '{channel}: the buyer sent {keyword}; nothing is sent there',
     'notices.stats': 'Last 30 days: {sent} sent · {delivered} delivered · {read} read · {replied} answered · {skipped} skipped · {failed} failed',
   },
   zh: {
@@ -32,6 +36,10 @@ export const noticeMessages: Catalog = {
     'notices.none': '尚无通知记录。', 'notices.when': '时间', 'notices.what': '通知', 'notices.channel': '渠道', 'notices.state': '状态',
     'notices.sent': '已发送', 'notices.scheduled': '等待至 {at}', 'notices.skipped': '已跳过：{reason}', 'notices.failed': '失败：{reason}',
     'notices.conversation': '会话 #{id}', 'notices.refresh': '刷新',
+    'consent.title': '营销同意', 'consent.all': '所有渠道', 'consent.channel': '渠道', 'consent.source': '来源（结账页…）',
+    'consent.give': '已同意', 'consent.withdraw': '已撤回', 'consent.none': '未记录同意：在账户要求同意时不会发送营销消息。',
+    'consent.given': '{channel}：已同意（{source}，{date}）', 'consent.withdrawn': '{channel}：已撤回同意（{source}，{date}）',
+    'consent.stopped': '{channel}：买家发送了 {keyword}，该渠道不再发送',
     'notices.stats': '近 30 天：已发送 {sent} · 已送达 {delivered} · 已读 {read} · 已回复 {replied} · 已跳过 {skipped} · 失败 {failed}',
   },
 };

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use ferry_api_types::*;
 use ferry_app::notices::NoticeSettings;
-use ferry_core::AccountId;
+use ferry_core::{AccountId, ContactId};
 use serde::Deserialize;
 
 fn view(s: NoticeSettings) -> NoticeSettingsView {
@@ -127,9 +127,64 @@ pub async fn notice_stats(
     ))
 }
 
+fn channels_view(c: ferry_app::notices::ContactChannels) -> ContactChannelsView {
+    ContactChannelsView {
+        consents: c
+            .consents
+            .into_iter()
+            .map(|c| ConsentView {
+                channel: c.channel,
+                granted: c.granted,
+                source: c.source,
+                recorded_at: c.recorded_at,
+                recorded_by: c.recorded_by.map(|u| u.0),
+            })
+            .collect(),
+        stopped: c
+            .stopped
+            .into_iter()
+            .map(|o| StoppedView { channel: o.channel.as_str().to_owned(), keyword: o.keyword, since: o.updated_at })
+            .collect(),
+    }
+}
+
+/// A buyer's consents to marketing, channel by channel, and the channels
+/// they stopped.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/contacts/{contact_id}/consent", tag = "contacts",
+    params(("account_id" = i64, Path), ("contact_id" = i64, Path)),
+    responses((status = 200, body = ContactChannelsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_consent(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, contact)): AppPath<(i64, i64)>,
+) -> Result<Json<ContactChannelsView>, ApiError> {
+    Ok(Json(channels_view(s.app.contact_channels(&a, AccountId(account), ContactId(contact)).await?)))
+}
+
+/// Records a buyer's consent to marketing on a channel (or all), given or
+/// withdrawn, with where it came from; audited.
+#[utoipa::path(put, path = "/api/v1/accounts/{account_id}/contacts/{contact_id}/consent", tag = "contacts",
+    request_body = ConsentRequest, params(("account_id" = i64, Path), ("contact_id" = i64, Path)),
+    responses((status = 200, body = ContactChannelsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_consent(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, contact)): AppPath<(i64, i64)>,
+    AppJson(req): AppJson<ConsentRequest>,
+) -> Result<Json<ContactChannelsView>, ApiError> {
+    let source = req.source.unwrap_or_else(|| "agent".into());
+    let c = s
+        .app
+        .set_contact_consent(&a, AccountId(account), ContactId(contact), &req.channel, req.granted, &source)
+        .await?;
+    Ok(Json(channels_view(c)))
+}
+
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(get_notices, put_notices, notice_log, notice_stats))]
+#[openapi(paths(get_notices, put_notices, notice_log, notice_stats, get_consent, put_consent))]
 pub struct NoticesDoc;
 
 /// The routes of this module.
@@ -138,4 +193,5 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/v1/accounts/{account_id}/notices", get(get_notices).put(put_notices))
         .route("/api/v1/accounts/{account_id}/notices/log", get(notice_log))
         .route("/api/v1/accounts/{account_id}/notices/stats", get(notice_stats))
+        .route("/api/v1/accounts/{account_id}/contacts/{contact_id}/consent", get(get_consent).put(put_consent))
 }

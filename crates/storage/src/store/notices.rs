@@ -6,7 +6,7 @@ use super::profiles::contacts_reached_by;
 use crate::args;
 use crate::db::{Arg, Backend, Db, Lock, Row};
 use crate::error::{StorageError, StorageResult};
-use crate::notices::{NewNoticeSend, NoticeRepo, NoticeSend, NoticeTally};
+use crate::notices::{ContactConsent, NewNoticeSend, NoticeRepo, NoticeSend, NoticeTally};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ferry_core::conversation::Conversation;
@@ -112,6 +112,60 @@ impl<B: Backend> NoticeRepo for B {
                             delivered: u64::try_from(r.opt_int(4)?.unwrap_or(0)).unwrap_or(0),
                             read: u64::try_from(r.opt_int(5)?.unwrap_or(0)).unwrap_or(0),
                             replied: u64::try_from(r.opt_int(6)?.unwrap_or(0)).unwrap_or(0),
+                        })
+                    })
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    async fn set_contact_consent(&self, account: AccountId, c: ContactConsent) -> StorageResult<()> {
+        self.write(move |db| {
+            Box::pin(async move {
+                let n = db
+                    .exec(
+                        "INSERT INTO contact_consents (account_id, contact_id, channel, granted, source, recorded_by, \
+                         recorded_at) SELECT account_id, id, $3, $4, $5, $6, $7 FROM contacts WHERE id = $2 \
+                         AND account_id = $1 ON CONFLICT (contact_id, channel) DO UPDATE SET \
+                         granted = excluded.granted, source = excluded.source, recorded_by = excluded.recorded_by, \
+                         recorded_at = excluded.recorded_at",
+                        args![
+                            account.0,
+                            c.contact_id.0,
+                            c.channel,
+                            c.granted,
+                            c.source,
+                            c.recorded_by.map(|u| u.0),
+                            c.recorded_at
+                        ],
+                    )
+                    .await?;
+                crate::db::found(n)
+            })
+        })
+        .await
+    }
+
+    async fn contact_consents(&self, account: AccountId, contact: ContactId) -> StorageResult<Vec<ContactConsent>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let rows = db
+                    .rows(
+                        "SELECT channel, granted, source, recorded_by, recorded_at FROM contact_consents \
+                         WHERE account_id = $1 AND contact_id = $2 ORDER BY channel",
+                        args![account.0, contact.0],
+                    )
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ContactConsent {
+                            contact_id: contact,
+                            channel: r.text(0)?,
+                            granted: r.flag(1)?,
+                            source: r.text(2)?,
+                            recorded_by: r.opt_int(3)?.map(ferry_core::UserId),
+                            recorded_at: r.time(4)?,
                         })
                     })
                     .collect()

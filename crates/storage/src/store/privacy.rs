@@ -483,6 +483,12 @@ impl<B: Backend> PrivacyRepo for B {
                         "DELETE FROM contact_merges WHERE account_id = $1 AND (survivor_id IN (SELECT value FROM {list}) \
                          OR merged_id IN (SELECT value FROM {list}))"
                     ),
+                    args![account.0, group.clone()],
+                )
+                .await?;
+                // What they said about marketing is about them too.
+                db.exec(
+                    &format!("DELETE FROM contact_consents WHERE account_id = $1 AND contact_id IN (SELECT value FROM {list})"),
                     args![account.0, group],
                 )
                 .await?;

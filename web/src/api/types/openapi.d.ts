@@ -545,6 +545,30 @@ export interface paths {
         patch: operations["update_contact"];
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A buyer's consents to marketing, channel by channel, and the channels
+         *     they stopped.
+         */
+        get: operations["get_consent"];
+        /**
+         * Records a buyer's consent to marketing on a channel (or all), given or
+         *     withdrawn, with where it came from; audited.
+         */
+        put: operations["put_consent"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/contacts/{contact_id}/conversations": {
         parameters: {
             query?: never;
@@ -3581,6 +3605,44 @@ export interface components {
             telegram?: components["schemas"]["TelegramCheckView"] | null;
             whatsapp?: components["schemas"]["WhatsAppCheckView"] | null;
         };
+        /** @description Records a buyer's consent to marketing (given or withdrawn). */
+        ConsentRequest: {
+            /**
+             * @description A channel's name (`whatsapp`, `email`, `sms`, `messenger`,
+             *     `instagram`, `telegram`) or `all`.
+             */
+            channel: string;
+            /** @description Given (true) or withdrawn (false). */
+            granted: boolean;
+            /** @description Where it came from (`checkout`, `agent`…); `agent` when left out. */
+            source?: string | null;
+        };
+        /** @description A buyer's consent to marketing on one channel. */
+        ConsentView: {
+            /** @description A channel's name, or `all`. */
+            channel: string;
+            /** @description Given (true) or withdrawn. */
+            granted: boolean;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            recorded_at: string;
+            /**
+             * Format: int64
+             * @description The person who recorded it.
+             */
+            recorded_by?: number | null;
+            /** @description Where it came from (`checkout`, `widget`, `agent`…). */
+            source: string;
+        };
+        /** @description A buyer's consents to marketing and the channels they stopped. */
+        ContactChannelsView: {
+            /** @description Consents, by channel. */
+            consents: components["schemas"]["ConsentView"][];
+            /** @description Stopped channels: nothing is sent there, consent or not. */
+            stopped: components["schemas"]["StoppedView"][];
+        };
         /** @description A contact found, with where it matched. */
         ContactFound: components["schemas"]["ContactView"] & {
             /** @description Its name, e-mail, phone and identities, in pieces. */
@@ -6340,6 +6402,18 @@ export interface components {
             snoozed_until?: string | null;
             /** @description New status. */
             status: components["schemas"]["Status"];
+        };
+        /** @description A channel the buyer stopped (an SMS STOP), until they restart it. */
+        StoppedView: {
+            /** @description The channel. */
+            channel: string;
+            /** @description The word the buyer sent (`STOP`…). */
+            keyword: string;
+            /**
+             * Format: date-time
+             * @description Since when.
+             */
+            since: string;
         };
         /** @description A buyer's answer. */
         SurveyAnswer: {
@@ -10386,6 +10460,164 @@ export interface operations {
                 };
             };
             /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactChannelsView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactChannelsView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
