@@ -30,6 +30,8 @@ struct Seen {
     markers: HashSet<String>,
     last_event: Option<i64>,
     reconnects: usize,
+    /// Sockets opened (the server subscribes before the upgrade completes).
+    connects: usize,
     resyncs: usize,
     ids: Vec<i64>,
     afters: Vec<i64>,
@@ -61,6 +63,7 @@ fn console(
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
+            seen.lock().unwrap().connects += 1;
             while let Some(Ok(frame)) = ws.next().await {
                 let Ok(text) = frame.to_text() else { continue };
                 let Ok(v) = serde_json::from_str::<Value>(text) else { continue };
@@ -108,6 +111,9 @@ async fn soak(cluster: Cluster, two_nodes: bool) {
     let stop = Arc::new(AtomicBool::new(false));
     let console_bases = vec![bases[0].clone()];
     let agent = console(console_bases, s.token.clone(), seen.clone(), stop.clone());
+    // The load starts once the console listens: what came before it
+    // connected is not its to see.
+    wait_until("the console to connect", Duration::from_secs(60), || async { seen.lock().unwrap().connects > 0 }).await;
 
     // The load: buyers' messages to every node in turn, retried until
     // acknowledged; a reply every fifth message.
