@@ -17,8 +17,42 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
+/// Refuses what answer templates never need and could make a render run
+/// away: multiplying (`*`, `**`) inside `{{ }}` or `{% %}` repeats a
+/// string or list as many times as asked, before any budget can stop it.
+fn check_operators(template: &str) -> Result<(), String> {
+    let bytes = template.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        let open = &bytes[i..i + 2];
+        if open != b"{{" && open != b"{%" {
+            i += 1;
+            continue;
+        }
+        let close: &[u8] = if open == b"{{" { b"}}" } else { b"%}" };
+        i += 2;
+        let mut quote: Option<u8> = None;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match quote {
+                Some(_) if b == b'\\' => i += 1,
+                Some(q) if b == q => quote = None,
+                Some(_) => {}
+                None if b == b'"' || b == b'\'' => quote = Some(b),
+                None if b == b'*' => return Err("answer templates cannot multiply (`*`)".to_owned()),
+                None if bytes[i..].starts_with(close) => break,
+                None => {}
+            }
+            i += 1;
+        }
+        i += 2;
+    }
+    Ok(())
+}
+
 /// Checks that a template parses.
 pub(crate) fn parse(template: &str) -> Result<(), String> {
+    check_operators(template)?;
     ENV.template_from_str(template).map(|_| ()).map_err(|e| e.to_string())
 }
 
@@ -33,6 +67,7 @@ pub enum RenderError {
 
 /// The variables a template uses (`order.status`, `contact.name`), sorted.
 pub fn variables(template: &str) -> Result<Vec<String>, RenderError> {
+    check_operators(template).map_err(RenderError::Broken)?;
     let t = ENV.template_from_str(template).map_err(|e| RenderError::Broken(e.to_string()))?;
     let mut vars: Vec<String> = t.undeclared_variables(true).into_iter().collect();
     vars.sort();
@@ -47,6 +82,7 @@ fn lookup<'a>(vars: &'a Value, path: &str) -> Option<&'a Value> {
 /// empty variable is an error naming it; an empty contact name is left out
 /// gracefully ("Hi , …" becomes "Hi, …").
 pub fn render(template: &str, vars: &Value) -> Result<String, RenderError> {
+    check_operators(template).map_err(RenderError::Broken)?;
     let t = ENV.template_from_str(template).map_err(|e| RenderError::Broken(e.to_string()))?;
     let mut used: Vec<String> = t.undeclared_variables(true).into_iter().collect();
     used.sort();
@@ -118,6 +154,8 @@ mod tests {
         ] {
             assert!(matches!(render(t, &vars), Err(RenderError::Broken(_))), "{t}");
         }
+        // A star in text or inside a string is only a character.
+        assert_eq!(render("5* service, {{ 'a*b' }}", &vars).unwrap(), "5* service, a*b");
         // What answers do still renders.
         let t = "{% for i in order.items %}{{ i }}{% if not loop.last %}, {% endif %}{% endfor %}";
         assert_eq!(render(t, &vars).unwrap(), "1, 2, 3");
