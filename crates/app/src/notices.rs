@@ -412,6 +412,11 @@ impl App {
     async fn recipient(&self, account: AccountId, contact: &Contact, inboxes: &[Inbox]) -> AppResult<Recipient> {
         let mut channels: Vec<Reachable> = Vec::new();
         let consents = self.storage.contact_consents(account, contact.id).await?;
+        let filter = ferry_storage::ConversationFilter {
+            contact_id: Some(contact.id),
+            ..ferry_storage::ConversationFilter::default()
+        };
+        let conversations = self.storage.list_conversations(account, &filter, None, 20).await?.items;
         for identity in &contact.identities {
             for channel in channel_of(identity.kind) {
                 let scoped_ok = identity.inbox_id.is_none_or(|id| inboxes.iter().any(|i| i.id == id));
@@ -421,13 +426,7 @@ impl App {
                 {
                     continue;
                 }
-                let filter = ferry_storage::ConversationFilter {
-                    contact_id: Some(contact.id),
-                    ..ferry_storage::ConversationFilter::default()
-                };
-                let page = self.storage.list_conversations(account, &filter, None, 20).await?;
-                let last = page
-                    .items
+                let last = conversations
                     .iter()
                     .filter(|c| inboxes.iter().any(|i| i.id == c.inbox_id && i.channel == channel))
                     .filter_map(|c| c.last_buyer_message_at)

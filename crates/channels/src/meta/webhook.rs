@@ -23,7 +23,6 @@ use ferry_core::inbound::{Inbound, InboundSender};
 use ferry_core::inbox::{ChannelKind, Inbox};
 use ferry_core::message::{Attachment, ContentPart, DeliveryStatus};
 use serde_json::Value;
-use subtle::ConstantTimeEq;
 
 /// The URL scheme of placeholder attachments standing for files Meta
 /// keeps on its CDN: `meta-media:{n}`, replaced once fetched.
@@ -45,18 +44,7 @@ pub fn verify_challenge(
     verify_token: Option<&str>,
     challenge: Option<&str>,
 ) -> Result<String, ChannelError> {
-    if mode != Some("subscribe") {
-        return Err(ChannelError::Unauthorized("hub.mode must be subscribe"));
-    }
-    let expected = settings.verify_token.expose().as_bytes();
-    let given = verify_token.unwrap_or_default().as_bytes();
-    if expected.is_empty() || !bool::from(expected.ct_eq(given)) {
-        return Err(ChannelError::Unauthorized("hub.verify_token does not match the inbox's verify token"));
-    }
-    match challenge {
-        Some(c) if !c.is_empty() && c.len() <= 256 => Ok(c.to_owned()),
-        _ => Err(ChannelError::invalid("hub.challenge", "hub.challenge is missing")),
-    }
+    crate::whatsapp::webhook::check_challenge(settings.verify_token.expose(), mode, verify_token, challenge)
 }
 
 /// Checks `X-Hub-Signature-256`, the HMAC-SHA256 of the exact body keyed

@@ -46,10 +46,21 @@ pub fn verify_challenge(
     verify_token: Option<&str>,
     challenge: Option<&str>,
 ) -> Result<String, ChannelError> {
+    check_challenge(settings.verify_token.expose(), mode, verify_token, challenge)
+}
+
+/// Meta's subscription handshake against `expected`, the inbox's verify
+/// token (WhatsApp, Messenger and Instagram alike).
+pub fn check_challenge(
+    expected: &str,
+    mode: Option<&str>,
+    verify_token: Option<&str>,
+    challenge: Option<&str>,
+) -> Result<String, ChannelError> {
     if mode != Some("subscribe") {
         return Err(ChannelError::Unauthorized("hub.mode must be subscribe"));
     }
-    let expected = settings.verify_token.expose().as_bytes();
+    let expected = expected.as_bytes();
     let given = verify_token.unwrap_or_default().as_bytes();
     if expected.is_empty() || !bool::from(expected.ct_eq(given)) {
         return Err(ChannelError::Unauthorized("hub.verify_token does not match the inbox's verify token"));
