@@ -15,12 +15,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 mod access_tokens;
+mod campaigns;
 mod merges;
 mod notices;
 mod platform;
 mod sms_telegram;
 mod translation;
 pub use access_tokens::*;
+pub use campaigns::*;
 pub use merges::*;
 pub use notices::*;
 pub use platform::*;

@@ -50,6 +50,8 @@ pub struct NoticeSendView {
     pub scheduled_at: DateTime<Utc>,
     /// When it was decided.
     pub created_at: DateTime<Utc>,
+    /// The campaign it belongs to.
+    pub campaign_id: Option<i64>,
 }
 
 /// How one kind of notice fared over a period.

@@ -374,6 +374,7 @@ impl App {
                 let (transition, describe) =
                     self.hand_off_plan(account, &inbox, &conv, note, &turn.understanding.language).await?;
                 let out = OutgoingMessage {
+                    notice_send: None,
                     conversation: &conv,
                     sender: Sender::Bot,
                     parts: vec![ContentPart::Text { text: message }],
@@ -648,6 +649,7 @@ impl App {
     /// Writes an activity line (seen by agents only).
     pub(crate) async fn post_activity(&self, account: AccountId, id: ConversationId, line: String) -> AppResult<()> {
         let new = NewMessage {
+            notice_send: None,
             conversation_id: id,
             kind: MessageKind::Activity,
             sender: Sender::System,
@@ -671,6 +673,7 @@ impl App {
         state: Value,
     ) -> AppResult<bool> {
         let out = OutgoingMessage {
+            notice_send: None,
             conversation: conv,
             sender: Sender::Bot,
             parts: vec![part],

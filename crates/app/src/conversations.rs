@@ -290,6 +290,7 @@ impl App {
         if !r.private {
             let now = self.clock.now();
             let out = OutgoingMessage {
+                notice_send: None,
                 conversation: &conv,
                 sender: Sender::User(actor.user.id),
                 parts,
@@ -301,6 +302,7 @@ impl App {
             return self.send_outgoing(account, out).await;
         }
         let new = NewMessage {
+            notice_send: None,
             conversation_id: id,
             kind: MessageKind::Note,
             sender: Sender::User(actor.user.id),

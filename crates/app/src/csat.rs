@@ -170,6 +170,7 @@ impl App {
             url: format!("{}/csat/{token}", self.config.public_url.trim_end_matches('/')),
         };
         let out = OutgoingMessage {
+            notice_send: None,
             conversation: &conv,
             sender: Sender::Bot,
             parts: vec![ContentPart::Survey { survey: Box::new(request) }],
@@ -220,6 +221,7 @@ impl App {
         let answered = self.storage.answer_survey(&secret_hash(token), answer, now).await?;
         let line = answer_line(&answered);
         let note = NewMessage {
+            notice_send: None,
             conversation_id: answered.conversation_id,
             kind: MessageKind::Activity,
             sender: Sender::System,

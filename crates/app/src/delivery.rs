@@ -235,6 +235,7 @@ impl JobHandler for Jobs {
                 .map_err(|e| JobError::Retry(e.report())),
             JobKind::DeliverWebhook { delivery_id } => self.app.deliver_webhook(job, delivery_id).await,
             JobKind::SendNotice { notice_id } => self.app.send_notice(job.account_id, notice_id).await,
+            JobKind::RunCampaign { campaign_id } => self.app.run_campaign(job.account_id, campaign_id).await,
         }
     }
 
@@ -251,6 +252,9 @@ impl JobHandler for Jobs {
             // The delivery's last attempt already marked it failed.
             JobKind::DeliverWebhook { delivery_id } => {
                 tracing::warn!(error, delivery_id = %delivery_id, "gave up sending a webhook delivery");
+            }
+            JobKind::RunCampaign { campaign_id } => {
+                tracing::error!(error, campaign_id, "gave up running a campaign; resume it to go on");
             }
             JobKind::SendNotice { notice_id } => {
                 let now = self.app.clock.now();

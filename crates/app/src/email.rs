@@ -690,6 +690,7 @@ impl App {
         let subject = if subject.is_empty() { format!("Fwd: conversation {id}") } else { format!("Fwd: {subject}") };
         let header = EmailHeader { to, subject, ..EmailHeader::default() };
         let out = crate::outgoing::OutgoingMessage {
+            notice_send: None,
             conversation: &conv,
             sender: ferry_core::message::Sender::User(actor.user.id),
             parts: vec![ContentPart::Text { text }, ContentPart::Email { email: Box::new(header) }],

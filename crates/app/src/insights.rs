@@ -318,6 +318,7 @@ impl App {
             return Ok(false);
         }
         let out = crate::outgoing::OutgoingMessage {
+            notice_send: None,
             conversation: conv,
             sender: Sender::System,
             parts: vec![ContentPart::Text { text }],

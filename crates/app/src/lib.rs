@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod auth;
 pub mod bot;
 pub mod bus;
+pub mod campaigns;
 mod canned;
 pub mod commerce;
 pub mod compliance;

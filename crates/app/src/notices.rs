@@ -110,7 +110,7 @@ fn channel_of(kind: IdentityKind) -> Vec<ChannelKind> {
 }
 
 impl App {
-    async fn load_notice_settings(&self, account: AccountId) -> AppResult<NoticeSettings> {
+    pub(crate) async fn load_notice_settings(&self, account: AccountId) -> AppResult<NoticeSettings> {
         let stored = self.storage.notice_settings(account).await?;
         let settings = match stored {
             Some(v) => serde_json::from_value(v).map_err(|e| AppError::internal("reading the notice settings", e))?,
@@ -409,7 +409,12 @@ impl App {
 
     /// What the planner knows of a buyer: the channels the account has an
     /// inbox for and the buyer an address on, their last-used first.
-    async fn recipient(&self, account: AccountId, contact: &Contact, inboxes: &[Inbox]) -> AppResult<Recipient> {
+    pub(crate) async fn recipient(
+        &self,
+        account: AccountId,
+        contact: &Contact,
+        inboxes: &[Inbox],
+    ) -> AppResult<Recipient> {
         let mut channels: Vec<Reachable> = Vec::new();
         let consents = self.storage.contact_consents(account, contact.id).await?;
         let filter = ferry_storage::ConversationFilter {
@@ -449,7 +454,10 @@ impl App {
             timezone: contact.timezone.clone(),
             country: contact.country.clone(),
             amazon: contact.identities.iter().any(|i| i.kind == IdentityKind::Amazon),
-            marketing_last_week: 0,
+            marketing_last_week: self
+                .storage
+                .marketing_sends_since(account, contact.id, self.clock.now() - chrono::Duration::days(7))
+                .await?,
         })
     }
 
@@ -485,6 +493,8 @@ impl App {
                 state: "scheduled".into(),
                 reason: None,
                 scheduled_at: *at,
+                campaign_id: None,
+                marketing: rule.kind.purpose() == ferry_core::notices::Purpose::Marketing,
             },
             Plan::Skip(why) => NewNoticeSend {
                 kind: rule.kind.as_str().into(),
@@ -495,6 +505,8 @@ impl App {
                 state: "skipped".into(),
                 reason: Some(why.as_str().into()),
                 scheduled_at: now,
+                campaign_id: None,
+                marketing: false,
             },
         };
         let Some(claimed) = self.storage.claim_notice_send(account, new, now).await? else { return Ok(false) };
@@ -530,15 +542,11 @@ impl App {
             return fail("the buyer, channel or order is gone".into()).await;
         };
         let kind = NoticeKind::parse(&n.kind).ok_or_else(|| JobError::Permanent("unknown notice kind".into()))?;
-        match self.compose_and_send_notice(account, kind, contact_id, channel, order_id, &n.dedup_key).await {
-            Ok(posted) => {
-                let message = Some((posted.message.id, posted.message.conversation_id));
-                self.storage
-                    .finish_notice_send(account, id, "sent", None, None, message, now)
-                    .await
-                    .map_err(|e| retry(e.into()))?;
-                Ok(())
-            }
+        match self.compose_and_send_notice(account, kind, &n, contact_id, channel, order_id).await {
+            // Marked sent with the message, in the same write.
+            Ok(_) => Ok(()),
+            // Sent (or cancelled) meanwhile by an earlier run of this job.
+            Err(AppError::Conflict(_)) => Ok(()),
             Err(e @ (AppError::Storage(_) | AppError::Upstream(_))) => Err(retry(e)),
             Err(e) => fail(e.to_string()).await,
         }
@@ -548,56 +556,76 @@ impl App {
         &self,
         account: AccountId,
         kind: NoticeKind,
+        send: &NoticeSend,
         contact_id: ContactId,
         channel: ChannelKind,
         order_id: i64,
-        key: &str,
     ) -> AppResult<ferry_storage::PostedMessage> {
         let settings = self.load_notice_settings(account).await?;
         let rule = settings.rule(kind);
         let contact = self.storage.get_contact(account, contact_id).await?.ok_or(AppError::NotFound("contact"))?;
         let order =
             self.storage.get_order(account, ferry_core::OrderId(order_id)).await?.ok_or(AppError::NotFound("order"))?;
-        let inboxes = self.storage.list_inboxes(account).await?;
-        // The buyer's own inbox of the channel when they have one.
-        let filter = ferry_storage::ConversationFilter {
-            contact_id: Some(contact.id),
-            ..ferry_storage::ConversationFilter::default()
-        };
-        let convs = self.storage.list_conversations(account, &filter, None, 20).await?.items;
-        let inbox = convs
-            .iter()
-            .find_map(|c| inboxes.iter().find(|i| i.id == c.inbox_id && i.channel == channel))
-            .or_else(|| inboxes.iter().find(|i| i.channel == channel))
-            .ok_or_else(|| AppError::invalid("channel", format!("the account has no {channel} inbox")))?;
-        let conv =
-            self.storage.conversation_for_notice(account, inbox.id, contact.id, NOTICE_TAG, self.clock.now()).await?;
         // The fulfilment this notice is about, for its tracking link.
-        let fulfilment_id = key.rsplit(':').next().unwrap_or_default();
+        let fulfilment_id = send.dedup_key.rsplit(':').next().unwrap_or_default();
         let fulfilment = order
             .details
             .fulfillments
             .iter()
             .find(|f| f.external_id == fulfilment_id)
             .or_else(|| order.details.fulfillments.iter().rev().find(|f| f.is_live()));
-        let first_name = contact.name.split_whitespace().next().unwrap_or_default().to_owned();
         let vars = serde_json::json!({
-            "contact": {"name": first_name},
+            "contact": {"name": first_name(&contact)},
             "order": {"number": order.details.order.name},
             "tracking": {
                 "url": fulfilment.and_then(|f| f.tracking_url.clone()).unwrap_or_default(),
                 "number": fulfilment.and_then(|f| f.tracking_number.clone()).unwrap_or_default(),
             },
         });
-        let language = contact
-            .language
-            .clone()
-            .or_else(|| contact.country.as_deref().and_then(ferry_core::notices::country_language).map(str::to_owned))
-            .unwrap_or_else(|| "en".into());
+        let language = buyer_language(&contact, "en");
+        let outreach = Outreach {
+            contact: &contact,
+            channel,
+            text: rule.text_for(&language),
+            template: rule.whatsapp_template.as_ref(),
+            template_category: None,
+            vars,
+            tag: NOTICE_TAG,
+            send: send.id,
+        };
+        self.send_outreach(account, outreach).await
+    }
+
+    /// Sends one planned notice or campaign message to a buyer on
+    /// `channel`: in their own conversation of that channel (or a new one
+    /// the business starts), as the WhatsApp template when their window
+    /// is closed, else as text; through the compliance gate and the
+    /// delivery engine; the send marked sent in the same write.
+    pub(crate) async fn send_outreach(
+        &self,
+        account: AccountId,
+        out: Outreach<'_>,
+    ) -> AppResult<ferry_storage::PostedMessage> {
+        let inboxes = self.storage.list_inboxes(account).await?;
+        // The buyer's own inbox of the channel when they have one.
+        let filter = ferry_storage::ConversationFilter {
+            contact_id: Some(out.contact.id),
+            ..ferry_storage::ConversationFilter::default()
+        };
+        let convs = self.storage.list_conversations(account, &filter, None, 20).await?.items;
+        let channel = out.channel;
+        let inbox = convs
+            .iter()
+            .find_map(|c| inboxes.iter().find(|i| i.id == c.inbox_id && i.channel == channel))
+            .or_else(|| inboxes.iter().find(|i| i.channel == channel))
+            .ok_or_else(|| AppError::invalid("channel", format!("the account has no {channel} inbox")))?;
+        let conv =
+            self.storage.conversation_for_notice(account, inbox.id, out.contact.id, out.tag, self.clock.now()).await?;
+        let language = buyer_language(out.contact, "en");
         let window_open = conv
             .last_buyer_message_at
             .is_some_and(|t| self.clock.now() - t <= ferry_core::compliance::channels::STANDARD_WINDOW);
-        let parts = match (&rule.whatsapp_template, channel) {
+        let parts = match (out.template, channel) {
             (Some(t), ChannelKind::Whatsapp) if !window_open => {
                 let base = language.split(['-', '_']).next().unwrap_or_default().to_owned();
                 let code = t
@@ -607,7 +635,10 @@ impl App {
                     .or_else(|| t.languages.values().next())
                     .cloned()
                     .unwrap_or_default();
-                let body: Vec<String> = t.body.iter().map(|v| ferry_bot::render::render_or_raw(v, &vars)).collect();
+                if let Some(category) = out.template_category {
+                    self.check_template_category(inbox, &t.name, &code, category).await?;
+                }
+                let body: Vec<String> = t.body.iter().map(|v| ferry_bot::render::render_or_raw(v, &out.vars)).collect();
                 let input = crate::whatsapp::TemplateInput {
                     name: t.name.clone(),
                     language: code,
@@ -619,7 +650,7 @@ impl App {
                 vec![ContentPart::Template { template: Box::new(template) }]
             }
             _ => {
-                let text = ferry_bot::render::render_or_raw(&rule.text_for(&language), &vars);
+                let text = ferry_bot::render::render_or_raw(&out.text, &out.vars);
                 vec![ContentPart::Text { text: text.trim().to_owned() }]
             }
         };
@@ -633,8 +664,43 @@ impl App {
                 describe: None,
                 bot_state: None,
                 rules: None,
+                notice_send: Some(out.send),
             },
         )
         .await
     }
+}
+
+/// One message [`App::send_outreach`] sends.
+pub(crate) struct Outreach<'a> {
+    /// The buyer.
+    pub contact: &'a Contact,
+    /// The channel planned.
+    pub channel: ChannelKind,
+    /// The text, with placeholders.
+    pub text: String,
+    /// The WhatsApp template for a closed window.
+    pub template: Option<&'a ferry_core::notices::NoticeTemplate>,
+    /// The template category the message needs (`MARKETING`), if checked.
+    pub template_category: Option<&'static str>,
+    /// The placeholders' values.
+    pub vars: serde_json::Value,
+    /// The tag of a conversation the message starts.
+    pub tag: &'static str,
+    /// The send row it is.
+    pub send: i64,
+}
+
+/// A buyer's first name, for greetings.
+pub(crate) fn first_name(contact: &Contact) -> String {
+    contact.name.split_whitespace().next().unwrap_or_default().to_owned()
+}
+
+/// The language a buyer reads: theirs, their country's, else `fallback`.
+pub(crate) fn buyer_language(contact: &Contact, fallback: &str) -> String {
+    contact
+        .language
+        .clone()
+        .or_else(|| contact.country.as_deref().and_then(ferry_core::notices::country_language).map(str::to_owned))
+        .unwrap_or_else(|| fallback.to_owned())
 }

@@ -31,6 +31,9 @@ pub struct OutgoingMessage<'a> {
     /// The channel whose rules apply, when not the conversation's own (a
     /// conversation forwarded by e-mail to someone outside).
     pub rules: Option<ChannelKind>,
+    /// The scheduled notice or campaign send this message is (marked
+    /// sent in the same write; see `NewMessage::notice_send`).
+    pub notice_send: Option<i64>,
 }
 
 impl App {
@@ -45,6 +48,7 @@ impl App {
         let (delivery, job) = delivery_plan(&inbox, now);
         let needs_job = job.is_some();
         let new = NewMessage {
+            notice_send: out.notice_send,
             conversation_id: conv.id,
             kind: MessageKind::Outgoing,
             sender: out.sender,

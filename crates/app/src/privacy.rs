@@ -78,7 +78,7 @@ impl Actor {
 }
 
 impl App {
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         account: AccountId,
         actor: Option<&Actor>,

@@ -452,3 +452,29 @@ impl App {
         }
     }
 }
+
+impl App {
+    /// Refuses a template whose category does not fit the message: Meta
+    /// requires marketing content in `MARKETING` templates, and Ferry
+    /// sends nothing else as marketing.
+    pub(crate) async fn check_template_category(
+        &self,
+        inbox: &Inbox,
+        name: &str,
+        language: &str,
+        category: &str,
+    ) -> AppResult<()> {
+        let templates = match self.stored_templates(inbox).await? {
+            Some(t) => t,
+            None => self.fetch_templates(inbox).await?,
+        };
+        match templates.iter().find(|t| t.name == name && t.language == language) {
+            Some(t) if t.category.eq_ignore_ascii_case(category) => Ok(()),
+            Some(t) => Err(AppError::invalid(
+                "template",
+                format!("template {name} is a {} template; this message needs a {category} one", t.category),
+            )),
+            None => Err(AppError::invalid("template", format!("no template {name} in {language} for this inbox"))),
+        }
+    }
+}

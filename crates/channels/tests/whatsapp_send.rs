@@ -416,7 +416,9 @@ async fn templates_are_read_page_by_page() {
             "order_shipped",
             "order_shipped",
             "hello_world",
-            "summer_sale"
+            "summer_sale",
+            "spring_offer",
+            "spring_offer"
         ]
     );
     let order = &templates[0];

@@ -55,6 +55,16 @@ pub enum Which {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
+    /// A campaign to a segment of 100,000 contacts on WhatsApp, sent by a
+    /// `ferry serve` node killed part-way and started again; runs
+    /// `ferry-demo bench campaign`, which holds the local Graph API.
+    #[command(disable_help_flag = true)]
+    Campaign {
+        /// Passed to `ferry-demo bench campaign` (`--contacts`, `--rate`,
+        /// `--holdout`, `--kill-at`, `--postgres`, `--help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// An order CSV of N orders imported into a fresh SQLite store, twice.
     Import(crate::bench_import::ImportArgs),
     /// Two nodes on PostgreSQL and NATS: how soon a message posted to one
@@ -110,6 +120,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Bot(a) => crate::bench_bot::run(a),
         Which::Backfill { .. } => anyhow::bail!("`ferry bench backfill` runs in the `ferry-demo` program"),
         Which::Delivery { .. } => anyhow::bail!("`ferry bench delivery` runs in the `ferry-demo` program"),
+        Which::Campaign { .. } => anyhow::bail!("`ferry bench campaign` runs in the `ferry-demo` program"),
         Which::Import(a) => crate::bench_import::run(a).await,
         Which::Cluster(a) => crate::bench_cluster::run(a).await,
         Which::Search(a) => crate::bench_search::run(a).await,

@@ -333,6 +333,7 @@ async fn conversation(w: &World, n: usize, opened: DateTime<Utc>, per: u64, rng:
 
 async fn bot_answer(app: &App, account: AccountId, id: ConversationId, t: DateTime<Utc>) -> anyhow::Result<()> {
     let new = NewMessage {
+        notice_send: None,
         conversation_id: id,
         kind: MessageKind::Outgoing,
         sender: Sender::Bot,

@@ -146,6 +146,10 @@ fn main() -> anyhow::Result<()> {
             let args = ["bench".into(), "backfill".into()].into_iter().chain(args).collect();
             return run_demo_program(cli.config, args);
         }
+        Command::Bench { which: bench::Which::Campaign { args } } => {
+            let args = ["bench".into(), "campaign".into()].into_iter().chain(args).collect();
+            return run_demo_program(cli.config, args);
+        }
         Command::Bench { which: bench::Which::Delivery { args } } => {
             let args = ["bench".into(), "delivery".into()].into_iter().chain(args).collect();
             return run_demo_program(cli.config, args);

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod bot;
+pub mod campaign;
 pub mod canned;
 pub mod clock;
 pub mod compliance;

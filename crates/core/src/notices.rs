@@ -119,6 +119,7 @@ impl NoticeKind {
 /// Why a message goes to a buyer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Purpose {
     /// About the buyer's own order: allowed without marketing consent.
     Transactional,
@@ -472,9 +473,52 @@ pub fn after_quiet_hours(at: DateTime<Utc>, tz: Tz, policy: &SendingPolicy) -> D
     at + Duration::hours(1)
 }
 
+/// What [`plan_outreach`] needs of a notice, a campaign or a journey's
+/// step: whether it is on, where it may go and what goes outside a
+/// closed WhatsApp window.
+#[derive(Debug, Clone, Copy)]
+pub struct Outreach<'a> {
+    /// Switched on.
+    pub enabled: bool,
+    /// Only to buyers in these countries; empty: all.
+    pub countries: &'a [String],
+    /// Minutes to wait before sending.
+    pub delay_minutes: u32,
+    /// Channels in order of preference.
+    pub channels: &'a [ChannelKind],
+    /// The WhatsApp template for buyers outside the window.
+    pub whatsapp_template: Option<&'a NoticeTemplate>,
+}
+
+impl NoticeRule {
+    /// The rule as [`plan_outreach`] reads it.
+    pub fn outreach(&self) -> Outreach<'_> {
+        Outreach {
+            enabled: self.enabled,
+            countries: &self.countries,
+            delay_minutes: self.delay_minutes,
+            channels: &self.channels,
+            whatsapp_template: self.whatsapp_template.as_ref(),
+        }
+    }
+}
+
 /// Decides one notice for one buyer; see the module documentation.
 pub fn plan(
     rule: &NoticeRule,
+    purpose: Purpose,
+    to: &Recipient,
+    policy: &SendingPolicy,
+    account_language: &str,
+    now: DateTime<Utc>,
+) -> Plan {
+    plan_outreach(&rule.outreach(), purpose, to, policy, account_language, now)
+}
+
+/// Decides one message to one buyer: whether, where, when and in which
+/// language it goes, or why not; see the module documentation.
+pub fn plan_outreach(
+    rule: &Outreach<'_>,
     purpose: Purpose,
     to: &Recipient,
     policy: &SendingPolicy,
@@ -519,7 +563,7 @@ pub fn plan(
         }
         let window_open = c.last_buyer_message_at.is_some_and(|t| at - t <= STANDARD_WINDOW);
         let template = match c.channel {
-            ChannelKind::Whatsapp if !window_open => match &rule.whatsapp_template {
+            ChannelKind::Whatsapp if !window_open => match rule.whatsapp_template {
                 Some(t) => {
                     let base = language.split(['-', '_']).next().unwrap_or_default();
                     let code = t

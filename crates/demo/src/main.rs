@@ -4,6 +4,7 @@
 //! neither.
 
 mod bench_backfill;
+mod bench_campaign;
 mod bench_delivery;
 mod demo;
 mod mail;
@@ -59,6 +60,9 @@ enum Bench {
     /// Outgoing WhatsApp messages through the delivery engine to a local
     /// Graph API, with the number's rate limit off and on.
     Delivery(bench_delivery::DeliveryArgs),
+    /// A campaign to a segment of 100,000 contacts through a `ferry serve`
+    /// node killed part-way and started again.
+    Campaign(bench_campaign::CampaignArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -70,6 +74,10 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Bench { which: Bench::Delivery(a) }) => {
             init_tracing(&Config { log: "warn".into(), ..Config::default() });
             return rt.block_on(bench_delivery::run(a));
+        }
+        Some(Command::Bench { which: Bench::Campaign(a) }) => {
+            init_tracing(&Config { log: "warn".into(), ..Config::default() });
+            return rt.block_on(bench_campaign::run(a));
         }
         None => {}
     }

@@ -59,6 +59,12 @@ pub enum JobKind {
         /// The notice's row in the send log.
         notice_id: i64,
     },
+    /// Plans and sends a launched campaign, a tick at a time (it runs
+    /// again until the campaign is done, paused or cancelled).
+    RunCampaign {
+        /// The campaign.
+        campaign_id: i64,
+    },
 }
 
 /// A stored job that is not a [`JobKind`]: an unknown kind or a payload
@@ -86,6 +92,8 @@ impl JobKind {
     pub const DELIVER_WEBHOOK: &'static str = "deliver_webhook";
     /// Stored kind of [`JobKind::SendNotice`].
     pub const SEND_NOTICE: &'static str = "send_notice";
+    /// Stored kind of [`JobKind::RunCampaign`].
+    pub const RUN_CAMPAIGN: &'static str = "run_campaign";
     /// Attempts of a webhook delivery: with the default back-off, about
     /// seven hours of retries.
     pub const WEBHOOK_ATTEMPTS: u32 = 15;
@@ -99,6 +107,7 @@ impl JobKind {
             JobKind::EraseContact { .. } => Self::ERASE_CONTACT,
             JobKind::DeliverWebhook { .. } => Self::DELIVER_WEBHOOK,
             JobKind::SendNotice { .. } => Self::SEND_NOTICE,
+            JobKind::RunCampaign { .. } => Self::RUN_CAMPAIGN,
         }
     }
 
@@ -111,6 +120,7 @@ impl JobKind {
             JobKind::EraseContact { .. } => 10,
             JobKind::DeliverWebhook { .. } => Self::WEBHOOK_ATTEMPTS,
             JobKind::SendNotice { .. } => 5,
+            JobKind::RunCampaign { .. } => 10,
         }
     }
 
@@ -125,6 +135,7 @@ impl JobKind {
             JobKind::EraseContact { contact_id } => json!({ "contact_id": contact_id }),
             JobKind::DeliverWebhook { delivery_id } => json!({ "delivery_id": delivery_id }),
             JobKind::SendNotice { notice_id } => json!({ "notice_id": notice_id }),
+            JobKind::RunCampaign { campaign_id } => json!({ "campaign_id": campaign_id }),
         };
         let lane = match self {
             JobKind::DeliverMessage { .. } => None,
@@ -134,6 +145,8 @@ impl JobKind {
             JobKind::EraseContact { contact_id } => Some(format!("erase:{contact_id}")),
             JobKind::DeliverWebhook { .. } => None,
             JobKind::SendNotice { .. } => None,
+            // One run of a campaign at a time.
+            JobKind::RunCampaign { campaign_id } => Some(format!("campaign:{campaign_id}")),
         };
         NewJob {
             account_id: account,
@@ -155,6 +168,7 @@ impl JobKind {
             Self::ERASE_CONTACT,
             Self::DELIVER_WEBHOOK,
             Self::SEND_NOTICE,
+            Self::RUN_CAMPAIGN,
         ];
         if !known.contains(&kind) {
             return Err(malformed("unknown job kind".to_owned()));

@@ -232,6 +232,18 @@ pub fn templates() -> Vec<Value> {
         json!({"name": "summer_sale", "language": "en_US", "status": "REJECTED", "category": "MARKETING",
             "id": "3000000000000005", "rejected_reason": "PROMOTIONAL",
             "components": [{"type": "BODY", "text": "Everything -50% this weekend!"}]}),
+        json!({"name": "spring_offer", "language": "en_US", "status": "APPROVED", "category": "MARKETING",
+            "id": "3000000000000007", "quality_score": {"score": "GREEN"},
+            "components": [
+                {"type": "BODY", "text": "Hi {{1}}! Our spring collection is in: 15% off for you this week.",
+                 "example": {"body_text": [["Ana"]]}},
+                {"type": "FOOTER", "text": "Reply STOP to opt out"}]}),
+        json!({"name": "spring_offer", "language": "es", "status": "APPROVED", "category": "MARKETING",
+            "id": "3000000000000008", "quality_score": {"score": "GREEN"},
+            "components": [
+                {"type": "BODY", "text": "¡Hola {{1}}! Ya llegó la colección de primavera: 15 % de descuento esta semana.",
+                 "example": {"body_text": [["Ana"]]}},
+                {"type": "FOOTER", "text": "Responde STOP para no recibir más"}]}),
     ]
 }
 
@@ -684,6 +696,11 @@ impl FakeGraph {
     /// Every message accepted so far, in order.
     pub fn sent(&self) -> Vec<SentMessage> {
         self.shared.lock().sent.clone()
+    }
+
+    /// How many messages it accepted.
+    pub fn sent_count(&self) -> usize {
+        self.shared.lock().sent.len()
     }
 
     /// How many accepted messages carry each `biz_opaque_callback_data`.

@@ -258,6 +258,7 @@ async fn replies_thread_by_reference_and_automatic_mail_wakes_nothing(s: Arc<dyn
         .post_message(
             w.account,
             NewMessage {
+                notice_send: None,
                 conversation_id: first.conversation.id,
                 kind: MessageKind::Outgoing,
                 sender: Sender::User(w.agent),
@@ -710,6 +711,7 @@ pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
         .post_message(
             w.account,
             NewMessage {
+                notice_send: None,
                 conversation_id: o.conversation.id,
                 kind: MessageKind::Outgoing,
                 sender: Sender::User(w.agent),
@@ -742,6 +744,7 @@ pub async fn messages_jobs_and_delivery(s: Arc<dyn Storage>) {
         .post_message(
             w.account,
             NewMessage {
+                notice_send: None,
                 conversation_id: o.conversation.id,
                 kind: MessageKind::Note,
                 sender: Sender::User(w.agent),
@@ -815,6 +818,7 @@ pub async fn accounts_are_isolated(s: Arc<dyn Storage>) {
         .post_message(
             b.account,
             NewMessage {
+                notice_send: None,
                 conversation_id: conv,
                 kind: MessageKind::Note,
                 sender: Sender::User(b.agent),
@@ -1060,6 +1064,7 @@ pub async fn messages_change_and_deliveries_list(s: Arc<dyn Storage>) {
     assert!(s.search_messages(w.account, "1005", 10).await.unwrap().is_empty(), "deleted text is gone");
 
     let post = |text: &str| NewMessage {
+        notice_send: None,
         conversation_id: o.conversation.id,
         kind: MessageKind::Outgoing,
         sender: Sender::User(w.agent),
@@ -1187,6 +1192,7 @@ pub async fn outbox_hands_over_and_hydrates(s: Arc<dyn Storage>) {
         .post_message(
             w.account,
             NewMessage {
+                notice_send: None,
                 conversation_id: o.conversation.id,
                 kind: MessageKind::Outgoing,
                 sender: Sender::User(w.agent),
@@ -1336,6 +1342,7 @@ pub async fn bot_documents_states_and_jobs(s: Arc<dyn Storage>) {
     s.post_message(
         a.account,
         NewMessage {
+            notice_send: None,
             conversation_id: o.conversation.id,
             kind: MessageKind::Outgoing,
             sender: Sender::Bot,
@@ -1372,6 +1379,7 @@ pub async fn bot_documents_states_and_jobs(s: Arc<dyn Storage>) {
         .post_message(
             a.account,
             NewMessage {
+                notice_send: None,
                 conversation_id: o.conversation.id,
                 kind: MessageKind::Outgoing,
                 sender: Sender::Bot,

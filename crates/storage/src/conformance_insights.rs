@@ -143,6 +143,7 @@ async fn reply(s: &dyn Storage, f: &Fixture, id: ConversationId, sender: Sender,
         _ => None,
     };
     let new = NewMessage {
+        notice_send: None,
         conversation_id: id,
         kind: MessageKind::Outgoing,
         sender,

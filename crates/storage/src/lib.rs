@@ -8,6 +8,7 @@
 mod access_tokens;
 mod alerts;
 mod amazon;
+mod campaigns;
 mod credentials;
 mod csat;
 pub mod db;
@@ -52,6 +53,7 @@ pub mod conformance_security;
 pub use access_tokens::*;
 pub use alerts::*;
 pub use amazon::*;
+pub use campaigns::*;
 pub use credentials::*;
 pub use csat::*;
 pub use echoes::*;

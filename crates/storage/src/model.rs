@@ -271,6 +271,10 @@ pub struct NewMessage {
     /// Activity lines for what `transition` changed, written after the
     /// message in the same transaction (a hand-off's reason and routing).
     pub describe: Option<Describe>,
+    /// The scheduled notice or campaign send this message is, marked sent
+    /// in the same transaction; the write fails with `Conflict` when that
+    /// send is no longer scheduled (so a send becomes one message at most).
+    pub notice_send: Option<i64>,
 }
 
 /// A stored message with its conversation after the write.

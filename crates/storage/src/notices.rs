@@ -36,6 +36,8 @@ pub struct NoticeSend {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// The campaign it belongs to.
+    pub campaign_id: Option<i64>,
 }
 
 /// A notice to record, once per key.
@@ -57,6 +59,10 @@ pub struct NewNoticeSend {
     pub reason: Option<String>,
     /// When it is due.
     pub scheduled_at: DateTime<Utc>,
+    /// The campaign it belongs to.
+    pub campaign_id: Option<i64>,
+    /// Marketing: counted by the weekly frequency cap.
+    pub marketing: bool,
 }
 
 /// How the notices decided since a moment fared, per kind, state and

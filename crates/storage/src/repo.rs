@@ -544,6 +544,7 @@ pub trait Storage:
     + crate::opt_outs::OptOutRepo
     + crate::echoes::EchoRepo
     + crate::notices::NoticeRepo
+    + crate::campaigns::CampaignRepo
     + crate::platform::WebhookRepo
     + crate::platform::UsageRepo
     + Send

@@ -189,6 +189,7 @@ async fn replies_thread_and_machines_stay_quiet(b: Backend) {
         .post_message(
             t.account,
             ferry_storage::NewMessage {
+                notice_send: None,
                 conversation_id: first.conversation.id,
                 kind: MessageKind::Outgoing,
                 sender: ferry_core::message::Sender::System,

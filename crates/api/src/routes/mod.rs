@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod amazon;
 pub mod auth;
 pub mod bot;
+pub mod campaigns;
 pub mod canned;
 pub mod commerce;
 pub mod compliance;
@@ -111,6 +112,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(telegram::routes())
         .merge(messenger::routes())
         .merge(notices::routes())
+        .merge(campaigns::routes())
         .merge(sms_inbox::routes())
         .merge(csat::routes())
         .merge(questions::routes())

@@ -70,24 +70,26 @@ pub async fn notice_log(
     AppQuery(q): AppQuery<NoticeLogQuery>,
 ) -> Result<Json<Vec<NoticeSendView>>, ApiError> {
     let log = s.app.notice_log(&a, AccountId(account), q.before, q.limit.unwrap_or(50)).await?;
-    Ok(Json(
-        log.into_iter()
-            .map(|n| NoticeSendView {
-                id: n.id,
-                kind: n.kind,
-                dedup_key: n.dedup_key,
-                contact_id: n.contact_id.map(|c| c.0),
-                order_id: n.order_id,
-                channel: n.channel,
-                state: n.state,
-                reason: n.reason,
-                message_id: n.message_id.map(|m| m.0),
-                conversation_id: n.conversation_id.map(|c| c.0),
-                scheduled_at: n.scheduled_at,
-                created_at: n.created_at,
-            })
-            .collect(),
-    ))
+    Ok(Json(log.into_iter().map(send_view).collect()))
+}
+
+/// A send log row as the API shows it.
+pub(crate) fn send_view(n: ferry_storage::NoticeSend) -> NoticeSendView {
+    NoticeSendView {
+        id: n.id,
+        kind: n.kind,
+        dedup_key: n.dedup_key,
+        contact_id: n.contact_id.map(|c| c.0),
+        order_id: n.order_id,
+        channel: n.channel,
+        state: n.state,
+        reason: n.reason,
+        message_id: n.message_id.map(|m| m.0),
+        conversation_id: n.conversation_id.map(|c| c.0),
+        scheduled_at: n.scheduled_at,
+        created_at: n.created_at,
+        campaign_id: n.campaign_id,
+    }
 }
 
 /// A period of the figures.

@@ -289,6 +289,18 @@ impl<B: Backend> MessageRepo for B {
                 if let Some(state) = &new.bot_state {
                     super::bot::put_bot_state(db, account, conv.id, state, new.now).await?;
                 }
+                if let Some(send) = new.notice_send {
+                    let n = db
+                        .exec(
+                            "UPDATE notice_sends SET state = 'sent', message_id = $3, conversation_id = $4, \
+                             updated_at = $5 WHERE account_id = $1 AND id = $2 AND state = 'scheduled'",
+                            args![account.0, send, m.id.0, conv.id.0, new.now],
+                        )
+                        .await?;
+                    if n == 0 {
+                        return Err(StorageError::Conflict { constraint: "notice_sends_scheduled".into() });
+                    }
+                }
                 append_event(db, account, &Event::MessageCreated { message: m.clone() }, new.now).await?;
                 for a in activities {
                     append_event(db, account, &Event::MessageCreated { message: a }, new.now).await?;

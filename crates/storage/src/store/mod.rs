@@ -7,6 +7,7 @@ mod alerts;
 mod amazon;
 mod audit;
 mod bot;
+mod campaigns;
 mod canned;
 mod channel_state;
 mod commerce;

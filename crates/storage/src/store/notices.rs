@@ -13,10 +13,10 @@ use ferry_core::conversation::Conversation;
 use ferry_core::event::Event;
 use ferry_core::{AccountId, ContactId, ConversationId, MessageId};
 
-const COLS: &str = "id, kind, dedup_key, contact_id, order_id, channel, state, reason, message_id, conversation_id, \
-                    scheduled_at, created_at, updated_at";
+pub(super) const COLS: &str = "id, kind, dedup_key, contact_id, order_id, channel, state, reason, message_id, conversation_id, \
+                    scheduled_at, created_at, updated_at, campaign_id";
 
-fn send(r: &Row) -> StorageResult<NoticeSend> {
+pub(super) fn send(r: &Row) -> StorageResult<NoticeSend> {
     Ok(NoticeSend {
         id: r.int(0)?,
         kind: r.text(1)?,
@@ -31,7 +31,39 @@ fn send(r: &Row) -> StorageResult<NoticeSend> {
         scheduled_at: r.time(10)?,
         created_at: r.time(11)?,
         updated_at: r.time(12)?,
+        campaign_id: r.opt_int(13)?,
     })
+}
+
+/// A row of `kind, state, reason, count, delivered, read, replied`.
+pub(super) fn tally(r: &Row) -> StorageResult<NoticeTally> {
+    Ok(NoticeTally {
+        kind: r.text(0)?,
+        state: r.text(1)?,
+        reason: r.opt_text(2)?,
+        count: r.count(3)?,
+        delivered: u64::try_from(r.opt_int(4)?.unwrap_or(0)).unwrap_or(0),
+        read: u64::try_from(r.opt_int(5)?.unwrap_or(0)).unwrap_or(0),
+        replied: u64::try_from(r.opt_int(6)?.unwrap_or(0)).unwrap_or(0),
+    })
+}
+
+/// The arguments of an insert into `notice_sends` (`$1` to `$12`).
+pub(super) fn insert_args(account: AccountId, new: &NewNoticeSend, now: DateTime<Utc>) -> Vec<Arg> {
+    args![
+        account.0,
+        new.kind.clone(),
+        new.dedup_key.clone(),
+        new.contact_id.map(|c| c.0),
+        new.order_id,
+        new.channel.clone(),
+        new.state.clone(),
+        new.reason.clone(),
+        new.scheduled_at,
+        now,
+        new.campaign_id,
+        new.marketing
+    ]
 }
 
 #[async_trait]
@@ -102,18 +134,7 @@ impl<B: Backend> NoticeRepo for B {
                         args![account.0, since],
                     )
                     .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(NoticeTally {
-                            kind: r.text(0)?,
-                            state: r.text(1)?,
-                            reason: r.opt_text(2)?,
-                            count: r.count(3)?,
-                            delivered: u64::try_from(r.opt_int(4)?.unwrap_or(0)).unwrap_or(0),
-                            read: u64::try_from(r.opt_int(5)?.unwrap_or(0)).unwrap_or(0),
-                            replied: u64::try_from(r.opt_int(6)?.unwrap_or(0)).unwrap_or(0),
-                        })
-                    })
+                rows.iter().map(tally)
                     .collect()
             })
         })
@@ -230,27 +251,11 @@ impl<B: Backend> NoticeRepo for B {
             Box::pin(async move {
                 let sql = format!(
                     "INSERT INTO notice_sends (account_id, kind, dedup_key, contact_id, order_id, channel, state, \
-                     reason, scheduled_at, created_at, updated_at) \
-                     SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM accounts WHERE id = $1 \
+                     reason, scheduled_at, created_at, updated_at, campaign_id, marketing) \
+                     SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12 FROM accounts WHERE id = $1 \
                      ON CONFLICT (account_id, dedup_key) DO NOTHING RETURNING {COLS}"
                 );
-                let row = db
-                    .row(
-                        &sql,
-                        args![
-                            account.0,
-                            new.kind,
-                            new.dedup_key,
-                            new.contact_id.map(|c| c.0),
-                            new.order_id,
-                            new.channel,
-                            new.state,
-                            new.reason,
-                            new.scheduled_at,
-                            now
-                        ],
-                    )
-                    .await?;
+                let row = db.row(&sql, insert_args(account, &new, now)).await?;
                 row.as_ref().map(send).transpose()
             })
         })

@@ -307,7 +307,7 @@ fn profile_of(r: &Row, values: &[(String, String, i64)]) -> StorageResult<Contac
 
 /// Appends the filter's conditions (`AND …`) to a query over `contacts c
 /// LEFT JOIN contact_profiles p`.
-fn push_filter<D: Db>(db: &D, q: &mut Query, filter: &SegmentFilter) {
+pub(super) fn push_filter<D: Db>(db: &D, q: &mut Query, filter: &SegmentFilter) {
     let has_value = |q: &mut Query, kind: &str, values: Vec<String>| {
         q.push(" AND EXISTS (SELECT 1 FROM contact_profile_values v WHERE v.contact_id = c.id AND v.kind = ")
             .bind(kind)
@@ -370,7 +370,7 @@ fn range(q: &mut Query, expr: &str, lo: Option<i64>, hi: Option<i64>) {
     }
 }
 
-const FROM_CONTACTS: &str = " FROM contacts c LEFT JOIN contact_profiles p ON p.contact_id = c.id WHERE c.merged_into IS NULL AND c.account_id = ";
+pub(super) const FROM_CONTACTS: &str = " FROM contacts c LEFT JOIN contact_profiles p ON p.contact_id = c.id WHERE c.merged_into IS NULL AND c.account_id = ";
 
 fn segment_of(r: &Row) -> StorageResult<Segment> {
     Ok(Segment {
