@@ -915,6 +915,41 @@ try {
     await page.waitFor({ state: 'detached', timeout: 2000 });
   });
 
+  await check('Campaigns: a draft to the saved segment shows its audience and texts; launched, every member is decided within the rules', async () => {
+    await agent.locator('[data-testid=campaigns-nav]').click();
+    const page = agent.locator('[data-testid=campaigns-page]');
+    await page.waitFor({ timeout: 5000 });
+    await page.locator('[data-testid=campaign-new]').click();
+    await page.locator('[data-testid=campaign-name]').fill(`Spring ${run}`);
+    await page.locator('[data-testid=campaign-segment]').selectOption({ label: `Reachable by e-mail ${run}` });
+    for (const c of ['whatsapp', 'sms', 'messenger', 'instagram', 'telegram']) await page.locator(`input[data-channel=${c}]`).uncheck();
+    await page.locator('input[data-channel=email]').check();
+    await page.locator('textarea[data-text="0"]').fill('Hi {{ contact.name }}, our spring collection is in.');
+    await page.locator('[data-testid=campaign-rate]').fill('6000');
+    await page.locator('[data-testid=campaign-save]').click();
+    const preview = page.locator('[data-testid=campaign-preview]');
+    await preview.waitFor({ timeout: 5000 });
+    const audience = Number(await preview.getAttribute('data-audience'));
+    if (!(audience > 0)) throw new Error(`the campaign's audience is ${audience}`);
+    await page.locator('[data-action=launch]').click();
+    await page.locator('[data-testid=campaign-state]:not([data-state=draft])').waitFor({ timeout: 5000 });
+    // Every member decided: sent, or skipped with its reason (no consent).
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      await page.locator('.head button:last-child').click();
+      const figures = page.locator('[data-testid=campaign-figures]');
+      await figures.waitFor({ timeout: 5000 });
+      if (Number(await figures.getAttribute('data-planned')) === audience
+        && await page.locator('[data-testid=campaign-state][data-state=done]').count()) break;
+      if (Date.now() > deadline) throw new Error(`campaign not done: ${await figures.innerText()}`);
+      await agent.waitForTimeout(500);
+    }
+    await page.locator('[data-testid=campaign-log] tr[data-state]').first().waitFor({ timeout: 3000 });
+    await agent.screenshot({ path: join(out, 'console-campaigns.png') });
+    await agent.locator('[data-testid=campaigns-nav]').click();
+    await page.waitFor({ state: 'detached', timeout: 2000 });
+  });
+
   await check('an agent turns on two-factor authentication and signs in with a code of the app', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
     try {

@@ -41,8 +41,7 @@ const list = (s: string, sep: RegExp = /[,\s]+/) => s.split(sep).map((x) => x.tr
 
 /** The rule for `f`; errors name what is wrong. */
 export function noticeRule(kind: NoticeRule['kind'], f: NoticeForm): NoticeRule {
-  const texts: Record<string, string> = {};
-  for (const { lang, text } of f.texts) if (lang.trim() && text.trim()) texts[lang.trim()] = text.trim();
+  const texts = textsOf(f.texts);
   const rule: NoticeRule = {
     kind,
     enabled: f.enabled,
@@ -51,16 +50,28 @@ export function noticeRule(kind: NoticeRule['kind'], f: NoticeForm): NoticeRule 
     texts,
     countries: list(f.countries).map((c) => c.toUpperCase()),
   };
-  if (f.template.trim()) {
-    const languages: Record<string, string> = {};
-    for (const pair of list(f.templateLanguages, /,/)) {
-      const [lang, code] = pair.split('=').map((x) => x.trim());
-      if (!lang || !code) throw new Error(`“${pair}” is not language=code`);
-      languages[lang] = code;
-    }
-    rule.whatsapp_template = { name: f.template.trim(), languages, body: list(f.templateBody, /\|/) };
-  }
+  const template = templateOf(f.template, f.templateLanguages, f.templateBody);
+  if (template) rule.whatsapp_template = template;
   return rule;
+}
+
+/** A WhatsApp template from its form fields (`null` when unnamed); errors name what is wrong. */
+export function templateOf(name: string, languages: string, body: string): NoticeRule['whatsapp_template'] | null {
+  if (!name.trim()) return null;
+  const codes: Record<string, string> = {};
+  for (const pair of list(languages, /,/)) {
+    const [lang, code] = pair.split('=').map((x) => x.trim());
+    if (!lang || !code) throw new Error(`“${pair}” is not language=code`);
+    codes[lang] = code;
+  }
+  return { name: name.trim(), languages: codes, body: list(body, /\|/) };
+}
+
+/** Texts per language from the form's lines, empty ones left out. */
+export function textsOf(lines: { lang: string; text: string }[]): Record<string, string> {
+  const texts: Record<string, string> = {};
+  for (const { lang, text } of lines) if (lang.trim() && text.trim()) texts[lang.trim()] = text.trim();
+  return texts;
 }
 
 /** The log's state with its reason, as one key and values for the catalog. */
