@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use ferry_api_types::{ErrorBody, ErrorDetail};
 
 /// Paths whose requests are not authenticated by the session cookie.
-const COOKIELESS: [&str; 3] = ["/webhooks/", "/widget/", "/csat/"];
+const COOKIELESS: [&str; 4] = ["/webhooks/", "/widget/", "/csat/", "/unsubscribe/"];
 
 /// The console's policy: only its own scripts, styles and connections, no
 /// framing. (Svelte sets `style` attributes, hence inline styles.)

@@ -523,6 +523,7 @@ impl App {
             template_category: (c.definition.purpose == Purpose::Marketing).then_some("MARKETING"),
             vars: serde_json::json!({ "contact": { "name": first_name(&contact) } }),
             tag: CAMPAIGN_TAG,
+            subject: Some(c.definition.name.clone()),
             send: send.id,
         };
         match self.send_outreach(account, out).await {
@@ -557,5 +558,69 @@ impl App {
             }
         }
         Ok(None)
+    }
+}
+
+impl App {
+    /// A one-click unsubscribe link for a buyer's e-mail (RFC 8058): a new
+    /// token each time, kept only as its hash.
+    pub(crate) async fn unsubscribe_link(
+        &self,
+        account: AccountId,
+        contact: ferry_core::ContactId,
+    ) -> AppResult<String> {
+        let token = crate::auth::new_secret();
+        let hash = crate::auth::secret_hash(&token);
+        self.storage.create_unsubscribe_link(account, contact, "email", hash, self.clock.now()).await?;
+        Ok(format!("{}/unsubscribe/{token}", self.config.public_url.trim_end_matches('/')))
+    }
+
+    /// Uses an unsubscribe link: the buyer's e-mail is stopped for the
+    /// account (no more campaigns or marketing there) and their e-mail
+    /// consent withdrawn, audited. Using it again changes nothing.
+    pub async fn unsubscribe(&self, token: &str) -> AppResult<()> {
+        let now = self.clock.now();
+        let hash = crate::auth::secret_hash(token.trim());
+        let (account, contact, channel) =
+            self.storage.use_unsubscribe_link(hash, now).await?.ok_or(AppError::NotFound("link"))?;
+        let channel: ChannelKind = channel.parse().map_err(|_| AppError::NotFound("link"))?;
+        let c = self.storage.get_contact(account, contact).await?.ok_or(AppError::NotFound("link"))?;
+        if self.storage.is_opted_out(account, contact, channel).await? {
+            return Ok(());
+        }
+        let address = c
+            .identities
+            .iter()
+            .find(|i| i.kind == ferry_core::contact::IdentityKind::Email)
+            .map(|i| i.value.clone())
+            .unwrap_or_default();
+        let choice = ferry_storage::ChannelOptOut {
+            contact_id: contact,
+            channel,
+            address,
+            opted_out: true,
+            keyword: "UNSUBSCRIBE".into(),
+            updated_at: now,
+        };
+        self.storage.set_channel_opt_out(account, choice).await?;
+        let consent = ferry_storage::ContactConsent {
+            contact_id: contact,
+            channel: channel.as_str().into(),
+            granted: false,
+            source: "unsubscribe_link".into(),
+            recorded_by: None,
+            recorded_at: now,
+        };
+        self.storage.set_contact_consent(account, consent).await?;
+        self.audit(
+            account,
+            None,
+            "contact.unsubscribed",
+            "contact",
+            contact.to_string(),
+            serde_json::json!({"channel": channel.as_str()}),
+        )
+        .await;
+        Ok(())
     }
 }

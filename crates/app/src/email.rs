@@ -473,6 +473,19 @@ impl EmailOutbound {
                 attachments.push(OutgoingFile { filename, content_type: ct, bytes });
             }
         }
+        // Marketing carries a one-click unsubscribe link, in the headers
+        // (mail clients show their own button) and under the text.
+        let marketing = storage.marketing_send_of(account, o.message.id).await.map_err(retry)?;
+        let list_unsubscribe = match marketing {
+            Some(contact) => {
+                Some(self.app.unsubscribe_link(account, contact).await.map_err(|e| SendError::Retryable(e.report()))?)
+            }
+            None => None,
+        };
+        let mut text = ferry_core::message::text_of(&o.message.parts);
+        if let Some(url) = &list_unsubscribe {
+            text.push_str(&format!("\n\n--\nUnsubscribe: {url}"));
+        }
         let domain = settings.address.rsplit('@').next().unwrap_or("ferry.invalid");
         let plain = |a: &MailAddress| SendAddress { name: a.name.clone(), email: a.address.clone() };
         Ok(OutgoingEmail {
@@ -482,12 +495,13 @@ impl EmailOutbound {
             cc: own.as_ref().map(|h| h.cc.iter().map(plain).collect()).unwrap_or_default(),
             bcc: own.as_ref().map(|h| h.bcc.iter().map(plain).collect()).unwrap_or_default(),
             subject,
-            text: ferry_core::message::text_of(&o.message.parts),
+            text,
             html: None,
             message_id: format!("ferry.{}.{}@{domain}", account, o.message.id),
             in_reply_to,
             references,
             attachments,
+            list_unsubscribe,
         })
     }
 }

@@ -591,6 +591,7 @@ impl App {
             template_category: None,
             vars,
             tag: NOTICE_TAG,
+            subject: None,
             send: send.id,
         };
         self.send_outreach(account, outreach).await
@@ -654,6 +655,11 @@ impl App {
                 vec![ContentPart::Text { text: text.trim().to_owned() }]
             }
         };
+        let mut parts = parts;
+        if let (ChannelKind::Email, Some(subject)) = (channel, out.subject.filter(|s| !s.trim().is_empty())) {
+            let header = ferry_core::message::EmailHeader { subject, ..Default::default() };
+            parts.push(ContentPart::Email { email: Box::new(header) });
+        }
         self.send_outgoing(
             account,
             crate::outgoing::OutgoingMessage {
@@ -687,6 +693,8 @@ pub(crate) struct Outreach<'a> {
     pub vars: serde_json::Value,
     /// The tag of a conversation the message starts.
     pub tag: &'static str,
+    /// The e-mail subject, on e-mail (else the thread's or a default).
+    pub subject: Option<String>,
     /// The send row it is.
     pub send: i64,
 }

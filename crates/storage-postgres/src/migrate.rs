@@ -41,6 +41,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (34, "notices", include_str!("../migrations/0034_notices.sql")),
     (35, "contact_consents", include_str!("../migrations/0035_contact_consents.sql")),
     (36, "campaigns", include_str!("../migrations/0036_campaigns.sql")),
+    (37, "unsubscribe_links", include_str!("../migrations/0037_unsubscribe_links.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

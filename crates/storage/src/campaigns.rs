@@ -142,6 +142,28 @@ pub trait CampaignRepo {
     async fn campaign_tallies(&self, account: AccountId, campaign: i64) -> StorageResult<Vec<NoticeTally>>;
     /// Marks a cancelled campaign's scheduled sends skipped.
     async fn cancel_campaign_sends(&self, account: AccountId, campaign: i64, now: DateTime<Utc>) -> StorageResult<u64>;
+    /// The marketing send a message is, if it is one: its buyer.
+    async fn marketing_send_of(
+        &self,
+        account: AccountId,
+        message: ferry_core::MessageId,
+    ) -> StorageResult<Option<ContactId>>;
+    /// Keeps an unsubscribe link's token (as its hash) for a buyer and
+    /// channel.
+    async fn create_unsubscribe_link(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+        channel: &str,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+    /// The account, buyer and channel of a link's token, marking it used.
+    async fn use_unsubscribe_link(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<(AccountId, ContactId, String)>>;
     /// Marketing sends due or sent to a buyer from `since` on.
     async fn marketing_sends_since(
         &self,

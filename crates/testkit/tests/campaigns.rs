@@ -5,7 +5,9 @@
 //! quiet hours; a buyer without consent, an Amazon buyer and a buyer who
 //! sent STOP get nothing, with the reason in the log; a second campaign
 //! the same week stops at the frequency cap; the hold-out group is drawn
-//! as documented; pausing holds the sends and cancelling drops them.
+//! as documented; pausing holds the sends and cancelling drops them; a
+//! marketing e-mail carries a one-click unsubscribe that stops the buyer's
+//! e-mail for the next campaign.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,7 +19,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-on_both!(a_campaign_reaches_its_segment_within_the_rules, holdout_pause_and_cancel,);
+on_both!(
+    a_campaign_reaches_its_segment_within_the_rules,
+    holdout_pause_and_cancel,
+    email_marketing_unsubscribes_in_one_click,
+);
 
 struct Shop {
     app: TestApp,
@@ -316,4 +322,85 @@ async fn holdout_pause_and_cancel(b: Backend) {
 fn sorted(mut v: Vec<i64>) -> Vec<i64> {
     v.sort_unstable();
     v
+}
+
+async fn email_marketing_unsubscribes_in_one_click(b: Backend) {
+    let Some(s) = setup(b).await else { return };
+    let mail = ferry_sandbox::smtp::SmtpSink::start().await.unwrap();
+    let port = mail.addr.port();
+    let body = json!({"name": "Mail", "channel": "email", "config": {"bot_enabled": false, "email": {
+        "address": "news@shop.test", "from_name": "Lumen Shop", "folders": ["INBOX"],
+        "imap": {"host": "127.0.0.1", "port": 1, "security": "plain", "username": "news@shop.test", "password": "x"},
+        "smtp": {"host": "127.0.0.1", "port": port, "security": "plain"}}}});
+    let r = s.app.post(&format!("{}/inboxes", s.acct()), &s.t.owner_token, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let mut ids = Vec::new();
+    for (name, email) in [("Ana", "ana@example.com"), ("Ben", "ben@example.com")] {
+        let body = json!({"name": name, "email": email, "country": "ES", "language": "en", "tags": ["mail"]});
+        let r = s.app.post(&format!("{}/contacts", s.acct()), &s.t.agent_token, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        let id = r.json["id"].as_i64().unwrap();
+        let path = format!("{}/contacts/{id}/consent", s.acct());
+        let consent = json!({"channel": "email", "granted": true, "source": "checkout"});
+        assert_eq!(s.app.call(Method::PUT, &path, Some(&s.t.agent_token), Some(consent)).await.status, StatusCode::OK);
+        ids.push(id);
+    }
+    let segment = s.segment("Mail buyers", "mail").await;
+    let campaign = |name: &str| {
+        json!({"name": name, "segment_id": segment, "channels": ["email"],
+            "texts": {"en": "Hi {{ contact.name }}! Spring is in."}, "rate_per_minute": 600})
+    };
+    let first = s.campaign(campaign("Spring mail")).await;
+    assert_eq!(s.act(first, "launch").await.status, StatusCode::OK);
+    s.app.drain_jobs().await;
+    s.app.drain_jobs().await;
+    let sent = mail.messages();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    // Quoted-printable soft line breaks joined.
+    let ana = sent.iter().find(|m| m.contains("ana@example.com")).unwrap().replace("=\n", "");
+    assert!(ana.contains("Subject: Spring mail"), "the campaign's name as the subject: {ana}");
+    assert!(ana.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{ana}");
+    let url = ana
+        .lines()
+        .find_map(|l| l.strip_prefix("List-Unsubscribe: <"))
+        .and_then(|l| l.strip_suffix('>'))
+        .unwrap()
+        .to_owned();
+    let path = url.split_once("/unsubscribe/").map(|(_, t)| format!("/unsubscribe/{t}")).unwrap();
+    assert!(ana.contains(&format!("Unsubscribe: {url}")), "the link under the text too: {ana}");
+
+    // Opening the link asks first; the mail client's one-click POST (no
+    // session, another origin) unsubscribes; again changes nothing.
+    let page = reqwest::get(format!("{}{path}", s.app.base)).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    let post = || {
+        reqwest::Client::new()
+            .post(format!("{}{path}", s.app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", "https://mail.example.net")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+    };
+    assert_eq!(post().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(post().await.unwrap().status(), StatusCode::OK);
+    let wrong = reqwest::Client::new().post(format!("{}/unsubscribe/not-a-token", s.app.base)).send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    let c = s.app.get(&format!("{}/contacts/{}/consent", s.acct(), ids[0]), &s.t.agent_token).await;
+    assert_eq!(c.json["stopped"][0]["channel"], "email", "{:?}", c.json);
+    assert_eq!(c.json["consents"][0]["granted"], false, "{:?}", c.json);
+
+    // The next campaign skips her, with the reason; Ben still gets it.
+    let second = s.campaign(campaign("Summer mail")).await;
+    assert_eq!(s.act(second, "launch").await.status, StatusCode::OK);
+    s.app.drain_jobs().await;
+    s.app.drain_jobs().await;
+    let st = s.stats(second).await;
+    // Her consent was withdrawn by the link (and her e-mail stopped).
+    assert_eq!((st["sent"].as_u64(), st["skipped"]["no_consent"].as_u64()), (Some(1), Some(1)), "{st:?}");
+    let sent = mail.messages();
+    assert_eq!(sent.len(), 3);
+    assert!(sent[2].contains("ben@example.com"), "{}", sent[2]);
+    let audit = s.app.get(&format!("{}/audit_log?limit=50", s.acct()), &s.t.owner_token).await;
+    assert!(audit.json.to_string().contains("contact.unsubscribed"), "{:?}", audit.json);
 }

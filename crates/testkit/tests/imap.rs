@@ -188,6 +188,7 @@ mod smtp {
             in_reply_to: Some("q1@example.com".into()),
             references: vec!["q1@example.com".into()],
             attachments: vec![],
+            list_unsubscribe: None,
         }
     }
 

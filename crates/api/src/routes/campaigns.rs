@@ -6,6 +6,7 @@ use crate::extract::{AppJson, AppPath, AppQuery, Auth};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ferry_api_types::*;
@@ -213,6 +214,51 @@ pub async fn campaign_log(
     Ok(Json(log.into_iter().map(send_view).collect()))
 }
 
+const UNSUBSCRIBE_FORM: &str = "<h1>Unsubscribe</h1><p>Stop receiving marketing e-mail from this shop? \
+     Messages about your own orders still reach you.</p><form method=\"post\">\
+     <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
+     <button type=\"submit\">Unsubscribe</button></form>";
+
+fn unsubscribe_answer(r: Result<(), ferry_app::AppError>) -> Response {
+    match r {
+        Ok(()) => Html(super::csat::shell(
+            "en",
+            "Unsubscribed",
+            "<h1>Unsubscribed</h1><p>You will receive no more marketing e-mail from this shop.</p>".to_owned(),
+        ))
+        .into_response(),
+        Err(ferry_app::AppError::NotFound(_)) => (
+            StatusCode::NOT_FOUND,
+            Html(super::csat::shell("en", "Unsubscribe", "<p>This link is not valid.</p>".to_owned())),
+        )
+            .into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// The page an unsubscribe link opens: a button that confirms (opening a
+/// link, as mail scanners do, unsubscribes nobody).
+#[utoipa::path(get, path = "/unsubscribe/{token}", tag = "campaigns", security(()),
+    params(("token" = String, Path, description = "The token in the link")),
+    responses((status = 200, description = "The confirmation page", body = String, content_type = "text/html")))]
+pub async fn unsubscribe_page(AppPath(_token): AppPath<String>) -> Response {
+    Html(super::csat::shell("en", "Unsubscribe", UNSUBSCRIBE_FORM.to_owned())).into_response()
+}
+
+/// One-click unsubscribe (RFC 8058; mail clients post
+/// `List-Unsubscribe=One-Click`), and the page's button: the buyer's
+/// e-mail is stopped for the shop and their consent withdrawn.
+#[utoipa::path(post, path = "/unsubscribe/{token}", tag = "campaigns", security(()),
+    params(("token" = String, Path, description = "The token in the link")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Unsubscribed (again, when it was before)", body = String, content_type = "text/html"),
+        (status = 404, description = "The link is not valid", body = String, content_type = "text/html"),
+    ))]
+pub async fn unsubscribe(State(s): State<ApiState>, AppPath(token): AppPath<String>) -> Response {
+    unsubscribe_answer(s.app.unsubscribe(&token).await)
+}
+
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
@@ -227,7 +273,9 @@ pub async fn campaign_log(
     cancel_campaign,
     preview_campaign,
     campaign_stats,
-    campaign_log
+    campaign_log,
+    unsubscribe_page,
+    unsubscribe
 ))]
 pub struct CampaignsDoc;
 
@@ -244,4 +292,5 @@ pub fn routes() -> Router<ApiState> {
         .route(&format!("{one}/preview"), get(preview_campaign))
         .route(&format!("{one}/stats"), get(campaign_stats))
         .route(&format!("{one}/log"), get(campaign_log))
+        .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe))
 }

@@ -157,7 +157,7 @@ fn missing(e: AppError) -> Response {
     }
 }
 
-fn shell(lang: &str, title: &str, body: String) -> String {
+pub(crate) fn shell(lang: &str, title: &str, body: String) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\

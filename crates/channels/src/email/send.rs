@@ -77,6 +77,45 @@ pub struct OutgoingEmail {
     pub references: Vec<String>,
     /// Attachments.
     pub attachments: Vec<OutgoingFile>,
+    /// A one-click unsubscribe URL (marketing): sent as `List-Unsubscribe`
+    /// with `List-Unsubscribe-Post` (RFC 8058).
+    pub list_unsubscribe: Option<String>,
+}
+
+/// `List-Unsubscribe: <https://…>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ListUnsubscribe(String);
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.trim().trim_start_matches('<').trim_end_matches('>').to_owned()))
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
 }
 
 /// Why a message could not be composed (nothing was sent).
@@ -132,6 +171,12 @@ pub fn compose(email: &OutgoingEmail) -> Result<Message, ComposeError> {
     }
     if !email.references.is_empty() {
         b = b.references(email.references.iter().map(|r| bracket(r)).collect::<Vec<_>>().join(" "));
+    }
+    if let Some(url) = &email.list_unsubscribe {
+        if !url.starts_with("https://") && !url.starts_with("http://") || url.contains(['<', '>', ' ', '\r', '\n']) {
+            return Err(ComposeError::Build(format!("the unsubscribe link {url:?} is not a URL")));
+        }
+        b = b.header(ListUnsubscribe(url.clone())).header(ListUnsubscribePost);
     }
     let body = match &email.html {
         Some(html) => MultiPart::alternative()
@@ -285,7 +330,20 @@ mod tests {
                 content_type: "application/pdf".into(),
                 bytes: b"%PDF-1.4".to_vec(),
             }],
+            list_unsubscribe: None,
         }
+    }
+
+    #[test]
+    fn marketing_carries_one_click_unsubscribe() {
+        let mut e = reply();
+        e.list_unsubscribe = Some("https://ferry.example/unsubscribe/tok123".into());
+        let raw = String::from_utf8(compose(&e).unwrap().formatted()).unwrap();
+        assert!(raw.contains("List-Unsubscribe: <https://ferry.example/unsubscribe/tok123>\r\n"), "{raw}");
+        assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), "{raw}");
+        assert!(!String::from_utf8(compose(&reply()).unwrap().formatted()).unwrap().contains("List-Unsubscribe"));
+        e.list_unsubscribe = Some("javascript:alert(1)".into());
+        assert!(matches!(compose(&e), Err(ComposeError::Build(_))));
     }
 
     #[test]

@@ -377,6 +377,77 @@ impl<B: Backend> CampaignRepo for B {
         .await
     }
 
+    async fn marketing_send_of(
+        &self,
+        account: AccountId,
+        message: ferry_core::MessageId,
+    ) -> StorageResult<Option<ContactId>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let row = db
+                    .row(
+                        "SELECT contact_id FROM notice_sends WHERE message_id = $2 AND account_id = $1 \
+                         AND marketing = $3 AND contact_id IS NOT NULL",
+                        args![account.0, message.0, true],
+                    )
+                    .await?;
+                Ok(row.map(|r| r.int(0)).transpose()?.map(ContactId))
+            })
+        })
+        .await
+    }
+
+    async fn create_unsubscribe_link(
+        &self,
+        account: AccountId,
+        contact: ContactId,
+        channel: &str,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let channel = channel.to_owned();
+        self.write(move |db| {
+            Box::pin(async move {
+                let n = db
+                    .exec(
+                        "INSERT INTO unsubscribe_links (token_hash, account_id, contact_id, channel, created_at) \
+                         SELECT $3, account_id, id, $4, $5 FROM contacts WHERE account_id = $1 AND id = $2",
+                        args![account.0, contact.0, token_hash, channel, now],
+                    )
+                    .await?;
+                crate::db::found(n)
+            })
+        })
+        .await
+    }
+
+    async fn use_unsubscribe_link(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<(AccountId, ContactId, String)>> {
+        self.write(move |db| {
+            Box::pin(async move {
+                let Some(r) = db
+                    .row(
+                        "SELECT account_id, contact_id, channel FROM unsubscribe_links WHERE token_hash = $1",
+                        args![token_hash.clone()],
+                    )
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                db.exec(
+                    "UPDATE unsubscribe_links SET used_at = COALESCE(used_at, $2) WHERE token_hash = $1",
+                    args![token_hash, now],
+                )
+                .await?;
+                Ok(Some((AccountId(r.int(0)?), ContactId(r.int(1)?), r.text(2)?)))
+            })
+        })
+        .await
+    }
+
     async fn marketing_sends_since(
         &self,
         account: AccountId,
