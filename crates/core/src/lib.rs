@@ -20,6 +20,7 @@ pub mod inbound;
 pub mod inbox;
 pub mod insights;
 pub mod invitation;
+pub mod journey;
 pub mod message;
 pub mod notices;
 pub mod privacy;
