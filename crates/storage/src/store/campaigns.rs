@@ -345,15 +345,11 @@ impl<B: Backend> CampaignRepo for B {
             Box::pin(async move {
                 let rows = db
                     .rows(
-                        "SELECT n.kind, n.state, n.reason, COUNT(*), \
-                         SUM(CASE WHEN m.delivery_state IN ('delivered', 'read') THEN 1 ELSE 0 END), \
-                         SUM(CASE WHEN m.delivery_state = 'read' THEN 1 ELSE 0 END), \
-                         SUM(CASE WHEN EXISTS (SELECT 1 FROM messages r WHERE r.account_id = n.account_id \
-                             AND r.conversation_id = n.conversation_id AND r.kind = 'incoming' AND r.id > n.message_id) \
-                             THEN 1 ELSE 0 END) \
-                         FROM notice_sends n LEFT JOIN messages m ON m.id = n.message_id AND m.account_id = n.account_id \
-                         WHERE n.campaign_id = $2 AND n.account_id = $1 \
-                         GROUP BY n.kind, n.state, n.reason ORDER BY n.kind, n.state, n.reason",
+                        &format!(
+                            "{} WHERE n.campaign_id = $2 AND n.account_id = $1 {}",
+                            super::notices::TALLY_SELECT,
+                            super::notices::TALLY_GROUP
+                        ),
                         args![account.0, campaign],
                     )
                     .await?;

@@ -35,6 +35,18 @@ pub(super) fn send(r: &Row) -> StorageResult<NoticeSend> {
     })
 }
 
+/// The send log's figures per kind, state and reason (add a `WHERE` on
+/// `n`, then [`TALLY_GROUP`]); rows read with [`tally`].
+pub(super) const TALLY_SELECT: &str = "SELECT n.kind, n.state, n.reason, COUNT(*), \
+     SUM(CASE WHEN m.delivery_state IN ('delivered', 'read') THEN 1 ELSE 0 END), \
+     SUM(CASE WHEN m.delivery_state = 'read' THEN 1 ELSE 0 END), \
+     SUM(CASE WHEN EXISTS (SELECT 1 FROM messages r WHERE r.account_id = n.account_id \
+         AND r.conversation_id = n.conversation_id AND r.kind = 'incoming' AND r.id > n.message_id) \
+         THEN 1 ELSE 0 END) \
+     FROM notice_sends n LEFT JOIN messages m ON m.id = n.message_id AND m.account_id = n.account_id";
+/// The grouping of [`TALLY_SELECT`].
+pub(super) const TALLY_GROUP: &str = "GROUP BY n.kind, n.state, n.reason ORDER BY n.kind, n.state, n.reason";
+
 /// A row of `kind, state, reason, count, delivered, read, replied`.
 pub(super) fn tally(r: &Row) -> StorageResult<NoticeTally> {
     Ok(NoticeTally {
@@ -122,20 +134,11 @@ impl<B: Backend> NoticeRepo for B {
             Box::pin(async move {
                 let rows = db
                     .rows(
-                        "SELECT n.kind, n.state, n.reason, COUNT(*), \
-                         SUM(CASE WHEN m.delivery_state IN ('delivered', 'read') THEN 1 ELSE 0 END), \
-                         SUM(CASE WHEN m.delivery_state = 'read' THEN 1 ELSE 0 END), \
-                         SUM(CASE WHEN EXISTS (SELECT 1 FROM messages r WHERE r.account_id = n.account_id \
-                             AND r.conversation_id = n.conversation_id AND r.kind = 'incoming' AND r.id > n.message_id) \
-                             THEN 1 ELSE 0 END) \
-                         FROM notice_sends n LEFT JOIN messages m ON m.id = n.message_id AND m.account_id = n.account_id \
-                         WHERE n.account_id = $1 AND n.created_at >= $2 \
-                         GROUP BY n.kind, n.state, n.reason ORDER BY n.kind, n.state, n.reason",
+                        &format!("{TALLY_SELECT} WHERE n.account_id = $1 AND n.created_at >= $2 {TALLY_GROUP}"),
                         args![account.0, since],
                     )
                     .await?;
-                rows.iter().map(tally)
-                    .collect()
+                rows.iter().map(tally).collect()
             })
         })
         .await
