@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 mod access_tokens;
 mod campaigns;
+mod journeys;
 mod merges;
 mod notices;
 mod platform;
@@ -23,6 +24,7 @@ mod sms_telegram;
 mod translation;
 pub use access_tokens::*;
 pub use campaigns::*;
+pub use journeys::*;
 pub use merges::*;
 pub use notices::*;
 pub use platform::*;

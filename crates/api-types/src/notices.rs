@@ -123,3 +123,61 @@ pub struct ConsentRequest {
     #[serde(default)]
     pub source: Option<String>,
 }
+
+/// A buyer's request to hear when a variant is back in stock.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StockSubscriptionView {
+    /// Its id.
+    pub id: i64,
+    /// The buyer.
+    pub contact_id: i64,
+    /// The shop connection.
+    pub connection_id: i64,
+    /// The product in the shop.
+    pub product_external_id: String,
+    /// The variant in the shop.
+    pub variant_external_id: String,
+    /// The variant's SKU.
+    pub sku: Option<String>,
+    /// What the buyer sees (`Lamp (Blue)`).
+    pub title: String,
+    /// `widget`, `agent` or `asked` (the buyer asked about it while it was out).
+    pub source: String,
+    /// When it was asked.
+    pub created_at: DateTime<Utc>,
+    /// When the back-in-stock notice was decided; open until then.
+    pub notified_at: Option<DateTime<Utc>>,
+}
+
+/// Asks to tell a buyer when a variant is back: by its shop and id, or by SKU.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockSubscriptionRequest {
+    /// The variant's SKU (searched in every shop of the account).
+    #[serde(default)]
+    pub sku: Option<String>,
+    /// The shop connection, with `variant_external_id`.
+    #[serde(default)]
+    pub connection_id: Option<i64>,
+    /// The variant's id in the shop.
+    #[serde(default)]
+    pub variant_external_id: Option<String>,
+}
+
+/// A widget visitor asks to hear when a variant is back.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetStockRequest {
+    /// The variant's SKU.
+    pub sku: String,
+    /// Where to tell them, when they have not written in the chat yet.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// What the widget shows after a request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WidgetStockView {
+    /// What the visitor will hear about.
+    pub title: String,
+}

@@ -64,6 +64,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::telegram::TelegramDoc::openapi());
     doc.merge(crate::routes::messenger::MessengerDoc::openapi());
     doc.merge(crate::routes::notices::NoticesDoc::openapi());
+    doc.merge(crate::routes::journeys::JourneysDoc::openapi());
     doc.merge(crate::routes::campaigns::CampaignsDoc::openapi());
     doc.merge(crate::routes::sms_inbox::SmsInboxDoc::openapi());
     doc.merge(crate::routes::csat::CsatDoc::openapi());

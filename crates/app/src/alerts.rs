@@ -93,8 +93,13 @@ impl App {
         for (p, v, _) in detect::stocked_out(&products, &stock) {
             let mut terms = vec![p.title.clone()];
             terms.extend(v.sku.clone());
-            let n = self.storage.count_conversations_asking(account, &terms, now - cfg.demand_window).await?;
+            let since = now - cfg.demand_window;
+            let n = self.storage.count_conversations_asking(account, &terms, since).await?;
             demand.insert(v.external_id.clone(), n);
+            if n > 0 {
+                // The buyers who asked are told when it is back.
+                self.subscribe_askers(account, connection, p, v, &terms, since).await?;
+            }
         }
         let findings = detect::detect(&Input {
             products: &products,
@@ -120,6 +125,10 @@ impl App {
         if let Err(e) = self.notices_for_late_orders(account, connection, &late).await {
             tracing::error!(error = %e, "deciding the delay notices failed");
         }
+        // Stock that came back through a sync rather than a webhook.
+        if let Err(e) = self.notices_for_restock(account, connection).await {
+            tracing::error!(error = %e, "deciding the back-in-stock notices failed");
+        }
         Ok(DetectorSummary {
             connections: 1,
             found,
@@ -127,6 +136,33 @@ impl App {
             refreshed: out.refreshed,
             resolved: out.resolved,
         })
+    }
+
+    async fn subscribe_askers(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+        p: &ferry_commerce::Product,
+        v: &ferry_commerce::Variant,
+        terms: &[String],
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<()> {
+        for contact in self.storage.contacts_asking(account, terms, since).await? {
+            let new = ferry_storage::NewStockSubscription {
+                contact_id: contact,
+                connection_id: connection,
+                product_external_id: p.external_id.clone(),
+                variant_external_id: v.external_id.clone(),
+                sku: v.sku.clone(),
+                title: crate::stock::variant_title(p, v),
+                source: "asked".into(),
+            };
+            match self.storage.subscribe_stock(account, new, self.clock.now()).await {
+                Ok(_) | Err(ferry_storage::StorageError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// Runs the detectors on every shop of the account, and the

@@ -294,23 +294,25 @@ impl App {
         actor.in_account(account)?;
         actor.can_view()?;
         let c = self.load_campaign(account, id).await?;
-        let mut s = CampaignStats { planned: c.campaign.planned, ..CampaignStats::default() };
+        let mut sends = crate::notices::NoticeStats::default();
+        let mut held_out = 0;
         for t in self.storage.campaign_tallies(account, id).await? {
-            let reason = t.reason.clone().unwrap_or_else(|| "unknown".into());
-            match t.state.as_str() {
-                "sent" => {
-                    s.sent += t.count;
-                    s.delivered += t.delivered;
-                    s.read += t.read;
-                    s.replied += t.replied;
-                }
-                "scheduled" => s.scheduled += t.count,
-                "held_out" => s.held_out += t.count,
-                "failed" => *s.failed.entry(reason).or_default() += t.count,
-                _ => *s.skipped.entry(reason).or_default() += t.count,
+            if !sends.add(&t) && t.state == "held_out" {
+                held_out += t.count;
             }
         }
-        Ok(s)
+        let crate::notices::NoticeStats { sent, delivered, read, replied, scheduled, failed, skipped, .. } = sends;
+        Ok(CampaignStats {
+            planned: c.campaign.planned,
+            sent,
+            delivered,
+            read,
+            replied,
+            scheduled,
+            held_out,
+            failed,
+            skipped,
+        })
     }
 
     /// A campaign's sends, newest first.
@@ -449,6 +451,7 @@ impl App {
                     reason: Some("holdout".into()),
                     scheduled_at: start,
                     campaign_id: Some(id),
+                    journey_id: None,
                     marketing,
                 };
                 if held_out(id, contact.id.0, c.definition.holdout_percent) {

@@ -199,15 +199,30 @@ impl App {
         };
         let writes = shopify::parse(topic, body).map_err(|e| AppError::Malformed(e.to_string()))?;
         let webhook_id = headers.webhook_id.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty() && w.len() <= 255);
-        let shipments: Vec<ferry_commerce::MirrorWrite> =
-            writes.iter().filter(|w| matches!(w, ferry_commerce::MirrorWrite::Fulfillment(_))).cloned().collect();
+        let events: Vec<ferry_commerce::MirrorWrite> = writes
+            .iter()
+            .filter(|w| {
+                use ferry_commerce::MirrorWrite as W;
+                matches!(w, W::Fulfillment(_) | W::Order(_) | W::Refund(_))
+            })
+            .cloned()
+            .collect();
+        let restock = writes.iter().any(|w| {
+            use ferry_commerce::MirrorWrite as W;
+            matches!(w, W::Inventory(_) | W::Product(_))
+        });
         let out =
             self.storage.apply_mirror_writes(conn.account_id, conn.id, webhook_id, writes, self.clock.now()).await?;
-        if !out.duplicate && !shipments.is_empty() {
+        if !out.duplicate {
             // The webhook is in the mirror: a failed notice decision must
             // not make the shop send it again.
-            if let Err(e) = self.notices_for_writes(conn.account_id, conn.id, &shipments).await {
+            if !events.is_empty()
+                && let Err(e) = self.notices_for_writes(conn.account_id, conn.id, &events).await
+            {
                 tracing::error!(error = %e, "deciding the notices of a shop webhook failed");
+            }
+            if restock && let Err(e) = self.notices_for_restock(conn.account_id, conn.id).await {
+                tracing::error!(error = %e, "deciding the back-in-stock notices failed");
             }
         }
         Ok(ShopifyWebhookOutcome::Applied(out))

@@ -236,6 +236,7 @@ impl JobHandler for Jobs {
             JobKind::DeliverWebhook { delivery_id } => self.app.deliver_webhook(job, delivery_id).await,
             JobKind::SendNotice { notice_id } => self.app.send_notice(job.account_id, notice_id).await,
             JobKind::RunCampaign { campaign_id } => self.app.run_campaign(job.account_id, campaign_id).await,
+            JobKind::AdvanceJourney { enrolment_id } => self.app.advance_enrolment(job.account_id, enrolment_id).await,
         }
     }
 
@@ -255,6 +256,13 @@ impl JobHandler for Jobs {
             }
             JobKind::RunCampaign { campaign_id } => {
                 tracing::error!(error, campaign_id, "gave up running a campaign; resume it to go on");
+            }
+            JobKind::AdvanceJourney { enrolment_id } => {
+                tracing::error!(
+                    error,
+                    enrolment_id,
+                    "gave up moving a buyer on in a journey; pause and resume it to go on"
+                );
             }
             JobKind::SendNotice { notice_id } => {
                 let now = self.app.clock.now();

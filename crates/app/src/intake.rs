@@ -51,6 +51,13 @@ impl App {
                 tracing::warn!(error = %e, "the out-of-office reply failed");
             }
         }
+        if !outcome.duplicate
+            && !automatic
+            && let Err(e) = self.wake_journeys_for_reply(inbox.account_id, outcome.conversation.contact_id).await
+        {
+            // The journey moves on at its time limit instead.
+            tracing::warn!(error = %e, "waking the buyer's journeys failed");
+        }
         if !outcome.duplicate && outcome.conversation.status == ferry_core::conversation::Status::Bot {
             self.job_enqueued();
         }

@@ -79,6 +79,27 @@ pub struct NoticeStats {
     pub skipped: std::collections::BTreeMap<String, u64>,
 }
 
+impl NoticeStats {
+    /// Counts a tally of the send log in; false for a state it does not
+    /// count (a campaign's hold-out).
+    pub(crate) fn add(&mut self, t: &ferry_storage::NoticeTally) -> bool {
+        let reason = || t.reason.clone().unwrap_or_else(|| "unknown".into());
+        match t.state.as_str() {
+            "sent" => {
+                self.sent += t.count;
+                self.delivered += t.delivered;
+                self.read += t.read;
+                self.replied += t.replied;
+            }
+            "scheduled" => self.scheduled += t.count,
+            "failed" => *self.failed.entry(reason()).or_default() += t.count,
+            "skipped" => *self.skipped.entry(reason()).or_default() += t.count,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The notices a fulfilment gives rise to: shipped once it is live with a
 /// tracking number or link, and its carrier's last step.
 fn notices_of(f: &Fulfillment) -> Vec<NoticeKind> {
@@ -247,19 +268,9 @@ impl App {
         let tallies = self.storage.notice_tallies(account, since).await?;
         let mut out: Vec<NoticeStats> =
             NoticeKind::ALL.iter().map(|k| NoticeStats { kind: k.as_str().into(), ..NoticeStats::default() }).collect();
-        for t in tallies {
-            let Some(s) = out.iter_mut().find(|s| s.kind == t.kind) else { continue };
-            let reason = t.reason.clone().unwrap_or_else(|| "unknown".into());
-            match t.state.as_str() {
-                "sent" => {
-                    s.sent += t.count;
-                    s.delivered += t.delivered;
-                    s.read += t.read;
-                    s.replied += t.replied;
-                }
-                "scheduled" => s.scheduled += t.count,
-                "failed" => *s.failed.entry(reason).or_default() += t.count,
-                _ => *s.skipped.entry(reason).or_default() += t.count,
+        for t in &tallies {
+            if let Some(s) = out.iter_mut().find(|s| s.kind == t.kind) {
+                s.add(t);
             }
         }
         Ok(out)
@@ -280,41 +291,129 @@ impl App {
 
     /// The notices the writes of one shop webhook give rise to, each
     /// decided once (a re-delivered webhook decides nothing again).
+    /// The notices a shop webhook's writes give rise to: shipped, out for
+    /// delivery and delivered per fulfilment; order confirmed and cancelled
+    /// per order; refunded per refund — each decided once per key, and only
+    /// for events of the last two days (an old order re-sent by the shop
+    /// tells nobody anything).
     pub(crate) async fn notices_for_writes(
         &self,
         account: AccountId,
         connection: ShopConnectionId,
         writes: &[MirrorWrite],
     ) -> AppResult<usize> {
-        let fulfilments: Vec<&Fulfillment> = writes
-            .iter()
-            .filter_map(|w| match w {
-                MirrorWrite::Fulfillment(f) => Some(f),
-                _ => None,
-            })
-            .collect();
-        if fulfilments.is_empty() {
+        let now = self.clock.now();
+        let recent = |t: chrono::DateTime<chrono::Utc>| now - t <= chrono::Duration::days(2);
+        let c = connection.0;
+        let mut events: Vec<(NoticeKind, &str, String)> = Vec::new();
+        for w in writes {
+            match w {
+                MirrorWrite::Fulfillment(f) => {
+                    for kind in notices_of(f) {
+                        events.push((kind, &f.order_external_id, format!("{}:{c}:{}", kind.as_str(), f.external_id)));
+                    }
+                }
+                MirrorWrite::Order(o) => match o.cancelled_at {
+                    Some(at) if recent(at) => {
+                        events.push((
+                            NoticeKind::OrderCancelled,
+                            &o.external_id,
+                            format!("order_cancelled:{c}:{}", o.external_id),
+                        ));
+                    }
+                    None if recent(o.created_at) => {
+                        events.push((
+                            NoticeKind::OrderConfirmed,
+                            &o.external_id,
+                            format!("order_confirmed:{c}:{}", o.external_id),
+                        ));
+                    }
+                    _ => {}
+                },
+                MirrorWrite::Refund(r) if recent(r.created_at) => {
+                    events.push((
+                        NoticeKind::Refunded,
+                        &r.order_external_id,
+                        format!("refunded:{c}:{}", r.external_id),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if events.is_empty() {
             return Ok(0);
         }
         let settings = self.load_notice_settings(account).await?;
+        let mut journeys: std::collections::HashMap<NoticeKind, bool> = std::collections::HashMap::new();
         let mut decided = 0;
-        for f in fulfilments {
-            for kind in notices_of(f) {
-                let rule = settings.rule(kind);
-                if !rule.enabled {
-                    continue;
+        for (kind, order_external_id, key) in events {
+            let rule = settings.rule(kind);
+            let journey = match journeys.get(&kind) {
+                Some(j) => *j,
+                None => {
+                    let j = !self.storage.journeys_for_event(account, kind.as_str()).await?.is_empty();
+                    journeys.insert(kind, j);
+                    j
                 }
-                let key = format!("{}:{}:{}", kind.as_str(), connection.0, f.external_id);
-                let Some(order) = self.storage.order_by_external_id(account, connection, &f.order_external_id).await?
-                else {
-                    tracing::info!(kind = kind.as_str(), "a fulfilment of an order not in the mirror: no notice");
-                    continue;
-                };
-                let Some(order) = self.storage.get_order(account, order).await? else { continue };
-                if self.decide_notice(account, &settings, &rule, &key, &order).await? {
-                    decided += 1;
-                }
+            };
+            if !rule.enabled && !journey {
+                continue;
             }
+            let Some(order) = self.storage.order_by_external_id(account, connection, order_external_id).await? else {
+                tracing::info!(kind = kind.as_str(), "an event of an order not in the mirror: no notice");
+                continue;
+            };
+            let Some(order) = self.storage.get_order(account, order).await? else { continue };
+            let buyer = self.order_buyer(account, &order).await?;
+            if journey {
+                self.enrol_for_event(account, kind, &key, buyer.as_ref(), Some(order.id.0)).await?;
+            }
+            if rule.enabled && self.decide_notice(account, &settings, &rule, &key, buyer, Some(&order)).await? {
+                decided += 1;
+            }
+        }
+        Ok(decided)
+    }
+
+    /// The back-in-stock notices of a shop: every open request whose
+    /// variant can be bought again is decided once and closed.
+    pub(crate) async fn notices_for_restock(
+        &self,
+        account: AccountId,
+        connection: ShopConnectionId,
+    ) -> AppResult<usize> {
+        let waiting = self.storage.waiting_stock_subscriptions(account, connection).await?;
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        let settings = self.load_notice_settings(account).await?;
+        let rule = settings.rule(NoticeKind::BackInStock);
+        if !rule.enabled {
+            // Kept open: they are told once the notice is switched on.
+            return Ok(0);
+        }
+        let products = self.storage.list_products(account, connection).await?;
+        let stock: std::collections::HashMap<String, i64> =
+            self.storage.stock_levels(account, connection).await?.into_iter().collect();
+        let mut decided = 0;
+        for s in waiting {
+            let back = products
+                .iter()
+                .filter(|p| p.external_id == s.product_external_id && p.status == "active")
+                .flat_map(|p| p.variants.iter())
+                .find(|v| v.external_id == s.variant_external_id)
+                .and_then(|v| ferry_commerce::detect::variant_stock(v, &stock))
+                .is_some_and(|n| n > 0);
+            if !back {
+                continue;
+            }
+            let buyer = self.storage.get_contact(account, s.contact_id).await?;
+            let key = format!("back_in_stock:{}:{}", connection.0, s.id);
+            if self.decide_notice(account, &settings, &rule, &key, buyer, None).await? {
+                decided += 1;
+            }
+            // Decided now or by an earlier run that stopped before this.
+            self.storage.close_stock_subscription(account, s.id, self.clock.now()).await?;
         }
         Ok(decided)
     }
@@ -332,7 +431,8 @@ impl App {
         }
         let settings = self.load_notice_settings(account).await?;
         let rule = settings.rule(NoticeKind::Delayed);
-        if !rule.enabled {
+        let journey = !self.storage.journeys_for_event(account, NoticeKind::Delayed.as_str()).await?.is_empty();
+        if !rule.enabled && !journey {
             return Ok(0);
         }
         let mut decided = 0;
@@ -342,7 +442,11 @@ impl App {
             };
             let Some(order) = self.storage.get_order(account, order).await? else { continue };
             let key = format!("delayed:{}:{external_id}", connection.0);
-            if self.decide_notice(account, &settings, &rule, &key, &order).await? {
+            let buyer = self.order_buyer(account, &order).await?;
+            if journey {
+                self.enrol_for_event(account, NoticeKind::Delayed, &key, buyer.as_ref(), Some(order.id.0)).await?;
+            }
+            if rule.enabled && self.decide_notice(account, &settings, &rule, &key, buyer, Some(&order)).await? {
                 decided += 1;
             }
         }
@@ -361,7 +465,16 @@ impl App {
             .contacts_by_address(account, email.iter().cloned().collect(), phone.iter().cloned().collect())
             .await?;
         if let Some(id) = known.into_iter().min_by_key(|c| c.0) {
-            return Ok(self.storage.get_contact(account, id).await?);
+            let contact = self.storage.get_contact(account, id).await?;
+            // A buyer known only by their chat learns their country from
+            // where their order ships (their language and quiet hours follow).
+            if let (Some(c), Some(country)) = (&contact, &country)
+                && c.country.is_none()
+            {
+                let patch = ferry_storage::ContactPatch { country: Some(Some(country.clone())), ..Default::default() };
+                return Ok(Some(self.storage.update_contact(account, c.id, patch, self.clock.now()).await?));
+            }
+            return Ok(contact);
         }
         let mut identities = Vec::new();
         if let Some(e) = &email {
@@ -461,22 +574,27 @@ impl App {
         })
     }
 
-    /// Decides one notice of `order` (once per `key`) and schedules its
-    /// send or logs why not; false when it was decided before.
+    /// Decides one notice for `buyer` (about `order`, when it is about one)
+    /// once per `key`, and schedules its send or logs why not; false when
+    /// it was decided before.
     async fn decide_notice(
         &self,
         account: AccountId,
         settings: &NoticeSettings,
         rule: &NoticeRule,
         key: &str,
-        order: &StoredOrder,
+        buyer: Option<Contact>,
+        order: Option<&StoredOrder>,
     ) -> AppResult<bool> {
         let now = self.clock.now();
-        let contact = self.order_buyer(account, order).await?;
+        let contact = buyer;
         let inboxes = self.storage.list_inboxes(account).await?;
         let account_language =
             self.storage.get_account(account).await?.map(|a| a.default_language).unwrap_or_else(|| "en".into());
         let (decision, contact_id) = match &contact {
+            Some(c) if !self.notice_conditions_hold(account, rule, c, order).await? => {
+                (Plan::Skip(ferry_core::notices::Skip::Conditions), Some(c.id))
+            }
             Some(c) => {
                 let to = self.recipient(account, c, &inboxes).await?;
                 (plan(rule, rule.kind.purpose(), &to, &settings.policy, &account_language, now), Some(c.id))
@@ -488,24 +606,26 @@ impl App {
                 kind: rule.kind.as_str().into(),
                 dedup_key: key.to_owned(),
                 contact_id,
-                order_id: Some(order.id.0),
+                order_id: order.map(|o| o.id.0),
                 channel: Some(channel.as_str().into()),
                 state: "scheduled".into(),
                 reason: None,
                 scheduled_at: *at,
                 campaign_id: None,
+                journey_id: None,
                 marketing: rule.kind.purpose() == ferry_core::notices::Purpose::Marketing,
             },
             Plan::Skip(why) => NewNoticeSend {
                 kind: rule.kind.as_str().into(),
                 dedup_key: key.to_owned(),
                 contact_id,
-                order_id: Some(order.id.0),
+                order_id: order.map(|o| o.id.0),
                 channel: None,
                 state: "skipped".into(),
                 reason: Some(why.as_str().into()),
                 scheduled_at: now,
                 campaign_id: None,
+                journey_id: None,
                 marketing: false,
             },
         };
@@ -517,6 +637,30 @@ impl App {
         }
         tracing::info!(kind = %claimed.kind, state = %claimed.state, "notice decided");
         Ok(true)
+    }
+
+    /// Whether the order and the buyer meet the notice's conditions.
+    async fn notice_conditions_hold(
+        &self,
+        account: AccountId,
+        rule: &NoticeRule,
+        buyer: &Contact,
+        order: Option<&StoredOrder>,
+    ) -> AppResult<bool> {
+        let first_order = match (rule.first_order_only, order) {
+            (true, Some(o)) => {
+                let placed = o.details.order.created_at;
+                let theirs = self.orders_of(account, buyer).await?;
+                !theirs.iter().any(|x| x.id != o.id && x.details.order.created_at < placed)
+            }
+            _ => true,
+        };
+        let facts = ferry_core::notices::NoticeFacts {
+            order_total_minor: order.map(|o| o.details.order.total_minor),
+            first_order,
+            tags: &buyer.tags,
+        };
+        Ok(rule.conditions_hold(&facts))
     }
 
     /// Sends a scheduled notice (the `send_notice` job).
@@ -536,13 +680,13 @@ impl App {
                 .map_err(|e| JobError::Retry(e.to_string()))?;
             Err::<(), JobError>(JobError::Permanent(reason))
         };
-        let (Some(contact_id), Some(channel), Some(order_id)) =
-            (n.contact_id, n.channel.as_deref().and_then(|c| c.parse::<ChannelKind>().ok()), n.order_id)
+        let (Some(contact_id), Some(channel)) =
+            (n.contact_id, n.channel.as_deref().and_then(|c| c.parse::<ChannelKind>().ok()))
         else {
-            return fail("the buyer, channel or order is gone".into()).await;
+            return fail("the buyer or channel is gone".into()).await;
         };
         let kind = NoticeKind::parse(&n.kind).ok_or_else(|| JobError::Permanent("unknown notice kind".into()))?;
-        match self.compose_and_send_notice(account, kind, &n, contact_id, channel, order_id).await {
+        match self.compose_and_send_notice(account, kind, &n, contact_id, channel).await {
             // Marked sent with the message, in the same write.
             Ok(_) => Ok(()),
             // Sent (or cancelled) meanwhile by an earlier run of this job.
@@ -559,29 +703,48 @@ impl App {
         send: &NoticeSend,
         contact_id: ContactId,
         channel: ChannelKind,
-        order_id: i64,
     ) -> AppResult<ferry_storage::PostedMessage> {
         let settings = self.load_notice_settings(account).await?;
         let rule = settings.rule(kind);
         let contact = self.storage.get_contact(account, contact_id).await?.ok_or(AppError::NotFound("contact"))?;
-        let order =
-            self.storage.get_order(account, ferry_core::OrderId(order_id)).await?.ok_or(AppError::NotFound("order"))?;
-        // The fulfilment this notice is about, for its tracking link.
-        let fulfilment_id = send.dedup_key.rsplit(':').next().unwrap_or_default();
-        let fulfilment = order
-            .details
-            .fulfillments
-            .iter()
-            .find(|f| f.external_id == fulfilment_id)
-            .or_else(|| order.details.fulfillments.iter().rev().find(|f| f.is_live()));
-        let vars = serde_json::json!({
-            "contact": {"name": first_name(&contact)},
-            "order": {"number": order.details.order.name},
-            "tracking": {
-                "url": fulfilment.and_then(|f| f.tracking_url.clone()).unwrap_or_default(),
-                "number": fulfilment.and_then(|f| f.tracking_number.clone()).unwrap_or_default(),
-            },
-        });
+        let vars = match send.order_id {
+            Some(id) => {
+                let order = self
+                    .storage
+                    .get_order(account, ferry_core::OrderId(id))
+                    .await?
+                    .ok_or(AppError::NotFound("order"))?;
+                order_vars(&contact, &order, send.dedup_key.rsplit(':').next().unwrap_or_default())
+            }
+            None if kind == NoticeKind::BackInStock => {
+                let id = send.dedup_key.rsplit(':').next().and_then(|i| i.parse().ok()).unwrap_or_default();
+                let s = self
+                    .storage
+                    .get_stock_subscription(account, id)
+                    .await?
+                    .ok_or(AppError::NotFound("back-in-stock request"))?;
+                let domain = self
+                    .storage
+                    .list_shop_connections(account)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.id == s.connection_id)
+                    .map(|c| c.shop_domain)
+                    .unwrap_or_default();
+                let q = s.sku.clone().unwrap_or_else(|| s.title.clone());
+                let url = if domain.is_empty() {
+                    String::new()
+                } else {
+                    let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+                    format!("https://{domain}/search?q={q}")
+                };
+                serde_json::json!({
+                    "contact": {"name": first_name(&contact)},
+                    "product": {"title": s.title, "sku": s.sku.unwrap_or_default(), "url": url},
+                })
+            }
+            None => return Err(AppError::NotFound("order")),
+        };
         let language = buyer_language(&contact, "en");
         let outreach = Outreach {
             contact: &contact,
@@ -697,6 +860,33 @@ pub(crate) struct Outreach<'a> {
     pub subject: Option<String>,
     /// The send row it is.
     pub send: i64,
+}
+
+/// The placeholders of a notice about `order`; `event` is the fulfilment
+/// or refund it is about (the latest live fulfilment otherwise).
+fn order_vars(contact: &Contact, order: &StoredOrder, event: &str) -> serde_json::Value {
+    let d = &order.details;
+    let fulfilment = d
+        .fulfillments
+        .iter()
+        .find(|f| f.external_id == event)
+        .or_else(|| d.fulfillments.iter().rev().find(|f| f.is_live()));
+    let refund = d.refunds.iter().find(|r| r.external_id == event).or(d.refunds.last());
+    let money =
+        |minor: i64| format!("{} {}", ferry_commerce::money::format_minor(minor, &d.order.currency), d.order.currency);
+    serde_json::json!({
+        "contact": {"name": first_name(contact)},
+        "order": {
+            "number": d.order.name,
+            "total": money(d.order.total_minor),
+            "cancel_reason": d.order.cancel_reason.clone().unwrap_or_default(),
+        },
+        "tracking": {
+            "url": fulfilment.and_then(|f| f.tracking_url.clone()).unwrap_or_default(),
+            "number": fulfilment.and_then(|f| f.tracking_number.clone()).unwrap_or_default(),
+        },
+        "refund": {"amount": refund.map(|r| money(r.amount_minor)).unwrap_or_default()},
+    })
 }
 
 /// A buyer's first name, for greetings.

@@ -288,7 +288,9 @@ pub struct Input<'a> {
     pub thresholds: &'a Thresholds,
 }
 
-fn variant_stock(v: &Variant, stock: &HashMap<String, i64>) -> Option<i64> {
+/// Units available of a variant: its inventory item's level when known,
+/// else the quantity the product carries.
+pub fn variant_stock(v: &Variant, stock: &HashMap<String, i64>) -> Option<i64> {
     v.inventory_item_id.as_ref().and_then(|i| stock.get(i).copied()).or(v.inventory_quantity)
 }
 

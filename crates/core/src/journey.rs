@@ -28,8 +28,27 @@ pub struct Journey {
     pub name: String,
     /// Marketing (consent, caps, the Amazon ban) or transactional.
     pub purpose: Purpose,
+    /// How buyers enter it.
+    #[serde(default)]
+    pub trigger: Trigger,
     /// The steps, run in order; jumps go forward.
     pub steps: Vec<Step>,
+}
+
+/// How buyers enter a journey.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Trigger {
+    /// People enrol buyers: one by one, or a saved segment at once.
+    #[default]
+    Manual,
+    /// A shop event enrols the order's buyer, once per event (an order
+    /// confirmed, shipped, delivered, late, cancelled or refunded).
+    Event {
+        /// The event, named as the notice about it.
+        event: crate::notices::NoticeKind,
+    },
 }
 
 /// One step of a journey.
@@ -167,6 +186,9 @@ impl Journey {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 120 {
             return Err("a name of 1 to 120 characters".into());
+        }
+        if let Trigger::Event { event: crate::notices::NoticeKind::BackInStock } = self.trigger {
+            return Err("a journey starts from an order's event; back in stock is a notice".into());
         }
         if self.steps.is_empty() || self.steps.len() > MAX_STEPS {
             return Err(format!("1 to {MAX_STEPS} steps"));
@@ -407,8 +429,12 @@ mod tests {
 
     #[test]
     fn check_refuses_backward_jumps_and_empty_journeys() {
-        let mut j =
-            Journey { name: "Care".into(), purpose: Purpose::Marketing, steps: vec![send(vec![ChannelKind::Email])] };
+        let mut j = Journey {
+            name: "Care".into(),
+            purpose: Purpose::Marketing,
+            trigger: Trigger::Manual,
+            steps: vec![send(vec![ChannelKind::Email])],
+        };
         assert!(j.check().is_ok());
         j.steps.push(Step::Branch { condition: Condition::Replied, then: 0, otherwise: 2 });
         assert!(j.check().unwrap_err().contains("later step"));
@@ -421,6 +447,7 @@ mod tests {
         let j = Journey {
             name: "Review".into(),
             purpose: Purpose::Transactional,
+            trigger: Trigger::Manual,
             steps: vec![
                 send(vec![ChannelKind::Email]),
                 Step::WaitForReply { within_minutes: 60 * 24, replied: 3, otherwise: 2 },
@@ -447,6 +474,7 @@ mod tests {
         let j = Journey {
             name: "Welcome".into(),
             purpose: Purpose::Marketing,
+            trigger: Trigger::Manual,
             steps: vec![send(vec![ChannelKind::Email]), Step::Wait { minutes: 600 }, send(vec![ChannelKind::Email])],
         };
         // 12:00 UTC is 13:00 in London; ten hours later is 23:00 there,
@@ -481,6 +509,7 @@ mod tests {
             (0..n).map(|i| step(i, n)).collect::<Vec<_>>().prop_map(|steps| Journey {
                 name: "Generated".into(),
                 purpose: Purpose::Marketing,
+                trigger: Trigger::Manual,
                 steps,
             })
         })

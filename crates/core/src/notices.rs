@@ -34,12 +34,28 @@ pub enum NoticeKind {
     Delivered,
     /// It is late (the delay detector found it).
     Delayed,
+    /// The shop took the order.
+    OrderConfirmed,
+    /// The order was cancelled.
+    OrderCancelled,
+    /// Money went back to the buyer.
+    Refunded,
+    /// A variant the buyer asked to hear about can be bought again.
+    BackInStock,
 }
 
 impl NoticeKind {
     /// Every kind.
-    pub const ALL: [NoticeKind; 4] =
-        [NoticeKind::Shipped, NoticeKind::OutForDelivery, NoticeKind::Delivered, NoticeKind::Delayed];
+    pub const ALL: [NoticeKind; 8] = [
+        NoticeKind::Shipped,
+        NoticeKind::OutForDelivery,
+        NoticeKind::Delivered,
+        NoticeKind::Delayed,
+        NoticeKind::OrderConfirmed,
+        NoticeKind::OrderCancelled,
+        NoticeKind::Refunded,
+        NoticeKind::BackInStock,
+    ];
 
     /// Its stored name.
     pub fn as_str(self) -> &'static str {
@@ -48,6 +64,10 @@ impl NoticeKind {
             NoticeKind::OutForDelivery => "out_for_delivery",
             NoticeKind::Delivered => "delivered",
             NoticeKind::Delayed => "delayed",
+            NoticeKind::OrderConfirmed => "order_confirmed",
+            NoticeKind::OrderCancelled => "order_cancelled",
+            NoticeKind::Refunded => "refunded",
+            NoticeKind::BackInStock => "back_in_stock",
         }
     }
 
@@ -57,14 +77,17 @@ impl NoticeKind {
     }
 
     /// Whether it is marketing (a campaign, a win-back) rather than about
-    /// the buyer's own order. Every order notice is transactional.
+    /// the buyer's own order. Every notice is transactional: order notices
+    /// are about the buyer's order, and a back-in-stock notice answers the
+    /// buyer's own request (it goes only to those who asked).
     pub fn purpose(self) -> Purpose {
         Purpose::Transactional
     }
 
     /// The text sent when the account wrote none, in `language` (English
     /// unless one of the shipped translations): placeholders
-    /// `{{order.number}}`, `{{tracking.url}}`, `{{contact.name}}`.
+    /// `{{order.number}}`, `{{tracking.url}}`, `{{contact.name}}`,
+    /// `{{refund.amount}}`, `{{product.title}}`.
     pub fn default_text(self, language: &str) -> &'static str {
         let lang = language.split(['-', '_']).next().unwrap_or_default();
         match (self, lang) {
@@ -112,6 +135,52 @@ impl NoticeKind {
             (NoticeKind::Delayed, _) => {
                 "Sorry: your order {{order.number}} is running late. We'll keep you posted. {{tracking.url}}"
             }
+            (NoticeKind::OrderConfirmed, "es") => {
+                "¡Gracias, {{contact.name}}! Hemos recibido tu pedido {{order.number}}. Te avisaremos cuando salga."
+            }
+            (NoticeKind::OrderConfirmed, "de") => {
+                "Danke, {{contact.name}}! Wir haben deine Bestellung {{order.number}} erhalten und melden uns beim Versand."
+            }
+            (NoticeKind::OrderConfirmed, "fr") => {
+                "Merci {{contact.name}} ! Nous avons bien reçu votre commande {{order.number}}. Nous vous prévenons dès l'envoi."
+            }
+            (NoticeKind::OrderConfirmed, "zh") => {
+                "{{contact.name}}您好！我们已收到您的订单 {{order.number}}，发货后会通知您。"
+            }
+            (NoticeKind::OrderConfirmed, _) => {
+                "Thanks, {{contact.name}}! We received your order {{order.number}} and will tell you when it ships."
+            }
+            (NoticeKind::OrderCancelled, "es") => {
+                "Tu pedido {{order.number}} ha sido cancelado. Si no lo pediste tú, responde a este mensaje."
+            }
+            (NoticeKind::OrderCancelled, "de") => {
+                "Deine Bestellung {{order.number}} wurde storniert. Falls das nicht von dir kam, antworte einfach."
+            }
+            (NoticeKind::OrderCancelled, "fr") => {
+                "Votre commande {{order.number}} a été annulée. Si ce n'était pas votre demande, répondez à ce message."
+            }
+            (NoticeKind::OrderCancelled, "zh") => "您的订单 {{order.number}} 已取消。如非您本人操作，请回复此消息。",
+            (NoticeKind::OrderCancelled, _) => {
+                "Your order {{order.number}} was cancelled. If you did not ask for this, just reply to this message."
+            }
+            (NoticeKind::Refunded, "es") => {
+                "Hemos reembolsado {{refund.amount}} de tu pedido {{order.number}}. Puede tardar unos días en verse."
+            }
+            (NoticeKind::Refunded, "de") => {
+                "Wir haben {{refund.amount}} für deine Bestellung {{order.number}} erstattet. Die Gutschrift kann ein paar Tage dauern."
+            }
+            (NoticeKind::Refunded, "fr") => {
+                "Nous avons remboursé {{refund.amount}} pour votre commande {{order.number}}. Comptez quelques jours pour le voir."
+            }
+            (NoticeKind::Refunded, "zh") => "您的订单 {{order.number}} 已退款 {{refund.amount}}，到账可能需要几天。",
+            (NoticeKind::Refunded, _) => {
+                "We refunded {{refund.amount}} for your order {{order.number}}. It may take a few days to show."
+            }
+            (NoticeKind::BackInStock, "es") => "¡{{product.title}} vuelve a estar disponible! {{product.url}}",
+            (NoticeKind::BackInStock, "de") => "{{product.title}} ist wieder da! {{product.url}}",
+            (NoticeKind::BackInStock, "fr") => "{{product.title}} est de retour en stock ! {{product.url}}",
+            (NoticeKind::BackInStock, "zh") => "{{product.title}} 已补货！{{product.url}}",
+            (NoticeKind::BackInStock, _) => "Good news: {{product.title}} is back in stock! {{product.url}}",
         }
     }
 }
@@ -166,6 +235,27 @@ pub struct NoticeRule {
     /// Only to buyers in these countries (ISO codes); empty: all.
     #[serde(default)]
     pub countries: Vec<String>,
+    /// Only about orders of at least this total, in the order currency's
+    /// minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_order_total_minor: Option<i64>,
+    /// Only about the buyer's first order.
+    #[serde(default)]
+    pub first_order_only: bool,
+    /// Only to buyers with one of these tags; empty: all.
+    #[serde(default)]
+    pub contact_tags: Vec<String>,
+}
+
+/// What a notice's conditions read of the order and the buyer.
+#[derive(Debug, Clone, Copy)]
+pub struct NoticeFacts<'a> {
+    /// The order's total in minor units, for a notice about an order.
+    pub order_total_minor: Option<i64>,
+    /// The order is the buyer's first.
+    pub first_order: bool,
+    /// The buyer's tags.
+    pub tags: &'a [String],
 }
 
 impl NoticeRule {
@@ -180,7 +270,22 @@ impl NoticeRule {
             texts: BTreeMap::new(),
             whatsapp_template: None,
             countries: Vec::new(),
+            min_order_total_minor: None,
+            first_order_only: false,
+            contact_tags: Vec::new(),
         }
+    }
+
+    /// Whether the order and the buyer meet the notice's conditions (order
+    /// value, first order, tags); the countries are the planner's.
+    pub fn conditions_hold(&self, facts: &NoticeFacts<'_>) -> bool {
+        let value = match (self.min_order_total_minor, facts.order_total_minor) {
+            (Some(min), Some(total)) => total >= min,
+            (Some(_), None) | (None, _) => true,
+        };
+        let tags = self.contact_tags.is_empty()
+            || self.contact_tags.iter().any(|t| facts.tags.iter().any(|x| x.eq_ignore_ascii_case(t)));
+        value && (!self.first_order_only || facts.first_order) && tags
     }
 
     /// Checks what a person set: at least one channel that can carry a
@@ -194,6 +299,12 @@ impl NoticeRule {
         }
         if self.delay_minutes > 7 * 24 * 60 {
             return Err("a notice may wait at most 7 days".into());
+        }
+        if self.min_order_total_minor.is_some_and(|m| m < 0) {
+            return Err("the least order value cannot be negative".into());
+        }
+        if self.contact_tags.len() > 50 || self.contact_tags.iter().any(|t| t.trim().is_empty() || t.len() > 100) {
+            return Err("at most 50 tags, each 1 to 100 characters".into());
         }
         for (lang, text) in &self.texts {
             if lang.is_empty() || lang.len() > 35 || text.trim().is_empty() || text.chars().count() > 2000 {
@@ -314,6 +425,8 @@ pub enum Skip {
     Disabled,
     /// The buyer is outside the notice's countries.
     Country,
+    /// The order or the buyer does not meet the notice's conditions.
+    Conditions,
     /// Marketing to an Amazon buyer (Amazon forbids it).
     AmazonBuyer,
     /// Marketing without the buyer's consent.
@@ -335,6 +448,7 @@ impl Skip {
         match self {
             Skip::Disabled => "disabled",
             Skip::Country => "country",
+            Skip::Conditions => "conditions",
             Skip::AmazonBuyer => "amazon_buyer",
             Skip::NoConsent => "no_consent",
             Skip::FrequencyCap => "frequency_cap",
@@ -608,6 +722,31 @@ mod tests {
             body: vec!["{{order.number}}".into()],
         });
         r
+    }
+
+    #[test]
+    fn conditions_read_order_value_first_order_and_tags() {
+        let mut r = rule();
+        let tags = vec!["VIP".to_owned()];
+        let facts = NoticeFacts { order_total_minor: Some(5_000), first_order: false, tags: &tags };
+        assert!(r.conditions_hold(&facts), "no conditions: every order");
+        r.min_order_total_minor = Some(5_001);
+        assert!(!r.conditions_hold(&facts));
+        r.min_order_total_minor = Some(5_000);
+        assert!(r.conditions_hold(&facts));
+        assert!(
+            r.conditions_hold(&NoticeFacts { order_total_minor: None, ..facts }),
+            "a notice about no order is not held back by an order value"
+        );
+        r.first_order_only = true;
+        assert!(!r.conditions_hold(&facts));
+        assert!(r.conditions_hold(&NoticeFacts { first_order: true, ..facts }));
+        r.contact_tags = vec!["vip".into()];
+        assert!(r.conditions_hold(&NoticeFacts { first_order: true, ..facts }), "tags match without case");
+        r.contact_tags = vec!["wholesale".into()];
+        assert!(!r.conditions_hold(&NoticeFacts { first_order: true, ..facts }));
+        r.min_order_total_minor = Some(-1);
+        assert!(r.check().is_err());
     }
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {

@@ -65,6 +65,12 @@ pub enum JobKind {
         /// The campaign.
         campaign_id: i64,
     },
+    /// Moves a buyer on in a journey (at their next moment, or when they
+    /// reply while a step waits for it).
+    AdvanceJourney {
+        /// The enrolment.
+        enrolment_id: i64,
+    },
 }
 
 /// A stored job that is not a [`JobKind`]: an unknown kind or a payload
@@ -94,6 +100,8 @@ impl JobKind {
     pub const SEND_NOTICE: &'static str = "send_notice";
     /// Stored kind of [`JobKind::RunCampaign`].
     pub const RUN_CAMPAIGN: &'static str = "run_campaign";
+    /// Stored kind of [`JobKind::AdvanceJourney`].
+    pub const ADVANCE_JOURNEY: &'static str = "advance_journey";
     /// Attempts of a webhook delivery: with the default back-off, about
     /// seven hours of retries.
     pub const WEBHOOK_ATTEMPTS: u32 = 15;
@@ -108,6 +116,7 @@ impl JobKind {
             JobKind::DeliverWebhook { .. } => Self::DELIVER_WEBHOOK,
             JobKind::SendNotice { .. } => Self::SEND_NOTICE,
             JobKind::RunCampaign { .. } => Self::RUN_CAMPAIGN,
+            JobKind::AdvanceJourney { .. } => Self::ADVANCE_JOURNEY,
         }
     }
 
@@ -121,6 +130,7 @@ impl JobKind {
             JobKind::DeliverWebhook { .. } => Self::WEBHOOK_ATTEMPTS,
             JobKind::SendNotice { .. } => 5,
             JobKind::RunCampaign { .. } => 10,
+            JobKind::AdvanceJourney { .. } => 8,
         }
     }
 
@@ -136,6 +146,7 @@ impl JobKind {
             JobKind::DeliverWebhook { delivery_id } => json!({ "delivery_id": delivery_id }),
             JobKind::SendNotice { notice_id } => json!({ "notice_id": notice_id }),
             JobKind::RunCampaign { campaign_id } => json!({ "campaign_id": campaign_id }),
+            JobKind::AdvanceJourney { enrolment_id } => json!({ "enrolment_id": enrolment_id }),
         };
         let lane = match self {
             JobKind::DeliverMessage { .. } => None,
@@ -147,6 +158,8 @@ impl JobKind {
             JobKind::SendNotice { .. } => None,
             // One run of a campaign at a time.
             JobKind::RunCampaign { campaign_id } => Some(format!("campaign:{campaign_id}")),
+            // One move of a buyer at a time.
+            JobKind::AdvanceJourney { enrolment_id } => Some(format!("journey:{enrolment_id}")),
         };
         NewJob {
             account_id: account,
@@ -169,6 +182,7 @@ impl JobKind {
             Self::DELIVER_WEBHOOK,
             Self::SEND_NOTICE,
             Self::RUN_CAMPAIGN,
+            Self::ADVANCE_JOURNEY,
         ];
         if !known.contains(&kind) {
             return Err(malformed("unknown job kind".to_owned()));

@@ -42,6 +42,8 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (35, "contact_consents", include_str!("../migrations/0035_contact_consents.sql")),
     (36, "campaigns", include_str!("../migrations/0036_campaigns.sql")),
     (37, "unsubscribe_links", include_str!("../migrations/0037_unsubscribe_links.sql")),
+    (38, "stock_subscriptions", include_str!("../migrations/0038_stock_subscriptions.sql")),
+    (39, "journeys", include_str!("../migrations/0039_journeys.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.

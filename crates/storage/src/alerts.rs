@@ -198,6 +198,13 @@ pub trait AlertRepo {
         terms: &[String],
         since: DateTime<Utc>,
     ) -> StorageResult<u32>;
+    /// The buyers of those conversations (at most 1,000).
+    async fn contacts_asking(
+        &self,
+        account: AccountId,
+        terms: &[String],
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<ferry_core::ContactId>>;
 }
 
 /// An `alerts` row as both backends read it.

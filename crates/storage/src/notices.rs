@@ -38,6 +38,8 @@ pub struct NoticeSend {
     pub updated_at: DateTime<Utc>,
     /// The campaign it belongs to.
     pub campaign_id: Option<i64>,
+    /// The journey it belongs to.
+    pub journey_id: Option<i64>,
 }
 
 /// A notice to record, once per key.
@@ -63,6 +65,8 @@ pub struct NewNoticeSend {
     pub campaign_id: Option<i64>,
     /// Marketing: counted by the weekly frequency cap.
     pub marketing: bool,
+    /// The journey it belongs to.
+    pub journey_id: Option<i64>,
 }
 
 /// How the notices decided since a moment fared, per kind, state and

@@ -545,6 +545,8 @@ pub trait Storage:
     + crate::echoes::EchoRepo
     + crate::notices::NoticeRepo
     + crate::campaigns::CampaignRepo
+    + crate::stock::StockSubscriptionRepo
+    + crate::journeys::JourneyRepo
     + crate::platform::WebhookRepo
     + crate::platform::UsageRepo
     + Send

@@ -4,7 +4,9 @@
 //! as a WhatsApp template (the buyer never wrote, so the window is
 //! closed), and none when the shop delivers it again; a buyer whose local
 //! time is in the quiet hours gets it when they end; a buyer who sent
-//! STOP is skipped, with the reason in the log.
+//! STOP is skipped, with the reason in the log. An order taken, cancelled
+//! or refunded tells its buyer once (within the notice's conditions), and
+//! a buyer who asked for a variant hears once when it is back in stock.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,7 +18,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-on_both!(a_shipment_becomes_one_notice_in_the_buyers_language, quiet_hours_and_stopped_buyers,);
+on_both!(
+    a_shipment_becomes_one_notice_in_the_buyers_language,
+    quiet_hours_and_stopped_buyers,
+    order_events_and_back_in_stock,
+    a_journey_follows_up_a_delivery,
+);
 
 const SHOP_SECRET: &str = "shop-secret-for-notices";
 const APP_SECRET: &str = "wa-app-secret-notices";
@@ -310,4 +317,331 @@ async fn quiet_hours_and_stopped_buyers(b: Backend) {
     let audit = s.app.get(&format!("{}/audit_log?limit=20", s.acct()), &s.t.owner_token).await;
     assert!(audit.json.to_string().contains("contact.consent_withdrawn"), "{:?}", audit.json);
     assert!(sms.messages().iter().all(|m| m.body != "STOP" && !m.body.contains("#1301")), "{:?}", sms.messages());
+}
+
+async fn order_events_and_back_in_stock(b: Backend) {
+    let Some(s) = setup(b, json!(["whatsapp"])).await else { return };
+    let acct = s.acct();
+    // The buyer wrote on WhatsApp an hour ago: the window is open, so the
+    // notices go as text.
+    let inboxes = s.app.get(&format!("{acct}/inboxes"), &s.t.owner_token).await;
+    let wa_inbox =
+        inboxes.json.as_array().unwrap().iter().find(|i| i["channel"] == "whatsapp").unwrap()["id"].as_i64().unwrap();
+    s.wa.set_webhook(&format!("{}/webhooks/whatsapp/{wa_inbox}", s.app.base), APP_SECRET);
+    assert_eq!(s.wa.buyer_text("34611222333", "Marta Gil", "Hola, ¿tenéis hervidores azules?").await.status, 200);
+
+    let settings = s.app.get(&format!("{acct}/notices"), &s.t.owner_token).await;
+    let mut body = settings.json.clone();
+    for r in body["rules"].as_array_mut().unwrap() {
+        match r["kind"].as_str().unwrap() {
+            "order_confirmed" => {
+                r["enabled"] = json!(true);
+                r["channels"] = json!(["whatsapp"]);
+                // Only orders of 50.00 and more.
+                r["min_order_total_minor"] = json!(5000);
+            }
+            "order_cancelled" | "refunded" | "back_in_stock" => {
+                r["enabled"] = json!(true);
+                r["channels"] = json!(["whatsapp"]);
+            }
+            _ => {}
+        }
+    }
+    let r = s.app.call(reqwest::Method::PUT, &format!("{acct}/notices"), Some(&s.t.owner_token), Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+
+    let placed = |id: i64, number: i64, total: &str| {
+        let mut o = order(id, number, "+34 611 222 333", "Marta", "ES");
+        o["total_price"] = json!(total);
+        o["created_at"] = json!("2026-03-10T11:30:00Z");
+        o["updated_at"] = json!("2026-03-10T11:30:00Z");
+        o
+    };
+    // An order of 59.00 is confirmed; one of 20.00 is below the notice's
+    // least value; an order from last month (sent again by the shop) is
+    // too old to announce.
+    s.hook("orders/create", placed(9301, 1301, "59.00")).await;
+    s.hook("orders/create", placed(9301, 1301, "59.00")).await;
+    s.hook("orders/create", placed(9302, 1302, "20.00")).await;
+    let mut old = placed(9303, 1303, "80.00");
+    old["created_at"] = json!("2026-02-01T10:00:00Z");
+    s.hook("orders/updated", old).await;
+    // The small order is cancelled, and part of the first refunded.
+    let mut cancelled = placed(9302, 1302, "20.00");
+    cancelled["cancelled_at"] = json!("2026-03-10T11:45:00Z");
+    cancelled["cancel_reason"] = json!("customer");
+    s.hook("orders/cancelled", cancelled.clone()).await;
+    s.hook("orders/updated", cancelled).await;
+    let refund = json!({"id": 55301, "order_id": 9301, "created_at": "2026-03-10T11:50:00Z",
+        "transactions": [{"kind": "refund", "amount": "15.50", "currency": "EUR"}]});
+    s.hook("refunds/create", refund.clone()).await;
+    s.hook("refunds/create", refund).await;
+    s.app.drain_jobs().await;
+
+    let texts: Vec<String> =
+        s.wa.sent().iter().map(|m| m.body["text"]["body"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(texts.len(), 3, "confirmed, cancelled, refunded — once each: {texts:?}");
+    assert!(texts.iter().any(|t| t.contains("Hemos recibido tu pedido #1301")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.contains("#1302 ha sido cancelado")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.contains("15.50 EUR") && t.contains("#1301")), "{texts:?}");
+    let log = s.log().await;
+    let skipped: Vec<(&str, &str)> = log
+        .iter()
+        .filter(|l| l["state"] == "skipped")
+        .map(|l| (l["kind"].as_str().unwrap(), l["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(skipped, [("order_confirmed", "conditions")], "{log:?}");
+
+    // Back in stock: the blue kettle is out, the red one in.
+    let product = json!({"id": 5, "title": "Kettle", "status": "active", "updated_at": "2026-03-10T11:00:00Z",
+        "variants": [
+            {"id": 51, "sku": "KET-RED", "title": "Red", "price": "59.00", "inventory_item_id": 510, "inventory_quantity": 4},
+            {"id": 52, "sku": "KET-BLU", "title": "Blue", "price": "59.00", "inventory_item_id": 520, "inventory_quantity": 0}]});
+    s.hook("products/create", product).await;
+    let contacts = s.app.get(&format!("{acct}/contacts?q=Marta"), &s.t.agent_token).await;
+    let marta = contacts.json["data"].as_array().unwrap()[0]["id"].as_i64().unwrap();
+    let subs = format!("{acct}/contacts/{marta}/stock-subscriptions");
+    let r = s.app.post(&subs, &s.t.agent_token, json!({"sku": "KET-RED"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "in stock now: {:?}", r.json);
+    let r = s.app.post(&subs, &s.t.agent_token, json!({"sku": "NOPE-1"})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.json);
+    let first = s.app.post(&subs, &s.t.agent_token, json!({"sku": "ket-blu"})).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.json);
+    assert_eq!((first.json["title"].as_str(), first.json["source"].as_str()), (Some("Kettle (Blue)"), Some("agent")));
+    let again =
+        s.app.post(&subs, &s.t.agent_token, json!({"connection_id": s.conn, "variant_external_id": "52"})).await;
+    assert_eq!(again.json["id"], first.json["id"], "one open request per buyer and variant: {:?}", again.json);
+
+    // A visitor on the shop's site asks too, with an e-mail.
+    let r = s
+        .app
+        .post(&format!("{acct}/inboxes"), &s.t.owner_token, json!({"name": "Chat", "channel": "web_widget"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    let widget = r.json["id"].as_i64().unwrap();
+    let session =
+        s.app.http.post(format!("{}/widget/{widget}/sessions", s.app.base)).json(&json!({})).send().await.unwrap();
+    let token = session.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let ask = |body: Value| {
+        let (app, token) = (&s.app, token.clone());
+        async move {
+            app.http
+                .post(format!("{}/widget/{widget}/stock-subscriptions", app.base))
+                .header("x-visitor-token", token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(ask(json!({"sku": "KET-BLU"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY, "no e-mail yet");
+    let r = ask(json!({"sku": "KET-BLU", "email": "visitor@example.com"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.json::<Value>().await.unwrap()["title"], "Kettle (Blue)");
+    let open = s.app.get(&format!("{acct}/stock-subscriptions"), &s.t.agent_token).await;
+    let sources: Vec<&str> = open.json.as_array().unwrap().iter().filter_map(|o| o["source"].as_str()).collect();
+    assert_eq!(sources, ["widget", "agent"], "{:?}", open.json);
+
+    // The blue kettle comes back: Marta hears once, in Spanish; the
+    // visitor (reachable only by e-mail, which this account has no inbox
+    // for) is logged as not reachable; both requests are closed.
+    let level =
+        |n: i64, at: &str| json!({"inventory_item_id": 520, "location_id": 1, "available": n, "updated_at": at});
+    s.hook("inventory_levels/update", level(6, "2026-03-10T11:55:00Z")).await;
+    s.hook("inventory_levels/update", level(5, "2026-03-10T11:56:00Z")).await;
+    s.app.drain_jobs().await;
+    let sent = s.wa.sent();
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    let text = sent[3].body["text"]["body"].as_str().unwrap();
+    assert!(text.contains("Kettle (Blue)") && text.contains("disponible"), "{text}");
+    assert!(text.contains("notices.myshopify.com/search?q=KET-BLU"), "{text}");
+    let open = s.app.get(&format!("{acct}/stock-subscriptions"), &s.t.agent_token).await;
+    assert_eq!(open.json.as_array().unwrap().len(), 0, "{:?}", open.json);
+    let mine = s.app.get(&subs, &s.t.agent_token).await;
+    assert!(mine.json[0]["notified_at"].is_string(), "{:?}", mine.json);
+    let log = s.log().await;
+    let stock: Vec<(&str, Option<&str>)> = log
+        .iter()
+        .filter(|l| l["kind"] == "back_in_stock")
+        .map(|l| (l["state"].as_str().unwrap(), l["reason"].as_str()))
+        .collect();
+    assert_eq!(stock.len(), 2, "{log:?}");
+    assert!(stock.contains(&("sent", None)) && stock.contains(&("skipped", Some("no_channel"))), "{stock:?}");
+
+    // Another account sees none of it.
+    let other = s.app.tenant("Other shop").await;
+    let r = s
+        .app
+        .get(&format!("/api/v1/accounts/{}/contacts/{marta}/stock-subscriptions", other.account), &other.agent_token)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.json);
+    let id = first.json["id"].as_i64().unwrap();
+    let r = s
+        .app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/accounts/{}/stock-subscriptions/{id}", other.account),
+            Some(&other.agent_token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.json);
+}
+
+async fn a_journey_follows_up_a_delivery(b: Backend) {
+    let Some(s) = setup(b, json!(["whatsapp"])).await else { return };
+    let acct = s.acct();
+    let inboxes = s.app.get(&format!("{acct}/inboxes"), &s.t.owner_token).await;
+    let wa_inbox =
+        inboxes.json.as_array().unwrap().iter().find(|i| i["channel"] == "whatsapp").unwrap()["id"].as_i64().unwrap();
+    s.wa.set_webhook(&format!("{}/webhooks/whatsapp/{wa_inbox}", s.app.base), APP_SECRET);
+    // Two buyers wrote this morning (the window is open: text goes).
+    assert_eq!(s.wa.buyer_text("34612000001", "Lucía Ruiz", "Hola").await.status, 200);
+    assert_eq!(s.wa.buyer_text("34612000002", "Pau Vidal", "Hola").await.status, 200);
+
+    // Only the journey speaks here: the shipped notice is off.
+    let settings = s.app.get(&format!("{acct}/notices"), &s.t.owner_token).await;
+    let mut body = settings.json.clone();
+    for r in body["rules"].as_array_mut().unwrap() {
+        r["enabled"] = json!(false);
+    }
+    let r = s.app.call(reqwest::Method::PUT, &format!("{acct}/notices"), Some(&s.t.owner_token), Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+
+    // A care journey after delivery: ask how it went; a buyer who answers
+    // goes to an agent; one who does not is tagged after a day.
+    let journey = json!({
+    "name": "After delivery", "purpose": "transactional",
+    "trigger": {"type": "event", "event": "delivered"},
+    "steps": [
+        {"type": "send", "channels": ["whatsapp"],
+         "texts": {"es": "¿Qué tal tu pedido {{order.number}}, {{contact.name}}?", "en": "How is your order {{order.number}}?"}},
+        {"type": "wait_for_reply", "within_minutes": 1440, "replied": 2, "otherwise": 3},
+        {"type": "hand_off", "reason": "answered the care message"},
+        {"type": "tag", "tag": "care-no-reply"}
+    ]});
+    let r = s.app.post(&format!("{acct}/journeys"), &s.t.agent_token, journey.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "agents do not write journeys: {:?}", r.json);
+    let mut backwards = journey.clone();
+    backwards["steps"][1]["otherwise"] = json!(0);
+    let r = s.app.post(&format!("{acct}/journeys"), &s.t.owner_token, backwards).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a jump backwards could loop: {:?}", r.json);
+    let r = s.app.post(&format!("{acct}/journeys"), &s.t.owner_token, journey).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+    assert_eq!(r.json["state"], "draft");
+    let id = r.json["id"].as_i64().unwrap();
+    let one = format!("{acct}/journeys/{id}");
+
+    // Off, a delivery enrols nobody; on, each delivery enrols its buyer once.
+    let deliver = |order_id: i64, ful: i64| {
+        let mut f = fulfilment(ful, order_id);
+        f["shipment_status"] = json!("delivered");
+        f
+    };
+    s.hook("orders/create", order(9401, 1401, "+34 612 000 001", "Lucía", "ES")).await;
+    s.hook("orders/create", order(9402, 1402, "+34 612 000 002", "Pau", "ES")).await;
+    // The test run against Lucía: the question about her latest order now,
+    // in Spanish, then — if she never answers — the tag a day later.
+    // Nothing is sent.
+    let contacts = s.app.get(&format!("{acct}/contacts?q=Luc%C3%ADa"), &s.t.agent_token).await;
+    let lucia = contacts.json["data"].as_array().unwrap()[0]["id"].as_i64().unwrap();
+    let r = s
+        .app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("{acct}/contacts/{lucia}"),
+            Some(&s.t.agent_token),
+            Some(json!({"language": "es"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let run = s.app.post(&format!("{one}/test"), &s.t.agent_token, json!({"contact_id": lucia})).await;
+    assert_eq!(run.status, StatusCode::OK, "{:?}", run.json);
+    let lines = run.json.as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!((lines[0]["action"].as_str(), lines[0]["channel"].as_str()), (Some("send"), Some("whatsapp")));
+    assert_eq!(lines[0]["language"], "es");
+    assert_eq!(lines[0]["detail"], "¿Qué tal tu pedido #1401, Lucía?", "{lines:?}");
+    assert_eq!((lines[1]["action"].as_str(), lines[1]["detail"].as_str()), (Some("tag"), Some("care-no-reply")));
+    let at = |l: &Value| l["at"].as_str().unwrap().parse::<chrono::DateTime<Utc>>().unwrap();
+    assert_eq!(at(&lines[1]) - at(&lines[0]), Duration::days(1));
+    assert!(s.wa.sent().is_empty());
+
+    s.hook("fulfillments/create", deliver(9401, 77401)).await;
+    s.app.drain_jobs().await;
+    assert!(s.wa.sent().is_empty(), "the journey is off");
+    let r = s.app.post(&format!("{one}/activate"), &s.t.owner_token, json!({})).await;
+    assert_eq!((r.status, r.json["state"].as_str()), (StatusCode::OK, Some("active")), "{:?}", r.json);
+    let mut again = deliver(9401, 77401);
+    again["updated_at"] = json!("2026-03-10T11:58:00Z");
+    s.hook("fulfillments/update", again.clone()).await;
+    s.hook("fulfillments/update", again).await;
+    s.hook("fulfillments/create", deliver(9402, 77402)).await;
+    s.app.drain_jobs().await;
+    let sent = s.wa.sent();
+    assert_eq!(sent.len(), 2, "one question per delivery: {sent:?}");
+    let text = sent.iter().find(|m| m.to == "34612000001").unwrap().body["text"]["body"].as_str().unwrap().to_owned();
+    assert_eq!(text, "¿Qué tal tu pedido #1401, Lucía?");
+
+    // A running journey does not change; enrolling needs it on.
+    let r = s
+        .app
+        .call(
+            reqwest::Method::PUT,
+            &one,
+            Some(&s.t.owner_token),
+            Some(json!({"name": "x", "purpose": "marketing", "steps": [{"type": "tag", "tag": "x"}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.json);
+
+    // Lucía answers: at once, not a day later, she goes to an agent with
+    // the reason; her conversation is open.
+    s.clock.advance(Duration::minutes(5));
+    assert_eq!(s.wa.buyer_text("34612000001", "Lucía Ruiz", "¡Genial, gracias!").await.status, 200);
+    s.app.drain_jobs().await;
+    let log = s.log().await;
+    let mine = log.iter().find(|l| l["kind"] == "journey" && l["contact_id"] == lucia).unwrap();
+    let conv = mine["conversation_id"].as_i64().unwrap();
+    let c = s.app.get(&format!("{acct}/conversations/{conv}"), &s.t.agent_token).await;
+    assert_eq!(c.json["status"], "open", "{:?}", c.json);
+    let msgs = s.app.get(&format!("{acct}/conversations/{conv}/messages"), &s.t.agent_token).await;
+    assert!(msgs.json.to_string().contains("answered the care message"), "{:?}", msgs.json);
+
+    // Pau never answers: a day later he is tagged and done.
+    s.clock.advance(Duration::days(1) + Duration::minutes(1));
+    s.app.drain_jobs().await;
+    let stats = s.app.get(&format!("{one}/stats"), &s.t.agent_token).await;
+    assert_eq!(stats.status, StatusCode::OK, "{:?}", stats.json);
+    assert_eq!(stats.json["enrolled"], 2, "{:?}", stats.json);
+    let left: Vec<(String, u64)> = stats.json["left"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["outcome"].as_str().unwrap().to_owned(), l["count"].as_u64().unwrap()))
+        .collect();
+    assert!(left.contains(&("handed_off".into(), 1)) && left.contains(&("finished".into(), 1)), "{left:?}");
+    assert_eq!((stats.json["sends"]["sent"].as_u64(), stats.json["sends"]["replied"].as_u64()), (Some(2), Some(1)));
+    let contacts = s.app.get(&format!("{acct}/contacts?q=Pau"), &s.t.agent_token).await;
+    let tags = contacts.json["data"].as_array().unwrap()[0]["tags"].to_string();
+    assert!(tags.contains("care-no-reply"), "{tags}");
+    assert_eq!(s.wa.sent().len(), 2, "nothing more was sent");
+
+    // Paused, nobody is enrolled; another account sees nothing.
+    let r = s.app.post(&format!("{one}/pause"), &s.t.owner_token, json!({})).await;
+    assert_eq!(r.json["state"], "paused");
+    let r = s.app.post(&format!("{one}/enrol"), &s.t.owner_token, json!({"contact_ids": [lucia]})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.json);
+    let other = s.app.tenant("Other journeys").await;
+    let r = s.app.get(&format!("/api/v1/accounts/{}/journeys/{id}", other.account), &other.owner_token).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.json);
+    let r = s
+        .app
+        .post(
+            &format!("/api/v1/accounts/{}/journeys/{id}/test", other.account),
+            &other.owner_token,
+            json!({"contact_id": lucia}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.json);
 }

@@ -16,6 +16,7 @@ pub mod conversations;
 pub mod credentials;
 pub mod csat;
 pub mod deliveries;
+pub mod journeys;
 pub mod messenger;
 pub mod meta;
 pub mod notices;
@@ -112,6 +113,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .merge(telegram::routes())
         .merge(messenger::routes())
         .merge(notices::routes())
+        .merge(journeys::routes())
         .merge(campaigns::routes())
         .merge(sms_inbox::routes())
         .merge(csat::routes())

@@ -112,21 +112,20 @@ pub async fn notice_stats(
     AppQuery(q): AppQuery<NoticeStatsQuery>,
 ) -> Result<Json<Vec<NoticeStatsView>>, ApiError> {
     let stats = s.app.notice_stats(&a, AccountId(account), q.days.unwrap_or(30)).await?;
-    Ok(Json(
-        stats
-            .into_iter()
-            .map(|s| NoticeStatsView {
-                kind: s.kind,
-                sent: s.sent,
-                delivered: s.delivered,
-                read: s.read,
-                replied: s.replied,
-                scheduled: s.scheduled,
-                failed: s.failed,
-                skipped: s.skipped,
-            })
-            .collect(),
-    ))
+    Ok(Json(stats.into_iter().map(stats_view).collect()))
+}
+
+pub(crate) fn stats_view(s: ferry_app::notices::NoticeStats) -> NoticeStatsView {
+    NoticeStatsView {
+        kind: s.kind,
+        sent: s.sent,
+        delivered: s.delivered,
+        read: s.read,
+        replied: s.replied,
+        scheduled: s.scheduled,
+        failed: s.failed,
+        skipped: s.skipped,
+    }
 }
 
 fn channels_view(c: ferry_app::notices::ContactChannels) -> ContactChannelsView {
@@ -184,9 +183,99 @@ pub async fn put_consent(
     Ok(Json(channels_view(c)))
 }
 
+pub(crate) fn stock_view(s: ferry_storage::StockSubscription) -> StockSubscriptionView {
+    StockSubscriptionView {
+        id: s.id,
+        contact_id: s.contact_id.0,
+        connection_id: s.connection_id.0,
+        product_external_id: s.product_external_id,
+        variant_external_id: s.variant_external_id,
+        sku: s.sku,
+        title: s.title,
+        source: s.source,
+        created_at: s.created_at,
+        notified_at: s.notified_at,
+    }
+}
+
+/// A buyer's back-in-stock requests, newest first (open and told).
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/contacts/{contact_id}/stock-subscriptions", tag = "contacts",
+    params(("account_id" = i64, Path), ("contact_id" = i64, Path)),
+    responses((status = 200, body = [StockSubscriptionView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn contact_stock(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, contact)): AppPath<(i64, i64)>,
+) -> Result<Json<Vec<StockSubscriptionView>>, ApiError> {
+    let list = s.app.contact_stock_subscriptions(&a, AccountId(account), ContactId(contact)).await?;
+    Ok(Json(list.into_iter().map(stock_view).collect()))
+}
+
+/// Asks to tell a buyer when a variant is back in stock (the back-in-stock
+/// notice, once). Refused while the variant is in stock.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/contacts/{contact_id}/stock-subscriptions", tag = "contacts",
+    request_body = StockSubscriptionRequest, params(("account_id" = i64, Path), ("contact_id" = i64, Path)),
+    responses((status = 201, body = StockSubscriptionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn subscribe_stock(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, contact)): AppPath<(i64, i64)>,
+    AppJson(req): AppJson<StockSubscriptionRequest>,
+) -> Result<(axum::http::StatusCode, Json<StockSubscriptionView>), ApiError> {
+    use ferry_app::stock::VariantRef;
+    let r = match (req.sku, req.connection_id, req.variant_external_id) {
+        (_, Some(c), Some(v)) => {
+            Some(VariantRef::Variant { connection: ferry_core::ShopConnectionId(c), external_id: v })
+        }
+        (Some(sku), None, None) if !sku.trim().is_empty() => Some(VariantRef::Sku(sku)),
+        _ => None,
+    };
+    let out = s.app.subscribe_contact_to_stock(&a, AccountId(account), ContactId(contact), r).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(stock_view(out))))
+}
+
+/// The account's open back-in-stock requests, newest first.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/stock-subscriptions", tag = "notices",
+    params(("account_id" = i64, Path)),
+    responses((status = 200, body = [StockSubscriptionView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn open_stock(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+) -> Result<Json<Vec<StockSubscriptionView>>, ApiError> {
+    Ok(Json(s.app.open_stock_subscriptions(&a, AccountId(account)).await?.into_iter().map(stock_view).collect()))
+}
+
+/// Withdraws a back-in-stock request.
+#[utoipa::path(delete, path = "/api/v1/accounts/{account_id}/stock-subscriptions/{subscription_id}", tag = "notices",
+    params(("account_id" = i64, Path), ("subscription_id" = i64, Path)),
+    responses((status = 204, description = "Withdrawn"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn delete_stock(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath((account, id)): AppPath<(i64, i64)>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    s.app.delete_stock_subscription(&a, AccountId(account), id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(get_notices, put_notices, notice_log, notice_stats, get_consent, put_consent))]
+#[openapi(paths(
+    get_notices,
+    put_notices,
+    notice_log,
+    notice_stats,
+    get_consent,
+    put_consent,
+    contact_stock,
+    subscribe_stock,
+    open_stock,
+    delete_stock
+))]
 pub struct NoticesDoc;
 
 /// The routes of this module.
@@ -196,4 +285,13 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/v1/accounts/{account_id}/notices/log", get(notice_log))
         .route("/api/v1/accounts/{account_id}/notices/stats", get(notice_stats))
         .route("/api/v1/accounts/{account_id}/contacts/{contact_id}/consent", get(get_consent).put(put_consent))
+        .route(
+            "/api/v1/accounts/{account_id}/contacts/{contact_id}/stock-subscriptions",
+            get(contact_stock).post(subscribe_stock),
+        )
+        .route("/api/v1/accounts/{account_id}/stock-subscriptions", get(open_stock))
+        .route(
+            "/api/v1/accounts/{account_id}/stock-subscriptions/{subscription_id}",
+            axum::routing::delete(delete_stock),
+        )
 }

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ferry_api_types::ErrorBody;
+use ferry_api_types::{ErrorBody, WidgetStockRequest, WidgetStockView};
 use ferry_app::AppError;
 use ferry_app::signals::SignalBody;
 use ferry_app::widget::{AgentCommand, Visitor, VisitorCommand, VisitorMessage, visible_to_visitor};
@@ -204,6 +204,7 @@ pub struct LeaveEmail {
         upload,
         attachment,
         leave_email,
+        stock_request,
         visitor_socket,
         demo_shop,
         agent_live
@@ -388,6 +389,26 @@ async fn leave_email(
     let v = s.app.visitor(InboxId(inbox), token_of(&headers)?).await?;
     s.app.visitor_leave_email(&v, &req.email).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The visitor asks to hear when a variant is back in stock ("notify me"
+/// on a product page): as the buyer they are in the chat, or by an e-mail
+/// before they have written.
+#[utoipa::path(post, path = "/widget/{inbox_id}/stock-subscriptions", tag = "widget", security(()),
+    params(("inbox_id" = i64, Path), ("x-visitor-token" = String, Header, description = "The token `POST /widget/{inbox_id}/sessions` gave")),
+    request_body = WidgetStockRequest,
+    responses((status = 201, body = WidgetStockView), (status = 401, description = "No valid visitor token", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn stock_request(
+    State(s): State<ApiState>,
+    AppPath(inbox): AppPath<i64>,
+    headers: HeaderMap,
+    AppJson(req): AppJson<WidgetStockRequest>,
+) -> Result<(StatusCode, Json<WidgetStockView>), ApiError> {
+    let v = s.app.visitor(InboxId(inbox), token_of(&headers)?).await?;
+    let out = s.app.visitor_subscribe_stock(&v, &req.sku, req.email.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(WidgetStockView { title: out.title })))
 }
 
 /// The visitor's socket: their messages, replies and agents' typing.
@@ -710,6 +731,7 @@ pub fn routes(state: ApiState) -> Router<ApiState> {
         .route("/widget/{inbox_id}/attachments", post(upload))
         .route("/widget/{inbox_id}/attachments/{key}", get(attachment))
         .route("/widget/{inbox_id}/email", post(leave_email))
+        .route("/widget/{inbox_id}/stock-subscriptions", post(stock_request))
         .route("/widget/{inbox_id}/csat/{token}", post(crate::routes::csat::widget_answer))
         .route("/widget/{inbox_id}/ws", get(visitor_socket))
         .layer(axum::middleware::from_fn_with_state(state, allowed_page))

@@ -279,23 +279,55 @@ impl<B: Backend> AlertRepo for B {
         terms: &[String],
         since: DateTime<Utc>,
     ) -> StorageResult<u32> {
-        let patterns: Vec<String> =
-            terms.iter().filter(|t| !t.trim().is_empty()).map(|t| contains_pattern(t)).collect();
+        let patterns = asking_patterns(terms);
         if patterns.is_empty() {
             return Ok(0);
         }
         self.read(move |db| {
             Box::pin(async move {
-                let sql = format!(
-                    "SELECT COUNT(*) FROM conversations c WHERE c.account_id = $1 AND c.status <> 'resolved' \
-                     AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'incoming' \
-                     AND m.sent_at >= $2 AND EXISTS (SELECT 1 FROM {} WHERE m.search_text LIKE t.value ESCAPE '\\'))",
-                    db.list("$3")
-                );
+                let sql = asking_sql(&db.list("$3"), "COUNT(*)", "");
                 let n = db.row(&sql, args![account.0, since, patterns]).await?.map_or(Ok(0), |r| r.count(0))?;
                 Ok(u32::try_from(n).unwrap_or(u32::MAX))
             })
         })
         .await
     }
+
+    async fn contacts_asking(
+        &self,
+        account: AccountId,
+        terms: &[String],
+        since: DateTime<Utc>,
+    ) -> StorageResult<Vec<ferry_core::ContactId>> {
+        let patterns = asking_patterns(terms);
+        if patterns.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(move |db| {
+            Box::pin(async move {
+                let sql = asking_sql(&db.list("$3"), "DISTINCT c.contact_id", " ORDER BY c.contact_id LIMIT 1000");
+                db.rows(&sql, args![account.0, since, patterns])
+                    .await?
+                    .iter()
+                    .map(|r| r.int(0).map(ferry_core::ContactId))
+                    .collect()
+            })
+        })
+        .await
+    }
+}
+
+/// The patterns of `terms` for [`asking_sql`]; empty when no term is left.
+fn asking_patterns(terms: &[String]) -> Vec<String> {
+    terms.iter().filter(|t| !t.trim().is_empty()).map(|t| contains_pattern(t)).collect()
+}
+
+/// Unresolved conversations with a buyer message since `$2` containing one
+/// of the patterns in `$3` (a `list`), selecting `what`.
+fn asking_sql(list: &str, what: &str, tail: &str) -> String {
+    format!(
+        "SELECT {what} FROM conversations c WHERE c.account_id = $1 AND c.status <> 'resolved' \
+         AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'incoming' \
+         AND m.sent_at >= $2 AND EXISTS (SELECT 1 FROM {list} WHERE m.search_text LIKE t.value ESCAPE '\\')){tail}"
+    )
 }

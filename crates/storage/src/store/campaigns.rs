@@ -214,8 +214,8 @@ impl<B: Backend> CampaignRepo for B {
                     let n = db
                         .exec(
                             "INSERT INTO notice_sends (account_id, kind, dedup_key, contact_id, order_id, channel, \
-                             state, reason, scheduled_at, created_at, updated_at, campaign_id, marketing) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) \
+                             state, reason, scheduled_at, created_at, updated_at, campaign_id, marketing, journey_id) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) \
                              ON CONFLICT (account_id, dedup_key) DO NOTHING",
                             insert_args(account, &new, now),
                         )

@@ -18,6 +18,7 @@ mod inboxes;
 pub(crate) mod insights;
 mod intake;
 mod jobs;
+mod journeys;
 mod merges;
 mod messages;
 mod notices;
@@ -29,6 +30,7 @@ mod products;
 pub(crate) mod profiles;
 mod search;
 pub(crate) mod security;
+mod stock;
 
 pub(crate) use insights::record_rating;
 

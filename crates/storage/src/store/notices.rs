@@ -14,7 +14,7 @@ use ferry_core::event::Event;
 use ferry_core::{AccountId, ContactId, ConversationId, MessageId};
 
 pub(super) const COLS: &str = "id, kind, dedup_key, contact_id, order_id, channel, state, reason, message_id, conversation_id, \
-                    scheduled_at, created_at, updated_at, campaign_id";
+                    scheduled_at, created_at, updated_at, campaign_id, journey_id";
 
 pub(super) fn send(r: &Row) -> StorageResult<NoticeSend> {
     Ok(NoticeSend {
@@ -32,6 +32,7 @@ pub(super) fn send(r: &Row) -> StorageResult<NoticeSend> {
         created_at: r.time(11)?,
         updated_at: r.time(12)?,
         campaign_id: r.opt_int(13)?,
+        journey_id: r.opt_int(14)?,
     })
 }
 
@@ -60,7 +61,7 @@ pub(super) fn tally(r: &Row) -> StorageResult<NoticeTally> {
     })
 }
 
-/// The arguments of an insert into `notice_sends` (`$1` to `$12`).
+/// The arguments of an insert into `notice_sends` (`$1` to `$13`).
 pub(super) fn insert_args(account: AccountId, new: &NewNoticeSend, now: DateTime<Utc>) -> Vec<Arg> {
     args![
         account.0,
@@ -74,7 +75,8 @@ pub(super) fn insert_args(account: AccountId, new: &NewNoticeSend, now: DateTime
         new.scheduled_at,
         now,
         new.campaign_id,
-        new.marketing
+        new.marketing,
+        new.journey_id
     ]
 }
 
@@ -254,8 +256,8 @@ impl<B: Backend> NoticeRepo for B {
             Box::pin(async move {
                 let sql = format!(
                     "INSERT INTO notice_sends (account_id, kind, dedup_key, contact_id, order_id, channel, state, \
-                     reason, scheduled_at, created_at, updated_at, campaign_id, marketing) \
-                     SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12 FROM accounts WHERE id = $1 \
+                     reason, scheduled_at, created_at, updated_at, campaign_id, marketing, journey_id) \
+                     SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13 FROM accounts WHERE id = $1 \
                      ON CONFLICT (account_id, dedup_key) DO NOTHING RETURNING {COLS}"
                 );
                 let row = db.row(&sql, insert_args(account, &new, now)).await?;
