@@ -950,6 +950,41 @@ try {
     await page.waitFor({ state: 'detached', timeout: 2000 });
   });
 
+  await check('Journeys: a journey written as a vertical step list, tried against a buyer (what would be sent when), then switched on', async () => {
+    await agent.locator('[data-testid=journeys-nav]').click();
+    const page = agent.locator('[data-testid=journeys-page]');
+    await page.waitFor({ timeout: 5000 });
+    await page.locator('[data-testid=journey-new]').click();
+    await page.locator('[data-testid=journey-name]').fill(`After delivery ${run}`);
+    await page.locator('[data-testid=journey-trigger]').selectOption('delivered');
+    await page.locator('[data-step="0"] textarea[data-text="0"]').fill('Hi {{contact.name}}, how is your order?');
+    for (const type of ['wait_for_reply', 'hand_off', 'tag']) {
+      await page.locator('[data-testid=journey-add-type]').selectOption(type);
+      await page.locator('[data-testid=journey-add]').click();
+    }
+    await page.locator('[data-step="2"] input[data-field=reason]').fill('answered the care message');
+    // The tag step goes again: three steps are left.
+    await page.locator('[data-step="3"] button[aria-label="Remove step"]').click();
+    if ((await page.locator('[data-testid=journey-steps] > li').count()) !== 3) throw new Error('the removed step is still there');
+    await page.locator('[data-testid=journey-save]').click();
+    await page.locator('[data-testid=journey-state][data-state=draft]').waitFor({ timeout: 5000 });
+    // The test run against the newest buyer: the first step's decision now.
+    await page.locator('[data-testid=journey-test-query]').fill('');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    await page.locator('[data-testid=journey-test-contact]').waitFor({ timeout: 5000 });
+    await page.locator('[data-testid=journey-test-run]').click();
+    const first = page.locator('[data-testid=journey-test-lines] tr').first();
+    await first.waitFor({ timeout: 5000 });
+    const action = await first.getAttribute('data-action');
+    if (!['send', 'skip'].includes(action)) throw new Error(`the test run starts with ${action}`);
+    await agent.screenshot({ path: join(out, 'console-journeys.png') });
+    await page.locator('[data-action=activate]').click();
+    await page.locator('[data-testid=journey-state][data-state=active]').waitFor({ timeout: 5000 });
+    if (!(await page.locator('[data-testid=journey-save]').isDisabled())) throw new Error('a journey that is on can be edited');
+    await agent.locator('[data-testid=journeys-nav]').click();
+    await page.waitFor({ state: 'detached', timeout: 2000 });
+  });
+
   await check('an agent turns on two-factor authentication and signs in with a code of the app', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
     try {

@@ -3,7 +3,7 @@ import { noticeForm, noticeRule, sendState, statsLine, type NoticeRule, type Not
 
 const shipped: NoticeRule = {
   kind: 'shipped', enabled: true, channels: ['whatsapp', 'email'], delay_minutes: 15,
-  texts: { es: 'Hola {{contact.name}}' }, countries: ['ES'],
+  texts: { es: 'Hola {{contact.name}}' }, countries: ['ES'], first_order_only: false, contact_tags: [],
   whatsapp_template: { name: 'order_shipped', languages: { es: 'es_MX', en: 'en_US' }, body: ['{{contact.name}}', '{{order.number}}'] },
 };
 
@@ -24,6 +24,15 @@ describe('notice form', () => {
     expect(r.texts).toEqual({ es: 'Hola {{contact.name}}' });
     expect(r.countries).toEqual(['ES', 'MX']);
     expect(r.whatsapp_template).toBeUndefined();
+  });
+
+  it('reads the conditions: order value in the currency, first order, tags', () => {
+    const f = noticeForm({ ...shipped, min_order_total_minor: 5000, first_order_only: true, contact_tags: ['vip', 'b2b'] });
+    expect([f.minOrder, f.firstOrderOnly, f.tags]).toEqual(['50.00', true, 'vip, b2b']);
+    f.minOrder = '19,90';
+    expect(noticeRule('shipped', f)).toMatchObject({ min_order_total_minor: 1990, first_order_only: true, contact_tags: ['vip', 'b2b'] });
+    f.minOrder = 'lots';
+    expect(() => noticeRule('shipped', f)).toThrow('lots');
   });
 
   it('names a template language that is not language=code', () => {

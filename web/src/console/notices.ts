@@ -21,6 +21,11 @@ export type NoticeForm = {
   templateLanguages: string;
   templateBody: string;
   countries: string;
+  /** The least order value, as a decimal in the order's currency; empty: any. */
+  minOrder: string;
+  firstOrderOnly: boolean;
+  /** Only buyers with one of these tags, comma-separated; empty: all. */
+  tags: string;
 };
 
 export function noticeForm(r: NoticeRule): NoticeForm {
@@ -34,6 +39,9 @@ export function noticeForm(r: NoticeRule): NoticeForm {
     templateLanguages: t ? Object.entries(t.languages).map(([l, c]) => `${l}=${c}`).join(', ') : '',
     templateBody: t?.body?.join(' | ') ?? '',
     countries: (r.countries ?? []).join(', '),
+    minOrder: r.min_order_total_minor != null ? (r.min_order_total_minor / 100).toFixed(2) : '',
+    firstOrderOnly: r.first_order_only ?? false,
+    tags: (r.contact_tags ?? []).join(', '),
   };
 }
 
@@ -49,7 +57,14 @@ export function noticeRule(kind: NoticeRule['kind'], f: NoticeForm): NoticeRule 
     delay_minutes: Number(f.delayMinutes) || 0,
     texts,
     countries: list(f.countries).map((c) => c.toUpperCase()),
+    first_order_only: f.firstOrderOnly,
+    contact_tags: list(f.tags, /,/),
   };
+  if (f.minOrder.trim()) {
+    const n = Number(f.minOrder.replace(',', '.'));
+    if (!Number.isFinite(n) || n < 0) throw new Error(`“${f.minOrder}” is not an amount`);
+    rule.min_order_total_minor = Math.round(n * 100);
+  }
   const template = templateOf(f.template, f.templateLanguages, f.templateBody);
   if (template) rule.whatsapp_template = template;
   return rule;

@@ -1,7 +1,7 @@
 // Where the console is, as the URL's hash: the page, the conversation list's
 // status tab and the open conversation, so a reload or a shared link opens
 // the same place (`#/inbox/open/42`, `#/inbox/bot`, `#/alerts`).
-export type Page = 'inbox' | 'admin' | 'bot' | 'alerts' | 'deliveries' | 'questions' | 'reports' | 'segments' | 'campaigns' | 'products' | 'security' | 'usage';
+export type Page = 'inbox' | 'admin' | 'bot' | 'alerts' | 'deliveries' | 'questions' | 'reports' | 'segments' | 'campaigns' | 'journeys' | 'products' | 'security' | 'usage';
 
 export interface Route {
   page: Page;
@@ -11,7 +11,7 @@ export interface Route {
   id: number | null;
 }
 
-const PAGES: Page[] = ['inbox', 'admin', 'bot', 'alerts', 'deliveries', 'questions', 'reports', 'segments', 'campaigns', 'products', 'security', 'usage'];
+const PAGES: Page[] = ['inbox', 'admin', 'bot', 'alerts', 'deliveries', 'questions', 'reports', 'segments', 'campaigns', 'journeys', 'products', 'security', 'usage'];
 export const STATUSES = ['open', 'bot', 'pending', 'snoozed', 'resolved'] as const;
 
 export function formatRoute(r: Route): string {

@@ -849,6 +849,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/contacts/{contact_id}/stock-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A buyer's back-in-stock requests, newest first (open and told). */
+        get: operations["contact_stock"];
+        put?: never;
+        /**
+         * Asks to tell a buyer when a variant is back in stock (the back-in-stock
+         *     notice, once). Refused while the variant is in stock.
+         */
+        post: operations["subscribe_stock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/contacts/{contact_id}/unmask": {
         parameters: {
             query?: never;
@@ -1366,6 +1387,158 @@ export interface paths {
         post?: never;
         /** Revokes a pending invitation (owners and admins). */
         delete: operations["revoke_invitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/journeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's journeys, newest first. */
+        get: operations["list_journeys"];
+        put?: never;
+        /** Writes a journey, off until switched on (owners and admins; audited). */
+        post: operations["create_journey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/journeys/{journey_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One journey. */
+        get: operations["get_journey"];
+        /** Rewrites a journey that is not running (pause it first: 409). */
+        put: operations["update_journey"];
+        post?: never;
+        /** Deletes a journey that is not running, with its enrolments and log. */
+        delete: operations["delete_journey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/journeys/{journey_id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switches a journey on: its trigger enrols buyers, and buyers paused in
+         *     it move on from where they were.
+         */
+        post: operations["activate_journey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/journeys/{journey_id}/enrol": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enrols buyers in a running journey: these contacts, or a saved segment
+         *     (each buyer once).
+         */
+        post: operations["enrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/journeys/{journey_id}/enrolments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A journey's latest enrolments, newest first. */
+        get: operations["enrolments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/journeys/{journey_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pauses a journey: nobody enters or moves on until it is switched on again. */
+        post: operations["pause_journey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/journeys/{journey_id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a journey fares: who is at which step, how those who left left,
+         *     and its sends' figures.
+         */
+        get: operations["journey_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/journeys/{journey_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What the journey would do for a buyer from now, if they never replied:
+         *     each step with its moment, channel, language and text, or why it sends
+         *     nothing. Nothing is sent. Works on drafts.
+         */
+        post: operations["test_journey"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1973,6 +2146,40 @@ export interface paths {
          */
         post: operations["count_sms_segments"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/stock-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's open back-in-stock requests, newest first. */
+        get: operations["open_stock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/stock-subscriptions/{subscription_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraws a back-in-stock request. */
+        delete: operations["delete_stock"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3034,6 +3241,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/widget/{inbox_id}/stock-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The visitor asks to hear when a variant is back in stock ("notify me"
+         *     on a product page): as the buyer they are in the chat, or by an e-mail
+         *     before they have written.
+         */
+        post: operations["stock_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/widget/{inbox_id}/ws": {
         parameters: {
             query?: never;
@@ -3963,6 +4191,26 @@ export interface components {
             /** @description The text. */
             text?: string;
         };
+        /** @description What a branch asks of the buyer. */
+        Condition: {
+            /** @enum {string} */
+            field: "replied";
+        } | {
+            /** @description ISO codes. */
+            any_of: string[];
+            /** @enum {string} */
+            field: "country";
+        } | {
+            /** @description Language tags (`es`, `pt-BR`). */
+            any_of: string[];
+            /** @enum {string} */
+            field: "language";
+        } | {
+            /** @description Tags. */
+            any_of: string[];
+            /** @enum {string} */
+            field: "tag";
+        };
         /** @description What `POST /inboxes/{id}/check` found for an e-mail inbox's servers. */
         ConnectionCheckView: {
             imap?: components["schemas"]["ImapCheckView"] | null;
@@ -4746,6 +4994,60 @@ export interface components {
             /** @description The current 6-digit code of the app. */
             code: string;
         };
+        /** @description What an enrolment request did. */
+        EnrolOutcomeView: {
+            /**
+             * Format: int64
+             * @description Buyers already in (or through) the journey.
+             */
+            already: number;
+            /**
+             * Format: int64
+             * @description Buyers newly enrolled.
+             */
+            enrolled: number;
+        };
+        /** @description Buyers to enrol: these contacts, or every buyer of a saved segment. */
+        EnrolRequestView: {
+            /** @description Contacts (at most 1,000). */
+            contact_ids?: number[];
+            /**
+             * Format: int64
+             * @description A saved segment (at most 10,000 of its buyers).
+             */
+            segment_id?: number | null;
+        };
+        /** @description One buyer's place in a journey. */
+        EnrolmentView: {
+            /**
+             * Format: int64
+             * @description The buyer.
+             */
+            contact_id: number;
+            /** @description They left the journey. */
+            done: boolean;
+            /**
+             * Format: date-time
+             * @description When they entered.
+             */
+            entered_at: string;
+            /** @description What enrolled them. */
+            entry_key: string;
+            /**
+             * Format: int64
+             * @description Its id.
+             */
+            id: number;
+            /** @description How they left. */
+            outcome?: string | null;
+            /** @description The step they are at (0-based; the number of steps when done). */
+            step: number;
+            /**
+             * Format: date-time
+             * @description When their current step is over.
+             */
+            until?: string | null;
+        };
         /** @description An erasure was queued. */
         ErasureView: {
             /**
@@ -5140,6 +5442,61 @@ export interface components {
              */
             user_id?: number | null;
         };
+        /** @description A journey as the account writes it. */
+        Journey: {
+            /** @description Its name. */
+            name: string;
+            /** @description Marketing (consent, caps, the Amazon ban) or transactional. */
+            purpose: components["schemas"]["Purpose"];
+            /** @description The steps, run in order; jumps go forward. */
+            steps: components["schemas"]["Step"][];
+            /** @description How buyers enter it. */
+            trigger?: components["schemas"]["Trigger"];
+        };
+        /** @description How a journey fares. */
+        JourneyStatsView: {
+            /** @description Buyers in it now, by step. */
+            at_step: components["schemas"]["StepCountView"][];
+            /**
+             * Format: int64
+             * @description Buyers ever enrolled.
+             */
+            enrolled: number;
+            /** @description Buyers who left, by how. */
+            left: components["schemas"]["OutcomeCountView"][];
+            /** @description Its sends: sent, delivered, read, replied, failed and skipped by reason. */
+            sends: components["schemas"]["NoticeStatsView"];
+        };
+        /** @description A test run against one buyer. */
+        JourneyTestRequest: {
+            /**
+             * Format: int64
+             * @description The buyer.
+             */
+            contact_id: number;
+        };
+        /** @description A journey. */
+        JourneyView: {
+            /**
+             * Format: date-time
+             * @description When it was written.
+             */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Its id.
+             */
+            id: number;
+            /** @description Its trigger and steps. */
+            journey: components["schemas"]["Journey"];
+            /** @description `draft`, `active` or `paused`. */
+            state: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updated_at: string;
+        };
         /** @description `POST /widget/{inbox}/email`. */
         LeaveEmail: {
             /** @description Where agents can answer. */
@@ -5390,7 +5747,7 @@ export interface components {
          * @description What a notice is about.
          * @enum {string}
          */
-        NoticeKind: "shipped" | "out_for_delivery" | "delivered" | "delayed";
+        NoticeKind: "shipped" | "out_for_delivery" | "delivered" | "delayed" | "order_confirmed" | "order_cancelled" | "refunded" | "back_in_stock";
         /** @description One notice as the account set it up. */
         NoticeRule: {
             /**
@@ -5398,6 +5755,8 @@ export interface components {
              *     comes first when it is one of them.
              */
             channels: components["schemas"]["ChannelKind"][];
+            /** @description Only to buyers with one of these tags; empty: all. */
+            contact_tags?: string[];
             /** @description Only to buyers in these countries (ISO codes); empty: all. */
             countries?: string[];
             /**
@@ -5407,8 +5766,16 @@ export interface components {
             delay_minutes?: number;
             /** @description Switched on. */
             enabled: boolean;
+            /** @description Only about the buyer's first order. */
+            first_order_only?: boolean;
             /** @description What it is about. */
             kind: components["schemas"]["NoticeKind"];
+            /**
+             * Format: int64
+             * @description Only about orders of at least this total, in the order currency's
+             *     minor units.
+             */
+            min_order_total_minor?: number | null;
             /**
              * @description The text per language (`en`, `es`…), with placeholders; a language
              *     without one uses the shipped text.
@@ -5688,6 +6055,16 @@ export interface components {
             outcome: "hand_off";
             /** @description Why, for the agent. */
             reason: components["schemas"]["HandoffReason"];
+        };
+        /** @description How many buyers left one way. */
+        OutcomeCountView: {
+            /**
+             * Format: int64
+             * @description Buyers.
+             */
+            count: number;
+            /** @description `finished`, `handed_off` or `opted_out`. */
+            outcome: string;
         };
         /** @description One line of the overview: one bucket, one value of the dimension. */
         OverviewLine: {
@@ -6780,6 +7157,117 @@ export interface components {
             /** @description New status. */
             status: components["schemas"]["Status"];
         };
+        /** @description One step of a journey. */
+        Step: {
+            /** @description Channels in order of preference. */
+            channels: components["schemas"]["ChannelKind"][];
+            /** @description The text per language. */
+            texts: {
+                [key: string]: string;
+            };
+            /** @enum {string} */
+            type: "send";
+            whatsapp_template?: components["schemas"]["NoticeTemplate"] | null;
+        } | {
+            /**
+             * Format: int32
+             * @description Minutes.
+             */
+            minutes: number;
+            /** @enum {string} */
+            type: "wait";
+        } | {
+            /** @description Where to go when they did not. */
+            otherwise: number;
+            /** @description Where to go when they replied. */
+            replied: number;
+            /** @enum {string} */
+            type: "wait_for_reply";
+            /**
+             * Format: int32
+             * @description Minutes.
+             */
+            within_minutes: number;
+        } | {
+            /** @description The condition. */
+            condition: components["schemas"]["Condition"];
+            /** @description Where to go when it does not. */
+            otherwise: number;
+            /** @description Where to go when it holds. */
+            then: number;
+            /** @enum {string} */
+            type: "branch";
+        } | {
+            /** @description The tag. */
+            tag: string;
+            /** @enum {string} */
+            type: "tag";
+        } | {
+            /** @description Why, for the agent. */
+            reason: string;
+            /** @enum {string} */
+            type: "hand_off";
+        };
+        /** @description How many buyers wait at a step. */
+        StepCountView: {
+            /**
+             * Format: int64
+             * @description Buyers there now.
+             */
+            count: number;
+            /** @description The step (0-based). */
+            step: number;
+        };
+        /** @description Asks to tell a buyer when a variant is back: by its shop and id, or by SKU. */
+        StockSubscriptionRequest: {
+            /**
+             * Format: int64
+             * @description The shop connection, with `variant_external_id`.
+             */
+            connection_id?: number | null;
+            /** @description The variant's SKU (searched in every shop of the account). */
+            sku?: string | null;
+            /** @description The variant's id in the shop. */
+            variant_external_id?: string | null;
+        };
+        /** @description A buyer's request to hear when a variant is back in stock. */
+        StockSubscriptionView: {
+            /**
+             * Format: int64
+             * @description The shop connection.
+             */
+            connection_id: number;
+            /**
+             * Format: int64
+             * @description The buyer.
+             */
+            contact_id: number;
+            /**
+             * Format: date-time
+             * @description When it was asked.
+             */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Its id.
+             */
+            id: number;
+            /**
+             * Format: date-time
+             * @description When the back-in-stock notice was decided; open until then.
+             */
+            notified_at?: string | null;
+            /** @description The product in the shop. */
+            product_external_id: string;
+            /** @description The variant's SKU. */
+            sku?: string | null;
+            /** @description `widget`, `agent` or `asked` (the buyer asked about it while it was out). */
+            source: string;
+            /** @description What the buyer sees (`Lamp (Blue)`). */
+            title: string;
+            /** @description The variant in the shop. */
+            variant_external_id: string;
+        };
         /** @description A channel the buyer stopped (an SMS STOP), until they restart it. */
         StoppedView: {
             /** @description The channel. */
@@ -6955,6 +7443,26 @@ export interface components {
             /** @description The template's name. */
             name: string;
         };
+        /** @description One line of a test run: what would happen when. */
+        TestRunLineView: {
+            /** @description `send`, `skip`, `tag` or `hand_off`. */
+            action: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description The channel a send goes on. */
+            channel?: string | null;
+            /** @description The text (sends), the tag, the hand-off reason, or why nothing is sent. */
+            detail: string;
+            /** @description The language it is in. */
+            language?: string | null;
+            /** @description The step (1-based), for sends and skips. */
+            step?: number | null;
+            /** @description The WhatsApp template it goes as, with its language code. */
+            template?: string | null;
+        };
         /** @description What training reports. */
         TrainResponse: {
             /** @description Examples. */
@@ -7040,6 +7548,16 @@ export interface components {
         TranslationStatus: {
             /** @description A provider is set up. */
             enabled: boolean;
+        };
+        /** @description How buyers enter a journey. */
+        Trigger: {
+            /** @enum {string} */
+            type: "manual";
+        } | {
+            /** @description The event, named as the notice about it. */
+            event: components["schemas"]["NoticeKind"];
+            /** @enum {string} */
+            type: "event";
         };
         /** @description The bot's reading of a message and its decision. */
         Turn: {
@@ -7478,6 +7996,18 @@ export interface components {
             name: string;
             /** @description Office hours in words (`office_hours` in the inbox settings). */
             office_hours?: string | null;
+        };
+        /** @description A widget visitor asks to hear when a variant is back. */
+        WidgetStockRequest: {
+            /** @description Where to tell them, when they have not written in the chat yet. */
+            email?: string | null;
+            /** @description The variant's SKU. */
+            sku: string;
+        };
+        /** @description What the widget shows after a request. */
+        WidgetStockView: {
+            /** @description What the visitor will hear about. */
+            title: string;
         };
         /**
          * @description What the agent wrote in their own language, when the reply's text is a
@@ -12359,6 +12889,164 @@ export interface operations {
             };
         };
     };
+    contact_stock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockSubscriptionView"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    subscribe_stock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockSubscriptionView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     unmask_contact: {
         parameters: {
             query?: never;
@@ -15081,6 +15769,868 @@ export interface operations {
                 };
             };
             /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_journeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyView"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing with this id here (or in another account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_journey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Journey"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing with this id here (or in another account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_journey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                journey_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_journey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                journey_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Journey"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_journey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                journey_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    activate_journey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                journey_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                journey_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrolRequestView"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolOutcomeView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enrolments: {
+        parameters: {
+            query?: {
+                /** @description How many (1 to 200, 50 by default). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+                journey_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentView"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pause_journey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                journey_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    journey_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                journey_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JourneyStatsView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_journey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                journey_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JourneyTestRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestRunLineView"][];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -18470,6 +20020,139 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_stock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockSubscriptionView"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing with this id here (or in another account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_stock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                subscription_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Withdrawn */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -23054,6 +24737,98 @@ export interface operations {
                 };
             };
             /** @description Too many new sessions from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stock_request: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The token `POST /widget/{inbox_id}/sessions` gave */
+                "x-visitor-token": string;
+            };
+            path: {
+                inbox_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetStockRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetStockView"];
+                };
+            };
+            /** @description The body is not valid JSON (or not the declared type). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid visitor token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
             429: {
                 headers: {
                     [name: string]: unknown;

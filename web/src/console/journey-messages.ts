@@ -1,0 +1,63 @@
+// Strings of the Journeys page, English and Simplified Chinese, added to
+// the console's catalog when imported.
+import type { Catalog } from '../lib/i18n';
+import { messages } from './messages';
+
+export const journeyMessages: Catalog = {
+  en: {
+    'nav.journeys': 'Journeys',
+    'journeys.title': 'Journeys',
+    'journeys.intro': 'A few steps a buyer goes through after an event or when you enrol them: send, wait, wait for their reply, branch, tag, hand to an agent. Every send keeps the buyer’s opt-outs, quiet hours and the weekly cap, whatever the steps say.',
+    'journeys.new': 'New journey', 'journeys.none': 'No journeys yet.', 'journeys.name': 'Name', 'journeys.purpose': 'Purpose',
+    'journeys.trigger': 'Starts', 'journeys.trigger.manual': 'When you enrol buyers', 'journeys.trigger.event': 'On each “{event}”',
+    'journeys.state.draft': 'Draft', 'journeys.state.active': 'On', 'journeys.state.paused': 'Paused',
+    'journeys.activate': 'Switch on', 'journeys.pause': 'Pause', 'journeys.delete': 'Delete', 'journeys.refresh': 'Refresh',
+    'journeys.save': 'Save journey', 'journeys.saved': 'Saved.', 'journeys.readonly': 'A journey that is on does not change; pause it to edit.',
+    'journeys.type.send': 'Send a message', 'journeys.type.wait': 'Wait', 'journeys.type.wait_for_reply': 'Wait for a reply',
+    'journeys.type.branch': 'Branch', 'journeys.type.tag': 'Tag the buyer', 'journeys.type.hand_off': 'Hand to an agent',
+    'journeys.up': 'Move up', 'journeys.down': 'Move down', 'journeys.remove': 'Remove step', 'journeys.add_step': 'Add a step',
+    'journeys.text_hint': 'Placeholders: {{contact.name}}, {{order.number}}, {{tracking.url}}.',
+    'journeys.wait_for': 'Wait', 'journeys.wait_reply_for': 'Wait for a reply at most',
+    'journeys.minutes': 'minutes', 'journeys.hours': 'hours', 'journeys.days': 'days',
+    'journeys.if': 'If the buyer’s', 'journeys.values': 'Values', 'journeys.field.replied': 'reply came',
+    'journeys.field.country': 'country is one of', 'journeys.field.language': 'language is one of', 'journeys.field.tag': 'tags include one of',
+    'journeys.then': 'then go to', 'journeys.otherwise': 'otherwise', 'journeys.replied': 'If they reply, go to', 'journeys.no_reply': 'If not',
+    'journeys.end': 'the end', 'journeys.step_n': 'step {n}', 'journeys.tag': 'Tag', 'journeys.reason': 'Reason, for the agent',
+    'journeys.figures': '{enrolled} enrolled · {inside} in it · {finished} finished · {handed_off} handed to agents · {opted_out} opted out · {sent} sent · {replied} answered · {skipped} skipped · {failed} failed',
+    'journeys.at_step': 'step {n}: {count}',
+    'journeys.test': 'Test run', 'journeys.test_intro': 'What this journey would send a buyer from now, and when, if they never replied. Nothing is sent.',
+    'journeys.find_buyer': 'Find a buyer (name, e-mail, phone)', 'journeys.find': 'Find', 'journeys.run': 'Run the test',
+    'journeys.test_nothing': 'Nothing would happen.', 'journeys.enrol_one': 'Enrol this buyer',
+    'journeys.action.send': 'Send', 'journeys.action.skip': 'Nothing sent', 'journeys.action.tag': 'Tag', 'journeys.action.hand_off': 'Hand to an agent',
+    'journeys.enrol': 'Enrol a segment', 'journeys.enrol_segment': 'Enrol its buyers', 'journeys.enrolled': '{enrolled} enrolled, {already} already in it.',
+  },
+  zh: {
+    'nav.journeys': '客户旅程',
+    'journeys.title': '客户旅程',
+    'journeys.intro': '买家在某个事件之后或被您加入后经历的几个步骤：发送、等待、等待回复、分支、打标签、转人工。无论步骤如何设置，每次发送都遵守买家的退订、夜间免打扰和每周上限。',
+    'journeys.new': '新建旅程', 'journeys.none': '还没有旅程。', 'journeys.name': '名称', 'journeys.purpose': '用途',
+    'journeys.trigger': '开始方式', 'journeys.trigger.manual': '由您加入买家', 'journeys.trigger.event': '每次“{event}”时',
+    'journeys.state.draft': '草稿', 'journeys.state.active': '已开启', 'journeys.state.paused': '已暂停',
+    'journeys.activate': '开启', 'journeys.pause': '暂停', 'journeys.delete': '删除', 'journeys.refresh': '刷新',
+    'journeys.save': '保存旅程', 'journeys.saved': '已保存。', 'journeys.readonly': '已开启的旅程不能修改；请先暂停。',
+    'journeys.type.send': '发送消息', 'journeys.type.wait': '等待', 'journeys.type.wait_for_reply': '等待回复',
+    'journeys.type.branch': '分支', 'journeys.type.tag': '给买家打标签', 'journeys.type.hand_off': '转人工',
+    'journeys.up': '上移', 'journeys.down': '下移', 'journeys.remove': '删除步骤', 'journeys.add_step': '添加步骤',
+    'journeys.text_hint': '占位符：{{contact.name}}、{{order.number}}、{{tracking.url}}。',
+    'journeys.wait_for': '等待', 'journeys.wait_reply_for': '最多等待回复',
+    'journeys.minutes': '分钟', 'journeys.hours': '小时', 'journeys.days': '天',
+    'journeys.if': '如果买家的', 'journeys.values': '取值', 'journeys.field.replied': '已回复',
+    'journeys.field.country': '国家属于', 'journeys.field.language': '语言属于', 'journeys.field.tag': '标签包含',
+    'journeys.then': '则前往', 'journeys.otherwise': '否则', 'journeys.replied': '如果回复，前往', 'journeys.no_reply': '如果未回复',
+    'journeys.end': '结束', 'journeys.step_n': '第 {n} 步', 'journeys.tag': '标签', 'journeys.reason': '原因（给客服）',
+    'journeys.figures': '已加入 {enrolled} · 进行中 {inside} · 已完成 {finished} · 已转人工 {handed_off} · 已退订 {opted_out} · 已发送 {sent} · 已回复 {replied} · 已跳过 {skipped} · 失败 {failed}',
+    'journeys.at_step': '第 {n} 步：{count}',
+    'journeys.test': '测试运行', 'journeys.test_intro': '如果买家从不回复，此旅程从现在起会在何时发送什么。不会真正发送。',
+    'journeys.find_buyer': '查找买家（姓名、邮箱、电话）', 'journeys.find': '查找', 'journeys.run': '运行测试',
+    'journeys.test_nothing': '不会发生任何事。', 'journeys.enrol_one': '加入此买家',
+    'journeys.action.send': '发送', 'journeys.action.skip': '未发送', 'journeys.action.tag': '打标签', 'journeys.action.hand_off': '转人工',
+    'journeys.enrol': '加入分群', 'journeys.enrol_segment': '加入其买家', 'journeys.enrolled': '新加入 {enrolled}，已在旅程中 {already}。',
+  },
+};
+
+for (const [locale, dict] of Object.entries(journeyMessages)) Object.assign((messages[locale] ??= {}), dict);
