@@ -181,3 +181,33 @@ pub struct WidgetStockView {
     /// What the visitor will hear about.
     pub title: String,
 }
+
+/// "Where is my order" conversations per 100 orders in a period.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WismoPeriodView {
+    /// From.
+    pub from: DateTime<Utc>,
+    /// To (excluded).
+    pub to: DateTime<Utc>,
+    /// Orders placed.
+    pub orders: u64,
+    /// Conversations the bot placed under a "where is my order" intent
+    /// (`order_status`, `shipping_delay`, `delivery_time`).
+    pub wismo: u64,
+    /// Of those, per 100 orders (`null` without orders).
+    pub per_100_orders: Option<f64>,
+}
+
+/// What the shipped and delayed notices changed: "where is my order"
+/// conversations per 100 orders before and since they were switched on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoticeImpactView {
+    /// When the first of them was switched on (`null`: neither is on).
+    pub enabled_since: Option<DateTime<Utc>>,
+    /// The days on each side.
+    pub days: u32,
+    /// The days before.
+    pub before: Option<WismoPeriodView>,
+    /// The days since (up to now).
+    pub after: Option<WismoPeriodView>,
+}

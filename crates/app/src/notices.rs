@@ -100,6 +100,39 @@ impl NoticeStats {
     }
 }
 
+/// Intents of "where is my order" questions.
+pub const WISMO_INTENTS: [&str; 3] = ["order_status", "shipping_delay", "delivery_time"];
+
+/// "Where is my order" conversations per 100 orders in a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WismoPeriod {
+    /// From.
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// To (excluded).
+    pub to: chrono::DateTime<chrono::Utc>,
+    /// Orders placed.
+    pub orders: u64,
+    /// Conversations the bot placed under a "where is my order" intent.
+    pub wismo: u64,
+    /// Of those, per 100 orders (`None` without orders).
+    pub per_100_orders: Option<f64>,
+}
+
+/// What the shipped and delayed notices changed: "where is my order"
+/// conversations per 100 orders in the days before they were switched on
+/// and the same number of days since.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoticeImpact {
+    /// When the first of them was switched on (`None`: neither is on).
+    pub enabled_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// The days on each side.
+    pub days: u32,
+    /// Before.
+    pub before: Option<WismoPeriod>,
+    /// Since.
+    pub after: Option<WismoPeriod>,
+}
+
 /// The notices a fulfilment gives rise to: shipped once it is live with a
 /// tracking number or link, and its carrier's last step.
 fn notices_of(f: &Fulfillment) -> Vec<NoticeKind> {
@@ -165,9 +198,19 @@ impl App {
         if settings.policy.marketing_per_week > 50 {
             return Err(AppError::invalid("policy", "at most 50 marketing messages a week"));
         }
-        let settings = settings.complete();
-        let value = serde_json::to_value(&settings).map_err(|e| AppError::internal("saving the notice settings", e))?;
         let now = self.clock.now();
+        // When each notice was switched on is Ferry's to keep.
+        let before = self.load_notice_settings(account).await?;
+        let mut settings = settings.complete();
+        for r in &mut settings.rules {
+            let was = before.rule(r.kind);
+            r.enabled_since = match (r.enabled, was.enabled) {
+                (false, _) => None,
+                (true, true) => was.enabled_since,
+                (true, false) => Some(now),
+            };
+        }
+        let value = serde_json::to_value(&settings).map_err(|e| AppError::internal("saving the notice settings", e))?;
         self.storage.set_notice_settings(account, value.clone(), now).await?;
         let entry = ferry_storage::NewAuditEntry {
             actor_id: Some(actor.user.id),
@@ -274,6 +317,39 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// "Where is my order" conversations per 100 orders before and since
+    /// the shipped or delayed notice was switched on, `days` on each side
+    /// (from the insights' facts: conversations the bot placed).
+    pub async fn notice_impact(&self, actor: &Actor, account: AccountId, days: u32) -> AppResult<NoticeImpact> {
+        actor.in_account(account)?;
+        actor.can_view()?;
+        let days = days.clamp(1, 365);
+        let settings = self.load_notice_settings(account).await?;
+        let on = [NoticeKind::Shipped, NoticeKind::Delayed]
+            .into_iter()
+            .map(|k| settings.rule(k))
+            .filter(|r| r.enabled)
+            .filter_map(|r| r.enabled_since)
+            .min();
+        let Some(on) = on else { return Ok(NoticeImpact { enabled_since: None, days, before: None, after: None }) };
+        // The facts of conversations written since the last refresh.
+        self.refresh_pending_facts().await?;
+        let span = chrono::Duration::days(i64::from(days));
+        let intents: Vec<String> = WISMO_INTENTS.iter().map(|s| (*s).to_owned()).collect();
+        let period = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
+            let intents = intents.clone();
+            async move {
+                let (orders, wismo) = self.storage.wismo_counts(account, intents, from, to).await?;
+                #[allow(clippy::cast_precision_loss)]
+                let per_100_orders = (orders > 0).then(|| (wismo as f64) * 100.0 / (orders as f64));
+                AppResult::Ok(WismoPeriod { from, to, orders, wismo, per_100_orders })
+            }
+        };
+        let before = period(on - span, on).await?;
+        let after = period(on, (on + span).min(self.clock.now())).await?;
+        Ok(NoticeImpact { enabled_since: Some(on), days, before: Some(before), after: Some(after) })
     }
 
     /// The send log, newest first.

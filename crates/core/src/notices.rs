@@ -245,6 +245,10 @@ pub struct NoticeRule {
     /// Only to buyers with one of these tags; empty: all.
     #[serde(default)]
     pub contact_tags: Vec<String>,
+    /// When it was last switched on (kept by Ferry, for the before/after
+    /// figures; what a client sends is ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_since: Option<DateTime<Utc>>,
 }
 
 /// What a notice's conditions read of the order and the buyer.
@@ -273,6 +277,7 @@ impl NoticeRule {
             min_order_total_minor: None,
             first_order_only: false,
             contact_tags: Vec::new(),
+            enabled_since: None,
         }
     }
 

@@ -164,6 +164,15 @@ pub trait NoticeRepo {
         tag: &str,
         now: DateTime<Utc>,
     ) -> StorageResult<ferry_core::conversation::Conversation>;
+    /// Orders placed in `[from, to)` and conversations opened then whose
+    /// main intent is one of `intents`.
+    async fn wismo_counts(
+        &self,
+        account: AccountId,
+        intents: Vec<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StorageResult<(u64, u64)>;
     /// How the notices decided since `since` fared.
     async fn notice_tallies(&self, account: AccountId, since: DateTime<Utc>) -> StorageResult<Vec<NoticeTally>>;
     /// Records a buyer's consent (replacing the one for its channel); the

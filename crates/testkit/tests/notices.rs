@@ -23,6 +23,7 @@ on_both!(
     quiet_hours_and_stopped_buyers,
     order_events_and_back_in_stock,
     a_journey_follows_up_a_delivery,
+    where_is_my_order_per_100_orders_before_and_after,
 );
 
 const SHOP_SECRET: &str = "shop-secret-for-notices";
@@ -644,4 +645,107 @@ async fn a_journey_follows_up_a_delivery(b: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.json);
+}
+
+async fn where_is_my_order_per_100_orders_before_and_after(b: Backend) {
+    // Five days before the shipped notice goes on.
+    let start = noon() - Duration::days(5);
+    let clock = Arc::new(FixedClock::new(start));
+    let mut o = SpawnOptions::new(b);
+    o.clock = clock.clone();
+    let Some(app) = spawn_with(o).await else { return };
+    let t = app.tenant("Impact shop").await;
+    let acct = format!("/api/v1/accounts/{}", t.account);
+    let r = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("{acct}/inboxes/{}", t.inbox),
+            Some(&t.owner_token),
+            Some(json!({"config": {"bot_enabled": true}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let r = app
+        .post(
+            &format!("{acct}/shop_connections"),
+            &t.owner_token,
+            json!({"name": "Shop", "shop_domain": "impact.myshopify.com", "secret": SHOP_SECRET}),
+        )
+        .await;
+    let conn = r.json["id"].as_i64().unwrap();
+    let mut n = 0;
+    let mut orders = |count: i64, at: &str| {
+        let list: Vec<Value> = (0..count)
+            .map(|_| {
+                n += 1;
+                let mut o = order(9600 + n, 1600 + n, "+34 600 000 000", "Ana", "ES");
+                o["created_at"] = json!(at);
+                o
+            })
+            .collect();
+        list
+    };
+    let ask = |id: &str, text: &str| {
+        let (app, t, id, text) = (&app, &t, id.to_owned(), text.to_owned());
+        async move {
+            let r = app.webhook(t, &buyer_message(&id, &id, &text)).await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        }
+    };
+    for o in orders(4, "2026-03-05T10:00:00Z") {
+        assert_eq!(
+            app.shopify_webhook(conn, SHOP_SECRET, "orders/create", &format!("o-{}", o["id"]), &o).await.status,
+            StatusCode::OK
+        );
+    }
+    ask("w1", "Where is my order? It has not arrived").await;
+    ask("w2", "where is my parcel, it still has not arrived").await;
+    ask("q1", "Hello").await;
+    app.drain_jobs().await;
+
+    // Nothing to compare while the notices are off.
+    let r = app.get(&format!("{acct}/notices/impact?days=7"), &t.agent_token).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!((r.json["enabled_since"].clone(), r.json["before"].clone()), (Value::Null, Value::Null));
+
+    // The shipped notice goes on at noon on the 10th (a client cannot say
+    // when); saving again keeps the moment.
+    clock.advance(Duration::days(5));
+    let settings = app.get(&format!("{acct}/notices"), &t.owner_token).await;
+    let mut body = settings.json.clone();
+    for r in body["rules"].as_array_mut().unwrap() {
+        if r["kind"] == "shipped" {
+            r["enabled"] = json!(true);
+            r["channels"] = json!(["email"]);
+            r["enabled_since"] = json!("2020-01-01T00:00:00Z");
+        }
+    }
+    let notices = format!("{acct}/notices");
+    let put = |body: Value| app.call(reqwest::Method::PUT, &notices, Some(&t.owner_token), Some(body));
+    let r = put(body).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let shipped = |v: &Value| v["rules"].as_array().unwrap().iter().find(|r| r["kind"] == "shipped").unwrap().clone();
+    assert_eq!(shipped(&r.json)["enabled_since"], "2026-03-10T12:00:00Z");
+    clock.advance(Duration::hours(3));
+    let r = put(r.json.clone()).await;
+    assert_eq!(shipped(&r.json)["enabled_since"], "2026-03-10T12:00:00Z", "saving again keeps it");
+
+    // A day later: as many orders, half the questions.
+    clock.advance(Duration::days(1));
+    for o in orders(4, "2026-03-11T10:00:00Z") {
+        assert_eq!(
+            app.shopify_webhook(conn, SHOP_SECRET, "orders/create", &format!("o-{}", o["id"]), &o).await.status,
+            StatusCode::OK
+        );
+    }
+    ask("w3", "Where is my order? It has not arrived").await;
+    app.drain_jobs().await;
+    clock.advance(Duration::minutes(1));
+    let r = app.get(&format!("{acct}/notices/impact?days=7"), &t.agent_token).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    assert_eq!(r.json["enabled_since"], "2026-03-10T12:00:00Z");
+    let figures = |p: &Value| (p["orders"].as_u64(), p["wismo"].as_u64(), p["per_100_orders"].as_f64());
+    assert_eq!(figures(&r.json["before"]), (Some(4), Some(2), Some(50.0)), "{:?}", r.json);
+    assert_eq!(figures(&r.json["after"]), (Some(4), Some(1), Some(25.0)), "{:?}", r.json);
+    assert_eq!(r.json["before"]["from"], "2026-03-03T12:00:00Z");
 }

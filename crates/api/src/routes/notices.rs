@@ -115,6 +115,41 @@ pub async fn notice_stats(
     Ok(Json(stats.into_iter().map(stats_view).collect()))
 }
 
+/// The days on each side of the before/after figures.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImpactQuery {
+    /// Days (1 to 365, 30 by default).
+    pub days: Option<u32>,
+}
+
+/// "Where is my order" conversations per 100 orders in the days before the
+/// shipped or delayed notice was switched on and as many days since.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_id}/notices/impact", tag = "notices",
+    params(("account_id" = i64, Path), ImpactQuery),
+    responses((status = 200, body = NoticeImpactView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn notice_impact(
+    State(s): State<ApiState>,
+    Auth(a): Auth,
+    AppPath(account): AppPath<i64>,
+    AppQuery(q): AppQuery<ImpactQuery>,
+) -> Result<Json<NoticeImpactView>, ApiError> {
+    let i = s.app.notice_impact(&a, AccountId(account), q.days.unwrap_or(30)).await?;
+    let period = |p: ferry_app::notices::WismoPeriod| WismoPeriodView {
+        from: p.from,
+        to: p.to,
+        orders: p.orders,
+        wismo: p.wismo,
+        per_100_orders: p.per_100_orders,
+    };
+    Ok(Json(NoticeImpactView {
+        enabled_since: i.enabled_since,
+        days: i.days,
+        before: i.before.map(period),
+        after: i.after.map(period),
+    }))
+}
+
 pub(crate) fn stats_view(s: ferry_app::notices::NoticeStats) -> NoticeStatsView {
     NoticeStatsView {
         kind: s.kind,
@@ -269,6 +304,7 @@ pub async fn delete_stock(
     put_notices,
     notice_log,
     notice_stats,
+    notice_impact,
     get_consent,
     put_consent,
     contact_stock,
@@ -284,6 +320,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/v1/accounts/{account_id}/notices", get(get_notices).put(put_notices))
         .route("/api/v1/accounts/{account_id}/notices/log", get(notice_log))
         .route("/api/v1/accounts/{account_id}/notices/stats", get(notice_stats))
+        .route("/api/v1/accounts/{account_id}/notices/impact", get(notice_impact))
         .route("/api/v1/accounts/{account_id}/contacts/{contact_id}/consent", get(get_consent).put(put_consent))
         .route(
             "/api/v1/accounts/{account_id}/contacts/{contact_id}/stock-subscriptions",

@@ -124,17 +124,19 @@ async fn record_changes<D: Db>(
     Ok(())
 }
 
-/// The intent the bot answered most in a conversation (ties: by name).
+/// The intent the bot answered most in a conversation (ties: by name); when
+/// it answered none, the one it recognised and asks the buyer about (the
+/// order number of a "where is my order").
 fn main_intent(state: &serde_json::Value) -> Option<String> {
-    let answered = state.get("answered")?.as_object()?;
     let mut best: Option<(&String, u64)> = None;
-    for (k, v) in answered {
+    for (k, v) in state.get("answered").and_then(|a| a.as_object()).into_iter().flatten() {
         let n = v.as_u64().unwrap_or(0);
         if best.is_none_or(|(bk, bn)| n > bn || (n == bn && k < bk)) {
             best = Some((k, n));
         }
     }
     best.map(|(k, _)| k.clone())
+        .or_else(|| state.get("awaiting").and_then(|a| a.get("intent")).and_then(|i| i.as_str()).map(str::to_owned))
 }
 
 /// SKUs of an order document's line items.
@@ -858,6 +860,15 @@ mod tests {
     fn the_main_intent_is_the_most_answered() {
         let s = serde_json::json!({"answered": {"where_is_my_order": 2, "returns": 3, "faq:7": 3}});
         assert_eq!(main_intent(&s).as_deref(), Some("faq:7"));
+        assert_eq!(main_intent(&serde_json::json!({})), None);
+    }
+
+    #[test]
+    fn without_an_answer_the_main_intent_is_the_one_asked_about() {
+        let s = serde_json::json!({"answered": {}, "awaiting": {"intent": "order_status", "slot": "order_number", "asked": 1}});
+        assert_eq!(main_intent(&s).as_deref(), Some("order_status"));
+        let s = serde_json::json!({"answered": {"greeting": 1}, "awaiting": {"intent": "order_status"}});
+        assert_eq!(main_intent(&s).as_deref(), Some("greeting"), "an answer counts first");
         assert_eq!(main_intent(&serde_json::json!({})), None);
     }
 

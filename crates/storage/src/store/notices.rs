@@ -131,6 +131,28 @@ impl<B: Backend> NoticeRepo for B {
         .await
     }
 
+    async fn wismo_counts(
+        &self,
+        account: AccountId,
+        intents: Vec<String>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StorageResult<(u64, u64)> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT (SELECT COUNT(*) FROM shop_orders WHERE account_id = $1 AND placed_at >= $2 AND placed_at < $3), \
+                     (SELECT COUNT(*) FROM conversation_facts WHERE account_id = $1 AND opened_at >= $2 AND opened_at < $3 \
+                     AND intent IN (SELECT value FROM {}))",
+                    db.list("$4")
+                );
+                let r = db.row(&sql, args![account.0, from, to, intents]).await?.ok_or(StorageError::NotFound)?;
+                Ok((r.count(0)?, r.count(1)?))
+            })
+        })
+        .await
+    }
+
     async fn notice_tallies(&self, account: AccountId, since: DateTime<Utc>) -> StorageResult<Vec<NoticeTally>> {
         self.read(move |db| {
             Box::pin(async move {

@@ -1625,6 +1625,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/notices/impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * "Where is my order" conversations per 100 orders in the days before the
+         *     shipped or delayed notice was switched on and as many days since.
+         */
+        get: operations["notice_impact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/notices/log": {
         parameters: {
             query?: never;
@@ -5744,6 +5764,24 @@ export interface components {
             password: string;
         };
         /**
+         * @description What the shipped and delayed notices changed: "where is my order"
+         *     conversations per 100 orders before and since they were switched on.
+         */
+        NoticeImpactView: {
+            after?: components["schemas"]["WismoPeriodView"] | null;
+            before?: components["schemas"]["WismoPeriodView"] | null;
+            /**
+             * Format: int32
+             * @description The days on each side.
+             */
+            days: number;
+            /**
+             * Format: date-time
+             * @description When the first of them was switched on (`null`: neither is on).
+             */
+            enabled_since?: string | null;
+        };
+        /**
          * @description What a notice is about.
          * @enum {string}
          */
@@ -5766,6 +5804,12 @@ export interface components {
             delay_minutes?: number;
             /** @description Switched on. */
             enabled: boolean;
+            /**
+             * Format: date-time
+             * @description When it was last switched on (kept by Ferry, for the before/after
+             *     figures; what a client sends is ignored).
+             */
+            enabled_since?: string | null;
             /** @description Only about the buyer's first order. */
             first_order_only?: boolean;
             /** @description What it is about. */
@@ -8008,6 +8052,35 @@ export interface components {
         WidgetStockView: {
             /** @description What the visitor will hear about. */
             title: string;
+        };
+        /** @description "Where is my order" conversations per 100 orders in a period. */
+        WismoPeriodView: {
+            /**
+             * Format: date-time
+             * @description From.
+             */
+            from: string;
+            /**
+             * Format: int64
+             * @description Orders placed.
+             */
+            orders: number;
+            /**
+             * Format: double
+             * @description Of those, per 100 orders (`null` without orders).
+             */
+            per_100_orders?: number | null;
+            /**
+             * Format: date-time
+             * @description To (excluded).
+             */
+            to: string;
+            /**
+             * Format: int64
+             * @description Conversations the bot placed under a "where is my order" intent
+             *     (`order_status`, `shipping_delay`, `delivery_time`).
+             */
+            wismo: number;
         };
         /**
          * @description What the agent wrote in their own language, when the reply's text is a
@@ -17046,6 +17119,76 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests or failed attempts; retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    notice_impact: {
+        parameters: {
+            query?: {
+                /** @description Days (1 to 365, 30 by default). */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeImpactView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing with this id here (or in another account). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A parameter or a field of the body is not acceptable; `field` names it. */
             422: {
                 headers: {
                     [name: string]: unknown;
