@@ -190,6 +190,17 @@ try {
     await buyer.locator('.compose textarea').fill('');
   });
 
+  await check('the shop page asks to tell the buyer when the sold-out DRESS-BLU-M is back; the agent sees it on the contact panel', async () => {
+    const asked = await buyer.evaluate(() => window.FerryWidget.notifyWhenInStock('DRESS-BLU-M'));
+    if (!/dress/i.test(asked.title)) throw new Error(`asked for ${JSON.stringify(asked)}`);
+    const status = await buyer.evaluate(() => window.FerryWidget.notifyWhenInStock('NO-SUCH-SKU').then(() => 200, (e) => Number(e.message)));
+    if (status !== 404) throw new Error(`an unknown SKU answered ${status}`);
+    // Away and back: the contact panel reads it again.
+    await agent.locator('[data-testid=segments-nav]').click();
+    await agent.locator('[data-testid=segments-nav]').click();
+    await agent.locator('[data-testid=contact-stock] [data-stock="DRESS-BLU-M"][data-open=true]').waitFor({ timeout: 5000 });
+  });
+
   await check('widget closed: an agent reply shows a badge and a preview; a message over 16 KB gets a clear error, not "Sending…"', async () => {
     await buyer.locator('.launcher').click();
     await buyer.locator('.panel').waitFor({ state: 'detached', timeout: 2000 });

@@ -33,6 +33,22 @@ async function call<T>(method: string, path: string, token: string | null, body?
   return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
 }
 
+/** The visitor's token, once the session is set up. */
+let sessionReady: (token: string) => void = () => {};
+const session = new Promise<string>((resolve) => (sessionReady = resolve));
+
+/**
+ * For the shop's own pages (a "notify me" button on a sold-out product):
+ * `FerryWidget.notifyWhenInStock('SKU-1', 'buyer@example.com')` asks Ferry
+ * to tell this visitor when the variant is back; the e-mail is needed only
+ * before they have written in the chat. Resolves to what they will hear
+ * about; rejects with the HTTP status (404: no such SKU, 422: in stock or
+ * no e-mail, 429: too many requests).
+ */
+async function notifyWhenInStock(sku: string, email?: string): Promise<{ title: string }> {
+  return call<{ title: string }>('POST', '/stock-subscriptions', await session, email ? { sku, email } : { sku });
+}
+
 type SurveyRequest = Extract<VisitorMessage['parts'][number], { type: 'survey' }>['survey'];
 
 /** A satisfaction survey asked inline: a rating, then an optional comment. */
@@ -122,6 +138,7 @@ function Chat() {
       localStorage.setItem(store('token'), s.token);
       setHasEmail(s.has_email);
       setToken(s.token);
+      sessionReady(s.token);
     });
   }, []);
 
@@ -351,4 +368,5 @@ if (inbox) {
   const mountPoint = document.createElement('div');
   root.appendChild(mountPoint);
   render(<Chat />, mountPoint);
+  (window as unknown as { FerryWidget: unknown }).FerryWidget = { notifyWhenInStock };
 }
