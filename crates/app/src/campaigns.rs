@@ -205,6 +205,8 @@ impl App {
             self.storage.set_campaign_state(account, id, &["draft"], to, now).await?.ok_or_else(|| {
                 AppError::Conflict(format!("the campaign is {}; only drafts launch", c.state.as_str()))
             })?;
+        // Recipients are decided from now on, ready for the start.
+        self.storage.enqueue_job(JobKind::PlanCampaign { campaign_id: id }.new_job(account, self.clock.now())).await?;
         self.storage.enqueue_job(JobKind::RunCampaign { campaign_id: id }.new_job(account, start)).await?;
         self.job_enqueued();
         self.audit(
@@ -227,6 +229,7 @@ impl App {
     /// Resumes a paused campaign at its rate.
     pub async fn resume_campaign(&self, actor: &Actor, account: AccountId, id: i64) -> AppResult<CampaignInfo> {
         let c = self.move_campaign(actor, account, id, &["paused"], "running", "campaign.resume").await?;
+        self.storage.enqueue_job(JobKind::PlanCampaign { campaign_id: id }.new_job(account, self.clock.now())).await?;
         self.storage.enqueue_job(JobKind::RunCampaign { campaign_id: id }.new_job(account, self.clock.now())).await?;
         self.job_enqueued();
         Ok(c)
@@ -356,10 +359,11 @@ impl App {
             // Paused (a resume enqueues it again), cancelled or done.
             _ => return Ok(()),
         }
-        let mut planned_now = false;
-        if !c.campaign.planning_done {
+        if !c.campaign.planning_done && c.campaign.planned == 0 {
+            // The first page at once, so the first messages go at the
+            // start; the planner decides the rest (deciding a page twice
+            // writes nothing twice).
             self.plan_campaign_page(account, &c).await.map_err(retry)?;
-            planned_now = true;
         }
         // The rate as a token bucket kept in the row: `ticked_at` is how
         // far the campaign has used its credit; at most two ticks' worth
@@ -392,7 +396,7 @@ impl App {
         self.storage.campaign_ticked(account, id, used_to).await.map_err(|e| retry(e.into()))?;
         let now = self.clock.now();
         let next_tick = started + tick;
-        if planned_now || sent == credit {
+        if sent == credit {
             let after = (next_tick - now).to_std().unwrap_or_default();
             return Err(JobError::Later { reason: "sending at the campaign's rate".into(), after });
         }
@@ -401,6 +405,16 @@ impl App {
                 let after = (at.max(next_tick) - now).to_std().unwrap_or_default();
                 Err(JobError::Later { reason: "waiting for buyers' quiet hours to end".into(), after })
             }
+            // The planner has more to decide: it starts a sender with each page.
+            None if !self
+                .storage
+                .get_campaign(account, id)
+                .await
+                .map_err(|e| retry(e.into()))?
+                .is_some_and(|c| c.planning_done) =>
+            {
+                Ok(())
+            }
             None => {
                 self.storage
                     .set_campaign_state(account, id, &["running"], "done", now)
@@ -408,6 +422,38 @@ impl App {
                     .map_err(|e| retry(e.into()))?;
                 tracing::info!(campaign_id = id, "campaign done");
                 Ok(())
+            }
+        }
+    }
+
+    /// The `plan_campaign` job: decides the segment's contacts into the
+    /// log, page after page for a couple of seconds, then runs again until
+    /// every contact is decided (or the campaign is paused or cancelled:
+    /// a page is never written then).
+    pub(crate) async fn plan_campaign(&self, account: AccountId, id: i64) -> Result<(), JobError> {
+        let retry = |e: AppError| JobError::Retry(e.report());
+        let began = std::time::Instant::now();
+        loop {
+            let Some(stored) = self.storage.get_campaign(account, id).await.map_err(|e| retry(e.into()))? else {
+                return Ok(());
+            };
+            let c = info(stored).map_err(|e| JobError::Permanent(e.report()))?;
+            if c.campaign.planning_done || !matches!(c.state, CampaignState::Scheduled | CampaignState::Running) {
+                return Ok(());
+            }
+            self.plan_campaign_page(account, &c).await.map_err(retry)?;
+            // A sender for the page (it waits in the campaign's lane behind
+            // one already sending; one that found nothing to send ended).
+            self.storage
+                .enqueue_job(JobKind::RunCampaign { campaign_id: id }.new_job(account, self.clock.now()))
+                .await
+                .map_err(|e| retry(e.into()))?;
+            self.job_enqueued();
+            if began.elapsed() > std::time::Duration::from_secs(2) {
+                return Err(JobError::Later {
+                    reason: "deciding the next recipients".into(),
+                    after: std::time::Duration::from_millis(1),
+                });
             }
         }
     }

@@ -237,6 +237,7 @@ impl JobHandler for Jobs {
             JobKind::SendNotice { notice_id } => self.app.send_notice(job.account_id, notice_id).await,
             JobKind::RunCampaign { campaign_id } => self.app.run_campaign(job.account_id, campaign_id).await,
             JobKind::AdvanceJourney { enrolment_id } => self.app.advance_enrolment(job.account_id, enrolment_id).await,
+            JobKind::PlanCampaign { campaign_id } => self.app.plan_campaign(job.account_id, campaign_id).await,
         }
     }
 
@@ -256,6 +257,9 @@ impl JobHandler for Jobs {
             }
             JobKind::RunCampaign { campaign_id } => {
                 tracing::error!(error, campaign_id, "gave up running a campaign; resume it to go on");
+            }
+            JobKind::PlanCampaign { campaign_id } => {
+                tracing::error!(error, campaign_id, "gave up deciding a campaign's recipients; resume it to go on");
             }
             JobKind::AdvanceJourney { enrolment_id } => {
                 tracing::error!(

@@ -456,7 +456,7 @@ impl App {
         for id in &waiting {
             // Its job waiting for the time limit goes now (a second job in
             // the lane would wait behind it).
-            if !self.storage.wake_enrolment(account, *id, now).await? {
+            if !self.storage.wake_lane(account, &format!("journey:{id}"), now).await? {
                 self.storage.enqueue_job(JobKind::AdvanceJourney { enrolment_id: *id }.new_job(account, now)).await?;
             }
         }

@@ -65,6 +65,12 @@ pub enum JobKind {
         /// The campaign.
         campaign_id: i64,
     },
+    /// Decides a launched campaign's segment into its send log, page by
+    /// page, beside the job that sends at the rate.
+    PlanCampaign {
+        /// The campaign.
+        campaign_id: i64,
+    },
     /// Moves a buyer on in a journey (at their next moment, or when they
     /// reply while a step waits for it).
     AdvanceJourney {
@@ -100,6 +106,8 @@ impl JobKind {
     pub const SEND_NOTICE: &'static str = "send_notice";
     /// Stored kind of [`JobKind::RunCampaign`].
     pub const RUN_CAMPAIGN: &'static str = "run_campaign";
+    /// Stored kind of [`JobKind::PlanCampaign`].
+    pub const PLAN_CAMPAIGN: &'static str = "plan_campaign";
     /// Stored kind of [`JobKind::AdvanceJourney`].
     pub const ADVANCE_JOURNEY: &'static str = "advance_journey";
     /// Attempts of a webhook delivery: with the default back-off, about
@@ -117,6 +125,7 @@ impl JobKind {
             JobKind::SendNotice { .. } => Self::SEND_NOTICE,
             JobKind::RunCampaign { .. } => Self::RUN_CAMPAIGN,
             JobKind::AdvanceJourney { .. } => Self::ADVANCE_JOURNEY,
+            JobKind::PlanCampaign { .. } => Self::PLAN_CAMPAIGN,
         }
     }
 
@@ -131,6 +140,7 @@ impl JobKind {
             JobKind::SendNotice { .. } => 5,
             JobKind::RunCampaign { .. } => 10,
             JobKind::AdvanceJourney { .. } => 8,
+            JobKind::PlanCampaign { .. } => 10,
         }
     }
 
@@ -147,6 +157,7 @@ impl JobKind {
             JobKind::SendNotice { notice_id } => json!({ "notice_id": notice_id }),
             JobKind::RunCampaign { campaign_id } => json!({ "campaign_id": campaign_id }),
             JobKind::AdvanceJourney { enrolment_id } => json!({ "enrolment_id": enrolment_id }),
+            JobKind::PlanCampaign { campaign_id } => json!({ "campaign_id": campaign_id }),
         };
         let lane = match self {
             JobKind::DeliverMessage { .. } => None,
@@ -160,6 +171,8 @@ impl JobKind {
             JobKind::RunCampaign { campaign_id } => Some(format!("campaign:{campaign_id}")),
             // One move of a buyer at a time.
             JobKind::AdvanceJourney { enrolment_id } => Some(format!("journey:{enrolment_id}")),
+            // One planner of a campaign at a time.
+            JobKind::PlanCampaign { campaign_id } => Some(format!("campaign-plan:{campaign_id}")),
         };
         NewJob {
             account_id: account,
@@ -183,6 +196,7 @@ impl JobKind {
             Self::SEND_NOTICE,
             Self::RUN_CAMPAIGN,
             Self::ADVANCE_JOURNEY,
+            Self::PLAN_CAMPAIGN,
         ];
         if !known.contains(&kind) {
             return Err(malformed("unknown job kind".to_owned()));

@@ -168,9 +168,6 @@ pub trait JourneyRepo {
     ) -> StorageResult<Vec<JourneyEnrolment>>;
     /// How many buyers are at each step, and how those who left left.
     async fn enrolment_counts(&self, account: AccountId, journey: i64) -> StorageResult<Vec<EnrolmentCount>>;
-    /// Brings forward to `now` the pending job of an enrolment's lane
-    /// (`journey:{id}`); false when it has none.
-    async fn wake_enrolment(&self, account: AccountId, id: i64, now: DateTime<Utc>) -> StorageResult<bool>;
     /// The send of the log with this key.
     async fn notice_send_by_key(&self, account: AccountId, key: &str) -> StorageResult<Option<crate::NoticeSend>>;
     /// How a journey's sends fared.

@@ -293,6 +293,9 @@ pub trait OutboxRepo {
 pub trait JobRepo {
     /// Enqueues a job.
     async fn enqueue_job(&self, job: NewJob) -> StorageResult<JobId>;
+    /// Brings the account's pending jobs of `lane` forward to `now` (those
+    /// due later); false when the lane has no pending job.
+    async fn wake_lane(&self, account: AccountId, lane: &str, now: DateTime<Utc>) -> StorageResult<bool>;
     /// Claims up to `limit` due jobs for `lease`; each claim counts as an
     /// attempt. A job whose lease ran out is claimable again.
     async fn claim_jobs(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> StorageResult<Vec<Job>>;

@@ -201,6 +201,16 @@ impl<B: Backend> CampaignRepo for B {
     ) -> StorageResult<u64> {
         self.write(move |db| {
             Box::pin(async move {
+                // A paused or cancelled campaign takes no more recipients.
+                let live = db
+                    .row("SELECT state FROM campaigns WHERE account_id = $1 AND id = $2", args![account.0, campaign])
+                    .await?
+                    .map(|r| r.text(0))
+                    .transpose()?
+                    .is_some_and(|s| s == "scheduled" || s == "running");
+                if !live {
+                    return Ok(0);
+                }
                 let mut written = 0;
                 for mut new in sends {
                     if let (Some(cap), Some(contact), true) = (cap, new.contact_id, new.marketing)

@@ -33,6 +33,23 @@ impl<B: Backend> JobRepo for B {
         self.write(move |db| Box::pin(async move { insert_job(db, &job, Utc::now()).await })).await
     }
 
+    async fn wake_lane(&self, account: AccountId, lane: &str, now: DateTime<Utc>) -> StorageResult<bool> {
+        let lane = lane.to_owned();
+        self.write(move |db| {
+            Box::pin(async move {
+                let n = db
+                    .exec(
+                        "UPDATE jobs SET run_at = CASE WHEN run_at > $3 THEN $3 ELSE run_at END \
+                         WHERE account_id = $1 AND lane = $2 AND state = 'pending'",
+                        args![account.0, lane, now],
+                    )
+                    .await?;
+                Ok(n > 0)
+            })
+        })
+        .await
+    }
+
     async fn claim_jobs(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> StorageResult<Vec<Job>> {
         self.write(move |db| {
             Box::pin(async move {

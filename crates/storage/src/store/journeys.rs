@@ -325,22 +325,6 @@ impl<B: Backend> JourneyRepo for B {
         .await
     }
 
-    async fn wake_enrolment(&self, account: AccountId, id: i64, now: DateTime<Utc>) -> StorageResult<bool> {
-        self.write(move |db| {
-            Box::pin(async move {
-                let n = db
-                    .exec(
-                        "UPDATE jobs SET run_at = $3, updated_at = $3 WHERE account_id = $1 AND lane = $2 \
-                         AND state = 'pending'",
-                        args![account.0, format!("journey:{id}"), now],
-                    )
-                    .await?;
-                Ok(n > 0)
-            })
-        })
-        .await
-    }
-
     async fn notice_send_by_key(&self, account: AccountId, key: &str) -> StorageResult<Option<crate::NoticeSend>> {
         let key = key.to_owned();
         self.read(move |db| {
