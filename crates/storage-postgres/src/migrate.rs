@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (37, "unsubscribe_links", include_str!("../migrations/0037_unsubscribe_links.sql")),
     (38, "stock_subscriptions", include_str!("../migrations/0038_stock_subscriptions.sql")),
     (39, "journeys", include_str!("../migrations/0039_journeys.sql")),
+    (40, "per_contact_indexes", include_str!("../migrations/0040_per_contact_indexes.sql")),
 ];
 
 /// Key of the session advisory lock held while migrating.
