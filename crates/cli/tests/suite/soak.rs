@@ -11,7 +11,7 @@
 //!   node killed mid-send sends again; the count of repeats is printed).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::StreamExt;

@@ -5,7 +5,7 @@
 //! SMS buyer, and the phone page shows both answers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::Demo;
 use serde_json::{Value, json};

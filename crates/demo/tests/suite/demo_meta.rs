@@ -5,7 +5,7 @@
 //! with `RESPONSE`. The seeded Instagram story reply is there too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::Demo;
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 //! out over SMTP, and the sink page shows it, threaded and readable.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::Demo;
 use hmac::{KeyInit, Mac};
