@@ -183,17 +183,7 @@ impl<B: Backend> JourneyRepo for B {
         let key = entry_key.to_owned();
         self.write(move |db| {
             Box::pin(async move {
-                let owned = db
-                    .row(
-                        "SELECT (SELECT COUNT(*) FROM contacts WHERE account_id = $1 AND id = $2), \
-                         (SELECT COUNT(*) FROM journeys WHERE account_id = $1 AND id = $3)",
-                        args![account.0, contact.0, journey_id],
-                    )
-                    .await?
-                    .ok_or(StorageError::NotFound)?;
-                if owned.count(0)? == 0 || owned.count(1)? == 0 {
-                    return Err(StorageError::NotFound);
-                }
+                super::contact_and_row_are_the_accounts(db, account, contact, "journeys", journey_id).await?;
                 let row = db
                     .row(
                         "INSERT INTO journey_enrolments (account_id, journey_id, contact_id, entry_key, order_id, \

@@ -50,6 +50,26 @@ impl<B: Backend> Storage for B {
     }
 }
 
+/// `NotFound` unless the contact and row `id` of `table` (a table of this
+/// crate's, with `account_id`) are both the account's.
+pub(crate) async fn contact_and_row_are_the_accounts<D: Db>(
+    db: &mut D,
+    account: ferry_core::AccountId,
+    contact: ferry_core::ContactId,
+    table: &'static str,
+    id: i64,
+) -> StorageResult<()> {
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM contacts WHERE account_id = $1 AND id = $2), \
+         (SELECT COUNT(*) FROM {table} WHERE account_id = $1 AND id = $3)"
+    );
+    let owned = db.row(&sql, crate::args![account.0, contact.0, id]).await?.ok_or(StorageError::NotFound)?;
+    if owned.count(0)? == 0 || owned.count(1)? == 0 {
+        return Err(StorageError::NotFound);
+    }
+    Ok(())
+}
+
 /// Runs an `INSERT … RETURNING id`.
 pub(crate) async fn insert<D: Db>(db: &mut D, sql: &str, args: Vec<Arg>) -> StorageResult<i64> {
     db.row(sql, args).await?.ok_or(StorageError::NotFound)?.int(0)

@@ -52,17 +52,14 @@ impl<B: Backend> StockSubscriptionRepo for B {
     ) -> StorageResult<StockSubscription> {
         self.write(move |db| {
             Box::pin(async move {
-                let owned = db
-                    .row(
-                        "SELECT (SELECT COUNT(*) FROM contacts WHERE account_id = $1 AND id = $2), \
-                         (SELECT COUNT(*) FROM shop_connections WHERE account_id = $1 AND id = $3)",
-                        args![account.0, new.contact_id.0, new.connection_id.0],
-                    )
-                    .await?
-                    .ok_or(StorageError::NotFound)?;
-                if owned.count(0)? == 0 || owned.count(1)? == 0 {
-                    return Err(StorageError::NotFound);
-                }
+                super::contact_and_row_are_the_accounts(
+                    db,
+                    account,
+                    new.contact_id,
+                    "shop_connections",
+                    new.connection_id.0,
+                )
+                .await?;
                 if let Some(s) = open_one(db, account, &new).await? {
                     return Ok(s);
                 }
