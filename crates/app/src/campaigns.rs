@@ -271,8 +271,7 @@ impl App {
         let segment = c.campaign.segment_id.ok_or(AppError::NotFound("segment"))?;
         let segment = self.storage.get_segment(account, segment).await?.ok_or(AppError::NotFound("segment"))?;
         let size = self.storage.audience_size(account, segment.filter).await?;
-        let account_language =
-            self.storage.get_account(account).await?.map(|a| a.default_language).unwrap_or_else(|| "en".into());
+        let account_language = self.account_language(account).await?;
         let languages = size
             .by_language
             .iter()
@@ -478,8 +477,7 @@ impl App {
         let cursor = contacts.last().map(|k| k.id);
         let settings = self.load_notice_settings(account).await?;
         let inboxes = self.storage.list_inboxes(account).await?;
-        let account_language =
-            self.storage.get_account(account).await?.map(|a| a.default_language).unwrap_or_else(|| "en".into());
+        let account_language = self.account_language(account).await?;
         let marketing = c.definition.purpose == Purpose::Marketing;
         let start = c.definition.send_at.unwrap_or(now).max(now);
         // Buyers are read several at a time (each is a few small reads);
@@ -556,13 +554,7 @@ impl App {
         {
             return finish("skipped", why.into()).await;
         }
-        let account_language = self
-            .storage
-            .get_account(account)
-            .await
-            .map_err(|e| JobError::Retry(e.to_string()))?
-            .map(|a| a.default_language)
-            .unwrap_or_else(|| "en".into());
+        let account_language = self.account_language(account).await.map_err(|e| JobError::Retry(e.report()))?;
         let language = buyer_language(&contact, &account_language);
         let out = Outreach {
             contact: &contact,

@@ -192,7 +192,7 @@ impl App {
         if let Some(l) = contact.and_then(|c| c.language).filter(|l| !l.is_empty()) {
             return Ok(l);
         }
-        Ok(self.storage.get_account(account).await?.map(|a| a.default_language).unwrap_or_else(|| "en".to_owned()))
+        self.account_language(account).await
     }
 
     /// The survey behind an answer link, with its words.

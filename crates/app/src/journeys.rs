@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use ferry_core::contact::Contact;
 use ferry_core::conversation::{Status, Transition};
 use ferry_core::journey::{Action, Enrolment, Facts, Journey, Step, Trigger, advance, dry_run};
-use ferry_core::notices::{NoticeKind, Purpose};
+use ferry_core::notices::{NoticeKind, Purpose, text_in};
 use ferry_core::{AccountId, ContactId};
 use ferry_jobs::{JobError, JobKind};
 use ferry_storage::{EnrolmentMove, JourneyEnrolment, NewJourney, NewNoticeSend, StoredJourney};
@@ -108,17 +108,29 @@ fn checked(j: &Journey) -> AppResult<NewJourney> {
     })
 }
 
-/// The text of a send step in `language` (its base language, English, or
-/// the first it has otherwise).
-fn text_for(texts: &std::collections::BTreeMap<String, String>, language: &str) -> String {
-    let base = language.split(['-', '_']).next().unwrap_or_default();
-    texts
-        .get(language)
-        .or_else(|| texts.get(base))
-        .or_else(|| texts.get("en"))
-        .or_else(|| texts.values().next())
-        .cloned()
-        .unwrap_or_default()
+/// The send-log row of step `step` of an enrolment (its key makes it once).
+fn journey_send_row(
+    j: &JourneyInfo,
+    e: &JourneyEnrolment,
+    step: usize,
+    channel: Option<String>,
+    state: &str,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> NewNoticeSend {
+    NewNoticeSend {
+        kind: "journey".into(),
+        dedup_key: format!("journey:{}:{step}", e.id),
+        contact_id: Some(e.contact_id),
+        order_id: e.order_id,
+        channel,
+        state: state.into(),
+        reason,
+        scheduled_at: now,
+        campaign_id: None,
+        marketing: state == "scheduled" && j.journey.purpose == Purpose::Marketing,
+        journey_id: Some(j.stored.id),
+    }
 }
 
 /// The placeholders of a journey's texts: the buyer, and the order the
@@ -338,7 +350,7 @@ impl App {
                 Action::Send { step, channel, language, template } => {
                     let text = match j.journey.steps.get(step) {
                         Some(Step::Send { texts, .. }) => {
-                            ferry_bot::render::render_or_raw(&text_for(texts, &language), &vars)
+                            ferry_bot::render::render_or_raw(text_in(texts, &language, "en").unwrap_or_default(), &vars)
                         }
                         _ => String::new(),
                     };
@@ -466,7 +478,8 @@ impl App {
         Ok(())
     }
 
-    async fn account_language(&self, account: AccountId) -> AppResult<String> {
+    /// The account's language (English when unset).
+    pub(crate) async fn account_language(&self, account: AccountId) -> AppResult<String> {
         Ok(self.storage.get_account(account).await?.map(|a| a.default_language).unwrap_or_else(|| "en".into()))
     }
 
@@ -520,7 +533,7 @@ impl App {
                     if why == ferry_core::notices::Skip::OptedOut {
                         outcome = Some("opted_out");
                     }
-                    let new = self.journey_send_row(j, &e, step, None, "skipped", Some(why.as_str().into()), now);
+                    let new = journey_send_row(j, &e, step, None, "skipped", Some(why.as_str().into()), now);
                     self.storage.claim_notice_send(account, new, now).await?;
                 }
                 Action::Tag(tag) => {
@@ -553,32 +566,6 @@ impl App {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn journey_send_row(
-        &self,
-        j: &JourneyInfo,
-        e: &JourneyEnrolment,
-        step: usize,
-        channel: Option<String>,
-        state: &str,
-        reason: Option<String>,
-        now: DateTime<Utc>,
-    ) -> NewNoticeSend {
-        NewNoticeSend {
-            kind: "journey".into(),
-            dedup_key: format!("journey:{}:{step}", e.id),
-            contact_id: Some(e.contact_id),
-            order_id: e.order_id,
-            channel,
-            state: state.into(),
-            reason,
-            scheduled_at: now,
-            campaign_id: None,
-            marketing: state == "scheduled" && j.journey.purpose == Purpose::Marketing,
-            journey_id: Some(j.stored.id),
-        }
-    }
-
     /// Sends step `step` to the buyer once: the row keyed by enrolment and
     /// step is written first and marked sent with the message, so a job run
     /// again after a crash finds it and sends it at most once.
@@ -593,7 +580,7 @@ impl App {
     ) -> AppResult<()> {
         let Some(Step::Send { texts, whatsapp_template, .. }) = j.journey.steps.get(step) else { return Ok(()) };
         let now = self.clock.now();
-        let new = self.journey_send_row(j, e, step, Some(channel.as_str().into()), "scheduled", None, now);
+        let new = journey_send_row(j, e, step, Some(channel.as_str().into()), "scheduled", None, now);
         let row = match self.storage.claim_notice_send(account, new.clone(), now).await? {
             Some(row) => row,
             None => match self.storage.notice_send_by_key(account, &new.dedup_key).await? {
@@ -611,7 +598,7 @@ impl App {
         let out = Outreach {
             contact,
             channel,
-            text: text_for(texts, &language),
+            text: text_in(texts, &language, "en").unwrap_or_default().to_owned(),
             template: whatsapp_template.as_ref(),
             template_category: marketing.then_some("MARKETING"),
             vars,

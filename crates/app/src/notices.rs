@@ -665,8 +665,7 @@ impl App {
         let now = self.clock.now();
         let contact = buyer;
         let inboxes = self.storage.list_inboxes(account).await?;
-        let account_language =
-            self.storage.get_account(account).await?.map(|a| a.default_language).unwrap_or_else(|| "en".into());
+        let account_language = self.account_language(account).await?;
         let (decision, contact_id) = match &contact {
             Some(c) if !self.notice_conditions_hold(account, rule, c, order).await? => {
                 (Plan::Skip(ferry_core::notices::Skip::Conditions), Some(c.id))

@@ -157,13 +157,7 @@ impl CampaignDefinition {
     /// The text for a buyer reading `language`: theirs, their base
     /// language's, the account's, else the first.
     pub fn text_for(&self, language: &str, account_language: &str) -> &str {
-        let base = language.split(['-', '_']).next().unwrap_or_default();
-        self.texts
-            .get(language)
-            .or_else(|| self.texts.get(base))
-            .or_else(|| self.texts.get(account_language))
-            .or_else(|| self.texts.values().next())
-            .map_or("", String::as_str)
+        crate::notices::text_in(&self.texts, language, account_language).unwrap_or_default()
     }
 
     /// The campaign as the planner reads it.

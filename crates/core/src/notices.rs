@@ -335,6 +335,18 @@ impl NoticeRule {
     }
 }
 
+/// The text of `texts` for a buyer reading `language`: theirs, their base
+/// language's (`es` for `es-MX`), `fallback`'s, else the first there is.
+pub fn text_in<'a>(texts: &'a BTreeMap<String, String>, language: &str, fallback: &str) -> Option<&'a str> {
+    let base = language.split(['-', '_']).next().unwrap_or_default();
+    texts
+        .get(language)
+        .or_else(|| texts.get(base))
+        .or_else(|| texts.get(fallback))
+        .or_else(|| texts.values().next())
+        .map(String::as_str)
+}
+
 /// Channels a notice can go on.
 pub const NOTICE_CHANNELS: [ChannelKind; 6] = [
     ChannelKind::Whatsapp,
