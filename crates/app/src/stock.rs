@@ -169,7 +169,12 @@ impl App {
         self.find_variant(account, &r).await?;
         let contact = match (&v.contact, email) {
             (Some(c), None) => c.id,
-            (Some(c), Some(e)) => self.visitor_leave_email(v, e).await.map(|c| c.id).unwrap_or(c.id),
+            (Some(c), Some(e)) => match self.visitor_leave_email(v, e).await {
+                Ok(_) => c.id,
+                // The e-mail is another contact's: the request stays the visitor's.
+                Err(AppError::Conflict(_)) => c.id,
+                Err(err) => return Err(err),
+            },
             (None, None) => {
                 return Err(AppError::invalid("email", "give an e-mail to be told when it is back"));
             }
